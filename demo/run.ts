@@ -1,0 +1,135 @@
+/**
+ * `npm run demo`: a pull request's life, run exactly as a GitHub runner would run the action (the
+ * committed dist/index.js as a child process, inputs as INPUT_* variables, the event as a file),
+ * against the embedded Neon simulator and a fake GitHub API on 127.0.0.1. Exits non-zero when any
+ * step does not behave as documented, so CI runs it too.
+ */
+import { startFakeGitHub } from '../test/fake-github/server.js'
+import { runAction, secretLeaks, type ActionRun } from '../test/helpers/run-action.js'
+import { startNeonSimulator } from '../test/sim/index.js'
+
+const REPO = 'octo-org/shop'
+const failures: string[] = []
+
+function check(ok: boolean, what: string): void {
+  console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${what}`)
+  if (!ok) failures.push(what)
+}
+
+/** Shows a run as a user would see it in the Actions UI: masked values replaced by ***. */
+function show(title: string, run: ActionRun, ms: number): void {
+  const mask = (s: string) =>
+    run.masked.filter((m) => m.length > 0).reduce((acc, m) => acc.split(m).join('***'), s)
+  console.log(`\n=== ${title} (exit ${run.code}, ${ms} ms)`)
+  for (const line of run.stdout.split('\n')) {
+    if (line.startsWith('::add-mask::') || line.startsWith('::debug::') || line.trim() === '') continue
+    console.log(`  | ${mask(line)}`)
+  }
+  console.log('  outputs:')
+  for (const [k, v] of Object.entries(run.outputs)) console.log(`    ${k} = ${mask(v)}`)
+  const summary = run.summary
+    .replace(/<\/t[hd]>/g, ' | ')
+    .replace(/<[^>]+>/g, '')
+    .replace(/\n+/g, '\n')
+    .trim()
+  console.log(
+    `  job summary:\n${summary
+      .split('\n')
+      .map((l) => `    ${mask(l)}`)
+      .join('\n')}`,
+  )
+}
+
+async function main(): Promise<void> {
+  const sim = await startNeonSimulator({
+    latencyMs: 5,
+    operationMs: { create_branch: 300, start_compute: 500 },
+  })
+  const gh = await startFakeGitHub()
+  const project = sim.createProject({ id: 'demo-project-12345678', name: 'shop' })
+  console.log(`Neon simulator at ${sim.apiUrl}, project ${project.id}; fake GitHub API at ${gh.url}`)
+
+  const payload = (action: string) => ({
+    action,
+    number: 42,
+    pull_request: {
+      number: 42,
+      title: 'Checkout: pay with vouchers',
+      head: { ref: 'feature/Vouchers', sha: '1'.repeat(40), repo: { full_name: REPO } },
+      base: { ref: 'main', repo: { full_name: REPO } },
+    },
+  })
+  const step = async (title: string, eventName: string, action: string, inputs: Record<string, string>) => {
+    const t = Date.now()
+    const run = await runAction({
+      eventName,
+      payload: eventName.startsWith('pull_request') ? payload(action) : {},
+      repository: REPO,
+      githubApiUrl: gh.url,
+      inputs: {
+        api_key: sim.apiKey,
+        project_id: project.id,
+        api_host: sim.apiUrl,
+        comment: 'false',
+        ...inputs,
+      },
+    })
+    show(title, run, Date.now() - t)
+    const secrets = [
+      sim.apiKey,
+      run.outputs.password ?? '',
+      run.outputs.db_url ?? '',
+      run.outputs.db_url_pooled ?? '',
+    ]
+    check(secretLeaks(run, secrets).length === 0, 'no secret printed outside its ::add-mask:: line')
+    return run
+  }
+
+  const opened = await step('pull_request opened → create', 'pull_request', 'opened', { mode: 'create' })
+  check(opened.code === 0, 'create succeeds')
+  check(opened.outputs.created === 'true', 'the branch is created')
+  check(
+    opened.outputs.branch_name === 'preview/pr-42-feature/vouchers',
+    'named preview/pr-42-feature/vouchers',
+  )
+  const id = opened.outputs.branch_id ?? ''
+  check(sim.state.branches[id]?.current_state === 'ready', 'the branch is ready when the step ends')
+
+  const pushed = await step('pull_request synchronize → create (adopts)', 'pull_request', 'synchronize', {
+    mode: 'create',
+    expires_in: '7d',
+  })
+  check(pushed.code === 0 && pushed.outputs.created === 'false', 'the next push adopts the branch')
+  check(
+    pushed.outputs.branch_id === id && pushed.outputs.db_url === opened.outputs.db_url,
+    'same branch, same URL',
+  )
+
+  const dry = await step('workflow_dispatch → create, dry run', 'workflow_dispatch', '', {
+    mode: 'create',
+    branch_name: 'preview/manual-check',
+    dry_run: 'true',
+  })
+  check(
+    dry.code === 0 && !Object.values(sim.state.branches).some((b) => b.name === 'preview/manual-check'),
+    'a dry run changes nothing',
+  )
+
+  const bad = await step('a typo in an input fails before any API call', 'pull_request', 'opened', {
+    mode: 'create',
+    ssl: 'required',
+  })
+  check(bad.code === 1, 'the step fails, naming the input')
+
+  const calls = sim.log.length
+  console.log(`\nNeon API requests in all: ${calls}; GitHub API requests: ${gh.requests.length}`)
+  await sim.close()
+  await gh.close()
+  if (failures.length > 0) {
+    console.error(`\nDemo FAILED: ${failures.length} check(s) did not hold:\n- ${failures.join('\n- ')}`)
+    process.exit(1)
+  }
+  console.log('\nDemo passed: every step behaved as documented.')
+}
+
+await main()

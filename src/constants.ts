@@ -1,0 +1,70 @@
+/**
+ * Names shared between action.yml, main.ts and the tests. Keeping them in one place lets a test check
+ * that action.yml, the README and the code never drift apart.
+ */
+
+/** Every input declared in action.yml, keyed by a camelCase alias. */
+export const INPUTS = {
+  mode: 'mode',
+  apiKey: 'api_key',
+  projectId: 'project_id',
+  apiHost: 'api_host',
+  branchName: 'branch_name',
+  parentBranch: 'parent_branch',
+  branchType: 'branch_type',
+  database: 'database',
+  role: 'role',
+  ssl: 'ssl',
+  channelBinding: 'channel_binding',
+  prisma: 'prisma',
+  suspendTimeout: 'suspend_timeout',
+  expiresIn: 'expires_in',
+  expiresAt: 'expires_at',
+  timeout: 'timeout',
+  githubToken: 'github_token',
+  comment: 'comment',
+  dryRun: 'dry_run',
+  cleanupPrefix: 'cleanup_prefix',
+  cleanupMaxAge: 'cleanup_max_age',
+  preserveUnderName: 'preserve_under_name',
+} as const
+
+/** An input name as written in action.yml. */
+export type InputName = (typeof INPUTS)[keyof typeof INPUTS]
+
+/** Every output declared in action.yml, keyed by a camelCase alias. */
+export const OUTPUTS = {
+  branchId: 'branch_id',
+  branchName: 'branch_name',
+  created: 'created',
+  dbUrl: 'db_url',
+  dbUrlPooled: 'db_url_pooled',
+  dbHost: 'db_host',
+  dbHostPooled: 'db_host_pooled',
+  password: 'password',
+  role: 'role',
+  database: 'database',
+  endpointId: 'endpoint_id',
+  expiresAt: 'expires_at',
+  deleted: 'deleted',
+  deletedBranches: 'deleted_branches',
+  skipped: 'skipped',
+} as const
+
+/** An output name as written in action.yml. */
+export type OutputName = (typeof OUTPUTS)[keyof typeof OUTPUTS]
+
+/** Inputs whose values are secrets: never echo them in errors or logs. */
+export const SECRET_INPUTS: readonly InputName[] = [INPUTS.apiKey, INPUTS.githubToken]
+
+/** Outputs that carry credentials; main.ts masks them with core.setSecret before setting them. */
+export const SECRET_OUTPUTS: readonly OutputName[] = [OUTPUTS.dbUrl, OUTPUTS.dbUrlPooled, OUTPUTS.password]
+
+/** Neon API v2 base URL, without a trailing slash. */
+export const DEFAULT_API_HOST = 'https://console.neon.tech/api/v2'
+
+/** Neon caps a branch's expires_at at 30 days from now. */
+export const MAX_EXPIRY_MS = 30 * 24 * 60 * 60 * 1000
+
+/** Postgres truncates identifiers at 63 bytes (NAMEDATALEN - 1); branch names are kept under the same bound. */
+export const MAX_NAME_BYTES = 63

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs'
+
+/** What the action needs to know about the workflow run that started it. */
+export interface RunContext {
+  eventName: string
+  /** `owner/repo` of the workflow's repository. */
+  repository: string
+  /** The event's `action` field (opened, synchronize, closed, …), when it has one. */
+  action?: string
+  pullRequest?: {
+    number: number
+    headRef: string
+    headSha: string
+    /** `owner/repo` of the head, which differs from `repository` for a fork. */
+    headRepo?: string
+    title?: string
+  }
+  sha?: string
+  serverUrl: string
+  apiUrl: string
+  runId?: string
+  /** Link to this run, for messages and the PR comment. */
+  runUrl?: string
+}
+
+const PR_EVENTS = new Set(['pull_request', 'pull_request_target'])
+
+export function isPullRequestEvent(eventName: string): boolean {
+  return PR_EVENTS.has(eventName)
+}
+
+interface PullRequestPayload {
+  action?: string
+  pull_request?: {
+    number?: number
+    title?: string
+    head?: { ref?: string; sha?: string; repo?: { full_name?: string } | null }
+  }
+}
+
+/**
+ * Reads the run's context from the runner's environment and event file, as the runner provides
+ * them (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_REPOSITORY, …). Called from run(), never at
+ * import, so tests can set the environment first.
+ */
+export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext {
+  const eventName = env.GITHUB_EVENT_NAME ?? ''
+  let payload: PullRequestPayload = {}
+  const eventPath = env.GITHUB_EVENT_PATH
+  if (eventPath) {
+    try {
+      payload = JSON.parse(readFileSync(eventPath, 'utf8')) as PullRequestPayload
+    } catch (e) {
+      throw new Error(
+        `Cannot read the event payload at GITHUB_EVENT_PATH (${eventPath}): ${(e as Error).message}`,
+      )
+    }
+  }
+  const serverUrl = (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/+$/, '')
+  const repository = env.GITHUB_REPOSITORY ?? ''
+  const runId = env.GITHUB_RUN_ID
+  const ctx: RunContext = {
+    eventName,
+    repository,
+    action: payload.action,
+    sha: env.GITHUB_SHA,
+    serverUrl,
+    apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
+    runId,
+    runUrl: repository && runId ? `${serverUrl}/${repository}/actions/runs/${runId}` : undefined,
+  }
+  const pr = payload.pull_request
+  if (isPullRequestEvent(eventName) && pr && typeof pr.number === 'number' && pr.head?.ref) {
+    ctx.pullRequest = {
+      number: pr.number,
+      headRef: pr.head.ref,
+      headSha: pr.head.sha ?? env.GITHUB_SHA ?? '',
+      headRepo: pr.head.repo?.full_name,
+      title: pr.title,
+    }
+  }
+  return ctx
+}

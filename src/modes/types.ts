@@ -1,0 +1,71 @@
+import type { RunContext } from '../github/context.js'
+import type { Mode } from '../inputs.js'
+import type { NeonClient } from '../neon/client.js'
+import type { ConnectionUrls } from '../neon/connection-string.js'
+import type { PollOptions, WaitStats } from '../neon/operations.js'
+import type { Clock } from '../util/clock.js'
+
+/** Where a mode reports progress; main.ts wires it to @actions/core, tests to an array. */
+export interface Logger {
+  info(message: string): void
+  notice(message: string): void
+  warning(message: string): void
+  debug(message: string): void
+}
+
+/** Everything a mode talks to, passed in so tests can hand it fakes. */
+export interface ModeDeps {
+  neon: NeonClient
+  clock: Clock
+  context: RunContext
+  log: Logger
+  /** Masks a value in every later log line (core.setSecret in the action). */
+  setSecret(value: string): void
+  /** Polling cadence; the deadline is derived from the `timeout` input. */
+  poll?: Partial<Omit<PollOptions, 'clock' | 'deadline'>>
+}
+
+export interface BranchInfo {
+  id: string
+  name: string
+  parentId?: string
+  /** RFC 3339, or null when the branch does not expire. */
+  expiresAt: string | null
+}
+
+export interface ConnectionInfo {
+  urls: ConnectionUrls
+  password: string
+  role: string
+  database: string
+  endpointId: string
+}
+
+/** What a mode did, for outputs, the job summary and the PR comment. */
+export interface ModeResult {
+  mode: Exclude<Mode, 'auto'>
+  branch?: BranchInfo
+  created?: boolean
+  connection?: ConnectionInfo
+  deleted?: boolean
+  deletedBranches?: string[]
+  skipped?: boolean
+  /** One line per change made, in order ("created branch …", "created role …"). */
+  changes: string[]
+  timings: { totalMs: number; readyMs?: number; wait: WaitStats }
+}
+
+/**
+ * An error that knows what the run had already changed in Neon before it failed, so the user is
+ * never left guessing what is half-done.
+ */
+export class ModeError extends Error {
+  constructor(
+    message: string,
+    readonly changes: readonly string[],
+    override readonly cause?: unknown,
+  ) {
+    super(message)
+    this.name = 'ModeError'
+  }
+}

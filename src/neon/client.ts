@@ -1,0 +1,373 @@
+import type { Clock } from '../util/clock.js'
+import { NeonApiError } from './errors.js'
+import {
+  DEFAULT_RETRY_POLICY,
+  isRetryable,
+  parseRetryAfter,
+  retryDelayMs,
+  type RetryPolicy,
+} from './retry.js'
+import type {
+  Branch,
+  BranchesPage,
+  CreateBranchRequest,
+  CreateBranchResponse,
+  Database,
+  Endpoint,
+  Operation,
+  Role,
+} from './types.js'
+
+export interface NeonClientOptions {
+  apiKey: string
+  /** Base URL including `/api/v2`, without a trailing slash. */
+  apiHost: string
+  userAgent: string
+  clock: Clock
+  /** Abort one request after this long (it is then retried like a network error). */
+  requestTimeoutMs?: number
+  retry?: RetryPolicy
+  random?: () => number
+  /**
+   * Called with every secret found in a response (passwords, URIs that hold one) before the
+   * response is handed to any caller: this is where masking happens, at the moment of receipt.
+   */
+  onSecret?: (value: string) => void
+  /** One line per request and retry; never holds a body. */
+  debug?: (line: string) => void
+}
+
+/** Request counts, for the job summary and the benchmarks. */
+export interface ClientStats {
+  requests: number
+  retries: number
+  byRoute: Record<string, number>
+}
+
+type Params = Record<string, string>
+
+interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>
+  body?: unknown
+}
+
+/** What a request gives back: the status and the parsed body (undefined for 204). */
+interface Reply<T> {
+  status: number
+  data: T | undefined
+}
+
+/** Keys whose string values are secrets wherever they appear in a Neon response. */
+const SECRET_KEYS = new Set(['password', 'connection_uri', 'uri'])
+
+/**
+ * Typed client for the parts of the Neon Management API v2 this action uses. Every call goes
+ * through the private `request()`: auth, user agent, timeout, retry policy, secret masking and
+ * error mapping live there and nowhere else.
+ */
+export class NeonClient {
+  readonly stats: ClientStats = { requests: 0, retries: 0, byRoute: {} }
+  private readonly policy: RetryPolicy
+  private readonly random: () => number
+  private readonly requestTimeoutMs: number
+
+  constructor(private readonly opts: NeonClientOptions) {
+    this.policy = opts.retry ?? DEFAULT_RETRY_POLICY
+    this.random = opts.random ?? Math.random
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000
+  }
+
+  // --- branches ---
+
+  /** One page of the branch list. */
+  async listBranchesPage(
+    projectId: string,
+    q: { search?: string; limit?: number; cursor?: string; sortBy?: string; sortOrder?: string } = {},
+  ): Promise<BranchesPage> {
+    const r = await this.request<BranchesPage>(
+      'GET',
+      '/projects/{project_id}/branches',
+      { project_id: projectId },
+      {
+        query: {
+          search: q.search,
+          limit: q.limit,
+          cursor: q.cursor,
+          sort_by: q.sortBy,
+          sort_order: q.sortOrder,
+        },
+      },
+    )
+    return r.data ?? { branches: [] }
+  }
+
+  /**
+   * Every branch matching `search` (all when omitted), following `pagination.next` until the end.
+   * Annotations of every page are merged.
+   */
+  async listBranches(
+    projectId: string,
+    search?: string,
+    pageSize = 1000,
+  ): Promise<Required<Omit<BranchesPage, 'pagination'>>> {
+    const branches: Branch[] = []
+    const annotations: NonNullable<BranchesPage['annotations']> = {}
+    const seenCursors = new Set<string>()
+    let cursor: string | undefined
+    for (;;) {
+      const page = await this.listBranchesPage(projectId, { search, limit: pageSize, cursor })
+      branches.push(...page.branches)
+      Object.assign(annotations, page.annotations ?? {})
+      const next = page.pagination?.next
+      // Stop on a short page, no cursor, or a cursor we have seen (a server bug must not loop us forever).
+      if (!next || page.branches.length < pageSize || seenCursors.has(next)) break
+      seenCursors.add(next)
+      cursor = next
+    }
+    return { branches, annotations }
+  }
+
+  async getBranch(projectId: string, branchId: string): Promise<Branch> {
+    const r = await this.request<{ branch: Branch }>('GET', '/projects/{project_id}/branches/{branch_id}', {
+      project_id: projectId,
+      branch_id: branchId,
+    })
+    return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}`).branch
+  }
+
+  async createBranch(projectId: string, body: CreateBranchRequest): Promise<CreateBranchResponse> {
+    const r = await this.request<CreateBranchResponse>(
+      'POST',
+      '/projects/{project_id}/branches',
+      { project_id: projectId },
+      { body },
+    )
+    return this.need(r, 'POST', `/projects/${projectId}/branches`)
+  }
+
+  async updateBranch(
+    projectId: string,
+    branchId: string,
+    branch: { name?: string; expires_at?: string | null; protected?: boolean },
+  ): Promise<{ branch: Branch; operations: Operation[] }> {
+    const r = await this.request<{ branch: Branch; operations?: Operation[] }>(
+      'PATCH',
+      '/projects/{project_id}/branches/{branch_id}',
+      { project_id: projectId, branch_id: branchId },
+      { body: { branch } },
+    )
+    const data = this.need(r, 'PATCH', `/projects/${projectId}/branches/${branchId}`)
+    return { branch: data.branch, operations: data.operations ?? [] }
+  }
+
+  // --- endpoints ---
+
+  async listBranchEndpoints(projectId: string, branchId: string): Promise<Endpoint[]> {
+    const r = await this.request<{ endpoints: Endpoint[] }>(
+      'GET',
+      '/projects/{project_id}/branches/{branch_id}/endpoints',
+      { project_id: projectId, branch_id: branchId },
+    )
+    return r.data?.endpoints ?? []
+  }
+
+  async createEndpoint(
+    projectId: string,
+    endpoint: { branch_id: string; type: 'read_write' | 'read_only'; suspend_timeout_seconds?: number },
+  ): Promise<{ endpoint: Endpoint; operations: Operation[] }> {
+    const r = await this.request<{ endpoint: Endpoint; operations?: Operation[] }>(
+      'POST',
+      '/projects/{project_id}/endpoints',
+      { project_id: projectId },
+      { body: { endpoint } },
+    )
+    const data = this.need(r, 'POST', `/projects/${projectId}/endpoints`)
+    return { endpoint: data.endpoint, operations: data.operations ?? [] }
+  }
+
+  // --- roles and databases ---
+
+  async revealPassword(projectId: string, branchId: string, role: string): Promise<string> {
+    const r = await this.request<{ password: string }>(
+      'GET',
+      '/projects/{project_id}/branches/{branch_id}/roles/{role_name}/reveal_password',
+      { project_id: projectId, branch_id: branchId, role_name: role },
+    )
+    return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/roles/${role}/reveal_password`)
+      .password
+  }
+
+  async createRole(
+    projectId: string,
+    branchId: string,
+    name: string,
+  ): Promise<{ role: Role; operations: Operation[] }> {
+    const r = await this.request<{ role: Role; operations?: Operation[] }>(
+      'POST',
+      '/projects/{project_id}/branches/{branch_id}/roles',
+      { project_id: projectId, branch_id: branchId },
+      { body: { role: { name } } },
+    )
+    const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles`)
+    return { role: data.role, operations: data.operations ?? [] }
+  }
+
+  async listDatabases(projectId: string, branchId: string): Promise<Database[]> {
+    const r = await this.request<{ databases: Database[] }>(
+      'GET',
+      '/projects/{project_id}/branches/{branch_id}/databases',
+      { project_id: projectId, branch_id: branchId },
+    )
+    return r.data?.databases ?? []
+  }
+
+  async createDatabase(
+    projectId: string,
+    branchId: string,
+    name: string,
+    ownerName: string,
+  ): Promise<{ database: Database; operations: Operation[] }> {
+    const r = await this.request<{ database: Database; operations?: Operation[] }>(
+      'POST',
+      '/projects/{project_id}/branches/{branch_id}/databases',
+      { project_id: projectId, branch_id: branchId },
+      { body: { database: { name, owner_name: ownerName } } },
+    )
+    const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/databases`)
+    return { database: data.database, operations: data.operations ?? [] }
+  }
+
+  // --- operations ---
+
+  async getOperation(projectId: string, operationId: string): Promise<Operation> {
+    const r = await this.request<{ operation: Operation }>(
+      'GET',
+      '/projects/{project_id}/operations/{operation_id}',
+      { project_id: projectId, operation_id: operationId },
+    )
+    return this.need(r, 'GET', `/projects/${projectId}/operations/${operationId}`).operation
+  }
+
+  // --- the choke point ---
+
+  private need<T>(r: Reply<T>, method: string, path: string): T {
+    if (r.data === undefined) {
+      throw new NeonApiError({
+        method,
+        path,
+        status: r.status,
+        neonMessage: 'the response had no body where one was expected',
+        attempts: 1,
+      })
+    }
+    return r.data
+  }
+
+  private async request<T>(
+    method: string,
+    route: string,
+    params: Params,
+    o: RequestOptions = {},
+  ): Promise<Reply<T>> {
+    const path = route.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(params[k] ?? ''))
+    const url = new URL(this.opts.apiHost + path)
+    for (const [k, v] of Object.entries(o.query ?? {})) {
+      if (v !== undefined) url.searchParams.set(k, String(v))
+    }
+    const routeKey = `${method} ${route}`
+    const { clock } = this.opts
+
+    for (let attempt = 1; ; attempt++) {
+      this.stats.requests++
+      this.stats.byRoute[routeKey] = (this.stats.byRoute[routeKey] ?? 0) + 1
+      const started = clock.now()
+      let failure: NeonApiError
+      let retryAfter: number | undefined
+      try {
+        const res = await fetch(url, {
+          method,
+          headers: {
+            Authorization: `Bearer ${this.opts.apiKey}`,
+            Accept: 'application/json',
+            'User-Agent': this.opts.userAgent,
+            ...(o.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+          },
+          body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
+          signal: AbortSignal.timeout(this.requestTimeoutMs),
+        })
+        const requestId =
+          res.headers.get('x-neon-ret-request-id') ?? res.headers.get('x-request-id') ?? undefined
+        const text = await res.text()
+        this.opts.debug?.(
+          `${method} ${path} -> ${res.status} (${clock.now() - started} ms${requestId ? `, request id ${requestId}` : ''})`,
+        )
+        let body: unknown
+        let parseError: string | undefined
+        if (text !== '') {
+          try {
+            body = JSON.parse(text)
+          } catch {
+            parseError = `the response was not valid JSON (${text.length} bytes)`
+          }
+        }
+        if (body !== undefined) this.maskSecrets(body)
+
+        if (res.ok && parseError === undefined) {
+          return { status: res.status, data: res.status === 204 ? undefined : (body as T) }
+        }
+        const err = (body ?? {}) as { code?: unknown; message?: unknown; request_id?: unknown }
+        failure = new NeonApiError({
+          method,
+          path,
+          status: res.status,
+          code: typeof err.code === 'string' && err.code !== '' ? err.code : undefined,
+          neonMessage:
+            parseError ??
+            (typeof err.message === 'string' && err.message !== '' ? err.message : res.statusText),
+          requestId: typeof err.request_id === 'string' ? err.request_id : requestId,
+          attempts: attempt,
+        })
+        retryAfter = parseRetryAfter(res.headers.get('retry-after'), clock.now())
+        // A 2xx whose body we cannot read is retried only when reading again is harmless.
+        const retryable = res.ok ? method === 'GET' : isRetryable(this.policy, method, res.status)
+        if (!retryable || attempt >= this.policy.maxAttempts) throw failure
+      } catch (e) {
+        if (e instanceof NeonApiError) throw e
+        failure = new NeonApiError({
+          method,
+          path,
+          status: 0,
+          neonMessage: describeNetworkError(e, this.requestTimeoutMs),
+          attempts: attempt,
+        })
+        this.opts.debug?.(`${method} ${path} -> ${failure.neonMessage}`)
+        if (attempt >= this.policy.maxAttempts) throw failure
+      }
+      const delay = retryDelayMs(this.policy, attempt - 1, this.random, retryAfter)
+      this.stats.retries++
+      this.opts.debug?.(
+        `retrying ${method} ${path} in ${delay} ms (attempt ${attempt + 1} of ${this.policy.maxAttempts}): ` +
+          `${failure.status || 'no response'} ${failure.neonMessage}`,
+      )
+      await clock.sleep(delay)
+    }
+  }
+
+  /** Hands every secret in a response to onSecret before anyone else sees the response. */
+  private maskSecrets(value: unknown): void {
+    if (!this.opts.onSecret || value === null || typeof value !== 'object') return
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (typeof v === 'string' && SECRET_KEYS.has(k) && v !== '') this.opts.onSecret(v)
+      else if (typeof v === 'object') this.maskSecrets(v)
+    }
+  }
+}
+
+function describeNetworkError(e: unknown, timeoutMs: number): string {
+  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) {
+    return `no response within ${timeoutMs} ms`
+  }
+  const cause = e instanceof Error ? (e.cause as { code?: string; message?: string } | undefined) : undefined
+  const detail = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e))
+  return `network error: ${detail}`
+}

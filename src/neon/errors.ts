@@ -1,0 +1,101 @@
+/** HTTP reason phrases for the statuses Neon answers, for readable error messages. */
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  422: 'Unprocessable Entity',
+  423: 'Locked',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  524: 'A Timeout Occurred',
+}
+
+export interface NeonApiErrorDetails {
+  method: string
+  path: string
+  /** HTTP status, or 0 when no response came back (network error, timeout). */
+  status: number
+  code?: string
+  neonMessage: string
+  requestId?: string
+  attempts: number
+}
+
+/**
+ * A failed Neon API call. The message carries everything a user needs to act or to quote to Neon
+ * support: method, path, status, Neon's code and message, the request id, and how many tries.
+ */
+export class NeonApiError extends Error implements NeonApiErrorDetails {
+  readonly method: string
+  readonly path: string
+  readonly status: number
+  readonly code?: string
+  readonly neonMessage: string
+  readonly requestId?: string
+  readonly attempts: number
+
+  constructor(d: NeonApiErrorDetails) {
+    super(formatApiError(d))
+    this.name = 'NeonApiError'
+    this.method = d.method
+    this.path = d.path
+    this.status = d.status
+    this.code = d.code
+    this.neonMessage = d.neonMessage
+    this.requestId = d.requestId
+    this.attempts = d.attempts
+  }
+}
+
+function formatApiError(d: NeonApiErrorDetails): string {
+  const status = d.status === 0 ? 'no response' : `HTTP ${d.status} ${REASONS[d.status] ?? ''}`.trim()
+  const code = d.code ? ` [${d.code}]` : ''
+  const id = d.requestId ? ` (request id ${d.requestId})` : ' (no request id)'
+  const tries = d.attempts > 1 ? ` after ${d.attempts} attempts` : ''
+  return `${d.method} ${d.path}: ${status}${code}: ${d.neonMessage}${id}${tries}`
+}
+
+/** An operation that Neon reports as failed, errored or cancelled. */
+export class OperationFailedError extends Error {
+  constructor(
+    readonly operationId: string,
+    readonly action: string,
+    readonly status: string,
+    readonly detail: string | undefined,
+  ) {
+    super(`Neon operation ${action} (${operationId}) ended '${status}'${detail ? `: ${detail}` : ''}`)
+    this.name = 'OperationFailedError'
+  }
+}
+
+/** Waiting for Neon ran past the `timeout` input. */
+export class WaitTimeoutError extends Error {
+  constructor(what: string, waitedMs: number, lastState: string) {
+    super(
+      `Timed out after ${Math.round(waitedMs / 1000)} s waiting for ${what} (last seen: ${lastState}). ` +
+        `Raise the 'timeout' input if Neon is slow today; nothing was rolled back.`,
+    )
+    this.name = 'WaitTimeoutError'
+  }
+}
+
+/** Prefixes an error's message with what we were doing, keeping its type and fields. */
+export function withContext<E>(context: string, err: E): E {
+  if (err instanceof Error) {
+    err.message = `${context}: ${err.message}`
+  }
+  return err
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof NeonApiError && err.status === 404
+}
+
+export function isConflict(err: unknown): boolean {
+  return err instanceof NeonApiError && err.status === 409
+}

@@ -1,0 +1,136 @@
+import type { Clock } from '../util/clock.js'
+import type { NeonClient } from './client.js'
+import { OperationFailedError, WaitTimeoutError } from './errors.js'
+import { OPERATION_FAILURE, OPERATION_SUCCESS, type Operation } from './types.js'
+
+/** How to poll: fast at first, then backing off, never past the deadline. */
+export interface PollOptions {
+  clock: Clock
+  /** Epoch ms after which waiting fails (derived from the `timeout` input). */
+  deadline: number
+  /** First delay between polls. */
+  initialMs?: number
+  /** Growth of the delay after each poll. */
+  factor?: number
+  /** Largest delay between polls: bounds requests per minute during a long operation. */
+  maxMs?: number
+  /** A progress line now and then (about every 10 s) during a long wait. */
+  progress?: (line: string) => void
+}
+
+/** Per-wait options. */
+export interface WaitOptions {
+  /** Sleep before the first check: the caller knows the thing is not done yet (it just started it). */
+  delayFirst?: boolean
+}
+
+export const DEFAULT_POLL = { initialMs: 200, factor: 1.5, maxMs: 3000 }
+
+/** What a check saw: whether the wait is over, a short state for messages, and a delay hint. */
+export interface Observation<T> {
+  done: boolean
+  state: string
+  value?: T
+  /** Epoch ms before which polling again is pointless (Neon's retry_at). */
+  notBefore?: number
+}
+
+/** Polling statistics, for the job summary. */
+export interface WaitStats {
+  polls: number
+  waitedMs: number
+}
+
+/**
+ * Calls `check` until it reports done, sleeping between calls with a growing delay, and throws a
+ * WaitTimeoutError naming `what` once the deadline passes. One check in flight at a time.
+ */
+export async function waitUntil<T>(
+  what: string,
+  check: () => Promise<Observation<T>>,
+  o: PollOptions,
+  stats?: WaitStats,
+  w: WaitOptions = {},
+): Promise<T | undefined> {
+  const { clock } = o
+  const initial = o.initialMs ?? DEFAULT_POLL.initialMs
+  const factor = o.factor ?? DEFAULT_POLL.factor
+  const max = o.maxMs ?? DEFAULT_POLL.maxMs
+  const started = clock.now()
+  let delay = initial
+  let lastProgress = started
+  if (w.delayFirst) {
+    await clock.sleep(Math.min(delay, Math.max(0, o.deadline - started)))
+    delay = Math.min(max, delay * factor)
+  }
+  for (;;) {
+    const seen = await check()
+    if (stats) stats.polls++
+    if (seen.done) {
+      if (stats) stats.waitedMs += clock.now() - started
+      return seen.value
+    }
+    const now = clock.now()
+    if (now >= o.deadline) {
+      if (stats) stats.waitedMs += now - started
+      throw new WaitTimeoutError(what, now - started, seen.state)
+    }
+    if (o.progress && now - lastProgress >= 10_000) {
+      o.progress(`Still waiting for ${what} (${seen.state}, ${Math.round((now - started) / 1000)} s so far)`)
+      lastProgress = now
+    }
+    let wait = delay
+    if (seen.notBefore !== undefined && seen.notBefore > now) wait = Math.max(wait, seen.notBefore - now)
+    await clock.sleep(Math.min(wait, Math.max(0, o.deadline - now)))
+    delay = Math.min(max, delay * factor)
+  }
+}
+
+/** Terminal-state predicate shared by every wait on an operation. */
+export function operationSettled(op: Operation): boolean {
+  return OPERATION_SUCCESS.has(op.status) || OPERATION_FAILURE.has(op.status)
+}
+
+/** Throws when an operation ended in failure, naming its action and Neon's error. */
+export function assertOperationSucceeded(op: Operation): void {
+  if (OPERATION_FAILURE.has(op.status)) {
+    throw new OperationFailedError(op.id, op.action, op.status, op.error)
+  }
+}
+
+/**
+ * Waits for every given operation to succeed, one after the other (Neon runs a project's
+ * operations in sequence, so polling them in order costs no extra time). Operations already
+ * settled in the response that started them are not polled at all.
+ */
+export async function waitForOperations(
+  client: NeonClient,
+  projectId: string,
+  operations: readonly Operation[],
+  o: PollOptions,
+  stats?: WaitStats,
+): Promise<void> {
+  for (const first of operations) {
+    let op = first
+    if (!operationSettled(op)) {
+      const settled = await waitUntil(
+        `operation ${op.action} (${op.id})`,
+        async () => {
+          op = await client.getOperation(projectId, op.id)
+          const retryAt = op.retry_at ? Date.parse(op.retry_at) : NaN
+          return {
+            done: operationSettled(op),
+            state: op.status + (op.failures_count > 0 ? `, ${op.failures_count} failures` : ''),
+            value: op,
+            notBefore: Number.isNaN(retryAt) ? undefined : retryAt,
+          }
+        },
+        o,
+        stats,
+        { delayFirst: true },
+      )
+      if (settled) op = settled
+    }
+    assertOperationSucceeded(op)
+  }
+}

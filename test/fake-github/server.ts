@@ -1,0 +1,182 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface FakeComment {
+  id: number
+  body: string
+  user: { login: string; type: string }
+  created_at: string
+  updated_at: string
+}
+
+export interface FakePullRequest {
+  number: number
+  state: 'open' | 'closed'
+  merged: boolean
+  head: { ref: string; sha: string; repo: { full_name: string } }
+  base: { ref: string; repo: { full_name: string } }
+}
+
+export interface GitHubRequest {
+  method: string
+  path: string
+  query: Record<string, string>
+  status: number
+  body?: unknown
+  authorization?: string
+}
+
+export interface GitHubFault {
+  method?: string
+  path?: RegExp
+  status: number
+  times?: number
+  message?: string
+}
+
+/**
+ * A stateful fake of the GitHub REST API, enough for what the action calls: pull requests and
+ * their issue comments (paginated with `per_page`/`page` and a Link header, ids, timestamps).
+ * Every request is logged with its body so tests can assert that no secret was ever sent.
+ */
+export async function startFakeGitHub(): Promise<{
+  url: string
+  requests: GitHubRequest[]
+  comments: Map<string, FakeComment[]>
+  pulls: Map<string, FakePullRequest>
+  faults: GitHubFault[]
+  addPull(repo: string, pr: Partial<FakePullRequest> & { number: number }): void
+  close(): Promise<void>
+}> {
+  const comments = new Map<string, FakeComment[]>()
+  const pulls = new Map<string, FakePullRequest>()
+  const requests: GitHubRequest[] = []
+  const faults: GitHubFault[] = []
+  let nextId = 1000
+
+  const server = createServer((req, res) => {
+    let raw = ''
+    req.on('data', (c: Buffer) => (raw += c.toString()))
+    req.on('end', () => handle(req, res, raw))
+  })
+
+  function send(
+    res: ServerResponse,
+    log: GitHubRequest,
+    status: number,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    log.status = status
+    res.writeHead(status, { 'Content-Type': 'application/json', ...headers })
+    res.end(body === undefined ? '' : JSON.stringify(body))
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse, raw: string) {
+    const url = new URL(req.url ?? '/', 'http://x')
+    const method = req.method ?? 'GET'
+    let body: unknown
+    try {
+      body = raw ? JSON.parse(raw) : undefined
+    } catch {
+      body = raw
+    }
+    const log: GitHubRequest = {
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      status: 0,
+      body,
+      authorization: req.headers.authorization,
+    }
+    requests.push(log)
+    const fault = faults.find(
+      (f) =>
+        (!f.method || f.method === method) && (!f.path || f.path.test(url.pathname)) && (f.times ?? 1) > 0,
+    )
+    if (fault) {
+      fault.times = (fault.times ?? 1) - 1
+      return send(res, log, fault.status, { message: fault.message ?? 'injected fault' })
+    }
+    let m = url.pathname.match(/^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/)
+    if (m) {
+      const key = `${m[1]}#${m[2]}`
+      const list = comments.get(key) ?? []
+      if (method === 'GET') {
+        const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30))
+        const page = Number(url.searchParams.get('page') ?? 1)
+        const slice = list.slice((page - 1) * perPage, page * perPage)
+        const headers: Record<string, string> = {}
+        if (page * perPage < list.length) {
+          const next = new URL(url.href)
+          next.searchParams.set('page', String(page + 1))
+          headers.Link = `<http://${req.headers.host}${next.pathname}${next.search}>; rel="next"`
+        }
+        return send(res, log, 200, slice, headers)
+      }
+      if (method === 'POST') {
+        const now = new Date().toISOString()
+        const c: FakeComment = {
+          id: nextId++,
+          body: String((body as { body?: string })?.body ?? ''),
+          user: { login: 'github-actions[bot]', type: 'Bot' },
+          created_at: now,
+          updated_at: now,
+        }
+        comments.set(key, [...list, c])
+        return send(res, log, 201, c)
+      }
+    }
+    m = url.pathname.match(/^\/repos\/([^/]+\/[^/]+)\/issues\/comments\/(\d+)$/)
+    if (m) {
+      const id = Number(m[2])
+      for (const [key, list] of comments) {
+        const c = list.find((x) => x.id === id)
+        if (!c) continue
+        if (method === 'PATCH') {
+          c.body = String((body as { body?: string })?.body ?? '')
+          c.updated_at = new Date().toISOString()
+          return send(res, log, 200, c)
+        }
+        if (method === 'DELETE') {
+          comments.set(
+            key,
+            list.filter((x) => x.id !== id),
+          )
+          return send(res, log, 204)
+        }
+      }
+      return send(res, log, 404, { message: 'Not Found' })
+    }
+    m = url.pathname.match(/^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/)
+    if (m && method === 'GET') {
+      const pr = pulls.get(`${m[1]}#${m[2]}`)
+      return pr ? send(res, log, 200, pr) : send(res, log, 404, { message: 'Not Found' })
+    }
+    return send(res, log, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' })
+  }
+
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    comments,
+    pulls,
+    faults,
+    addPull(repo, pr) {
+      pulls.set(`${repo}#${pr.number}`, {
+        state: 'open',
+        merged: false,
+        head: { ref: `feature-${pr.number}`, sha: 'f'.repeat(40), repo: { full_name: repo } },
+        base: { ref: 'main', repo: { full_name: repo } },
+        ...pr,
+      })
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
+  }
+}

@@ -1,0 +1,78 @@
+import { getInputs, type Inputs } from '../../src/inputs.js'
+import type { RunContext } from '../../src/github/context.js'
+import { NeonClient } from '../../src/neon/client.js'
+import { DEFAULT_RETRY_POLICY } from '../../src/neon/retry.js'
+import type { Logger, ModeDeps } from '../../src/modes/types.js'
+import type { Clock } from '../../src/util/clock.js'
+import type { NeonSimulator } from '../sim/index.js'
+
+export const REPO = 'octo-org/octo-repo'
+
+export function prContext(
+  number = 12,
+  headRef = 'feature/login',
+  extra: Partial<RunContext> = {},
+): RunContext {
+  return {
+    eventName: 'pull_request',
+    repository: REPO,
+    action: 'opened',
+    pullRequest: { number, headRef, headSha: 'a'.repeat(40), headRepo: REPO, title: 'Add login' },
+    serverUrl: 'https://github.com',
+    apiUrl: 'https://api.github.com',
+    ...extra,
+  }
+}
+
+/** A real clock whose sleeps are shortened, so retries and polls against the simulator stay quick. */
+export const quickClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+}
+
+export interface Harness {
+  deps: ModeDeps
+  neon: NeonClient
+  logs: string[]
+  secrets: string[]
+}
+
+/** Deps for calling a mode in-process against the simulator, with a logger that records. */
+export function harness(sim: NeonSimulator, context: RunContext = prContext(), apiKey = sim.apiKey): Harness {
+  const logs: string[] = []
+  const secrets: string[] = []
+  const neon = new NeonClient({
+    apiKey,
+    apiHost: sim.apiUrl,
+    userAgent: 'neon-preview-branch/test',
+    clock: quickClock,
+    retry: { ...DEFAULT_RETRY_POLICY, baseMs: 20, capMs: 100 },
+    requestTimeoutMs: 2000,
+    onSecret: (s) => secrets.push(s),
+  })
+  const log: Logger = {
+    info: (m) => logs.push(`info: ${m}`),
+    notice: (m) => logs.push(`notice: ${m}`),
+    warning: (m) => logs.push(`warning: ${m}`),
+    debug: (m) => logs.push(`debug: ${m}`),
+  }
+  return {
+    neon,
+    logs,
+    secrets,
+    deps: {
+      neon,
+      clock: quickClock,
+      context,
+      log,
+      setSecret: (s) => secrets.push(s),
+      poll: { initialMs: 10, maxMs: 50 },
+    },
+  }
+}
+
+/** Validated inputs as the action would read them, with overrides by input name. */
+export function inputsFor(projectId: string, apiKey: string, over: Record<string, string> = {}): Inputs {
+  const values: Record<string, string> = { mode: 'create', api_key: apiKey, project_id: projectId, ...over }
+  return getInputs((name) => values[name] ?? '')
+}

@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url))
+
+export interface ActionRun {
+  code: number
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+  /** Values the action masked with ::add-mask::, in order. */
+  masked: string[]
+}
+
+export interface RunActionOptions {
+  inputs: Record<string, string>
+  eventName: string
+  payload?: unknown
+  repository?: string
+  githubApiUrl: string
+  env?: Record<string, string>
+}
+
+/**
+ * Runs the committed dist/index.js as the runner does: inputs as INPUT_* variables, the event as a
+ * file, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY as files it appends to; then reads those files back.
+ */
+export async function runAction(o: RunActionOptions): Promise<ActionRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'npb-run-'))
+  const outputFile = join(dir, 'output')
+  const summaryFile = join(dir, 'summary')
+  const eventFile = join(dir, 'event.json')
+  writeFileSync(outputFile, '')
+  writeFileSync(summaryFile, '')
+  writeFileSync(eventFile, JSON.stringify(o.payload ?? {}))
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: dir,
+    GITHUB_ACTIONS: 'true',
+    RUNNER_DEBUG: '1',
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_EVENT_PATH: eventFile,
+    GITHUB_EVENT_NAME: o.eventName,
+    GITHUB_REPOSITORY: o.repository ?? 'octo-org/octo-repo',
+    GITHUB_API_URL: o.githubApiUrl,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_SHA: 'c0ffee'.padEnd(40, '0'),
+    ...o.env,
+  }
+  for (const [k, v] of Object.entries(o.inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v
+  const child = spawn(process.execPath, [DIST], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)))
+  const masked = [...stdout.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1] ?? '')
+  return {
+    code,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8'),
+    masked,
+  }
+}
+
+/** Parses the runner's `name<<delimiter … delimiter` file format (and plain `name=value`). */
+export function parseOutputFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? ''
+    const heredoc = line.match(/^([^=<]+)<<(.+)$/)
+    if (heredoc) {
+      const [, name, delim] = heredoc
+      const value: string[] = []
+      while (++i < lines.length && lines[i] !== delim) value.push(lines[i] ?? '')
+      out[name!] = value.join('\n')
+    } else if (line.includes('=')) {
+      const at = line.indexOf('=')
+      out[line.slice(0, at)] = line.slice(at + 1)
+    }
+  }
+  return out
+}
+
+/**
+ * Every secret must first appear in an ::add-mask:: line and never anywhere else in what the
+ * action printed. Returns the offending lines (empty when clean).
+ */
+export function secretLeaks(run: ActionRun, secrets: string[]): string[] {
+  const leaks: string[] = []
+  const text = `${run.stdout}\n${run.stderr}`.split('\n')
+  for (const secret of secrets.filter((s) => s.length > 0)) {
+    const forms = new Set([secret, encodeURIComponent(secret)])
+    let maskedYet = false
+    for (const line of text) {
+      if (line.startsWith('::add-mask::')) {
+        if (forms.has(line.slice('::add-mask::'.length))) maskedYet = true
+        continue
+      }
+      for (const f of forms) {
+        if (line.includes(f))
+          leaks.push(`${maskedYet ? 'masked but printed' : 'printed before masking'}: ${line}`)
+      }
+    }
+    if (!maskedYet) leaks.push(`never masked: a secret of ${secret.length} characters`)
+  }
+  return leaks
+}
