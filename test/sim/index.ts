@@ -1,0 +1,34 @@
+// Neon Management API v2 simulator: a stateful node:http server on 127.0.0.1 for tests and demos.
+
+export { startNeonSimulator } from './server.js'
+export type {
+  SimulatorOptions,
+  NeonSimulator,
+  RequestLogEntry,
+  AddBranchOptions,
+  CreateProjectOptions,
+} from './server.js'
+export type { Faults, FaultSpec } from './faults.js'
+export type {
+  World,
+  SimProject,
+  SimBranch,
+  SimEndpoint,
+  SimRole,
+  SimDatabase,
+  SimOperation,
+  OperationStatus,
+  EndpointState,
+  EndpointType,
+  InitSource,
+} from './state.js'
+export type {
+  StateView,
+  BranchView,
+  EndpointView,
+  RoleView,
+  DatabaseView,
+  OperationView,
+  ProjectView,
+} from './view.js'
+export { LOCKED_MESSAGE } from './router.js'

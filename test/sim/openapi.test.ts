@@ -1,0 +1,235 @@
+// Validates every response of a full scenario against Neon's OpenAPI 3.0 description (shared/neon-api/openapi-v2.json).
+
+import { readFileSync } from 'node:fs'
+import { Ajv, type ValidateFunction } from 'ajv'
+import addFormatsModule from 'ajv-formats'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startNeonSimulator, type NeonSimulator } from './index.js'
+import { api, manualClock, type ApiResult } from './helpers.js'
+
+// ajv-formats is CommonJS; under NodeNext its default import is the module object.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  a: Ajv,
+) => Ajv
+
+const SPEC_URL = new URL('../../../shared/neon-api/openapi-v2.json', import.meta.url)
+const SPEC_ID = 'https://neon.sim/openapi-v2.json'
+
+interface OpenApiOperation {
+  responses: Record<string, { $ref?: string; content?: Record<string, { schema?: unknown }> }>
+}
+interface OpenApi {
+  paths: Record<string, Record<string, OpenApiOperation>>
+  components: {
+    schemas: Record<string, unknown>
+    responses: Record<string, { content?: Record<string, { schema?: unknown }> }>
+  }
+}
+
+const spec = JSON.parse(readFileSync(SPEC_URL, 'utf8')) as OpenApi
+const ajv = new Ajv({ strict: false, allErrors: true })
+addFormats(ajv)
+for (const f of ['int32', 'int64', 'int'])
+  ajv.addFormat(f, { type: 'number', validate: (n: number) => Number.isInteger(n) })
+ajv.addSchema({ $id: SPEC_ID, components: spec.components })
+
+const compiled = new Map<string, ValidateFunction | null>()
+
+/** The validator for `METHOD /template` answering `status`, or null when the spec defines no JSON body for it. */
+function validatorFor(method: string, template: string, status: number): ValidateFunction | null {
+  const key = `${method} ${template} ${status}`
+  const hit = compiled.get(key)
+  if (hit !== undefined) return hit
+  const op = spec.paths[template]?.[method.toLowerCase()]
+  if (!op) throw new Error(`route ${method} ${template} is not in the OpenAPI description`)
+  let resp = op.responses[String(status)] ?? op.responses['default']
+  if (!resp) throw new Error(`no response ${status} for ${method} ${template}`)
+  if (resp.$ref) {
+    const name = resp.$ref.replace('#/components/responses/', '')
+    resp = spec.components.responses[name]
+    if (!resp) throw new Error(`unresolved ${name}`)
+  }
+  const schema = resp.content?.['application/json']?.schema
+  let v: ValidateFunction | null = null
+  if (schema !== undefined) {
+    const rewritten = JSON.parse(
+      JSON.stringify(schema).replaceAll('"#/components/', `"${SPEC_ID}#/components/`),
+    ) as object
+    v = ajv.compile(rewritten)
+  }
+  compiled.set(key, v)
+  return v
+}
+
+const clock = manualClock()
+let sim: NeonSimulator
+const failures: string[] = []
+const validated = new Set<string>()
+
+async function call(method: string, path: string, body?: unknown): Promise<ApiResult> {
+  const res = await api(sim, method, path, body)
+  const entry = sim.log.at(-1)
+  const route = entry?.route
+  if (!route) throw new Error(`no route matched ${method} ${path}`)
+  const template = route.slice(route.indexOf(' ') + 1)
+  const v = validatorFor(method, template, res.status)
+  if (res.status === 204) {
+    if (res.text !== '') failures.push(`${route} 204 has a body`)
+  } else if (!v) {
+    failures.push(`${route} ${res.status}: no schema in the spec`)
+  } else if (!v(res.body)) {
+    failures.push(
+      `${route} ${res.status}: ${ajv.errorsText(v.errors)}\n${JSON.stringify(res.body).slice(0, 500)}`,
+    )
+  }
+  validated.add(`${route} ${res.status}`)
+  return res
+}
+
+beforeAll(async () => {
+  sim = await startNeonSimulator({ now: clock.now })
+})
+afterAll(async () => {
+  await sim.close()
+})
+
+describe('OpenAPI conformance', () => {
+  it('has a validator that rejects wrong shapes', () => {
+    const v = validatorFor('GET', '/projects/{project_id}/branches/{branch_id}', 200)
+    expect(v?.({ branch: { id: 'br-a-b-c' } })).toBe(false)
+    const op = validatorFor('GET', '/projects/{project_id}/operations/{operation_id}', 200)
+    expect(
+      op?.({
+        operation: {
+          id: 'not-a-uuid',
+          project_id: 'p',
+          action: 'create_branch',
+          status: 'done',
+          failures_count: 0,
+          created_at: 'x',
+          updated_at: 'y',
+          total_duration_ms: 0,
+        },
+      }),
+    ).toBe(false)
+    expect(validatorFor('GET', '/projects/{project_id}', 404)?.({ message: 'm' })).toBe(false)
+  })
+
+  it('validates every response of a full scenario', async () => {
+    const settle = () => clock.advance(60_000)
+    const created = await call('POST', '/projects', { project: { name: 'spec-check' } })
+    expect(created.status).toBe(201)
+    const pid = created.body.project.id as string
+    const P = `/projects/${pid}`
+    const main = created.body.branch.id as string
+    settle()
+    await call('GET', '/projects')
+    await call('GET', '/projects?limit=1')
+    await call('GET', P)
+    await call('PATCH', P, { project: { name: 'renamed' } })
+
+    const br = await call('POST', `${P}/branches`, {
+      branch: {
+        name: 'preview/pr-1',
+        parent_id: main,
+        expires_at: new Date(clock.now() + 86400_000).toISOString(),
+      },
+      endpoints: [{ type: 'read_write', suspend_timeout_seconds: 300 }],
+      annotation_value: { 'github-pr-number': '1', 'github-repo': 'o/r' },
+    })
+    expect(br.status).toBe(201)
+    const bid = br.body.branch.id as string
+    const epId = br.body.endpoints[0].id as string
+    const locked = await call('POST', `${P}/branches`, { branch: { name: 'x' } })
+    expect(locked.status).toBe(423)
+    settle()
+    expect((await call('POST', `${P}/branches`, { branch: { name: 'preview/pr-1' } })).status).toBe(409)
+    const plain = await call('POST', `${P}/branches`, { branch: { name: 'plain' } })
+    settle()
+    await call('GET', `${P}/branches`)
+    await call('GET', `${P}/branches?limit=1&sort_by=name&sort_order=asc`)
+    await call('GET', `${P}/branches?search=preview`)
+    await call('GET', `${P}/branches/count`)
+    await call('GET', `${P}/branches/${bid}`)
+    await call('PATCH', `${P}/branches/${bid}`, { branch: { name: 'preview/pr-1b', expires_at: null } })
+    await call('POST', `${P}/branches/${plain.body.branch.id}/set_as_default`)
+    await call('POST', `${P}/branches/${main}/set_as_default`)
+
+    await call('GET', `${P}/endpoints`)
+    await call('GET', `${P}/branches/${bid}/endpoints`)
+    await call('GET', `${P}/endpoints/${epId}`)
+    await call('PATCH', `${P}/endpoints/${epId}`, { endpoint: { suspend_timeout_seconds: 600 } })
+    settle()
+    await call('POST', `${P}/endpoints/${epId}/suspend`)
+    settle()
+    await call('POST', `${P}/endpoints/${epId}/start`)
+    settle()
+    await call('POST', `${P}/endpoints/${epId}/restart`)
+    settle()
+    const ro = await call('POST', `${P}/endpoints`, { endpoint: { branch_id: bid, type: 'read_only' } })
+    settle()
+    await call('DELETE', `${P}/endpoints/${ro.body.endpoint.id}`)
+    settle()
+
+    await call('GET', `${P}/branches/${bid}/roles`)
+    await call('POST', `${P}/branches/${bid}/roles`, { role: { name: 'app' } })
+    settle()
+    await call('GET', `${P}/branches/${bid}/roles/app`)
+    await call('GET', `${P}/branches/${bid}/roles/app/reveal_password`)
+    await call('POST', `${P}/branches/${bid}/roles/app/reset_password`)
+    settle()
+
+    await call('GET', `${P}/branches/${bid}/databases`)
+    await call('POST', `${P}/branches/${bid}/databases`, { database: { name: 'appdb', owner_name: 'app' } })
+    settle()
+    await call('GET', `${P}/branches/${bid}/databases/appdb`)
+    await call('PATCH', `${P}/branches/${bid}/databases/appdb`, { database: { name: 'appdb2' } })
+    settle()
+    await call('DELETE', `${P}/branches/${bid}/databases/appdb2`)
+    settle()
+    await call('DELETE', `${P}/branches/${bid}/roles/app`)
+    settle()
+
+    await call('GET', `${P}/connection_uri?database_name=neondb&role_name=neondb_owner`)
+    await call(
+      'GET',
+      `${P}/connection_uri?database_name=neondb&role_name=neondb_owner&branch_id=${bid}&pooled=false`,
+    )
+    await call('GET', `${P}/connection_uri?role_name=neondb_owner`)
+
+    const ops = await call('GET', `${P}/operations`)
+    await call('GET', `${P}/operations?limit=2`)
+    await call('GET', `${P}/operations/${ops.body.operations[0].id}`)
+
+    const child = await call('POST', `${P}/branches`, { branch: { name: 'child', parent_id: bid } })
+    settle()
+    await call('POST', `${P}/branches/${bid}/restore`, { source_branch_id: main })
+    await call('POST', `${P}/branches/${bid}/restore`, {
+      source_branch_id: main,
+      preserve_under_name: 'pr-1-old',
+    })
+    settle()
+    await call('DELETE', `${P}/branches/${main}`)
+    await call('DELETE', `${P}/branches/${child.body.branch.id}`)
+    settle()
+    await call('DELETE', `${P}/branches/${child.body.branch.id}`)
+    await call('GET', `${P}/branches/${child.body.branch.id}`)
+
+    // A project seeded directly, and deletion.
+    const seeded = sim.createProject()
+    sim.addBranch(seeded.id, { name: 'seeded', annotations: { a: 'b' } })
+    await call('GET', `/projects/${seeded.id}/branches`)
+    await call('DELETE', `/projects/${seeded.id}`)
+
+    expect(failures).toEqual([])
+    // Every route the simulator serves was exercised with a success status.
+    const served = new Set(
+      [...validated].filter((k) => /\s2\d\d$/.test(k)).map((k) => k.replace(/\s\d+$/, '')),
+    )
+    const missing = [...new Set(sim.log.map((e) => e.route))].filter(
+      (r): r is string => r !== null && !served.has(r),
+    )
+    expect(missing).toEqual([])
+    expect(served.size).toBeGreaterThanOrEqual(35)
+  })
+})

@@ -1,0 +1,405 @@
+// HTTP layer: routing under /api/v2, bearer auth, request ids, request log, latency and faults.
+
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { FaultSet, describeFault, type Faults, type FaultSpec } from './faults.js'
+import { Rng } from './ids.js'
+import { ApiError, type Route } from './router.js'
+import { branchRoutes } from './routes/branches.js'
+import { databaseRoutes } from './routes/databases.js'
+import { endpointRoutes } from './routes/endpoints.js'
+import { operationRoutes } from './routes/operations.js'
+import { projectRoutes } from './routes/projects.js'
+import { roleRoutes } from './routes/roles.js'
+import {
+  World,
+  roleKey,
+  type InitSource,
+  type OperationStatus,
+  type SimBranch,
+  type SimProject,
+} from './state.js'
+import { stateView, type StateView } from './view.js'
+
+export interface SimulatorOptions {
+  /** Accepted bearer tokens; default ['test-api-key']. */
+  apiKeys?: string[]
+  /** Added before every response (default 0). */
+  latencyMs?: number
+  /** Duration of each operation action in ms; default 30 for every action. */
+  operationMs?: Partial<Record<string, number>>
+  /** Time an operation stays `scheduling` before `running` (default 5). */
+  schedulingMs?: number
+  /** Seed for ids, passwords, request ids and fault probabilities (default 1). */
+  seed?: number
+  /** Clock, default Date.now. */
+  now?: () => number
+}
+
+export interface RequestLogEntry {
+  method: string
+  /** Request path without the query string, e.g. /api/v2/projects/x/branches. */
+  path: string
+  query: Record<string, string>
+  /** Matched route template, e.g. 'POST /projects/{project_id}/branches'; null when no route matched. */
+  route: string | null
+  /** 0 when no answer was sent (hang, resetConnection). */
+  status: number
+  requestId: string
+  body?: unknown
+  /** Clock time (opts.now) when the request arrived. */
+  at: number
+  /** Wall-clock milliseconds spent answering. */
+  ms: number
+  fault?: string
+}
+
+export interface AddBranchOptions {
+  name: string
+  parentId?: string
+  protected?: boolean
+  default?: boolean
+  expiresAt?: string
+  annotations?: Record<string, string>
+  createdAt?: string
+  updatedAt?: string
+  withEndpoint?: boolean
+  initSource?: InitSource
+}
+
+export interface CreateProjectOptions {
+  id?: string
+  name?: string
+  regionId?: string
+  defaultBranchName?: string
+  role?: string
+  database?: string
+}
+
+export interface NeonSimulator {
+  url: string
+  apiUrl: string
+  apiKey: string
+  log: RequestLogEntry[]
+  faults: Faults
+  createProject(o?: CreateProjectOptions): SimProject
+  addBranch(projectId: string, o: AddBranchOptions): SimBranch
+  setRolePassword(projectId: string, branchId: string, role: string, password: string): void
+  failNextOperation(match: { action?: string; projectId?: string }, error: string): void
+  /** API-shaped view of everything (deleted branches included), keyed by id; recomputed on each access. */
+  readonly state: StateView
+  /** The live model behind the API, with query helpers (liveBranches, branchRoles, readWriteEndpoint, …). */
+  world: World
+  /** Status of an operation as of the simulator's clock, or undefined for an unknown id. */
+  operationStatus(operationId: string): OperationStatus | undefined
+  /** Current password of a role, or undefined when the branch or role does not exist. */
+  rolePassword(projectId: string, branchId: string, role: string): string | undefined
+  snapshot(): unknown
+  reset(): void
+  close(): Promise<void>
+}
+
+const ROUTES: Route[] = [
+  ...projectRoutes,
+  ...branchRoutes,
+  ...endpointRoutes,
+  ...roleRoutes,
+  ...databaseRoutes,
+  ...operationRoutes,
+]
+const API_PREFIX = '/api/v2'
+
+interface CompiledRoute {
+  route: Route
+  segments: string[]
+  literals: number
+}
+
+const COMPILED: CompiledRoute[] = ROUTES.map((route) => {
+  const segments = route.path.split('/').filter(Boolean)
+  return { route, segments, literals: segments.filter((s) => !s.startsWith('{')).length }
+}).sort((a, b) => b.literals - a.literals)
+
+function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } | null {
+  if (path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) return null
+  let parts: string[]
+  try {
+    parts = path.slice(API_PREFIX.length).split('/').filter(Boolean).map(decodeURIComponent)
+  } catch {
+    return null
+  }
+  for (const c of COMPILED) {
+    if (c.route.method !== method || c.segments.length !== parts.length) continue
+    const params: Record<string, string> = {}
+    let ok = true
+    c.segments.forEach((seg, i) => {
+      const part = parts[i] ?? ''
+      if (seg.startsWith('{')) params[seg.slice(1, -1)] = part
+      else if (seg !== part) ok = false
+    })
+    if (ok) return { route: c.route, params }
+  }
+  return null
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<NeonSimulator> {
+  const apiKeys = opts.apiKeys && opts.apiKeys.length > 0 ? [...opts.apiKeys] : ['test-api-key']
+  const seed = opts.seed ?? 1
+  const now = opts.now ?? Date.now
+  const world = new World({
+    operationMs: { ...(opts.operationMs ?? {}) },
+    schedulingMs: opts.schedulingMs ?? 5,
+    seed,
+    now,
+  })
+  const faults = new FaultSet(seed)
+  let requestRng = new Rng(seed ^ 0x2545f491)
+  const log: RequestLogEntry[] = []
+  const hung = new Set<ServerResponse>()
+  const sockets = new Set<Socket>()
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now()
+    const method = (req.method ?? 'GET').toUpperCase()
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    const path = url.pathname
+    const query: Record<string, string> = {}
+    url.searchParams.forEach((v, k) => {
+      query[k] = v
+    })
+    const requestId = requestRng.uuid()
+    const raw = await readBody(req)
+    let body: unknown
+    let badJson = false
+    if (raw.trim() !== '') {
+      try {
+        body = JSON.parse(raw) as unknown
+      } catch {
+        body = raw
+        badJson = true
+      }
+    }
+    const matched = matchRoute(method, path)
+    const routeName = matched ? `${matched.route.method} ${matched.route.path}` : null
+    const entry: RequestLogEntry = {
+      method,
+      path,
+      query,
+      route: routeName,
+      status: 0,
+      requestId,
+      at: now(),
+      ms: 0,
+    }
+    if (body !== undefined) entry.body = body
+    log.push(entry)
+
+    const send = (
+      status: number,
+      payload: unknown,
+      headers: Record<string, string> = {},
+      rawText?: string,
+    ): void => {
+      entry.status = status
+      entry.ms = performance.now() - started
+      if (res.destroyed || res.writableEnded) return
+      const h: Record<string, string> = { 'X-Neon-Ret-Request-Id': requestId, ...headers }
+      if (status === 204) {
+        res.writeHead(204, h)
+        res.end()
+        return
+      }
+      const text = rawText ?? JSON.stringify(payload)
+      res.writeHead(status, {
+        'Content-Type': 'application/json',
+        'Content-Length': String(Buffer.byteLength(text)),
+        ...h,
+      })
+      res.end(text)
+    }
+    const sendError = (
+      status: number,
+      message: string,
+      code = '',
+      headers: Record<string, string> = {},
+    ): void => send(status, { code, message, request_id: requestId }, headers)
+
+    const fault: FaultSpec | undefined = faults.take(method, routeName, path)
+    if (fault) {
+      entry.fault = describeFault(fault)
+      if (fault.delayMs) await sleep(fault.delayMs)
+      if (fault.resetConnection) {
+        entry.ms = performance.now() - started
+        req.socket.destroy()
+        return
+      }
+      if (fault.hang) {
+        hung.add(res)
+        return
+      }
+    }
+    if (opts.latencyMs) await sleep(opts.latencyMs)
+    if (fault?.malformedJson) {
+      send(fault.status ?? 200, undefined, fault.headers ?? {}, '{"branch": {"id": "br-')
+      return
+    }
+    if (fault?.status !== undefined) {
+      if (fault.body === undefined)
+        sendError(fault.status, STATUS_CODES[fault.status] ?? 'error', '', fault.headers ?? {})
+      else if (typeof fault.body === 'string') send(fault.status, undefined, fault.headers ?? {}, fault.body)
+      else send(fault.status, fault.body, fault.headers ?? {})
+      return
+    }
+
+    const auth = req.headers.authorization ?? ''
+    const m = /^Bearer\s+(.+)$/i.exec(auth)
+    if (!m || !apiKeys.includes((m[1] ?? '').trim())) {
+      sendError(401, 'authentication failed')
+      return
+    }
+    if (!matched) {
+      sendError(404, `no route for ${method} ${path}`)
+      return
+    }
+    if (badJson) {
+      sendError(400, 'request body is not valid JSON')
+      return
+    }
+    try {
+      const reply = matched.route.handler({ world, params: matched.params, query, body })
+      send(reply.status, reply.body)
+    } catch (err) {
+      if (err instanceof ApiError) sendError(err.status, err.message, err.code)
+      else sendError(500, `internal simulator error: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(500, { 'Content-Type': 'application/json' })
+        res.end(JSON.stringify({ code: '', message: `internal simulator error: ${String(err)}` }))
+      }
+    })
+  })
+  server.on('connection', (s: Socket) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const port = (server.address() as AddressInfo).port
+  const urlBase = `http://127.0.0.1:${port}`
+
+  const requireProjectSeed = (projectId: string): SimProject => {
+    const p = world.project(projectId)
+    if (!p) throw new Error(`simulator: unknown project ${projectId}`)
+    return p
+  }
+  const parseTime = (s: string, what: string): number => {
+    const t = Date.parse(s)
+    if (Number.isNaN(t)) throw new Error(`simulator: invalid ${what}: ${s}`)
+    return t
+  }
+
+  const sim: NeonSimulator = {
+    url: urlBase,
+    apiUrl: `${urlBase}${API_PREFIX}`,
+    apiKey: apiKeys[0] ?? 'test-api-key',
+    log,
+    faults,
+    world,
+    get state(): StateView {
+      return stateView(world)
+    },
+    operationStatus(operationId) {
+      const op = world.operations.get(operationId)
+      return op ? world.opStatus(op) : undefined
+    },
+    rolePassword(projectId, branchId, role) {
+      const b = world.branches.get(branchId)
+      if (!b || b.projectId !== projectId) return undefined
+      return world.roles.get(roleKey(branchId, role))?.password
+    },
+    createProject(o = {}) {
+      return world.newProject(o).project
+    },
+    addBranch(projectId, o) {
+      const project = requireProjectSeed(projectId)
+      const parent = world.liveBranch(projectId, o.parentId ?? project.defaultBranchId)
+      if (!parent)
+        throw new Error(`simulator: unknown parent branch ${o.parentId ?? project.defaultBranchId}`)
+      if (world.branchByName(projectId, o.name)) throw new Error(`simulator: branch ${o.name} already exists`)
+      const branch = world.newBranch(project, {
+        name: o.name,
+        parent,
+        ...(o.protected !== undefined ? { protected: o.protected } : {}),
+        ...(o.default !== undefined ? { default: o.default } : {}),
+        ...(o.expiresAt !== undefined ? { expiresAt: parseTime(o.expiresAt, 'expiresAt') } : {}),
+        ...(o.annotations !== undefined ? { annotations: o.annotations } : {}),
+        ...(o.createdAt !== undefined ? { createdAt: parseTime(o.createdAt, 'createdAt') } : {}),
+        ...(o.updatedAt !== undefined ? { updatedAt: parseTime(o.updatedAt, 'updatedAt') } : {}),
+        ...(o.initSource !== undefined ? { initSource: o.initSource } : {}),
+      })
+      if (o.withEndpoint ?? true) {
+        const ep = world.newEndpoint(project, branch.id, { type: 'read_write' })
+        ep.createdAt = branch.createdAt
+        ep.updatedAt = branch.createdAt
+      }
+      return branch
+    },
+    setRolePassword(projectId, branchId, role, password) {
+      requireProjectSeed(projectId)
+      const b = world.liveBranch(projectId, branchId)
+      if (!b) throw new Error(`simulator: unknown branch ${branchId}`)
+      const existing = world.roles.get(roleKey(branchId, role))
+      const t = world.now()
+      if (existing) {
+        existing.password = password
+        existing.updatedAt = t
+      } else {
+        world.roles.set(roleKey(branchId, role), {
+          branchId,
+          name: role,
+          password,
+          protected: false,
+          createdAt: t,
+          updatedAt: t,
+        })
+      }
+    },
+    failNextOperation(match, error) {
+      world.failRules.push({ ...match, error })
+    },
+    snapshot() {
+      return world.snapshot()
+    },
+    reset() {
+      world.reset()
+      faults.reset()
+      log.length = 0
+      requestRng = new Rng(seed ^ 0x2545f491)
+    },
+    async close() {
+      for (const res of hung) res.destroy()
+      hung.clear()
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+  return sim
+}

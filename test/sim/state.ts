@@ -1,0 +1,525 @@
+// The simulator's world: projects, branches, endpoints, roles, databases and operations.
+// Operation progress is derived lazily from the clock (no timers), so the state is deterministic.
+
+import { IdGen } from './ids.js'
+
+export type OperationStatus =
+  'scheduling' | 'running' | 'finished' | 'skipped' | 'failed' | 'error' | 'cancelling' | 'cancelled'
+export type EndpointState = 'init' | 'active' | 'idle'
+export type EndpointType = 'read_write' | 'read_only'
+export type InitSource = 'parent-data' | 'schema-only'
+
+export interface SimProject {
+  id: string
+  name: string
+  regionId: string // e.g. aws-us-east-2
+  pgVersion: number
+  orgId: string
+  createdAt: number
+  updatedAt: number
+  defaultBranchId: string
+  historyRetentionSeconds: number
+  defaultEndpointSettings: {
+    autoscaling_limit_min_cu: number
+    autoscaling_limit_max_cu: number
+    suspend_timeout_seconds: number
+  }
+}
+
+export interface SimBranch {
+  id: string
+  projectId: string
+  name: string
+  parentId?: string
+  parentLsn?: string
+  parentTimestamp?: number
+  protected: boolean
+  default: boolean
+  /** The project's original root branch (cannot be deleted). */
+  root: boolean
+  initSource: InitSource
+  createdAt: number
+  updatedAt: number
+  lastResetAt?: number
+  expiresAt?: number
+  ttlIntervalSeconds?: number
+  annotations: Record<string, string>
+  annotationCreatedAt?: number
+  annotationUpdatedAt?: number
+  /** Operation whose completion makes the branch `ready`. */
+  createOpId?: string
+  deletedAt?: number
+  logicalSize: number
+}
+
+export interface SimEndpoint {
+  id: string
+  projectId: string
+  branchId: string
+  host: string
+  type: EndpointType
+  suspendTimeoutSeconds: number
+  minCu: number
+  maxCu: number
+  disabled: boolean
+  poolerEnabled: boolean
+  settings: Record<string, unknown>
+  createdAt: number
+  updatedAt: number
+  /** State before the current transition (or the state, when there is none). */
+  baseState: EndpointState
+  transition?: { opId: string; to: EndpointState }
+  deletedAt?: number
+}
+
+export interface SimRole {
+  branchId: string
+  name: string
+  password: string
+  protected: boolean
+  createdAt: number
+  updatedAt: number
+}
+
+export interface SimDatabase {
+  id: number
+  branchId: string
+  name: string
+  ownerName: string
+  createdAt: number
+  updatedAt: number
+}
+
+export interface SimOperation {
+  id: string
+  seq: number
+  projectId: string
+  branchId?: string
+  endpointId?: string
+  action: string
+  createdAt: number
+  /** When it leaves `scheduling`. */
+  runAt: number
+  /** When it reaches its terminal status. */
+  endAt: number
+  error?: string
+  /** Terminal status when it does not finish: failed (injected) or cancelled (an earlier one in its batch failed). */
+  outcome: 'finished' | 'failed' | 'cancelled'
+}
+
+export interface WorldOptions {
+  operationMs: Partial<Record<string, number>>
+  schedulingMs: number
+  seed: number
+  now: () => number
+}
+
+export interface OpSpec {
+  action: string
+  branchId?: string
+  endpointId?: string
+}
+
+const TERMINAL: ReadonlySet<OperationStatus> = new Set([
+  'finished',
+  'skipped',
+  'failed',
+  'error',
+  'cancelled',
+])
+
+export function isTerminal(s: OperationStatus): boolean {
+  return TERMINAL.has(s)
+}
+
+export function roleKey(branchId: string, name: string): string {
+  return `${branchId}\u0000${name}`
+}
+
+/** `ep-x-1.c-2.us-east-2.aws.neon.tech` → `ep-x-1-pooler.c-2.us-east-2.aws.neon.tech` */
+export function poolerHost(host: string): string {
+  const dot = host.indexOf('.')
+  return dot < 0 ? `${host}-pooler` : `${host.slice(0, dot)}-pooler${host.slice(dot)}`
+}
+
+export function regionSuffix(regionId: string): string {
+  return regionId.replace(/^aws-/, '')
+}
+
+export class World {
+  readonly projects = new Map<string, SimProject>()
+  /** All branches, including soft-deleted ones (`deletedAt` set). */
+  readonly branches = new Map<string, SimBranch>()
+  readonly endpoints = new Map<string, SimEndpoint>()
+  /** Keyed by `roleKey(branchId, name)`. */
+  readonly roles = new Map<string, SimRole>()
+  /** Keyed by `roleKey(branchId, name)`. */
+  readonly databases = new Map<string, SimDatabase>()
+  readonly operations = new Map<string, SimOperation>()
+  readonly failRules: { action?: string; projectId?: string; error: string }[] = []
+  readonly ids: IdGen
+  private opSeq = 0
+
+  constructor(readonly opts: WorldOptions) {
+    this.ids = new IdGen(opts.seed)
+  }
+
+  now(): number {
+    return this.opts.now()
+  }
+
+  reset(): void {
+    this.projects.clear()
+    this.branches.clear()
+    this.endpoints.clear()
+    this.roles.clear()
+    this.databases.clear()
+    this.operations.clear()
+    this.failRules.length = 0
+    this.opSeq = 0
+    this.ids.reset()
+  }
+
+  // ---------- operations ----------
+
+  opStatus(op: SimOperation, now = this.now()): OperationStatus {
+    if (now < op.runAt) return 'scheduling'
+    if (now < op.endAt) return 'running'
+    return op.outcome
+  }
+
+  /** Whether any operation of the project is still in progress. */
+  isLocked(projectId: string, now = this.now()): boolean {
+    for (const op of this.operations.values()) {
+      if (op.projectId === projectId && !isTerminal(this.opStatus(op, now))) return true
+    }
+    return false
+  }
+
+  private queueEnd(projectId: string): number {
+    let end = -Infinity
+    for (const op of this.operations.values())
+      if (op.projectId === projectId && op.endAt > end) end = op.endAt
+    return end
+  }
+
+  duration(action: string): number {
+    return this.opts.operationMs[action] ?? 30
+  }
+
+  /** Schedules a batch of operations, run one after another after any earlier ones of the project. */
+  schedule(projectId: string, specs: OpSpec[]): SimOperation[] {
+    const now = this.now()
+    const out: SimOperation[] = []
+    let prevEnd = this.queueEnd(projectId)
+    let failedAt: number | undefined
+    for (const spec of specs) {
+      const runAt = Math.max(now + this.opts.schedulingMs, prevEnd)
+      const op: SimOperation = {
+        id: this.ids.operationId(),
+        seq: ++this.opSeq,
+        projectId,
+        action: spec.action,
+        createdAt: now,
+        runAt,
+        endAt: runAt + this.duration(spec.action),
+        outcome: 'finished',
+        ...(spec.branchId ? { branchId: spec.branchId } : {}),
+        ...(spec.endpointId ? { endpointId: spec.endpointId } : {}),
+      }
+      if (failedAt !== undefined) {
+        op.runAt = failedAt
+        op.endAt = failedAt
+        op.outcome = 'cancelled'
+      } else {
+        const rule = this.failRules.findIndex(
+          (r) =>
+            (r.action === undefined || r.action === spec.action) &&
+            (r.projectId === undefined || r.projectId === projectId),
+        )
+        if (rule >= 0) {
+          const [r] = this.failRules.splice(rule, 1)
+          op.outcome = 'failed'
+          op.error = r?.error ?? 'operation failed'
+          failedAt = op.endAt
+        }
+      }
+      prevEnd = op.endAt
+      this.operations.set(op.id, op)
+      out.push(op)
+    }
+    return out
+  }
+
+  // ---------- derived states ----------
+
+  branchState(b: SimBranch, now = this.now()): { current: string; pending?: string; changedAt: number } {
+    const op = b.createOpId ? this.operations.get(b.createOpId) : undefined
+    if (!op) return { current: 'ready', changedAt: b.createdAt }
+    const st = this.opStatus(op, now)
+    if (st === 'finished' || st === 'skipped') return { current: 'ready', changedAt: op.endAt }
+    return { current: 'init', pending: 'ready', changedAt: b.createdAt }
+  }
+
+  endpointState(e: SimEndpoint, now = this.now()): { current: EndpointState; pending?: EndpointState } {
+    if (!e.transition) return { current: e.baseState }
+    const op = this.operations.get(e.transition.opId)
+    if (!op) return { current: e.baseState }
+    const st = this.opStatus(op, now)
+    if (st === 'finished' || st === 'skipped') return { current: e.transition.to }
+    if (isTerminal(st)) return { current: e.baseState }
+    return { current: e.baseState, pending: e.transition.to }
+  }
+
+  /** Starts a state transition of an endpoint, driven by `opId`. */
+  transitionEndpoint(e: SimEndpoint, opId: string, to: EndpointState): void {
+    e.baseState = this.endpointState(e).current
+    e.transition = { opId, to }
+    e.updatedAt = this.now()
+  }
+
+  // ---------- queries ----------
+
+  project(id: string): SimProject | undefined {
+    return this.projects.get(id)
+  }
+
+  liveBranches(projectId: string): SimBranch[] {
+    return [...this.branches.values()].filter((b) => b.projectId === projectId && b.deletedAt === undefined)
+  }
+
+  liveBranch(projectId: string, branchId: string): SimBranch | undefined {
+    const b = this.branches.get(branchId)
+    return b && b.projectId === projectId && b.deletedAt === undefined ? b : undefined
+  }
+
+  branchByName(projectId: string, name: string): SimBranch | undefined {
+    return this.liveBranches(projectId).find((b) => b.name === name)
+  }
+
+  children(branchId: string): SimBranch[] {
+    return [...this.branches.values()].filter((b) => b.parentId === branchId && b.deletedAt === undefined)
+  }
+
+  branchEndpoints(branchId: string): SimEndpoint[] {
+    return [...this.endpoints.values()].filter((e) => e.branchId === branchId && e.deletedAt === undefined)
+  }
+
+  projectEndpoints(projectId: string): SimEndpoint[] {
+    return [...this.endpoints.values()].filter((e) => e.projectId === projectId && e.deletedAt === undefined)
+  }
+
+  liveEndpoint(projectId: string, endpointId: string): SimEndpoint | undefined {
+    const e = this.endpoints.get(endpointId)
+    return e && e.projectId === projectId && e.deletedAt === undefined ? e : undefined
+  }
+
+  branchRoles(branchId: string): SimRole[] {
+    return [...this.roles.values()].filter((r) => r.branchId === branchId)
+  }
+
+  branchDatabases(branchId: string): SimDatabase[] {
+    return [...this.databases.values()].filter((d) => d.branchId === branchId)
+  }
+
+  readWriteEndpoint(branchId: string): SimEndpoint | undefined {
+    return this.branchEndpoints(branchId).find((e) => e.type === 'read_write')
+  }
+
+  // ---------- mutations shared by routes and seeding ----------
+
+  newProject(o: {
+    id?: string
+    name?: string
+    regionId?: string
+    defaultBranchName?: string
+    role?: string
+    database?: string
+    pgVersion?: number
+  }): {
+    project: SimProject
+    branch: SimBranch
+    endpoint: SimEndpoint
+    role: SimRole
+    database: SimDatabase
+  } {
+    const now = this.now()
+    const id = o.id ?? this.ids.projectId()
+    if (this.projects.has(id)) throw new Error(`project ${id} already exists`)
+    const regionRaw = o.regionId ?? 'aws-us-east-2'
+    const regionId = regionRaw.startsWith('aws-') ? regionRaw : `aws-${regionRaw}`
+    const branchId = this.ids.branchId()
+    const project: SimProject = {
+      id,
+      name: o.name ?? id,
+      regionId,
+      pgVersion: o.pgVersion ?? 17,
+      orgId: this.ids.orgId(),
+      createdAt: now,
+      updatedAt: now,
+      defaultBranchId: branchId,
+      historyRetentionSeconds: 86400,
+      defaultEndpointSettings: {
+        autoscaling_limit_min_cu: 0.25,
+        autoscaling_limit_max_cu: 2,
+        suspend_timeout_seconds: 0,
+      },
+    }
+    this.projects.set(id, project)
+    const branch: SimBranch = {
+      id: branchId,
+      projectId: id,
+      name: o.defaultBranchName ?? 'main',
+      protected: false,
+      default: true,
+      root: true,
+      initSource: 'parent-data',
+      createdAt: now,
+      updatedAt: now,
+      annotations: {},
+      logicalSize: 30785536,
+    }
+    this.branches.set(branchId, branch)
+    const endpoint = this.newEndpoint(project, branchId, { type: 'read_write' })
+    const role: SimRole = {
+      branchId,
+      name: o.role ?? 'neondb_owner',
+      password: this.ids.password(),
+      protected: false,
+      createdAt: now,
+      updatedAt: now,
+    }
+    this.roles.set(roleKey(branchId, role.name), role)
+    const database: SimDatabase = {
+      id: this.ids.databaseId(),
+      branchId,
+      name: o.database ?? 'neondb',
+      ownerName: role.name,
+      createdAt: now,
+      updatedAt: now,
+    }
+    this.databases.set(roleKey(branchId, database.name), database)
+    return { project, branch, endpoint, role, database }
+  }
+
+  newEndpoint(
+    project: SimProject,
+    branchId: string,
+    o: {
+      type: EndpointType
+      suspendTimeoutSeconds?: number
+      minCu?: number
+      maxCu?: number
+      settings?: Record<string, unknown>
+      disabled?: boolean
+    },
+  ): SimEndpoint {
+    const now = this.now()
+    const id = this.ids.endpointId()
+    const ep: SimEndpoint = {
+      id,
+      projectId: project.id,
+      branchId,
+      host: `${id}.c-2.${regionSuffix(project.regionId)}.aws.neon.tech`,
+      type: o.type,
+      suspendTimeoutSeconds:
+        o.suspendTimeoutSeconds ?? project.defaultEndpointSettings.suspend_timeout_seconds,
+      minCu: o.minCu ?? project.defaultEndpointSettings.autoscaling_limit_min_cu,
+      maxCu: o.maxCu ?? Math.max(o.minCu ?? 0, project.defaultEndpointSettings.autoscaling_limit_max_cu),
+      disabled: o.disabled ?? false,
+      poolerEnabled: false,
+      settings: o.settings ?? {},
+      createdAt: now,
+      updatedAt: now,
+      baseState: 'active',
+    }
+    this.endpoints.set(id, ep)
+    return ep
+  }
+
+  /** Creates a branch with copies of the parent's roles and databases (no operations). */
+  newBranch(
+    project: SimProject,
+    o: {
+      name?: string
+      parent: SimBranch
+      protected?: boolean
+      default?: boolean
+      expiresAt?: number
+      annotations?: Record<string, string>
+      createdAt?: number
+      updatedAt?: number
+      initSource?: InitSource
+      parentLsn?: string
+      parentTimestamp?: number
+    },
+  ): SimBranch {
+    const now = this.now()
+    const createdAt = o.createdAt ?? now
+    const id = this.ids.branchId()
+    const initSource = o.initSource ?? 'parent-data'
+    const branch: SimBranch = {
+      id,
+      projectId: project.id,
+      name: o.name ?? id,
+      protected: o.protected ?? false,
+      default: false,
+      root: false,
+      initSource,
+      createdAt,
+      updatedAt: o.updatedAt ?? createdAt,
+      annotations: { ...(o.annotations ?? {}) },
+      logicalSize: o.parent.logicalSize,
+    }
+    if (initSource === 'parent-data') {
+      branch.parentId = o.parent.id
+      branch.parentLsn = o.parentLsn ?? this.ids.parentLsn()
+      branch.parentTimestamp = o.parentTimestamp ?? createdAt
+    }
+    if (Object.keys(branch.annotations).length > 0) {
+      branch.annotationCreatedAt = createdAt
+      branch.annotationUpdatedAt = createdAt
+    }
+    if (o.expiresAt !== undefined) {
+      branch.expiresAt = o.expiresAt
+      branch.ttlIntervalSeconds = Math.max(0, Math.round((o.expiresAt - createdAt) / 1000))
+    }
+    this.branches.set(id, branch)
+    // A branch from a protected parent, or a schema-only (new root) branch, gets new role passwords.
+    const newPasswords = o.parent.protected || initSource === 'schema-only'
+    for (const r of this.branchRoles(o.parent.id)) {
+      this.roles.set(roleKey(id, r.name), {
+        ...r,
+        branchId: id,
+        password: newPasswords ? this.ids.password() : r.password,
+      })
+    }
+    for (const d of this.branchDatabases(o.parent.id)) {
+      this.databases.set(roleKey(id, d.name), { ...d, branchId: id, id: this.ids.databaseId() })
+    }
+    if (o.default) this.setDefault(project, branch)
+    return branch
+  }
+
+  setDefault(project: SimProject, branch: SimBranch): void {
+    for (const b of this.liveBranches(project.id)) if (b.default) b.default = false
+    branch.default = true
+    project.defaultBranchId = branch.id
+  }
+
+  /** Deep JSON copy of the whole state (operation statuses are derived, so not included). */
+  snapshot(): unknown {
+    const byInsertion = <T>(m: Map<string, T>): Record<string, T> => Object.fromEntries(m.entries())
+    return JSON.parse(
+      JSON.stringify({
+        projects: byInsertion(this.projects),
+        branches: byInsertion(this.branches),
+        endpoints: byInsertion(this.endpoints),
+        roles: [...this.roles.values()],
+        databases: [...this.databases.values()],
+        operations: byInsertion(this.operations),
+        failRules: this.failRules,
+      }),
+    ) as unknown
+  }
+}
