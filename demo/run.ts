@@ -28,6 +28,7 @@ function show(title: string, run: ActionRun, ms: number): void {
   console.log('  outputs:')
   for (const [k, v] of Object.entries(run.outputs)) console.log(`    ${k} = ${mask(v)}`)
   const summary = run.summary
+    .replace(/<\/(tr|h\d)>/g, '\n')
     .replace(/<\/t[hd]>/g, ' | ')
     .replace(/<[^>]+>/g, '')
     .replace(/\n+/g, '\n')
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
   })
   const step = async (title: string, eventName: string, action: string, inputs: Record<string, string>) => {
     const t = Date.now()
+    const logStart = sim.log.length
     const run = await runAction({
       eventName,
       payload: eventName.startsWith('pull_request') ? payload(action) : {},
@@ -75,6 +77,11 @@ async function main(): Promise<void> {
       },
     })
     show(title, run, Date.now() - t)
+    const byRoute = new Map<string, number>()
+    for (const l of sim.log.slice(logStart))
+      byRoute.set(String(l.route), (byRoute.get(String(l.route)) ?? 0) + 1)
+    console.log(`  Neon API requests: ${sim.log.length - logStart}`)
+    for (const [route, n] of byRoute) console.log(`    ${String(n).padStart(3)}  ${route}`)
     const secrets = [
       sim.apiKey,
       run.outputs.password ?? '',

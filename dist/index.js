@@ -32800,7 +32800,7 @@ async function run(opts = {}) {
         publishOutputs(result);
         for (const change of result.changes)
             info(`${inputs.dryRun ? 'Dry run' : 'Changed'}: ${change}`);
-        await writeSummary(result, neon);
+        await writeSummary(result, neon, inputs.dryRun);
     }
     catch (e) {
         setFailed(describeFailure(e, neon));
@@ -32867,16 +32867,18 @@ function publishOutputs(r) {
         set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches));
     set(OUTPUTS.skipped, r.skipped ?? false);
 }
-async function writeSummary(r, neon) {
+async function writeSummary(r, neon, dryRun) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
     const rows = [
         ['Mode', r.mode],
-        ['Branch', r.branch ? `${r.branch.name} (${r.branch.id})` : '-'],
+        ['Branch', r.branch ? (r.branch.id ? `${r.branch.name} (${r.branch.id})` : r.branch.name) : '-'],
     ];
-    if (r.created !== undefined)
+    if (dryRun)
+        rows.push(['Dry run', 'yes: nothing was changed']);
+    else if (r.created !== undefined)
         rows.push(['Created', r.created ? 'yes' : 'no, adopted the existing branch']);
-    if (r.branch)
+    if (r.branch && !dryRun)
         rows.push(['Expires', r.branch.expiresAt ?? 'never']);
     if (r.connection)
         rows.push(['Host', r.connection.urls.host]);
@@ -32888,16 +32890,22 @@ async function writeSummary(r, neon) {
         `${(r.timings.wait.waitedMs / 1000).toFixed(1)} s, ${r.timings.wait.polls} polls`,
     ]);
     rows.push(['Neon API requests', `${neon.stats.requests} (${neon.stats.retries} retries)`]);
-    await summary
-        .addHeading(`Neon preview branch: ${r.mode}`, 3)
-        .addTable([
-        [
-            { data: 'What', header: true },
-            { data: 'Value', header: true },
-        ],
-        ...rows,
-    ])
-        .write();
+    try {
+        await summary
+            .addHeading(`Neon preview branch: ${r.mode}`, 3)
+            .addTable([
+            [
+                { data: 'What', header: true },
+                { data: 'Value', header: true },
+            ],
+            ...rows,
+        ])
+            .write();
+    }
+    catch (e) {
+        // The work is done and the outputs are set: a summary that cannot be written is no failure.
+        warning(`Could not write the job summary: ${e.message}`);
+    }
 }
 /** One readable message: what failed, Neon's answer, the request id, and what was already changed. */
 function describeFailure(e, neon) {

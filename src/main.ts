@@ -46,7 +46,7 @@ export async function run(opts: RunOptions = {}): Promise<void> {
     const result = await runMode(mode, deps, inputs)
     publishOutputs(result)
     for (const change of result.changes) core.info(`${inputs.dryRun ? 'Dry run' : 'Changed'}: ${change}`)
-    await writeSummary(result, neon)
+    await writeSummary(result, neon, inputs.dryRun)
   } catch (e) {
     core.setFailed(describeFailure(e, neon))
   }
@@ -118,14 +118,16 @@ function publishOutputs(r: ModeResult): void {
   set(OUTPUTS.skipped, r.skipped ?? false)
 }
 
-async function writeSummary(r: ModeResult, neon: NeonClient): Promise<void> {
+async function writeSummary(r: ModeResult, neon: NeonClient, dryRun: boolean): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   const rows: [string, string][] = [
     ['Mode', r.mode],
-    ['Branch', r.branch ? `${r.branch.name} (${r.branch.id})` : '-'],
+    ['Branch', r.branch ? (r.branch.id ? `${r.branch.name} (${r.branch.id})` : r.branch.name) : '-'],
   ]
-  if (r.created !== undefined) rows.push(['Created', r.created ? 'yes' : 'no, adopted the existing branch'])
-  if (r.branch) rows.push(['Expires', r.branch.expiresAt ?? 'never'])
+  if (dryRun) rows.push(['Dry run', 'yes: nothing was changed'])
+  else if (r.created !== undefined)
+    rows.push(['Created', r.created ? 'yes' : 'no, adopted the existing branch'])
+  if (r.branch && !dryRun) rows.push(['Expires', r.branch.expiresAt ?? 'never'])
   if (r.connection) rows.push(['Host', r.connection.urls.host])
   rows.push(['Changes', r.changes.length ? r.changes.join('; ') : 'none'])
   if (r.timings.readyMs !== undefined)
@@ -135,16 +137,21 @@ async function writeSummary(r: ModeResult, neon: NeonClient): Promise<void> {
     `${(r.timings.wait.waitedMs / 1000).toFixed(1)} s, ${r.timings.wait.polls} polls`,
   ])
   rows.push(['Neon API requests', `${neon.stats.requests} (${neon.stats.retries} retries)`])
-  await core.summary
-    .addHeading(`Neon preview branch: ${r.mode}`, 3)
-    .addTable([
-      [
-        { data: 'What', header: true },
-        { data: 'Value', header: true },
-      ],
-      ...rows,
-    ])
-    .write()
+  try {
+    await core.summary
+      .addHeading(`Neon preview branch: ${r.mode}`, 3)
+      .addTable([
+        [
+          { data: 'What', header: true },
+          { data: 'Value', header: true },
+        ],
+        ...rows,
+      ])
+      .write()
+  } catch (e) {
+    // The work is done and the outputs are set: a summary that cannot be written is no failure.
+    core.warning(`Could not write the job summary: ${(e as Error).message}`)
+  }
 }
 
 /** One readable message: what failed, Neon's answer, the request id, and what was already changed. */

@@ -302,6 +302,26 @@ describe('create: races and faults', () => {
     ])
   })
 
+  it('keeps waiting through an operation that Neon retries, sleeping until its retry_at', async () => {
+    sim.retryNextOperation({ action: 'start_compute' }, { failures: 2, retryAfterMs: 1500 })
+    const h = harness(sim)
+    const asked: number[] = []
+    const clock = h.deps.clock
+    h.deps.clock = {
+      now: () => clock.now(),
+      sleep: (ms) => {
+        asked.push(ms)
+        return new Promise((r) => setTimeout(r, ms))
+      },
+    }
+    h.deps.poll = { initialMs: 50, maxMs: 100 }
+    const r = await createMode(h.deps, inputsFor(projectId, sim.apiKey))
+    expect(r.created).toBe(true)
+    // Without retry_at the poller would never sleep more than maxMs (100 ms).
+    expect(Math.max(...asked)).toBeGreaterThan(300)
+    expect(r.timings.wait.polls).toBeLessThan(20)
+  })
+
   it('an operation that outlives timeout fails with a timeout naming it', async () => {
     await sim.close()
     sim = await startNeonSimulator({ operationMs: { create_branch: 20, start_compute: 5000 } })

@@ -327,6 +327,48 @@ describe('branch creation and operations', () => {
   })
 })
 
+describe('operations that Neon retries internally', () => {
+  it('shows failures_count and retry_at while retrying, keeps the project locked, then finishes', async () => {
+    sim.retryNextOperation(
+      { action: 'start_compute' },
+      { failures: 2, retryAfterMs: 1000, error: 'compute node unavailable' },
+    )
+    const r = await createBranch({ branch: { name: 'flaky' }, endpoints: [{ type: 'read_write' }] })
+    const op = (r.body.operations as { id: string; action: string }[]).find(
+      (o) => o.action === 'start_compute',
+    )
+    const get = async () => (await api(sim, 'GET', `${P()}/operations/${op?.id}`)).body.operation
+    clock.advance(5 + 30 + 10) // create_branch done, start_compute running and failed once
+    const first = await get()
+    expect(first).toMatchObject({ status: 'running', failures_count: 1, error: 'compute node unavailable' })
+    // Timestamps have whole seconds, as Neon's do.
+    expect(Math.abs(Date.parse(first.retry_at) - (clock.now() - 10 + 1000))).toBeLessThan(1000)
+    clock.advance(1000)
+    expect(await get()).toMatchObject({ status: 'running', failures_count: 2 })
+    expect((await createBranch({ branch: { name: 'other' } })).status).toBe(423)
+    clock.advance(1000 + 30)
+    const done = await get()
+    expect(done).toMatchObject({ status: 'finished', failures_count: 2 })
+    expect(done.retry_at).toBeUndefined()
+  })
+})
+
+describe('expiry by Neon', () => {
+  it('deletes a branch once its expires_at has passed; a parent with children is kept', async () => {
+    const at = new Date(clock.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z')
+    const r = await createBranch({ branch: { name: 'short-lived', expires_at: at } })
+    settle()
+    expect((await api(sim, 'GET', `${P()}/branches/${r.body.branch.id}`)).status).toBe(200)
+    clock.advance(3600_000)
+    expect((await api(sim, 'GET', `${P()}/branches/${r.body.branch.id}`)).status).toBe(404)
+    const names = (await api(sim, 'GET', `${P()}/branches`)).body.branches.map(
+      (b: { name: string }) => b.name,
+    )
+    expect(names).not.toContain('short-lived')
+    expect((await api(sim, 'DELETE', `${P()}/branches/${r.body.branch.id}`)).status).toBe(204)
+  })
+})
+
 describe('expiry', () => {
   const inDays = (d: number): string => new Date(clock.now() + d * 86400_000).toISOString()
 

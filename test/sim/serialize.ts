@@ -197,10 +197,21 @@ export function operationJson(w: World, op: SimOperation): Record<string, unknow
     action: op.action,
     status,
     ...(status === 'failed' && op.error ? { error: op.error } : {}),
-    failures_count: status === 'failed' ? 1 : 0,
+    ...retries(w, op, status, now),
     created_at: iso(op.createdAt),
     updated_at: iso(updatedAt),
     total_duration_ms: Math.max(0, Math.round(duration)),
+  }
+}
+
+function retries(w: World, op: SimOperation, status: string, now: number): Record<string, unknown> {
+  if (status === 'failed') return { failures_count: 1 }
+  const r = w.opRetries(op, now)
+  return {
+    failures_count: r.failures,
+    ...(r.retryAt !== undefined
+      ? { retry_at: iso(r.retryAt), ...(op.error ? { error: op.error } : {}) }
+      : {}),
   }
 }
 

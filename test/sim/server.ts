@@ -87,6 +87,11 @@ export interface NeonSimulator {
   addBranch(projectId: string, o: AddBranchOptions): SimBranch
   setRolePassword(projectId: string, branchId: string, role: string, password: string): void
   failNextOperation(match: { action?: string; projectId?: string }, error: string): void
+  /** The next matching operation fails `failures` times, `retryAfterMs` apart (failures_count, retry_at), then finishes. */
+  retryNextOperation(
+    match: { action?: string; projectId?: string },
+    o: { failures: number; retryAfterMs: number; error?: string },
+  ): void
   /** API-shaped view of everything (deleted branches included), keyed by id; recomputed on each access. */
   readonly state: StateView
   /** The live model behind the API, with query helpers (liveBranches, branchRoles, readWriteEndpoint, …). */
@@ -191,6 +196,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
         badJson = true
       }
     }
+    world.expireBranches()
     const matched = matchRoute(method, path)
     const routeName = matched ? `${matched.route.method} ${matched.route.path}` : null
     const entry: RequestLogEntry = {
@@ -384,6 +390,13 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     },
     failNextOperation(match, error) {
       world.failRules.push({ ...match, error })
+    },
+    retryNextOperation(match, o) {
+      world.failRules.push({
+        ...match,
+        error: o.error ?? 'transient failure, retrying',
+        transient: { failures: o.failures, retryAfterMs: o.retryAfterMs },
+      })
     },
     snapshot() {
       return world.snapshot()

@@ -105,6 +105,8 @@ export interface SimOperation {
   error?: string
   /** Terminal status when it does not finish: failed (injected) or cancelled (an earlier one in its batch failed). */
   outcome: 'finished' | 'failed' | 'cancelled'
+  /** Injected transient failures: Neon retries the operation internally, `retryAfterMs` apart. */
+  transient?: { failures: number; retryAfterMs: number }
 }
 
 export interface WorldOptions {
@@ -156,7 +158,13 @@ export class World {
   /** Keyed by `roleKey(branchId, name)`. */
   readonly databases = new Map<string, SimDatabase>()
   readonly operations = new Map<string, SimOperation>()
-  readonly failRules: { action?: string; projectId?: string; error: string }[] = []
+  readonly failRules: {
+    action?: string
+    projectId?: string
+    error: string
+    /** Set: the operation fails this many times, is retried by Neon, then finishes. */
+    transient?: { failures: number; retryAfterMs: number }
+  }[] = []
   readonly ids: IdGen
   private opSeq = 0
 
@@ -239,9 +247,15 @@ export class World {
         )
         if (rule >= 0) {
           const [r] = this.failRules.splice(rule, 1)
-          op.outcome = 'failed'
-          op.error = r?.error ?? 'operation failed'
-          failedAt = op.endAt
+          if (r?.transient) {
+            op.transient = r.transient
+            op.error = r.error
+            op.endAt += r.transient.failures * r.transient.retryAfterMs
+          } else {
+            op.outcome = 'failed'
+            op.error = r?.error ?? 'operation failed'
+            failedAt = op.endAt
+          }
         }
       }
       prevEnd = op.endAt
@@ -249,6 +263,31 @@ export class World {
       out.push(op)
     }
     return out
+  }
+
+  /**
+   * Failures so far and the next retry of an operation that Neon is retrying internally: the n-th
+   * failure happens n-1 retry intervals after it starts running.
+   */
+  opRetries(op: SimOperation, now = this.now()): { failures: number; retryAt?: number } {
+    const t = op.transient
+    if (!t || now < op.runAt) return { failures: 0 }
+    const failures = Math.min(t.failures, Math.floor((now - op.runAt) / t.retryAfterMs) + 1)
+    const retryAt = op.runAt + failures * t.retryAfterMs
+    return now < op.endAt && retryAt > now ? { failures, retryAt } : { failures: t.failures }
+  }
+
+  /**
+   * Neon deletes a branch once its expires_at has passed. Applied before every request, so a test
+   * can seed a branch that expires and see it gone, as a user would after Neon's own clean-up.
+   */
+  expireBranches(now = this.now()): void {
+    for (const b of this.branches.values()) {
+      if (b.deletedAt !== undefined || b.expiresAt === undefined || b.expiresAt > now) continue
+      if (this.children(b.id).length > 0) continue
+      b.deletedAt = b.expiresAt
+      for (const e of this.branchEndpoints(b.id)) e.deletedAt = b.expiresAt
+    }
   }
 
   // ---------- derived states ----------
