@@ -29,6 +29,8 @@ export interface BranchInfo {
   id: string
   name: string
   parentId?: string
+  /** The parent's name, when the run learned it without an extra request. */
+  parentName?: string
   /** RFC 3339, or null when the branch does not expire. */
   expiresAt: string | null
 }
