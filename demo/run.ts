@@ -112,6 +112,15 @@ async function main(): Promise<void> {
     'same branch, same URL',
   )
 
+  const reset = await step('pull_request labeled reset-db → reset', 'pull_request', 'labeled', {
+    mode: 'reset',
+  })
+  check(reset.code === 0, 'reset succeeds')
+  check(
+    reset.outputs.branch_id === id && reset.outputs.db_url === opened.outputs.db_url,
+    'reset keeps the branch id, host and password',
+  )
+
   const dry = await step('workflow_dispatch → create, dry run', 'workflow_dispatch', '', {
     mode: 'create',
     branch_name: 'preview/manual-check',
@@ -121,6 +130,14 @@ async function main(): Promise<void> {
     dry.code === 0 && !Object.values(sim.state.branches).some((b) => b.name === 'preview/manual-check'),
     'a dry run changes nothing',
   )
+
+  const closed = await step('pull_request closed → delete', 'pull_request', 'closed', { mode: 'delete' })
+  check(closed.code === 0 && closed.outputs.deleted === 'true', 'closing the PR deletes the branch')
+  check(sim.state.branches[id]?.deleted === true, 'the branch is gone from Neon')
+  const again = await step('pull_request closed, re-run → delete', 'pull_request', 'closed', {
+    mode: 'delete',
+  })
+  check(again.code === 0 && again.outputs.deleted === 'false', 'deleting twice is fine: deleted=false')
 
   const bad = await step('a typo in an input fails before any API call', 'pull_request', 'opened', {
     mode: 'create',

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7753);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3200);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7753:
+/***/ 3200:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31890,57 +31890,6 @@ function resolveBranchName(inputs, ctx) {
         'only pull_request and pull_request_target events name a branch by themselves.');
 }
 
-;// CONCATENATED MODULE: ./src/neon/connection-string.ts
-const POOLER_SUFFIX = '-pooler';
-// Neon cold starts can take a few seconds; Prisma's 5 s default fails them, 15 s rides them out.
-const PRISMA_TIMEOUT_SECONDS = 15;
-/**
- * The pooled host for a Neon endpoint host: `-pooler` appended to the first DNS label
- * (`ep-x-1.region.aws.neon.tech` → `ep-x-1-pooler.region.aws.neon.tech`). Idempotent.
- *
- * @throws Error when `host` is empty.
- */
-function poolerHost(host) {
-    if (host === '')
-        throw new Error('Cannot derive a pooler host from an empty host name.');
-    const dot = host.indexOf('.');
-    const first = dot === -1 ? host : host.slice(0, dot);
-    const rest = dot === -1 ? '' : host.slice(dot);
-    if (first.endsWith(POOLER_SUFFIX))
-        return host;
-    return `${first}${POOLER_SUFFIX}${rest}`;
-}
-/**
- * Builds `postgresql://<role>:<password>@<host>[:port]/<database>?<params>` for the direct and pooled hosts.
- * Role, password and database are percent-encoded, so any characters survive a URL parser.
- * Parameters, in order: `sslmode` (unless `omit`), `channel_binding=require`, then for Prisma
- * `connect_timeout=15` on both and `pgbouncer=true&pool_timeout=15` on the pooled URL only.
- *
- * @throws Error when the host is empty; RangeError when `port` is not an integer from 1 to 65535.
- */
-function buildConnectionUrls(c) {
-    if (c.port !== undefined && (!Number.isInteger(c.port) || c.port < 1 || c.port > 65535)) {
-        throw new RangeError(`Invalid port ${c.port}; expected an integer from 1 to 65535.`);
-    }
-    const hostPooled = poolerHost(c.host);
-    const common = [];
-    if (c.ssl !== 'omit')
-        common.push(`sslmode=${c.ssl}`);
-    if (c.channelBinding)
-        common.push('channel_binding=require');
-    if (c.prisma)
-        common.push(`connect_timeout=${PRISMA_TIMEOUT_SECONDS}`);
-    // Prisma must be told it talks to PgBouncer (no prepared statements) only on the pooled connection.
-    const pooled = c.prisma ? [...common, 'pgbouncer=true', `pool_timeout=${PRISMA_TIMEOUT_SECONDS}`] : common;
-    const build = (host, params) => {
-        const auth = `${encodeURIComponent(c.role)}:${encodeURIComponent(c.password)}`;
-        const port = c.port === undefined ? '' : `:${c.port}`;
-        const query = params.length === 0 ? '' : `?${params.join('&')}`;
-        return `postgresql://${auth}@${host}${port}/${encodeURIComponent(c.database)}${query}`;
-    };
-    return { dbUrl: build(c.host, common), dbUrlPooled: build(hostPooled, pooled), host: c.host, hostPooled };
-}
-
 ;// CONCATENATED MODULE: ./src/neon/errors.ts
 /** HTTP reason phrases for the statuses Neon answers, for readable error messages. */
 const REASONS = {
@@ -32048,6 +31997,87 @@ async function findBranch(client, projectId, ref) {
     const branch = branches.find((b) => b.name === ref);
     return branch ? { branch, annotation: annotations[branch.id] } : undefined;
 }
+/**
+ * Every branch of a project, loaded with one paged listing, for the modes that need to see the
+ * whole tree (children, parents) and must not list the same branches twice.
+ */
+class BranchIndex {
+    branches;
+    annotations;
+    byId = new Map();
+    constructor(branches, annotations) {
+        this.branches = branches;
+        this.annotations = annotations;
+        for (const b of branches)
+            this.byId.set(b.id, b);
+    }
+    static async load(client, projectId) {
+        const { branches, annotations } = await client.listBranches(projectId);
+        return new BranchIndex(branches, annotations);
+    }
+    /** By id (`br-…`) or exact name; an id wins when a name happens to equal another branch's id. */
+    find(ref) {
+        const branch = this.byId.get(ref) ?? this.branches.find((b) => b.name === ref);
+        return branch ? { branch, annotation: this.annotations[branch.id] } : undefined;
+    }
+    get(id) {
+        return this.byId.get(id);
+    }
+    children(id) {
+        return this.branches.filter((b) => b.parent_id === id);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/neon/connection-string.ts
+const POOLER_SUFFIX = '-pooler';
+// Neon cold starts can take a few seconds; Prisma's 5 s default fails them, 15 s rides them out.
+const PRISMA_TIMEOUT_SECONDS = 15;
+/**
+ * The pooled host for a Neon endpoint host: `-pooler` appended to the first DNS label
+ * (`ep-x-1.region.aws.neon.tech` → `ep-x-1-pooler.region.aws.neon.tech`). Idempotent.
+ *
+ * @throws Error when `host` is empty.
+ */
+function poolerHost(host) {
+    if (host === '')
+        throw new Error('Cannot derive a pooler host from an empty host name.');
+    const dot = host.indexOf('.');
+    const first = dot === -1 ? host : host.slice(0, dot);
+    const rest = dot === -1 ? '' : host.slice(dot);
+    if (first.endsWith(POOLER_SUFFIX))
+        return host;
+    return `${first}${POOLER_SUFFIX}${rest}`;
+}
+/**
+ * Builds `postgresql://<role>:<password>@<host>[:port]/<database>?<params>` for the direct and pooled hosts.
+ * Role, password and database are percent-encoded, so any characters survive a URL parser.
+ * Parameters, in order: `sslmode` (unless `omit`), `channel_binding=require`, then for Prisma
+ * `connect_timeout=15` on both and `pgbouncer=true&pool_timeout=15` on the pooled URL only.
+ *
+ * @throws Error when the host is empty; RangeError when `port` is not an integer from 1 to 65535.
+ */
+function buildConnectionUrls(c) {
+    if (c.port !== undefined && (!Number.isInteger(c.port) || c.port < 1 || c.port > 65535)) {
+        throw new RangeError(`Invalid port ${c.port}; expected an integer from 1 to 65535.`);
+    }
+    const hostPooled = poolerHost(c.host);
+    const common = [];
+    if (c.ssl !== 'omit')
+        common.push(`sslmode=${c.ssl}`);
+    if (c.channelBinding)
+        common.push('channel_binding=require');
+    if (c.prisma)
+        common.push(`connect_timeout=${PRISMA_TIMEOUT_SECONDS}`);
+    // Prisma must be told it talks to PgBouncer (no prepared statements) only on the pooled connection.
+    const pooled = c.prisma ? [...common, 'pgbouncer=true', `pool_timeout=${PRISMA_TIMEOUT_SECONDS}`] : common;
+    const build = (host, params) => {
+        const auth = `${encodeURIComponent(c.role)}:${encodeURIComponent(c.password)}`;
+        const port = c.port === undefined ? '' : `:${c.port}`;
+        const query = params.length === 0 ? '' : `?${params.join('&')}`;
+        return `postgresql://${auth}@${host}${port}/${encodeURIComponent(c.database)}${query}`;
+    };
+    return { dbUrl: build(c.host, common), dbUrlPooled: build(hostPooled, pooled), host: c.host, hostPooled };
+}
 
 ;// CONCATENATED MODULE: ./src/neon/types.ts
 /**
@@ -32140,6 +32170,173 @@ async function waitForOperations(client, projectId, operations, o, stats) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/modes/connect.ts
+
+
+
+
+/**
+ * Brings a branch to the point where the outputs can be used: ready, with a usable read_write
+ * compute, the role and the database present; returns the masked connection details and when the
+ * branch became ready (ms since the run started).
+ */
+async function prepareConnection(run, branch, known = {}) {
+    const { inputs, deps } = run;
+    const ready = await ensureBranchReady(run, branch);
+    const endpoint = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready)));
+    const readyMs = run.elapsed();
+    const password = known.password ?? (await ensureRole(run, ready, known.roles));
+    if (!known.databases?.includes(inputs.database))
+        await ensureDatabase(run, ready, known.databases);
+    const urls = buildConnectionUrls({
+        host: endpoint.host,
+        role: inputs.role,
+        password,
+        database: inputs.database,
+        ssl: inputs.ssl,
+        channelBinding: inputs.channelBinding,
+        prisma: inputs.prisma,
+    });
+    for (const secret of [urls.dbUrl, urls.dbUrlPooled])
+        deps.setSecret(secret);
+    return {
+        branch: ready,
+        readyMs,
+        connection: { urls, password, role: inputs.role, database: inputs.database, endpointId: endpoint.id },
+    };
+}
+async function ensureBranchReady(run, branch) {
+    if (branch.current_state === 'ready')
+        return branch;
+    const { neon, log } = run.deps;
+    log.info(`Waiting for branch '${branch.name}' to be ready (now '${branch.current_state}')`);
+    const ready = await waitUntil(`branch '${branch.name}' (${branch.id}) to be ready`, async () => {
+        const b = await neon.getBranch(run.project, branch.id);
+        return { done: b.current_state === 'ready', state: b.current_state, value: b };
+    }, run.poll, run.wait, { delayFirst: true });
+    return ready ?? branch;
+}
+/** The branch's read_write endpoint, created when an adopted branch has none. */
+async function ensureEndpoint(run, branch) {
+    const { neon, log } = run.deps;
+    const { inputs } = run;
+    const endpoints = await neon.listBranchEndpoints(run.project, branch.id);
+    const existing = endpoints.find((e) => e.type === 'read_write');
+    if (existing)
+        return existing;
+    log.info(`Branch '${branch.name}' has no read_write compute; creating one`);
+    const res = await neon.createEndpoint(run.project, {
+        branch_id: branch.id,
+        type: 'read_write',
+        ...(inputs.suspendTimeout !== 0 ? { suspend_timeout_seconds: inputs.suspendTimeout } : {}),
+    });
+    run.changed(`created read_write compute ${res.endpoint.id}`);
+    await run.waitOps(res.operations);
+    return res.operations.some((o) => o.action === 'start_compute')
+        ? { ...res.endpoint, current_state: 'active' }
+        : res.endpoint;
+}
+/** Active or idle (suspended, wakes on connect) are usable; init is not yet, and disabled never. */
+async function ensureEndpointUsable(run, endpoint) {
+    if (endpoint.disabled) {
+        throw new Error(`compute ${endpoint.id} of the branch is disabled; enable it in the Neon console`);
+    }
+    if (endpoint.current_state !== 'init')
+        return endpoint;
+    const usable = await waitUntil(`compute ${endpoint.id} to start`, async () => {
+        const all = await run.deps.neon.listBranchEndpoints(run.project, endpoint.branch_id);
+        const e = all.find((x) => x.id === endpoint.id);
+        if (!e)
+            throw new Error(`compute ${endpoint.id} disappeared while starting`);
+        return { done: e.current_state !== 'init', state: e.current_state, value: e };
+    }, run.poll, run.wait, { delayFirst: true });
+    return usable ?? endpoint;
+}
+/** Returns the role's password, creating the role first when the branch lacks it. */
+async function ensureRole(run, branch, knownRoles) {
+    const { neon, log } = run.deps;
+    const { role } = run.inputs;
+    if (knownRoles?.includes(role))
+        return neon.revealPassword(run.project, branch.id, role);
+    if (knownRoles === undefined) {
+        // One request answers both "does the role exist?" and "what is its password?".
+        try {
+            return await neon.revealPassword(run.project, branch.id, role);
+        }
+        catch (e) {
+            if (!isNotFound(e))
+                throw e;
+        }
+    }
+    log.info(`Creating role '${role}' on branch '${branch.name}'`);
+    try {
+        const res = await neon.createRole(run.project, branch.id, role);
+        run.changed(`created role '${role}'`);
+        await run.waitOps(res.operations);
+        return res.role.password ?? (await neon.revealPassword(run.project, branch.id, role));
+    }
+    catch (e) {
+        // A concurrent run created it between our look and our create.
+        if (!isConflict(e))
+            throw e;
+        return neon.revealPassword(run.project, branch.id, role);
+    }
+}
+async function ensureDatabase(run, branch, knownDatabases) {
+    const { neon, log } = run.deps;
+    const { database, role } = run.inputs;
+    const names = knownDatabases ?? (await neon.listDatabases(run.project, branch.id)).map((d) => d.name);
+    if (names.includes(database))
+        return;
+    log.info(`Creating database '${database}' owned by '${role}' on branch '${branch.name}'`);
+    try {
+        const res = await neon.createDatabase(run.project, branch.id, database, role);
+        run.changed(`created database '${database}'`);
+        await run.waitOps(res.operations);
+    }
+    catch (e) {
+        if (!isConflict(e))
+            throw e;
+    }
+}
+/**
+ * Pushes an existing branch's expiry out again (every push keeps an active PR's branch alive, and a
+ * reset restarts the TTL), or removes it when the user now asks for `never`. A refusal (a branch
+ * with children cannot expire) is a warning: the branch is still usable.
+ */
+async function refreshExpiry(run, branch) {
+    const target = expiryTimestamp(run.inputs.expiry, new Date(run.deps.clock.now()));
+    const current = branch.expires_at ?? null;
+    if (target === null && current === null)
+        return null;
+    try {
+        const res = await run.deps.neon.updateBranch(run.project, branch.id, { expires_at: target });
+        run.changed(target ? `expiry moved to ${target}` : 'expiry removed');
+        return res.branch.expires_at ?? target;
+    }
+    catch (e) {
+        if (!(e instanceof NeonApiError))
+            throw e;
+        run.deps.log.warning(`Could not refresh the expiry of branch '${branch.name}': ${e.message}`);
+        return current;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/modes/guards.ts
+/**
+ * The branches a preview workflow must never touch: handing out the default branch's URL sends
+ * migrations to production, and protected branches are protected for a reason. `action` completes
+ * "refusing to …", e.g. "reset it".
+ */
+function refuseUnsafeTarget(branch, action) {
+    if (branch.default) {
+        throw new Error(`'${branch.name}' (${branch.id}) is the project's default branch; refusing to ${action}`);
+    }
+    if (branch.protected) {
+        throw new Error(`'${branch.name}' (${branch.id}) is a protected branch; refusing to ${action}`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/modes/types.ts
 /**
  * An error that knows what the run had already changed in Neon before it failed, so the user is
@@ -32153,6 +32350,56 @@ class ModeError extends Error {
         this.changes = changes;
         this.cause = cause;
         this.name = 'ModeError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/modes/run.ts
+
+
+/**
+ * One mode's run: its deadline (from the `timeout` input), its polling statistics, and the list of
+ * changes made so far, so that a failure can always say what was already done in Neon.
+ */
+class ModeRun {
+    deps;
+    inputs;
+    started;
+    changes = [];
+    wait = { polls: 0, waitedMs: 0 };
+    poll;
+    constructor(deps, inputs) {
+        this.deps = deps;
+        this.inputs = inputs;
+        this.started = deps.clock.now();
+        this.poll = {
+            ...deps.poll,
+            clock: deps.clock,
+            deadline: this.started + inputs.timeoutMs,
+            progress: (line) => deps.log.info(line),
+        };
+    }
+    get project() {
+        return this.inputs.projectId;
+    }
+    /** Waits for operations this run started, within the run's deadline. */
+    waitOps(operations) {
+        return waitForOperations(this.deps.neon, this.project, operations, this.poll, this.wait);
+    }
+    changed(line) {
+        this.changes.push(line);
+    }
+    elapsed() {
+        return this.deps.clock.now() - this.started;
+    }
+    timings(readyMs) {
+        return { totalMs: this.elapsed(), ...(readyMs !== undefined ? { readyMs } : {}), wait: this.wait };
+    }
+    /** Wraps any failure with what was being done and the changes already made. */
+    fail(what, e) {
+        if (e instanceof ModeError)
+            return e;
+        const message = e instanceof Error ? e.message : String(e);
+        return new ModeError(`${what} failed: ${message}`, this.changes, e);
     }
 }
 
@@ -32170,144 +32417,115 @@ class ModeError extends Error {
  * role and the database, all of Neon's operations finished, and the connection strings built.
  */
 async function createMode(deps, inputs) {
-    const { neon, clock, log } = deps;
-    const started = clock.now();
+    const { neon, log } = deps;
     const name = resolveBranchName(inputs, deps.context);
-    const project = inputs.projectId;
-    const changes = [];
-    const wait = { polls: 0, waitedMs: 0 };
-    const poll = {
-        ...deps.poll,
-        clock,
-        deadline: started + inputs.timeoutMs,
-        progress: (line) => log.info(line),
-    };
-    const waitOps = (ops) => waitForOperations(neon, project, ops, poll, wait);
+    const run = new ModeRun(deps, inputs);
     try {
-        let created = false;
-        let found = await findBranch(neon, project, name);
-        let branch;
-        let endpoint;
-        // What the create response already told us, so we do not ask again.
-        // undefined: unknown (adopted branch), so ask Neon.
-        let knownRoles;
-        let knownDatabases;
-        let knownPassword;
+        let found = await findBranch(neon, run.project, name);
         if (inputs.dryRun)
-            return await dryRun(deps, inputs, name, found?.branch, started);
+            return await dryRun(run, name, found?.branch);
+        let created = false;
+        let branch;
+        let parentName;
+        let known = {};
         if (found) {
             branch = found.branch;
-            refuseUnsafeTarget(branch);
+            refuseUnsafeTarget(branch, 'use it as a preview branch');
             warnIfOtherRepository(deps, found.annotation?.value);
             log.info(`Adopting existing branch '${branch.name}' (${branch.id})`);
         }
         else {
-            const parentId = await resolveParent(deps, inputs);
-            const expiresAt = expiryTimestamp(inputs.expiry, new Date(clock.now()));
-            const body = {
-                branch: {
-                    name,
-                    ...(parentId ? { parent_id: parentId } : {}),
-                    ...(inputs.branchType === 'schema-only' ? { init_source: 'schema-only' } : {}),
-                    ...(expiresAt ? { expires_at: expiresAt } : {}),
-                },
-                endpoints: [
-                    {
-                        type: 'read_write',
-                        ...(inputs.suspendTimeout !== 0 ? { suspend_timeout_seconds: inputs.suspendTimeout } : {}),
-                    },
-                ],
-                annotation_value: annotationsFor(deps),
-            };
+            const parent = await resolveParent(run);
+            parentName = parent?.name;
             try {
-                const res = await neon.createBranch(project, body);
+                const res = await neon.createBranch(run.project, createRequest(run, name, parent?.id));
                 created = true;
                 branch = res.branch;
-                changes.push(`created branch '${branch.name}' (${branch.id})`);
+                run.changed(`created branch '${branch.name}' (${branch.id})`);
                 log.info(`Created branch '${branch.name}' (${branch.id}); waiting for ${res.operations.length} operations`);
-                endpoint = res.endpoints.find((e) => e.type === 'read_write');
-                knownRoles = res.roles.map((r) => r.name);
-                knownDatabases = res.databases.map((d) => d.name);
-                knownPassword = res.connection_uris?.find((c) => c.connection_parameters.role === inputs.role)
-                    ?.connection_parameters.password;
-                await waitOps(res.operations);
-                // The operations are done: the branch and its compute are ready, no need to ask again.
+                let endpoint = res.endpoints.find((e) => e.type === 'read_write');
+                await run.waitOps(res.operations);
+                // Its operations are done, so the branch is ready and the compute started: no need to ask.
                 branch = { ...branch, current_state: 'ready' };
                 if (endpoint &&
                     res.operations.some((o) => o.action === 'start_compute' && o.endpoint_id === endpoint?.id)) {
                     endpoint = { ...endpoint, current_state: 'active' };
                 }
+                known = {
+                    endpoint,
+                    roles: res.roles.map((r) => r.name),
+                    databases: res.databases.map((d) => d.name),
+                    password: res.connection_uris?.find((c) => c.connection_parameters.role === inputs.role)
+                        ?.connection_parameters.password,
+                };
             }
             catch (e) {
                 if (!isConflict(e) || created)
                     throw e;
                 // Another run (or our own first attempt, whose answer was lost) created it: adopt it.
                 log.info(`Branch '${name}' was created concurrently by another run; adopting it`);
-                found = await findBranch(neon, project, name);
+                found = await findBranch(neon, run.project, name);
                 if (!found)
                     throw withContext(`Neon answered 409 for '${name}' but no such branch can be found`, e);
                 branch = found.branch;
             }
         }
-        branch = await ensureBranchReady(deps, poll, wait, branch);
-        if (!endpoint)
-            endpoint = await ensureEndpoint(deps, inputs, waitOps, branch, changes);
-        endpoint = await ensureEndpointUsable(deps, poll, wait, endpoint);
-        const readyMs = clock.now() - started;
-        const password = knownPassword ?? (await ensureRole(deps, inputs, waitOps, branch, knownRoles, changes));
-        if (!knownDatabases?.includes(inputs.database)) {
-            await ensureDatabase(deps, inputs, waitOps, branch, knownDatabases, changes);
-        }
-        const expiresAt = created
-            ? (branch.expires_at ?? null)
-            : await refreshExpiry(deps, inputs, branch, changes);
-        const urls = buildConnectionUrls({
-            host: endpoint.host,
-            role: inputs.role,
-            password,
-            database: inputs.database,
-            ssl: inputs.ssl,
-            channelBinding: inputs.channelBinding,
-            prisma: inputs.prisma,
-        });
-        for (const secret of [urls.dbUrl, urls.dbUrlPooled])
-            deps.setSecret(secret);
-        const connection = {
-            urls,
-            password,
-            role: inputs.role,
-            database: inputs.database,
-            endpointId: endpoint.id,
-        };
+        const prepared = await prepareConnection(run, branch, known);
+        const expiresAt = created ? (branch.expires_at ?? null) : await refreshExpiry(run, prepared.branch);
         return {
             mode: 'create',
-            branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt },
+            branch: {
+                id: branch.id,
+                name: branch.name,
+                parentId: branch.parent_id,
+                ...(parentName ? { parentName } : {}),
+                expiresAt,
+            },
             created,
-            connection,
-            changes,
-            timings: { totalMs: clock.now() - started, readyMs, wait },
+            connection: prepared.connection,
+            changes: run.changes,
+            timings: run.timings(prepared.readyMs),
         };
     }
     catch (e) {
-        const what = e instanceof Error ? e.message : String(e);
-        throw new ModeError(`create of branch '${name}' failed: ${what}`, changes, e);
+        throw run.fail(`create of branch '${name}'`, e);
     }
 }
+function createRequest(run, name, parentId) {
+    const { inputs } = run;
+    const expiresAt = expiryTimestamp(inputs.expiry, new Date(run.deps.clock.now()));
+    return {
+        branch: {
+            name,
+            ...(parentId ? { parent_id: parentId } : {}),
+            ...(inputs.branchType === 'schema-only' ? { init_source: 'schema-only' } : {}),
+            ...(expiresAt ? { expires_at: expiresAt } : {}),
+        },
+        endpoints: [
+            {
+                type: 'read_write',
+                ...(inputs.suspendTimeout !== 0 ? { suspend_timeout_seconds: inputs.suspendTimeout } : {}),
+            },
+        ],
+        annotation_value: annotationsFor(run.deps),
+    };
+}
 /** Says what create would do, after the same checks, and changes nothing. */
-async function dryRun(deps, inputs, name, existing, started) {
+async function dryRun(run, name, existing) {
     let line;
     if (existing) {
-        refuseUnsafeTarget(existing);
+        refuseUnsafeTarget(existing, 'use it as a preview branch');
         line = `would adopt branch '${existing.name}' (${existing.id}) and make sure its compute, role and database exist`;
     }
     else {
-        const parentId = await resolveParent(deps, inputs);
-        const expiresAt = expiryTimestamp(inputs.expiry, new Date(deps.clock.now()));
+        const parent = await resolveParent(run);
+        const expiresAt = expiryTimestamp(run.inputs.expiry, new Date(run.deps.clock.now()));
         line =
-            `would create branch '${name}' from ${parentId ? `'${inputs.parentBranch}' (${parentId})` : 'the default branch'}` +
+            `would create branch '${name}' from ${parent ? `'${parent.name}' (${parent.id})` : 'the default branch'}` +
                 (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring');
     }
-    deps.log.notice(`Dry run: ${line}. Nothing was changed.`);
+    run.deps.log.notice(`Dry run: ${line}. Nothing was changed.`);
+    run.changed(line);
     return {
         mode: 'create',
         branch: {
@@ -32317,18 +32535,9 @@ async function dryRun(deps, inputs, name, existing, started) {
             expiresAt: existing?.expires_at ?? null,
         },
         created: false,
-        changes: [line],
-        timings: { totalMs: deps.clock.now() - started, wait: { polls: 0, waitedMs: 0 } },
+        changes: run.changes,
+        timings: run.timings(),
     };
-}
-/** A preview URL must never point at production: the default and protected branches are off limits. */
-function refuseUnsafeTarget(branch) {
-    if (branch.default) {
-        throw new Error(`'${branch.name}' (${branch.id}) is the project's default branch; refusing to use it as a preview branch`);
-    }
-    if (branch.protected) {
-        throw new Error(`'${branch.name}' (${branch.id}) is a protected branch; refusing to use it as a preview branch`);
-    }
 }
 /** Two repositories sharing one Neon project could otherwise silently share a branch. */
 function warnIfOtherRepository(deps, annotation) {
@@ -32338,16 +32547,17 @@ function warnIfOtherRepository(deps, annotation) {
             `because its name matches. Set 'branch_name' to keep the repositories apart.`);
     }
 }
-/** The parent's id, or undefined to let Neon use the project's default branch. */
-async function resolveParent(deps, inputs) {
-    if (!inputs.parentBranch)
+/** The parent named by `parent_branch`, or undefined to let Neon use the project's default branch. */
+async function resolveParent(run) {
+    const ref = run.inputs.parentBranch;
+    if (!ref)
         return undefined;
-    const found = await findBranch(deps.neon, inputs.projectId, inputs.parentBranch);
+    const found = await findBranch(run.deps.neon, run.project, ref);
     if (!found) {
-        throw new Error(`parent_branch '${inputs.parentBranch}' does not exist in project ${inputs.projectId} ` +
-            `(looked up by ${inputs.parentBranch.startsWith('br-') ? 'id and name' : 'exact name'})`);
+        throw new Error(`parent_branch '${ref}' does not exist in project ${run.project} ` +
+            `(looked up by ${ref.startsWith('br-') ? 'id and name' : 'exact name'})`);
     }
-    return found.branch.id;
+    return { id: found.branch.id, name: found.branch.name };
 }
 /** Ties the branch to its pull request; `github-commit-repo` is what Neon's own actions write. */
 function annotationsFor(deps) {
@@ -32368,116 +32578,168 @@ function annotationsFor(deps) {
     }
     return a;
 }
-async function ensureBranchReady(deps, poll, wait, branch) {
-    if (branch.current_state === 'ready')
-        return branch;
-    const { neon } = deps;
-    deps.log.info(`Waiting for branch '${branch.name}' to be ready (now '${branch.current_state}')`);
-    const ready = await waitUntil(`branch '${branch.name}' (${branch.id}) to be ready`, async () => {
-        const b = await neon.getBranch(branch.project_id, branch.id);
-        return { done: b.current_state === 'ready', state: b.current_state, value: b };
-    }, poll, wait, { delayFirst: true });
-    return ready ?? branch;
-}
-async function ensureEndpoint(deps, inputs, waitOps, branch, changes) {
-    const endpoints = await deps.neon.listBranchEndpoints(inputs.projectId, branch.id);
-    const existing = endpoints.find((e) => e.type === 'read_write');
-    if (existing)
-        return existing;
-    deps.log.info(`Branch '${branch.name}' has no read_write compute; creating one`);
-    const res = await deps.neon.createEndpoint(inputs.projectId, {
-        branch_id: branch.id,
-        type: 'read_write',
-        ...(inputs.suspendTimeout !== 0 ? { suspend_timeout_seconds: inputs.suspendTimeout } : {}),
-    });
-    changes.push(`created read_write compute ${res.endpoint.id}`);
-    await waitOps(res.operations);
-    return res.operations.some((o) => o.action === 'start_compute')
-        ? { ...res.endpoint, current_state: 'active' }
-        : res.endpoint;
-}
-/** Active or idle (suspended, wakes on connect) are usable; init is not yet, and disabled never. */
-async function ensureEndpointUsable(deps, poll, wait, endpoint) {
-    if (endpoint.disabled) {
-        throw new Error(`compute ${endpoint.id} of the branch is disabled; enable it in the Neon console`);
-    }
-    if (endpoint.current_state !== 'init')
-        return endpoint;
-    const usable = await waitUntil(`compute ${endpoint.id} to start`, async () => {
-        const all = await deps.neon.listBranchEndpoints(endpoint.project_id, endpoint.branch_id);
-        const e = all.find((x) => x.id === endpoint.id);
-        if (!e)
-            throw new Error(`compute ${endpoint.id} disappeared while starting`);
-        return { done: e.current_state !== 'init', state: e.current_state, value: e };
-    }, poll, wait, { delayFirst: true });
-    return usable ?? endpoint;
-}
-/** Returns the role's password, creating the role first when the branch lacks it. */
-async function ensureRole(deps, inputs, waitOps, branch, knownRoles, changes) {
-    const { neon } = deps;
-    if (knownRoles?.includes(inputs.role))
-        return neon.revealPassword(inputs.projectId, branch.id, inputs.role);
-    if (knownRoles === undefined) {
-        // One request answers both "does the role exist?" and "what is its password?".
+
+;// CONCATENATED MODULE: ./src/modes/delete.ts
+
+
+
+
+
+/**
+ * delete: remove the pull request's branch when the PR closes. A branch that is already gone (a
+ * re-run, Neon's own expiry, another run) is success with `deleted=false`; the default branch, a
+ * protected branch and a branch with children are refused before anything is changed.
+ */
+async function deleteMode(deps, inputs) {
+    const name = resolveBranchName(inputs, deps.context);
+    const run = new ModeRun(deps, inputs);
+    const { neon, log } = deps;
+    const gone = (why) => {
+        log.notice(`Branch '${name}' ${why}; nothing to delete.`);
+        return {
+            mode: 'delete',
+            branch: { id: '', name, expiresAt: null },
+            deleted: false,
+            changes: [],
+            timings: run.timings(),
+        };
+    };
+    try {
+        const index = await BranchIndex.load(neon, run.project);
+        const found = index.find(name);
+        if (!found)
+            return gone(`does not exist in project ${run.project} (already deleted, expired, or never created)`);
+        const branch = found.branch;
+        refuseUnsafeTarget(branch, 'delete it');
+        const children = index.children(branch.id);
+        if (children.length > 0) {
+            throw new Error(`'${branch.name}' (${branch.id}) has child branches: ${children.map((c) => `'${c.name}' (${c.id})`).join(', ')}. ` +
+                `Neon cannot delete a branch with children; delete them first. Nothing was deleted.`);
+        }
+        const result = (deleted) => ({
+            mode: 'delete',
+            branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
+            deleted,
+            changes: run.changes,
+            timings: run.timings(),
+        });
+        if (inputs.dryRun) {
+            log.notice(`Dry run: would delete branch '${branch.name}' (${branch.id}). Nothing was changed.`);
+            run.changed(`would delete branch '${branch.name}' (${branch.id})`);
+            return result(false);
+        }
+        let res;
         try {
-            return await neon.revealPassword(inputs.projectId, branch.id, inputs.role);
+            res = await neon.deleteBranch(run.project, branch.id);
         }
         catch (e) {
             if (!isNotFound(e))
                 throw e;
+            res = null;
         }
-    }
-    deps.log.info(`Creating role '${inputs.role}' on branch '${branch.name}'`);
-    try {
-        const res = await neon.createRole(inputs.projectId, branch.id, inputs.role);
-        changes.push(`created role '${inputs.role}'`);
-        await waitOps(res.operations);
-        return res.role.password ?? (await neon.revealPassword(inputs.projectId, branch.id, inputs.role));
-    }
-    catch (e) {
-        // A concurrent run created it between our look and our create.
-        if (!isConflict(e))
-            throw e;
-        return neon.revealPassword(inputs.projectId, branch.id, inputs.role);
-    }
-}
-async function ensureDatabase(deps, inputs, waitOps, branch, knownDatabases, changes) {
-    const { neon } = deps;
-    const names = knownDatabases ?? (await neon.listDatabases(inputs.projectId, branch.id)).map((d) => d.name);
-    if (names.includes(inputs.database))
-        return;
-    deps.log.info(`Creating database '${inputs.database}' owned by '${inputs.role}' on branch '${branch.name}'`);
-    try {
-        const res = await neon.createDatabase(inputs.projectId, branch.id, inputs.database, inputs.role);
-        changes.push(`created database '${inputs.database}'`);
-        await waitOps(res.operations);
+        if (res === null)
+            return gone('was deleted by someone else a moment ago');
+        run.changed(`deleted branch '${branch.name}' (${branch.id})`);
+        log.info(`Deleting '${branch.name}'; waiting for ${res.operations.length} operations`);
+        await run.waitOps(res.operations);
+        return result(true);
     }
     catch (e) {
-        if (!isConflict(e))
-            throw e;
+        throw run.fail(`delete of branch '${name}'`, e);
     }
 }
+
+;// CONCATENATED MODULE: ./src/modes/reset.ts
+
+
+
+
+
 /**
- * On an adopted branch: push the expiry out again (every push keeps an active PR's branch alive),
- * or remove it when the user now asks for `never`. A refusal (a branch with children cannot
- * expire) is a warning: the branch is still usable.
+ * reset: bring the pull request's branch back to its parent's current state (or `parent_branch`'s)
+ * with Neon's restore, which keeps the branch id, the compute's host and the role passwords, so
+ * the outputs are the same as create's and the URLs in use keep working.
  */
-async function refreshExpiry(deps, inputs, branch, changes) {
-    const target = expiryTimestamp(inputs.expiry, new Date(deps.clock.now()));
-    const current = branch.expires_at ?? null;
-    if (target === null && current === null)
-        return null;
+async function resetMode(deps, inputs) {
+    const name = resolveBranchName(inputs, deps.context);
+    const run = new ModeRun(deps, inputs);
+    const { neon, log } = deps;
     try {
-        const res = await deps.neon.updateBranch(inputs.projectId, branch.id, { expires_at: target });
-        changes.push(target ? `expiry moved to ${target}` : 'expiry removed');
-        return res.branch.expires_at ?? target;
+        const index = await BranchIndex.load(neon, run.project);
+        const found = index.find(name);
+        if (!found) {
+            throw new Error(`branch '${name}' does not exist in project ${run.project}; reset needs an existing branch ` +
+                `(run mode 'create' first)`);
+        }
+        const branch = found.branch;
+        refuseUnsafeTarget(branch, 'reset it');
+        if (!branch.parent_id) {
+            const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch';
+            throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
+        }
+        const source = resolveSource(run, index, branch);
+        const children = index.children(branch.id);
+        const preserve = inputs.preserveUnderName;
+        if (children.length > 0 && !preserve) {
+            throw new Error(`'${branch.name}' has child branches (${children.map((c) => `'${c.name}'`).join(', ')}); ` +
+                `set 'preserve_under_name' to keep its current state under that name (Neon moves the children there)`);
+        }
+        if (preserve && index.find(preserve)) {
+            throw new Error(`preserve_under_name '${preserve}' is already the name of a branch; choose another`);
+        }
+        const line = `reset '${branch.name}' (${branch.id}) to '${source.name}' (${source.id})` +
+            (preserve ? `, keeping its previous state as '${preserve}'` : '');
+        if (inputs.dryRun) {
+            log.notice(`Dry run: would ${line}. Nothing was changed.`);
+            run.changed(`would ${line}`);
+            return {
+                mode: 'reset',
+                branch: reset_info(branch, source, branch.expires_at ?? null),
+                changes: run.changes,
+                timings: run.timings(),
+            };
+        }
+        const res = await neon.restoreBranch(run.project, branch.id, {
+            source_branch_id: source.id,
+            ...(preserve ? { preserve_under_name: preserve } : {}),
+        });
+        run.changed(line);
+        log.info(`Resetting '${branch.name}' to '${source.name}'; waiting for ${res.operations.length} operations`);
+        await run.waitOps(res.operations);
+        // Restore restarts the compute and re-seeds roles from the source: check both again.
+        const prepared = await prepareConnection(run, { ...res.branch, current_state: 'ready' });
+        const expiresAt = await refreshExpiry(run, res.branch);
+        return {
+            mode: 'reset',
+            branch: reset_info(res.branch, source, expiresAt),
+            created: false,
+            connection: prepared.connection,
+            changes: run.changes,
+            timings: run.timings(prepared.readyMs),
+        };
     }
     catch (e) {
-        if (!(e instanceof NeonApiError))
-            throw e;
-        deps.log.warning(`Could not refresh the expiry of branch '${branch.name}': ${e.message}`);
-        return current;
+        throw run.fail(`reset of branch '${name}'`, e);
     }
+}
+/** `parent_branch` when given (it must exist), else the branch's own parent. */
+function resolveSource(run, index, branch) {
+    const ref = run.inputs.parentBranch;
+    if (ref) {
+        const found = index.find(ref);
+        if (!found)
+            throw new Error(`parent_branch '${ref}' does not exist in project ${run.project}`);
+        if (found.branch.id === branch.id)
+            throw new Error(`parent_branch '${ref}' is the branch itself`);
+        return found.branch;
+    }
+    const parent = index.get(branch.parent_id ?? '');
+    if (!parent)
+        throw new Error(`the parent ${branch.parent_id} of '${branch.name}' no longer exists`);
+    return parent;
+}
+function reset_info(branch, source, expiresAt) {
+    return { id: branch.id, name: branch.name, parentId: source.id, parentName: source.name, expiresAt };
 }
 
 ;// CONCATENATED MODULE: ./src/neon/retry.ts
@@ -32595,6 +32857,22 @@ class NeonClient {
         const r = await this.request('PATCH', '/projects/{project_id}/branches/{branch_id}', { project_id: projectId, branch_id: branchId }, { body: { branch } });
         const data = this.need(r, 'PATCH', `/projects/${projectId}/branches/${branchId}`);
         return { branch: data.branch, operations: data.operations ?? [] };
+    }
+    /** Neon's "reset from parent": the branch keeps its id, compute host and role passwords. */
+    async restoreBranch(projectId, branchId, body) {
+        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/restore', { project_id: projectId, branch_id: branchId }, { body });
+        const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/restore`);
+        return { branch: data.branch, operations: data.operations ?? [] };
+    }
+    /**
+     * Deletes a branch. Returns null when Neon answers 204: the branch was already gone (deleted by
+     * another run, or expired).
+     */
+    async deleteBranch(projectId, branchId) {
+        const r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', { project_id: projectId, branch_id: branchId });
+        if (r.status === 204 || r.data === undefined)
+            return null;
+        return { branch: r.data.branch, operations: r.data.operations ?? [] };
     }
     // --- endpoints ---
     async listBranchEndpoints(projectId, branchId) {
@@ -32769,6 +33047,8 @@ const ACTION_VERSION = '0.1.0';
 
 
 
+
+
 /**
  * The action: read inputs, build clients, run the mode, publish its result. The one place that
  * calls core.setFailed.
@@ -32814,14 +33094,16 @@ function chooseMode(mode, _context) {
 }
 function notImplemented(mode) {
     return new InputError(INPUTS.mode, `Input 'mode': '${mode}' is not implemented yet in this version of ${ACTION_NAME}. ` +
-        `Available now: create.`);
+        `Available now: create, reset, delete.`);
 }
 async function runMode(mode, deps, inputs) {
     switch (mode) {
         case 'create':
             return group(`Create or adopt the preview branch`, () => createMode(deps, inputs));
         case 'reset':
+            return group('Reset the preview branch', () => resetMode(deps, inputs));
         case 'delete':
+            return group('Delete the preview branch', () => deleteMode(deps, inputs));
         case 'cleanup':
             throw notImplemented(mode);
     }

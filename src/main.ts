@@ -3,6 +3,8 @@ import { INPUTS, OUTPUTS } from './constants.js'
 import { readRunContext, type RunContext } from './github/context.js'
 import { getInputs, InputError, type Inputs, type Mode } from './inputs.js'
 import { createMode } from './modes/create.js'
+import { deleteMode } from './modes/delete.js'
+import { resetMode } from './modes/reset.js'
 import { ModeError, type Logger, type ModeDeps, type ModeResult } from './modes/types.js'
 import { NeonClient } from './neon/client.js'
 import { systemClock, type Clock } from './util/clock.js'
@@ -62,7 +64,7 @@ function notImplemented(mode: string): InputError {
   return new InputError(
     INPUTS.mode,
     `Input 'mode': '${mode}' is not implemented yet in this version of ${ACTION_NAME}. ` +
-      `Available now: create.`,
+      `Available now: create, reset, delete.`,
   )
 }
 
@@ -71,7 +73,9 @@ async function runMode(mode: Exclude<Mode, 'auto'>, deps: ModeDeps, inputs: Inpu
     case 'create':
       return core.group(`Create or adopt the preview branch`, () => createMode(deps, inputs))
     case 'reset':
+      return core.group('Reset the preview branch', () => resetMode(deps, inputs))
     case 'delete':
+      return core.group('Delete the preview branch', () => deleteMode(deps, inputs))
     case 'cleanup':
       throw notImplemented(mode)
   }

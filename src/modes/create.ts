@@ -1,11 +1,12 @@
 import { expiryTimestamp, type Inputs } from '../inputs.js'
 import { resolveBranchName } from '../github/branch-target.js'
-import { buildConnectionUrls } from '../neon/connection-string.js'
-import { isConflict, isNotFound, NeonApiError, withContext } from '../neon/errors.js'
+import { isConflict, withContext } from '../neon/errors.js'
 import { findBranch } from '../neon/lookup.js'
-import { waitForOperations, waitUntil, type PollOptions, type WaitStats } from '../neon/operations.js'
-import type { Branch, CreateBranchRequest, Endpoint, Operation } from '../neon/types.js'
-import { ModeError, type ConnectionInfo, type ModeDeps, type ModeResult } from './types.js'
+import type { Branch, CreateBranchRequest } from '../neon/types.js'
+import { prepareConnection, refreshExpiry, type Known } from './connect.js'
+import { refuseUnsafeTarget } from './guards.js'
+import { ModeRun } from './run.js'
+import type { ModeDeps, ModeResult } from './types.js'
 
 /**
  * create: make the pull request's branch, or adopt it when it exists (a re-run, the next push, a
@@ -13,71 +14,36 @@ import { ModeError, type ConnectionInfo, type ModeDeps, type ModeResult } from '
  * role and the database, all of Neon's operations finished, and the connection strings built.
  */
 export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
-  const { neon, clock, log } = deps
-  const started = clock.now()
+  const { neon, log } = deps
   const name = resolveBranchName(inputs, deps.context)
-  const project = inputs.projectId
-  const changes: string[] = []
-  const wait: WaitStats = { polls: 0, waitedMs: 0 }
-  const poll: PollOptions = {
-    ...deps.poll,
-    clock,
-    deadline: started + inputs.timeoutMs,
-    progress: (line) => log.info(line),
-  }
-  const waitOps = (ops: readonly Operation[]) => waitForOperations(neon, project, ops, poll, wait)
-
+  const run = new ModeRun(deps, inputs)
   try {
+    let found = await findBranch(neon, run.project, name)
+    if (inputs.dryRun) return await dryRun(run, name, found?.branch)
+
     let created = false
-    let found = await findBranch(neon, project, name)
     let branch: Branch
-    let endpoint: Endpoint | undefined
-    // What the create response already told us, so we do not ask again.
-    // undefined: unknown (adopted branch), so ask Neon.
-    let knownRoles: string[] | undefined
-    let knownDatabases: string[] | undefined
-    let knownPassword: string | undefined
-
-    if (inputs.dryRun) return await dryRun(deps, inputs, name, found?.branch, started)
-
+    let parentName: string | undefined
+    let known: Known = {}
     if (found) {
       branch = found.branch
-      refuseUnsafeTarget(branch)
+      refuseUnsafeTarget(branch, 'use it as a preview branch')
       warnIfOtherRepository(deps, found.annotation?.value)
       log.info(`Adopting existing branch '${branch.name}' (${branch.id})`)
     } else {
-      const parentId = await resolveParent(deps, inputs)
-      const expiresAt = expiryTimestamp(inputs.expiry, new Date(clock.now()))
-      const body: CreateBranchRequest = {
-        branch: {
-          name,
-          ...(parentId ? { parent_id: parentId } : {}),
-          ...(inputs.branchType === 'schema-only' ? { init_source: 'schema-only' as const } : {}),
-          ...(expiresAt ? { expires_at: expiresAt } : {}),
-        },
-        endpoints: [
-          {
-            type: 'read_write',
-            ...(inputs.suspendTimeout !== 0 ? { suspend_timeout_seconds: inputs.suspendTimeout } : {}),
-          },
-        ],
-        annotation_value: annotationsFor(deps),
-      }
+      const parent = await resolveParent(run)
+      parentName = parent?.name
       try {
-        const res = await neon.createBranch(project, body)
+        const res = await neon.createBranch(run.project, createRequest(run, name, parent?.id))
         created = true
         branch = res.branch
-        changes.push(`created branch '${branch.name}' (${branch.id})`)
+        run.changed(`created branch '${branch.name}' (${branch.id})`)
         log.info(
           `Created branch '${branch.name}' (${branch.id}); waiting for ${res.operations.length} operations`,
         )
-        endpoint = res.endpoints.find((e) => e.type === 'read_write')
-        knownRoles = res.roles.map((r) => r.name)
-        knownDatabases = res.databases.map((d) => d.name)
-        knownPassword = res.connection_uris?.find((c) => c.connection_parameters.role === inputs.role)
-          ?.connection_parameters.password
-        await waitOps(res.operations)
-        // The operations are done: the branch and its compute are ready, no need to ask again.
+        let endpoint = res.endpoints.find((e) => e.type === 'read_write')
+        await run.waitOps(res.operations)
+        // Its operations are done, so the branch is ready and the compute started: no need to ask.
         branch = { ...branch, current_state: 'ready' }
         if (
           endpoint &&
@@ -85,81 +51,79 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
         ) {
           endpoint = { ...endpoint, current_state: 'active' }
         }
+        known = {
+          endpoint,
+          roles: res.roles.map((r) => r.name),
+          databases: res.databases.map((d) => d.name),
+          password: res.connection_uris?.find((c) => c.connection_parameters.role === inputs.role)
+            ?.connection_parameters.password,
+        }
       } catch (e) {
         if (!isConflict(e) || created) throw e
         // Another run (or our own first attempt, whose answer was lost) created it: adopt it.
         log.info(`Branch '${name}' was created concurrently by another run; adopting it`)
-        found = await findBranch(neon, project, name)
+        found = await findBranch(neon, run.project, name)
         if (!found) throw withContext(`Neon answered 409 for '${name}' but no such branch can be found`, e)
         branch = found.branch
       }
     }
 
-    branch = await ensureBranchReady(deps, poll, wait, branch)
-    if (!endpoint) endpoint = await ensureEndpoint(deps, inputs, waitOps, branch, changes)
-    endpoint = await ensureEndpointUsable(deps, poll, wait, endpoint)
-    const readyMs = clock.now() - started
-
-    const password = knownPassword ?? (await ensureRole(deps, inputs, waitOps, branch, knownRoles, changes))
-    if (!knownDatabases?.includes(inputs.database)) {
-      await ensureDatabase(deps, inputs, waitOps, branch, knownDatabases, changes)
-    }
-
-    const expiresAt = created
-      ? (branch.expires_at ?? null)
-      : await refreshExpiry(deps, inputs, branch, changes)
-
-    const urls = buildConnectionUrls({
-      host: endpoint.host,
-      role: inputs.role,
-      password,
-      database: inputs.database,
-      ssl: inputs.ssl,
-      channelBinding: inputs.channelBinding,
-      prisma: inputs.prisma,
-    })
-    for (const secret of [urls.dbUrl, urls.dbUrlPooled]) deps.setSecret(secret)
-    const connection: ConnectionInfo = {
-      urls,
-      password,
-      role: inputs.role,
-      database: inputs.database,
-      endpointId: endpoint.id,
-    }
+    const prepared = await prepareConnection(run, branch, known)
+    const expiresAt = created ? (branch.expires_at ?? null) : await refreshExpiry(run, prepared.branch)
     return {
       mode: 'create',
-      branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt },
+      branch: {
+        id: branch.id,
+        name: branch.name,
+        parentId: branch.parent_id,
+        ...(parentName ? { parentName } : {}),
+        expiresAt,
+      },
       created,
-      connection,
-      changes,
-      timings: { totalMs: clock.now() - started, readyMs, wait },
+      connection: prepared.connection,
+      changes: run.changes,
+      timings: run.timings(prepared.readyMs),
     }
   } catch (e) {
-    const what = e instanceof Error ? e.message : String(e)
-    throw new ModeError(`create of branch '${name}' failed: ${what}`, changes, e)
+    throw run.fail(`create of branch '${name}'`, e)
+  }
+}
+
+function createRequest(run: ModeRun, name: string, parentId: string | undefined): CreateBranchRequest {
+  const { inputs } = run
+  const expiresAt = expiryTimestamp(inputs.expiry, new Date(run.deps.clock.now()))
+  return {
+    branch: {
+      name,
+      ...(parentId ? { parent_id: parentId } : {}),
+      ...(inputs.branchType === 'schema-only' ? { init_source: 'schema-only' as const } : {}),
+      ...(expiresAt ? { expires_at: expiresAt } : {}),
+    },
+    endpoints: [
+      {
+        type: 'read_write',
+        ...(inputs.suspendTimeout !== 0 ? { suspend_timeout_seconds: inputs.suspendTimeout } : {}),
+      },
+    ],
+    annotation_value: annotationsFor(run.deps),
   }
 }
 
 /** Says what create would do, after the same checks, and changes nothing. */
-async function dryRun(
-  deps: ModeDeps,
-  inputs: Inputs,
-  name: string,
-  existing: Branch | undefined,
-  started: number,
-): Promise<ModeResult> {
+async function dryRun(run: ModeRun, name: string, existing: Branch | undefined): Promise<ModeResult> {
   let line: string
   if (existing) {
-    refuseUnsafeTarget(existing)
+    refuseUnsafeTarget(existing, 'use it as a preview branch')
     line = `would adopt branch '${existing.name}' (${existing.id}) and make sure its compute, role and database exist`
   } else {
-    const parentId = await resolveParent(deps, inputs)
-    const expiresAt = expiryTimestamp(inputs.expiry, new Date(deps.clock.now()))
+    const parent = await resolveParent(run)
+    const expiresAt = expiryTimestamp(run.inputs.expiry, new Date(run.deps.clock.now()))
     line =
-      `would create branch '${name}' from ${parentId ? `'${inputs.parentBranch}' (${parentId})` : 'the default branch'}` +
+      `would create branch '${name}' from ${parent ? `'${parent.name}' (${parent.id})` : 'the default branch'}` +
       (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring')
   }
-  deps.log.notice(`Dry run: ${line}. Nothing was changed.`)
+  run.deps.log.notice(`Dry run: ${line}. Nothing was changed.`)
+  run.changed(line)
   return {
     mode: 'create',
     branch: {
@@ -169,22 +133,8 @@ async function dryRun(
       expiresAt: existing?.expires_at ?? null,
     },
     created: false,
-    changes: [line],
-    timings: { totalMs: deps.clock.now() - started, wait: { polls: 0, waitedMs: 0 } },
-  }
-}
-
-/** A preview URL must never point at production: the default and protected branches are off limits. */
-function refuseUnsafeTarget(branch: Branch): void {
-  if (branch.default) {
-    throw new Error(
-      `'${branch.name}' (${branch.id}) is the project's default branch; refusing to use it as a preview branch`,
-    )
-  }
-  if (branch.protected) {
-    throw new Error(
-      `'${branch.name}' (${branch.id}) is a protected branch; refusing to use it as a preview branch`,
-    )
+    changes: run.changes,
+    timings: run.timings(),
   }
 }
 
@@ -199,17 +149,18 @@ function warnIfOtherRepository(deps: ModeDeps, annotation: Record<string, string
   }
 }
 
-/** The parent's id, or undefined to let Neon use the project's default branch. */
-async function resolveParent(deps: ModeDeps, inputs: Inputs): Promise<string | undefined> {
-  if (!inputs.parentBranch) return undefined
-  const found = await findBranch(deps.neon, inputs.projectId, inputs.parentBranch)
+/** The parent named by `parent_branch`, or undefined to let Neon use the project's default branch. */
+async function resolveParent(run: ModeRun): Promise<{ id: string; name: string } | undefined> {
+  const ref = run.inputs.parentBranch
+  if (!ref) return undefined
+  const found = await findBranch(run.deps.neon, run.project, ref)
   if (!found) {
     throw new Error(
-      `parent_branch '${inputs.parentBranch}' does not exist in project ${inputs.projectId} ` +
-        `(looked up by ${inputs.parentBranch.startsWith('br-') ? 'id and name' : 'exact name'})`,
+      `parent_branch '${ref}' does not exist in project ${run.project} ` +
+        `(looked up by ${ref.startsWith('br-') ? 'id and name' : 'exact name'})`,
     )
   }
-  return found.branch.id
+  return { id: found.branch.id, name: found.branch.name }
 }
 
 /** Ties the branch to its pull request; `github-commit-repo` is what Neon's own actions write. */
@@ -228,153 +179,4 @@ function annotationsFor(deps: ModeDeps): Record<string, string> {
     a['github-sha'] = ctx.sha
   }
   return a
-}
-
-async function ensureBranchReady(
-  deps: ModeDeps,
-  poll: PollOptions,
-  wait: WaitStats,
-  branch: Branch,
-): Promise<Branch> {
-  if (branch.current_state === 'ready') return branch
-  const { neon } = deps
-  deps.log.info(`Waiting for branch '${branch.name}' to be ready (now '${branch.current_state}')`)
-  const ready = await waitUntil(
-    `branch '${branch.name}' (${branch.id}) to be ready`,
-    async () => {
-      const b = await neon.getBranch(branch.project_id, branch.id)
-      return { done: b.current_state === 'ready', state: b.current_state, value: b }
-    },
-    poll,
-    wait,
-    { delayFirst: true },
-  )
-  return ready ?? branch
-}
-
-async function ensureEndpoint(
-  deps: ModeDeps,
-  inputs: Inputs,
-  waitOps: (ops: readonly Operation[]) => Promise<void>,
-  branch: Branch,
-  changes: string[],
-): Promise<Endpoint> {
-  const endpoints = await deps.neon.listBranchEndpoints(inputs.projectId, branch.id)
-  const existing = endpoints.find((e) => e.type === 'read_write')
-  if (existing) return existing
-  deps.log.info(`Branch '${branch.name}' has no read_write compute; creating one`)
-  const res = await deps.neon.createEndpoint(inputs.projectId, {
-    branch_id: branch.id,
-    type: 'read_write',
-    ...(inputs.suspendTimeout !== 0 ? { suspend_timeout_seconds: inputs.suspendTimeout } : {}),
-  })
-  changes.push(`created read_write compute ${res.endpoint.id}`)
-  await waitOps(res.operations)
-  return res.operations.some((o) => o.action === 'start_compute')
-    ? { ...res.endpoint, current_state: 'active' }
-    : res.endpoint
-}
-
-/** Active or idle (suspended, wakes on connect) are usable; init is not yet, and disabled never. */
-async function ensureEndpointUsable(
-  deps: ModeDeps,
-  poll: PollOptions,
-  wait: WaitStats,
-  endpoint: Endpoint,
-): Promise<Endpoint> {
-  if (endpoint.disabled) {
-    throw new Error(`compute ${endpoint.id} of the branch is disabled; enable it in the Neon console`)
-  }
-  if (endpoint.current_state !== 'init') return endpoint
-  const usable = await waitUntil(
-    `compute ${endpoint.id} to start`,
-    async () => {
-      const all = await deps.neon.listBranchEndpoints(endpoint.project_id, endpoint.branch_id)
-      const e = all.find((x) => x.id === endpoint.id)
-      if (!e) throw new Error(`compute ${endpoint.id} disappeared while starting`)
-      return { done: e.current_state !== 'init', state: e.current_state, value: e }
-    },
-    poll,
-    wait,
-    { delayFirst: true },
-  )
-  return usable ?? endpoint
-}
-
-/** Returns the role's password, creating the role first when the branch lacks it. */
-async function ensureRole(
-  deps: ModeDeps,
-  inputs: Inputs,
-  waitOps: (ops: readonly Operation[]) => Promise<void>,
-  branch: Branch,
-  knownRoles: readonly string[] | undefined,
-  changes: string[],
-): Promise<string> {
-  const { neon } = deps
-  if (knownRoles?.includes(inputs.role)) return neon.revealPassword(inputs.projectId, branch.id, inputs.role)
-  if (knownRoles === undefined) {
-    // One request answers both "does the role exist?" and "what is its password?".
-    try {
-      return await neon.revealPassword(inputs.projectId, branch.id, inputs.role)
-    } catch (e) {
-      if (!isNotFound(e)) throw e
-    }
-  }
-  deps.log.info(`Creating role '${inputs.role}' on branch '${branch.name}'`)
-  try {
-    const res = await neon.createRole(inputs.projectId, branch.id, inputs.role)
-    changes.push(`created role '${inputs.role}'`)
-    await waitOps(res.operations)
-    return res.role.password ?? (await neon.revealPassword(inputs.projectId, branch.id, inputs.role))
-  } catch (e) {
-    // A concurrent run created it between our look and our create.
-    if (!isConflict(e)) throw e
-    return neon.revealPassword(inputs.projectId, branch.id, inputs.role)
-  }
-}
-
-async function ensureDatabase(
-  deps: ModeDeps,
-  inputs: Inputs,
-  waitOps: (ops: readonly Operation[]) => Promise<void>,
-  branch: Branch,
-  knownDatabases: readonly string[] | undefined,
-  changes: string[],
-): Promise<void> {
-  const { neon } = deps
-  const names = knownDatabases ?? (await neon.listDatabases(inputs.projectId, branch.id)).map((d) => d.name)
-  if (names.includes(inputs.database)) return
-  deps.log.info(`Creating database '${inputs.database}' owned by '${inputs.role}' on branch '${branch.name}'`)
-  try {
-    const res = await neon.createDatabase(inputs.projectId, branch.id, inputs.database, inputs.role)
-    changes.push(`created database '${inputs.database}'`)
-    await waitOps(res.operations)
-  } catch (e) {
-    if (!isConflict(e)) throw e
-  }
-}
-
-/**
- * On an adopted branch: push the expiry out again (every push keeps an active PR's branch alive),
- * or remove it when the user now asks for `never`. A refusal (a branch with children cannot
- * expire) is a warning: the branch is still usable.
- */
-async function refreshExpiry(
-  deps: ModeDeps,
-  inputs: Inputs,
-  branch: Branch,
-  changes: string[],
-): Promise<string | null> {
-  const target = expiryTimestamp(inputs.expiry, new Date(deps.clock.now()))
-  const current = branch.expires_at ?? null
-  if (target === null && current === null) return null
-  try {
-    const res = await deps.neon.updateBranch(inputs.projectId, branch.id, { expires_at: target })
-    changes.push(target ? `expiry moved to ${target}` : 'expiry removed')
-    return res.branch.expires_at ?? target
-  } catch (e) {
-    if (!(e instanceof NeonApiError)) throw e
-    deps.log.warning(`Could not refresh the expiry of branch '${branch.name}': ${e.message}`)
-    return current
-  }
 }

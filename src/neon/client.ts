@@ -160,6 +160,39 @@ export class NeonClient {
     return { branch: data.branch, operations: data.operations ?? [] }
   }
 
+  /** Neon's "reset from parent": the branch keeps its id, compute host and role passwords. */
+  async restoreBranch(
+    projectId: string,
+    branchId: string,
+    body: { source_branch_id: string; preserve_under_name?: string },
+  ): Promise<{ branch: Branch; operations: Operation[] }> {
+    const r = await this.request<{ branch: Branch; operations?: Operation[] }>(
+      'POST',
+      '/projects/{project_id}/branches/{branch_id}/restore',
+      { project_id: projectId, branch_id: branchId },
+      { body },
+    )
+    const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/restore`)
+    return { branch: data.branch, operations: data.operations ?? [] }
+  }
+
+  /**
+   * Deletes a branch. Returns null when Neon answers 204: the branch was already gone (deleted by
+   * another run, or expired).
+   */
+  async deleteBranch(
+    projectId: string,
+    branchId: string,
+  ): Promise<{ branch: Branch; operations: Operation[] } | null> {
+    const r = await this.request<{ branch: Branch; operations?: Operation[] }>(
+      'DELETE',
+      '/projects/{project_id}/branches/{branch_id}',
+      { project_id: projectId, branch_id: branchId },
+    )
+    if (r.status === 204 || r.data === undefined) return null
+    return { branch: r.data.branch, operations: r.data.operations ?? [] }
+  }
+
   // --- endpoints ---
 
   async listBranchEndpoints(projectId: string, branchId: string): Promise<Endpoint[]> {

@@ -29,3 +29,37 @@ export async function findBranch(
   const branch = branches.find((b) => b.name === ref)
   return branch ? { branch, annotation: annotations[branch.id] } : undefined
 }
+
+/**
+ * Every branch of a project, loaded with one paged listing, for the modes that need to see the
+ * whole tree (children, parents) and must not list the same branches twice.
+ */
+export class BranchIndex {
+  private readonly byId = new Map<string, Branch>()
+
+  private constructor(
+    readonly branches: readonly Branch[],
+    readonly annotations: Readonly<Record<string, Annotation>>,
+  ) {
+    for (const b of branches) this.byId.set(b.id, b)
+  }
+
+  static async load(client: NeonClient, projectId: string): Promise<BranchIndex> {
+    const { branches, annotations } = await client.listBranches(projectId)
+    return new BranchIndex(branches, annotations)
+  }
+
+  /** By id (`br-…`) or exact name; an id wins when a name happens to equal another branch's id. */
+  find(ref: string): FoundBranch | undefined {
+    const branch = this.byId.get(ref) ?? this.branches.find((b) => b.name === ref)
+    return branch ? { branch, annotation: this.annotations[branch.id] } : undefined
+  }
+
+  get(id: string): Branch | undefined {
+    return this.byId.get(id)
+  }
+
+  children(id: string): Branch[] {
+    return this.branches.filter((b) => b.parent_id === id)
+  }
+}

@@ -1,0 +1,181 @@
+import { expiryTimestamp } from '../inputs.js'
+import { buildConnectionUrls } from '../neon/connection-string.js'
+import { isConflict, isNotFound, NeonApiError } from '../neon/errors.js'
+import { waitUntil } from '../neon/operations.js'
+import type { Branch, Endpoint } from '../neon/types.js'
+import type { ModeRun } from './run.js'
+import type { ConnectionInfo } from './types.js'
+
+/** What an earlier answer already told us, so that nothing is asked twice. */
+export interface Known {
+  /** The read_write endpoint, when known. */
+  endpoint?: Endpoint
+  /** Role names on the branch; undefined when unknown (then Neon is asked). */
+  roles?: readonly string[]
+  /** Database names on the branch; undefined when unknown. */
+  databases?: readonly string[]
+  /** The role's password, when an answer carried it. */
+  password?: string
+}
+
+/**
+ * Brings a branch to the point where the outputs can be used: ready, with a usable read_write
+ * compute, the role and the database present; returns the masked connection details and when the
+ * branch became ready (ms since the run started).
+ */
+export async function prepareConnection(
+  run: ModeRun,
+  branch: Branch,
+  known: Known = {},
+): Promise<{ branch: Branch; connection: ConnectionInfo; readyMs: number }> {
+  const { inputs, deps } = run
+  const ready = await ensureBranchReady(run, branch)
+  const endpoint = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready)))
+  const readyMs = run.elapsed()
+
+  const password = known.password ?? (await ensureRole(run, ready, known.roles))
+  if (!known.databases?.includes(inputs.database)) await ensureDatabase(run, ready, known.databases)
+
+  const urls = buildConnectionUrls({
+    host: endpoint.host,
+    role: inputs.role,
+    password,
+    database: inputs.database,
+    ssl: inputs.ssl,
+    channelBinding: inputs.channelBinding,
+    prisma: inputs.prisma,
+  })
+  for (const secret of [urls.dbUrl, urls.dbUrlPooled]) deps.setSecret(secret)
+  return {
+    branch: ready,
+    readyMs,
+    connection: { urls, password, role: inputs.role, database: inputs.database, endpointId: endpoint.id },
+  }
+}
+
+async function ensureBranchReady(run: ModeRun, branch: Branch): Promise<Branch> {
+  if (branch.current_state === 'ready') return branch
+  const { neon, log } = run.deps
+  log.info(`Waiting for branch '${branch.name}' to be ready (now '${branch.current_state}')`)
+  const ready = await waitUntil(
+    `branch '${branch.name}' (${branch.id}) to be ready`,
+    async () => {
+      const b = await neon.getBranch(run.project, branch.id)
+      return { done: b.current_state === 'ready', state: b.current_state, value: b }
+    },
+    run.poll,
+    run.wait,
+    { delayFirst: true },
+  )
+  return ready ?? branch
+}
+
+/** The branch's read_write endpoint, created when an adopted branch has none. */
+async function ensureEndpoint(run: ModeRun, branch: Branch): Promise<Endpoint> {
+  const { neon, log } = run.deps
+  const { inputs } = run
+  const endpoints = await neon.listBranchEndpoints(run.project, branch.id)
+  const existing = endpoints.find((e) => e.type === 'read_write')
+  if (existing) return existing
+  log.info(`Branch '${branch.name}' has no read_write compute; creating one`)
+  const res = await neon.createEndpoint(run.project, {
+    branch_id: branch.id,
+    type: 'read_write',
+    ...(inputs.suspendTimeout !== 0 ? { suspend_timeout_seconds: inputs.suspendTimeout } : {}),
+  })
+  run.changed(`created read_write compute ${res.endpoint.id}`)
+  await run.waitOps(res.operations)
+  return res.operations.some((o) => o.action === 'start_compute')
+    ? { ...res.endpoint, current_state: 'active' }
+    : res.endpoint
+}
+
+/** Active or idle (suspended, wakes on connect) are usable; init is not yet, and disabled never. */
+async function ensureEndpointUsable(run: ModeRun, endpoint: Endpoint): Promise<Endpoint> {
+  if (endpoint.disabled) {
+    throw new Error(`compute ${endpoint.id} of the branch is disabled; enable it in the Neon console`)
+  }
+  if (endpoint.current_state !== 'init') return endpoint
+  const usable = await waitUntil(
+    `compute ${endpoint.id} to start`,
+    async () => {
+      const all = await run.deps.neon.listBranchEndpoints(run.project, endpoint.branch_id)
+      const e = all.find((x) => x.id === endpoint.id)
+      if (!e) throw new Error(`compute ${endpoint.id} disappeared while starting`)
+      return { done: e.current_state !== 'init', state: e.current_state, value: e }
+    },
+    run.poll,
+    run.wait,
+    { delayFirst: true },
+  )
+  return usable ?? endpoint
+}
+
+/** Returns the role's password, creating the role first when the branch lacks it. */
+async function ensureRole(
+  run: ModeRun,
+  branch: Branch,
+  knownRoles: readonly string[] | undefined,
+): Promise<string> {
+  const { neon, log } = run.deps
+  const { role } = run.inputs
+  if (knownRoles?.includes(role)) return neon.revealPassword(run.project, branch.id, role)
+  if (knownRoles === undefined) {
+    // One request answers both "does the role exist?" and "what is its password?".
+    try {
+      return await neon.revealPassword(run.project, branch.id, role)
+    } catch (e) {
+      if (!isNotFound(e)) throw e
+    }
+  }
+  log.info(`Creating role '${role}' on branch '${branch.name}'`)
+  try {
+    const res = await neon.createRole(run.project, branch.id, role)
+    run.changed(`created role '${role}'`)
+    await run.waitOps(res.operations)
+    return res.role.password ?? (await neon.revealPassword(run.project, branch.id, role))
+  } catch (e) {
+    // A concurrent run created it between our look and our create.
+    if (!isConflict(e)) throw e
+    return neon.revealPassword(run.project, branch.id, role)
+  }
+}
+
+async function ensureDatabase(
+  run: ModeRun,
+  branch: Branch,
+  knownDatabases: readonly string[] | undefined,
+): Promise<void> {
+  const { neon, log } = run.deps
+  const { database, role } = run.inputs
+  const names = knownDatabases ?? (await neon.listDatabases(run.project, branch.id)).map((d) => d.name)
+  if (names.includes(database)) return
+  log.info(`Creating database '${database}' owned by '${role}' on branch '${branch.name}'`)
+  try {
+    const res = await neon.createDatabase(run.project, branch.id, database, role)
+    run.changed(`created database '${database}'`)
+    await run.waitOps(res.operations)
+  } catch (e) {
+    if (!isConflict(e)) throw e
+  }
+}
+
+/**
+ * Pushes an existing branch's expiry out again (every push keeps an active PR's branch alive, and a
+ * reset restarts the TTL), or removes it when the user now asks for `never`. A refusal (a branch
+ * with children cannot expire) is a warning: the branch is still usable.
+ */
+export async function refreshExpiry(run: ModeRun, branch: Branch): Promise<string | null> {
+  const target = expiryTimestamp(run.inputs.expiry, new Date(run.deps.clock.now()))
+  const current = branch.expires_at ?? null
+  if (target === null && current === null) return null
+  try {
+    const res = await run.deps.neon.updateBranch(run.project, branch.id, { expires_at: target })
+    run.changed(target ? `expiry moved to ${target}` : 'expiry removed')
+    return res.branch.expires_at ?? target
+  } catch (e) {
+    if (!(e instanceof NeonApiError)) throw e
+    run.deps.log.warning(`Could not refresh the expiry of branch '${branch.name}': ${e.message}`)
+    return current
+  }
+}

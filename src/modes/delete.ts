@@ -1,0 +1,70 @@
+import type { Inputs } from '../inputs.js'
+import { resolveBranchName } from '../github/branch-target.js'
+import { isNotFound } from '../neon/errors.js'
+import { BranchIndex } from '../neon/lookup.js'
+import { refuseUnsafeTarget } from './guards.js'
+import { ModeRun } from './run.js'
+import type { ModeDeps, ModeResult } from './types.js'
+
+/**
+ * delete: remove the pull request's branch when the PR closes. A branch that is already gone (a
+ * re-run, Neon's own expiry, another run) is success with `deleted=false`; the default branch, a
+ * protected branch and a branch with children are refused before anything is changed.
+ */
+export async function deleteMode(deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
+  const name = resolveBranchName(inputs, deps.context)
+  const run = new ModeRun(deps, inputs)
+  const { neon, log } = deps
+  const gone = (why: string): ModeResult => {
+    log.notice(`Branch '${name}' ${why}; nothing to delete.`)
+    return {
+      mode: 'delete',
+      branch: { id: '', name, expiresAt: null },
+      deleted: false,
+      changes: [],
+      timings: run.timings(),
+    }
+  }
+  try {
+    const index = await BranchIndex.load(neon, run.project)
+    const found = index.find(name)
+    if (!found)
+      return gone(`does not exist in project ${run.project} (already deleted, expired, or never created)`)
+    const branch = found.branch
+    refuseUnsafeTarget(branch, 'delete it')
+    const children = index.children(branch.id)
+    if (children.length > 0) {
+      throw new Error(
+        `'${branch.name}' (${branch.id}) has child branches: ${children.map((c) => `'${c.name}' (${c.id})`).join(', ')}. ` +
+          `Neon cannot delete a branch with children; delete them first. Nothing was deleted.`,
+      )
+    }
+    const result = (deleted: boolean): ModeResult => ({
+      mode: 'delete',
+      branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
+      deleted,
+      changes: run.changes,
+      timings: run.timings(),
+    })
+    if (inputs.dryRun) {
+      log.notice(`Dry run: would delete branch '${branch.name}' (${branch.id}). Nothing was changed.`)
+      run.changed(`would delete branch '${branch.name}' (${branch.id})`)
+      return result(false)
+    }
+
+    let res
+    try {
+      res = await neon.deleteBranch(run.project, branch.id)
+    } catch (e) {
+      if (!isNotFound(e)) throw e
+      res = null
+    }
+    if (res === null) return gone('was deleted by someone else a moment ago')
+    run.changed(`deleted branch '${branch.name}' (${branch.id})`)
+    log.info(`Deleting '${branch.name}'; waiting for ${res.operations.length} operations`)
+    await run.waitOps(res.operations)
+    return result(true)
+  } catch (e) {
+    throw run.fail(`delete of branch '${name}'`, e)
+  }
+}

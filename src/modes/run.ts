@@ -1,0 +1,56 @@
+import type { Inputs } from '../inputs.js'
+import { waitForOperations, type PollOptions, type WaitStats } from '../neon/operations.js'
+import type { Operation } from '../neon/types.js'
+import { ModeError, type ModeDeps, type ModeResult } from './types.js'
+
+/**
+ * One mode's run: its deadline (from the `timeout` input), its polling statistics, and the list of
+ * changes made so far, so that a failure can always say what was already done in Neon.
+ */
+export class ModeRun {
+  readonly started: number
+  readonly changes: string[] = []
+  readonly wait: WaitStats = { polls: 0, waitedMs: 0 }
+  readonly poll: PollOptions
+
+  constructor(
+    readonly deps: ModeDeps,
+    readonly inputs: Inputs,
+  ) {
+    this.started = deps.clock.now()
+    this.poll = {
+      ...deps.poll,
+      clock: deps.clock,
+      deadline: this.started + inputs.timeoutMs,
+      progress: (line) => deps.log.info(line),
+    }
+  }
+
+  get project(): string {
+    return this.inputs.projectId
+  }
+
+  /** Waits for operations this run started, within the run's deadline. */
+  waitOps(operations: readonly Operation[]): Promise<void> {
+    return waitForOperations(this.deps.neon, this.project, operations, this.poll, this.wait)
+  }
+
+  changed(line: string): void {
+    this.changes.push(line)
+  }
+
+  elapsed(): number {
+    return this.deps.clock.now() - this.started
+  }
+
+  timings(readyMs?: number): ModeResult['timings'] {
+    return { totalMs: this.elapsed(), ...(readyMs !== undefined ? { readyMs } : {}), wait: this.wait }
+  }
+
+  /** Wraps any failure with what was being done and the changes already made. */
+  fail(what: string, e: unknown): ModeError {
+    if (e instanceof ModeError) return e
+    const message = e instanceof Error ? e.message : String(e)
+    return new ModeError(`${what} failed: ${message}`, this.changes, e)
+  }
+}
