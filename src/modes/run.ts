@@ -23,6 +23,7 @@ export class ModeRun {
       clock: deps.clock,
       deadline: this.started + inputs.timeoutMs,
       progress: (line) => deps.log.info(line),
+      learned: new Map(),
     }
   }
 
@@ -30,9 +31,13 @@ export class ModeRun {
     return this.inputs.projectId
   }
 
-  /** Waits for operations this run started, within the run's deadline. */
-  waitOps(operations: readonly Operation[]): Promise<void> {
-    return waitForOperations(this.deps.neon, this.project, operations, this.poll, this.wait)
+  /**
+   * Waits for operations this run started, within the run's deadline; or, with `ownDeadline`,
+   * within `timeout` from now (a sweep of many deletes gives each its own budget).
+   */
+  waitOps(operations: readonly Operation[], ownDeadline = false): Promise<void> {
+    const poll = ownDeadline ? { ...this.poll, deadline: this.deps.clock.now() + this.inputs.timeoutMs } : this.poll
+    return waitForOperations(this.deps.neon, this.project, operations, poll, this.wait)
   }
 
   changed(line: string): void {

@@ -1,4 +1,5 @@
 import type { RunContext } from '../github/context.js'
+import type { PullRequestLookup } from '../github/pulls.js'
 import type { Mode } from '../inputs.js'
 import type { NeonClient } from '../neon/client.js'
 import type { ConnectionUrls } from '../neon/connection-string.js'
@@ -23,6 +24,22 @@ export interface ModeDeps {
   setSecret(value: string): void
   /** Polling cadence; the deadline is derived from the `timeout` input. */
   poll?: Partial<Omit<PollOptions, 'clock' | 'deadline'>>
+  /** Pull request states, for cleanup; absent when no GitHub token is available. */
+  pulls?: PullRequestLookup
+}
+
+/** What cleanup decided for one candidate branch, and why. */
+export interface CleanupVerdict {
+  branch: string
+  branchId: string
+  /** The pull request the branch is tied to, when it is. */
+  pr?: number
+  /** open, closed, merged, missing, or unknown (the look-up failed). */
+  prState?: string
+  /** Days since the branch was last updated. */
+  ageDays: number
+  verdict: 'deleted' | 'kept' | 'would delete' | 'failed'
+  reason: string
 }
 
 export interface BranchInfo {
@@ -52,6 +69,13 @@ export interface ModeResult {
   deleted?: boolean
   deletedBranches?: string[]
   skipped?: boolean
+  /** cleanup: one line per candidate. */
+  verdicts?: CleanupVerdict[]
+  /**
+   * Failures that did not stop the mode (one delete of a sweep). main.ts publishes the result first,
+   * then fails the step listing them.
+   */
+  failures?: string[]
   /** One line per change made, in order ("created branch …", "created role …"). */
   changes: string[]
   timings: { totalMs: number; readyMs?: number; wait: WaitStats }

@@ -16,12 +16,20 @@ export interface PollOptions {
   maxMs?: number
   /** A progress line now and then (about every 10 s) during a long wait. */
   progress?: (line: string) => void
+  /**
+   * How long operations of each action took earlier in this run (total_duration_ms). When the
+   * same action runs again, the first poll waits about that long instead of polling early and
+   * often: a sweep of hundreds of deletes then costs about one poll per operation.
+   */
+  learned?: Map<string, number>
 }
 
 /** Per-wait options. */
 export interface WaitOptions {
   /** Sleep before the first check: the caller knows the thing is not done yet (it just started it). */
   delayFirst?: boolean
+  /** With delayFirst: how long the first sleep is (default: the initial poll delay). */
+  firstDelayMs?: number
 }
 
 export const DEFAULT_POLL = { initialMs: 200, factor: 1.5, maxMs: 3000 }
@@ -60,8 +68,8 @@ export async function waitUntil<T>(
   let delay = initial
   let lastProgress = started
   if (w.delayFirst) {
-    await clock.sleep(Math.min(delay, Math.max(0, o.deadline - started)))
-    delay = Math.min(max, delay * factor)
+    await clock.sleep(Math.min(w.firstDelayMs ?? delay, Math.max(0, o.deadline - started)))
+    if (w.firstDelayMs === undefined) delay = Math.min(max, delay * factor)
   }
   for (;;) {
     const seen = await check()
@@ -84,6 +92,15 @@ export async function waitUntil<T>(
     await clock.sleep(Math.min(wait, Math.max(0, o.deadline - now)))
     delay = Math.min(max, delay * factor)
   }
+}
+
+/**
+ * The first poll of an action seen before waits its learned duration plus a margin for queueing,
+ * so that it usually finds the operation finished.
+ */
+function expectedMs(learned: Map<string, number> | undefined, action: string): number | undefined {
+  const ms = learned?.get(action)
+  return ms === undefined ? undefined : Math.round(ms * 1.1 + 25)
 }
 
 /** Terminal-state predicate shared by every wait on an operation. */
@@ -127,10 +144,11 @@ export async function waitForOperations(
         },
         o,
         stats,
-        { delayFirst: true },
+        { delayFirst: true, firstDelayMs: expectedMs(o.learned, op.action) },
       )
       if (settled) op = settled
     }
     assertOperationSucceeded(op)
+    if (o.learned && op.total_duration_ms > 0) o.learned.set(op.action, op.total_duration_ms)
   }
 }

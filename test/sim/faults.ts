@@ -20,6 +20,12 @@ export interface FaultSpec {
   malformedJson?: boolean
   /** Destroy the socket without answering. */
   resetConnection?: boolean
+  /**
+   * Runs when the fault fires, before the request is handled: lets a test make something happen
+   * "at the same moment" elsewhere (another run deleting the branch). With no status, the request
+   * is then handled normally.
+   */
+  before?: () => void
 }
 
 export interface Faults {

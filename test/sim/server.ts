@@ -245,6 +245,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     const fault: FaultSpec | undefined = faults.take(method, routeName, path)
     if (fault) {
       entry.fault = describeFault(fault)
+      fault.before?.()
       if (fault.delayMs) await sleep(fault.delayMs)
       if (fault.resetConnection) {
         entry.ms = performance.now() - started

@@ -1,0 +1,149 @@
+import { Octokit } from '@octokit/rest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { restPullLookup } from '../../src/github/pulls.js'
+import { cleanupMode } from '../../src/modes/cleanup.js'
+import { startFakeGitHub } from '../fake-github/server.js'
+import { startNeonSimulator } from '../sim/index.js'
+import { harness, inputsFor, REPO } from '../helpers/mode-harness.js'
+
+/**
+ * Property: over randomly generated branch trees (seeded, so a failure can be replayed), cleanup
+ * deletes exactly the branches the rules allow, computed here by an oracle written independently
+ * of the implementation: eligible(b) and every child of b deletable.
+ */
+
+const DAY = 86_400_000
+const PREFIX = 'preview/'
+const MAX_AGE_DAYS = 7
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+type PrState = 'open' | 'closed' | 'merged' | 'missing'
+
+interface Spec {
+  name: string
+  parent?: number
+  protected: boolean
+  ageDays: number
+  tie: 'ours' | 'theirs' | 'name' | 'none'
+  pr: number
+}
+
+function generate(seed: number): { specs: Spec[]; prs: Map<number, PrState> } {
+  const r = rng(seed)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!
+  const prs = new Map<number, PrState>()
+  for (let n = 1; n <= 12; n++) prs.set(n, pick(['open', 'closed', 'merged', 'missing'] as const))
+  const specs: Spec[] = []
+  const count = 15 + Math.floor(r() * 20)
+  for (let i = 0; i < count; i++) {
+    const tie = pick(['ours', 'theirs', 'name', 'none'] as const)
+    const pr = 1 + Math.floor(r() * 12)
+    const inPrefix = r() < 0.8
+    const base = tie === 'name' ? `pr-${pr}-b${i}` : `b${i}`
+    specs.push({
+      name: `${inPrefix ? PREFIX : 'other/'}${base}`,
+      parent: i > 0 && r() < 0.4 ? Math.floor(r() * i) : undefined,
+      protected: r() < 0.1,
+      ageDays: Math.round(r() * 15 * 10) / 10,
+      tie,
+      pr,
+    })
+  }
+  return { specs, prs }
+}
+
+function expectedDeleted(specs: Spec[], prs: Map<number, PrState>): Set<string> {
+  const eligible = (s: Spec): boolean => {
+    if (!s.name.startsWith(PREFIX) || s.protected) return false
+    if (s.tie === 'theirs') return false
+    if (s.tie === 'ours' || s.tie === 'name') return prs.get(s.pr) !== 'open'
+    return s.ageDays > MAX_AGE_DAYS
+  }
+  const memo = new Map<number, boolean>()
+  const deletable = (i: number): boolean => {
+    if (memo.has(i)) return memo.get(i)!
+    const s = specs[i]!
+    const ok = eligible(s) && specs.every((c, j) => c.parent !== i || deletable(j))
+    memo.set(i, ok)
+    return ok
+  }
+  return new Set(specs.filter((_, i) => deletable(i)).map((s) => s.name))
+}
+
+let gh: Awaited<ReturnType<typeof startFakeGitHub>>
+beforeAll(async () => {
+  gh = await startFakeGitHub()
+})
+afterAll(async () => {
+  await gh.close()
+})
+
+describe('cleanup never deletes anything outside the rules (property, seeded)', () => {
+  const seeds = Array.from({ length: 16 }, (_, i) => 1000 + i * 7919)
+  it.each(seeds)('seed %i', async (seed) => {
+    const { specs, prs } = generate(seed)
+    const sim = await startNeonSimulator({
+      operationMs: { delete_timeline: 2, suspend_compute: 1 },
+      schedulingMs: 1,
+      seed,
+    })
+    try {
+      const project = sim.createProject({ id: `prop-${seed}` })
+      gh.pulls.clear()
+      for (const [n, state] of prs) {
+        if (state !== 'missing')
+          gh.addPull(REPO, {
+            number: n,
+            state: state === 'open' ? 'open' : 'closed',
+            merged: state === 'merged',
+          })
+      }
+      const ids: string[] = []
+      for (const s of specs) {
+        const b = sim.addBranch(project.id, {
+          name: s.name,
+          ...(s.parent !== undefined ? { parentId: ids[s.parent]! } : {}),
+          protected: s.protected,
+          updatedAt: new Date(Date.now() - s.ageDays * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          withEndpoint: false,
+          annotations:
+            s.tie === 'ours'
+              ? { 'github-pr-number': String(s.pr), 'github-repo': REPO }
+              : s.tie === 'theirs'
+                ? { 'github-pr-number': String(s.pr), 'github-commit-repo': 'elsewhere/repo' }
+                : {},
+        })
+        ids.push(b.id)
+      }
+      const h = harness(sim, { ...harness(sim).deps.context, eventName: 'schedule', pullRequest: undefined })
+      const quiet = { debug() {}, info() {}, warn() {}, error() {} }
+      h.deps.pulls = restPullLookup(new Octokit({ baseUrl: gh.url, auth: 'ghs_test', log: quiet }), REPO)
+      const r = await cleanupMode(h.deps, inputsFor(project.id, sim.apiKey, { mode: 'cleanup' }))
+
+      const expected = expectedDeleted(specs, prs)
+      const gone = new Set(
+        Object.values(sim.state.branches)
+          .filter((b) => b.deleted)
+          .map((b) => b.name),
+      )
+      expect(r.failures).toBeUndefined()
+      expect([...gone].sort()).toEqual([...expected].sort())
+      expect([...r.deletedBranches!].sort()).toEqual([...expected].sort())
+      // The default branch and everything outside the prefix are always there.
+      for (const s of specs)
+        if (!s.name.startsWith(PREFIX) || s.protected) expect(gone.has(s.name)).toBe(false)
+    } finally {
+      await sim.close()
+    }
+  })
+})
