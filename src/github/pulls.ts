@@ -42,7 +42,9 @@ export function restPullLookup(api: PullsApi, repository: string, concurrency = 
     } catch (e) {
       if ((e as { status?: number }).status === 404) return 'missing'
       const status = (e as { status?: number }).status
-      return new Error(`GET /repos/${repository}/pulls/${n}: ${status ? `HTTP ${status}: ` : ''}${(e as Error).message}`)
+      return new Error(
+        `GET /repos/${repository}/pulls/${n}: ${status ? `HTTP ${status}: ` : ''}${(e as Error).message}`,
+      )
     }
   }
 

@@ -36,7 +36,9 @@ export class ModeRun {
    * within `timeout` from now (a sweep of many deletes gives each its own budget).
    */
   waitOps(operations: readonly Operation[], ownDeadline = false): Promise<void> {
-    const poll = ownDeadline ? { ...this.poll, deadline: this.deps.clock.now() + this.inputs.timeoutMs } : this.poll
+    const poll = ownDeadline
+      ? { ...this.poll, deadline: this.deps.clock.now() + this.inputs.timeoutMs }
+      : this.poll
     return waitForOperations(this.deps.neon, this.project, operations, poll, this.wait)
   }
 
