@@ -50,10 +50,10 @@ describe('waitForOperations', () => {
       stats,
     )
     expect(calls).toEqual(['a', 'a', 'a', 'b', 'b'])
-    // a: sleeps 200 first, then 300, 450; b restarts the cadence: 200, 300.
-    expect(clock.sleeps).toEqual([200, 300, 450, 200, 300])
+    // The fast phase: every 150 ms, for each operation.
+    expect(clock.sleeps).toEqual([150, 150, 150, 150, 150])
     expect(stats.polls).toBe(5)
-    expect(stats.waitedMs).toBe(1450)
+    expect(stats.waitedMs).toBe(750)
   })
 
   it('does not poll operations that are already settled', async () => {
@@ -92,8 +92,11 @@ describe('waitForOperations', () => {
     await expect(
       waitForOperations(client, 'p', [op('a', 'running')], { clock, deadline: clock.now() + 60_000 }, stats),
     ).rejects.toBeInstanceOf(WaitTimeoutError)
-    expect(Math.max(...clock.sleeps)).toBeLessThanOrEqual(3000)
+    expect(Math.max(...clock.sleeps)).toBeLessThanOrEqual(3500)
     expect(stats.polls).toBeLessThanOrEqual(40)
+    // Brisk at first, then backing off.
+    expect(clock.sleeps.slice(0, 5)).toEqual([150, 150, 150, 150, 150])
+    expect(clock.sleeps.at(-2)).toBe(3500)
   })
 
   it('honours retry_at from an operation that Neon is retrying', async () => {
@@ -103,8 +106,8 @@ describe('waitForOperations', () => {
       a: [{ status: 'running', failures_count: 1, retry_at: later }, { status: 'finished' }],
     })
     await waitForOperations(client, 'p', [op('a', 'running')], { clock, deadline: clock.now() + 60_000 })
-    // 200 ms first sleep, then the wait reaches retry_at (5 s after the start) instead of 300 ms.
-    expect(clock.sleeps).toEqual([200, 4800])
+    // 150 ms first sleep, then the wait reaches retry_at (5 s after the start) instead of 150 ms.
+    expect(clock.sleeps).toEqual([150, 4850])
   })
 
   it('times out with a message naming what it waited for and its last state', async () => {
@@ -128,11 +131,11 @@ describe('waitUntil', () => {
     let n = 0
     const value = await waitUntil(
       'the thing',
-      async () => ({ done: ++n === 12, state: `step ${n}`, value: n }),
+      async () => ({ done: ++n === 30, state: `step ${n}`, value: n }),
       { clock, deadline: clock.now() + 120_000, progress: (l) => progress.push(l) },
     )
-    expect(value).toBe(12)
-    expect(clock.sleeps[0]).toBe(200)
+    expect(value).toBe(30)
+    expect(clock.sleeps[0]).toBe(150)
     expect(progress.length).toBeGreaterThanOrEqual(1)
     expect(progress[0]).toMatch(/^Still waiting for the thing \(step \d+, \d+ s so far\)$/)
   })
@@ -143,5 +146,28 @@ describe('waitUntil', () => {
       waitUntil('x', async () => ({ done: false, state: 's' }), { clock, deadline: start + 1000 }),
     ).rejects.toBeInstanceOf(WaitTimeoutError)
     expect(clock.now() - start).toBe(1000)
+  })
+})
+
+describe('learned durations', () => {
+  it('waits about as long as the same action took before, then polls once', async () => {
+    const clock = new FakeClock()
+    const learned = new Map<string, number>()
+    const { client, calls } = scripted({
+      a: [
+        { status: 'running' },
+        { status: 'running' },
+        { status: 'running' },
+        { status: 'finished', total_duration_ms: 400 },
+      ],
+      b: [{ status: 'finished', total_duration_ms: 400 }],
+    })
+    const o = { clock, deadline: clock.now() + 60_000, learned }
+    await waitForOperations(client, 'p', [op('a', 'running')], o)
+    expect(learned.get('create_branch')).toBe(400)
+    clock.sleeps.length = 0
+    await waitForOperations(client, 'p', [op('b', 'running')], o)
+    expect(clock.sleeps).toEqual([465]) // 400 × 1.1 + 25
+    expect(calls.filter((c) => c === 'b')).toHaveLength(1)
   })
 })

@@ -1,0 +1,283 @@
+/**
+ * `npm run bench`: what the action adds on top of Neon's own operation time, measured by running
+ * the committed dist/index.js (as a runner would) against the simulator with realistic settings:
+ * 30 ms per request, create_branch 800 ms, start_compute 1,500 ms, create_timeline 800 ms,
+ * delete_timeline 400 ms, the project locked while operations run.
+ *
+ *   npm run bench                 10 runs per scenario, cleanup of 1,000 branches
+ *   npm run bench -- --quick      3 runs, cleanup of 100 (what CI runs; timing never fails CI)
+ *
+ * Prints a table and PASS/FAIL against the targets of issue 7. Nothing here is a unit test.
+ */
+import { spawn } from 'node:child_process'
+import { statSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { waitForOperations } from '../src/neon/operations.js'
+import type { NeonClient } from '../src/neon/client.js'
+import type { Operation } from '../src/neon/types.js'
+import { startFakeGitHub } from '../test/fake-github/server.js'
+import { FakeClock } from '../test/helpers/fake-clock.js'
+import { ACTION_NODE, DIST, runAction, type ActionRun } from '../test/helpers/run-action.js'
+import { startNeonSimulator, type NeonSimulator } from '../test/sim/index.js'
+import { runCleanupBench } from './cleanup.js'
+
+const quick = process.argv.includes('--quick')
+const RUNS = quick ? 3 : 10
+const LATENCY_MS = 30
+const OPERATION_MS = {
+  create_branch: 800,
+  start_compute: 1500,
+  create_timeline: 800,
+  delete_timeline: 400,
+  suspend_compute: 0,
+}
+const REPO = 'octo-org/bench'
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length ? (s[Math.floor((s.length - 1) / 2)]! + s[Math.ceil((s.length - 1) / 2)]!) / 2 : NaN
+}
+const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL')
+const findings: string[] = []
+
+interface Sample {
+  wall: number
+  opTime: number
+  requests: number
+  retries: number
+  byRoute: Map<string, number>
+  maxPollsInFlight: number
+}
+
+/** Runs the action once and reads from the simulator what it cost. */
+async function sample(
+  sim: NeonSimulator,
+  gh: { url: string },
+  project: string,
+  inputs: Record<string, string>,
+  pr: number,
+  event = 'pull_request',
+): Promise<{ run: ActionRun; s: Sample }> {
+  const logStart = sim.log.length
+  const opsBefore = new Set(sim.world.operations.keys())
+  const t0 = Date.now()
+  const run = await runAction({
+    eventName: event,
+    payload: {
+      action: 'synchronize',
+      number: pr,
+      pull_request: {
+        number: pr,
+        head: { ref: `feature/bench-${pr}`, sha: 'e'.repeat(40), repo: { full_name: REPO } },
+        base: { ref: 'main', repo: { full_name: REPO } },
+      },
+    },
+    repository: REPO,
+    githubApiUrl: gh.url,
+    inputs: { api_key: sim.apiKey, project_id: project, api_host: sim.apiUrl, comment: 'false', ...inputs },
+  })
+  const wall = Date.now() - t0
+  if (run.code !== 0)
+    throw new Error(
+      `run failed:\n${run.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('::error'))
+        .join('\n')}`,
+    )
+  const log = sim.log.slice(logStart)
+  const ops = [...sim.world.operations.values()].filter((o) => !opsBefore.has(o.id))
+  const opTime = ops.length
+    ? Math.max(...ops.map((o) => o.endAt)) - Math.min(...ops.map((o) => o.createdAt))
+    : 0
+  const byRoute = new Map<string, number>()
+  for (const l of log) byRoute.set(String(l.route), (byRoute.get(String(l.route)) ?? 0) + 1)
+  // Poll requests overlapping in time (each log entry knows when it started and how long it took).
+  const polls = log.filter((l) => l.route?.includes('/operations/'))
+  let maxPollsInFlight = 0
+  for (const p of polls) {
+    const overlapping = polls.filter((q) => q.at < p.at + p.ms && p.at < q.at + q.ms).length
+    maxPollsInFlight = Math.max(maxPollsInFlight, overlapping)
+  }
+  // The same non-poll GET twice in one run is a request an earlier answer could have replaced.
+  const seen = new Set<string>()
+  for (const l of log) {
+    if (l.method !== 'GET' || l.route?.includes('/operations/')) continue
+    const key = `${l.path}?${new URLSearchParams(l.query).toString()}`
+    if (seen.has(key)) findings.push(`${inputs.mode}: ${l.method} ${key} asked twice in one run`)
+    seen.add(key)
+  }
+  return {
+    run,
+    s: {
+      wall,
+      opTime,
+      requests: log.length,
+      retries: log.filter((l) => l.status === 423 || l.status === 429 || l.status >= 500).length,
+      byRoute,
+      maxPollsInFlight,
+    },
+  }
+}
+
+function report(name: string, samples: Sample[]): { overhead: number; requests: number } {
+  const walls = samples.map((s) => s.wall)
+  const overheads = samples.map((s) => s.wall - s.opTime)
+  const routes = new Map<string, number>()
+  for (const s of samples)
+    for (const [r, n] of s.byRoute) routes.set(r, (routes.get(r) ?? 0) + n / samples.length)
+  const req = median(samples.map((s) => s.requests))
+  console.log(
+    `${name.padEnd(22)} wall median ${String(Math.round(median(walls))).padStart(5)} ms, max ${String(Math.max(...walls)).padStart(5)} ms | ` +
+      `Neon ops ${String(Math.round(median(samples.map((s) => s.opTime)))).padStart(5)} ms | overhead median ${String(Math.round(median(overheads))).padStart(4)} ms | ` +
+      `requests ${req} (retries ${median(samples.map((s) => s.retries))})`,
+  )
+  for (const [r, n] of [...routes].sort((a, b) => b[1] - a[1]))
+    console.log(`${''.padEnd(26)}${n.toFixed(1).padStart(5)}  ${r}`)
+  return { overhead: median(overheads), requests: req }
+}
+
+/** Wall time of a command, from spawn to exit. */
+function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint()
+    const c = spawn(cmd, args, { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' })
+    c.on('close', () => resolve(Number(process.hrtime.bigint() - t0) / 1e6))
+  })
+}
+
+/** Polls the poller would make over one 60-second operation (same code as dist, fake clock). */
+async function pollsPerMinute(): Promise<number> {
+  const clock = new FakeClock()
+  const start = clock.now()
+  let polls = 0
+  const client = {
+    async getOperation(): Promise<Operation> {
+      polls++
+      const done = clock.now() - start >= 60_000
+      return {
+        id: 'op',
+        project_id: 'p',
+        action: 'start_compute',
+        status: done ? 'finished' : 'running',
+        failures_count: 0,
+        created_at: '',
+        updated_at: '',
+        total_duration_ms: 0,
+      }
+    },
+  } as unknown as NeonClient
+  await waitForOperations(
+    client,
+    'p',
+    [
+      {
+        id: 'op',
+        project_id: 'p',
+        action: 'start_compute',
+        status: 'running',
+        failures_count: 0,
+        created_at: '',
+        updated_at: '',
+        total_duration_ms: 0,
+      },
+    ],
+    { clock, deadline: start + 120_000 },
+  )
+  return polls
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `neon-preview-branch benchmark${quick ? ' (quick)' : ''}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+  )
+  console.log(
+    `simulator: ${LATENCY_MS} ms per request; operations ${JSON.stringify(OPERATION_MS)}; ${RUNS} runs per scenario\n`,
+  )
+  const sim = await startNeonSimulator({ latencyMs: LATENCY_MS, operationMs: OPERATION_MS, schedulingMs: 5 })
+  const gh = await startFakeGitHub()
+  const project = sim.createProject({ id: 'bench-project-1' }).id
+
+  const created: Sample[] = []
+  const adopted: Sample[] = []
+  const reset: Sample[] = []
+  const deleted: Sample[] = []
+  for (let i = 0; i < RUNS; i++) {
+    const pr = 100 + i
+    created.push((await sample(sim, gh, project, { mode: 'create' }, pr)).s)
+    adopted.push((await sample(sim, gh, project, { mode: 'create' }, pr)).s)
+    reset.push((await sample(sim, gh, project, { mode: 'reset' }, pr)).s)
+    deleted.push((await sample(sim, gh, project, { mode: 'delete' }, pr)).s)
+  }
+  const c = report('create (new branch)', created)
+  const a = report('create (adopted)', adopted)
+  report('reset', reset)
+  report('delete', deleted)
+
+  sim.faults.add({
+    status: 429,
+    probability: 0.1,
+    times: Infinity,
+    headers: { 'Retry-After': '1' },
+    body: { code: '', message: 'rate limit exceeded' },
+  })
+  sim.faults.add({
+    status: 503,
+    probability: 0.1,
+    times: Infinity,
+    body: { code: '', message: 'service unavailable' },
+  })
+  const faulty: Sample[] = []
+  for (let i = 0; i < RUNS; i++) faulty.push((await sample(sim, gh, project, { mode: 'create' }, 500 + i)).s)
+  sim.faults.clear()
+  report('create, 20% 429/503', faulty)
+
+  const polls60 = await pollsPerMinute()
+  const inFlight = Math.max(...[...created, ...adopted, ...reset, ...deleted].map((s) => s.maxPollsInFlight))
+
+  const startupSamples: number[] = []
+  const validationSamples: number[] = []
+  const bareSamples: number[] = []
+  for (let i = 0; i < RUNS; i++) {
+    const before = sim.log.length
+    const t0 = Date.now()
+    const run = sample(sim, gh, project, { mode: 'create' }, 900 + i)
+    while (sim.log.length === before) await new Promise((r) => setTimeout(r, 1))
+    startupSamples.push(sim.log[before]!.at - t0)
+    await run
+    validationSamples.push(
+      await timeCommand(ACTION_NODE, [DIST], {
+        INPUT_MODE: 'create',
+        INPUT_API_KEY: 'k',
+        INPUT_PROJECT_ID: 'p-1',
+        INPUT_SSL: 'nope',
+      }),
+    )
+    bareSamples.push(await timeCommand(ACTION_NODE, ['-e', '0']))
+  }
+  console.log(
+    `\nstart-up: to the first API request ${Math.round(median(startupSamples))} ms; to exit on a validation error ${Math.round(median(validationSamples))} ms; ` +
+      `node -e 0 ${Math.round(median(bareSamples))} ms; bundle ${(statSync(DIST).size / 1024).toFixed(0)} KiB`,
+  )
+  await sim.close()
+
+  console.log('')
+  const cleanup = await runCleanupBench(quick)
+  await gh.close()
+
+  console.log('\ntargets')
+  console.log(
+    `  ${verdict(c.overhead <= 300)}  create overhead ≤ 300 ms median: ${Math.round(c.overhead)} ms`,
+  )
+  console.log(`  ${verdict(inFlight <= 1)}  one poll in flight at a time: max ${inFlight}`)
+  console.log(`  ${verdict(polls60 <= 40)}  ≤ 40 polls over a 60-second operation: ${polls60}`)
+  console.log(`  ${verdict(a.requests <= 6)}  adopted create ≤ 6 requests: ${a.requests}`)
+  console.log(
+    `  ${verdict(findings.length === 0)}  no request an earlier answer could replace: ${findings.length === 0 ? 'none' : findings.join('; ')}`,
+  )
+  console.log(`  ${verdict(cleanup.ratio <= 1.5)}  cleanup wall ≤ 1.5 × N·D: ${cleanup.ratio.toFixed(2)}`)
+  console.log(
+    `  ${verdict(cleanup.perBranch <= 3)}  cleanup ≤ 3 requests per deleted branch: ${cleanup.perBranch.toFixed(2)}`,
+  )
+}
+
+await main()
