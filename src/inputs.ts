@@ -18,6 +18,7 @@ export type Expiry = { kind: 'never' } | { kind: 'in'; ms: number } | { kind: 'a
 /** Every input, validated and with defaults applied. */
 export interface Inputs {
   mode: Mode
+  /** Empty only when getInputs was told to allow it (a pull request from a fork). */
   apiKey: string
   projectId: string
   /** Base URL of the Neon API, without a trailing slash. */
@@ -105,6 +106,15 @@ const URL_EXPECTED = `Expected an http:// or https:// URL, e.g. ${DEFAULT_API_HO
 
 const defaultRead = (name: string): string => core.getInput(name)
 
+/** Options for {@link getInputs}. */
+export interface GetInputsOptions {
+  /**
+   * Accept an empty `api_key` (returned as ''). main.ts sets it only on a pull request from a fork,
+   * which gets no secrets under `pull_request`: that run is skipped, not failed.
+   */
+  allowEmptyApiKey?: boolean
+}
+
 /**
  * Reads and validates every input. `read` defaults to core.getInput-like behaviour (trimmed, '' when unset) so
  * tests pass a plain function; `now` is injectable. Throws InputError on the first bad input.
@@ -112,6 +122,7 @@ const defaultRead = (name: string): string => core.getInput(name)
 export function getInputs(
   read: (name: string) => string = defaultRead,
   now: () => Date = () => new Date(),
+  options: GetInputsOptions = {},
 ): Inputs {
   const get = (name: InputName): string => read(name).trim()
 
@@ -195,7 +206,7 @@ export function getInputs(
 
   // Validation order follows action.yml, so "the first bad input" is predictable.
   const mode = oneOf(INPUTS.mode, MODES)
-  if (apiKey === '') {
+  if (apiKey === '' && !options.allowEmptyApiKey) {
     fail(
       INPUTS.apiKey,
       `Input '${INPUTS.apiKey}' is required but was empty. Pass a Neon API key from a secret, e.g. ` +

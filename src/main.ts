@@ -1,12 +1,20 @@
 import * as core from '@actions/core'
 import { INPUTS, OUTPUTS } from './constants.js'
+import { chooseAutoMode } from './github/auto-mode.js'
+import { resolveBranchName } from './github/branch-target.js'
+import { upsertStickyComment, type CommentOutcome } from './github/comment.js'
+import { commentMarker, renderComment, statusOf, type CommentStatus } from './github/comment-body.js'
 import { readRunContext, type RunContext } from './github/context.js'
+import { createGitHubClient, type GitHubClient, type GitHubStats } from './github/octokit.js'
+import { restPullLookup } from './github/pulls.js'
 import { getInputs, InputError, type Inputs, type Mode } from './inputs.js'
+import { cleanupMode } from './modes/cleanup.js'
 import { createMode } from './modes/create.js'
 import { deleteMode } from './modes/delete.js'
 import { resetMode } from './modes/reset.js'
 import { ModeError, type Logger, type ModeDeps, type ModeResult } from './modes/types.js'
 import { NeonClient } from './neon/client.js'
+import { renderSummary, writeSummary, type SummaryView } from './summary.js'
 import { systemClock, type Clock } from './util/clock.js'
 import { ACTION_NAME, ACTION_VERSION } from './version.js'
 
@@ -16,59 +24,128 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv
 }
 
+type ConcreteMode = Exclude<Mode, 'auto'>
+
+/** What the run has learned so far; a failure at any point reports with whatever is known. */
+interface RunState {
+  context?: RunContext
+  inputs?: Inputs
+  mode?: ConcreteMode
+  autoBecause?: string
+  /** The branch as targeted (name or id): the comment's marker is built from it. */
+  target?: string
+  neon?: NeonClient
+  github?: { octokit: GitHubClient; stats: GitHubStats }
+}
+
+const USER_AGENT = `${ACTION_NAME}/${ACTION_VERSION} (+https://github.com/features/actions)`
+// Values shorter than this are not redacted from summaries and comments (it would garble them); no real
+// key, token or generated password is that short.
+const MIN_REDACT_LENGTH = 4
+
 /**
- * The action: read inputs, build clients, run the mode, publish its result. The one place that
- * calls core.setFailed.
+ * The action: read inputs, build clients, run the mode, publish its result (outputs, the pull
+ * request comment, the job summary). The one place that calls core.setFailed.
  */
 export async function run(opts: RunOptions = {}): Promise<void> {
   const clock = opts.clock ?? systemClock
-  // Mask the credentials before anything can print them, even a failed validation.
-  for (const name of [INPUTS.apiKey, INPUTS.githubToken]) {
-    const value = core.getInput(name)
-    if (value) core.setSecret(value)
+  const secrets = new Set<string>()
+  /** Every secret is masked in its raw and its percent-encoded form (the form a URL carries). */
+  const maskSecret = (value: string): void => {
+    if (!value) return
+    for (const form of new Set([value, encodeURIComponent(value)])) {
+      core.setSecret(form)
+      secrets.add(form)
+    }
   }
-  let neon: NeonClient | undefined
-  try {
-    const inputs = getInputs()
-    const context = readRunContext(opts.env)
-    const mode = chooseMode(inputs.mode, context)
-    core.info(
-      `Mode: ${mode}${inputs.mode === 'auto' ? ` (chosen for the '${context.eventName}' event)` : ''}`,
-    )
+  // Masking only hides values in the log; the comment and the summary are written as they are, so
+  // whatever text reaches them is scrubbed of every secret seen, longest first.
+  const redact = (text: string): string =>
+    [...secrets]
+      .filter((x) => x.length >= MIN_REDACT_LENGTH)
+      .sort((a, b) => b.length - a.length)
+      .reduce((acc, x) => acc.split(x).join('***'), text)
 
-    neon = new NeonClient({
+  // Mask the credentials before anything can print them, even a failed validation.
+  for (const name of [INPUTS.apiKey, INPUTS.githubToken]) maskSecret(core.getInput(name))
+  const state: RunState = {}
+  try {
+    const context = readRunContext(opts.env)
+    state.context = context
+    // Validation comes before any call. An empty key is let through only on a fork's pull request,
+    // which is then skipped below.
+    const inputs = getInputs(undefined, undefined, {
+      allowEmptyApiKey: context.pullRequest?.fromFork === true,
+    })
+    state.inputs = inputs
+    const choice = inputs.mode === 'auto' ? chooseAutoMode(context) : undefined
+    const mode = choice?.mode ?? (inputs.mode as ConcreteMode)
+    state.mode = mode
+    state.autoBecause = choice?.because
+    core.info(`Mode: ${mode}${choice ? ` (chosen by mode: auto for the '${choice.because}' event)` : ''}`)
+
+    if (inputs.apiKey === '') {
+      await skipFork(state, context)
+      return
+    }
+    if (mode !== 'cleanup') state.target = resolveBranchName(inputs, context)
+
+    const neon = new NeonClient({
       apiKey: inputs.apiKey,
       apiHost: inputs.apiHost,
-      userAgent: `${ACTION_NAME}/${ACTION_VERSION} (+https://github.com/features/actions)`,
+      userAgent: USER_AGENT,
       clock,
       onSecret: maskSecret,
       debug: (line) => core.debug(line),
     })
+    state.neon = neon
     const deps: ModeDeps = { neon, clock, context, log: coreLogger, setSecret: maskSecret }
+    // For cleanup: pull request states. Built here, it makes no request until a mode asks.
+    if (inputs.githubToken && context.repository) {
+      deps.pulls = restPullLookup(github(state, inputs, context).octokit, context.repository)
+    }
     const result = await runMode(mode, deps, inputs)
-    publishOutputs(result)
+    publishOutputs(result, maskSecret)
     for (const change of result.changes) core.info(`${inputs.dryRun ? 'Dry run' : 'Changed'}: ${change}`)
-    await writeSummary(result, neon, inputs.dryRun)
+    const comment = await updateComment(state, clock, redact, statusOf(result), { result })
+    await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), result })))
+    if (result.failures?.length) {
+      core.setFailed(
+        `${mode} finished, but ${result.failures.length} of its steps failed:\n- ${result.failures.join('\n- ')}`,
+      )
+    }
   } catch (e) {
-    core.setFailed(describeFailure(e, neon))
+    const message = describeFailure(e, state.neon)
+    core.setFailed(message)
+    try {
+      const comment = await updateComment(state, clock, redact, 'failed', { error: redact(message) })
+      await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: message })))
+    } catch (e2) {
+      core.warning(`Could not report the failure in the comment or summary: ${(e2 as Error).message}`)
+    }
   }
 }
 
-/** `auto` picks the mode from the event; explicit modes pass through. */
-function chooseMode(mode: Mode, _context: RunContext): Exclude<Mode, 'auto'> {
-  if (mode === 'auto') throw notImplemented('auto')
-  return mode
-}
-
-function notImplemented(mode: string): InputError {
-  return new InputError(
-    INPUTS.mode,
-    `Input 'mode': '${mode}' is not implemented yet in this version of ${ACTION_NAME}. ` +
-      `Available now: create, reset, delete.`,
+/**
+ * Fork pull requests get no secrets under `pull_request`: there is nothing to do, and failing every
+ * contributor's pull request would be worse. No Neon request and no GitHub request is made.
+ */
+async function skipFork(state: RunState, context: RunContext): Promise<void> {
+  const pr = context.pullRequest
+  const why =
+    `pull request #${pr?.number ?? '?'} comes from a fork (${pr?.headRepo ?? 'a deleted repository'}), ` +
+    `and GitHub gives no secrets to pull_request runs from forks, so api_key is empty`
+  core.notice(
+    `Skipping: ${why}. No Neon branch was created or changed. To give fork pull requests a branch, ` +
+      `run on pull_request_target with care (it runs with secrets), or review and re-run from a branch ` +
+      `of this repository.`,
   )
+  core.setOutput(OUTPUTS.skipped, 'true')
+  await writeSummary(renderSummary({ mode: state.mode, autoBecause: state.autoBecause, skipped: why }))
 }
 
-async function runMode(mode: Exclude<Mode, 'auto'>, deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
+/** `auto` is resolved by chooseAutoMode; this runs a concrete mode. */
+async function runMode(mode: ConcreteMode, deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
   switch (mode) {
     case 'create':
       return core.group(`Create or adopt the preview branch`, () => createMode(deps, inputs))
@@ -77,15 +154,75 @@ async function runMode(mode: Exclude<Mode, 'auto'>, deps: ModeDeps, inputs: Inpu
     case 'delete':
       return core.group('Delete the preview branch', () => deleteMode(deps, inputs))
     case 'cleanup':
-      throw notImplemented(mode)
+      return core.group('Sweep stale preview branches', () => cleanupMode(deps, inputs))
   }
 }
 
-/** Every secret is masked in its raw and its percent-encoded form (the form a URL carries). */
-function maskSecret(value: string): void {
-  core.setSecret(value)
-  const encoded = encodeURIComponent(value)
-  if (encoded !== value) core.setSecret(encoded)
+/** The GitHub client, built once and only when something needs it. */
+function github(state: RunState, inputs: Inputs, context: RunContext): NonNullable<RunState['github']> {
+  state.github ??= createGitHubClient({
+    token: inputs.githubToken,
+    baseUrl: context.apiUrl,
+    userAgent: USER_AGENT,
+    log: { debug: (m) => core.debug(m), warning: (m) => core.warning(m) },
+  })
+  return state.github
+}
+
+/**
+ * Keeps the pull request comment up to date, when there is one to keep: on a pull request event,
+ * with `comment: true`, for create, reset and delete, not in a dry run. Returns what happened, or
+ * why nothing was written; never throws.
+ */
+async function updateComment(
+  state: RunState,
+  clock: Clock,
+  redact: (text: string) => string,
+  status: CommentStatus,
+  content: { result?: ModeResult; error?: string },
+): Promise<CommentOutcome | string | undefined> {
+  const { inputs, context, mode, target } = state
+  const pr = context?.pullRequest
+  if (!inputs || !context || !pr || !mode || target === undefined) return undefined
+  if (!inputs.comment) return 'off (comment: false)'
+  if (mode === 'cleanup') return undefined
+  if (inputs.dryRun) return 'not written in a dry run'
+  if (!inputs.githubToken) {
+    core.warning(`No github_token: the pull request comment was not written.`)
+    return 'not written: no github_token'
+  }
+  const body = renderComment({
+    status,
+    projectId: inputs.projectId,
+    target,
+    mode,
+    ...content,
+    context,
+    now: clock.now(),
+    producer: `${ACTION_NAME} ${ACTION_VERSION}`,
+  })
+  return core.group('Update the pull request comment', () =>
+    upsertStickyComment({
+      octokit: github(state, inputs, context).octokit,
+      repository: pr.baseRepo ?? context.repository,
+      issueNumber: pr.number,
+      marker: commentMarker(inputs.projectId, target),
+      body: redact(body),
+      log: coreLogger,
+    }),
+  )
+}
+
+function summaryBase(state: RunState, comment: CommentOutcome | string | undefined): SummaryView {
+  return {
+    mode: state.mode,
+    autoBecause: state.autoBecause,
+    target: state.target,
+    dryRun: state.inputs?.dryRun,
+    ...(state.neon ? { neon: state.neon.stats } : {}),
+    ...(state.github ? { github: state.github.stats } : {}),
+    ...(comment !== undefined ? { comment } : {}),
+  }
 }
 
 const coreLogger: Logger = {
@@ -95,7 +232,7 @@ const coreLogger: Logger = {
   debug: (m) => core.debug(m),
 }
 
-function publishOutputs(r: ModeResult): void {
+function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): void {
   const set = (name: string, value: string | boolean | undefined): void => {
     if (value !== undefined) core.setOutput(name, typeof value === 'boolean' ? String(value) : value)
   }
@@ -120,42 +257,6 @@ function publishOutputs(r: ModeResult): void {
   set(OUTPUTS.deleted, r.deleted)
   if (r.deletedBranches) set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches))
   set(OUTPUTS.skipped, r.skipped ?? false)
-}
-
-async function writeSummary(r: ModeResult, neon: NeonClient, dryRun: boolean): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return
-  const rows: [string, string][] = [
-    ['Mode', r.mode],
-    ['Branch', r.branch ? (r.branch.id ? `${r.branch.name} (${r.branch.id})` : r.branch.name) : '-'],
-  ]
-  if (dryRun) rows.push(['Dry run', 'yes: nothing was changed'])
-  else if (r.created !== undefined)
-    rows.push(['Created', r.created ? 'yes' : 'no, adopted the existing branch'])
-  if (r.branch && !dryRun) rows.push(['Expires', r.branch.expiresAt ?? 'never'])
-  if (r.connection) rows.push(['Host', r.connection.urls.host])
-  rows.push(['Changes', r.changes.length ? r.changes.join('; ') : 'none'])
-  if (r.timings.readyMs !== undefined)
-    rows.push(['Time to ready', `${(r.timings.readyMs / 1000).toFixed(1)} s`])
-  rows.push([
-    'Waiting on Neon',
-    `${(r.timings.wait.waitedMs / 1000).toFixed(1)} s, ${r.timings.wait.polls} polls`,
-  ])
-  rows.push(['Neon API requests', `${neon.stats.requests} (${neon.stats.retries} retries)`])
-  try {
-    await core.summary
-      .addHeading(`Neon preview branch: ${r.mode}`, 3)
-      .addTable([
-        [
-          { data: 'What', header: true },
-          { data: 'Value', header: true },
-        ],
-        ...rows,
-      ])
-      .write()
-  } catch (e) {
-    // The work is done and the outputs are set: a summary that cannot be written is no failure.
-    core.warning(`Could not write the job summary: ${(e as Error).message}`)
-  }
 }
 
 /** One readable message: what failed, Neon's answer, the request id, and what was already changed. */

@@ -13,6 +13,13 @@ export interface RunContext {
     headSha: string
     /** `owner/repo` of the head, which differs from `repository` for a fork. */
     headRepo?: string
+    /** `owner/repo` of the base (the repository the pull request asks to merge into). */
+    baseRepo?: string
+    /**
+     * True when the head lives in another repository than the base: a fork, whose `pull_request`
+     * runs get no secrets. A head repository that no longer exists (a deleted fork) counts as one.
+     */
+    fromFork?: boolean
     title?: string
   }
   sha?: string
@@ -35,6 +42,7 @@ interface PullRequestPayload {
     number?: number
     title?: string
     head?: { ref?: string; sha?: string; repo?: { full_name?: string } | null }
+    base?: { repo?: { full_name?: string } | null }
   }
 }
 
@@ -71,11 +79,20 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
   }
   const pr = payload.pull_request
   if (isPullRequestEvent(eventName) && pr && typeof pr.number === 'number' && pr.head?.ref) {
+    const headRepo = pr.head.repo?.full_name
+    const baseRepo = pr.base?.repo?.full_name ?? (repository || undefined)
     ctx.pullRequest = {
       number: pr.number,
       headRef: pr.head.ref,
       headSha: pr.head.sha ?? env.GITHUB_SHA ?? '',
-      headRepo: pr.head.repo?.full_name,
+      headRepo,
+      baseRepo,
+      // GitHub sends `head.repo: null` when the fork has since been deleted.
+      fromFork:
+        pr.head.repo === null ||
+        (headRepo !== undefined &&
+          baseRepo !== undefined &&
+          headRepo.toLowerCase() !== baseRepo.toLowerCase()),
       title: pr.title,
     }
   }

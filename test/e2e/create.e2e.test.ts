@@ -138,9 +138,13 @@ describe('dist/index.js, mode create, on a pull_request event', () => {
     expect(secretLeaks(run, ['revoked-key'])).toEqual([])
   })
 
-  it('names the modes not built yet instead of doing something else', async () => {
-    const run = await create({ mode: 'cleanup' })
+  it('a mode that is not one of the five fails naming the allowed ones, before any call', async () => {
+    const before = sim.log.length
+    const run = await create({ mode: 'sweep' })
     expect(run.code).toBe(1)
-    expect(run.stdout).toMatch(/::error::Input 'mode': 'cleanup' is not implemented yet/)
+    expect(run.stdout).toMatch(
+      /::error::Invalid input 'mode': 'sweep'\. Expected one of: create, reset, delete, cleanup, auto\./,
+    )
+    expect(sim.log.length).toBe(before)
   })
 })

@@ -7,6 +7,7 @@ export interface FakeComment {
   user: { login: string; type: string }
   created_at: string
   updated_at: string
+  html_url: string
 }
 
 export interface FakePullRequest {
@@ -32,12 +33,17 @@ export interface GitHubFault {
   status: number
   times?: number
   message?: string
+  /** Response headers, e.g. `retry-after` or `x-ratelimit-remaining` for the throttling plugin. */
+  headers?: Record<string, string>
 }
+
+export type FakeGitHub = Awaited<ReturnType<typeof startFakeGitHub>>
 
 /**
  * A stateful fake of the GitHub REST API, enough for what the action calls: pull requests and
  * their issue comments (paginated with `per_page`/`page` and a Link header, ids, timestamps).
  * Every request is logged with its body so tests can assert that no secret was ever sent.
+ * Comment timestamps come from a counter (one second apart), so "oldest" is never a tie.
  */
 export async function startFakeGitHub(): Promise<{
   url: string
@@ -46,6 +52,10 @@ export async function startFakeGitHub(): Promise<{
   pulls: Map<string, FakePullRequest>
   faults: GitHubFault[]
   addPull(repo: string, pr: Partial<FakePullRequest> & { number: number }): void
+  /** Seeds a comment as if someone had written it; returns it. */
+  addComment(repo: string, issue: number, body: string, user?: string): FakeComment
+  /** The bodies of an issue's comments, oldest first. */
+  commentBodies(repo: string, issue: number): string[]
   close(): Promise<void>
 }> {
   const comments = new Map<string, FakeComment[]>()
@@ -53,6 +63,23 @@ export async function startFakeGitHub(): Promise<{
   const requests: GitHubRequest[] = []
   const faults: GitHubFault[] = []
   let nextId = 1000
+  let tick = Date.parse('2030-01-01T00:00:00Z')
+  const stamp = (): string => new Date((tick += 1000)).toISOString()
+  const newComment = (key: string, body: string, login = 'github-actions[bot]'): FakeComment => {
+    const now = stamp()
+    const id = nextId++
+    const [repo, issue] = key.split('#')
+    const c: FakeComment = {
+      id,
+      body,
+      user: { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' },
+      created_at: now,
+      updated_at: now,
+      html_url: `https://github.com/${repo}/pull/${issue}#issuecomment-${id}`,
+    }
+    comments.set(key, [...(comments.get(key) ?? []), c])
+    return c
+  }
 
   const server = createServer((req, res) => {
     let raw = ''
@@ -68,7 +95,7 @@ export async function startFakeGitHub(): Promise<{
     headers: Record<string, string> = {},
   ) {
     log.status = status
-    res.writeHead(status, { 'Content-Type': 'application/json', ...headers })
+    res.writeHead(status, { 'Content-Type': 'application/json', 'x-github-request-id': 'FAKE:1', ...headers })
     res.end(body === undefined ? '' : JSON.stringify(body))
   }
 
@@ -96,7 +123,7 @@ export async function startFakeGitHub(): Promise<{
     )
     if (fault) {
       fault.times = (fault.times ?? 1) - 1
-      return send(res, log, fault.status, { message: fault.message ?? 'injected fault' })
+      return send(res, log, fault.status, { message: fault.message ?? 'injected fault' }, fault.headers)
     }
     let m = url.pathname.match(/^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/)
     if (m) {
@@ -115,16 +142,7 @@ export async function startFakeGitHub(): Promise<{
         return send(res, log, 200, slice, headers)
       }
       if (method === 'POST') {
-        const now = new Date().toISOString()
-        const c: FakeComment = {
-          id: nextId++,
-          body: String((body as { body?: string })?.body ?? ''),
-          user: { login: 'github-actions[bot]', type: 'Bot' },
-          created_at: now,
-          updated_at: now,
-        }
-        comments.set(key, [...list, c])
-        return send(res, log, 201, c)
+        return send(res, log, 201, newComment(key, String((body as { body?: string })?.body ?? '')))
       }
     }
     m = url.pathname.match(/^\/repos\/([^/]+\/[^/]+)\/issues\/comments\/(\d+)$/)
@@ -135,7 +153,7 @@ export async function startFakeGitHub(): Promise<{
         if (!c) continue
         if (method === 'PATCH') {
           c.body = String((body as { body?: string })?.body ?? '')
-          c.updated_at = new Date().toISOString()
+          c.updated_at = stamp()
           return send(res, log, 200, c)
         }
         if (method === 'DELETE') {
@@ -164,6 +182,12 @@ export async function startFakeGitHub(): Promise<{
     comments,
     pulls,
     faults,
+    addComment(repo, issue, body, user) {
+      return newComment(`${repo}#${issue}`, body, user)
+    },
+    commentBodies(repo, issue) {
+      return (comments.get(`${repo}#${issue}`) ?? []).map((c) => c.body)
+    },
     addPull(repo, pr) {
       pulls.set(`${repo}#${pr.number}`, {
         state: 'open',

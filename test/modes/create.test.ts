@@ -314,7 +314,7 @@ describe('create: races and faults', () => {
         return new Promise((r) => setTimeout(r, ms))
       },
     }
-    h.deps.poll = { initialMs: 50, maxMs: 100 }
+    h.deps.poll = { initialMs: 50, fastPhaseMs: 0, maxMs: 100 }
     const r = await createMode(h.deps, inputsFor(projectId, sim.apiKey))
     expect(r.created).toBe(true)
     // Without retry_at the poller would never sleep more than maxMs (100 ms).

@@ -1,0 +1,48 @@
+/**
+ * `mode: auto`: the mode a workflow run's event asks for. Pure, so every event is unit-tested.
+ */
+import { INPUTS } from '../constants.js'
+import { InputError, type Mode } from '../inputs.js'
+import { isPullRequestEvent, type RunContext } from './context.js'
+
+/** A mode auto may choose, and the event that made it choose so (for the log and the summary). */
+export interface AutoChoice {
+  mode: Extract<Mode, 'create' | 'delete' | 'cleanup'>
+  /** e.g. `pull_request closed`, `schedule`. */
+  because: string
+}
+
+/** Pull request actions after which the branch should exist and match the head commit. */
+export const CREATE_ACTIONS: readonly string[] = ['opened', 'reopened', 'synchronize', 'ready_for_review']
+
+/**
+ * Picks the mode for `mode: auto`: pull_request and pull_request_target `opened`, `reopened`,
+ * `synchronize`, `ready_for_review` → create; `closed` → delete; `schedule` → cleanup.
+ *
+ * Anything else (another event, or another pull request action such as `labeled` or `edited`)
+ * throws an InputError asking for an explicit mode: guessing there could delete or reset a
+ * database nobody asked to touch.
+ */
+export function chooseAutoMode(ctx: Pick<RunContext, 'eventName' | 'action'>): AutoChoice {
+  const event = ctx.eventName
+  if (isPullRequestEvent(event)) {
+    const action = ctx.action ?? ''
+    const because = `${event} ${action || '(no action)'}`
+    if (CREATE_ACTIONS.includes(action)) return { mode: 'create', because }
+    if (action === 'closed') return { mode: 'delete', because }
+    throw new InputError(
+      INPUTS.mode,
+      `Input 'mode' is 'auto', but the '${event}' event with action '${action || '(none)'}' maps to no mode: ` +
+        `auto creates on ${CREATE_ACTIONS.join(', ')} and deletes on closed. ` +
+        `Set 'mode' explicitly (create, reset, delete or cleanup) for this event, ` +
+        `or limit the workflow's 'types:' to those actions.`,
+    )
+  }
+  if (event === 'schedule') return { mode: 'cleanup', because: 'schedule' }
+  throw new InputError(
+    INPUTS.mode,
+    `Input 'mode' is 'auto', but auto only understands pull_request, pull_request_target and schedule ` +
+      `events, not '${event || '(unknown)'}'. Set 'mode' explicitly (create, reset, delete or cleanup); ` +
+      `outside a pull request also set 'branch_name'.`,
+  )
+}

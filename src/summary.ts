@@ -1,0 +1,139 @@
+/**
+ * The job summary every run writes: what ran, on which branch, what changed, how long it took and
+ * how many API requests it cost; for cleanup the table of verdicts; on failure the error.
+ *
+ * Rendering is pure (renderSummary, tested directly); writeSummary is the one call to core.summary.
+ * Every value is HTML-escaped: branch names come from head refs and Neon, and are not ours to trust.
+ */
+import * as core from '@actions/core'
+
+import type { CommentOutcome } from './github/comment.js'
+import type { ModeResult } from './modes/types.js'
+
+export interface SummaryView {
+  /** The mode that ran or was about to, or undefined when inputs were invalid. */
+  mode?: string
+  /** When `mode: auto` chose: the event that made it choose, e.g. `pull_request closed`. */
+  autoBecause?: string
+  /** The branch the run targeted, when known; shown when there is no result. */
+  target?: string
+  result?: ModeResult
+  /** The failure, already scrubbed of secrets. */
+  error?: string
+  /** Why the run deliberately did nothing. */
+  skipped?: string
+  dryRun?: boolean
+  neon?: { requests: number; retries: number }
+  github?: { requests: number }
+  /** What happened to the pull request comment; a string says why none was written. */
+  comment?: CommentOutcome | string
+}
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  )
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+
+/** The summary as HTML (GitHub renders job summaries as Markdown with HTML). */
+export function renderSummary(v: SummaryView): string {
+  const r = v.result
+  const outcome = v.error
+    ? '❌ failed'
+    : v.skipped
+      ? '⏭️ skipped'
+      : v.dryRun
+        ? '🔎 dry run: nothing was changed'
+        : r?.failures?.length
+          ? '⚠️ finished with failures'
+          : '✅ succeeded'
+  const rows: [string, string][] = []
+  rows.push(['Mode', `${v.mode ?? '-'}${v.autoBecause ? ` (chosen by auto for ${v.autoBecause})` : ''}`])
+  rows.push(['Outcome', outcome])
+  if (v.skipped) rows.push(['Why', v.skipped])
+  const b = r?.branch
+  const branchName = b?.name || v.target
+  if (branchName) rows.push(['Branch', b?.id ? `${branchName} (${b.id})` : branchName])
+  const parent = b?.parentName ?? b?.parentId
+  if (parent) rows.push(['Parent', parent])
+  if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
+    rows.push(['Created', r.created ? 'yes, by this run' : 'no, adopted the existing branch'])
+  }
+  if (r?.deleted !== undefined) {
+    rows.push(['Deleted', r.deleted ? 'yes' : v.dryRun ? 'no (dry run)' : 'no, it was already gone'])
+  }
+  if (b && !v.dryRun && r?.mode !== 'delete' && b.id) rows.push(['Expires', b.expiresAt ?? 'never'])
+  if (r?.connection) rows.push(['Host', r.connection.urls.host])
+  if (r?.deletedBranches) rows.push(['Deleted branches', String(r.deletedBranches.length)])
+  if (r) rows.push(['Changes', r.changes.length ? r.changes.join('; ') : 'none'])
+  if (r?.timings.readyMs !== undefined) rows.push(['Time to ready', seconds(r.timings.readyMs)])
+  if (r) {
+    rows.push(['Total time', seconds(r.timings.totalMs)])
+    rows.push(['Waiting on Neon', `${seconds(r.timings.wait.waitedMs)}, ${r.timings.wait.polls} polls`])
+  }
+  if (v.neon) rows.push(['Neon API requests', `${v.neon.requests} (${v.neon.retries} retries)`])
+  if (v.github && v.github.requests > 0) rows.push(['GitHub API requests', String(v.github.requests)])
+  if (v.comment !== undefined) rows.push(['Pull request comment', commentText(v.comment)])
+
+  const html: string[] = [
+    `<h3>Neon preview branch: ${escapeHtml(v.mode ?? 'not started')}</h3>`,
+    table(['What', 'Value'], rows),
+  ]
+  if (r?.verdicts?.length) {
+    html.push(`<h4>Cleanup verdicts (${r.verdicts.length} candidate branches)</h4>`)
+    html.push(
+      table(
+        ['Branch', 'Pull request', 'Age (days)', 'Verdict', 'Reason'],
+        r.verdicts.map((x) => [
+          `${x.branch} (${x.branchId})`,
+          x.pr === undefined ? '-' : `#${x.pr}${x.prState ? ` (${x.prState})` : ''}`,
+          String(x.ageDays),
+          x.verdict,
+          x.reason,
+        ]),
+      ),
+    )
+  } else if (r?.mode === 'cleanup') {
+    html.push(`<p>No branch under the prefix was a candidate.</p>`)
+  }
+  if (r?.failures?.length) {
+    html.push(`<h4>Failures</h4>`, `<ul>${r.failures.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`)
+  }
+  if (v.error) html.push(`<h4>Error</h4>`, `<pre>${escapeHtml(v.error)}</pre>`)
+  return html.join('\n')
+}
+
+function commentText(c: CommentOutcome | string): string {
+  if (typeof c === 'string') return c
+  switch (c.status) {
+    case 'failed':
+      return `not written (warning): ${c.error}`
+    case 'unchanged':
+      return 'up to date'
+    default:
+      return c.removedDuplicates ? `${c.status}; ${c.removedDuplicates} duplicate(s) removed` : c.status
+  }
+}
+
+function table(head: string[], rows: string[][]): string {
+  const tr = (cells: string[], tag: 'th' | 'td'): string =>
+    `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`
+  return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>`
+}
+
+/**
+ * Appends the summary to GITHUB_STEP_SUMMARY. A summary that cannot be written (no file outside a
+ * runner, a full disk) is a warning: the work is done and the outputs are set.
+ */
+export async function writeSummary(html: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  try {
+    await core.summary.addRaw(html, true).write()
+  } catch (e) {
+    core.warning(`Could not write the job summary: ${(e as Error).message}`)
+  }
+}

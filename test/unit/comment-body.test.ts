@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest'
+import {
+  codeBlock,
+  codeSpan,
+  commentMarker,
+  MAX_COMMENT_CHARS,
+  renderComment,
+  shellQuote,
+  statusOf,
+  truncateComment,
+  type CommentView,
+} from '../../src/github/comment-body.js'
+import {
+  createdResult,
+  DB_URL,
+  DB_URL_POOLED,
+  deletedResult,
+  PASSWORD,
+  prContextFor,
+  resetResult,
+} from '../helpers/results.js'
+
+const NOW = Date.parse('2030-01-01T00:00:00Z')
+const PROJECT = 'wispy-lake-12345678'
+
+function view(over: Partial<CommentView> = {}): CommentView {
+  return {
+    status: 'created',
+    projectId: PROJECT,
+    target: 'preview/pr-7-feature/login',
+    mode: 'create',
+    result: createdResult(),
+    context: prContextFor(),
+    now: NOW,
+    producer: 'neon-preview-branch 0.1.0',
+    ...over,
+  }
+}
+
+describe('commentMarker', () => {
+  it('is one hidden HTML comment per project and branch', () => {
+    expect(commentMarker(PROJECT, 'preview/pr-7-x')).toBe(
+      '<!-- neon-preview-branch: wispy-lake-12345678/preview/pr-7-x -->',
+    )
+    expect(commentMarker(PROJECT, 'a')).not.toBe(commentMarker(PROJECT, 'b'))
+    expect(commentMarker('p1', 'a')).not.toBe(commentMarker('p2', 'a'))
+  })
+
+  it('a name cannot close the HTML comment early', () => {
+    const m = commentMarker(PROJECT, 'x --> <b>@admin</b> %3E')
+    expect(m.match(/-->/g)).toHaveLength(1)
+    expect(m).not.toContain('<b>')
+    expect(m).not.toContain('@admin')
+    // Percent is encoded too, so two different names never share a marker.
+    expect(m).not.toBe(commentMarker(PROJECT, 'x --%3E <b>@admin</b> %3E'))
+  })
+})
+
+describe('renderComment', () => {
+  it('created: marker first, name, console link, parent, state, expiry, commit, time to ready, neonctl', () => {
+    const body = renderComment(view())
+    expect(body.startsWith(commentMarker(PROJECT, 'preview/pr-7-feature/login'))).toBe(true)
+    expect(body).toContain('created and ready')
+    expect(body).toContain(
+      `(https://console.neon.tech/app/projects/${PROJECT}/branches/br-misty-sun-a1b2c3d4)`,
+    )
+    expect(body).toMatch(/\| Parent \| `main` \|/)
+    expect(body).toMatch(/\| Expires \| `2030-01-15T00:00:00Z` \(in 14 days\) \|/)
+    expect(body).toContain('[`bbbbbbb`](https://github.com/octo-org/octo-repo/commit/' + 'b'.repeat(40) + ')')
+    expect(body).toMatch(/\| Time to ready \| 3\.1 s \|/)
+    expect(body).toContain(`neonctl connection-string preview/pr-7-feature/login --project-id ${PROJECT}`)
+    expect(body).toContain('https://github.com/octo-org/octo-repo/actions/runs/4242')
+  })
+
+  it('ready, reset, deleted and failed each say where the branch stands', () => {
+    expect(renderComment(view({ status: statusOf(createdResult(undefined, false)) }))).toMatch(
+      /: 🟢 ready\n[\s\S]*existing branch adopted/,
+    )
+    expect(renderComment(view({ status: 'reset', mode: 'reset', result: resetResult() }))).toContain(
+      'data reset from the parent',
+    )
+    const deleted = renderComment(view({ status: 'deleted', mode: 'delete', result: deletedResult() }))
+    expect(deleted).toContain('deleted because the pull request closed')
+    expect(deleted).not.toContain('neonctl')
+    expect(deleted).not.toContain('console.neon.tech/app')
+    expect(
+      renderComment(view({ status: 'deleted', mode: 'delete', result: deletedResult(undefined, false) })),
+    ).toContain('already gone')
+    const failed = renderComment(
+      view({ status: 'failed', mode: 'reset', result: undefined, error: 'reset failed: HTTP 423 Locked' }),
+    )
+    expect(failed).toContain('🔴 failed')
+    expect(failed).toContain('**The reset step failed:**')
+    expect(failed).toContain('```\nreset failed: HTTP 423 Locked\n```')
+    expect(failed).toContain('See [the run log](https://github.com/octo-org/octo-repo/actions/runs/4242)')
+  })
+
+  it('statusOf maps each mode result', () => {
+    expect(statusOf(createdResult())).toBe('created')
+    expect(statusOf(createdResult(undefined, false))).toBe('ready')
+    expect(statusOf(resetResult())).toBe('reset')
+    expect(statusOf(deletedResult())).toBe('deleted')
+  })
+
+  it('never contains the password or a URL, though the result holds them', () => {
+    for (const v of [
+      view(),
+      view({ status: 'reset', result: resetResult() }),
+      view({ status: 'failed', error: 'boom' }),
+    ]) {
+      const body = renderComment(v)
+      for (const secret of [PASSWORD, encodeURIComponent(PASSWORD), DB_URL, DB_URL_POOLED, 'postgresql://']) {
+        expect(body).not.toContain(secret)
+      }
+    }
+  })
+
+  it('a hostile name injects no Markdown, HTML or mention', () => {
+    const hostile = 'x`<img src=x onerror=alert(1)>`@octocat **bold** [link](javascript:alert(1)) | cell'
+    const body = renderComment(
+      view({ target: hostile, result: createdResult(hostile), context: prContextFor(7, hostile) }),
+    )
+    // Every occurrence of the name is inside a code span whose fence is longer than its backtick runs.
+    const spans = [...body.matchAll(/``( ?)(.*?)\1``/g)].map((m) => m[2])
+    expect(spans.filter((s) => s === hostile.replace(/\|/g, '\\|') || s === hostile).length).toBeGreaterThan(
+      0,
+    )
+    const outsideCode = body
+      .replace(/^(`{3,}).*\n[\s\S]*?\n\1$/gm, '')
+      .replace(/(`+)[\s\S]*?\1/g, '')
+      .replace(/^<!--.*-->$/m, '')
+    expect(outsideCode).not.toMatch(/<img|@octocat|\*\*bold|\[link\]/)
+    // In the table the pipe is escaped, so the row keeps two cells.
+    const branchRow = body.split('\n').find((l) => l.startsWith('| Branch |'))!
+    expect(branchRow.replace(/\\\|/g, '').split('|')).toHaveLength(4)
+    // The shell command quotes it.
+    expect(body).toContain(`neonctl connection-string '${hostile}' --project-id ${PROJECT}`)
+  })
+})
+
+describe('escaping helpers', () => {
+  it('codeSpan fences past any backtick run and pads edge backticks', () => {
+    expect(codeSpan('plain')).toBe('`plain`')
+    expect(codeSpan('a`b')).toBe('``a`b``')
+    expect(codeSpan('`x')).toBe('`` `x ``')
+    expect(codeSpan('a\nb')).toBe('`a b`')
+  })
+
+  it('codeBlock cannot be closed from inside', () => {
+    expect(codeBlock('a\n```\nb')).toBe('````\na\n```\nb\n````')
+  })
+
+  it("shellQuote leaves safe words alone and single-quotes the rest, escaping '", () => {
+    expect(shellQuote('preview/pr-1-x')).toBe('preview/pr-1-x')
+    expect(shellQuote("a b'c$(rm)")).toBe(`'a b'\\''c$(rm)'`)
+  })
+})
+
+describe('truncation', () => {
+  it('keeps a body under 65,536 characters, marker first, the cut marked', () => {
+    const marker = commentMarker(PROJECT, 'x')
+    const long = `${marker}\n${'a'.repeat(100_000)}`
+    const cut = truncateComment(long)
+    expect(cut.length).toBeLessThan(MAX_COMMENT_CHARS)
+    expect(cut.startsWith(marker)).toBe(true)
+    expect(cut).toMatch(/truncated/)
+    expect(truncateComment('short')).toBe('short')
+  })
+
+  it('never splits a surrogate pair', () => {
+    const cut = truncateComment('😀'.repeat(40_000), 101)
+    expect(/[\ud800-\udbff]$/.test(cut.replace(/\n\n… \(truncated.*$/, ''))).toBe(false)
+  })
+
+  it('a huge error is shortened in the body, which stays under the limit', () => {
+    const body = renderComment(view({ status: 'failed', result: undefined, error: 'E'.repeat(200_000) }))
+    expect(body.length).toBeLessThan(MAX_COMMENT_CHARS)
+    expect(body).toContain('more characters in the run log')
+  })
+})
