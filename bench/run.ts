@@ -98,13 +98,14 @@ async function sample(
     const overlapping = polls.filter((q) => q.at < p.at + p.ms && p.at < q.at + q.ms).length
     maxPollsInFlight = Math.max(maxPollsInFlight, overlapping)
   }
-  // The same non-poll GET twice in one run is a request an earlier answer could have replaced.
-  const seen = new Set<string>()
+  // The same non-poll GET twice in one run, after a successful answer, is a request that answer
+  // could have replaced (a retry after 429/503 is not).
+  const answered = new Set<string>()
   for (const l of log) {
     if (l.method !== 'GET' || l.route?.includes('/operations/')) continue
     const key = `${l.path}?${new URLSearchParams(l.query).toString()}`
-    if (seen.has(key)) findings.push(`${inputs.mode}: ${l.method} ${key} asked twice in one run`)
-    seen.add(key)
+    if (answered.has(key)) findings.push(`${inputs.mode}: ${l.method} ${key} asked twice in one run`)
+    if (l.status < 400) answered.add(key)
   }
   return {
     run,
