@@ -7,6 +7,7 @@
 import { startFakeGitHub } from '../test/fake-github/server.js'
 import { runAction, secretLeaks, type ActionRun } from '../test/helpers/run-action.js'
 import { startNeonSimulator } from '../test/sim/index.js'
+import { queryThroughOutputs, seedParent } from './real-postgres.js'
 
 const REPO = 'octo-org/shop'
 const failures: string[] = []
@@ -42,13 +43,16 @@ function show(title: string, run: ActionRun, ms: number): void {
 }
 
 async function main(): Promise<void> {
+  const realPostgres = process.argv.includes('--real-postgres')
   const sim = await startNeonSimulator({
     latencyMs: 5,
     operationMs: { create_branch: 300, start_compute: 500 },
+    postgres: realPostgres,
   })
   const gh = await startFakeGitHub()
   const project = sim.createProject({ id: 'demo-project-12345678', name: 'shop' })
   console.log(`Neon simulator at ${sim.apiUrl}, project ${project.id}; fake GitHub API at ${gh.url}`)
+  if (realPostgres) await seedParent(sim, project.id)
 
   const payload = (action: string) => ({
     action,
@@ -101,6 +105,7 @@ async function main(): Promise<void> {
   )
   const id = opened.outputs.branch_id ?? ''
   check(sim.state.branches[id]?.current_state === 'ready', 'the branch is ready when the step ends')
+  if (realPostgres) await queryThroughOutputs(sim, project.id, opened, check)
 
   const pushed = await step('pull_request synchronize → create (adopts)', 'pull_request', 'synchronize', {
     mode: 'create',

@@ -32,3 +32,5 @@ export type {
   ProjectView,
 } from './view.js'
 export { LOCKED_MESSAGE } from './router.js'
+export type { Backend } from './backend.js'
+export type { SimPostgres, PostgresOptions } from './pg/index.js'

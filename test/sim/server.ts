@@ -3,7 +3,9 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import type { Backend } from './backend.js'
 import { FaultSet, describeFault, type Faults, type FaultSpec } from './faults.js'
+import type { PgBackendHandle, PostgresOptions, SimPostgres } from './pg/index.js'
 import { Rng } from './ids.js'
 import { ApiError, type Route } from './router.js'
 import { branchRoutes } from './routes/branches.js'
@@ -35,6 +37,16 @@ export interface SimulatorOptions {
   seed?: number
   /** Clock, default Date.now. */
   now?: () => number
+  /**
+   * Put a real, throwaway PostgreSQL cluster behind the computes (test/sim/pg/): branches, roles and
+   * databases exist for real, and `sim.postgres` resolves connection strings to it. Needs Debian's
+   * `postgresql` and `openssl` packages. Default: on when the environment has PG_SIM_BACKEND=1 and the
+   * simulator runs on the real clock (no `now`, no `backend`): real SQL takes real time, which a
+   * test driving a manual clock does not wait for.
+   */
+  postgres?: boolean | PostgresOptions
+  /** Another backend behind the computes (tests of the hooks); not with `postgres`. */
+  backend?: Backend
 }
 
 export interface RequestLogEntry {
@@ -103,6 +115,8 @@ export interface NeonSimulator {
   snapshot(): unknown
   reset(): void
   close(): Promise<void>
+  /** The real PostgreSQL backend, when started with one (`postgres: true` or PG_SIM_BACKEND=1). */
+  postgres?: SimPostgres
 }
 
 const ROUTES: Route[] = [
@@ -163,12 +177,23 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
   const apiKeys = opts.apiKeys && opts.apiKeys.length > 0 ? [...opts.apiKeys] : ['test-api-key']
   const seed = opts.seed ?? 1
   const now = opts.now ?? Date.now
+  const wantPostgres =
+    opts.postgres ??
+    (opts.backend === undefined && opts.now === undefined && process.env.PG_SIM_BACKEND === '1')
+  if (wantPostgres && opts.backend) throw new Error('simulator: postgres and backend cannot be used together')
+  let pgHandle: PgBackendHandle | undefined
+  if (wantPostgres) {
+    const { startPgBackend } = await import('./pg/index.js')
+    pgHandle = await startPgBackend(typeof wantPostgres === 'object' ? wantPostgres : {})
+  }
   const world = new World({
     operationMs: { ...(opts.operationMs ?? {}) },
     schedulingMs: opts.schedulingMs ?? 5,
     seed,
     now,
+    ...(pgHandle ? { backend: pgHandle.backend } : opts.backend ? { backend: opts.backend } : {}),
   })
+  pgHandle?.bind(world)
   const faults = new FaultSet(seed)
   let requestRng = new Rng(seed ^ 0x2545f491)
   const log: RequestLogEntry[] = []
@@ -308,6 +333,9 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
+  }).catch(async (err: unknown) => {
+    await pgHandle?.close()
+    throw err
   })
   const port = (server.address() as AddressInfo).port
   const urlBase = `http://127.0.0.1:${port}`
@@ -388,6 +416,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
           updatedAt: t,
         })
       }
+      world.backend.roleChanged(b, role)
     },
     failNextOperation(match, error) {
       world.failRules.push({ ...match, error })
@@ -413,7 +442,9 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
       hung.clear()
       for (const s of sockets) s.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
+      await pgHandle?.close()
     },
+    ...(pgHandle ? { postgres: pgHandle.postgres } : {}),
   }
   return sim
 }

@@ -1,6 +1,7 @@
 // The simulator's world: projects, branches, endpoints, roles, databases and operations.
 // Operation progress is derived lazily from the clock (no timers), so the state is deterministic.
 
+import { NO_BACKEND, type Backend } from './backend.js'
 import { IdGen } from './ids.js'
 
 export type OperationStatus =
@@ -107,6 +108,8 @@ export interface SimOperation {
   outcome: 'finished' | 'failed' | 'cancelled'
   /** Injected transient failures: Neon retries the operation internally, `retryAfterMs` apart. */
   transient?: { failures: number; retryAfterMs: number }
+  /** A real backend's work this operation waits for (Backend.ticket). */
+  backendTicket?: number
 }
 
 export interface WorldOptions {
@@ -114,6 +117,8 @@ export interface WorldOptions {
   schedulingMs: number
   seed: number
   now: () => number
+  /** What stands behind the computes (default: nothing). */
+  backend?: Backend
 }
 
 export interface OpSpec {
@@ -166,10 +171,12 @@ export class World {
     transient?: { failures: number; retryAfterMs: number }
   }[] = []
   readonly ids: IdGen
+  readonly backend: Backend
   private opSeq = 0
 
   constructor(readonly opts: WorldOptions) {
     this.ids = new IdGen(opts.seed)
+    this.backend = opts.backend ?? NO_BACKEND
   }
 
   now(): number {
@@ -186,6 +193,7 @@ export class World {
     this.failRules.length = 0
     this.opSeq = 0
     this.ids.reset()
+    this.backend.reset()
   }
 
   // ---------- operations ----------
@@ -193,6 +201,9 @@ export class World {
   opStatus(op: SimOperation, now = this.now()): OperationStatus {
     if (now < op.runAt) return 'scheduling'
     if (now < op.endAt) return 'running'
+    // A real backend still applying the change holds the operation until it has.
+    if (op.outcome === 'finished' && op.backendTicket !== undefined && !this.backend.done(op.backendTicket))
+      return 'running'
     return op.outcome
   }
 
@@ -258,6 +269,8 @@ export class World {
           }
         }
       }
+      const ticket = spec.branchId !== undefined ? this.backend.ticket(spec.branchId) : undefined
+      if (ticket !== undefined) op.backendTicket = ticket
       prevEnd = op.endAt
       this.operations.set(op.id, op)
       out.push(op)
@@ -287,6 +300,7 @@ export class World {
       if (this.children(b.id).length > 0) continue
       b.deletedAt = b.expiresAt
       for (const e of this.branchEndpoints(b.id)) e.deletedAt = b.expiresAt
+      this.backend.branchDeleted(b)
     }
   }
 
@@ -438,6 +452,7 @@ export class World {
       updatedAt: now,
     }
     this.databases.set(roleKey(branchId, database.name), database)
+    this.backend.branchCreated(branch, undefined)
     return { project, branch, endpoint, role, database }
   }
 
@@ -537,6 +552,7 @@ export class World {
       this.databases.set(roleKey(id, d.name), { ...d, branchId: id, id: this.ids.databaseId() })
     }
     if (o.default) this.setDefault(project, branch)
+    this.backend.branchCreated(branch, o.parent)
     return branch
   }
 

@@ -348,6 +348,7 @@ function deleteBranch(ctx: Ctx) {
     .filter((e) => w.endpointState(e).current !== 'idle')
     .map((e) => ({ action: 'suspend_compute', branchId: b.id, endpointId: e.id }))
   specs.push({ action: 'delete_timeline', branchId: b.id })
+  w.backend.branchDeleted(b)
   const ops = w.schedule(project.id, specs)
   const now = w.now()
   b.deletedAt = now
@@ -429,6 +430,7 @@ function restoreBranch(ctx: Ctx) {
       specs.push({ action: 'suspend_compute', branchId: b.id, endpointId: e.id })
   specs.push({ action: 'create_timeline', branchId: b.id })
   for (const e of eps) specs.push({ action: 'start_compute', branchId: b.id, endpointId: e.id })
+  if (!self) w.backend.branchRestored(b, source)
   const ops = w.schedule(project.id, specs)
   if (preserved) preserved.createOpId = ops[0]?.id
 

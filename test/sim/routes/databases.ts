@@ -59,6 +59,7 @@ function createDatabase(ctx: Ctx) {
     updatedAt: now,
   }
   w.databases.set(roleKey(b.id, name), d)
+  w.backend.databaseChanged(b, name)
   const ops = w.schedule(project.id, configOps(w, b))
   return { status: 201, body: { database: databaseJson(d), operations: ops.map((o) => operationJson(w, o)) } }
 }
@@ -76,6 +77,7 @@ function updateDatabase(ctx: Ctx) {
   if (owner !== undefined && !w.roles.has(roleKey(b.id, owner)))
     throw new ApiError(400, `owner role "${owner}" does not exist`)
   assertUnlocked(ctx, project)
+  const oldName = d.name
   if (name !== undefined && name !== d.name) {
     w.databases.delete(roleKey(b.id, d.name))
     d.name = name
@@ -83,6 +85,7 @@ function updateDatabase(ctx: Ctx) {
   }
   if (owner !== undefined) d.ownerName = owner
   d.updatedAt = w.now()
+  w.backend.databaseChanged(b, d.name, oldName)
   const ops = w.schedule(project.id, configOps(w, b))
   return { status: 200, body: { database: databaseJson(d), operations: ops.map((o) => operationJson(w, o)) } }
 }
@@ -95,6 +98,7 @@ function deleteDatabase(ctx: Ctx) {
   if (!d) return { status: 204 }
   assertUnlocked(ctx, project)
   w.databases.delete(roleKey(b.id, d.name))
+  w.backend.databaseChanged(b, d.name)
   const ops = w.schedule(project.id, configOps(w, b))
   return { status: 200, body: { database: databaseJson(d), operations: ops.map((o) => operationJson(w, o)) } }
 }

@@ -121,6 +121,7 @@ function deleteProject(ctx: Ctx) {
   const branchIds = new Set(
     [...w.branches.values()].filter((b) => b.projectId === project.id).map((b) => b.id),
   )
+  for (const b of w.liveBranches(project.id)) w.backend.branchDeleted(b)
   for (const id of branchIds) w.branches.delete(id)
   for (const [k, e] of w.endpoints) if (e.projectId === project.id) w.endpoints.delete(k)
   for (const [k, r] of w.roles) if (branchIds.has(r.branchId)) w.roles.delete(k)

@@ -63,6 +63,7 @@ function createRole(ctx: Ctx) {
     updatedAt: now,
   }
   w.roles.set(roleKey(b.id, name), r)
+  w.backend.roleChanged(b, name)
   const ops = w.schedule(project.id, configOps(w, b))
   return { status: 201, body: { role: roleJson(r, true), operations: ops.map((o) => operationJson(w, o)) } }
 }
@@ -82,6 +83,7 @@ function resetPassword(ctx: Ctx) {
   assertUnlocked(ctx, project)
   r.password = w.ids.password()
   r.updatedAt = w.now()
+  w.backend.roleChanged(b, r.name)
   const ops = w.schedule(project.id, configOps(w, b))
   return { status: 200, body: { role: roleJson(r, true), operations: ops.map((o) => operationJson(w, o)) } }
 }
@@ -97,6 +99,7 @@ function deleteRole(ctx: Ctx) {
     throw new ApiError(400, `role "${r.name}" owns database(s): ${owned.map((d) => d.name).join(', ')}`)
   assertUnlocked(ctx, project)
   w.roles.delete(roleKey(b.id, r.name))
+  w.backend.roleChanged(b, r.name)
   const ops = w.schedule(project.id, configOps(w, b))
   return { status: 200, body: { role: roleJson(r), operations: ops.map((o) => operationJson(w, o)) } }
 }

@@ -1,0 +1,46 @@
+// What stands behind the simulated computes. By default nothing (NO_BACKEND): the simulator is only an
+// API. With `startNeonSimulator({ postgres: true })` a real PostgreSQL cluster (test/sim/pg/) is told
+// about every change of branches, roles and databases (the hooks run before the change's operations
+// are scheduled), applies it asynchronously, and holds those operations (and so the branch's
+// readiness) until it has.
+
+import type { SimBranch } from './state.js'
+
+export interface Backend {
+  /**
+   * A token for the work queued so far for this branch, or undefined when none is pending. Operations
+   * scheduled now carry it and do not finish before `done(token)` (so the branch is not ready, nor
+   * its computes active, before the real change is made).
+   */
+  ticket(branchId: string): number | undefined
+  done(ticket: number): boolean
+  /**
+   * A branch came to exist with the roles and databases the World now gives it: copies of `from`'s
+   * (its parent, or the branch a schema-only branch takes its schema from), or empty without `from`.
+   */
+  branchCreated(branch: SimBranch, from: SimBranch | undefined): void
+  /**
+   * A branch's data, roles and databases are replaced by `source`'s (restore from another branch).
+   * Called before the route moves the roles and databases over: read them from the World when applying.
+   */
+  branchRestored(branch: SimBranch, source: SimBranch): void
+  /** A branch was deleted (by the API, by its expiry, or with its project). */
+  branchDeleted(branch: SimBranch): void
+  /** A role of a branch was created, got a new password, or was deleted: make it match the World. */
+  roleChanged(branch: SimBranch, name: string): void
+  /** A database of a branch was created, updated (renamed from `renamedFrom`, new owner) or deleted. */
+  databaseChanged(branch: SimBranch, name: string, renamedFrom?: string): void
+  /** The World was emptied (`sim.reset()`). */
+  reset(): void
+}
+
+export const NO_BACKEND: Backend = {
+  ticket: () => undefined,
+  done: () => true,
+  branchCreated: () => undefined,
+  branchRestored: () => undefined,
+  branchDeleted: () => undefined,
+  roleChanged: () => undefined,
+  databaseChanged: () => undefined,
+  reset: () => undefined,
+}
