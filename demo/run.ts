@@ -76,11 +76,20 @@ async function main(): Promise<void> {
         api_key: sim.apiKey,
         project_id: project.id,
         api_host: sim.apiUrl,
-        comment: 'false',
+        github_token: 'ghs_demo_token_0123',
         ...inputs,
       },
     })
     show(title, run, Date.now() - t)
+    if (eventName.startsWith('pull_request')) {
+      const comment = gh.comments.get(`${REPO}#42`)?.at(-1)?.body
+      console.log(
+        `  the pull request comment now:\n${(comment ?? '(none)')
+          .split('\n')
+          .map((l) => `    > ${l}`)
+          .join('\n')}`,
+      )
+    }
     const byRoute = new Map<string, number>()
     for (const l of sim.log.slice(logStart))
       byRoute.set(String(l.route), (byRoute.get(String(l.route)) ?? 0) + 1)
@@ -88,6 +97,7 @@ async function main(): Promise<void> {
     for (const [route, n] of byRoute) console.log(`    ${String(n).padStart(3)}  ${route}`)
     const secrets = [
       sim.apiKey,
+      'ghs_demo_token_0123',
       run.outputs.password ?? '',
       run.outputs.db_url ?? '',
       run.outputs.db_url_pooled ?? '',
@@ -96,7 +106,9 @@ async function main(): Promise<void> {
     return run
   }
 
-  const opened = await step('pull_request opened → create', 'pull_request', 'opened', { mode: 'create' })
+  const opened = await step('pull_request opened → mode auto picks create', 'pull_request', 'opened', {
+    mode: 'auto',
+  })
   check(opened.code === 0, 'create succeeds')
   check(opened.outputs.created === 'true', 'the branch is created')
   check(
@@ -107,10 +119,15 @@ async function main(): Promise<void> {
   check(sim.state.branches[id]?.current_state === 'ready', 'the branch is ready when the step ends')
   if (realPostgres) await queryThroughOutputs(sim, project.id, opened, check)
 
-  const pushed = await step('pull_request synchronize → create (adopts)', 'pull_request', 'synchronize', {
-    mode: 'create',
-    expires_in: '7d',
-  })
+  const pushed = await step(
+    'pull_request synchronize → auto: create (adopts)',
+    'pull_request',
+    'synchronize',
+    {
+      mode: 'auto',
+      expires_in: '7d',
+    },
+  )
   check(pushed.code === 0 && pushed.outputs.created === 'false', 'the next push adopts the branch')
   check(
     pushed.outputs.branch_id === id && pushed.outputs.db_url === opened.outputs.db_url,
@@ -136,13 +153,55 @@ async function main(): Promise<void> {
     'a dry run changes nothing',
   )
 
-  const closed = await step('pull_request closed → delete', 'pull_request', 'closed', { mode: 'delete' })
+  const closed = await step('pull_request closed → auto: delete', 'pull_request', 'closed', { mode: 'auto' })
   check(closed.code === 0 && closed.outputs.deleted === 'true', 'closing the PR deletes the branch')
   check(sim.state.branches[id]?.deleted === true, 'the branch is gone from Neon')
   const again = await step('pull_request closed, re-run → delete', 'pull_request', 'closed', {
     mode: 'delete',
   })
   check(again.code === 0 && again.outputs.deleted === 'false', 'deleting twice is fine: deleted=false')
+  const comments = gh.comments.get(`${REPO}#42`) ?? []
+  check(comments.length === 1, 'one pull request comment, updated in place through the whole life')
+  check(
+    !comments.some((c) =>
+      [opened.outputs.password, opened.outputs.db_url].some((x) => x && c.body.includes(x)),
+    ),
+    'no secret in the comment',
+  )
+
+  // A project that has collected leaked branches over time, swept by the nightly schedule.
+  const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z')
+  gh.addPull(REPO, { number: 7, state: 'closed', merged: true })
+  gh.addPull(REPO, { number: 8, state: 'open' })
+  const tie = (n: number) => ({ 'github-pr-number': String(n), 'github-repo': REPO })
+  sim.addBranch(project.id, {
+    name: 'preview/pr-7-merged-long-ago',
+    annotations: tie(7),
+    updatedAt: daysAgo(3),
+  })
+  sim.addBranch(project.id, { name: 'preview/pr-8-still-open', annotations: tie(8), updatedAt: daysAgo(20) })
+  sim.addBranch(project.id, {
+    name: 'preview/pr-9-pr-was-deleted',
+    annotations: tie(9),
+    updatedAt: daysAgo(2),
+  })
+  sim.addBranch(project.id, { name: 'preview/nightly-seed', updatedAt: daysAgo(12) })
+  sim.addBranch(project.id, { name: 'preview/yesterday', updatedAt: daysAgo(1) })
+  sim.addBranch(project.id, { name: 'staging', updatedAt: daysAgo(90) })
+  const sweep = await step('schedule → auto: cleanup', 'schedule', '', { mode: 'auto' })
+  const swept = JSON.parse(sweep.outputs.deleted_branches ?? '[]') as string[]
+  check(sweep.code === 0, 'the sweep succeeds')
+  check(
+    JSON.stringify(swept.sort()) ===
+      JSON.stringify(['preview/nightly-seed', 'preview/pr-7-merged-long-ago', 'preview/pr-9-pr-was-deleted']),
+    'it deletes the merged, the missing and the old untied branches',
+  )
+  check(
+    ['preview/pr-8-still-open', 'preview/yesterday', 'staging', 'main'].every((n) =>
+      Object.values(sim.state.branches).some((b) => b.name === n && !b.deleted),
+    ),
+    'it keeps the open PR, the young branch, and everything outside the prefix',
+  )
 
   const bad = await step('a typo in an input fails before any API call', 'pull_request', 'opened', {
     mode: 'create',
