@@ -32917,8 +32917,6 @@ const OUTPUTS = {
 };
 /** Inputs whose values are secrets: never echo them in errors or logs. */
 const SECRET_INPUTS = [INPUTS.apiKey, INPUTS.githubToken];
-/** Outputs that carry credentials; main.ts masks them with core.setSecret before setting them. */
-const SECRET_OUTPUTS = [OUTPUTS.dbUrl, OUTPUTS.dbUrlPooled, OUTPUTS.password];
 /** Neon API v2 base URL, without a trailing slash. */
 const DEFAULT_API_HOST = 'https://console.neon.tech/api/v2';
 /** Neon caps a branch's expires_at at 30 days from now. */
@@ -40612,7 +40610,7 @@ async function run(opts = {}) {
         .sort((a, b) => b.length - a.length)
         .reduce((acc, x) => acc.split(x).join('***'), text);
     // Mask the credentials before anything can print them, even a failed validation.
-    for (const name of [INPUTS.apiKey, INPUTS.githubToken])
+    for (const name of SECRET_INPUTS)
         maskSecret(getInput(name));
     const state = {};
     try {

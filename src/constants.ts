@@ -57,9 +57,6 @@ export type OutputName = (typeof OUTPUTS)[keyof typeof OUTPUTS]
 /** Inputs whose values are secrets: never echo them in errors or logs. */
 export const SECRET_INPUTS: readonly InputName[] = [INPUTS.apiKey, INPUTS.githubToken]
 
-/** Outputs that carry credentials; main.ts masks them with core.setSecret before setting them. */
-export const SECRET_OUTPUTS: readonly OutputName[] = [OUTPUTS.dbUrl, OUTPUTS.dbUrlPooled, OUTPUTS.password]
-
 /** Neon API v2 base URL, without a trailing slash. */
 export const DEFAULT_API_HOST = 'https://console.neon.tech/api/v2'
 

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { INPUTS, OUTPUTS } from './constants.js'
+import { OUTPUTS, SECRET_INPUTS } from './constants.js'
 import { chooseAutoMode } from './github/auto-mode.js'
 import { resolveBranchName } from './github/branch-target.js'
 import { upsertStickyComment, type CommentOutcome } from './github/comment.js'
@@ -67,7 +67,7 @@ export async function run(opts: RunOptions = {}): Promise<void> {
       .reduce((acc, x) => acc.split(x).join('***'), text)
 
   // Mask the credentials before anything can print them, even a failed validation.
-  for (const name of [INPUTS.apiKey, INPUTS.githubToken]) maskSecret(core.getInput(name))
+  for (const name of SECRET_INPUTS) maskSecret(core.getInput(name))
   const state: RunState = {}
   try {
     const context = readRunContext(opts.env)

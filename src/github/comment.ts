@@ -4,14 +4,11 @@
  * step (a fork's read-only token answers 403, and the branch is what the job needs).
  */
 import { truncateComment } from './comment-body.js'
+import type { Logger } from '../modes/types.js'
 import type { GitHubClient } from './octokit.js'
 
-/** Where the comment code reports. */
-export interface CommentLog {
-  info(message: string): void
-  warning(message: string): void
-  debug(message: string): void
-}
+/** Where the comment code reports: the modes' logger is enough. */
+export type CommentLog = Pick<Logger, 'info' | 'warning' | 'debug'>
 
 export interface StickyComment {
   octokit: GitHubClient
