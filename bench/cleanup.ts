@@ -9,7 +9,7 @@
  */
 import { startFakeGitHub } from '../test/fake-github/server.js'
 import { runAction } from '../test/helpers/run-action.js'
-import { startNeonSimulator } from '../test/sim/index.js'
+import { NEON_RATE_LIMITS, startNeonSimulator } from '../test/sim/index.js'
 
 const DELETE_MS = 400
 const LATENCY_MS = 30
@@ -25,6 +25,7 @@ export async function runCleanupBench(quick: boolean): Promise<{ ratio: number; 
     latencyMs: LATENCY_MS,
     operationMs: { delete_timeline: DELETE_MS, suspend_compute: 0 },
     schedulingMs: 0,
+    rateLimit: NEON_RATE_LIMITS,
   })
   const gh = await startFakeGitHub()
   const project = sim.createProject({ id: 'bench-cleanup-1' })

@@ -2,7 +2,8 @@
  * `npm run bench`: what the action adds on top of Neon's own operation time, measured by running
  * the committed dist/index.js (as a runner would) against the simulator with realistic settings:
  * 30 ms per request, create_branch 800 ms, start_compute 1,500 ms, create_timeline 800 ms,
- * delete_timeline 400 ms, the project locked while operations run.
+ * delete_timeline 400 ms, the project locked while operations run, and Neon's rate limits
+ * (700 requests a minute per key, 40 a second per route).
  *
  *   npm run bench                 10 runs per scenario, cleanup of 1,000 branches
  *   npm run bench -- --quick      3 runs, cleanup of 100 (what CI runs; timing never fails CI)
@@ -18,7 +19,7 @@ import type { Operation } from '../src/neon/types.js'
 import { startFakeGitHub } from '../test/fake-github/server.js'
 import { FakeClock } from '../test/helpers/fake-clock.js'
 import { ACTION_NODE, DIST, runAction, type ActionRun } from '../test/helpers/run-action.js'
-import { startNeonSimulator, type NeonSimulator } from '../test/sim/index.js'
+import { NEON_RATE_LIMITS, startNeonSimulator, type NeonSimulator } from '../test/sim/index.js'
 import { runCleanupBench } from './cleanup.js'
 
 const quick = process.argv.includes('--quick')
@@ -194,7 +195,12 @@ async function main(): Promise<void> {
   console.log(
     `simulator: ${LATENCY_MS} ms per request; operations ${JSON.stringify(OPERATION_MS)}; ${RUNS} runs per scenario\n`,
   )
-  const sim = await startNeonSimulator({ latencyMs: LATENCY_MS, operationMs: OPERATION_MS, schedulingMs: 5 })
+  const sim = await startNeonSimulator({
+    latencyMs: LATENCY_MS,
+    operationMs: OPERATION_MS,
+    schedulingMs: 5,
+    rateLimit: NEON_RATE_LIMITS,
+  })
   const gh = await startFakeGitHub()
   const project = sim.createProject({ id: 'bench-project-1' }).id
 

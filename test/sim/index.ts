@@ -34,3 +34,4 @@ export type {
 export { LOCKED_MESSAGE } from './router.js'
 export type { Backend } from './backend.js'
 export type { SimPostgres, PostgresOptions } from './pg/index.js'
+export { NEON_RATE_LIMITS, type RateLimitOptions } from './rate-limit.js'

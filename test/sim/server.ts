@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { Backend } from './backend.js'
 import { FaultSet, describeFault, type Faults, type FaultSpec } from './faults.js'
+import { RateLimiter, type RateLimitOptions } from './rate-limit.js'
 import type { PgBackendHandle, PostgresOptions, SimPostgres } from './pg/index.js'
 import { Rng } from './ids.js'
 import { ApiError, type Route } from './router.js'
@@ -47,6 +48,11 @@ export interface SimulatorOptions {
   postgres?: boolean | PostgresOptions
   /** Another backend behind the computes (tests of the hooks); not with `postgres`. */
   backend?: Backend
+  /**
+   * Answer 429 (with Retry-After) past these rates, as Neon does past 700 requests a minute per
+   * account or 40 a second per route. Off by default; `NEON_RATE_LIMITS` has Neon's numbers.
+   */
+  rateLimit?: RateLimitOptions
 }
 
 export interface RequestLogEntry {
@@ -195,6 +201,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
   })
   pgHandle?.bind(world)
   const faults = new FaultSet(seed)
+  const limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit) : undefined
   let requestRng = new Rng(seed ^ 0x2545f491)
   const log: RequestLogEntry[] = []
   const hung = new Set<ServerResponse>()
@@ -300,6 +307,16 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     if (!m || !apiKeys.includes((m[1] ?? '').trim())) {
       sendError(401, 'authentication failed')
       return
+    }
+    if (limiter) {
+      const waitMs = limiter.take((m[1] ?? '').trim(), routeName ?? path, now())
+      if (waitMs > 0) {
+        entry.fault = 'rate limited'
+        sendError(429, 'Too many requests', '', {
+          'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))),
+        })
+        return
+      }
     }
     if (!matched) {
       sendError(404, `no route for ${method} ${path}`)
@@ -433,6 +450,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     },
     reset() {
       world.reset()
+      limiter?.reset()
       faults.reset()
       log.length = 0
       requestRng = new Rng(seed ^ 0x2545f491)
