@@ -50,6 +50,8 @@ export class RateLimiter {
   }
 
   private push(m: Map<string, number[]>, key: string, now: number): void {
-    m.get(key)?.push(now) ?? m.set(key, [now])
+    const times = m.get(key)
+    if (times) times.push(now)
+    else m.set(key, [now])
   }
 }
