@@ -40446,6 +40446,8 @@ function describeNetworkError(e, timeoutMs) {
 function escapeHtml(text) {
     return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
+/** Rows of the cleanup table; a row is a few hundred bytes, the summary's limit 1 MiB. */
+const MAX_VERDICT_ROWS = 1500;
 const summary_seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 /** The summary as HTML (GitHub renders job summaries as Markdown with HTML). */
 function renderSummary(v) {
@@ -40502,14 +40504,22 @@ function renderSummary(v) {
         table(['What', 'Value'], rows),
     ];
     if (r?.verdicts?.length) {
+        // GitHub caps a step's summary at 1 MiB: every deleted, failed or would-be-deleted branch is
+        // listed, and kept ones only up to a bound, so a project of many thousands still fits.
+        const acted = r.verdicts.filter((x) => x.verdict !== 'kept');
+        const kept = r.verdicts.filter((x) => x.verdict === 'kept');
+        const shownKept = kept.slice(0, Math.max(0, MAX_VERDICT_ROWS - acted.length));
         html.push(`<h4>Cleanup verdicts (${r.verdicts.length} candidate branches)</h4>`);
-        html.push(table(['Branch', 'Pull request', 'Age (days)', 'Verdict', 'Reason'], r.verdicts.map((x) => [
+        html.push(table(['Branch', 'Pull request', 'Age (days)', 'Verdict', 'Reason'], [...acted, ...shownKept].map((x) => [
             `${x.branch} (${x.branchId})`,
             x.pr === undefined ? '-' : `#${x.pr}${x.prState ? ` (${x.prState})` : ''}`,
             String(x.ageDays),
             x.verdict,
             x.reason,
         ])));
+        if (shownKept.length < kept.length) {
+            html.push(`<p>… and ${kept.length - shownKept.length} more kept branches, not listed.</p>`);
+        }
     }
     else if (r?.mode === 'cleanup') {
         html.push(`<p>No branch under the prefix was a candidate.</p>`);

@@ -37,6 +37,9 @@ export function escapeHtml(text: string): string {
   )
 }
 
+/** Rows of the cleanup table; a row is a few hundred bytes, the summary's limit 1 MiB. */
+export const MAX_VERDICT_ROWS = 1500
+
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 
 /** The summary as HTML (GitHub renders job summaries as Markdown with HTML). */
@@ -84,11 +87,16 @@ export function renderSummary(v: SummaryView): string {
     table(['What', 'Value'], rows),
   ]
   if (r?.verdicts?.length) {
+    // GitHub caps a step's summary at 1 MiB: every deleted, failed or would-be-deleted branch is
+    // listed, and kept ones only up to a bound, so a project of many thousands still fits.
+    const acted = r.verdicts.filter((x) => x.verdict !== 'kept')
+    const kept = r.verdicts.filter((x) => x.verdict === 'kept')
+    const shownKept = kept.slice(0, Math.max(0, MAX_VERDICT_ROWS - acted.length))
     html.push(`<h4>Cleanup verdicts (${r.verdicts.length} candidate branches)</h4>`)
     html.push(
       table(
         ['Branch', 'Pull request', 'Age (days)', 'Verdict', 'Reason'],
-        r.verdicts.map((x) => [
+        [...acted, ...shownKept].map((x) => [
           `${x.branch} (${x.branchId})`,
           x.pr === undefined ? '-' : `#${x.pr}${x.prState ? ` (${x.prState})` : ''}`,
           String(x.ageDays),
@@ -97,6 +105,9 @@ export function renderSummary(v: SummaryView): string {
         ]),
       ),
     )
+    if (shownKept.length < kept.length) {
+      html.push(`<p>… and ${kept.length - shownKept.length} more kept branches, not listed.</p>`)
+    }
   } else if (r?.mode === 'cleanup') {
     html.push(`<p>No branch under the prefix was a candidate.</p>`)
   }

@@ -83,3 +83,35 @@ describe('renderSummary', () => {
     )
   })
 })
+
+describe('cleanup verdict table bound', () => {
+  it('lists every acted-on branch and bounds the kept ones, saying how many are left out', async () => {
+    const { renderSummary, MAX_VERDICT_ROWS } = await import('../../src/summary.js')
+    const verdict = (i: number, v: 'deleted' | 'kept') => ({
+      branch: `preview/b-${i}`,
+      branchId: `br-x-${i}`,
+      ageDays: 9,
+      verdict: v,
+      reason: v === 'kept' ? 'PR is open' : 'PR is closed',
+    })
+    const verdicts = [
+      ...Array.from({ length: 20 }, (_, i) => verdict(i, 'deleted')),
+      ...Array.from({ length: MAX_VERDICT_ROWS + 500 }, (_, i) => verdict(1000 + i, 'kept')),
+    ]
+    const html = renderSummary({
+      mode: 'cleanup',
+      result: {
+        mode: 'cleanup',
+        verdicts,
+        deletedBranches: [],
+        changes: [],
+        timings: { totalMs: 1, wait: { polls: 0, waitedMs: 0 } },
+      },
+    })
+    const verdictTable = html.split('<table>')[2] ?? ''
+    expect(verdictTable.match(/<tr>/g)?.length).toBe(1 + MAX_VERDICT_ROWS) // header + bounded rows
+    for (let i = 0; i < 20; i++) expect(html).toContain(`preview/b-${i} (br-x-${i})`)
+    expect(html).toContain(`… and 520 more kept branches, not listed.`)
+    expect(html.length).toBeLessThan(1024 * 1024)
+  })
+})
