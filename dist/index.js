@@ -39384,7 +39384,6 @@ class ModeRun {
 ;// CONCATENATED MODULE: ./src/modes/cleanup.ts
 
 
-
 const DAY_MS = 86_400_000;
 /**
  * cleanup: the scheduled sweeper. Deletes stale branches under `cleanup_prefix` and never anything
@@ -39583,8 +39582,6 @@ async function deleteOne(run, b) {
         return undefined;
     }
     catch (e) {
-        if (isNotFound(e))
-            return 'gone';
         return e instanceof Error ? e.message : String(e);
     }
 }
@@ -39991,7 +39988,6 @@ function annotationsFor(deps) {
 
 
 
-
 /**
  * delete: remove the pull request's branch when the PR closes. A branch that is already gone (a
  * re-run, Neon's own expiry, another run) is success with `deleted=false`; the default branch, a
@@ -40035,15 +40031,7 @@ async function deleteMode(deps, inputs) {
             run.changed(`would delete branch '${branch.name}' (${branch.id})`);
             return result(false);
         }
-        let res;
-        try {
-            res = await neon.deleteBranch(run.project, branch.id);
-        }
-        catch (e) {
-            if (!isNotFound(e))
-                throw e;
-            res = null;
-        }
+        const res = await neon.deleteBranch(run.project, branch.id);
         if (res === null)
             return gone('was deleted by someone else a moment ago');
         run.changed(`deleted branch '${branch.name}' (${branch.id})`);
@@ -40272,11 +40260,22 @@ class NeonClient {
         return { branch: data.branch, operations: data.operations ?? [] };
     }
     /**
-     * Deletes a branch. Returns null when Neon answers 204: the branch was already gone (deleted by
-     * another run, or expired).
+     * Deletes a branch. Returns null when the branch was already gone (deleted by another run, or
+     * expired): Neon answers 204 for that, and a 404 means the same, so every caller reads one answer.
      */
     async deleteBranch(projectId, branchId) {
-        const r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', { project_id: projectId, branch_id: branchId });
+        let r;
+        try {
+            r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', {
+                project_id: projectId,
+                branch_id: branchId,
+            });
+        }
+        catch (e) {
+            if (isNotFound(e))
+                return null;
+            throw e;
+        }
         if (r.status === 204 || r.data === undefined)
             return null;
         return { branch: r.data.branch, operations: r.data.operations ?? [] };

@@ -1,6 +1,5 @@
 import type { Inputs } from '../inputs.js'
 import type { PullState } from '../github/pulls.js'
-import { isNotFound } from '../neon/errors.js'
 import { BranchIndex } from '../neon/lookup.js'
 import type { Annotation, Branch } from '../neon/types.js'
 import { ModeRun } from './run.js'
@@ -236,7 +235,6 @@ async function deleteOne(run: ModeRun, b: Branch): Promise<string | undefined> {
     await run.waitOps(res.operations, true)
     return undefined
   } catch (e) {
-    if (isNotFound(e)) return 'gone'
     return e instanceof Error ? e.message : String(e)
   }
 }

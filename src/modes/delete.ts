@@ -1,6 +1,5 @@
 import type { Inputs } from '../inputs.js'
 import { resolveBranchName } from '../github/branch-target.js'
-import { isNotFound } from '../neon/errors.js'
 import { BranchIndex } from '../neon/lookup.js'
 import { refuseUnsafeTarget } from './guards.js'
 import { ModeRun } from './run.js'
@@ -52,13 +51,7 @@ export async function deleteMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
       return result(false)
     }
 
-    let res
-    try {
-      res = await neon.deleteBranch(run.project, branch.id)
-    } catch (e) {
-      if (!isNotFound(e)) throw e
-      res = null
-    }
+    const res = await neon.deleteBranch(run.project, branch.id)
     if (res === null) return gone('was deleted by someone else a moment ago')
     run.changed(`deleted branch '${branch.name}' (${branch.id})`)
     log.info(`Deleting '${branch.name}'; waiting for ${res.operations.length} operations`)

@@ -1,5 +1,5 @@
 import type { Clock } from '../util/clock.js'
-import { NeonApiError } from './errors.js'
+import { isNotFound, NeonApiError } from './errors.js'
 import {
   DEFAULT_RETRY_POLICY,
   isRetryable,
@@ -177,18 +177,23 @@ export class NeonClient {
   }
 
   /**
-   * Deletes a branch. Returns null when Neon answers 204: the branch was already gone (deleted by
-   * another run, or expired).
+   * Deletes a branch. Returns null when the branch was already gone (deleted by another run, or
+   * expired): Neon answers 204 for that, and a 404 means the same, so every caller reads one answer.
    */
   async deleteBranch(
     projectId: string,
     branchId: string,
   ): Promise<{ branch: Branch; operations: Operation[] } | null> {
-    const r = await this.request<{ branch: Branch; operations?: Operation[] }>(
-      'DELETE',
-      '/projects/{project_id}/branches/{branch_id}',
-      { project_id: projectId, branch_id: branchId },
-    )
+    let r: Reply<{ branch: Branch; operations?: Operation[] }>
+    try {
+      r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', {
+        project_id: projectId,
+        branch_id: branchId,
+      })
+    } catch (e) {
+      if (isNotFound(e)) return null
+      throw e
+    }
     if (r.status === 204 || r.data === undefined) return null
     return { branch: r.data.branch, operations: r.data.operations ?? [] }
   }

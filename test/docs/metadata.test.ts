@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { parseWorkflow, NoOperationTraceWriter } from '@actions/workflow-parser'
 import { parseAction } from '@actions/workflow-parser/actions/index'
 import { describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
 import { INPUTS, OUTPUTS } from '../../src/constants.js'
 
 // The package's ESM build calls require() and __dirname; its CommonJS build works.
@@ -67,17 +68,19 @@ describe('example workflows', () => {
     expect((await runLint(bad, 'bad.yml')).length).toBeGreaterThan(0)
   })
 
-  it.each(examples)('%s only passes inputs the action declares', (file) => {
+  it.each(examples)('%s only passes inputs the action declares, and the required ones', (file) => {
     const declared = new Set<string>(Object.values(INPUTS))
-    const text = read(`examples/${file}`)
-    const blocks = text.split(/uses: neon-preview-branch\/neon-preview-branch@v1\n/).slice(1)
-    expect(blocks.length).toBeGreaterThan(0)
-    for (const block of blocks) {
-      const withBlock = block.match(/^(\s+)with:\n((?:\1\s+.*\n)+)/)
-      for (const line of withBlock?.[2]?.split('\n') ?? []) {
-        const key = line.trim().split(':')[0]
-        if (key && !key.startsWith('#')) expect(declared, `${file}: ${key}`).toContain(key)
-      }
+    const workflow = parseYaml(read(`examples/${file}`)) as {
+      jobs: Record<string, { steps: { uses?: string; with?: Record<string, unknown> }[] }>
+    }
+    const uses = Object.values(workflow.jobs)
+      .flatMap((job) => job.steps)
+      .filter((step) => step.uses?.startsWith('neon-preview-branch/neon-preview-branch@'))
+    expect(uses.length, file).toBeGreaterThan(0)
+    for (const step of uses) {
+      const keys = Object.keys(step.with ?? {})
+      expect(keys, file).toEqual(expect.arrayContaining(['mode', 'api_key', 'project_id']))
+      for (const key of keys) expect(declared, `${file}: ${key}`).toContain(key)
     }
   })
 })

@@ -4,7 +4,7 @@ import { restPullLookup } from '../../src/github/pulls.js'
 import { cleanupMode } from '../../src/modes/cleanup.js'
 import type { ModeResult } from '../../src/modes/types.js'
 import { startFakeGitHub } from '../fake-github/server.js'
-import { startNeonSimulator, type NeonSimulator } from '../sim/index.js'
+import { LOCKED_MESSAGE, startNeonSimulator, type NeonSimulator } from '../sim/index.js'
 import { harness, inputsFor, REPO } from '../helpers/mode-harness.js'
 
 let sim: NeonSimulator
@@ -193,7 +193,7 @@ describe('cleanup safety and faults', () => {
     for (let i = 0; i < 4; i++) sim.addBranch(projectId, { name: `preview/new-${i}`, updatedAt: ago(1) })
     const locked = {
       code: '',
-      message: 'project already has running conflicting operations, scheduling of new ones is prohibited',
+      message: LOCKED_MESSAGE,
     }
     sim.faults.add({
       method: 'DELETE',

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createMode } from '../../src/modes/create.js'
 import { ModeError } from '../../src/modes/types.js'
-import { startNeonSimulator, type NeonSimulator } from '../sim/index.js'
+import { LOCKED_MESSAGE, startNeonSimulator, type NeonSimulator } from '../sim/index.js'
 import { harness, inputsFor, prContext, REPO } from '../helpers/mode-harness.js'
 
 let sim: NeonSimulator
@@ -245,7 +245,7 @@ describe('create: races and faults', () => {
       times: 4,
       body: {
         code: '',
-        message: 'project already has running conflicting operations, scheduling of new ones is prohibited',
+        message: LOCKED_MESSAGE,
       },
     })
     sim.faults.add({

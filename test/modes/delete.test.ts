@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createMode } from '../../src/modes/create.js'
 import { deleteMode } from '../../src/modes/delete.js'
 import type { ModeError } from '../../src/modes/types.js'
-import { startNeonSimulator, type NeonSimulator } from '../sim/index.js'
+import { LOCKED_MESSAGE, startNeonSimulator, type NeonSimulator } from '../sim/index.js'
 import { harness, inputsFor } from '../helpers/mode-harness.js'
 
 let sim: NeonSimulator
@@ -112,7 +112,7 @@ describe('delete', () => {
       times: 2,
       body: {
         code: '',
-        message: 'project already has running conflicting operations, scheduling of new ones is prohibited',
+        message: LOCKED_MESSAGE,
       },
     })
     sim.faults.add({

@@ -12,6 +12,7 @@ afterEach(async () => {
 })
 
 async function client(handlers: Handler[], extra: Partial<ConstructorParameters<typeof NeonClient>[0]> = {}) {
+  await server?.close() // one scripted server at a time: a test that builds a second closes the first
   server = await scriptedServer(handlers)
   const clock = new FakeClock()
   const secrets: string[] = []
@@ -117,6 +118,27 @@ describe('NeonClient.request', () => {
     await expect(c.getBranch('p-1', 'br-x')).rejects.toThrow(
       'HTTP 401 Unauthorized: authentication failed (request id hdr-7)',
     )
+  })
+
+  it('falls back to x-request-id when Neon sends no X-Neon-Ret-Request-Id', async () => {
+    const { c } = await client([
+      (_q, res) => {
+        res.writeHead(403, { 'Content-Type': 'application/json', 'x-request-id': 'fallback-9' })
+        res.end(JSON.stringify({ code: '', message: 'forbidden' }))
+      },
+    ])
+    await expect(c.getBranch('p-1', 'br-x')).rejects.toThrow('(request id fallback-9)')
+  })
+
+  it('deleteBranch: 204 and 404 both mean already gone (null); 200 gives the operations', async () => {
+    const gone204 = await client([json(204, undefined)])
+    await expect(gone204.c.deleteBranch('p-1', 'br-a-1')).resolves.toBeNull()
+    const gone404 = await client([json(404, { code: '', message: 'branch not found' })])
+    await expect(gone404.c.deleteBranch('p-1', 'br-a-1')).resolves.toBeNull()
+    const ok = await client([json(200, { branch, operations: [{ id: 'op-1' }] })])
+    await expect(ok.c.deleteBranch('p-1', 'br-a-1')).resolves.toMatchObject({ operations: [{ id: 'op-1' }] })
+    const refused = await client([json(400, { code: '', message: 'cannot delete the default branch' })])
+    await expect(refused.c.deleteBranch('p-1', 'br-a-1')).rejects.toThrow(/HTTP 400/)
   })
 
   it('gives up after maxAttempts and says how many', async () => {
