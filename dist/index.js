@@ -32913,6 +32913,7 @@ const OUTPUTS = {
     expiresAt: 'expires_at',
     deleted: 'deleted',
     deletedBranches: 'deleted_branches',
+    staleBranches: 'stale_branches',
     skipped: 'skipped',
 };
 /** Inputs whose values are secrets: never echo them in errors or logs. */
@@ -39461,7 +39462,9 @@ async function cleanupMode(deps, inputs, opts = {}) {
         }
         return {
             mode: 'cleanup',
-            deletedBranches: inputs.dryRun ? doomed.map((b) => b.name) : deleted,
+            // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
+            deletedBranches: inputs.dryRun ? [] : deleted,
+            staleBranches: doomed.map((b) => b.name),
             verdicts: [...verdicts.values()],
             ...(failures.length ? { failures } : {}),
             changes: run.changes,
@@ -40182,6 +40185,8 @@ function parseRetryAfter(value, nowMs) {
 ;// CONCATENATED MODULE: ./src/neon/client.ts
 
 
+/** Neon's own page size for branch lists, and its cap (BEHAVIOUR.md, Branches). */
+const BRANCH_PAGE_SIZE = 100;
 /** Keys whose string values are secrets wherever they appear in a Neon response. */
 const SECRET_KEYS = new Set(['password', 'connection_uri', 'uri']);
 /**
@@ -40218,8 +40223,13 @@ class NeonClient {
     /**
      * Every branch matching `search` (all when omitted), following `pagination.next` until the end.
      * Annotations of every page are merged.
+     *
+     * Neon caps branch pages at 100 whatever `limit` asks (BEHAVIOUR.md, Branches; neonctl 5.0.1
+     * `dist/utils/enrichers.js`), so a page shorter than the limit is *not* the last one: the list
+     * ends only when there is no cursor, a page comes back empty, or a cursor repeats (a server bug
+     * must not loop us forever). Page size 100, as Neon's CLI asks.
      */
-    async listBranches(projectId, search, pageSize = 1000) {
+    async listBranches(projectId, search, pageSize = BRANCH_PAGE_SIZE) {
         const branches = [];
         const annotations = {};
         const seenCursors = new Set();
@@ -40229,8 +40239,7 @@ class NeonClient {
             branches.push(...page.branches);
             Object.assign(annotations, page.annotations ?? {});
             const next = page.pagination?.next;
-            // Stop on a short page, no cursor, or a cursor we have seen (a server bug must not loop us forever).
-            if (!next || page.branches.length < pageSize || seenCursors.has(next))
+            if (!next || page.branches.length === 0 || seenCursors.has(next))
                 break;
             seenCursors.add(next);
             cursor = next;
@@ -40482,6 +40491,8 @@ function renderSummary(v) {
         rows.push(['Expires', b.expiresAt ?? 'never']);
     if (r?.connection)
         rows.push(['Host', r.connection.urls.host]);
+    if (r?.staleBranches)
+        rows.push(['Stale branches', String(r.staleBranches.length)]);
     if (r?.deletedBranches)
         rows.push(['Deleted branches', String(r.deletedBranches.length)]);
     if (r)
@@ -40627,7 +40638,7 @@ async function run(opts = {}) {
         state.context = context;
         // Validation comes before any call. An empty key is let through only on a fork's pull request,
         // which is then skipped below.
-        const inputs = getInputs(undefined, undefined, {
+        const inputs = getInputs(undefined, () => new Date(clock.now()), {
             allowEmptyApiKey: context.pullRequest?.fromFork === true,
         });
         state.inputs = inputs;
@@ -40797,6 +40808,8 @@ function publishOutputs(r, maskSecret) {
     set(OUTPUTS.deleted, r.deleted);
     if (r.deletedBranches)
         set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches));
+    if (r.staleBranches)
+        set(OUTPUTS.staleBranches, JSON.stringify(r.staleBranches));
     set(OUTPUTS.skipped, r.skipped ?? false);
 }
 /** One readable message: what failed, Neon's answer, the request id, and what was already changed. */

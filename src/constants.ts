@@ -48,6 +48,7 @@ export const OUTPUTS = {
   expiresAt: 'expires_at',
   deleted: 'deleted',
   deletedBranches: 'deleted_branches',
+  staleBranches: 'stale_branches',
   skipped: 'skipped',
 } as const
 

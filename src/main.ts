@@ -74,7 +74,7 @@ export async function run(opts: RunOptions = {}): Promise<void> {
     state.context = context
     // Validation comes before any call. An empty key is let through only on a fork's pull request,
     // which is then skipped below.
-    const inputs = getInputs(undefined, undefined, {
+    const inputs = getInputs(undefined, () => new Date(clock.now()), {
       allowEmptyApiKey: context.pullRequest?.fromFork === true,
     })
     state.inputs = inputs
@@ -256,6 +256,7 @@ function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): voi
   set(OUTPUTS.endpointId, r.connection?.endpointId)
   set(OUTPUTS.deleted, r.deleted)
   if (r.deletedBranches) set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches))
+  if (r.staleBranches) set(OUTPUTS.staleBranches, JSON.stringify(r.staleBranches))
   set(OUTPUTS.skipped, r.skipped ?? false)
 }
 

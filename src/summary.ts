@@ -71,6 +71,7 @@ export function renderSummary(v: SummaryView): string {
   }
   if (b && !v.dryRun && r?.mode !== 'delete' && b.id) rows.push(['Expires', b.expiresAt ?? 'never'])
   if (r?.connection) rows.push(['Host', r.connection.urls.host])
+  if (r?.staleBranches) rows.push(['Stale branches', String(r.staleBranches.length)])
   if (r?.deletedBranches) rows.push(['Deleted branches', String(r.deletedBranches.length)])
   if (r) rows.push(['Changes', r.changes.length ? r.changes.join('; ') : 'none'])
   if (r?.timings.readyMs !== undefined) rows.push(['Time to ready', seconds(r.timings.readyMs)])

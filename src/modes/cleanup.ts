@@ -112,7 +112,9 @@ export async function cleanupMode(
     }
     return {
       mode: 'cleanup',
-      deletedBranches: inputs.dryRun ? doomed.map((b) => b.name) : deleted,
+      // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
+      deletedBranches: inputs.dryRun ? [] : deleted,
+      staleBranches: doomed.map((b) => b.name),
       verdicts: [...verdicts.values()],
       ...(failures.length ? { failures } : {}),
       changes: run.changes,

@@ -67,7 +67,13 @@ export interface ModeResult {
   created?: boolean
   connection?: ConnectionInfo
   deleted?: boolean
+  /** cleanup: what was deleted (or found already gone) by this run; `[]` in a dry run. */
   deletedBranches?: string[]
+  /**
+   * cleanup: what the rules chose to delete: in a dry run what would be deleted, in a real run what
+   * was deleted or failed to be.
+   */
+  staleBranches?: string[]
   skipped?: boolean
   /** cleanup: one line per candidate. */
   verdicts?: CleanupVerdict[]

@@ -57,6 +57,9 @@ interface Reply<T> {
   data: T | undefined
 }
 
+/** Neon's own page size for branch lists, and its cap (BEHAVIOUR.md, Branches). */
+export const BRANCH_PAGE_SIZE = 100
+
 /** Keys whose string values are secrets wherever they appear in a Neon response. */
 const SECRET_KEYS = new Set(['password', 'connection_uri', 'uri'])
 
@@ -104,11 +107,16 @@ export class NeonClient {
   /**
    * Every branch matching `search` (all when omitted), following `pagination.next` until the end.
    * Annotations of every page are merged.
+   *
+   * Neon caps branch pages at 100 whatever `limit` asks (BEHAVIOUR.md, Branches; neonctl 5.0.1
+   * `dist/utils/enrichers.js`), so a page shorter than the limit is *not* the last one: the list
+   * ends only when there is no cursor, a page comes back empty, or a cursor repeats (a server bug
+   * must not loop us forever). Page size 100, as Neon's CLI asks.
    */
   async listBranches(
     projectId: string,
     search?: string,
-    pageSize = 1000,
+    pageSize = BRANCH_PAGE_SIZE,
   ): Promise<Required<Omit<BranchesPage, 'pagination'>>> {
     const branches: Branch[] = []
     const annotations: NonNullable<BranchesPage['annotations']> = {}
@@ -119,8 +127,7 @@ export class NeonClient {
       branches.push(...page.branches)
       Object.assign(annotations, page.annotations ?? {})
       const next = page.pagination?.next
-      // Stop on a short page, no cursor, or a cursor we have seen (a server bug must not loop us forever).
-      if (!next || page.branches.length < pageSize || seenCursors.has(next)) break
+      if (!next || page.branches.length === 0 || seenCursors.has(next)) break
       seenCursors.add(next)
       cursor = next
     }

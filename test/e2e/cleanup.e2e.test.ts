@@ -57,7 +57,9 @@ describe('dist/index.js: the scheduled sweep (mode auto on schedule → cleanup)
     const run = await sweep({ dry_run: 'true' })
     expect(run.code).toBe(0)
     expect(sim.snapshot()).toEqual(before)
-    expect(JSON.parse(run.outputs.deleted_branches!).sort()).toEqual([
+    // deleted_branches is what was deleted: nothing. stale_branches is what would be.
+    expect(JSON.parse(run.outputs.deleted_branches!)).toEqual([])
+    expect(JSON.parse(run.outputs.stale_branches!).sort()).toEqual([
       'preview/old',
       'preview/pr-2-merged',
       'preview/pr-3-gone',
@@ -74,6 +76,9 @@ describe('dist/index.js: the scheduled sweep (mode auto on schedule → cleanup)
       'preview/pr-2-merged',
       'preview/pr-3-gone',
     ])
+    expect(JSON.parse(run.outputs.stale_branches!).sort()).toEqual(
+      JSON.parse(run.outputs.deleted_branches!).sort(),
+    )
     expect(live()).toEqual(['main', 'preview/pr-1-open', 'preview/young', 'release/old'])
     for (const text of ['preview/pr-1-open', 'PR #1 is open', 'PR #2 is merged', 'deleted', 'kept']) {
       expect(run.summary).toContain(text)
@@ -95,6 +100,8 @@ describe('dist/index.js: the scheduled sweep (mode auto on schedule → cleanup)
     const run = await sweep()
     expect(run.code).toBe(1)
     expect(JSON.parse(run.outputs.deleted_branches!)).toEqual(['preview/stale-a'])
+    // The rules chose both; one failed.
+    expect(JSON.parse(run.outputs.stale_branches!).sort()).toEqual(['preview/stale-a', 'preview/stale-b'])
     expect(run.stdout).toMatch(
       /::error::cleanup finished, but 1 of its steps failed:%0A- 'preview\/stale-b' .*HTTP 400 Bad Request: nope \(request id rid-b\)/,
     )

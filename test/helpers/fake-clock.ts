@@ -1,33 +1,29 @@
 import type { Clock } from '../../src/util/clock.js'
 
-/** A clock whose sleep returns at once and moves time forward: retry and poll tests run instantly. */
+/**
+ * Virtual time: the one clock that the simulator (`startNeonSimulator({ clock })`) and the action's
+ * code (`ModeDeps.clock`, `NeonClient`'s clock) share in tests. `sleep` moves time forward and
+ * returns at once (after yielding to the event loop, so requests in flight make progress), so
+ * polling, retry, lock and expiry tests run instantly and never depend on how busy the machine is.
+ *
+ * Several sleepers at once (two runs racing) each wake no earlier than they asked: time jumps to
+ * the latest deadline asked so far and never goes back.
+ */
 export class FakeClock implements Clock {
   readonly sleeps: number[] = []
   constructor(private t = Date.UTC(2026, 10, 23, 12, 0, 0)) {}
-  now(): number {
-    return this.t
-  }
-  async sleep(ms: number): Promise<void> {
+  // Arrow properties, so `clock.now` can be handed around unbound.
+  now = (): number => this.t
+  sleep = async (ms: number): Promise<void> => {
     this.sleeps.push(ms)
-    this.t += Math.max(0, ms)
+    const wake = this.t + Math.max(0, ms)
+    await new Promise<void>((r) => setImmediate(r))
+    if (wake > this.t) this.t = wake
   }
-  advance(ms: number): void {
+  advance = (ms: number): void => {
     this.t += ms
   }
-}
-
-/**
- * A clock that tells the real time but sleeps for only a fraction of what is asked, for tests that
- * talk to a real server whose operations take real (short) time.
- */
-export function acceleratedClock(factor = 0.1): Clock & { sleeps: number[] } {
-  const sleeps: number[] = []
-  return {
-    sleeps,
-    now: () => Date.now(),
-    sleep: (ms) => {
-      sleeps.push(ms)
-      return new Promise((r) => setTimeout(r, Math.max(0, ms * factor)))
-    },
+  set = (t: number): void => {
+    this.t = t
   }
 }

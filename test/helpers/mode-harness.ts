@@ -3,7 +3,6 @@ import type { RunContext } from '../../src/github/context.js'
 import { NeonClient } from '../../src/neon/client.js'
 import { DEFAULT_RETRY_POLICY } from '../../src/neon/retry.js'
 import type { Logger, ModeDeps } from '../../src/modes/types.js'
-import type { Clock } from '../../src/util/clock.js'
 import type { NeonSimulator } from '../sim/index.js'
 
 export const REPO = 'octo-org/octo-repo'
@@ -24,12 +23,6 @@ export function prContext(
   }
 }
 
-/** A real clock whose sleeps are shortened, so retries and polls against the simulator stay quick. */
-export const quickClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
-}
-
 export interface Harness {
   deps: ModeDeps
   neon: NeonClient
@@ -37,7 +30,11 @@ export interface Harness {
   secrets: string[]
 }
 
-/** Deps for calling a mode in-process against the simulator, with a logger that records. */
+/**
+ * Deps for calling a mode in-process against the simulator, with a logger that records. The mode
+ * runs on the simulator's own clock: virtual time when the simulator was started with a
+ * `FakeClock`, so polls and retries cost nothing and no test depends on the machine's speed.
+ */
 export function harness(sim: NeonSimulator, context: RunContext = prContext(), apiKey = sim.apiKey): Harness {
   const logs: string[] = []
   const secrets: string[] = []
@@ -45,7 +42,7 @@ export function harness(sim: NeonSimulator, context: RunContext = prContext(), a
     apiKey,
     apiHost: sim.apiUrl,
     userAgent: 'neon-preview-branch/test',
-    clock: quickClock,
+    clock: sim.clock,
     retry: { ...DEFAULT_RETRY_POLICY, baseMs: 20, capMs: 100 },
     requestTimeoutMs: 2000,
     onSecret: (s) => secrets.push(s),
@@ -62,7 +59,7 @@ export function harness(sim: NeonSimulator, context: RunContext = prContext(), a
     secrets,
     deps: {
       neon,
-      clock: quickClock,
+      clock: sim.clock,
       context,
       log,
       setSecret: (s) => secrets.push(s),

@@ -4,6 +4,7 @@ import { restPullLookup } from '../../src/github/pulls.js'
 import { cleanupMode } from '../../src/modes/cleanup.js'
 import { startFakeGitHub } from '../fake-github/server.js'
 import { startNeonSimulator } from '../sim/index.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { harness, inputsFor, REPO } from '../helpers/mode-harness.js'
 
 /**
@@ -96,6 +97,7 @@ describe('cleanup never deletes anything outside the rules (property, seeded)', 
       operationMs: { delete_timeline: 2, suspend_compute: 1 },
       schedulingMs: 1,
       seed,
+      clock: new FakeClock(),
     })
     try {
       const project = sim.createProject({ id: `prop-${seed}` })
@@ -114,7 +116,7 @@ describe('cleanup never deletes anything outside the rules (property, seeded)', 
           name: s.name,
           ...(s.parent !== undefined ? { parentId: ids[s.parent]! } : {}),
           protected: s.protected,
-          updatedAt: new Date(Date.now() - s.ageDays * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          updatedAt: new Date(sim.clock.now() - s.ageDays * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z'),
           withEndpoint: false,
           annotations:
             s.tie === 'ours'

@@ -4,6 +4,7 @@ import { restPullLookup } from '../../src/github/pulls.js'
 import { cleanupMode } from '../../src/modes/cleanup.js'
 import type { ModeResult } from '../../src/modes/types.js'
 import { startFakeGitHub } from '../fake-github/server.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { LOCKED_MESSAGE, startNeonSimulator, type NeonSimulator } from '../sim/index.js'
 import { harness, inputsFor, REPO } from '../helpers/mode-harness.js'
 
@@ -12,7 +13,9 @@ let gh: Awaited<ReturnType<typeof startFakeGitHub>>
 let projectId: string
 
 const DAY = 86_400_000
-const ago = (days: number) => new Date(Date.now() - days * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z')
+/** The start of virtual time in these tests; ages are measured from it. */
+const NOW = Date.UTC(2026, 10, 23, 12, 0, 0)
+const ago = (days: number) => new Date(NOW - days * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z')
 
 beforeAll(async () => {
   gh = await startFakeGitHub()
@@ -21,7 +24,11 @@ afterAll(async () => {
   await gh.close()
 })
 beforeEach(async () => {
-  sim = await startNeonSimulator({ operationMs: { delete_timeline: 3, suspend_compute: 2 }, schedulingMs: 1 })
+  sim = await startNeonSimulator({
+    operationMs: { delete_timeline: 3, suspend_compute: 2 },
+    schedulingMs: 1,
+    clock: new FakeClock(NOW),
+  })
   projectId = sim.createProject({ id: 'sweep-proj-1' }).id
   gh.pulls.clear()
   gh.faults.length = 0
@@ -88,7 +95,7 @@ describe('cleanup over a project with every kind of branch', () => {
       method: 'DELETE',
       route: new RegExp(`/branches/${gone.id}$`),
       before: () => {
-        sim.world.branches.get(gone.id)!.deletedAt = Date.now()
+        sim.world.branches.get(gone.id)!.deletedAt = sim.clock.now()
       },
     })
     add('preview/pr-77-from-name-only', { updatedAt: ago(1) })
@@ -180,7 +187,9 @@ describe('cleanup safety and faults', () => {
     const r = await sweep({ dry_run: 'true' }).result
     expect(sim.snapshot()).toEqual(before)
     expect(sim.log.filter((l) => l.method !== 'GET')).toEqual([])
-    expect(r.deletedBranches?.sort()).toEqual(['preview/old', 'preview/pr-2-x'])
+    // Nothing was deleted, so deleted_branches says so; stale_branches says what would go.
+    expect(r.deletedBranches).toEqual([])
+    expect(r.staleBranches?.sort()).toEqual(['preview/old', 'preview/pr-2-x'])
     expect(r.verdicts?.map((v) => `${v.branch}: ${v.verdict}`).sort()).toEqual([
       'preview/old: would delete',
       'preview/pr-2-x: would delete',
@@ -271,7 +280,8 @@ describe('cleanup safety and faults', () => {
     sim.addBranch(projectId, { name: 'preview/stale', updatedAt: ago(10), withEndpoint: false })
     const r = await sweep().result
     expect(r.deletedBranches).toEqual(['preview/stale'])
-    expect(sim.log.filter((l) => l.route === 'GET /projects/{project_id}/branches').length).toBe(2)
+    // 1,102 branches at Neon's 100 a page: 12 pages, the last one short.
+    expect(sim.log.filter((l) => l.route === 'GET /projects/{project_id}/branches').length).toBe(12)
   })
 
   it('without a GitHub token, branches tied to pull requests are kept and untied stale ones still go', async () => {

@@ -2,13 +2,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createMode } from '../../src/modes/create.js'
 import { ModeError } from '../../src/modes/types.js'
 import { LOCKED_MESSAGE, startNeonSimulator, type NeonSimulator } from '../sim/index.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { harness, inputsFor, prContext, REPO } from '../helpers/mode-harness.js'
 
 let sim: NeonSimulator
 let projectId: string
 
 beforeEach(async () => {
-  sim = await startNeonSimulator({ operationMs: { create_branch: 40, start_compute: 60 } })
+  sim = await startNeonSimulator({
+    operationMs: { create_branch: 40, start_compute: 60 },
+    clock: new FakeClock(),
+  })
   projectId = sim.createProject({ id: 'hidden-river-50598307' }).id
 })
 afterEach(async () => {
@@ -52,7 +56,7 @@ describe('create: a new branch', () => {
     expect(r.connection?.urls.dbUrl).toBe(`postgresql://neondb_owner:${pw}@${ep.host}/neondb?sslmode=require`)
     expect(r.connection?.urls.dbUrlPooled).toContain(ep.host.replace(/^([^.]+)/, '$1-pooler'))
     // The expiry defaults to 14 days.
-    const ttl = Date.parse(r.branch!.expiresAt!) - Date.now()
+    const ttl = Date.parse(r.branch!.expiresAt!) - sim.clock.now()
     expect(ttl).toBeGreaterThan(14 * 86400_000 - 60_000)
     expect(ttl).toBeLessThanOrEqual(14 * 86400_000)
     // The password and both URLs were handed to the masker.
@@ -89,7 +93,7 @@ describe('create: a new branch', () => {
     expect(sim.state.branches[r.branch!.id]!.parent_id).toBe(staging.id)
     const ep = Object.values(sim.state.endpoints).find((e) => e.branch_id === r.branch!.id)!
     expect(ep.suspend_timeout_seconds).toBe(600)
-    const ttl = Date.parse(r.branch!.expiresAt!) - Date.now()
+    const ttl = Date.parse(r.branch!.expiresAt!) - sim.clock.now()
     expect(ttl).toBeGreaterThan(2 * 3600_000 - 60_000)
     expect(ttl).toBeLessThanOrEqual(2 * 3600_000)
   })
@@ -305,17 +309,11 @@ describe('create: races and faults', () => {
   it('keeps waiting through an operation that Neon retries, sleeping until its retry_at', async () => {
     sim.retryNextOperation({ action: 'start_compute' }, { failures: 2, retryAfterMs: 1500 })
     const h = harness(sim)
-    const asked: number[] = []
-    const clock = h.deps.clock
-    h.deps.clock = {
-      now: () => clock.now(),
-      sleep: (ms) => {
-        asked.push(ms)
-        return new Promise((r) => setTimeout(r, ms))
-      },
-    }
+    const clock = sim.clock as FakeClock
     h.deps.poll = { initialMs: 50, fastPhaseMs: 0, maxMs: 100 }
+    const before = clock.sleeps.length
     const r = await createMode(h.deps, inputsFor(projectId, sim.apiKey))
+    const asked = clock.sleeps.slice(before)
     expect(r.created).toBe(true)
     // Without retry_at the poller would never sleep more than maxMs (100 ms).
     expect(Math.max(...asked)).toBeGreaterThan(300)
@@ -324,7 +322,10 @@ describe('create: races and faults', () => {
 
   it('an operation that outlives timeout fails with a timeout naming it', async () => {
     await sim.close()
-    sim = await startNeonSimulator({ operationMs: { create_branch: 20, start_compute: 5000 } })
+    sim = await startNeonSimulator({
+      operationMs: { create_branch: 20, start_compute: 5000 },
+      clock: new FakeClock(),
+    })
     projectId = sim.createProject().id
     const err = await createMode(harness(sim).deps, inputsFor(projectId, sim.apiKey, { timeout: '1' })).catch(
       (e: unknown) => e,

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createMode } from '../../src/modes/create.js'
 import { deleteMode } from '../../src/modes/delete.js'
 import type { ModeError } from '../../src/modes/types.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { LOCKED_MESSAGE, startNeonSimulator, type NeonSimulator } from '../sim/index.js'
 import { harness, inputsFor } from '../helpers/mode-harness.js'
 
@@ -11,6 +12,7 @@ let projectId: string
 beforeEach(async () => {
   sim = await startNeonSimulator({
     operationMs: { create_branch: 30, start_compute: 30, delete_timeline: 40 },
+    clock: new FakeClock(),
   })
   projectId = sim.createProject({ id: 'delete-proj-1' }).id
 })

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createMode } from '../../src/modes/create.js'
 import { resetMode } from '../../src/modes/reset.js'
 import { ModeError } from '../../src/modes/types.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { LOCKED_MESSAGE, startNeonSimulator, type NeonSimulator } from '../sim/index.js'
 import { harness, inputsFor } from '../helpers/mode-harness.js'
 
@@ -12,6 +13,7 @@ let defaultId: string
 beforeEach(async () => {
   sim = await startNeonSimulator({
     operationMs: { create_branch: 30, start_compute: 40, create_timeline: 30 },
+    clock: new FakeClock(),
   })
   const p = sim.createProject({ id: 'reset-proj-1' })
   projectId = p.id
@@ -52,7 +54,7 @@ describe('reset', () => {
     expect(ops.map((o) => o.action)).toEqual(expect.arrayContaining(['create_timeline']))
     expect(r.changes[0]).toMatch(/^reset 'preview\/pr-12-feature\/login' \(br-[a-z0-9-]+\) to 'main' \(br-/)
     // A reset restarts the TTL: the expiry is pushed out again.
-    expect(Date.parse(r.branch!.expiresAt!)).toBeGreaterThan(Date.now() + 13 * 86400_000)
+    expect(Date.parse(r.branch!.expiresAt!)).toBeGreaterThan(sim.clock.now() + 13 * 86400_000)
   })
 
   it('resets from parent_branch when given (by name), never from anything else', async () => {

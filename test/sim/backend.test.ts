@@ -60,7 +60,7 @@ describe('Backend hooks', () => {
   const P = (): string => `/projects/${project.id}`
 
   beforeAll(async () => {
-    sim = await startNeonSimulator({ now: clock.now, backend })
+    sim = await startNeonSimulator({ clock, backend })
   })
   afterAll(async () => {
     await sim.close()

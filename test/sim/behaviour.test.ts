@@ -8,7 +8,7 @@ let project: SimProject
 const P = (): string => `/projects/${project.id}`
 
 beforeAll(async () => {
-  sim = await startNeonSimulator({ now: clock.now })
+  sim = await startNeonSimulator({ clock })
 })
 afterAll(async () => {
   await sim.close()
@@ -170,7 +170,7 @@ describe('branch creation and operations', () => {
   it('honours operationMs and schedulingMs per action', async () => {
     const c = manualClock(0)
     const s = await startNeonSimulator({
-      now: c.now,
+      clock: c,
       operationMs: { create_branch: 1000, start_compute: 10 },
       schedulingMs: 100,
     })
@@ -496,12 +496,40 @@ describe('listing', () => {
     expect(pages).toBe(3)
     expect(seen).toHaveLength(251)
     expect(new Set(seen).size).toBe(251)
+    // Neon caps a page at 100 whatever `limit` asks, or when none is asked (BEHAVIOUR.md, Branches).
     const all = await api(sim, 'GET', `${P()}/branches`)
-    expect(all.body.branches).toHaveLength(251)
-    expect(all.body.pagination.next).toBeUndefined()
-    const exact = await api(sim, 'GET', `${P()}/branches?limit=251`)
-    expect(exact.body.pagination.next).toBeUndefined()
+    expect(all.body.branches).toHaveLength(100)
+    expect(all.body.pagination.next).toEqual(expect.any(String))
+    const asked = await api(sim, 'GET', `${P()}/branches?limit=251`)
+    expect(asked.body.branches).toHaveLength(100)
+    expect(asked.body.pagination.next).toEqual(expect.any(String))
     expect((await api(sim, 'GET', `${P()}/branches/count`)).body.count).toBe(251)
+  })
+
+  it('a full last page carries a cursor to an empty page; a short page carries none', async () => {
+    for (let i = 0; i < 199; i++) sim.addBranch(project.id, { name: `b-${i}` }) // 200 with main
+    const first = await api(sim, 'GET', `${P()}/branches?limit=100`)
+    const second = await api(sim, 'GET', `${P()}/branches?limit=100&cursor=${first.body.pagination.next}`)
+    expect(second.body.branches).toHaveLength(100)
+    const third = await api(sim, 'GET', `${P()}/branches?limit=100&cursor=${second.body.pagination.next}`)
+    expect(third.body.branches).toEqual([])
+    expect(third.body.pagination.next).toBeUndefined()
+    const short = await api(sim, 'GET', `${P()}/branches?limit=100&search=b-19`)
+    expect(short.body.branches).toHaveLength(10) // b-19, b-190 … b-198
+    expect(short.body.pagination.next).toBeUndefined()
+  })
+
+  it('the page cap is an option', async () => {
+    const s = await startNeonSimulator({ branchPageCap: 7, clock: manualClock() })
+    try {
+      const p = s.createProject()
+      for (let i = 0; i < 10; i++) s.addBranch(p.id, { name: `b-${i}` })
+      const r = await api(s, 'GET', `/projects/${p.id}/branches?limit=50`)
+      expect(r.body.branches).toHaveLength(7)
+      expect(r.body.pagination.next).toEqual(expect.any(String))
+    } finally {
+      await s.close()
+    }
   })
 
   it('validates limit, sort_by and sort_order', async () => {

@@ -1,5 +1,6 @@
 // Small fetch helpers for the simulator's own tests.
 
+import { FakeClock } from '../helpers/fake-clock.js'
 import type { NeonSimulator } from './index.js'
 
 export interface ApiResult {
@@ -38,22 +39,9 @@ export async function api(
   return { status: res.status, headers: res.headers, text, body: parsed }
 }
 
-/** A controllable clock. */
-export function manualClock(start = Date.parse('2025-09-10T12:00:00Z')): {
-  now: () => number
-  advance: (ms: number) => void
-  set: (t: number) => void
-} {
-  let t = start
-  return {
-    now: () => t,
-    advance: (ms) => {
-      t += ms
-    },
-    set: (v) => {
-      t = v
-    },
-  }
+/** A controllable clock: virtual time, shared by the simulator and the code under test. */
+export function manualClock(start = Date.parse('2025-09-10T12:00:00Z')): FakeClock {
+  return new FakeClock(start)
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))

@@ -1,65 +1,9 @@
-// Validates every response of a full scenario against Neon's OpenAPI 3.0 description (shared/neon-api/openapi-v2.json).
+// Validates every response of a full scenario against Neon's OpenAPI 3.0 description (test/sim/openapi/neon-openapi-v2.json, a copy of shared/neon-api/openapi-v2.json).
 
-import { readFileSync } from 'node:fs'
-import { Ajv, type ValidateFunction } from 'ajv'
-import addFormatsModule from 'ajv-formats'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNeonSimulator, type NeonSimulator } from './index.js'
 import { api, manualClock, type ApiResult } from './helpers.js'
-
-// ajv-formats is CommonJS; under NodeNext its default import is the module object.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-  a: Ajv,
-) => Ajv
-
-const SPEC_URL = new URL('../../../shared/neon-api/openapi-v2.json', import.meta.url)
-const SPEC_ID = 'https://neon.sim/openapi-v2.json'
-
-interface OpenApiOperation {
-  responses: Record<string, { $ref?: string; content?: Record<string, { schema?: unknown }> }>
-}
-interface OpenApi {
-  paths: Record<string, Record<string, OpenApiOperation>>
-  components: {
-    schemas: Record<string, unknown>
-    responses: Record<string, { content?: Record<string, { schema?: unknown }> }>
-  }
-}
-
-const spec = JSON.parse(readFileSync(SPEC_URL, 'utf8')) as OpenApi
-const ajv = new Ajv({ strict: false, allErrors: true })
-addFormats(ajv)
-for (const f of ['int32', 'int64', 'int'])
-  ajv.addFormat(f, { type: 'number', validate: (n: number) => Number.isInteger(n) })
-ajv.addSchema({ $id: SPEC_ID, components: spec.components })
-
-const compiled = new Map<string, ValidateFunction | null>()
-
-/** The validator for `METHOD /template` answering `status`, or null when the spec defines no JSON body for it. */
-function validatorFor(method: string, template: string, status: number): ValidateFunction | null {
-  const key = `${method} ${template} ${status}`
-  const hit = compiled.get(key)
-  if (hit !== undefined) return hit
-  const op = spec.paths[template]?.[method.toLowerCase()]
-  if (!op) throw new Error(`route ${method} ${template} is not in the OpenAPI description`)
-  let resp = op.responses[String(status)] ?? op.responses['default']
-  if (!resp) throw new Error(`no response ${status} for ${method} ${template}`)
-  if (resp.$ref) {
-    const name = resp.$ref.replace('#/components/responses/', '')
-    resp = spec.components.responses[name]
-    if (!resp) throw new Error(`unresolved ${name}`)
-  }
-  const schema = resp.content?.['application/json']?.schema
-  let v: ValidateFunction | null = null
-  if (schema !== undefined) {
-    const rewritten = JSON.parse(
-      JSON.stringify(schema).replaceAll('"#/components/', `"${SPEC_ID}#/components/`),
-    ) as object
-    v = ajv.compile(rewritten)
-  }
-  compiled.set(key, v)
-  return v
-}
+import { ajvErrors, responseValidator as validatorFor } from './openapi.js'
 
 const clock = manualClock()
 let sim: NeonSimulator
@@ -79,7 +23,7 @@ async function call(method: string, path: string, body?: unknown): Promise<ApiRe
     failures.push(`${route} ${res.status}: no schema in the spec`)
   } else if (!v(res.body)) {
     failures.push(
-      `${route} ${res.status}: ${ajv.errorsText(v.errors)}\n${JSON.stringify(res.body).slice(0, 500)}`,
+      `${route} ${res.status}: ${ajvErrors(v, 'response')}\n${JSON.stringify(res.body).slice(0, 500)}`,
     )
   }
   validated.add(`${route} ${res.status}`)
@@ -87,7 +31,7 @@ async function call(method: string, path: string, body?: unknown): Promise<ApiRe
 }
 
 beforeAll(async () => {
-  sim = await startNeonSimulator({ now: clock.now })
+  sim = await startNeonSimulator({ clock })
 })
 afterAll(async () => {
   await sim.close()

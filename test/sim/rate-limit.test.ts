@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMode } from '../../src/modes/create.js'
 import { NeonClient } from '../../src/neon/client.js'
-import { systemClock } from '../../src/util/clock.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { harness, inputsFor } from '../helpers/mode-harness.js'
 import { api } from './helpers.js'
 import { startNeonSimulator, type NeonSimulator } from './index.js'
@@ -28,8 +28,8 @@ describe('rate limits', () => {
   })
 
   it('answers 429 with Retry-After past the limit, and 200 again once the window has moved', async () => {
-    let now = Date.parse('2026-01-01T00:00:00Z')
-    sim = await startNeonSimulator({ rateLimit: { perSecondPerRoute: 3 }, now: () => now })
+    const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'))
+    sim = await startNeonSimulator({ rateLimit: { perSecondPerRoute: 3 }, clock })
     const p = sim.createProject()
     const statuses: number[] = []
     for (let i = 0; i < 4; i++) statuses.push((await api(sim, 'GET', `/projects/${p.id}/branches`)).status)
@@ -38,31 +38,28 @@ describe('rate limits', () => {
     expect(limited.headers.get('retry-after')).toBe('1')
     expect(limited.body).toMatchObject({ code: '', message: 'Too many requests' })
     expect((await api(sim, 'GET', `/projects/${p.id}`)).status).toBe(200)
-    now += 1_001
+    clock.advance(1_001)
     expect((await api(sim, 'GET', `/projects/${p.id}/branches`)).status).toBe(200)
   })
 
-  it('the action rides out a tight rate limit, honouring Retry-After (real clock)', async () => {
+  it('the action rides out a tight rate limit, honouring Retry-After (virtual time)', async () => {
+    const clock = new FakeClock()
     sim = await startNeonSimulator({
       rateLimit: { perSecondPerRoute: 2 },
       operationMs: { create_branch: 600, start_compute: 600 },
+      clock,
     })
     const projectId = sim.createProject().id
     const h = harness(sim)
-    // The client with the action's own clock and retry policy: Retry-After is slept for real.
-    const neon = new NeonClient({
-      apiKey: sim.apiKey,
-      apiHost: sim.apiUrl,
-      userAgent: 'test',
-      clock: systemClock,
-    })
-    const r = await createMode(
-      { ...h.deps, neon, clock: systemClock, poll: undefined },
-      inputsFor(projectId, sim.apiKey),
-    )
+    // The client with the action's own retry policy and poll schedule: Retry-After is slept in
+    // virtual time, on the clock the simulator's rate limiter reads.
+    const neon = new NeonClient({ apiKey: sim.apiKey, apiHost: sim.apiUrl, userAgent: 'test', clock })
+    const r = await createMode({ ...h.deps, neon, clock, poll: undefined }, inputsFor(projectId, sim.apiKey))
     expect(r.created).toBe(true)
     const limited = sim.log.filter((l) => l.status === 429)
     expect(limited.length).toBeGreaterThan(0)
     expect(neon.stats.retries).toBe(limited.length)
-  }, 20_000)
+    // Every retry waited at least what Retry-After said (whole seconds).
+    expect(clock.sleeps.filter((ms) => ms >= 1000).length).toBeGreaterThanOrEqual(limited.length)
+  })
 })

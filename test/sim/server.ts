@@ -8,6 +8,8 @@ import { FaultSet, describeFault, type Faults, type FaultSpec } from './faults.j
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js'
 import type { PgBackendHandle, PostgresOptions, SimPostgres } from './pg/index.js'
 import { Rng } from './ids.js'
+import { requestProblems } from './openapi.js'
+import { systemClock, type Clock } from '../../src/util/clock.js'
 import { ApiError, type Route } from './router.js'
 import { branchRoutes } from './routes/branches.js'
 import { databaseRoutes } from './routes/databases.js'
@@ -36,13 +38,18 @@ export interface SimulatorOptions {
   schedulingMs?: number
   /** Seed for ids, passwords, request ids and fault probabilities (default 1). */
   seed?: number
-  /** Clock, default Date.now. */
-  now?: () => number
+  /**
+   * The simulator's clock (default: the real one). Operations, the project lock, expiry and rate
+   * limits all read it; pass the same `FakeClock` (test/helpers/fake-clock.ts) as the action's
+   * clock and everything runs in virtual time. Injected latency and fault delays stay wall-clock:
+   * they stand for the network, and a client's request timeout is wall-clock too.
+   */
+  clock?: Clock
   /**
    * Put a real, throwaway PostgreSQL cluster behind the computes (test/sim/pg/): branches, roles and
    * databases exist for real, and `sim.postgres` resolves connection strings to it. Needs Debian's
    * `postgresql` and `openssl` packages. Default: on when the environment has PG_SIM_BACKEND=1 and the
-   * simulator runs on the real clock (no `now`, no `backend`): real SQL takes real time, which a
+   * simulator runs on the real clock (no `clock`, no `backend`): real SQL takes real time, which a
    * test driving a manual clock does not wait for.
    */
   postgres?: boolean | PostgresOptions
@@ -53,6 +60,13 @@ export interface SimulatorOptions {
    * account or 40 a second per route. Off by default; `NEON_RATE_LIMITS` has Neon's numbers.
    */
   rateLimit?: RateLimitOptions
+  /**
+   * Check every request against Neon's OpenAPI description (openapi/neon-openapi-v2.json) and
+   * answer 400 where it is not allowed (default true; see openapi.ts for what is checked).
+   */
+  validateRequests?: boolean
+  /** Branches per list page at most, whatever `limit` asks; default 100, as Neon (BEHAVIOUR.md, Branches). */
+  branchPageCap?: number
 }
 
 export interface RequestLogEntry {
@@ -66,11 +80,13 @@ export interface RequestLogEntry {
   status: number
   requestId: string
   body?: unknown
-  /** Clock time (opts.now) when the request arrived. */
+  /** Simulator clock time when the request arrived. */
   at: number
   /** Wall-clock milliseconds spent answering. */
   ms: number
   fault?: string
+  /** Why the request was refused as not matching Neon's OpenAPI description. */
+  invalid?: string[]
 }
 
 export interface AddBranchOptions {
@@ -99,6 +115,8 @@ export interface NeonSimulator {
   url: string
   apiUrl: string
   apiKey: string
+  /** The clock the simulator runs on (`opts.clock`, else the real one): hand it to the code under test. */
+  clock: Clock
   log: RequestLogEntry[]
   faults: Faults
   createProject(o?: CreateProjectOptions): SimProject
@@ -182,10 +200,11 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<NeonSimulator> {
   const apiKeys = opts.apiKeys && opts.apiKeys.length > 0 ? [...opts.apiKeys] : ['test-api-key']
   const seed = opts.seed ?? 1
-  const now = opts.now ?? Date.now
+  const clock = opts.clock ?? systemClock
+  const now = clock.now
   const wantPostgres =
     opts.postgres ??
-    (opts.backend === undefined && opts.now === undefined && process.env.PG_SIM_BACKEND === '1')
+    (opts.backend === undefined && opts.clock === undefined && process.env.PG_SIM_BACKEND === '1')
   if (wantPostgres && opts.backend) throw new Error('simulator: postgres and backend cannot be used together')
   let pgHandle: PgBackendHandle | undefined
   if (wantPostgres) {
@@ -197,6 +216,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     schedulingMs: opts.schedulingMs ?? 5,
     seed,
     now,
+    ...(opts.branchPageCap !== undefined ? { branchPageCap: opts.branchPageCap } : {}),
     ...(pgHandle ? { backend: pgHandle.backend } : opts.backend ? { backend: opts.backend } : {}),
   })
   pgHandle?.bind(world)
@@ -326,6 +346,22 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
       sendError(400, 'request body is not valid JSON')
       return
     }
+    if (opts.validateRequests ?? true) {
+      // Neon checks a request against its API description before acting on it and answers 400 in
+      // its usual error shape (BEHAVIOUR.md, "Error body"); the checks are openapi.ts's.
+      const problems = requestProblems({
+        method,
+        template: matched.route.path,
+        params: matched.params,
+        query,
+        body,
+      })
+      if (problems.length > 0) {
+        entry.invalid = problems
+        sendError(400, `request does not match the API description: ${problems.join('; ')}`)
+        return
+      }
+    }
     try {
       const reply = matched.route.handler({ world, params: matched.params, query, body })
       send(reply.status, reply.body)
@@ -372,6 +408,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     url: urlBase,
     apiUrl: `${urlBase}${API_PREFIX}`,
     apiKey: apiKeys[0] ?? 'test-api-key',
+    clock,
     log,
     faults,
     world,

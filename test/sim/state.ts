@@ -119,6 +119,11 @@ export interface WorldOptions {
   now: () => number
   /** What stands behind the computes (default: nothing). */
   backend?: Backend
+  /**
+   * Most branches one list page holds, whatever `limit` asks (default 100: BEHAVIOUR.md, Branches,
+   * from neonctl 5.0.1 `dist/utils/enrichers.js`: "Branch list pages cap at 100").
+   */
+  branchPageCap?: number
 }
 
 export interface OpSpec {

@@ -242,6 +242,24 @@ describe('NeonClient.request', () => {
     ])
   })
 
+  it('a page shorter than the limit is not the end: Neon caps pages at 100 and gives a cursor', async () => {
+    const page = (ids: string[], next?: string): Handler =>
+      json(200, {
+        branches: ids.map((id) => ({ ...branch, id, name: id })),
+        pagination: next ? { next } : {},
+      })
+    // Neon answers at most 100 a page whatever `limit` asks; this server answers fewer still.
+    const { c, seen } = await client([page(['br-1'], 'c1'), page(['br-2'], 'c2'), page([], 'c3')])
+    const r = await c.listBranches('p-1')
+    expect(r.branches.map((b) => b.id)).toEqual(['br-1', 'br-2'])
+    // Page size 100, as Neon's CLI asks; the empty third page ends the walk although it has a cursor.
+    expect(seen.map((s) => s.url)).toEqual([
+      '/api/v2/projects/p-1/branches?limit=100',
+      '/api/v2/projects/p-1/branches?limit=100&cursor=c1',
+      '/api/v2/projects/p-1/branches?limit=100&cursor=c2',
+    ])
+  })
+
   it('stops when a server repeats a cursor', async () => {
     const full = json(200, {
       branches: [

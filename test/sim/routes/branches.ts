@@ -37,6 +37,8 @@ import {
 } from '../state.js'
 
 const MAX_NAME = 256
+/** Branches in one list page at most (BEHAVIOUR.md, Branches: "Pages are capped at 100"). */
+export const DEFAULT_BRANCH_PAGE_CAP = 100
 const MAX_TTL_MS = 30 * 24 * 3600 * 1000
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/
 
@@ -257,9 +259,14 @@ function listBranches(ctx: Ctx) {
     const last = { id: c['id'], name: c['k'], createdAt: c['k'], updatedAt: c['k'] } as unknown as SimBranch
     items = items.filter((b) => compare(b, last, sortBy, desc) > 0)
   }
+  // Neon caps a page at 100 whatever `limit` asks (BEHAVIOUR.md, Branches). A full page always
+  // carries a cursor, even when nothing follows: neonctl walks `pagination.next` until there is no
+  // cursor *or a page comes back empty* (neonctl 5.0.1 dist/utils/enrichers.js), which says that an
+  // empty last page happens. A short page carries none. (No Neon document states either rule.)
+  const pageSize = Math.min(limit ?? Infinity, w.opts.branchPageCap ?? DEFAULT_BRANCH_PAGE_CAP)
   let next: string | undefined
-  if (limit !== undefined && items.length > limit) {
-    items = items.slice(0, limit)
+  if (items.length >= pageSize) {
+    items = items.slice(0, pageSize)
     const last = items[items.length - 1]
     if (last) next = encodeCursor({ by: sortBy, o: order, k: sortKey(last, sortBy), id: last.id })
   }
