@@ -181,7 +181,12 @@ async function warnIfOtherPoint(run: ModeRun, branch: Branch): Promise<void> {
   if (point.lsn !== undefined && !(branch.parent_lsn && sameLsn(branch.parent_lsn, point.lsn))) {
     differences.push(`it starts at LSN ${branch.parent_lsn ?? '(not reported)'}, not ${point.lsn}`)
   }
-  if (point.timestampMs !== undefined && Date.parse(branch.parent_timestamp ?? '') !== point.timestampMs) {
+  // Compared to the second: Neon may report the time without the milliseconds asked.
+  const seconds = (ms: number): number => Math.floor(ms / 1000)
+  if (
+    point.timestampMs !== undefined &&
+    seconds(Date.parse(branch.parent_timestamp ?? '')) !== seconds(point.timestampMs)
+  ) {
     differences.push(`it starts at ${branch.parent_timestamp ?? '(not reported)'}, not ${point.timestamp}`)
   }
   if (differences.length === 0) return
