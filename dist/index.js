@@ -29904,7 +29904,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8352);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9970);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -29913,7 +29913,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8352:
+/***/ 9970:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32896,6 +32896,7 @@ const INPUTS = {
     cleanupPrefix: 'cleanup_prefix',
     cleanupMaxAge: 'cleanup_max_age',
     preserveUnderName: 'preserve_under_name',
+    computeUnits: 'compute_units',
 };
 /** Every output declared in action.yml, keyed by a camelCase alias. */
 const OUTPUTS = {
@@ -32915,6 +32916,9 @@ const OUTPUTS = {
     deletedBranches: 'deleted_branches',
     staleBranches: 'stale_branches',
     skipped: 'skipped',
+    computeUnits: 'compute_units',
+    parentLsn: 'parent_lsn',
+    parentTimestamp: 'parent_timestamp',
 };
 /** Inputs whose values are secrets: never echo them in errors or logs. */
 const SECRET_INPUTS = [INPUTS.apiKey, INPUTS.githubToken];
@@ -32924,6 +32928,146 @@ const DEFAULT_API_HOST = 'https://console.neon.tech/api/v2';
 const MAX_EXPIRY_MS = 30 * 24 * 60 * 60 * 1000;
 /** Postgres truncates identifiers at 63 bytes (NAMEDATALEN - 1); branch names are kept under the same bound. */
 const MAX_NAME_BYTES = 63;
+
+;// CONCATENATED MODULE: ./src/neon/compute-units.ts
+/**
+ * Compute sizes, as Neon documents them (shared/neon-api/BEHAVIOUR.md, "Compute sizes"): sizes are
+ * 0.25, 0.5 and whole numbers of compute units. A fixed size (min = max) goes up to 56 CU; an
+ * autoscaling range (min < max) lies within 0.25 to 16 CU and spans at most 8 CU. What a plan allows
+ * (the free plan's 2 CU, which whole numbers above 16 are offered, the minimum Neon wants for a
+ * maximum above 10) is Neon's to refuse: its message is passed on.
+ *
+ * Pure: no I/O.
+ */
+const MIN_CU = 0.25;
+const MAX_FIXED_CU = 56;
+const MAX_AUTOSCALING_CU = 16;
+const MAX_AUTOSCALING_SPAN_CU = 8;
+const NUMBER_RE = /^\d+(?:\.\d+)?$/;
+/** What compute_units accepts, for messages. */
+const COMPUTE_UNITS_FORMS = `one size (0.25, 0.5 or a whole number up to ${MAX_FIXED_CU}, e.g. 1) or an autoscaling range ` +
+    `min-max within ${MIN_CU} to ${MAX_AUTOSCALING_CU} spanning at most ${MAX_AUTOSCALING_SPAN_CU} (e.g. 0.25-2)`;
+/**
+ * Parses `2` or `0.25-4` (spaces around the dash allowed). Throws an Error whose message says what
+ * is wrong and what is allowed; the caller names the input.
+ */
+function parseComputeUnits(text) {
+    const parts = text.split('-').map((s) => s.trim());
+    if (parts.length > 2 || parts.some((p) => !NUMBER_RE.test(p))) {
+        throw new Error(`Expected ${COMPUTE_UNITS_FORMS}.`);
+    }
+    const [min, max] = parts.map(Number);
+    for (const n of [min, max ?? min]) {
+        if (!isOfferedSize(n)) {
+            throw new Error(`${n} CU is not a size Neon offers: sizes are 0.25, 0.5 and whole numbers.`);
+        }
+    }
+    if (max === undefined || max === min) {
+        if (min > MAX_FIXED_CU)
+            throw new Error(`A fixed size is at most ${MAX_FIXED_CU} CU.`);
+        return { min, max: min };
+    }
+    if (min > max)
+        throw new Error(`The minimum (${min}) is above the maximum (${max}); write min-max.`);
+    if (max > MAX_AUTOSCALING_CU) {
+        throw new Error(`Autoscaling goes up to ${MAX_AUTOSCALING_CU} CU; above that only a fixed size (one number) is possible.`);
+    }
+    if (max - min > MAX_AUTOSCALING_SPAN_CU) {
+        throw new Error(`An autoscaling range spans at most ${MAX_AUTOSCALING_SPAN_CU} CU; ${min}-${max} spans ${max - min}.`);
+    }
+    return { min, max };
+}
+function isOfferedSize(n) {
+    return n === 0.25 || n === 0.5 || (Number.isInteger(n) && n >= 1);
+}
+/** `1` for a fixed size, `0.25-2` for a range: the form compute_units takes, so an output can be fed back. */
+function formatComputeUnits(cu) {
+    return cu.min === cu.max ? String(cu.min) : `${cu.min}-${cu.max}`;
+}
+/** For people: `1 CU` or `0.25–2 CU (autoscaling)`. */
+function describeComputeUnits(cu) {
+    return cu.min === cu.max ? `${cu.min} CU` : `${cu.min}–${cu.max} CU (autoscaling)`;
+}
+
+;// CONCATENATED MODULE: ./src/neon/point-in-time.ts
+/**
+ * Neon's CLI point-in-time form, `<branch>@<timestamp>` or `<branch>@<LSN>`, parsed by the CLI's own
+ * rules (`neon` 5.0.1, dist/utils/point_in_time.js `parsePITBranch` and dist/utils/formats.js):
+ * - the branch is everything before the LAST `@` (a branch name may itself hold an `@`);
+ * - the rest is an LSN when it is `hex/hex` with 1 to 8 hex digits on each side, e.g. `0/1A2B3C4`;
+ * - anything else must be a timestamp `YYYY-MM-DDTHH:MM:SS[.sss]` with `Z` or `±HH:MM` (the zone is
+ *   mandatory: a zoneless time would depend on the runner's time zone) that Date.parse accepts.
+ * The CLI's check that a timestamp is not in the future needs a clock; {@link isInFuture} does it
+ * with the caller's.
+ *
+ * Pure: no I/O, no clock.
+ */
+/** A value that is not in the CLI's point-in-time form. The message says what is accepted. */
+class PointInTimeError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'PointInTimeError';
+    }
+}
+// Both copied from neonctl's formats.js (LSN_REGEX, and the pattern inside looksLikeTimestamp).
+const LSN_RE = /^[a-fA-F0-9]{1,8}\/[a-fA-F0-9]{1,8}$/;
+const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?([+-]\d{2}:\d{2}|Z)$/;
+/** What a point may look like, for messages. */
+const POINT_IN_TIME_FORMS = '<branch name or id>@<RFC 3339 timestamp with a time zone> (e.g. main@2026-11-30T09:00:00Z or ' +
+    'main@2026-11-30T10:00:00.000+01:00) or <branch name or id>@<LSN> (e.g. main@0/1A2B3C4)';
+/** Whether a string is an LSN as neonctl recognises one. */
+function looksLikeLsn(value) {
+    return LSN_RE.test(value);
+}
+/** Whether a string is a timestamp as neonctl recognises one (the form and a real date). */
+function looksLikeTimestamp(value) {
+    return TIMESTAMP_RE.test(value) && !Number.isNaN(Date.parse(value));
+}
+/**
+ * Splits `ref@point` into the branch and its point; a value without `@` is the branch's head.
+ * Throws PointInTimeError when the part after the last `@` is neither an LSN nor a timestamp, or
+ * when there is nothing before it.
+ */
+function parsePointInTime(value) {
+    const at = value.lastIndexOf('@');
+    if (at === -1)
+        return { ref: value };
+    const ref = value.slice(0, at);
+    const point = value.slice(at + 1);
+    if (ref === '') {
+        throw new PointInTimeError(`There is no branch name or id before the '@'. Expected ${POINT_IN_TIME_FORMS}.`);
+    }
+    if (looksLikeLsn(point))
+        return { ref, lsn: point };
+    if (!looksLikeTimestamp(point)) {
+        throw new PointInTimeError(`'${point}' after the last '@' is neither an LSN nor an RFC 3339 timestamp with a time zone. ` +
+            `Expected ${POINT_IN_TIME_FORMS}.`);
+    }
+    return { ref, timestamp: point };
+}
+/** Whether the point's timestamp lies after `now` (ms since the epoch). An LSN or a head is never. */
+function isInFuture(p, now) {
+    return p.timestamp !== undefined && Date.parse(p.timestamp) > now;
+}
+/** `0/1a2b` and `0/1A2B` and `00/01A2B` are one LSN: compares the 64-bit numbers. */
+function sameLsn(a, b) {
+    const num = (s) => {
+        if (!looksLikeLsn(s))
+            return undefined;
+        const [hi, lo] = s.split('/');
+        return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
+    };
+    const x = num(a);
+    return x !== undefined && x === num(b);
+}
+/** How a point reads in logs, comments and summaries: `main at 2026-…` / `main at LSN 0/…` / `main`. */
+function describePoint(ref, p) {
+    if (p.lsn !== undefined)
+        return `${ref} at LSN ${p.lsn}`;
+    if (p.timestamp !== undefined)
+        return `${ref} as of ${p.timestamp}`;
+    return ref;
+}
 
 ;// CONCATENATED MODULE: ./src/util/duration.ts
 /**
@@ -33018,6 +33162,8 @@ function formatDuration(ms) {
 /**
  * Reads and validates every action input up front, so a typo fails the step before any Neon or GitHub call.
  */
+
+
 
 
 
@@ -33167,7 +33313,13 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
     }
     const apiHost = parseApiHost(get(INPUTS.apiHost) || DEFAULTS.apiHost, invalid, fail);
     const branchName = optionalName(INPUTS.branchName);
-    const parentBranch = optionalName(INPUTS.parentBranch);
+    const parentText = optionalName(INPUTS.parentBranch);
+    let parentBranch;
+    let parentPoint;
+    if (parentText !== undefined) {
+        ;
+        ({ parentBranch, parentPoint } = parseParent(parentText, mode, now(), invalid));
+    }
     const branchType = oneOf(INPUTS.branchType, BRANCH_TYPES, DEFAULTS.branchType);
     const database = identifier(INPUTS.database, DEFAULTS.database);
     const role = identifier(INPUTS.role, DEFAULTS.role);
@@ -33214,6 +33366,22 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
     const cleanupPrefix = optionalName(INPUTS.cleanupPrefix) ?? DEFAULTS.cleanupPrefix;
     const cleanupMaxAgeMs = duration(INPUTS.cleanupMaxAge, get(INPUTS.cleanupMaxAge) || DEFAULTS.cleanupMaxAge);
     const preserveUnderName = optionalName(INPUTS.preserveUnderName);
+    // Neon's BranchRestoreRequest: restoring a branch from its own history needs preserve_under_name.
+    if (mode === 'reset' && parentBranch === SELF && preserveUnderName === undefined) {
+        fail(INPUTS.preserveUnderName, `Input '${INPUTS.preserveUnderName}' is required when '${INPUTS.parentBranch}' is ` +
+            `${quote(parentText ?? '')}: a branch restored to its own past keeps its current state as a ` +
+            `branch of that name (Neon requires it), e.g. preserve_under_name: preview/pr-7-before-restore.`);
+    }
+    const computeText = get(INPUTS.computeUnits);
+    let computeUnits;
+    if (computeText !== '') {
+        try {
+            computeUnits = parseComputeUnits(computeText);
+        }
+        catch (err) {
+            invalid(INPUTS.computeUnits, computeText, err.message);
+        }
+    }
     const inputs = {
         mode,
         apiKey,
@@ -33239,9 +33407,50 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
         inputs.branchName = branchName;
     if (parentBranch !== undefined)
         inputs.parentBranch = parentBranch;
+    if (parentPoint !== undefined)
+        inputs.parentPoint = parentPoint;
+    if (computeUnits !== undefined)
+        inputs.computeUnits = computeUnits;
     if (preserveUnderName !== undefined)
         inputs.preserveUnderName = preserveUnderName;
     return inputs;
+}
+/** `^self`: the branch itself (neonctl's name for the restore target); `^parent`: its parent. */
+const SELF = '^self';
+const PARENT = '^parent';
+/**
+ * Splits `parent_branch` into the branch and its point in time (neonctl's `<branch>@<point>`), and
+ * refuses what cannot be meant: a malformed point, a timestamp in the future, `^self`/`^parent`
+ * outside reset, `^self` without a point. The history window needs the project (a request), so
+ * the modes check it, still before any change.
+ */
+function parseParent(text, mode, now, invalid) {
+    const input = INPUTS.parentBranch;
+    let parsed;
+    try {
+        parsed = parsePointInTime(text);
+    }
+    catch (err) {
+        return invalid(input, text, err.message);
+    }
+    const { ref, lsn, timestamp } = parsed;
+    if (isInFuture(parsed, now.getTime())) {
+        invalid(input, text, `The timestamp ${timestamp} is in the future (now is ${isoSeconds(now)}); a branch can only start ` +
+            `from its parent's past or present.`);
+    }
+    if ((ref === SELF || ref === PARENT) && mode !== 'reset') {
+        invalid(input, text, `'${ref}' names the branch being reset (^self) or its parent (^parent): it is for mode 'reset' only. ` +
+            `Expected ${POINT_IN_TIME_FORMS}.`);
+    }
+    if (ref === SELF && lsn === undefined && timestamp === undefined) {
+        invalid(input, text, `'^self' needs a point in the branch's own past, e.g. ^self@2026-11-30T09:00:00Z or ^self@0/1A2B3C4.`);
+    }
+    const point = lsn !== undefined
+        ? { lsn }
+        : timestamp !== undefined
+            ? { timestamp, timestampMs: Date.parse(timestamp) }
+            : undefined;
+    return point ? { parentBranch: ref, parentPoint: point } : { parentBranch: ref };
 }
 /** Expiry → absolute ISO timestamp (no milliseconds, 'Z'), or null for never. */
 function expiryTimestamp(e, now) {
@@ -33466,6 +33675,7 @@ function resolveBranchName(inputs, ctx) {
 }
 
 ;// CONCATENATED MODULE: ./src/github/comment-body.ts
+
 /** GitHub refuses comment bodies of 65,536 characters or more. */
 const MAX_COMMENT_CHARS = 65_536;
 const MAX_ERROR_CHARS = 8_000;
@@ -33516,6 +33726,10 @@ function renderComment(v) {
     const parent = branch?.parentName ?? branch?.parentId;
     if (parent)
         rows.push(['Parent', codeSpan(parent)]);
+    if (branch?.pointInTime)
+        rows.push(['Point in time', codeSpan(branch.pointInTime)]);
+    if (r?.computeUnits && v.status !== 'deleted')
+        rows.push(['Compute', describeComputeUnits(r.computeUnits)]);
     rows.push(['State', stateText(v)]);
     if (branch && v.status !== 'deleted' && v.status !== 'failed') {
         rows.push(['Expires', expiryText(branch.expiresAt, v.now)]);
@@ -33555,7 +33769,9 @@ function stateText(v) {
         case 'ready':
             return 'ready: existing branch adopted, expiry refreshed';
         case 'reset':
-            return 'ready: data reset from the parent; same host and password';
+            return r?.branch?.pointInTime
+                ? 'ready: data restored to the point in time above; same host and password'
+                : 'ready: data reset from the parent; same host and password';
         case 'deleted':
             return r?.deleted === false
                 ? 'deleted (it was already gone: nothing to do)'
@@ -39328,6 +39544,7 @@ class ModeError extends Error {
 ;// CONCATENATED MODULE: ./src/modes/run.ts
 
 
+
 /**
  * One mode's run: its deadline (from the `timeout` input), its polling statistics, and the list of
  * changes made so far, so that a failure can always say what was already done in Neon.
@@ -39373,9 +39590,13 @@ class ModeRun {
     timings(readyMs) {
         return { totalMs: this.elapsed(), ...(readyMs !== undefined ? { readyMs } : {}), wait: this.wait };
     }
-    /** Wraps any failure with what was being done and the changes already made. */
+    /**
+     * Wraps any failure with what was being done and the changes already made. A bad input found
+     * only with the project's help (a point outside its history) stays an input error: nothing was
+     * changed, and the message already names the input.
+     */
     fail(what, e) {
-        if (e instanceof ModeError)
+        if (e instanceof ModeError || e instanceof InputError)
             return e;
         const message = e instanceof Error ? e.message : String(e);
         return new ModeError(`${what} failed: ${message}`, this.changes, e);
@@ -39648,6 +39869,7 @@ function buildConnectionUrls(c) {
 
 
 
+
 /**
  * Brings a branch to the point where the outputs can be used: ready, with a usable read_write
  * compute, the role and the database present; returns the masked connection details and when the
@@ -39656,7 +39878,8 @@ function buildConnectionUrls(c) {
 async function prepareConnection(run, branch, known = {}) {
     const { inputs, deps } = run;
     const ready = await ensureBranchReady(run, branch);
-    const endpoint = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready)));
+    const usable = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready)));
+    const endpoint = await ensureComputeSize(run, usable);
     const readyMs = run.elapsed();
     const password = known.password ?? (await ensureRole(run, ready, known.roles));
     if (!known.databases?.includes(inputs.database))
@@ -39672,9 +39895,11 @@ async function prepareConnection(run, branch, known = {}) {
     });
     for (const secret of [urls.dbUrl, urls.dbUrlPooled])
         deps.setSecret(secret);
+    const computeUnits = sizeOf(endpoint);
     return {
         branch: ready,
         readyMs,
+        ...(computeUnits ? { computeUnits } : {}),
         connection: { urls, password, role: inputs.role, database: inputs.database, endpointId: endpoint.id },
     };
 }
@@ -39702,12 +39927,41 @@ async function ensureEndpoint(run, branch) {
         branch_id: branch.id,
         type: 'read_write',
         ...(inputs.suspendTimeout !== 0 ? { suspend_timeout_seconds: inputs.suspendTimeout } : {}),
+        ...computeRequest(inputs.computeUnits),
     });
     run.changed(`created read_write compute ${res.endpoint.id}`);
     await run.waitOps(res.operations);
     return res.operations.some((o) => o.action === 'start_compute')
         ? { ...res.endpoint, current_state: 'active' }
         : res.endpoint;
+}
+/** `compute_units` as Neon's endpoint fields (OpenAPI BranchCreateRequestEndpointOptions, EndpointUpdateRequest). */
+function computeRequest(cu) {
+    return cu ? { autoscaling_limit_min_cu: cu.min, autoscaling_limit_max_cu: cu.max } : {};
+}
+/** The compute's size as Neon reports it, or undefined when it does not. */
+function sizeOf(e) {
+    const min = e.autoscaling_limit_min_cu;
+    const max = e.autoscaling_limit_max_cu;
+    return typeof min === 'number' && typeof max === 'number' ? { min, max } : undefined;
+}
+/**
+ * Gives an existing compute of another size the size `compute_units` asks for
+ * (PATCH /projects/{id}/endpoints/{id}), and waits for Neon to apply it. A size the plan does not
+ * allow is Neon's to refuse; its message is passed on.
+ */
+async function ensureComputeSize(run, endpoint) {
+    const want = run.inputs.computeUnits;
+    const have = sizeOf(endpoint);
+    if (!want || (have && have.min === want.min && have.max === want.max))
+        return endpoint;
+    const from = have ? describeComputeUnits(have) : 'an unreported size';
+    run.deps.log.info(`Resizing compute ${endpoint.id} from ${from} to ${describeComputeUnits(want)}`);
+    const res = await run.deps.neon.updateEndpoint(run.project, endpoint.id, computeRequest(want));
+    run.changed(`resized compute ${endpoint.id} from ${from} to ${describeComputeUnits(want)}`);
+    await run.waitOps(res.operations);
+    // The answer is the compute before its operations ran: keep its state as we knew it.
+    return { ...endpoint, ...computeRequest(sizeOf(res.endpoint) ?? want) };
 }
 /** Active or idle (suspended, wakes on connect) are usable; init is not yet, and disabled never. */
 async function ensureEndpointUsable(run, endpoint) {
@@ -39810,7 +40064,71 @@ function refuseUnsafeTarget(branch, action) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/modes/history-window.ts
+
+
+
+/**
+ * Refuses a `parent_branch` timestamp that Neon no longer (or never) holds, before any change:
+ * the project keeps `history_retention_seconds` of history (GET /projects/{id}; BEHAVIOUR.md,
+ * "Limits of a project"), and a branch has no history before it was created. An LSN cannot be
+ * placed in time without Neon, so Neon judges it and its refusal is passed on.
+ */
+async function checkHistoryWindow(run, source, point, text) {
+    if (point?.timestampMs === undefined)
+        return;
+    const project = await run.deps.neon.getProject(run.project);
+    const retention = project.history_retention_seconds;
+    const now = run.deps.clock.now();
+    const retained = retention === undefined ? -Infinity : now - retention * 1000;
+    const created = Date.parse(source.created_at);
+    const start = Number.isFinite(created) ? Math.max(retained, created) : retained;
+    if (point.timestampMs >= start)
+        return;
+    const bound = start === created
+        ? `'${source.name}' (${source.id}) was created at ${iso(created)} and has no history before that`
+        : `project ${run.project} keeps ${formatDuration((retention ?? 0) * 1000)} of history ` +
+            `(history_retention_seconds = ${retention})`;
+    throw new InputError(INPUTS.parentBranch, `Invalid input '${INPUTS.parentBranch}': '${text}'. The timestamp ${point.timestamp} is outside ` +
+        `the history Neon can branch from: ${bound}, so the allowed window is ${iso(start)} to now ` +
+        `(${iso(now)}). Choose a time inside it. The retention is set per project: in the Neon console ` +
+        `under Settings → Instant restore, or with history_retention_seconds in PATCH /projects/{project_id}.`);
+}
+function iso(ms) {
+    return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
+}
+
+;// CONCATENATED MODULE: ./src/modes/point.ts
+/** `parent_branch` as the user wrote it (the branch and its `@point`), for messages. */
+function parentText(inputs) {
+    const p = inputs.parentPoint;
+    const at = p?.lsn ?? p?.timestamp;
+    return `${inputs.parentBranch ?? ''}${at !== undefined ? `@${at}` : ''}`;
+}
+/**
+ * Where a branch starts on its parent, as Neon reports it, and (when `parent_branch` asked for a
+ * point) how that point reads in the comment and summary: the point asked, with the other coordinate
+ * Neon resolved it to when it reports one.
+ */
+function pointInfo(branch, asked) {
+    const info = {};
+    if (branch.parent_lsn)
+        info.parentLsn = branch.parent_lsn;
+    if (branch.parent_timestamp)
+        info.parentTimestamp = branch.parent_timestamp;
+    if (asked?.timestamp !== undefined) {
+        info.pointInTime = `${asked.timestamp}${branch.parent_lsn ? ` (LSN ${branch.parent_lsn})` : ''}`;
+    }
+    else if (asked?.lsn !== undefined) {
+        info.pointInTime = `LSN ${asked.lsn}${branch.parent_timestamp ? ` (${branch.parent_timestamp})` : ''}`;
+    }
+    return info;
+}
+
 ;// CONCATENATED MODULE: ./src/modes/create.ts
+
+
+
 
 
 
@@ -39840,10 +40158,14 @@ async function createMode(deps, inputs) {
             refuseUnsafeTarget(branch, 'use it as a preview branch');
             warnIfOtherRepository(deps, found.annotation?.value);
             log.info(`Adopting existing branch '${branch.name}' (${branch.id})`);
+            await warnIfOtherPoint(run, branch);
         }
         else {
             const parent = await resolveParent(run);
             parentName = parent?.name;
+            // Adoption skips this: a branch made at a point that has since left the window is still fine.
+            if (parent)
+                await checkHistoryWindow(run, parent, inputs.parentPoint, parentText(inputs));
             try {
                 const res = await neon.createBranch(run.project, createRequest(run, name, parent?.id));
                 created = true;
@@ -39886,10 +40208,12 @@ async function createMode(deps, inputs) {
                 name: branch.name,
                 parentId: branch.parent_id,
                 ...(parentName ? { parentName } : {}),
+                ...pointInfo(branch, inputs.parentPoint),
                 expiresAt,
             },
             created,
             connection: prepared.connection,
+            ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -39905,6 +40229,10 @@ function createRequest(run, name, parentId) {
         branch: {
             name,
             ...(parentId ? { parent_id: parentId } : {}),
+            ...(inputs.parentPoint?.lsn !== undefined ? { parent_lsn: inputs.parentPoint.lsn } : {}),
+            ...(inputs.parentPoint?.timestamp !== undefined
+                ? { parent_timestamp: inputs.parentPoint.timestamp }
+                : {}),
             ...(inputs.branchType === 'schema-only' ? { init_source: 'schema-only' } : {}),
             ...(expiresAt ? { expires_at: expiresAt } : {}),
         },
@@ -39912,6 +40240,7 @@ function createRequest(run, name, parentId) {
             {
                 type: 'read_write',
                 ...(inputs.suspendTimeout !== 0 ? { suspend_timeout_seconds: inputs.suspendTimeout } : {}),
+                ...computeRequest(inputs.computeUnits),
             },
         ],
         annotation_value: annotationsFor(run.deps),
@@ -39926,9 +40255,14 @@ async function dryRun(run, name, existing) {
     }
     else {
         const parent = await resolveParent(run);
+        if (parent)
+            await checkHistoryWindow(run, parent, run.inputs.parentPoint, parentText(run.inputs));
         const expiresAt = expiryTimestamp(run.inputs.expiry, new Date(run.deps.clock.now()));
+        const from = parent
+            ? describePoint(`'${parent.name}' (${parent.id})`, run.inputs.parentPoint ?? {})
+            : 'the default branch';
         line =
-            `would create branch '${name}' from ${parent ? `'${parent.name}' (${parent.id})` : 'the default branch'}` +
+            `would create branch '${name}' from ${from}` +
                 (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring');
     }
     run.deps.log.notice(`Dry run: ${line}. Nothing was changed.`);
@@ -39954,6 +40288,35 @@ function warnIfOtherRepository(deps, annotation) {
             `because its name matches. Set 'branch_name' to keep the repositories apart.`);
     }
 }
+/**
+ * An adopted branch keeps the data it was made with. When `parent_branch` asks for a point in time
+ * and the branch starts elsewhere, say so: its data is not what the input asks for.
+ */
+async function warnIfOtherPoint(run, branch) {
+    const point = run.inputs.parentPoint;
+    if (!point)
+        return;
+    const parent = await resolveParent(run);
+    const differences = [];
+    if (parent && branch.parent_id !== parent.id) {
+        differences.push(`its parent is ${branch.parent_id ?? 'none'}, not '${parent.name}' (${parent.id})`);
+    }
+    if (point.lsn !== undefined && !(branch.parent_lsn && sameLsn(branch.parent_lsn, point.lsn))) {
+        differences.push(`it starts at LSN ${branch.parent_lsn ?? '(not reported)'}, not ${point.lsn}`);
+    }
+    // Compared to the second: Neon may report the time without the milliseconds asked.
+    const seconds = (ms) => Math.floor(ms / 1000);
+    if (point.timestampMs !== undefined &&
+        seconds(Date.parse(branch.parent_timestamp ?? '')) !== seconds(point.timestampMs)) {
+        differences.push(`it starts at ${branch.parent_timestamp ?? '(not reported)'}, not ${point.timestamp}`);
+    }
+    if (differences.length === 0)
+        return;
+    run.deps.log.warning(`The existing branch '${branch.name}' (${branch.id}) was not made from ${parentText(run.inputs)}: ` +
+        `${differences.join('; ')}. Adopting it as it is, so its data is not what parent_branch asks for. ` +
+        `For a branch from that point, delete it (mode: delete) and run create again, or run mode: reset ` +
+        `with the same parent_branch.`);
+}
 /** The parent named by `parent_branch`, or undefined to let Neon use the project's default branch. */
 async function resolveParent(run) {
     const ref = run.inputs.parentBranch;
@@ -39964,7 +40327,7 @@ async function resolveParent(run) {
         throw new Error(`parent_branch '${ref}' does not exist in project ${run.project} ` +
             `(looked up by ${ref.startsWith('br-') ? 'id and name' : 'exact name'})`);
     }
-    return { id: found.branch.id, name: found.branch.name };
+    return found.branch;
 }
 /** Ties the branch to its pull request; `github-commit-repo` is what Neon's own actions write. */
 function annotationsFor(deps) {
@@ -40053,10 +40416,16 @@ async function deleteMode(deps, inputs) {
 
 
 
+
+
+
+
+
 /**
- * reset: bring the pull request's branch back to its parent's current state (or `parent_branch`'s)
- * with Neon's restore, which keeps the branch id, the compute's host and the role passwords, so
- * the outputs are the same as create's and the URLs in use keep working.
+ * reset: bring the pull request's branch back to its parent's current state (or `parent_branch`'s,
+ * at the point in time it names; `^self@…` is the branch's own past) with Neon's restore, which
+ * keeps the branch id, the compute's host and the role passwords, so the outputs are the same as
+ * create's and the URLs in use keep working.
  */
 async function resetMode(deps, inputs) {
     const name = resolveBranchName(inputs, deps.context);
@@ -40071,13 +40440,21 @@ async function resetMode(deps, inputs) {
         }
         const branch = found.branch;
         refuseUnsafeTarget(branch, 'reset it');
-        if (!branch.parent_id) {
+        const source = resolveSource(run, index, branch);
+        const self = source.id === branch.id;
+        // A root branch has no parent to reset to, but it has a past of its own.
+        if (!branch.parent_id && !self) {
             const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch';
             throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
         }
-        const source = resolveSource(run, index, branch);
         const children = index.children(branch.id);
         const preserve = inputs.preserveUnderName;
+        if (self && !preserve) {
+            // Reached when parent_branch names the branch itself (^self is refused earlier, by getInputs).
+            throw new InputError(INPUTS.preserveUnderName, `Input '${INPUTS.preserveUnderName}' is required: parent_branch '${parentText(inputs)}' is the ` +
+                `branch itself, and a branch restored to its own past keeps its current state as a branch of ` +
+                `that name (Neon requires it).`);
+        }
         if (children.length > 0 && !preserve) {
             throw new Error(`'${branch.name}' has child branches (${children.map((c) => `'${c.name}'`).join(', ')}); ` +
                 `set 'preserve_under_name' to keep its current state under that name (Neon moves the children there)`);
@@ -40085,33 +40462,40 @@ async function resetMode(deps, inputs) {
         if (preserve && index.find(preserve)) {
             throw new Error(`preserve_under_name '${preserve}' is already the name of a branch; choose another`);
         }
-        const line = `reset '${branch.name}' (${branch.id}) to '${source.name}' (${source.id})` +
+        await checkHistoryWindow(run, source, inputs.parentPoint, parentText(inputs));
+        const to = describePoint(self ? 'its own state' : `'${source.name}' (${source.id})`, inputs.parentPoint ?? {});
+        const line = `reset '${branch.name}' (${branch.id}) to ${to}` +
             (preserve ? `, keeping its previous state as '${preserve}'` : '');
         if (inputs.dryRun) {
             log.notice(`Dry run: would ${line}. Nothing was changed.`);
             run.changed(`would ${line}`);
             return {
                 mode: 'reset',
-                branch: reset_info(branch, source, branch.expires_at ?? null),
+                branch: reset_info(run, branch, source, branch.expires_at ?? null),
                 changes: run.changes,
                 timings: run.timings(),
             };
         }
-        const res = await neon.restoreBranch(run.project, branch.id, {
+        const point = inputs.parentPoint;
+        const request = {
             source_branch_id: source.id,
+            ...(point?.lsn !== undefined ? { source_lsn: point.lsn } : {}),
+            ...(point?.timestamp !== undefined ? { source_timestamp: point.timestamp } : {}),
             ...(preserve ? { preserve_under_name: preserve } : {}),
-        });
+        };
+        const res = await neon.restoreBranch(run.project, branch.id, request);
         run.changed(line);
-        log.info(`Resetting '${branch.name}' to '${source.name}'; waiting for ${res.operations.length} operations`);
+        log.info(`Resetting '${branch.name}' to ${to}; waiting for ${res.operations.length} operations`);
         await run.waitOps(res.operations);
         // Restore restarts the compute and re-seeds roles from the source: check both again.
         const prepared = await prepareConnection(run, { ...res.branch, current_state: 'ready' });
         const expiresAt = await refreshExpiry(run, res.branch);
         return {
             mode: 'reset',
-            branch: reset_info(res.branch, source, expiresAt),
+            branch: reset_info(run, res.branch, source, expiresAt),
             created: false,
             connection: prepared.connection,
+            ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -40120,24 +40504,43 @@ async function resetMode(deps, inputs) {
         throw run.fail(`reset of branch '${name}'`, e);
     }
 }
-/** `parent_branch` when given (it must exist), else the branch's own parent. */
+/**
+ * `parent_branch` when given (it must exist; `^self` is the branch, `^parent` its parent), else the
+ * branch's own parent. The branch itself is a source only at a point in its past.
+ */
 function resolveSource(run, index, branch) {
     const ref = run.inputs.parentBranch;
-    if (ref) {
+    if (ref === SELF)
+        return branch;
+    if (ref && ref !== PARENT) {
         const found = index.find(ref);
         if (!found)
             throw new Error(`parent_branch '${ref}' does not exist in project ${run.project}`);
-        if (found.branch.id === branch.id)
-            throw new Error(`parent_branch '${ref}' is the branch itself`);
+        if (found.branch.id === branch.id && !run.inputs.parentPoint) {
+            throw new Error(`parent_branch '${ref}' is the branch itself; to restore it to its own past, give a point, ` +
+                `e.g. ^self@2026-11-30T09:00:00Z`);
+        }
         return found.branch;
     }
-    const parent = index.get(branch.parent_id ?? '');
+    if (!branch.parent_id) {
+        const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch';
+        throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
+    }
+    const parent = index.get(branch.parent_id);
     if (!parent)
         throw new Error(`the parent ${branch.parent_id} of '${branch.name}' no longer exists`);
     return parent;
 }
-function reset_info(branch, source, expiresAt) {
-    return { id: branch.id, name: branch.name, parentId: source.id, parentName: source.name, expiresAt };
+function reset_info(run, branch, source, expiresAt) {
+    return {
+        id: branch.id,
+        name: branch.name,
+        parentId: source.id,
+        parentName: source.id === branch.id ? `${source.name} (its own past)` : source.name,
+        // The point asked; Neon's parent_lsn / parent_timestamp describe the branch's new parent.
+        ...pointInfo(source.id === branch.id ? {} : branch, run.inputs.parentPoint),
+        expiresAt,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/neon/retry.ts
@@ -40206,6 +40609,13 @@ class NeonClient {
         this.random = opts.random ?? Math.random;
         this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
     }
+    // --- projects ---
+    async getProject(projectId) {
+        const r = await this.request('GET', '/projects/{project_id}', {
+            project_id: projectId,
+        });
+        return this.need(r, 'GET', `/projects/${projectId}`).project;
+    }
     // --- branches ---
     /** One page of the branch list. */
     async listBranchesPage(projectId, q = {}) {
@@ -40262,7 +40672,10 @@ class NeonClient {
         const data = this.need(r, 'PATCH', `/projects/${projectId}/branches/${branchId}`);
         return { branch: data.branch, operations: data.operations ?? [] };
     }
-    /** Neon's "reset from parent": the branch keeps its id, compute host and role passwords. */
+    /**
+     * Neon's "reset from parent" (or restore to a point in time with source_lsn / source_timestamp):
+     * the branch keeps its id, compute host and role passwords.
+     */
     async restoreBranch(projectId, branchId, body) {
         const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/restore', { project_id: projectId, branch_id: branchId }, { body });
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/restore`);
@@ -40297,6 +40710,12 @@ class NeonClient {
     async createEndpoint(projectId, endpoint) {
         const r = await this.request('POST', '/projects/{project_id}/endpoints', { project_id: projectId }, { body: { endpoint } });
         const data = this.need(r, 'POST', `/projects/${projectId}/endpoints`);
+        return { endpoint: data.endpoint, operations: data.operations ?? [] };
+    }
+    /** Changes a compute's settings (OpenAPI EndpointUpdateRequest); the change is done when its operations are. */
+    async updateEndpoint(projectId, endpointId, endpoint) {
+        const r = await this.request('PATCH', '/projects/{project_id}/endpoints/{endpoint_id}', { project_id: projectId, endpoint_id: endpointId }, { body: { endpoint } });
+        const data = this.need(r, 'PATCH', `/projects/${projectId}/endpoints/${endpointId}`);
         return { endpoint: data.endpoint, operations: data.operations ?? [] };
     }
     // --- roles and databases ---
@@ -40450,6 +40869,7 @@ function describeNetworkError(e, timeoutMs) {
  * Every value is HTML-escaped: branch names come from head refs and Neon, and are not ours to trust.
  */
 
+
 /** Escapes text for HTML element content and attribute values. */
 function escapeHtml(text) {
     return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -40481,6 +40901,10 @@ function renderSummary(v) {
     const parent = b?.parentName ?? b?.parentId;
     if (parent)
         rows.push(['Parent', parent]);
+    if (b?.pointInTime)
+        rows.push(['Point in time', b.pointInTime]);
+    if (r?.computeUnits)
+        rows.push(['Compute', describeComputeUnits(r.computeUnits)]);
     if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
         rows.push(['Created', r.created ? 'yes, by this run' : 'no, adopted the existing branch']);
     }
@@ -40584,6 +41008,7 @@ const ACTION_NAME = 'neon-preview-branch';
 const ACTION_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -40805,6 +41230,11 @@ function publishOutputs(r, maskSecret) {
     set(OUTPUTS.role, r.connection?.role);
     set(OUTPUTS.database, r.connection?.database);
     set(OUTPUTS.endpointId, r.connection?.endpointId);
+    set(OUTPUTS.computeUnits, r.computeUnits ? formatComputeUnits(r.computeUnits) : undefined);
+    if (r.connection) {
+        set(OUTPUTS.parentLsn, r.branch?.parentLsn ?? '');
+        set(OUTPUTS.parentTimestamp, r.branch?.parentTimestamp ?? '');
+    }
     set(OUTPUTS.deleted, r.deleted);
     if (r.deletedBranches)
         set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches));

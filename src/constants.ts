@@ -27,6 +27,7 @@ export const INPUTS = {
   cleanupPrefix: 'cleanup_prefix',
   cleanupMaxAge: 'cleanup_max_age',
   preserveUnderName: 'preserve_under_name',
+  computeUnits: 'compute_units',
 } as const
 
 /** An input name as written in action.yml. */
@@ -50,6 +51,9 @@ export const OUTPUTS = {
   deletedBranches: 'deleted_branches',
   staleBranches: 'stale_branches',
   skipped: 'skipped',
+  computeUnits: 'compute_units',
+  parentLsn: 'parent_lsn',
+  parentTimestamp: 'parent_timestamp',
 } as const
 
 /** An output name as written in action.yml. */

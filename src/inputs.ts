@@ -4,6 +4,8 @@
 import * as core from '@actions/core'
 
 import { DEFAULT_API_HOST, INPUTS, MAX_EXPIRY_MS, type InputName } from './constants.js'
+import { parseComputeUnits, type ComputeUnits } from './neon/compute-units.js'
+import { isInFuture, parsePointInTime, POINT_IN_TIME_FORMS } from './neon/point-in-time.js'
 import { formatDuration, parseDuration } from './util/duration.js'
 
 /** What the action does; `auto` picks create or delete from the pull request event. */
@@ -25,8 +27,13 @@ export interface Inputs {
   apiHost: string
   /** Unset when the name should be derived from the pull request. A name or a `br-…` id. */
   branchName?: string
-  /** Unset for the project's default branch. A name or a `br-…` id. */
+  /**
+   * Unset for the project's default branch. A name or a `br-…` id, without any `@<point>`; in reset
+   * mode also `^self` (the branch's own past) or `^parent` (its parent).
+   */
   parentBranch?: string
+  /** The `@<LSN>` or `@<timestamp>` of `parent_branch`; unset for the parent's head (its data now). */
+  parentPoint?: ParentPoint
   branchType: BranchType
   database: string
   role: string
@@ -45,6 +52,16 @@ export interface Inputs {
   cleanupPrefix: string
   cleanupMaxAgeMs: number
   preserveUnderName?: string
+  /** The size of the read-write compute; unset for Neon's (the project's) default. */
+  computeUnits?: ComputeUnits
+}
+
+/** A point in a branch's history, as `parent_branch` gave it (exactly one is set). */
+export interface ParentPoint {
+  lsn?: string
+  /** As written (RFC 3339 with a zone), and the same as milliseconds since the epoch. */
+  timestamp?: string
+  timestampMs?: number
 }
 
 /** A bad input value. The message names the input and what is allowed, and never holds a secret. */
@@ -232,7 +249,12 @@ export function getInputs(
 
   const apiHost = parseApiHost(get(INPUTS.apiHost) || DEFAULTS.apiHost, invalid, fail)
   const branchName = optionalName(INPUTS.branchName)
-  const parentBranch = optionalName(INPUTS.parentBranch)
+  const parentText = optionalName(INPUTS.parentBranch)
+  let parentBranch: string | undefined
+  let parentPoint: ParentPoint | undefined
+  if (parentText !== undefined) {
+    ;({ parentBranch, parentPoint } = parseParent(parentText, mode, now(), invalid))
+  }
   const branchType = oneOf(INPUTS.branchType, BRANCH_TYPES, DEFAULTS.branchType)
   const database = identifier(INPUTS.database, DEFAULTS.database)
   const role = identifier(INPUTS.role, DEFAULTS.role)
@@ -299,6 +321,24 @@ export function getInputs(
   const cleanupPrefix = optionalName(INPUTS.cleanupPrefix) ?? DEFAULTS.cleanupPrefix
   const cleanupMaxAgeMs = duration(INPUTS.cleanupMaxAge, get(INPUTS.cleanupMaxAge) || DEFAULTS.cleanupMaxAge)
   const preserveUnderName = optionalName(INPUTS.preserveUnderName)
+  // Neon's BranchRestoreRequest: restoring a branch from its own history needs preserve_under_name.
+  if (mode === 'reset' && parentBranch === SELF && preserveUnderName === undefined) {
+    fail(
+      INPUTS.preserveUnderName,
+      `Input '${INPUTS.preserveUnderName}' is required when '${INPUTS.parentBranch}' is ` +
+        `${quote(parentText ?? '')}: a branch restored to its own past keeps its current state as a ` +
+        `branch of that name (Neon requires it), e.g. preserve_under_name: preview/pr-7-before-restore.`,
+    )
+  }
+  const computeText = get(INPUTS.computeUnits)
+  let computeUnits: ComputeUnits | undefined
+  if (computeText !== '') {
+    try {
+      computeUnits = parseComputeUnits(computeText)
+    } catch (err) {
+      invalid(INPUTS.computeUnits, computeText, (err as Error).message)
+    }
+  }
 
   const inputs: Inputs = {
     mode,
@@ -323,8 +363,66 @@ export function getInputs(
   // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
   if (branchName !== undefined) inputs.branchName = branchName
   if (parentBranch !== undefined) inputs.parentBranch = parentBranch
+  if (parentPoint !== undefined) inputs.parentPoint = parentPoint
+  if (computeUnits !== undefined) inputs.computeUnits = computeUnits
   if (preserveUnderName !== undefined) inputs.preserveUnderName = preserveUnderName
   return inputs
+}
+
+/** `^self`: the branch itself (neonctl's name for the restore target); `^parent`: its parent. */
+export const SELF = '^self'
+export const PARENT = '^parent'
+
+/**
+ * Splits `parent_branch` into the branch and its point in time (neonctl's `<branch>@<point>`), and
+ * refuses what cannot be meant: a malformed point, a timestamp in the future, `^self`/`^parent`
+ * outside reset, `^self` without a point. The history window needs the project (a request), so
+ * the modes check it, still before any change.
+ */
+function parseParent(
+  text: string,
+  mode: Mode,
+  now: Date,
+  invalid: (input: InputName, value: string, expected: string) => never,
+): { parentBranch: string; parentPoint?: ParentPoint } {
+  const input = INPUTS.parentBranch
+  let parsed
+  try {
+    parsed = parsePointInTime(text)
+  } catch (err) {
+    return invalid(input, text, (err as Error).message)
+  }
+  const { ref, lsn, timestamp } = parsed
+  if (isInFuture(parsed, now.getTime())) {
+    invalid(
+      input,
+      text,
+      `The timestamp ${timestamp} is in the future (now is ${isoSeconds(now)}); a branch can only start ` +
+        `from its parent's past or present.`,
+    )
+  }
+  if ((ref === SELF || ref === PARENT) && mode !== 'reset') {
+    invalid(
+      input,
+      text,
+      `'${ref}' names the branch being reset (^self) or its parent (^parent): it is for mode 'reset' only. ` +
+        `Expected ${POINT_IN_TIME_FORMS}.`,
+    )
+  }
+  if (ref === SELF && lsn === undefined && timestamp === undefined) {
+    invalid(
+      input,
+      text,
+      `'^self' needs a point in the branch's own past, e.g. ^self@2026-11-30T09:00:00Z or ^self@0/1A2B3C4.`,
+    )
+  }
+  const point: ParentPoint | undefined =
+    lsn !== undefined
+      ? { lsn }
+      : timestamp !== undefined
+        ? { timestamp, timestampMs: Date.parse(timestamp) }
+        : undefined
+  return point ? { parentBranch: ref, parentPoint: point } : { parentBranch: ref }
 }
 
 /** Expiry → absolute ISO timestamp (no milliseconds, 'Z'), or null for never. */

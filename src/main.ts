@@ -14,6 +14,7 @@ import { deleteMode } from './modes/delete.js'
 import { resetMode } from './modes/reset.js'
 import { ModeError, type Logger, type ModeDeps, type ModeResult } from './modes/types.js'
 import { NeonClient } from './neon/client.js'
+import { formatComputeUnits } from './neon/compute-units.js'
 import { renderSummary, writeSummary, type SummaryView } from './summary.js'
 import { systemClock, type Clock } from './util/clock.js'
 import { ACTION_NAME, ACTION_VERSION } from './version.js'
@@ -254,6 +255,11 @@ function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): voi
   set(OUTPUTS.role, r.connection?.role)
   set(OUTPUTS.database, r.connection?.database)
   set(OUTPUTS.endpointId, r.connection?.endpointId)
+  set(OUTPUTS.computeUnits, r.computeUnits ? formatComputeUnits(r.computeUnits) : undefined)
+  if (r.connection) {
+    set(OUTPUTS.parentLsn, r.branch?.parentLsn ?? '')
+    set(OUTPUTS.parentTimestamp, r.branch?.parentTimestamp ?? '')
+  }
   set(OUTPUTS.deleted, r.deleted)
   if (r.deletedBranches) set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches))
   if (r.staleBranches) set(OUTPUTS.staleBranches, JSON.stringify(r.staleBranches))

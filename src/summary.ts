@@ -9,6 +9,7 @@ import * as core from '@actions/core'
 
 import type { CommentOutcome } from './github/comment.js'
 import type { ModeResult } from './modes/types.js'
+import { describeComputeUnits } from './neon/compute-units.js'
 
 export interface SummaryView {
   /** The mode that ran or was about to, or undefined when inputs were invalid. */
@@ -63,6 +64,8 @@ export function renderSummary(v: SummaryView): string {
   if (branchName) rows.push(['Branch', b?.id ? `${branchName} (${b.id})` : branchName])
   const parent = b?.parentName ?? b?.parentId
   if (parent) rows.push(['Parent', parent])
+  if (b?.pointInTime) rows.push(['Point in time', b.pointInTime])
+  if (r?.computeUnits) rows.push(['Compute', describeComputeUnits(r.computeUnits)])
   if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
     rows.push(['Created', r.created ? 'yes, by this run' : 'no, adopted the existing branch'])
   }

@@ -6,6 +6,7 @@
  */
 import type { RunContext } from './context.js'
 import type { ModeResult } from '../modes/types.js'
+import { describeComputeUnits } from '../neon/compute-units.js'
 
 /** Where the branch stands, as the comment shows it. */
 export type CommentStatus = 'created' | 'ready' | 'reset' | 'deleted' | 'failed'
@@ -81,6 +82,8 @@ export function renderComment(v: CommentView): string {
   rows.push(['Project', codeSpan(v.projectId)])
   const parent = branch?.parentName ?? branch?.parentId
   if (parent) rows.push(['Parent', codeSpan(parent)])
+  if (branch?.pointInTime) rows.push(['Point in time', codeSpan(branch.pointInTime)])
+  if (r?.computeUnits && v.status !== 'deleted') rows.push(['Compute', describeComputeUnits(r.computeUnits)])
   rows.push(['State', stateText(v)])
   if (branch && v.status !== 'deleted' && v.status !== 'failed') {
     rows.push(['Expires', expiryText(branch.expiresAt, v.now)])
@@ -126,7 +129,9 @@ function stateText(v: CommentView): string {
     case 'ready':
       return 'ready: existing branch adopted, expiry refreshed'
     case 'reset':
-      return 'ready: data reset from the parent; same host and password'
+      return r?.branch?.pointInTime
+        ? 'ready: data restored to the point in time above; same host and password'
+        : 'ready: data reset from the parent; same host and password'
     case 'deleted':
       return r?.deleted === false
         ? 'deleted (it was already gone: nothing to do)'

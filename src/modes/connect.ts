@@ -1,4 +1,5 @@
 import { expiryTimestamp } from '../inputs.js'
+import { describeComputeUnits, type ComputeUnits } from '../neon/compute-units.js'
 import { buildConnectionUrls } from '../neon/connection-string.js'
 import { isConflict, isNotFound, NeonApiError } from '../neon/errors.js'
 import { waitUntil } from '../neon/operations.js'
@@ -27,10 +28,11 @@ export async function prepareConnection(
   run: ModeRun,
   branch: Branch,
   known: Known = {},
-): Promise<{ branch: Branch; connection: ConnectionInfo; readyMs: number }> {
+): Promise<{ branch: Branch; connection: ConnectionInfo; readyMs: number; computeUnits?: ComputeUnits }> {
   const { inputs, deps } = run
   const ready = await ensureBranchReady(run, branch)
-  const endpoint = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready)))
+  const usable = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready)))
+  const endpoint = await ensureComputeSize(run, usable)
   const readyMs = run.elapsed()
 
   const password = known.password ?? (await ensureRole(run, ready, known.roles))
@@ -46,9 +48,11 @@ export async function prepareConnection(
     prisma: inputs.prisma,
   })
   for (const secret of [urls.dbUrl, urls.dbUrlPooled]) deps.setSecret(secret)
+  const computeUnits = sizeOf(endpoint)
   return {
     branch: ready,
     readyMs,
+    ...(computeUnits ? { computeUnits } : {}),
     connection: { urls, password, role: inputs.role, database: inputs.database, endpointId: endpoint.id },
   }
 }
@@ -82,12 +86,46 @@ async function ensureEndpoint(run: ModeRun, branch: Branch): Promise<Endpoint> {
     branch_id: branch.id,
     type: 'read_write',
     ...(inputs.suspendTimeout !== 0 ? { suspend_timeout_seconds: inputs.suspendTimeout } : {}),
+    ...computeRequest(inputs.computeUnits),
   })
   run.changed(`created read_write compute ${res.endpoint.id}`)
   await run.waitOps(res.operations)
   return res.operations.some((o) => o.action === 'start_compute')
     ? { ...res.endpoint, current_state: 'active' }
     : res.endpoint
+}
+
+/** `compute_units` as Neon's endpoint fields (OpenAPI BranchCreateRequestEndpointOptions, EndpointUpdateRequest). */
+export function computeRequest(cu: ComputeUnits | undefined): {
+  autoscaling_limit_min_cu?: number
+  autoscaling_limit_max_cu?: number
+} {
+  return cu ? { autoscaling_limit_min_cu: cu.min, autoscaling_limit_max_cu: cu.max } : {}
+}
+
+/** The compute's size as Neon reports it, or undefined when it does not. */
+function sizeOf(e: Endpoint): ComputeUnits | undefined {
+  const min = e.autoscaling_limit_min_cu
+  const max = e.autoscaling_limit_max_cu
+  return typeof min === 'number' && typeof max === 'number' ? { min, max } : undefined
+}
+
+/**
+ * Gives an existing compute of another size the size `compute_units` asks for
+ * (PATCH /projects/{id}/endpoints/{id}), and waits for Neon to apply it. A size the plan does not
+ * allow is Neon's to refuse; its message is passed on.
+ */
+async function ensureComputeSize(run: ModeRun, endpoint: Endpoint): Promise<Endpoint> {
+  const want = run.inputs.computeUnits
+  const have = sizeOf(endpoint)
+  if (!want || (have && have.min === want.min && have.max === want.max)) return endpoint
+  const from = have ? describeComputeUnits(have) : 'an unreported size'
+  run.deps.log.info(`Resizing compute ${endpoint.id} from ${from} to ${describeComputeUnits(want)}`)
+  const res = await run.deps.neon.updateEndpoint(run.project, endpoint.id, computeRequest(want))
+  run.changed(`resized compute ${endpoint.id} from ${from} to ${describeComputeUnits(want)}`)
+  await run.waitOps(res.operations)
+  // The answer is the compute before its operations ran: keep its state as we knew it.
+  return { ...endpoint, ...computeRequest(sizeOf(res.endpoint) ?? want) }
 }
 
 /** Active or idle (suspended, wakes on connect) are usable; init is not yet, and disabled never. */

@@ -2,9 +2,12 @@ import { expiryTimestamp, type Inputs } from '../inputs.js'
 import { resolveBranchName } from '../github/branch-target.js'
 import { isConflict, withContext } from '../neon/errors.js'
 import { findBranch } from '../neon/lookup.js'
+import { describePoint, sameLsn } from '../neon/point-in-time.js'
 import type { Branch, CreateBranchRequest } from '../neon/types.js'
-import { prepareConnection, refreshExpiry, type Known } from './connect.js'
+import { computeRequest, prepareConnection, refreshExpiry, type Known } from './connect.js'
 import { refuseUnsafeTarget } from './guards.js'
+import { checkHistoryWindow } from './history-window.js'
+import { parentText, pointInfo } from './point.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult } from './types.js'
 
@@ -30,9 +33,12 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
       refuseUnsafeTarget(branch, 'use it as a preview branch')
       warnIfOtherRepository(deps, found.annotation?.value)
       log.info(`Adopting existing branch '${branch.name}' (${branch.id})`)
+      await warnIfOtherPoint(run, branch)
     } else {
       const parent = await resolveParent(run)
       parentName = parent?.name
+      // Adoption skips this: a branch made at a point that has since left the window is still fine.
+      if (parent) await checkHistoryWindow(run, parent, inputs.parentPoint, parentText(inputs))
       try {
         const res = await neon.createBranch(run.project, createRequest(run, name, parent?.id))
         created = true
@@ -77,10 +83,12 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
         name: branch.name,
         parentId: branch.parent_id,
         ...(parentName ? { parentName } : {}),
+        ...pointInfo(branch, inputs.parentPoint),
         expiresAt,
       },
       created,
       connection: prepared.connection,
+      ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
     }
@@ -96,6 +104,10 @@ function createRequest(run: ModeRun, name: string, parentId: string | undefined)
     branch: {
       name,
       ...(parentId ? { parent_id: parentId } : {}),
+      ...(inputs.parentPoint?.lsn !== undefined ? { parent_lsn: inputs.parentPoint.lsn } : {}),
+      ...(inputs.parentPoint?.timestamp !== undefined
+        ? { parent_timestamp: inputs.parentPoint.timestamp }
+        : {}),
       ...(inputs.branchType === 'schema-only' ? { init_source: 'schema-only' as const } : {}),
       ...(expiresAt ? { expires_at: expiresAt } : {}),
     },
@@ -103,6 +115,7 @@ function createRequest(run: ModeRun, name: string, parentId: string | undefined)
       {
         type: 'read_write',
         ...(inputs.suspendTimeout !== 0 ? { suspend_timeout_seconds: inputs.suspendTimeout } : {}),
+        ...computeRequest(inputs.computeUnits),
       },
     ],
     annotation_value: annotationsFor(run.deps),
@@ -117,9 +130,13 @@ async function dryRun(run: ModeRun, name: string, existing: Branch | undefined):
     line = `would adopt branch '${existing.name}' (${existing.id}) and make sure its compute, role and database exist`
   } else {
     const parent = await resolveParent(run)
+    if (parent) await checkHistoryWindow(run, parent, run.inputs.parentPoint, parentText(run.inputs))
     const expiresAt = expiryTimestamp(run.inputs.expiry, new Date(run.deps.clock.now()))
+    const from = parent
+      ? describePoint(`'${parent.name}' (${parent.id})`, run.inputs.parentPoint ?? {})
+      : 'the default branch'
     line =
-      `would create branch '${name}' from ${parent ? `'${parent.name}' (${parent.id})` : 'the default branch'}` +
+      `would create branch '${name}' from ${from}` +
       (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring')
   }
   run.deps.log.notice(`Dry run: ${line}. Nothing was changed.`)
@@ -149,8 +166,40 @@ function warnIfOtherRepository(deps: ModeDeps, annotation: Record<string, string
   }
 }
 
+/**
+ * An adopted branch keeps the data it was made with. When `parent_branch` asks for a point in time
+ * and the branch starts elsewhere, say so: its data is not what the input asks for.
+ */
+async function warnIfOtherPoint(run: ModeRun, branch: Branch): Promise<void> {
+  const point = run.inputs.parentPoint
+  if (!point) return
+  const parent = await resolveParent(run)
+  const differences: string[] = []
+  if (parent && branch.parent_id !== parent.id) {
+    differences.push(`its parent is ${branch.parent_id ?? 'none'}, not '${parent.name}' (${parent.id})`)
+  }
+  if (point.lsn !== undefined && !(branch.parent_lsn && sameLsn(branch.parent_lsn, point.lsn))) {
+    differences.push(`it starts at LSN ${branch.parent_lsn ?? '(not reported)'}, not ${point.lsn}`)
+  }
+  // Compared to the second: Neon may report the time without the milliseconds asked.
+  const seconds = (ms: number): number => Math.floor(ms / 1000)
+  if (
+    point.timestampMs !== undefined &&
+    seconds(Date.parse(branch.parent_timestamp ?? '')) !== seconds(point.timestampMs)
+  ) {
+    differences.push(`it starts at ${branch.parent_timestamp ?? '(not reported)'}, not ${point.timestamp}`)
+  }
+  if (differences.length === 0) return
+  run.deps.log.warning(
+    `The existing branch '${branch.name}' (${branch.id}) was not made from ${parentText(run.inputs)}: ` +
+      `${differences.join('; ')}. Adopting it as it is, so its data is not what parent_branch asks for. ` +
+      `For a branch from that point, delete it (mode: delete) and run create again, or run mode: reset ` +
+      `with the same parent_branch.`,
+  )
+}
+
 /** The parent named by `parent_branch`, or undefined to let Neon use the project's default branch. */
-async function resolveParent(run: ModeRun): Promise<{ id: string; name: string } | undefined> {
+async function resolveParent(run: ModeRun): Promise<Branch | undefined> {
   const ref = run.inputs.parentBranch
   if (!ref) return undefined
   const found = await findBranch(run.deps.neon, run.project, ref)
@@ -160,7 +209,7 @@ async function resolveParent(run: ModeRun): Promise<{ id: string; name: string }
         `(looked up by ${ref.startsWith('br-') ? 'id and name' : 'exact name'})`,
     )
   }
-  return { id: found.branch.id, name: found.branch.name }
+  return found.branch
 }
 
 /** Ties the branch to its pull request; `github-commit-repo` is what Neon's own actions write. */

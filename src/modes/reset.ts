@@ -1,16 +1,21 @@
-import type { Inputs } from '../inputs.js'
+import { INPUTS } from '../constants.js'
+import { InputError, PARENT, SELF, type Inputs } from '../inputs.js'
 import { resolveBranchName } from '../github/branch-target.js'
 import { BranchIndex } from '../neon/lookup.js'
-import type { Branch } from '../neon/types.js'
+import { describePoint } from '../neon/point-in-time.js'
+import type { Branch, RestoreBranchRequest } from '../neon/types.js'
 import { prepareConnection, refreshExpiry } from './connect.js'
 import { refuseUnsafeTarget } from './guards.js'
+import { checkHistoryWindow } from './history-window.js'
+import { parentText, pointInfo } from './point.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult } from './types.js'
 
 /**
- * reset: bring the pull request's branch back to its parent's current state (or `parent_branch`'s)
- * with Neon's restore, which keeps the branch id, the compute's host and the role passwords, so
- * the outputs are the same as create's and the URLs in use keep working.
+ * reset: bring the pull request's branch back to its parent's current state (or `parent_branch`'s,
+ * at the point in time it names; `^self@…` is the branch's own past) with Neon's restore, which
+ * keeps the branch id, the compute's host and the role passwords, so the outputs are the same as
+ * create's and the URLs in use keep working.
  */
 export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
   const name = resolveBranchName(inputs, deps.context)
@@ -27,13 +32,24 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     }
     const branch = found.branch
     refuseUnsafeTarget(branch, 'reset it')
-    if (!branch.parent_id) {
+    const source = resolveSource(run, index, branch)
+    const self = source.id === branch.id
+    // A root branch has no parent to reset to, but it has a past of its own.
+    if (!branch.parent_id && !self) {
       const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch'
       throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent; it cannot be reset`)
     }
-    const source = resolveSource(run, index, branch)
     const children = index.children(branch.id)
     const preserve = inputs.preserveUnderName
+    if (self && !preserve) {
+      // Reached when parent_branch names the branch itself (^self is refused earlier, by getInputs).
+      throw new InputError(
+        INPUTS.preserveUnderName,
+        `Input '${INPUTS.preserveUnderName}' is required: parent_branch '${parentText(inputs)}' is the ` +
+          `branch itself, and a branch restored to its own past keeps its current state as a branch of ` +
+          `that name (Neon requires it).`,
+      )
+    }
     if (children.length > 0 && !preserve) {
       throw new Error(
         `'${branch.name}' has child branches (${children.map((c) => `'${c.name}'`).join(', ')}); ` +
@@ -44,28 +60,36 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
       throw new Error(`preserve_under_name '${preserve}' is already the name of a branch; choose another`)
     }
 
+    await checkHistoryWindow(run, source, inputs.parentPoint, parentText(inputs))
+
+    const to = describePoint(
+      self ? 'its own state' : `'${source.name}' (${source.id})`,
+      inputs.parentPoint ?? {},
+    )
     const line =
-      `reset '${branch.name}' (${branch.id}) to '${source.name}' (${source.id})` +
+      `reset '${branch.name}' (${branch.id}) to ${to}` +
       (preserve ? `, keeping its previous state as '${preserve}'` : '')
     if (inputs.dryRun) {
       log.notice(`Dry run: would ${line}. Nothing was changed.`)
       run.changed(`would ${line}`)
       return {
         mode: 'reset',
-        branch: info(branch, source, branch.expires_at ?? null),
+        branch: info(run, branch, source, branch.expires_at ?? null),
         changes: run.changes,
         timings: run.timings(),
       }
     }
 
-    const res = await neon.restoreBranch(run.project, branch.id, {
+    const point = inputs.parentPoint
+    const request: RestoreBranchRequest = {
       source_branch_id: source.id,
+      ...(point?.lsn !== undefined ? { source_lsn: point.lsn } : {}),
+      ...(point?.timestamp !== undefined ? { source_timestamp: point.timestamp } : {}),
       ...(preserve ? { preserve_under_name: preserve } : {}),
-    })
+    }
+    const res = await neon.restoreBranch(run.project, branch.id, request)
     run.changed(line)
-    log.info(
-      `Resetting '${branch.name}' to '${source.name}'; waiting for ${res.operations.length} operations`,
-    )
+    log.info(`Resetting '${branch.name}' to ${to}; waiting for ${res.operations.length} operations`)
     await run.waitOps(res.operations)
 
     // Restore restarts the compute and re-seeds roles from the source: check both again.
@@ -73,9 +97,10 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     const expiresAt = await refreshExpiry(run, res.branch)
     return {
       mode: 'reset',
-      branch: info(res.branch, source, expiresAt),
+      branch: info(run, res.branch, source, expiresAt),
       created: false,
       connection: prepared.connection,
+      ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
     }
@@ -84,20 +109,46 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
   }
 }
 
-/** `parent_branch` when given (it must exist), else the branch's own parent. */
+/**
+ * `parent_branch` when given (it must exist; `^self` is the branch, `^parent` its parent), else the
+ * branch's own parent. The branch itself is a source only at a point in its past.
+ */
 function resolveSource(run: ModeRun, index: BranchIndex, branch: Branch): Branch {
   const ref = run.inputs.parentBranch
-  if (ref) {
+  if (ref === SELF) return branch
+  if (ref && ref !== PARENT) {
     const found = index.find(ref)
     if (!found) throw new Error(`parent_branch '${ref}' does not exist in project ${run.project}`)
-    if (found.branch.id === branch.id) throw new Error(`parent_branch '${ref}' is the branch itself`)
+    if (found.branch.id === branch.id && !run.inputs.parentPoint) {
+      throw new Error(
+        `parent_branch '${ref}' is the branch itself; to restore it to its own past, give a point, ` +
+          `e.g. ^self@2026-11-30T09:00:00Z`,
+      )
+    }
     return found.branch
   }
-  const parent = index.get(branch.parent_id ?? '')
+  if (!branch.parent_id) {
+    const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch'
+    throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent; it cannot be reset`)
+  }
+  const parent = index.get(branch.parent_id)
   if (!parent) throw new Error(`the parent ${branch.parent_id} of '${branch.name}' no longer exists`)
   return parent
 }
 
-function info(branch: Branch, source: Branch, expiresAt: string | null): NonNullable<ModeResult['branch']> {
-  return { id: branch.id, name: branch.name, parentId: source.id, parentName: source.name, expiresAt }
+function info(
+  run: ModeRun,
+  branch: Branch,
+  source: Branch,
+  expiresAt: string | null,
+): NonNullable<ModeResult['branch']> {
+  return {
+    id: branch.id,
+    name: branch.name,
+    parentId: source.id,
+    parentName: source.id === branch.id ? `${source.name} (its own past)` : source.name,
+    // The point asked; Neon's parent_lsn / parent_timestamp describe the branch's new parent.
+    ...pointInfo(source.id === branch.id ? {} : branch, run.inputs.parentPoint),
+    expiresAt,
+  }
 }

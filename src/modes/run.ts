@@ -1,4 +1,4 @@
-import type { Inputs } from '../inputs.js'
+import { InputError, type Inputs } from '../inputs.js'
 import { waitForOperations, type PollOptions, type WaitStats } from '../neon/operations.js'
 import type { Operation } from '../neon/types.js'
 import { ModeError, type ModeDeps, type ModeResult } from './types.js'
@@ -54,9 +54,13 @@ export class ModeRun {
     return { totalMs: this.elapsed(), ...(readyMs !== undefined ? { readyMs } : {}), wait: this.wait }
   }
 
-  /** Wraps any failure with what was being done and the changes already made. */
-  fail(what: string, e: unknown): ModeError {
-    if (e instanceof ModeError) return e
+  /**
+   * Wraps any failure with what was being done and the changes already made. A bad input found
+   * only with the project's help (a point outside its history) stays an input error: nothing was
+   * changed, and the message already names the input.
+   */
+  fail(what: string, e: unknown): ModeError | InputError {
+    if (e instanceof ModeError || e instanceof InputError) return e
     const message = e instanceof Error ? e.message : String(e)
     return new ModeError(`${what} failed: ${message}`, this.changes, e)
   }

@@ -2,6 +2,7 @@ import type { RunContext } from '../github/context.js'
 import type { PullRequestLookup } from '../github/pulls.js'
 import type { Mode } from '../inputs.js'
 import type { NeonClient } from '../neon/client.js'
+import type { ComputeUnits } from '../neon/compute-units.js'
 import type { ConnectionUrls } from '../neon/connection-string.js'
 import type { PollOptions, WaitStats } from '../neon/operations.js'
 import type { Clock } from '../util/clock.js'
@@ -48,6 +49,11 @@ export interface BranchInfo {
   parentId?: string
   /** The parent's name, when the run learned it without an extra request. */
   parentName?: string
+  /** Where on the parent the branch starts, as Neon reports it. */
+  parentLsn?: string
+  parentTimestamp?: string
+  /** Set when `parent_branch` asked for a point in time: how it reads, e.g. `2026-11-30T09:00:00Z (LSN 0/1A2B3C4)`. */
+  pointInTime?: string
   /** RFC 3339, or null when the branch does not expire. */
   expiresAt: string | null
 }
@@ -66,6 +72,8 @@ export interface ModeResult {
   branch?: BranchInfo
   created?: boolean
   connection?: ConnectionInfo
+  /** The read-write compute's size after the run (as applied, or as found). */
+  computeUnits?: ComputeUnits
   deleted?: boolean
   /** cleanup: what was deleted (or found already gone) by this run; `[]` in a dry run. */
   deletedBranches?: string[]

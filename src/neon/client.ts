@@ -14,7 +14,10 @@ import type {
   CreateBranchResponse,
   Database,
   Endpoint,
+  EndpointOptions,
   Operation,
+  Project,
+  RestoreBranchRequest,
   Role,
 } from './types.js'
 
@@ -78,6 +81,15 @@ export class NeonClient {
     this.policy = opts.retry ?? DEFAULT_RETRY_POLICY
     this.random = opts.random ?? Math.random
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000
+  }
+
+  // --- projects ---
+
+  async getProject(projectId: string): Promise<Project> {
+    const r = await this.request<{ project: Project }>('GET', '/projects/{project_id}', {
+      project_id: projectId,
+    })
+    return this.need(r, 'GET', `/projects/${projectId}`).project
   }
 
   // --- branches ---
@@ -167,11 +179,14 @@ export class NeonClient {
     return { branch: data.branch, operations: data.operations ?? [] }
   }
 
-  /** Neon's "reset from parent": the branch keeps its id, compute host and role passwords. */
+  /**
+   * Neon's "reset from parent" (or restore to a point in time with source_lsn / source_timestamp):
+   * the branch keeps its id, compute host and role passwords.
+   */
   async restoreBranch(
     projectId: string,
     branchId: string,
-    body: { source_branch_id: string; preserve_under_name?: string },
+    body: RestoreBranchRequest,
   ): Promise<{ branch: Branch; operations: Operation[] }> {
     const r = await this.request<{ branch: Branch; operations?: Operation[] }>(
       'POST',
@@ -218,7 +233,7 @@ export class NeonClient {
 
   async createEndpoint(
     projectId: string,
-    endpoint: { branch_id: string; type: 'read_write' | 'read_only'; suspend_timeout_seconds?: number },
+    endpoint: EndpointOptions & { branch_id: string },
   ): Promise<{ endpoint: Endpoint; operations: Operation[] }> {
     const r = await this.request<{ endpoint: Endpoint; operations?: Operation[] }>(
       'POST',
@@ -227,6 +242,22 @@ export class NeonClient {
       { body: { endpoint } },
     )
     const data = this.need(r, 'POST', `/projects/${projectId}/endpoints`)
+    return { endpoint: data.endpoint, operations: data.operations ?? [] }
+  }
+
+  /** Changes a compute's settings (OpenAPI EndpointUpdateRequest); the change is done when its operations are. */
+  async updateEndpoint(
+    projectId: string,
+    endpointId: string,
+    endpoint: Pick<EndpointOptions, 'autoscaling_limit_min_cu' | 'autoscaling_limit_max_cu'>,
+  ): Promise<{ endpoint: Endpoint; operations: Operation[] }> {
+    const r = await this.request<{ endpoint: Endpoint; operations?: Operation[] }>(
+      'PATCH',
+      '/projects/{project_id}/endpoints/{endpoint_id}',
+      { project_id: projectId, endpoint_id: endpointId },
+      { body: { endpoint } },
+    )
+    const data = this.need(r, 'PATCH', `/projects/${projectId}/endpoints/${endpointId}`)
     return { endpoint: data.endpoint, operations: data.operations ?? [] }
   }
 

@@ -25,6 +25,9 @@ export interface Branch {
   id: string
   project_id: string
   parent_id?: string
+  /** Where on the parent the branch starts (Neon reports both for a branch made at a point). */
+  parent_lsn?: string
+  parent_timestamp?: string
   name: string
   current_state: string
   pending_state?: string
@@ -55,7 +58,33 @@ export interface Endpoint {
   pending_state?: string
   disabled?: boolean
   suspend_timeout_seconds?: number
+  autoscaling_limit_min_cu?: number
+  autoscaling_limit_max_cu?: number
   region_id?: string
+}
+
+/** The parts of a project this action reads. */
+export interface Project {
+  id: string
+  name?: string
+  /** How far back branches can be created or restored from (BEHAVIOUR.md, "Limits of a project"). */
+  history_retention_seconds?: number
+}
+
+/** Endpoint options the action sends (OpenAPI BranchCreateRequestEndpointOptions). */
+export interface EndpointOptions {
+  type: 'read_write' | 'read_only'
+  suspend_timeout_seconds?: number
+  autoscaling_limit_min_cu?: number
+  autoscaling_limit_max_cu?: number
+}
+
+/** OpenAPI BranchRestoreRequest. */
+export interface RestoreBranchRequest {
+  source_branch_id: string
+  source_lsn?: string
+  source_timestamp?: string
+  preserve_under_name?: string
 }
 
 export interface Role {
@@ -102,10 +131,13 @@ export interface CreateBranchRequest {
   branch: {
     name: string
     parent_id?: string
+    /** At most one of the two (BEHAVIOUR.md, "Point in time"). */
+    parent_lsn?: string
+    parent_timestamp?: string
     init_source?: 'parent-data' | 'schema-only'
     expires_at?: string
   }
-  endpoints: { type: 'read_write' | 'read_only'; suspend_timeout_seconds?: number }[]
+  endpoints: EndpointOptions[]
   annotation_value?: Record<string, string>
 }
 

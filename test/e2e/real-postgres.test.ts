@@ -358,3 +358,39 @@ describe('the simulator on a real PostgreSQL, through its API', () => {
     expect(logins).toEqual([{ n: 0 }])
   })
 })
+
+describe('a branch at a past point, on a real PostgreSQL', () => {
+  /** The next whole second after `ms`, as RFC 3339, once the clock has passed it. */
+  async function nextSecond(ms: number): Promise<string> {
+    const t = Math.floor(ms / 1000) * 1000 + 1000
+    while (Date.now() <= t) await sleep(20)
+    return new Date(t).toISOString().replace(/\.000Z$/, 'Z')
+  }
+  async function writeParent(sql: string): Promise<void> {
+    const c = await connectUrl(await pgsim.resolve(parentUrl))
+    await c.query(sql)
+    await c.end()
+    // Wait for the proxy to see the session end (the backend then knows nothing else writes).
+    const parent = sim.world.branches.get(parentId)!
+    while (sim.world.backend.refusePoint?.(parent, Date.now() + 1) !== undefined) await sleep(10)
+  }
+
+  it('is refused when the parent may have changed since (the backend keeps no history), not faked', async () => {
+    const before = await nextSecond(Date.now())
+    await writeParent(`INSERT INTO items VALUES (4, 'fig')`)
+    const run = await create({ branch_name: 'preview/pit-refused', parent_branch: `main@${before}` })
+    expect(run.code).not.toBe(0)
+    expect(run.stdout).toContain('501')
+    expect(run.stdout).toContain('keeps no history')
+    expect(Object.values(sim.state.branches).some((b) => b.name === 'preview/pit-refused')).toBe(false)
+  })
+
+  it("holds the parent's data as of the point when nothing changed it since", async () => {
+    const after = await nextSecond(Date.now())
+    const run = await create({ branch_name: 'preview/pit-real', parent_branch: `main@${after}` })
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.outputs.parent_timestamp).toBe(after)
+    expect(await names(run.outputs.db_url!)).toContain('fig')
+  })
+})

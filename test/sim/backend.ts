@@ -32,6 +32,11 @@ export interface Backend {
   databaseChanged(branch: SimBranch, name: string, renamedFrom?: string): void
   /** The World was emptied (`sim.reset()`). */
   reset(): void
+  /**
+   * Why the backend cannot give `source`'s data as it was at `at` (a branch or a restore at a past
+   * point), or undefined when it can. Absent: the backend holds no data, so any point is fine.
+   */
+  refusePoint?(source: SimBranch, at: number): string | undefined
 }
 
 export const NO_BACKEND: Backend = {

@@ -109,6 +109,12 @@ export interface CreateProjectOptions {
   defaultBranchName?: string
   role?: string
   database?: string
+  /** RFC 3339; default now. A past time gives the root branch a history to branch from. */
+  createdAt?: string
+  /** Default 86400 (the free plan's; projects-api.md). */
+  historyRetentionSeconds?: number
+  /** The plan's largest compute size (the free plan's is 2); default: no plan limit. */
+  planMaxCu?: number
 }
 
 export interface NeonSimulator {
@@ -425,7 +431,11 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
       return world.roles.get(roleKey(branchId, role))?.password
     },
     createProject(o = {}) {
-      return world.newProject(o).project
+      const { createdAt, ...rest } = o
+      return world.newProject({
+        ...rest,
+        ...(createdAt !== undefined ? { createdAt: parseTime(createdAt, 'createdAt') } : {}),
+      }).project
     },
     addBranch(projectId, o) {
       const project = requireProjectSeed(projectId)

@@ -20,6 +20,11 @@ export interface SimProject {
   updatedAt: number
   defaultBranchId: string
   historyRetentionSeconds: number
+  /**
+   * The plan's largest compute size, when the test sets one (the free plan's is 2 CU: BEHAVIOUR.md,
+   * "Compute sizes"); unset, only Neon's documented sizes are checked.
+   */
+  planMaxCu?: number
   defaultEndpointSettings: {
     autoscaling_limit_min_cu: number
     autoscaling_limit_max_cu: number
@@ -112,6 +117,13 @@ export interface SimOperation {
   backendTicket?: number
 }
 
+/** One point of a branch's write-ahead log: the LSN it had reached at a time. */
+export interface LsnPoint {
+  branchId: string
+  at: number
+  lsn: bigint
+}
+
 export interface WorldOptions {
   operationMs: Partial<Record<string, number>>
   schedulingMs: number
@@ -154,6 +166,18 @@ export function poolerHost(host: string): string {
   return dot < 0 ? `${host}-pooler` : `${host.slice(0, dot)}-pooler${host.slice(dot)}`
 }
 
+/** `0/1A2B3C4` → its 64-bit value; undefined when not an LSN (the form neonctl's formats.js accepts). */
+export function parseLsn(s: string): bigint | undefined {
+  const m = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(s)
+  if (!m) return undefined
+  return (BigInt(`0x${m[1]}`) << 32n) | BigInt(`0x${m[2]}`)
+}
+
+/** The way Neon prints an LSN: upper-case hex, `high/low`. */
+export function formatLsn(n: bigint): string {
+  return `${(n >> 32n).toString(16).toUpperCase()}/${(n & 0xffffffffn).toString(16).toUpperCase()}`
+}
+
 export function regionSuffix(regionId: string): string {
   return regionId.replace(/^aws-/, '')
 }
@@ -177,6 +201,11 @@ export class World {
   }[] = []
   readonly ids: IdGen
   readonly backend: Backend
+  /**
+   * Every LSN handed out, with the branch and time it marks. LSNs only grow (one WAL position per
+   * World, as a Neon project's timelines share one LSN space: a child starts at its parent's LSN).
+   */
+  readonly lsnLog: LsnPoint[] = []
   private opSeq = 0
 
   constructor(readonly opts: WorldOptions) {
@@ -196,6 +225,7 @@ export class World {
     this.databases.clear()
     this.operations.clear()
     this.failRules.length = 0
+    this.lsnLog.length = 0
     this.opSeq = 0
     this.ids.reset()
     this.backend.reset()
@@ -309,6 +339,40 @@ export class World {
     }
   }
 
+  // ---------- history (point in time) ----------
+
+  /** A new, larger LSN, recorded as the branch's position at `at` (default now). */
+  nextLsn(branchId: string, at = this.now()): string {
+    const lsn = this.ids.parentLsn()
+    this.lsnLog.push({ branchId, at, lsn: parseLsn(lsn) ?? 0n })
+    return lsn
+  }
+
+  /** The branch's LSN at time t: its last recorded position at or before t (undefined before it existed). */
+  lsnAt(branchId: string, t: number): string | undefined {
+    let best: LsnPoint | undefined
+    for (const p of this.lsnLog) {
+      if (p.branchId !== branchId || p.at > t) continue
+      if (!best || p.at > best.at || (p.at === best.at && p.lsn > best.lsn)) best = p
+    }
+    return best ? formatLsn(best.lsn) : undefined
+  }
+
+  /**
+   * When the branch reached `lsn`: the time of its last recorded position at or below it; undefined
+   * when the LSN is below the branch's start or above every LSN handed out so far (not yet written).
+   */
+  timeOfLsn(branchId: string, lsn: string): number | undefined {
+    const n = parseLsn(lsn)
+    if (n === undefined) return undefined
+    const own = this.lsnLog.filter((p) => p.branchId === branchId)
+    const newest = this.lsnLog.reduce((m, p) => (p.lsn > m ? p.lsn : m), 0n)
+    if (n > newest) return undefined
+    let best: LsnPoint | undefined
+    for (const p of own) if (p.lsn <= n && (!best || p.lsn > best.lsn)) best = p
+    return best?.at
+  }
+
   // ---------- derived states ----------
 
   branchState(b: SimBranch, now = this.now()): { current: string; pending?: string; changedAt: number } {
@@ -394,6 +458,10 @@ export class World {
     role?: string
     database?: string
     pgVersion?: number
+    /** When the project (and its root branch) came to exist; default now. */
+    createdAt?: number
+    historyRetentionSeconds?: number
+    planMaxCu?: number
   }): {
     project: SimProject
     branch: SimBranch
@@ -401,7 +469,7 @@ export class World {
     role: SimRole
     database: SimDatabase
   } {
-    const now = this.now()
+    const now = o.createdAt ?? this.now()
     const id = o.id ?? this.ids.projectId()
     if (this.projects.has(id)) throw new Error(`project ${id} already exists`)
     const regionRaw = o.regionId ?? 'aws-us-east-2'
@@ -416,7 +484,8 @@ export class World {
       createdAt: now,
       updatedAt: now,
       defaultBranchId: branchId,
-      historyRetentionSeconds: 86400,
+      historyRetentionSeconds: o.historyRetentionSeconds ?? 86400,
+      ...(o.planMaxCu !== undefined ? { planMaxCu: o.planMaxCu } : {}),
       defaultEndpointSettings: {
         autoscaling_limit_min_cu: 0.25,
         autoscaling_limit_max_cu: 2,
@@ -457,6 +526,7 @@ export class World {
       updatedAt: now,
     }
     this.databases.set(roleKey(branchId, database.name), database)
+    this.nextLsn(branchId, now)
     this.backend.branchCreated(branch, undefined)
     return { project, branch, endpoint, role, database }
   }
@@ -532,9 +602,12 @@ export class World {
     }
     if (initSource === 'parent-data') {
       branch.parentId = o.parent.id
-      branch.parentLsn = o.parentLsn ?? this.ids.parentLsn()
+      // At the parent's head unless a point was asked (the route has checked it): a new LSN on the parent.
+      branch.parentLsn = o.parentLsn ?? this.nextLsn(o.parent.id, createdAt)
       branch.parentTimestamp = o.parentTimestamp ?? createdAt
     }
+    // The branch's own timeline starts here.
+    this.lsnLog.push({ branchId: id, at: createdAt, lsn: parseLsn(branch.parentLsn ?? '') ?? this.headLsn() })
     if (Object.keys(branch.annotations).length > 0) {
       branch.annotationCreatedAt = createdAt
       branch.annotationUpdatedAt = createdAt
@@ -559,6 +632,11 @@ export class World {
     if (o.default) this.setDefault(project, branch)
     this.backend.branchCreated(branch, o.parent)
     return branch
+  }
+
+  /** The largest LSN handed out so far. */
+  headLsn(): bigint {
+    return this.lsnLog.reduce((m, p) => (p.lsn > m ? p.lsn : m), 0n)
   }
 
   setDefault(project: SimProject, branch: SimBranch): void {

@@ -661,3 +661,51 @@ describe('action.yml', () => {
     expect(getInputs(reader(withDefaults), () => NOW)).toEqual(getInputs(reader(REQUIRED), () => NOW))
   })
 })
+
+describe('parent_branch at a point in time, and compute_units', () => {
+  it('splits the branch from its point', () => {
+    expect(parse({ parent_branch: 'main@2030-06-15T09:00:00Z' })).toMatchObject({
+      parentBranch: 'main',
+      parentPoint: { timestamp: '2030-06-15T09:00:00Z', timestampMs: Date.parse('2030-06-15T09:00:00Z') },
+    })
+    expect(parse({ parent_branch: 'main@0/1A2B3C4' })).toMatchObject({
+      parentBranch: 'main',
+      parentPoint: { lsn: '0/1A2B3C4' },
+    })
+    expect(parse({ parent_branch: 'main' }).parentPoint).toBeUndefined()
+  })
+  it('refuses a malformed point, naming the input and the forms', () => {
+    expectInvalid(
+      { parent_branch: 'main@2030-06-15T09:00:00' },
+      'parent_branch',
+      /neither an LSN nor an RFC 3339 timestamp/,
+    )
+    expectInvalid({ parent_branch: '@0/1' }, 'parent_branch', /no branch name or id before the '@'/)
+  })
+  it('refuses a time in the future, saying what now is', () => {
+    expectInvalid(
+      { parent_branch: 'main@2030-06-15T12:00:01Z' },
+      'parent_branch',
+      /in the future \(now is 2030-06-15T12:00:00Z\)/,
+    )
+  })
+  it('keeps ^self and ^parent for reset, ^self only at a point and with preserve_under_name', () => {
+    expectInvalid({ parent_branch: '^self@0/1' }, 'parent_branch', /for mode 'reset' only/)
+    expectInvalid({ mode: 'auto', parent_branch: '^parent' }, 'parent_branch', /for mode 'reset' only/)
+    expectInvalid({ mode: 'reset', parent_branch: '^self' }, 'parent_branch', /needs a point/)
+    expectInvalid({ mode: 'reset', parent_branch: '^self@0/1' }, 'preserve_under_name', /is required when/)
+    expect(
+      parse({ mode: 'reset', parent_branch: '^self@0/1', preserve_under_name: 'old' }).parentBranch,
+    ).toBe('^self')
+  })
+  it('reads compute_units as a size or a range', () => {
+    expect(parse({ compute_units: '0.25-2' }).computeUnits).toEqual({ min: 0.25, max: 2 })
+    expect(parse({ compute_units: '4' }).computeUnits).toEqual({ min: 4, max: 4 })
+    expect(parse().computeUnits).toBeUndefined()
+    expectInvalid(
+      { compute_units: '0.75' },
+      'compute_units',
+      /Invalid input 'compute_units': '0.75'\. 0.75 CU is not a size/,
+    )
+  })
+})

@@ -65,6 +65,9 @@ export class PgBackend implements Backend {
   private readonly groups = new Set<string>()
   private readonly usedDbs = new Set<string>()
   private failure: Error | undefined
+  /** When each branch's real data may last have changed (World clock), and its open client sessions. */
+  private readonly changedAt = new Map<string, number>()
+  private readonly sessions = new Map<string, number>()
 
   constructor(
     private readonly cluster: Cluster,
@@ -85,8 +88,10 @@ export class PgBackend implements Backend {
   private enqueue(branchIds: string[], what: string, task: () => Promise<void>): void {
     const n = ++this.enqueued
     for (const id of branchIds) this.lastTask.set(id, n)
+    this.touch(branchIds)
     this.chain = this.chain
       .then(task)
+      .then(() => this.touch(branchIds))
       .catch((err: unknown) => {
         const e = new Error(
           `simulator's PostgreSQL backend: ${what} failed: ${err instanceof Error ? err.message : String(err)}`,
@@ -116,6 +121,45 @@ export class PgBackend implements Backend {
 
   done(ticket: number): boolean {
     return ticket <= this.applied
+  }
+
+  // ---------- history (point in time) ----------
+  //
+  // A PostgreSQL database has no history to branch from: CREATE DATABASE … TEMPLATE copies it as it
+  // is now. So a branch (or a restore) at a past point gets real data only when that data cannot
+  // have changed since the point: no client session (through the endpoint proxy), no superuser
+  // query (sim.postgres.query) and no change of the backend's own on the source after it. Anything
+  // else is refused (refusePoint), never answered with today's data under yesterday's name.
+
+  private touch(branchIds: readonly string[]): void {
+    if (!this.world) return
+    const now = this.world.now()
+    for (const id of branchIds) this.changedAt.set(id, now)
+  }
+
+  /** A client session reached the branch's database (it may write until sessionClosed). */
+  sessionOpened(branchId: string): void {
+    this.sessions.set(branchId, (this.sessions.get(branchId) ?? 0) + 1)
+    this.touch([branchId])
+  }
+
+  sessionClosed(branchId: string): void {
+    this.sessions.set(branchId, Math.max(0, (this.sessions.get(branchId) ?? 0) - 1))
+    this.touch([branchId])
+  }
+
+  refusePoint(source: SimBranch, at: number): string | undefined {
+    const open = this.sessions.get(source.id) ?? 0
+    const last = this.changedAt.get(source.id)
+    if (open === 0 && (last === undefined || at >= last)) return undefined
+    const since =
+      open > 0
+        ? `${open} session(s) on it are open now`
+        : `its data may have changed at ${new Date(last ?? 0).toISOString()}`
+    return (
+      `the simulator's PostgreSQL backend keeps no history: it can give branch ${source.id} as of ` +
+      `${new Date(at).toISOString()} only when nothing could have changed it since, but ${since}`
+    )
   }
 
   /** Real names of a branch's database and login role, as applied so far. */
@@ -247,6 +291,10 @@ export class PgBackend implements Backend {
 
   /** Runs `text` as the superuser in another database of the cluster. */
   async sqlIn(database: string, text: string, params?: unknown[]): Promise<pg.QueryResult> {
+    // A query in a branch's database may change its data.
+    for (const [branchId, rb] of this.real) {
+      if ([...rb.dbs.values()].includes(database)) this.touch([branchId])
+    }
     const c = new pg.Client({
       host: this.cluster.socketDir,
       port: this.cluster.port,

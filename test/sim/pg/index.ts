@@ -92,7 +92,9 @@ export async function startPgBackend(o: PostgresOptions = {}): Promise<PgBackend
       return { error: { code: '28P01', message: `password authentication failed for user "${user}"` } }
     const realDb = backend.realDatabase(branch.id, database)
     if (!realDb) return { error: { code: '3D000', message: `database "${database}" does not exist` } }
-    return { user: realUser, database: realDb }
+    // The session may write: a past point of this branch is out of reach until it ends (backend.ts).
+    backend.sessionOpened(branch.id)
+    return { user: realUser, database: realDb, release: () => backend.sessionClosed(branch.id) }
   }
 
   const proxies = new EndpointProxies({

@@ -12,7 +12,9 @@ const SSL_REQUEST = 80877103
 const GSSENC_REQUEST = 80877104
 const CANCEL_REQUEST = 80877102
 
-export type RouteResult = { user: string; database: string } | { error: { code: string; message: string } }
+export type RouteResult =
+  | { user: string; database: string; /** Called once when the session ends. */ release?: () => void }
+  | { error: { code: string; message: string } }
 
 /** Maps the client's startup user and database (as Neon names them) to real ones, or refuses. */
 export type Router = (endpointId: string, user: string, database: string) => Promise<RouteResult>
@@ -212,9 +214,14 @@ export class EndpointProxies {
     up.pipe(client)
     client.resume()
     up.resume()
+    let released = false
     const closeBoth = (): void => {
       client.destroy()
       up.destroy()
+      if (!released) {
+        released = true
+        routed.release?.()
+      }
     }
     client.on('close', closeBoth)
     up.on('close', closeBoth)

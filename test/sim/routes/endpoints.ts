@@ -18,7 +18,7 @@ import {
 } from '../router.js'
 import { endpointJson, operationJson } from '../serialize.js'
 import type { OpSpec } from '../state.js'
-import { parseEndpointOptions } from './branches.js'
+import { checkComputeUnits, parseEndpointOptions } from './branches.js'
 
 function listProjectEndpoints(ctx: Ctx) {
   const project = requireProject(ctx)
@@ -44,7 +44,7 @@ function createEndpoint(ctx: Ctx) {
   const ep = requiredObject(body, 'endpoint')
   const branchId = optionalString(ep, 'branch_id')
   if (!branchId) throw new ApiError(400, 'endpoint.branch_id is required')
-  const opts = parseEndpointOptions(ep, 'endpoint')
+  const opts = parseEndpointOptions(ep, 'endpoint', project)
   const region = optionalString(ep, 'region_id')
   if (region !== undefined && region !== project.regionId)
     throw new ApiError(400, `region_id must be the project's region (${project.regionId})`)
@@ -92,10 +92,7 @@ function updateEndpoint(ctx: Ctx) {
   }
   const minCu = optionalNumber(upd, 'autoscaling_limit_min_cu')
   const maxCu = optionalNumber(upd, 'autoscaling_limit_max_cu')
-  if ((minCu !== undefined && minCu < 0.25) || (maxCu !== undefined && maxCu < 0.25))
-    throw new ApiError(400, 'compute units must be at least 0.25')
-  if ((minCu ?? e.minCu) > (maxCu ?? e.maxCu))
-    throw new ApiError(400, 'autoscaling_limit_min_cu must not exceed autoscaling_limit_max_cu')
+  checkComputeUnits(project, minCu, maxCu, 'endpoint', { min: e.minCu, max: e.maxCu })
   const moveTo = optionalString(upd, 'branch_id')
   if (moveTo !== undefined && moveTo !== e.branchId) {
     const dest = w.liveBranch(project.id, moveTo)
