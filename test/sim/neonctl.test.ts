@@ -63,7 +63,7 @@ async function neonctl(...args: string[]): Promise<{ stdout: string; routes: str
     NEON_OAUTH_HOST: 'http://127.0.0.1:9', // never used: an API key is given
   }
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, argv, { cwd: home, env, timeout: 30_000 }, (err, out, errOut) => {
+    execFile(process.execPath, argv, { cwd: home, env, timeout: 120_000 }, (err, out, errOut) => {
       if (err) reject(new Error(`neonctl ${args.join(' ')} failed: ${err.message}\n${errOut}\n${out}`))
       else resolve(out)
     })
@@ -77,7 +77,9 @@ async function neonctl(...args: string[]): Promise<{ stdout: string; routes: str
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const json = (s: string): any => JSON.parse(s)
 
-describe(`neonctl ${NEONCTL_VERSION} against the simulator`, () => {
+// Each neonctl command is a Node process of its own that loads the whole CLI: seconds apiece on a
+// busy machine. The timeouts only stop a hung run; nothing here measures time.
+describe(`neonctl ${NEONCTL_VERSION} against the simulator`, { timeout: 240_000 }, () => {
   it('creates, lists, resets and deletes branches and builds connection strings', async () => {
     const x = await neonctl('branches', 'create', '--name', 'x')
     const xo = json(x.stdout)
