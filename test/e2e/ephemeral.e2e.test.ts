@@ -193,6 +193,17 @@ describe('a passing job', () => {
     expect(gh.commentBodies(REPO, 7).length).toBe(1)
     expect((await runPost(main)).code).toBe(0)
   })
+
+  it('a branch already gone when the post step runs is a success', async () => {
+    const main = await runAction(job({ branch_name: 'ci/gone-early' }))
+    expect(main.code).toBe(0)
+    const gone = await runAction(job({ mode: 'delete', ephemeral: 'false', branch_name: 'ci/gone-early' }))
+    expect(gone.outputs.deleted).toBe('true')
+    const post = await runPost(main)
+    expect(post.code).toBe(0)
+    expect(post.stdout).toContain('not deleted by the post step: it was already gone')
+    expect(post.stdout).not.toContain('::error::')
+  })
 })
 
 describe('a failing job', () => {
@@ -231,7 +242,7 @@ describe('cancellation', () => {
     // waits on the request log, never on a fixed sleep.
     const shared = sim
     sim = await startNeonSimulator({
-      operationMs: { create_branch: 1500, start_compute: 1500, delete_timeline: 40 },
+      operationMs: { create_branch: 2500, start_compute: 2500, delete_timeline: 40 },
     })
     projectId = sim.createProject({ id: 'misty-field-12345678' }).id
     try {
