@@ -5,7 +5,7 @@
  * step does not behave as documented, so CI runs it too.
  */
 import { startFakeGitHub } from '../test/fake-github/server.js'
-import { runAction, secretLeaks, type ActionRun } from '../test/helpers/run-action.js'
+import { runAction, runPost, secretLeaks, type ActionRun } from '../test/helpers/run-action.js'
 import { startNeonSimulator } from '../test/sim/index.js'
 import { queryThroughOutputs, seedParent } from './real-postgres.js'
 
@@ -169,6 +169,52 @@ async function main(): Promise<void> {
     'no secret in the comment',
   )
 
+  // CI: a test job with a matrix of three shards, each with a database of its own (ephemeral: true),
+  // deleted by the action's post step when the job ends, as the runner runs it.
+  console.log('\n=== CI job "test", matrix shard 1..3, ephemeral: true (main steps, side by side)')
+  const shards = [1, 2, 3]
+  const ciInputs = (shard: number) => ({
+    mode: 'create',
+    ephemeral: 'true',
+    api_key: sim.apiKey,
+    project_id: project.id,
+    api_host: sim.apiUrl,
+    github_token: 'ghs_demo_token_0123',
+    branch_name: `ci/run-4242-1-${shard}`,
+  })
+  const ciStart = Date.now()
+  const ghBefore = gh.requests.length
+  const mains = await Promise.all(
+    shards.map((shard) =>
+      runAction({ eventName: 'push', repository: REPO, githubApiUrl: gh.url, inputs: ciInputs(shard) }),
+    ),
+  )
+  mains.forEach((m, i) => show(`shard ${shards[i]}: main step`, m, Date.now() - ciStart))
+  check(
+    mains.every((m) => m.code === 0 && m.outputs.created === 'true'),
+    'every shard gets a branch of its own',
+  )
+  check(new Set(mains.map((m) => m.outputs.db_url)).size === 3, 'three different databases')
+  const ciLive = () =>
+    Object.values(sim.state.branches).filter((b) => b.name.startsWith('ci/run-4242-') && !b.deleted)
+  check(ciLive().length === 3, 'three ephemeral branches while the job runs')
+  for (const [i, m] of mains.entries()) {
+    const t = Date.now()
+    const post = await runPost(m)
+    show(`shard ${shards[i]}: post step (the job has ended)`, post, Date.now() - t)
+    check(post.code === 0, `shard ${shards[i]}'s post step succeeds`)
+    check(
+      ciLive().length === shards.length - i - 1 && !ciLive().some((b) => b.id === m.outputs.branch_id),
+      `shard ${shards[i]}'s post step deletes its own branch, and only that one`,
+    )
+    check(
+      secretLeaks(m, [sim.apiKey, m.outputs.password ?? '', m.outputs.db_url ?? '']).length === 0 &&
+        secretLeaks(post, [sim.apiKey]).length === 0,
+      'no secret printed in main or post',
+    )
+  }
+  check(gh.requests.length === ghBefore, 'no GitHub request (no pull request comment) from the CI jobs')
+
   // A project that has collected leaked branches over time, swept by the nightly schedule.
   const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z')
   gh.addPull(REPO, { number: 7, state: 'closed', merged: true })
@@ -188,19 +234,35 @@ async function main(): Promise<void> {
   sim.addBranch(project.id, { name: 'preview/nightly-seed', updatedAt: daysAgo(12) })
   sim.addBranch(project.id, { name: 'preview/yesterday', updatedAt: daysAgo(1) })
   sim.addBranch(project.id, { name: 'staging', updatedAt: daysAgo(90) })
+  // A CI job whose runner died before its post step: its run has completed since.
+  gh.addRun(REPO, { id: 4100, status: 'completed', conclusion: 'failure' })
+  gh.addRun(REPO, { id: 4300, status: 'in_progress' })
+  const ephemeralOf = (run: string) => ({
+    'github-ephemeral': 'true',
+    'github-run-id': run,
+    'github-job': 'test',
+    'github-repo': REPO,
+  })
+  sim.addBranch(project.id, { name: 'ci/run-4100-1-2', annotations: ephemeralOf('4100') })
+  sim.addBranch(project.id, { name: 'ci/run-4300-1-1', annotations: ephemeralOf('4300') })
   const sweep = await step('schedule → auto: cleanup', 'schedule', '', { mode: 'auto' })
   const swept = JSON.parse(sweep.outputs.deleted_branches ?? '[]') as string[]
   check(sweep.code === 0, 'the sweep succeeds')
   check(
     JSON.stringify(swept.sort()) ===
-      JSON.stringify(['preview/nightly-seed', 'preview/pr-7-merged-long-ago', 'preview/pr-9-pr-was-deleted']),
-    'it deletes the merged, the missing and the old untied branches',
+      JSON.stringify([
+        'ci/run-4100-1-2',
+        'preview/nightly-seed',
+        'preview/pr-7-merged-long-ago',
+        'preview/pr-9-pr-was-deleted',
+      ]),
+    "it deletes the merged, the missing and the old untied branches, and the dead CI job's branch",
   )
   check(
-    ['preview/pr-8-still-open', 'preview/yesterday', 'staging', 'main'].every((n) =>
+    ['preview/pr-8-still-open', 'preview/yesterday', 'staging', 'main', 'ci/run-4300-1-1'].every((n) =>
       Object.values(sim.state.branches).some((b) => b.name === n && !b.deleted),
     ),
-    'it keeps the open PR, the young branch, and everything outside the prefix',
+    "it keeps the open PR, the young branch, a running CI job's branch, and everything outside the prefix",
   )
 
   const bad = await step('a typo in an input fails before any API call', 'pull_request', 'opened', {

@@ -29904,7 +29904,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9970);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8588);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -29913,7 +29913,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9970:
+/***/ 8588:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32832,9 +32832,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -32875,6 +32875,7 @@ function getIDToken(aud) {
 /** Every input declared in action.yml, keyed by a camelCase alias. */
 const INPUTS = {
     mode: 'mode',
+    ephemeral: 'ephemeral',
     apiKey: 'api_key',
     projectId: 'project_id',
     apiHost: 'api_host',
@@ -32926,6 +32927,8 @@ const SECRET_INPUTS = [INPUTS.apiKey, INPUTS.githubToken];
 const DEFAULT_API_HOST = 'https://console.neon.tech/api/v2';
 /** Neon caps a branch's expires_at at 30 days from now. */
 const MAX_EXPIRY_MS = 30 * 24 * 60 * 60 * 1000;
+/** The default expiry of an ephemeral branch: Neon deletes it by itself if no post step ever runs. */
+const EPHEMERAL_DEFAULT_EXPIRES_IN = '2h';
 /** Postgres truncates identifiers at 63 bytes (NAMEDATALEN - 1); branch names are kept under the same bound. */
 const MAX_NAME_BYTES = 63;
 
@@ -33299,6 +33302,11 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
     };
     // Validation order follows action.yml, so "the first bad input" is predictable.
     const mode = oneOf(INPUTS.mode, MODES);
+    const ephemeral = bool(INPUTS.ephemeral, 'false');
+    if (ephemeral && mode !== 'create') {
+        fail(INPUTS.ephemeral, `Input '${INPUTS.ephemeral}' is true, which is allowed only with 'mode: create' (mode is '${mode}'): ` +
+            `an ephemeral branch is created by its job and deleted by the same job's post step.`);
+    }
     if (apiKey === '' && !options.allowEmptyApiKey) {
         fail(INPUTS.apiKey, `Input '${INPUTS.apiKey}' is required but was empty. Pass a Neon API key from a secret, e.g. ` +
             '`api_key: ${{ secrets.NEON_API_KEY }}` (a secret that is not set, or not available to pull requests ' +
@@ -33328,7 +33336,8 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
     const prisma = bool(INPUTS.prisma, DEFAULTS.prisma);
     const suspendTimeout = integer(INPUTS.suspendTimeout, DEFAULTS.suspendTimeout, -1, MAX_SUSPEND_TIMEOUT, 'seconds (0 = Neon default, -1 = never suspend)');
     // expires_in is validated even when expires_at overrides it: a bad value is still a mistake worth reporting.
-    const expiresInText = get(INPUTS.expiresIn) || DEFAULTS.expiresIn;
+    // An empty expires_in is the default: 14 days for a preview, 2 hours for a CI job's own branch.
+    const expiresInText = get(INPUTS.expiresIn) || (ephemeral ? EPHEMERAL_DEFAULT_EXPIRES_IN : DEFAULTS.expiresIn);
     let expiry;
     if (expiresInText.toLowerCase() === 'never') {
         expiry = { kind: 'never' };
@@ -33359,7 +33368,8 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
         }
     }
     const timeoutMs = integer(INPUTS.timeout, DEFAULTS.timeout, 1, MAX_TIMEOUT_SECONDS, 'seconds') * 1000;
-    const comment = bool(INPUTS.comment, DEFAULTS.comment);
+    // A CI job's throwaway database is not news for the pull request: no comment unless asked for.
+    const comment = bool(INPUTS.comment, ephemeral ? 'false' : DEFAULTS.comment);
     const dryRun = bool(INPUTS.dryRun, DEFAULTS.dryRun);
     // An empty prefix falls back to the default rather than meaning "every branch": cleanup deletes branches, and
     // sweeping a whole project because a variable expanded to '' must not be possible.
@@ -33384,6 +33394,7 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
     }
     const inputs = {
         mode,
+        ephemeral,
         apiKey,
         projectId,
         apiHost,
@@ -33553,6 +33564,8 @@ function readRunContext(env = process.env) {
         serverUrl,
         apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
         runId,
+        ...(env.GITHUB_RUN_ATTEMPT ? { runAttempt: env.GITHUB_RUN_ATTEMPT } : {}),
+        ...(env.GITHUB_JOB ? { job: env.GITHUB_JOB } : {}),
         runUrl: repository && runId ? `${serverUrl}/${repository}/actions/runs/${runId}` : undefined,
     };
     const pr = payload.pull_request;
@@ -33618,7 +33631,7 @@ function chooseAutoMode(ctx) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/github/naming.ts
 /**
- * Branch names derived from pull requests.
+ * Branch names derived from pull requests and from CI jobs.
  */
 
 
@@ -33642,7 +33655,18 @@ function previewBranchName(prNumber, headRef) {
     if (!Number.isSafeInteger(prNumber) || prNumber < 1) {
         throw new RangeError(`Pull request number must be a positive integer; got ${prNumber}.`);
     }
-    const raw = headRef === '' ? `preview/pr-${prNumber}` : `preview/pr-${prNumber}-${headRef}`;
+    return safeBranchName(headRef === '' ? `preview/pr-${prNumber}` : `preview/pr-${prNumber}-${headRef}`);
+}
+/**
+ * The default name of a CI job's ephemeral branch: `ci/run-<run id>-<run attempt>-<job>`, made safe
+ * and shortened exactly like a preview name. Every leg of a matrix shares the job id, so matrix legs
+ * must name their branches themselves (the collision check says so).
+ */
+function ephemeralBranchName(runId, runAttempt, job) {
+    return safeBranchName(`ci/run-${runId}-${runAttempt}${job ? `-${job}` : ''}`);
+}
+/** Lower-cased, unsafe characters replaced, at most {@link MAX_NAME_BYTES} with a hash suffix when cut. */
+function safeBranchName(raw) {
     const name = raw.toLowerCase().replace(UNSAFE_CHAR_RE, '-');
     // After sanitizing every character is ASCII, so bytes equal UTF-16 units; measuring bytes keeps that an
     // implementation detail rather than an assumption.
@@ -33661,13 +33685,21 @@ function isBranchId(s) {
 
 
 /**
- * The branch a run works on: the `branch_name` input when given, else the name derived from the
- * pull request. Outside a pull request event there is nothing to derive from, so the input is
- * required; this is checked before any API call.
+ * The branch a run works on: the `branch_name` input when given; with `ephemeral`, the name derived
+ * from the run and job (never the pull request's preview name, which would collide with the
+ * preview); else the name derived from the pull request. Outside a pull request event there is
+ * nothing to derive from, so the input is required; this is checked before any API call.
  */
 function resolveBranchName(inputs, ctx) {
     if (inputs.branchName)
         return inputs.branchName;
+    if (inputs.ephemeral) {
+        if (!ctx.runId) {
+            throw new InputError('branch_name', "Input 'branch_name' is required with 'ephemeral: true' outside GitHub Actions: GITHUB_RUN_ID is not " +
+                'set, so no ci/run-<run id>-<attempt>-<job> name can be derived.');
+        }
+        return ephemeralBranchName(ctx.runId, ctx.runAttempt ?? '1', ctx.job);
+    }
     if (ctx.pullRequest)
         return previewBranchName(ctx.pullRequest.number, ctx.pullRequest.headRef);
     throw new InputError('branch_name', `Input 'branch_name' is required on '${ctx.eventName || 'unknown'}' events: ` +
@@ -39277,6 +39309,54 @@ function restPullLookup(api, repository, concurrency = 8) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/github/runs.ts
+/**
+ * Whether a workflow run is still going, for the cleanup of ephemeral branches: a branch whose run
+ * has completed lost its post step (the runner machine died), and one whose run is in progress may
+ * be in use right now.
+ */
+/** Looks runs up through the REST API, cached and a few at a time, like the pull request look-up. */
+function restRunLookup(api, repository, concurrency = 8) {
+    const [owner = '', repo = ''] = repository.split('/');
+    const cache = new Map();
+    let requests = 0;
+    const one = async (id) => {
+        requests++;
+        try {
+            const { data } = await api.rest.actions.getWorkflowRun({ owner, repo, run_id: Number(id) });
+            return data.status === 'completed' ? 'completed' : 'in progress';
+        }
+        catch (e) {
+            const status = e.status;
+            if (status === 404)
+                return 'missing';
+            return new Error(`GET /repos/${repository}/actions/runs/${id}: ${status ? `HTTP ${status}: ` : ''}${e.message}`);
+        }
+    };
+    return {
+        get requests() {
+            return requests;
+        },
+        async states(runIds) {
+            const todo = [...new Set(runIds)].filter((id) => !cache.has(id));
+            let next = 0;
+            const worker = async () => {
+                while (next < todo.length) {
+                    const id = todo[next++];
+                    const p = one(id);
+                    cache.set(id, p);
+                    await p;
+                }
+            };
+            await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
+            const out = new Map();
+            for (const id of runIds)
+                out.set(id, await cache.get(id));
+            return out;
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/neon/errors.ts
 /** HTTP reason phrases for the statuses Neon answers, for readable error messages. */
 const REASONS = {
@@ -39413,6 +39493,74 @@ class BranchIndex {
     children(id) {
         return this.branches.filter((b) => b.parent_id === id);
     }
+}
+
+;// CONCATENATED MODULE: ./src/modes/cleanup-ephemeral.ts
+const DAY_MS = 86_400_000;
+/** True for a branch made with `ephemeral: true` (by any repository). */
+function isEphemeral(annotation) {
+    return annotation?.value['github-ephemeral'] === 'true';
+}
+/** This repository's ephemeral branches as cleanup candidates, each judged by its run's state. */
+async function judgeEphemeral(run, index, now) {
+    const repo = run.deps.context.repository;
+    const candidates = [];
+    for (const b of index.branches) {
+        const a = index.annotations[b.id]?.value;
+        if (!a || !isEphemeral(index.annotations[b.id]) || b.default || b.protected)
+            continue;
+        if ((a['github-repo'] ?? a['github-commit-repo']) !== repo)
+            continue;
+        const runId = a['github-run-id'];
+        const job = [
+            runId ? `run ${runId}` : 'no run id',
+            a['github-run-attempt'] ? `attempt ${a['github-run-attempt']}` : undefined,
+            a['github-job'] ? `job ${a['github-job']}` : undefined,
+        ]
+            .filter(Boolean)
+            .join(', ');
+        candidates.push({
+            branch: b,
+            ageDays: (now - Date.parse(b.updated_at)) / DAY_MS,
+            remove: false,
+            reason: `ephemeral CI branch (${job})`,
+            ...(runId && /^\d+$/.test(runId) ? { runId } : {}),
+        });
+    }
+    if (candidates.length === 0)
+        return [];
+    const lookup = run.deps.runs;
+    const withRun = candidates.filter((c) => c.runId !== undefined);
+    for (const c of candidates) {
+        if (c.runId === undefined)
+            c.reason += ': no valid github-run-id annotation to look up, kept';
+    }
+    if (!lookup) {
+        for (const c of withRun)
+            c.reason += ': no GitHub token to look its run up, kept';
+        if (withRun.length > 0) {
+            run.deps.log.warning(`No GitHub token: ${withRun.length} ephemeral branches were kept unchecked`);
+        }
+        return candidates;
+    }
+    const states = await lookup.states(withRun.map((c) => c.runId));
+    for (const c of withRun) {
+        const s = states.get(c.runId);
+        if (s instanceof Error || s === undefined) {
+            c.reason += `: its run could not be looked up (${s instanceof Error ? s.message : 'no answer'}), kept`;
+            run.deps.log.warning(`Keeping '${c.branch.name}': ${c.reason}`);
+        }
+        else {
+            c.remove = s !== 'in progress';
+            c.reason +=
+                s === 'completed'
+                    ? ': the run has completed'
+                    : s === 'missing'
+                        ? ': GitHub does not know the run (counted as completed)'
+                        : ': the run is still in progress, kept';
+        }
+    }
+    return candidates;
 }
 
 ;// CONCATENATED MODULE: ./src/neon/types.ts
@@ -39606,14 +39754,15 @@ class ModeRun {
 ;// CONCATENATED MODULE: ./src/modes/cleanup.ts
 
 
-const DAY_MS = 86_400_000;
+
+const cleanup_DAY_MS = 86_400_000;
 /**
  * cleanup: the scheduled sweeper. Deletes stale branches under `cleanup_prefix` and never anything
  * else: the default branch, protected branches, branches outside the prefix, another repository's
  * branches and branches of open pull requests are always kept. A branch tied to a pull request of
  * this repository goes when that PR is closed, merged or gone; one tied to none goes when it has not
  * been updated for `cleanup_max_age`. Children go before parents, and a parent whose child stays
- * stays too.
+ * stays too. Ephemeral CI branches are judged apart, by their workflow run (cleanup-ephemeral.ts).
  */
 async function cleanupMode(deps, inputs, opts = {}) {
     const run = new ModeRun(deps, inputs);
@@ -39623,10 +39772,13 @@ async function cleanupMode(deps, inputs, opts = {}) {
         const index = await BranchIndex.load(neon, run.project);
         log.info(`${index.branches.length} branches in project ${run.project}`);
         const candidates = index.branches
-            .filter((b) => b.name.startsWith(inputs.cleanupPrefix) && !b.default && !b.protected)
+            .filter((b) => b.name.startsWith(inputs.cleanupPrefix) &&
+            !b.default &&
+            !b.protected &&
+            !isEphemeral(index.annotations[b.id]))
             .map((b) => ({
             branch: b,
-            ageDays: (now - Date.parse(b.updated_at)) / DAY_MS,
+            ageDays: (now - Date.parse(b.updated_at)) / cleanup_DAY_MS,
             remove: false,
             reason: '',
         }));
@@ -39636,12 +39788,13 @@ async function cleanupMode(deps, inputs, opts = {}) {
         for (const c of candidates) {
             if (c.tie)
                 continue;
-            const maxDays = inputs.cleanupMaxAgeMs / DAY_MS;
-            c.remove = c.ageDays * DAY_MS > inputs.cleanupMaxAgeMs;
+            const maxDays = inputs.cleanupMaxAgeMs / cleanup_DAY_MS;
+            c.remove = c.ageDays * cleanup_DAY_MS > inputs.cleanupMaxAgeMs;
             c.reason = c.remove
                 ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
                 : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`;
         }
+        candidates.push(...(await judgeEphemeral(run, index, now)));
         keepParentsOfKeptChildren(run, index, candidates);
         const verdicts = new Map();
         for (const c of candidates) {
@@ -40136,10 +40289,14 @@ function pointInfo(branch, asked) {
 
 
 
+
 /**
  * create: make the pull request's branch, or adopt it when it exists (a re-run, the next push, a
  * concurrent run), then make sure it is ready to connect to: a usable read_write endpoint, the
  * role and the database, all of Neon's operations finished, and the connection strings built.
+ *
+ * With `ephemeral` the branch belongs to this job alone: an existing one is an error (never
+ * adopted), and what is created is recorded for the post step, which deletes it.
  */
 async function createMode(deps, inputs) {
     const { neon, log } = deps;
@@ -40147,6 +40304,8 @@ async function createMode(deps, inputs) {
     const run = new ModeRun(deps, inputs);
     try {
         let found = await findBranch(neon, run.project, name);
+        if (found && inputs.ephemeral)
+            throw ephemeralCollision(run, name, found.branch);
         if (inputs.dryRun)
             return await dryRun(run, name, found?.branch);
         let created = false;
@@ -40166,14 +40325,20 @@ async function createMode(deps, inputs) {
             // Adoption skips this: a branch made at a point that has since left the window is still fine.
             if (parent)
                 await checkHistoryWindow(run, parent, inputs.parentPoint, parentText(inputs));
+            const key = inputs.ephemeral ? (0,external_node_crypto_.randomUUID)() : undefined;
             try {
-                const res = await neon.createBranch(run.project, createRequest(run, name, parent?.id));
+                if (key !== undefined)
+                    deps.ephemeral?.creating(name, key);
+                const res = await neon.createBranch(run.project, createRequest(run, name, parent?.id, key));
                 created = true;
                 branch = res.branch;
+                deps.ephemeral?.created({ id: branch.id, name: branch.name }, res.operations.map((o) => o.id));
                 run.changed(`created branch '${branch.name}' (${branch.id})`);
                 log.info(`Created branch '${branch.name}' (${branch.id}); waiting for ${res.operations.length} operations`);
                 let endpoint = res.endpoints.find((e) => e.type === 'read_write');
                 await run.waitOps(res.operations);
+                // Nothing of the create is running any more: the post step need not poll for it.
+                deps.ephemeral?.created({ id: branch.id, name: branch.name }, []);
                 // Its operations are done, so the branch is ready and the compute started: no need to ask.
                 branch = { ...branch, current_state: 'ready' };
                 if (endpoint &&
@@ -40189,8 +40354,12 @@ async function createMode(deps, inputs) {
                 };
             }
             catch (e) {
+                if (key !== undefined && !created && refusedOutright(e))
+                    deps.ephemeral?.nothing();
                 if (!isConflict(e) || created)
                     throw e;
+                if (inputs.ephemeral)
+                    throw ephemeralCollision(run, name);
                 // Another run (or our own first attempt, whose answer was lost) created it: adopt it.
                 log.info(`Branch '${name}' was created concurrently by another run; adopting it`);
                 found = await findBranch(neon, run.project, name);
@@ -40222,7 +40391,27 @@ async function createMode(deps, inputs) {
         throw run.fail(`create of branch '${name}'`, e);
     }
 }
-function createRequest(run, name, parentId) {
+/**
+ * Adopting would let two jobs share one database and the first to finish delete it under the
+ * other; the message shows the naming that keeps jobs apart. Raised before any change.
+ */
+function ephemeralCollision(run, name, existing) {
+    const which = existing ? `'${name}' (${existing.id})` : `'${name}'`;
+    return new Error(`branch ${which} already exists in project ${run.project}, and with 'ephemeral: true' a branch is ` +
+        `never adopted: two jobs would share one database, and the first to finish would delete it under ` +
+        `the other. Give every job its own branch_name, e.g. ` +
+        'branch_name: ci/run-${{ github.run_id }}-${{ github.run_attempt }}-${{ matrix.shard }} ' +
+        '(the default, ci/run-<run id>-<attempt>-<job>, is the same for every leg of a matrix). ' +
+        'Nothing was changed.');
+}
+/**
+ * True when Neon answered the create with a refusal (a 4xx other than a timeout): then no branch
+ * was made. A network error or a 5xx may have created it, so the post step still looks.
+ */
+function refusedOutright(e) {
+    return e instanceof NeonApiError && e.status >= 400 && e.status < 500 && e.status !== 408;
+}
+function createRequest(run, name, parentId, ephemeralKey) {
     const { inputs } = run;
     const expiresAt = expiryTimestamp(inputs.expiry, new Date(run.deps.clock.now()));
     return {
@@ -40243,7 +40432,7 @@ function createRequest(run, name, parentId) {
                 ...computeRequest(inputs.computeUnits),
             },
         ],
-        annotation_value: annotationsFor(run.deps),
+        annotation_value: annotationsFor(run.deps, ephemeralKey),
     };
 }
 /** Says what create would do, after the same checks, and changes nothing. */
@@ -40329,13 +40518,31 @@ async function resolveParent(run) {
     }
     return found.branch;
 }
-/** Ties the branch to its pull request; `github-commit-repo` is what Neon's own actions write. */
-function annotationsFor(deps) {
+/**
+ * Ties the branch to its pull request; `github-commit-repo` is what Neon's own actions write. An
+ * ephemeral branch is tied to its run and job instead (cleanup asks GitHub whether that run has
+ * completed), and not to the pull request, whose preview it is not.
+ */
+function annotationsFor(deps, ephemeralKey) {
     const ctx = deps.context;
     const a = {};
     if (ctx.repository) {
         a['github-repo'] = ctx.repository;
         a['github-commit-repo'] = ctx.repository;
+    }
+    if (ephemeralKey !== undefined) {
+        a['github-ephemeral'] = 'true';
+        a['github-ephemeral-key'] = ephemeralKey;
+        if (ctx.runId)
+            a['github-run-id'] = ctx.runId;
+        if (ctx.runAttempt)
+            a['github-run-attempt'] = ctx.runAttempt;
+        if (ctx.job)
+            a['github-job'] = ctx.job;
+        const sha = ctx.pullRequest?.headSha || ctx.sha;
+        if (sha)
+            a['github-sha'] = sha;
+        return a;
     }
     if (ctx.pullRequest) {
         a['github-pr-number'] = String(ctx.pullRequest.number);
@@ -40543,6 +40750,77 @@ function reset_info(run, branch, source, expiresAt) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/util/clock.ts
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+
+;// CONCATENATED MODULE: ./src/util/cancel.ts
+/**
+ * Cancellation of a run's waiting. When the runner cancels a job it sends the step SIGINT, then
+ * SIGTERM about 7.5 s later, then kills it (the post steps still run). Every wait of the action —
+ * polling, and the client's retry backoff — sleeps through a Clock, so a clock whose sleeps end
+ * with a CancelledError stops all of them at once without the modes knowing about signals. A
+ * request already in flight is let finish: its answer (say, the id of a branch just created) is
+ * worth more than the few milliseconds it takes.
+ */
+
+/** What a sleep ends with once the run has been cancelled. */
+class CancelledError extends Error {
+    reason;
+    constructor(reason) {
+        super(`the step was cancelled (${reason}); stopped waiting`);
+        this.reason = reason;
+        this.name = 'CancelledError';
+    }
+}
+/**
+ * Wraps `base`. On the real clock the sleep's own timer is cleared at cancellation, so no timer
+ * keeps the process alive once the run has given up; any other clock (a test's) is raced.
+ */
+function cancellable(base = systemClock) {
+    let reason;
+    const waiting = new Set();
+    const sleep = (ms) => {
+        if (reason !== undefined)
+            return Promise.reject(new CancelledError(reason));
+        return new Promise((resolve, reject) => {
+            let timer;
+            const stop = (e) => {
+                if (timer !== undefined)
+                    clearTimeout(timer);
+                reject(e);
+            };
+            const done = () => {
+                waiting.delete(stop);
+                resolve();
+            };
+            waiting.add(stop);
+            if (base === systemClock)
+                timer = setTimeout(done, Math.max(0, ms));
+            else
+                base.sleep(ms).then(done, (e) => (waiting.delete(stop), reject(e)));
+        });
+    };
+    return {
+        clock: { now: () => base.now(), sleep },
+        get reason() {
+            return reason;
+        },
+        cancel(why) {
+            if (reason !== undefined)
+                return;
+            reason = why;
+            const error = new CancelledError(why);
+            for (const stop of [...waiting]) {
+                waiting.delete(stop);
+                stop(error);
+            }
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/neon/retry.ts
 const DEFAULT_RETRY_POLICY = {
     maxAttempts: 8,
@@ -40586,6 +40864,7 @@ function parseRetryAfter(value, nowMs) {
 }
 
 ;// CONCATENATED MODULE: ./src/neon/client.ts
+
 
 
 /** Neon's own page size for branch lists, and its cap (BEHAVIOUR.md, Branches). */
@@ -40766,6 +41045,9 @@ class NeonClient {
         const routeKey = `${method} ${route}`;
         const { clock } = this.opts;
         for (let attempt = 1;; attempt++) {
+            const cancelled = this.opts.cancelled?.();
+            if (cancelled !== undefined)
+                throw new CancelledError(cancelled);
             this.stats.requests++;
             this.stats.byRoute[routeKey] = (this.stats.byRoute[routeKey] ?? 0) + 1;
             const started = clock.now();
@@ -40860,6 +41142,160 @@ function describeNetworkError(e, timeoutMs) {
     return `network error: ${detail}`;
 }
 
+;// CONCATENATED MODULE: ./src/modes/ephemeral-post.ts
+/**
+ * The post step of `ephemeral: true`: deletes the branch this job's main step created, and
+ * nothing else. Runs after success, failure and cancellation alike. The branch may still have
+ * operations running (main was cancelled while waiting for them): those are waited for first, as
+ * Neon would refuse the delete with 423 meanwhile. A branch already gone (Neon's expiry, a
+ * re-run's cleanup) is a success.
+ */
+
+
+
+
+async function ephemeralPost(deps, record) {
+    const { neon, clock, log } = deps;
+    const project = record.projectId;
+    const started = clock.now();
+    const poll = {
+        ...deps.poll,
+        clock,
+        deadline: started + record.timeoutMs,
+        progress: (line) => log.info(line),
+    };
+    const changes = [];
+    const result = (deleted, branchId, waitedFor, why) => ({
+        name: record.name,
+        ...(branchId ? { branchId } : {}),
+        deleted,
+        ...(why ? { why } : {}),
+        waitedFor,
+        totalMs: clock.now() - started,
+    });
+    try {
+        let branchId = record.branchId;
+        let waitedFor = 0;
+        if (branchId === undefined) {
+            // Main stopped with its create request in flight: the branch exists only if Neon got it,
+            // and it is ours only if it carries main's key.
+            const found = await findBranch(neon, project, record.name);
+            const key = found?.annotation?.value['github-ephemeral-key'];
+            if (!found)
+                return result(false, undefined, 0, 'the main step never got to create it');
+            if (key !== record.key) {
+                log.warning(`Branch '${record.name}' (${found.branch.id}) exists, but this job's main step did not create it ` +
+                    `(its github-ephemeral-key annotation is not this job's); it was left alone.`);
+                return result(false, found.branch.id, 0, 'another job created it');
+            }
+            branchId = found.branch.id;
+            if (found.branch.current_state !== 'ready')
+                await waitForBranchReady(deps, project, branchId, poll);
+        }
+        else {
+            waitedFor += await settleOperations(deps, project, record.operationIds ?? [], poll);
+        }
+        const res = await neon.deleteBranch(project, branchId);
+        if (res === null)
+            return result(false, branchId, waitedFor, 'it was already gone');
+        changes.push(`deleted branch '${record.name}' (${branchId})`);
+        log.info(`Deleting ephemeral branch '${record.name}' (${branchId}); waiting for ${res.operations.length} operations`);
+        await waitForOperations(neon, project, res.operations, poll);
+        return result(true, branchId, waitedFor + res.operations.length);
+    }
+    catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        throw new ModeError(`post step: deleting ephemeral branch '${record.name}'${record.branchId ? ` (${record.branchId})` : ''} ` +
+            `failed: ${message}. It still expires by itself (see its expires_at), and 'mode: cleanup' deletes ` +
+            `it once this workflow run has completed.`, changes, e);
+    }
+}
+/** Waits until each of main's operations has settled, however it ended; returns how many it polled. */
+async function settleOperations(deps, project, ids, poll) {
+    let polled = 0;
+    for (const id of ids) {
+        polled++;
+        await waitUntil(`operation ${id} started by the main step`, async () => {
+            try {
+                const op = await deps.neon.getOperation(project, id);
+                return { done: operationSettled(op), state: op.status };
+            }
+            catch (e) {
+                // An operation Neon no longer knows is not running.
+                if (isNotFound(e))
+                    return { done: true, state: 'unknown' };
+                throw e;
+            }
+        }, poll);
+    }
+    return polled;
+}
+async function waitForBranchReady(deps, project, id, poll) {
+    await waitUntil(`branch ${id} to leave 'init'`, async () => {
+        const b = await deps.neon.getBranch(project, id);
+        return { done: b.current_state !== 'init', state: b.current_state };
+    }, poll);
+}
+
+;// CONCATENATED MODULE: ./src/state.ts
+/**
+ * What the main step hands the post step. One bundle serves both (action.yml: `main` and `post`
+ * are both dist/index.js), as in actions/checkout's state-helper.ts: the main step saves `isPost`,
+ * and the runner gives the post step every saved value back as a `STATE_<name>` variable, so a
+ * post run is the run that sees `STATE_isPost`. Saving appends to the file at $GITHUB_STATE
+ * synchronously, so what is saved survives a kill a moment later.
+ */
+
+const STATE_KEYS = {
+    isPost: 'isPost',
+    /** JSON of an {@link EphemeralRecord}, or '' when there is nothing for the post step to delete. */
+    ephemeral: 'ephemeral_branch',
+};
+/** True in the post run: the main run saved `isPost`, and only the post run is handed it back. */
+function isPostRun() {
+    return getState(STATE_KEYS.isPost) !== '';
+}
+/** Called first thing in every main run, whatever the inputs: the post run must know it is one. */
+function markMainRan() {
+    saveState(STATE_KEYS.isPost, 'true');
+}
+/** Records what the post step must delete; undefined records that there is nothing. */
+function saveEphemeralRecord(record) {
+    saveState(STATE_KEYS.ephemeral, record ? JSON.stringify(record) : '');
+}
+/** The record main saved, undefined when it saved none (or cleared it). */
+function readEphemeralRecord() {
+    return parseEphemeralRecord(getState(STATE_KEYS.ephemeral));
+}
+/** Parses a saved record; throws naming the state variable when it is not one (it never should be). */
+function parseEphemeralRecord(text) {
+    if (text.trim() === '')
+        return undefined;
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch {
+        value = undefined;
+    }
+    const r = value;
+    const ok = typeof r === 'object' &&
+        r !== null &&
+        typeof r.projectId === 'string' &&
+        typeof r.apiHost === 'string' &&
+        typeof r.name === 'string' &&
+        typeof r.key === 'string' &&
+        typeof r.timeoutMs === 'number' &&
+        (r.branchId === undefined || typeof r.branchId === 'string') &&
+        (r.operationIds === undefined ||
+            (Array.isArray(r.operationIds) && r.operationIds.every((x) => typeof x === 'string')));
+    if (!ok) {
+        throw new Error(`STATE_${STATE_KEYS.ephemeral} does not hold what the main step saves (${text.length} characters); ` +
+            'nothing was deleted');
+    }
+    return r;
+}
+
 ;// CONCATENATED MODULE: ./src/summary.ts
 /**
  * The job summary every run writes: what ran, on which branch, what changed, how long it took and
@@ -40908,6 +41344,8 @@ function renderSummary(v) {
     if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
         rows.push(['Created', r.created ? 'yes, by this run' : 'no, adopted the existing branch']);
     }
+    if (v.ephemeral && !v.dryRun)
+        rows.push(['Ephemeral', 'yes: the post step deletes it when the job ends']);
     if (r?.deleted !== undefined) {
         rows.push(['Deleted', r.deleted ? 'yes' : v.dryRun ? 'no (dry run)' : 'no, it was already gone']);
     }
@@ -40996,11 +41434,54 @@ async function writeSummary(html) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/util/clock.ts
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
-};
+;// CONCATENATED MODULE: ./src/post.ts
+/**
+ * The post run (action.yml `runs.post`, the same bundle): the runner starts it when the job ends,
+ * after success, failure or cancellation. It deletes the ephemeral branch the main step recorded,
+ * and does nothing (one debug line) when main recorded none: `ephemeral` off, or main stopped
+ * before it created anything. It never reads the inputs beyond `api_key`: they were validated in
+ * main, and one that depends on the time (`expires_at`) might no longer validate now.
+ */
+
+
+
+
+
+
+/** Throws on failure; main.ts's run() turns that into core.setFailed. */
+async function runPost(o) {
+    const record = readEphemeralRecord();
+    if (!record) {
+        o.log.debug('Post step: the main step recorded no ephemeral branch (ephemeral is off, or main stopped before ' +
+            'creating one): nothing to delete.');
+        return;
+    }
+    const apiKey = getInput(INPUTS.apiKey);
+    if (apiKey === '') {
+        throw new Error(`post step: api_key is empty, so ephemeral branch '${record.name}' cannot be deleted; it expires by ` +
+            'itself, and mode: cleanup deletes it once this run has completed.');
+    }
+    const neon = new NeonClient({
+        apiKey,
+        apiHost: record.apiHost,
+        userAgent: o.userAgent,
+        clock: o.clock,
+        onSecret: o.maskSecret,
+        debug: (line) => o.log.debug(line),
+    });
+    o.onClient?.(neon);
+    const r = await group(`Delete the ephemeral branch '${record.name}'`, () => ephemeralPost({ neon, clock: o.clock, log: o.log }, record));
+    o.log.info(postLine(r, neon.stats.requests));
+    await writeSummary(`<p>${escapeHtml(postLine(r, neon.stats.requests))}</p>`);
+}
+/** One line for the log and the job summary. */
+function postLine(r, requests) {
+    const which = `'${r.name}'${r.branchId ? ` (${r.branchId})` : ''}`;
+    const cost = `${(r.totalMs / 1000).toFixed(1)} s, ${requests} Neon API requests`;
+    return r.deleted
+        ? `Ephemeral Neon branch ${which} deleted by the post step (${r.waitedFor} operations waited for; ${cost}).`
+        : `Ephemeral Neon branch ${which} not deleted by the post step: ${r.why ?? 'nothing to delete'} (${cost}).`;
+}
 
 ;// CONCATENATED MODULE: ./src/version.ts
 /** The action's own version, sent in the User-Agent so Neon support can tell our requests apart. */
@@ -41028,13 +41509,18 @@ const ACTION_VERSION = '0.1.0';
 
 
 
+
+
+
+
 const USER_AGENT = `${ACTION_NAME}/${ACTION_VERSION} (+https://github.com/features/actions)`;
 // Values shorter than this are not redacted from summaries and comments (it would garble them); no real
 // key, token or generated password is that short.
 const main_MIN_REDACT_LENGTH = 4;
 /**
  * The action: read inputs, build clients, run the mode, publish its result (outputs, the pull
- * request comment, the job summary). The one place that calls core.setFailed.
+ * request comment, the job summary). The one place that calls core.setFailed. The same bundle is
+ * the post step (state.ts says how it knows), which deletes an ephemeral branch (post.ts).
  */
 async function run(opts = {}) {
     const clock = opts.clock ?? systemClock;
@@ -41057,8 +41543,32 @@ async function run(opts = {}) {
     // Mask the credentials before anything can print them, even a failed validation.
     for (const name of SECRET_INPUTS)
         maskSecret(getInput(name));
+    if (isPostRun()) {
+        let neon;
+        try {
+            await runPost({
+                clock,
+                userAgent: USER_AGENT,
+                log: coreLogger,
+                maskSecret,
+                onClient: (n) => (neon = n),
+            });
+        }
+        catch (e) {
+            if (e instanceof Error && e.stack)
+                core_debug(e.stack);
+            const requests = neon
+                ? `\n(${neon.stats.requests} Neon API requests, ${neon.stats.retries} retried)`
+                : '';
+            setFailed(`${e instanceof Error ? e.message : String(e)}${requests}`);
+        }
+        return;
+    }
     const state = {};
+    let stopSignals = () => { };
     try {
+        // First, before anything else can fail: the post run must be able to tell it is one.
+        markMainRan();
         const context = readRunContext(opts.env);
         state.context = context;
         // Validation comes before any call. An empty key is let through only on a fork's pull request,
@@ -41078,19 +41588,37 @@ async function run(opts = {}) {
         }
         if (mode !== 'cleanup')
             state.target = resolveBranchName(inputs, context);
+        // An ephemeral create stops waiting on SIGINT/SIGTERM (the runner cancelling the job); what it
+        // created is already recorded for the post step, which deletes it.
+        const ephemeral = inputs.ephemeral && mode === 'create' && !inputs.dryRun;
+        const cancellation = ephemeral ? cancellable(clock) : undefined;
+        if (cancellation)
+            stopSignals = onSignals(cancellation);
         const neon = new NeonClient({
             apiKey: inputs.apiKey,
             apiHost: inputs.apiHost,
             userAgent: USER_AGENT,
-            clock,
+            clock: cancellation?.clock ?? clock,
             onSecret: maskSecret,
             debug: (line) => core_debug(line),
+            ...(cancellation ? { cancelled: () => cancellation.reason } : {}),
         });
         state.neon = neon;
-        const deps = { neon, clock, context, log: coreLogger, setSecret: maskSecret };
-        // For cleanup: pull request states. Built here, it makes no request until a mode asks.
+        const deps = {
+            neon,
+            clock: cancellation?.clock ?? clock,
+            context,
+            log: coreLogger,
+            setSecret: maskSecret,
+        };
+        if (ephemeral)
+            deps.ephemeral = stateRecorder(inputs);
+        // For cleanup: pull request and workflow run states. Built here, they make no request until a
+        // mode asks.
         if (inputs.githubToken && context.repository) {
-            deps.pulls = restPullLookup(github(state, inputs, context).octokit, context.repository);
+            const { octokit } = github(state, inputs, context);
+            deps.pulls = restPullLookup(octokit, context.repository);
+            deps.runs = restRunLookup(octokit, context.repository);
         }
         const result = await runMode(mode, deps, inputs);
         publishOutputs(result, maskSecret);
@@ -41103,7 +41631,7 @@ async function run(opts = {}) {
         }
     }
     catch (e) {
-        const message = describeFailure(e, state.neon);
+        const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true);
         setFailed(message);
         try {
             const comment = await updateComment(state, clock, redact, 'failed', { error: redact(message) });
@@ -41113,6 +41641,46 @@ async function run(opts = {}) {
             warning(`Could not report the failure in the comment or summary: ${e2.message}`);
         }
     }
+    finally {
+        stopSignals();
+    }
+}
+/**
+ * The first SIGINT or SIGTERM stops every wait (the runner sends SIGINT, then SIGTERM about 7.5 s
+ * later, then kills the step); a second one exits at once: everything worth keeping is already in
+ * the state file. Returns the function that removes the handlers.
+ */
+function onSignals(cancellation) {
+    const handler = (signal) => {
+        if (cancellation.reason !== undefined) {
+            warning(`${signal} again: exiting now. The post step deletes what this step created.`);
+            process.exit(1);
+        }
+        warning(`${signal}: the job is being cancelled. Stopping; the post step deletes what this step created.`);
+        cancellation.cancel(signal);
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+    return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+    };
+}
+/** Records, through core.saveState, what the post step must delete, each time create learns more. */
+function stateRecorder(inputs) {
+    let record;
+    const save = (r) => {
+        record = r;
+        saveEphemeralRecord(r);
+    };
+    return {
+        creating: (name, key) => save({ projectId: inputs.projectId, apiHost: inputs.apiHost, name, key, timeoutMs: inputs.timeoutMs }),
+        created: (branch, operationIds) => {
+            if (record)
+                save({ ...record, name: branch.name, branchId: branch.id, operationIds });
+        },
+        nothing: () => save(undefined),
+    };
 }
 /**
  * Fork pull requests get no secrets under `pull_request`: there is nothing to do, and failing every
@@ -41196,6 +41764,7 @@ function summaryBase(state, comment) {
         autoBecause: state.autoBecause,
         target: state.target,
         dryRun: state.inputs?.dryRun,
+        ...(state.inputs?.ephemeral ? { ephemeral: true } : {}),
         ...(state.neon ? { neon: state.neon.stats } : {}),
         ...(state.github ? { github: state.github.stats } : {}),
         ...(comment !== undefined ? { comment } : {}),
@@ -41243,7 +41812,7 @@ function publishOutputs(r, maskSecret) {
     set(OUTPUTS.skipped, r.skipped ?? false);
 }
 /** One readable message: what failed, Neon's answer, the request id, and what was already changed. */
-function describeFailure(e, neon) {
+function describeFailure(e, neon, ephemeral = false) {
     if (e instanceof InputError)
         return e.message;
     let message = e instanceof Error ? e.message : String(e);
@@ -41252,7 +41821,9 @@ function describeFailure(e, neon) {
     if (e instanceof ModeError && e.changes.length > 0) {
         message +=
             `\nAlready done in Neon before the failure: ${e.changes.join('; ')}. ` +
-                `Re-running the job adopts what exists and finishes the rest.`;
+                (ephemeral
+                    ? `The post step deletes the branch when the job ends.`
+                    : `Re-running the job adopts what exists and finishes the rest.`);
     }
     if (neon)
         message += `\n(${neon.stats.requests} Neon API requests, ${neon.stats.retries} retried)`;

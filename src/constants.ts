@@ -6,6 +6,7 @@
 /** Every input declared in action.yml, keyed by a camelCase alias. */
 export const INPUTS = {
   mode: 'mode',
+  ephemeral: 'ephemeral',
   apiKey: 'api_key',
   projectId: 'project_id',
   apiHost: 'api_host',
@@ -67,6 +68,9 @@ export const DEFAULT_API_HOST = 'https://console.neon.tech/api/v2'
 
 /** Neon caps a branch's expires_at at 30 days from now. */
 export const MAX_EXPIRY_MS = 30 * 24 * 60 * 60 * 1000
+
+/** The default expiry of an ephemeral branch: Neon deletes it by itself if no post step ever runs. */
+export const EPHEMERAL_DEFAULT_EXPIRES_IN = '2h'
 
 /** Postgres truncates identifiers at 63 bytes (NAMEDATALEN - 1); branch names are kept under the same bound. */
 export const MAX_NAME_BYTES = 63

@@ -3,7 +3,13 @@
  */
 import * as core from '@actions/core'
 
-import { DEFAULT_API_HOST, INPUTS, MAX_EXPIRY_MS, type InputName } from './constants.js'
+import {
+  DEFAULT_API_HOST,
+  EPHEMERAL_DEFAULT_EXPIRES_IN,
+  INPUTS,
+  MAX_EXPIRY_MS,
+  type InputName,
+} from './constants.js'
 import { parseComputeUnits, type ComputeUnits } from './neon/compute-units.js'
 import { isInFuture, parsePointInTime, POINT_IN_TIME_FORMS } from './neon/point-in-time.js'
 import { formatDuration, parseDuration } from './util/duration.js'
@@ -20,6 +26,11 @@ export type Expiry = { kind: 'never' } | { kind: 'in'; ms: number } | { kind: 'a
 /** Every input, validated and with defaults applied. */
 export interface Inputs {
   mode: Mode
+  /**
+   * `mode: create` only: the branch belongs to this job. Never adopted, annotated with the run,
+   * expiring in 2 h unless told otherwise, and deleted by the post step when the job ends.
+   */
+  ephemeral: boolean
   /** Empty only when getInputs was told to allow it (a pull request from a fork). */
   apiKey: string
   projectId: string
@@ -47,6 +58,7 @@ export interface Inputs {
   timeoutMs: number
   /** May be empty (then no comment can be posted). */
   githubToken: string
+  /** Defaults to true, and to false with `ephemeral` (an explicit `comment: true` still comments). */
   comment: boolean
   dryRun: boolean
   cleanupPrefix: string
@@ -223,6 +235,14 @@ export function getInputs(
 
   // Validation order follows action.yml, so "the first bad input" is predictable.
   const mode = oneOf(INPUTS.mode, MODES)
+  const ephemeral = bool(INPUTS.ephemeral, 'false')
+  if (ephemeral && mode !== 'create') {
+    fail(
+      INPUTS.ephemeral,
+      `Input '${INPUTS.ephemeral}' is true, which is allowed only with 'mode: create' (mode is '${mode}'): ` +
+        `an ephemeral branch is created by its job and deleted by the same job's post step.`,
+    )
+  }
   if (apiKey === '' && !options.allowEmptyApiKey) {
     fail(
       INPUTS.apiKey,
@@ -270,7 +290,9 @@ export function getInputs(
   )
 
   // expires_in is validated even when expires_at overrides it: a bad value is still a mistake worth reporting.
-  const expiresInText = get(INPUTS.expiresIn) || DEFAULTS.expiresIn
+  // An empty expires_in is the default: 14 days for a preview, 2 hours for a CI job's own branch.
+  const expiresInText =
+    get(INPUTS.expiresIn) || (ephemeral ? EPHEMERAL_DEFAULT_EXPIRES_IN : DEFAULTS.expiresIn)
   let expiry: Expiry
   if (expiresInText.toLowerCase() === 'never') {
     expiry = { kind: 'never' }
@@ -313,7 +335,8 @@ export function getInputs(
   }
 
   const timeoutMs = integer(INPUTS.timeout, DEFAULTS.timeout, 1, MAX_TIMEOUT_SECONDS, 'seconds') * 1000
-  const comment = bool(INPUTS.comment, DEFAULTS.comment)
+  // A CI job's throwaway database is not news for the pull request: no comment unless asked for.
+  const comment = bool(INPUTS.comment, ephemeral ? 'false' : DEFAULTS.comment)
   const dryRun = bool(INPUTS.dryRun, DEFAULTS.dryRun)
 
   // An empty prefix falls back to the default rather than meaning "every branch": cleanup deletes branches, and
@@ -342,6 +365,7 @@ export function getInputs(
 
   const inputs: Inputs = {
     mode,
+    ephemeral,
     apiKey,
     projectId,
     apiHost,

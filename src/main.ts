@@ -7,15 +7,25 @@ import { commentMarker, renderComment, statusOf, type CommentStatus } from './gi
 import { readRunContext, type RunContext } from './github/context.js'
 import { createGitHubClient, type GitHubClient, type GitHubStats } from './github/octokit.js'
 import { restPullLookup } from './github/pulls.js'
+import { restRunLookup } from './github/runs.js'
 import { getInputs, InputError, type Inputs, type Mode } from './inputs.js'
 import { cleanupMode } from './modes/cleanup.js'
 import { createMode } from './modes/create.js'
 import { deleteMode } from './modes/delete.js'
 import { resetMode } from './modes/reset.js'
-import { ModeError, type Logger, type ModeDeps, type ModeResult } from './modes/types.js'
+import {
+  ModeError,
+  type EphemeralRecorder,
+  type Logger,
+  type ModeDeps,
+  type ModeResult,
+} from './modes/types.js'
 import { NeonClient } from './neon/client.js'
 import { formatComputeUnits } from './neon/compute-units.js'
+import { runPost } from './post.js'
+import { isPostRun, markMainRan, saveEphemeralRecord, type EphemeralRecord } from './state.js'
 import { renderSummary, writeSummary, type SummaryView } from './summary.js'
+import { cancellable, type Cancellation } from './util/cancel.js'
 import { systemClock, type Clock } from './util/clock.js'
 import { ACTION_NAME, ACTION_VERSION } from './version.js'
 
@@ -46,7 +56,8 @@ const MIN_REDACT_LENGTH = 4
 
 /**
  * The action: read inputs, build clients, run the mode, publish its result (outputs, the pull
- * request comment, the job summary). The one place that calls core.setFailed.
+ * request comment, the job summary). The one place that calls core.setFailed. The same bundle is
+ * the post step (state.ts says how it knows), which deletes an ephemeral branch (post.ts).
  */
 export async function run(opts: RunOptions = {}): Promise<void> {
   const clock = opts.clock ?? systemClock
@@ -69,8 +80,30 @@ export async function run(opts: RunOptions = {}): Promise<void> {
 
   // Mask the credentials before anything can print them, even a failed validation.
   for (const name of SECRET_INPUTS) maskSecret(core.getInput(name))
+  if (isPostRun()) {
+    let neon: NeonClient | undefined
+    try {
+      await runPost({
+        clock,
+        userAgent: USER_AGENT,
+        log: coreLogger,
+        maskSecret,
+        onClient: (n) => (neon = n),
+      })
+    } catch (e) {
+      if (e instanceof Error && e.stack) core.debug(e.stack)
+      const requests = neon
+        ? `\n(${neon.stats.requests} Neon API requests, ${neon.stats.retries} retried)`
+        : ''
+      core.setFailed(`${e instanceof Error ? e.message : String(e)}${requests}`)
+    }
+    return
+  }
   const state: RunState = {}
+  let stopSignals = (): void => {}
   try {
+    // First, before anything else can fail: the post run must be able to tell it is one.
+    markMainRan()
     const context = readRunContext(opts.env)
     state.context = context
     // Validation comes before any call. An empty key is let through only on a fork's pull request,
@@ -91,19 +124,35 @@ export async function run(opts: RunOptions = {}): Promise<void> {
     }
     if (mode !== 'cleanup') state.target = resolveBranchName(inputs, context)
 
+    // An ephemeral create stops waiting on SIGINT/SIGTERM (the runner cancelling the job); what it
+    // created is already recorded for the post step, which deletes it.
+    const ephemeral = inputs.ephemeral && mode === 'create' && !inputs.dryRun
+    const cancellation = ephemeral ? cancellable(clock) : undefined
+    if (cancellation) stopSignals = onSignals(cancellation)
     const neon = new NeonClient({
       apiKey: inputs.apiKey,
       apiHost: inputs.apiHost,
       userAgent: USER_AGENT,
-      clock,
+      clock: cancellation?.clock ?? clock,
       onSecret: maskSecret,
       debug: (line) => core.debug(line),
+      ...(cancellation ? { cancelled: () => cancellation.reason } : {}),
     })
     state.neon = neon
-    const deps: ModeDeps = { neon, clock, context, log: coreLogger, setSecret: maskSecret }
-    // For cleanup: pull request states. Built here, it makes no request until a mode asks.
+    const deps: ModeDeps = {
+      neon,
+      clock: cancellation?.clock ?? clock,
+      context,
+      log: coreLogger,
+      setSecret: maskSecret,
+    }
+    if (ephemeral) deps.ephemeral = stateRecorder(inputs)
+    // For cleanup: pull request and workflow run states. Built here, they make no request until a
+    // mode asks.
     if (inputs.githubToken && context.repository) {
-      deps.pulls = restPullLookup(github(state, inputs, context).octokit, context.repository)
+      const { octokit } = github(state, inputs, context)
+      deps.pulls = restPullLookup(octokit, context.repository)
+      deps.runs = restRunLookup(octokit, context.repository)
     }
     const result = await runMode(mode, deps, inputs)
     publishOutputs(result, maskSecret)
@@ -116,7 +165,7 @@ export async function run(opts: RunOptions = {}): Promise<void> {
       )
     }
   } catch (e) {
-    const message = describeFailure(e, state.neon)
+    const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true)
     core.setFailed(message)
     try {
       const comment = await updateComment(state, clock, redact, 'failed', { error: redact(message) })
@@ -124,6 +173,49 @@ export async function run(opts: RunOptions = {}): Promise<void> {
     } catch (e2) {
       core.warning(`Could not report the failure in the comment or summary: ${(e2 as Error).message}`)
     }
+  } finally {
+    stopSignals()
+  }
+}
+
+/**
+ * The first SIGINT or SIGTERM stops every wait (the runner sends SIGINT, then SIGTERM about 7.5 s
+ * later, then kills the step); a second one exits at once: everything worth keeping is already in
+ * the state file. Returns the function that removes the handlers.
+ */
+function onSignals(cancellation: Cancellation): () => void {
+  const handler = (signal: NodeJS.Signals): void => {
+    if (cancellation.reason !== undefined) {
+      core.warning(`${signal} again: exiting now. The post step deletes what this step created.`)
+      process.exit(1)
+    }
+    core.warning(
+      `${signal}: the job is being cancelled. Stopping; the post step deletes what this step created.`,
+    )
+    cancellation.cancel(signal)
+  }
+  process.on('SIGINT', handler)
+  process.on('SIGTERM', handler)
+  return () => {
+    process.off('SIGINT', handler)
+    process.off('SIGTERM', handler)
+  }
+}
+
+/** Records, through core.saveState, what the post step must delete, each time create learns more. */
+function stateRecorder(inputs: Inputs): EphemeralRecorder {
+  let record: EphemeralRecord | undefined
+  const save = (r: EphemeralRecord | undefined): void => {
+    record = r
+    saveEphemeralRecord(r)
+  }
+  return {
+    creating: (name, key) =>
+      save({ projectId: inputs.projectId, apiHost: inputs.apiHost, name, key, timeoutMs: inputs.timeoutMs }),
+    created: (branch, operationIds) => {
+      if (record) save({ ...record, name: branch.name, branchId: branch.id, operationIds })
+    },
+    nothing: () => save(undefined),
   }
 }
 
@@ -220,6 +312,7 @@ function summaryBase(state: RunState, comment: CommentOutcome | string | undefin
     autoBecause: state.autoBecause,
     target: state.target,
     dryRun: state.inputs?.dryRun,
+    ...(state.inputs?.ephemeral ? { ephemeral: true } : {}),
     ...(state.neon ? { neon: state.neon.stats } : {}),
     ...(state.github ? { github: state.github.stats } : {}),
     ...(comment !== undefined ? { comment } : {}),
@@ -267,14 +360,16 @@ function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): voi
 }
 
 /** One readable message: what failed, Neon's answer, the request id, and what was already changed. */
-function describeFailure(e: unknown, neon: NeonClient | undefined): string {
+function describeFailure(e: unknown, neon: NeonClient | undefined, ephemeral = false): string {
   if (e instanceof InputError) return e.message
   let message = e instanceof Error ? e.message : String(e)
   if (e instanceof Error && e.stack) core.debug(e.stack)
   if (e instanceof ModeError && e.changes.length > 0) {
     message +=
       `\nAlready done in Neon before the failure: ${e.changes.join('; ')}. ` +
-      `Re-running the job adopts what exists and finishes the rest.`
+      (ephemeral
+        ? `The post step deletes the branch when the job ends.`
+        : `Re-running the job adopts what exists and finishes the rest.`)
   }
   if (neon) message += `\n(${neon.stats.requests} Neon API requests, ${neon.stats.retries} retried)`
   return message

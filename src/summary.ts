@@ -24,6 +24,8 @@ export interface SummaryView {
   /** Why the run deliberately did nothing. */
   skipped?: string
   dryRun?: boolean
+  /** `ephemeral: true`: the post step deletes the branch when the job ends. */
+  ephemeral?: boolean
   neon?: { requests: number; retries: number }
   github?: { requests: number }
   /** What happened to the pull request comment; a string says why none was written. */
@@ -69,6 +71,7 @@ export function renderSummary(v: SummaryView): string {
   if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
     rows.push(['Created', r.created ? 'yes, by this run' : 'no, adopted the existing branch'])
   }
+  if (v.ephemeral && !v.dryRun) rows.push(['Ephemeral', 'yes: the post step deletes it when the job ends'])
   if (r?.deleted !== undefined) {
     rows.push(['Deleted', r.deleted ? 'yes' : v.dryRun ? 'no (dry run)' : 'no, it was already gone'])
   }

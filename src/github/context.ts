@@ -26,6 +26,10 @@ export interface RunContext {
   serverUrl: string
   apiUrl: string
   runId?: string
+  /** GITHUB_RUN_ATTEMPT: 1, then 2, 3 … for each re-run of the same run. */
+  runAttempt?: string
+  /** GITHUB_JOB: the job's id in the workflow (the same for every leg of a matrix). */
+  job?: string
   /** Link to this run, for messages and the PR comment. */
   runUrl?: string
 }
@@ -75,6 +79,8 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
     serverUrl,
     apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
     runId,
+    ...(env.GITHUB_RUN_ATTEMPT ? { runAttempt: env.GITHUB_RUN_ATTEMPT } : {}),
+    ...(env.GITHUB_JOB ? { job: env.GITHUB_JOB } : {}),
     runUrl: repository && runId ? `${serverUrl}/${repository}/actions/runs/${runId}` : undefined,
   }
   const pr = payload.pull_request

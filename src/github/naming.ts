@@ -1,5 +1,5 @@
 /**
- * Branch names derived from pull requests.
+ * Branch names derived from pull requests and from CI jobs.
  */
 import { createHash } from 'node:crypto'
 
@@ -26,7 +26,20 @@ export function previewBranchName(prNumber: number, headRef: string): string {
   if (!Number.isSafeInteger(prNumber) || prNumber < 1) {
     throw new RangeError(`Pull request number must be a positive integer; got ${prNumber}.`)
   }
-  const raw = headRef === '' ? `preview/pr-${prNumber}` : `preview/pr-${prNumber}-${headRef}`
+  return safeBranchName(headRef === '' ? `preview/pr-${prNumber}` : `preview/pr-${prNumber}-${headRef}`)
+}
+
+/**
+ * The default name of a CI job's ephemeral branch: `ci/run-<run id>-<run attempt>-<job>`, made safe
+ * and shortened exactly like a preview name. Every leg of a matrix shares the job id, so matrix legs
+ * must name their branches themselves (the collision check says so).
+ */
+export function ephemeralBranchName(runId: string, runAttempt: string, job: string | undefined): string {
+  return safeBranchName(`ci/run-${runId}-${runAttempt}${job ? `-${job}` : ''}`)
+}
+
+/** Lower-cased, unsafe characters replaced, at most {@link MAX_NAME_BYTES} with a hash suffix when cut. */
+function safeBranchName(raw: string): string {
   const name = raw.toLowerCase().replace(UNSAFE_CHAR_RE, '-')
   // After sanitizing every character is ASCII, so bytes equal UTF-16 units; measuring bytes keeps that an
   // implementation detail rather than an assumption.

@@ -2,6 +2,7 @@ import type { Inputs } from '../inputs.js'
 import type { PullState } from '../github/pulls.js'
 import { BranchIndex } from '../neon/lookup.js'
 import type { Annotation, Branch } from '../neon/types.js'
+import { isEphemeral, judgeEphemeral } from './cleanup-ephemeral.js'
 import { ModeRun } from './run.js'
 import type { CleanupVerdict, ModeDeps, ModeResult } from './types.js'
 
@@ -15,7 +16,7 @@ interface Tie {
   by: 'annotation' | 'name'
 }
 
-interface Candidate {
+export interface Candidate {
   branch: Branch
   tie?: Tie
   ageDays: number
@@ -40,7 +41,7 @@ export interface CleanupOptions {
  * branches and branches of open pull requests are always kept. A branch tied to a pull request of
  * this repository goes when that PR is closed, merged or gone; one tied to none goes when it has not
  * been updated for `cleanup_max_age`. Children go before parents, and a parent whose child stays
- * stays too.
+ * stays too. Ephemeral CI branches are judged apart, by their workflow run (cleanup-ephemeral.ts).
  */
 export async function cleanupMode(
   deps: ModeDeps,
@@ -54,7 +55,13 @@ export async function cleanupMode(
     const index = await BranchIndex.load(neon, run.project)
     log.info(`${index.branches.length} branches in project ${run.project}`)
     const candidates = index.branches
-      .filter((b) => b.name.startsWith(inputs.cleanupPrefix) && !b.default && !b.protected)
+      .filter(
+        (b) =>
+          b.name.startsWith(inputs.cleanupPrefix) &&
+          !b.default &&
+          !b.protected &&
+          !isEphemeral(index.annotations[b.id]),
+      )
       .map((b): Candidate => ({
         branch: b,
         ageDays: (now - Date.parse(b.updated_at)) / DAY_MS,
@@ -72,6 +79,7 @@ export async function cleanupMode(
         ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
         : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`
     }
+    candidates.push(...(await judgeEphemeral(run, index, now)))
     keepParentsOfKeptChildren(run, index, candidates)
 
     const verdicts = new Map<string, CleanupVerdict>()

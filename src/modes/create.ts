@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto'
+
 import { expiryTimestamp, type Inputs } from '../inputs.js'
 import { resolveBranchName } from '../github/branch-target.js'
-import { isConflict, withContext } from '../neon/errors.js'
+import { isConflict, NeonApiError, withContext } from '../neon/errors.js'
 import { findBranch } from '../neon/lookup.js'
 import { describePoint, sameLsn } from '../neon/point-in-time.js'
 import type { Branch, CreateBranchRequest } from '../neon/types.js'
@@ -15,6 +17,9 @@ import type { ModeDeps, ModeResult } from './types.js'
  * create: make the pull request's branch, or adopt it when it exists (a re-run, the next push, a
  * concurrent run), then make sure it is ready to connect to: a usable read_write endpoint, the
  * role and the database, all of Neon's operations finished, and the connection strings built.
+ *
+ * With `ephemeral` the branch belongs to this job alone: an existing one is an error (never
+ * adopted), and what is created is recorded for the post step, which deletes it.
  */
 export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
   const { neon, log } = deps
@@ -22,6 +27,7 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
   const run = new ModeRun(deps, inputs)
   try {
     let found = await findBranch(neon, run.project, name)
+    if (found && inputs.ephemeral) throw ephemeralCollision(run, name, found.branch)
     if (inputs.dryRun) return await dryRun(run, name, found?.branch)
 
     let created = false
@@ -39,16 +45,24 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
       parentName = parent?.name
       // Adoption skips this: a branch made at a point that has since left the window is still fine.
       if (parent) await checkHistoryWindow(run, parent, inputs.parentPoint, parentText(inputs))
+      const key = inputs.ephemeral ? randomUUID() : undefined
       try {
-        const res = await neon.createBranch(run.project, createRequest(run, name, parent?.id))
+        if (key !== undefined) deps.ephemeral?.creating(name, key)
+        const res = await neon.createBranch(run.project, createRequest(run, name, parent?.id, key))
         created = true
         branch = res.branch
+        deps.ephemeral?.created(
+          { id: branch.id, name: branch.name },
+          res.operations.map((o) => o.id),
+        )
         run.changed(`created branch '${branch.name}' (${branch.id})`)
         log.info(
           `Created branch '${branch.name}' (${branch.id}); waiting for ${res.operations.length} operations`,
         )
         let endpoint = res.endpoints.find((e) => e.type === 'read_write')
         await run.waitOps(res.operations)
+        // Nothing of the create is running any more: the post step need not poll for it.
+        deps.ephemeral?.created({ id: branch.id, name: branch.name }, [])
         // Its operations are done, so the branch is ready and the compute started: no need to ask.
         branch = { ...branch, current_state: 'ready' }
         if (
@@ -65,7 +79,9 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
             ?.connection_parameters.password,
         }
       } catch (e) {
+        if (key !== undefined && !created && refusedOutright(e)) deps.ephemeral?.nothing()
         if (!isConflict(e) || created) throw e
+        if (inputs.ephemeral) throw ephemeralCollision(run, name)
         // Another run (or our own first attempt, whose answer was lost) created it: adopt it.
         log.info(`Branch '${name}' was created concurrently by another run; adopting it`)
         found = await findBranch(neon, run.project, name)
@@ -97,7 +113,36 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
   }
 }
 
-function createRequest(run: ModeRun, name: string, parentId: string | undefined): CreateBranchRequest {
+/**
+ * Adopting would let two jobs share one database and the first to finish delete it under the
+ * other; the message shows the naming that keeps jobs apart. Raised before any change.
+ */
+function ephemeralCollision(run: ModeRun, name: string, existing?: Branch): Error {
+  const which = existing ? `'${name}' (${existing.id})` : `'${name}'`
+  return new Error(
+    `branch ${which} already exists in project ${run.project}, and with 'ephemeral: true' a branch is ` +
+      `never adopted: two jobs would share one database, and the first to finish would delete it under ` +
+      `the other. Give every job its own branch_name, e.g. ` +
+      'branch_name: ci/run-${{ github.run_id }}-${{ github.run_attempt }}-${{ matrix.shard }} ' +
+      '(the default, ci/run-<run id>-<attempt>-<job>, is the same for every leg of a matrix). ' +
+      'Nothing was changed.',
+  )
+}
+
+/**
+ * True when Neon answered the create with a refusal (a 4xx other than a timeout): then no branch
+ * was made. A network error or a 5xx may have created it, so the post step still looks.
+ */
+function refusedOutright(e: unknown): boolean {
+  return e instanceof NeonApiError && e.status >= 400 && e.status < 500 && e.status !== 408
+}
+
+function createRequest(
+  run: ModeRun,
+  name: string,
+  parentId: string | undefined,
+  ephemeralKey?: string,
+): CreateBranchRequest {
   const { inputs } = run
   const expiresAt = expiryTimestamp(inputs.expiry, new Date(run.deps.clock.now()))
   return {
@@ -118,7 +163,7 @@ function createRequest(run: ModeRun, name: string, parentId: string | undefined)
         ...computeRequest(inputs.computeUnits),
       },
     ],
-    annotation_value: annotationsFor(run.deps),
+    annotation_value: annotationsFor(run.deps, ephemeralKey),
   }
 }
 
@@ -212,13 +257,27 @@ async function resolveParent(run: ModeRun): Promise<Branch | undefined> {
   return found.branch
 }
 
-/** Ties the branch to its pull request; `github-commit-repo` is what Neon's own actions write. */
-function annotationsFor(deps: ModeDeps): Record<string, string> {
+/**
+ * Ties the branch to its pull request; `github-commit-repo` is what Neon's own actions write. An
+ * ephemeral branch is tied to its run and job instead (cleanup asks GitHub whether that run has
+ * completed), and not to the pull request, whose preview it is not.
+ */
+function annotationsFor(deps: ModeDeps, ephemeralKey?: string): Record<string, string> {
   const ctx = deps.context
   const a: Record<string, string> = {}
   if (ctx.repository) {
     a['github-repo'] = ctx.repository
     a['github-commit-repo'] = ctx.repository
+  }
+  if (ephemeralKey !== undefined) {
+    a['github-ephemeral'] = 'true'
+    a['github-ephemeral-key'] = ephemeralKey
+    if (ctx.runId) a['github-run-id'] = ctx.runId
+    if (ctx.runAttempt) a['github-run-attempt'] = ctx.runAttempt
+    if (ctx.job) a['github-job'] = ctx.job
+    const sha = ctx.pullRequest?.headSha || ctx.sha
+    if (sha) a['github-sha'] = sha
+    return a
   }
   if (ctx.pullRequest) {
     a['github-pr-number'] = String(ctx.pullRequest.number)

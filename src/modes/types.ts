@@ -1,5 +1,6 @@
 import type { RunContext } from '../github/context.js'
 import type { PullRequestLookup } from '../github/pulls.js'
+import type { WorkflowRunLookup } from '../github/runs.js'
 import type { Mode } from '../inputs.js'
 import type { NeonClient } from '../neon/client.js'
 import type { ComputeUnits } from '../neon/compute-units.js'
@@ -27,6 +28,23 @@ export interface ModeDeps {
   poll?: Partial<Omit<PollOptions, 'clock' | 'deadline'>>
   /** Pull request states, for cleanup; absent when no GitHub token is available. */
   pulls?: PullRequestLookup
+  /** Workflow run states, for cleanup of ephemeral branches; absent without a GitHub token. */
+  runs?: WorkflowRunLookup
+  /** With `ephemeral`: where create records what the post step must delete (core.saveState). */
+  ephemeral?: EphemeralRecorder
+}
+
+/**
+ * Where create, in ephemeral mode, records what it is creating, at each moment it learns it, so
+ * that a main step stopped at any point (cancelled, failed, killed) leaves the post step knowing.
+ */
+export interface EphemeralRecorder {
+  /** Just before the create request: from here on a branch of this name may exist. */
+  creating(name: string, key: string): void
+  /** Neon answered the create: the branch exists, and these operations are under way. */
+  created(branch: { id: string; name: string }, operationIds: string[]): void
+  /** The create was refused: nothing exists for the post step to delete. */
+  nothing(): void
 }
 
 /** What cleanup decided for one candidate branch, and why. */

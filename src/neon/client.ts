@@ -1,3 +1,4 @@
+import { CancelledError } from '../util/cancel.js'
 import type { Clock } from '../util/clock.js'
 import { isNotFound, NeonApiError } from './errors.js'
 import {
@@ -38,6 +39,8 @@ export interface NeonClientOptions {
   onSecret?: (value: string) => void
   /** One line per request and retry; never holds a body. */
   debug?: (line: string) => void
+  /** Why the run was cancelled, once it was: then no new request is started (util/cancel.ts). */
+  cancelled?: () => string | undefined
 }
 
 /** Request counts, for the job summary and the benchmarks. */
@@ -354,6 +357,8 @@ export class NeonClient {
     const { clock } = this.opts
 
     for (let attempt = 1; ; attempt++) {
+      const cancelled = this.opts.cancelled?.()
+      if (cancelled !== undefined) throw new CancelledError(cancelled)
       this.stats.requests++
       this.stats.byRoute[routeKey] = (this.stats.byRoute[routeKey] ?? 0) + 1
       const started = clock.now()

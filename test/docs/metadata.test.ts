@@ -34,6 +34,9 @@ describe('action.yml', () => {
     const yml = read('action.yml')
     expect(yml).toMatch(/^\s+using: node24$/m)
     expect(yml).toMatch(/^\s+main: dist\/index\.js$/m)
+    // One bundle is also the post step (it deletes an ephemeral branch); post-if stays the default.
+    expect(yml).toMatch(/^\s+post: dist\/index\.js$/m)
+    expect(yml).not.toMatch(/^\s+post-if:/m)
   })
 
   it('a broken action.yml is reported (the check can fail)', () => {
@@ -107,7 +110,9 @@ describe('README', () => {
       const readmeDefault = r[2]!
       if (required) expect(readmeDefault, name).toBe('(required)')
       else if (def === '')
-        expect(readmeDefault, name).toMatch(/^`''`$|^from the event$|^project default branch$/)
+        expect(readmeDefault, name).toMatch(
+          /^`''`$|^from the event$|^project default branch$|^`[^`]+`, `[^`]+` with `ephemeral`$/,
+        )
       else expect(readmeDefault, name).toBe(`\`${def}\``)
     }
   })

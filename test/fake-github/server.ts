@@ -18,6 +18,15 @@ export interface FakePullRequest {
   base: { ref: string; repo: { full_name: string } }
 }
 
+/** A workflow run, as GET /repos/{owner}/{repo}/actions/runs/{run_id} answers (the fields read). */
+export interface FakeWorkflowRun {
+  id: number
+  /** GitHub's statuses: queued, in_progress, completed, waiting, requested, pending. */
+  status: 'queued' | 'in_progress' | 'completed' | 'waiting' | 'requested' | 'pending'
+  conclusion: string | null
+  run_attempt: number
+}
+
 export interface GitHubRequest {
   method: string
   path: string
@@ -40,8 +49,8 @@ export interface GitHubFault {
 export type FakeGitHub = Awaited<ReturnType<typeof startFakeGitHub>>
 
 /**
- * A stateful fake of the GitHub REST API, enough for what the action calls: pull requests and
- * their issue comments (paginated with `per_page`/`page` and a Link header, ids, timestamps).
+ * A stateful fake of the GitHub REST API, enough for what the action calls: pull requests, workflow
+ * runs (REST docs: "Get a workflow run"; an unknown run is 404) and issue comments (paginated with `per_page`/`page` and a Link header, ids, timestamps).
  * Every request is logged with its body so tests can assert that no secret was ever sent.
  * Comment timestamps come from a counter (one second apart), so "oldest" is never a tie.
  */
@@ -50,8 +59,10 @@ export async function startFakeGitHub(): Promise<{
   requests: GitHubRequest[]
   comments: Map<string, FakeComment[]>
   pulls: Map<string, FakePullRequest>
+  runs: Map<string, FakeWorkflowRun>
   faults: GitHubFault[]
   addPull(repo: string, pr: Partial<FakePullRequest> & { number: number }): void
+  addRun(repo: string, run: Partial<FakeWorkflowRun> & { id: number }): void
   /** Seeds a comment as if someone had written it; returns it. */
   addComment(repo: string, issue: number, body: string, user?: string): FakeComment
   /** The bodies of an issue's comments, oldest first. */
@@ -60,6 +71,7 @@ export async function startFakeGitHub(): Promise<{
 }> {
   const comments = new Map<string, FakeComment[]>()
   const pulls = new Map<string, FakePullRequest>()
+  const runs = new Map<string, FakeWorkflowRun>()
   const requests: GitHubRequest[] = []
   const faults: GitHubFault[] = []
   let nextId = 1000
@@ -171,6 +183,11 @@ export async function startFakeGitHub(): Promise<{
       const pr = pulls.get(`${m[1]}#${m[2]}`)
       return pr ? send(res, log, 200, pr) : send(res, log, 404, { message: 'Not Found' })
     }
+    m = url.pathname.match(/^\/repos\/([^/]+\/[^/]+)\/actions\/runs\/(\d+)$/)
+    if (m && method === 'GET') {
+      const run = runs.get(`${m[1]}#${m[2]}`)
+      return run ? send(res, log, 200, run) : send(res, log, 404, { message: 'Not Found' })
+    }
     return send(res, log, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' })
   }
 
@@ -181,7 +198,16 @@ export async function startFakeGitHub(): Promise<{
     requests,
     comments,
     pulls,
+    runs,
     faults,
+    addRun(repo, run) {
+      runs.set(`${repo}#${run.id}`, {
+        status: 'in_progress',
+        conclusion: null,
+        run_attempt: 1,
+        ...run,
+      })
+    },
     addComment(repo, issue, body, user) {
       return newComment(`${repo}#${issue}`, body, user)
     },

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,6 +20,10 @@ export interface ActionRun {
   summary: string
   /** Values the action masked with ::add-mask::, in order. */
   masked: string[]
+  /** What the run saved with core.saveState (the GITHUB_STATE file), the last value of each name. */
+  state: Record<string, string>
+  /** The environment it ran with (a post run repeats it, plus the STATE_* variables). */
+  env: Record<string, string>
 }
 
 export interface RunActionOptions {
@@ -31,53 +35,101 @@ export interface RunActionOptions {
   env?: Record<string, string>
 }
 
+/** A run in progress, for tests that signal it. */
+export interface StartedAction {
+  child: ChildProcess
+  /** Everything printed so far. */
+  stdout(): string
+  result: Promise<ActionRun>
+}
+
 /**
  * Runs the committed dist/index.js as the runner does: inputs as INPUT_* variables, the event as a
- * file, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY as files it appends to; then reads those files back.
+ * file, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and GITHUB_STATE as files it appends to; then reads
+ * those files back.
  */
 export async function runAction(o: RunActionOptions): Promise<ActionRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'npb-run-'))
-  const outputFile = join(dir, 'output')
-  const summaryFile = join(dir, 'summary')
+  return startAction(o).result
+}
+
+/** The main step's environment, as the runner builds it. */
+function mainEnv(o: RunActionOptions, dir: string): Record<string, string> {
   const eventFile = join(dir, 'event.json')
-  writeFileSync(outputFile, '')
-  writeFileSync(summaryFile, '')
   writeFileSync(eventFile, JSON.stringify(o.payload ?? {}))
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: dir,
     GITHUB_ACTIONS: 'true',
     RUNNER_DEBUG: '1',
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_EVENT_PATH: eventFile,
     GITHUB_EVENT_NAME: o.eventName,
     GITHUB_REPOSITORY: o.repository ?? 'octo-org/octo-repo',
     GITHUB_API_URL: o.githubApiUrl,
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_RUN_ID: '4242',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_JOB: 'test',
     GITHUB_SHA: 'c0ffee'.padEnd(40, '0'),
     ...o.env,
   }
   for (const [k, v] of Object.entries(o.inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v
+  return env
+}
+
+/** Starts dist/index.js as the main step; `result` settles when it exits. */
+export function startAction(o: RunActionOptions): StartedAction {
+  const dir = mkdtempSync(join(tmpdir(), 'npb-run-'))
+  return spawnStep(mainEnv(o, dir), dir)
+}
+
+/**
+ * Runs dist/index.js as the job's post step after `main`: the same environment (inputs included,
+ * as the runner gives them), fresh command files, and every value main saved to GITHUB_STATE
+ * handed over as a STATE_<name> variable.
+ */
+export async function runPost(main: ActionRun, env: Record<string, string> = {}): Promise<ActionRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'npb-post-'))
+  const stateEnv = Object.fromEntries(Object.entries(main.state).map(([k, v]) => [`STATE_${k}`, v]))
+  const base = Object.fromEntries(Object.entries(main.env).filter(([k]) => !k.startsWith('STATE_')))
+  return spawnStep({ ...base, ...stateEnv, ...env }, dir).result
+}
+
+function spawnStep(base: Record<string, string>, dir: string): StartedAction {
+  const outputFile = join(dir, 'output')
+  const summaryFile = join(dir, 'summary')
+  const stateFile = join(dir, 'state')
+  for (const f of [outputFile, summaryFile, stateFile]) writeFileSync(f, '')
+  const env = {
+    ...base,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_STATE: stateFile,
+  }
   const child = spawn(ACTION_NODE, [DIST], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)))
-  const masked = [...stdout.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1] ?? '')
-  return {
-    code,
-    stdout,
-    stderr,
-    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
-    summary: readFileSync(summaryFile, 'utf8'),
-    masked,
-  }
+  const result = new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1))).then(
+    (code): ActionRun => ({
+      code,
+      stdout,
+      stderr,
+      outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+      summary: readFileSync(summaryFile, 'utf8'),
+      masked: [...stdout.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1] ?? ''),
+      state: parseOutputFile(readFileSync(stateFile, 'utf8')),
+      env,
+    }),
+  )
+  return { child, stdout: () => stdout, result }
 }
 
-/** Parses the runner's `name<<delimiter … delimiter` file format (and plain `name=value`). */
+/**
+ * Parses the runner's `name<<delimiter … delimiter` file format (and plain `name=value`), the
+ * format of @actions/core's file commands (GITHUB_OUTPUT, GITHUB_STATE); a later value of a name
+ * replaces an earlier one, as the runner does.
+ */
 export function parseOutputFile(text: string): Record<string, string> {
   const out: Record<string, string> = {}
   const lines = text.split('\n')

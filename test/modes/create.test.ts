@@ -367,3 +367,55 @@ describe('create: races and faults', () => {
     expect(sim.log).toEqual([])
   })
 })
+
+describe('create: ephemeral', () => {
+  const recorder = () => {
+    const calls: string[] = []
+    return {
+      calls,
+      ephemeral: {
+        creating: (name: string, key: string) => calls.push(`creating ${name} ${key.length > 0}`),
+        created: (b: { id: string }, ops: string[]) => calls.push(`created ${b.id} ${ops.length}`),
+        nothing: () => calls.push('nothing'),
+      },
+    }
+  }
+
+  it('records creating, then the branch with its operations, then that they are done', async () => {
+    const h = harness(sim)
+    const rec = recorder()
+    h.deps.ephemeral = rec.ephemeral
+    const r = await createMode(
+      h.deps,
+      inputsFor(projectId, sim.apiKey, { ephemeral: 'true', branch_name: 'ci/x' }),
+    )
+    expect(rec.calls).toEqual([
+      'creating ci/x true',
+      `created ${r.branch!.id} 2`,
+      `created ${r.branch!.id} 0`,
+    ])
+    const a = sim.state.annotations[r.branch!.id]!
+    expect(a['github-ephemeral']).toBe('true')
+    expect(a['github-ephemeral-key']).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('a branch created concurrently (409) is refused, not adopted, and nothing is recorded', async () => {
+    const h = harness(sim)
+    const rec = recorder()
+    h.deps.ephemeral = rec.ephemeral
+    // Another job creates the same name between our look-up and our create.
+    sim.faults.add({
+      method: 'POST',
+      route: 'POST /projects/{project_id}/branches',
+      before: () => void sim.addBranch(projectId, { name: 'ci/race' }),
+    })
+    const err = await createMode(
+      h.deps,
+      inputsFor(projectId, sim.apiKey, { ephemeral: 'true', branch_name: 'ci/race' }),
+    ).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ModeError)
+    expect((err as Error).message).toContain('two jobs would share one database')
+    expect(rec.calls).toEqual(['creating ci/race true', 'nothing'])
+    expect(liveBranches().filter((b) => b.name === 'ci/race').length).toBe(1)
+  })
+})

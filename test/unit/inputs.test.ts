@@ -53,6 +53,7 @@ describe('getInputs: defaults', () => {
       apiKey: API_KEY,
       projectId: 'restless-river-12345678',
       apiHost: 'https://console.neon.tech/api/v2',
+      ephemeral: false,
       branchType: 'default',
       database: 'neondb',
       role: 'neondb_owner',
@@ -127,6 +128,7 @@ describe('getInputs: defaults', () => {
       branchType: 'schema-only',
       database: 'app',
       role: 'app_user',
+      ephemeral: false,
       ssl: 'verify-full',
       channelBinding: true,
       prisma: true,
@@ -531,6 +533,46 @@ describe('getInputs: cleanup', () => {
       'cleanup_max_age',
       `Invalid input 'cleanup_max_age': '${value}'.`,
     )
+  })
+})
+
+describe('getInputs: ephemeral', () => {
+  it('is off by default, and leaves the defaults of expires_in and comment as they were', () => {
+    const i = parse()
+    expect(i.ephemeral).toBe(false)
+    expect(i.expiry).toEqual({ kind: 'in', ms: 14 * DAY })
+    expect(i.comment).toBe(true)
+  })
+
+  it('with mode create: expires in 2 hours and writes no comment, unless told otherwise', () => {
+    const i = parse({ ephemeral: 'true' })
+    expect(i.ephemeral).toBe(true)
+    expect(i.expiry).toEqual({ kind: 'in', ms: 2 * 3_600_000 })
+    expect(i.comment).toBe(false)
+    expect(parse({ ephemeral: 'true', expires_in: '30m' }).expiry).toEqual({ kind: 'in', ms: 1_800_000 })
+    expect(parse({ ephemeral: 'true', expires_in: 'never' }).expiry).toEqual({ kind: 'never' })
+    expect(parse({ ephemeral: 'true', expires_at: '2030-06-15T15:00:00Z' }).expiry).toEqual({
+      kind: 'at',
+      at: new Date('2030-06-15T15:00:00Z'),
+    })
+    expect(parse({ ephemeral: 'true', comment: 'true' }).comment).toBe(true)
+  })
+
+  it.each(['reset', 'delete', 'cleanup', 'auto'])('is an input error with mode %s', (mode) => {
+    expectInvalid(
+      { mode, ephemeral: 'true' },
+      'ephemeral',
+      `allowed only with 'mode: create' (mode is '${mode}')`,
+    )
+  })
+
+  it('is a boolean like the others', () => {
+    expectInvalid(
+      { ephemeral: 'yes' },
+      'ephemeral',
+      "Invalid input 'ephemeral': 'yes'. Expected true or false",
+    )
+    expect(parse({ ephemeral: 'False', mode: 'delete' }).ephemeral).toBe(false)
   })
 })
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 
 import { MAX_NAME_BYTES } from '../../src/constants.js'
-import { isBranchId, previewBranchName } from '../../src/github/naming.js'
+import { ephemeralBranchName, isBranchId, previewBranchName } from '../../src/github/naming.js'
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8')
 const sha8 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex').slice(0, 8)
@@ -155,5 +155,21 @@ describe('isBranchId', () => {
     'xbr-abc',
   ])('rejects %j', (s) => {
     expect(isBranchId(s)).toBe(false)
+  })
+})
+
+describe('ephemeralBranchName', () => {
+  it('is ci/run-<run id>-<attempt>-<job>, made safe like a preview name', () => {
+    expect(ephemeralBranchName('4242', '1', 'test')).toBe('ci/run-4242-1-test')
+    expect(ephemeralBranchName('4242', '3', 'Unit Tests')).toBe('ci/run-4242-3-unit-tests')
+    expect(ephemeralBranchName('4242', '1', undefined)).toBe('ci/run-4242-1')
+  })
+
+  it('is shortened to 63 bytes with a hash of the full name', () => {
+    const job = 'j'.repeat(100)
+    const name = ephemeralBranchName('12345678901', '2', job)
+    expect(bytes(name)).toBe(MAX_NAME_BYTES)
+    expect(name.endsWith(`-${sha8(`ci/run-12345678901-2-${job}`)}`)).toBe(true)
+    expect(ephemeralBranchName('12345678901', '2', `${job}x`)).not.toBe(name)
   })
 })

@@ -1,0 +1,72 @@
+/**
+ * Whether a workflow run is still going, for the cleanup of ephemeral branches: a branch whose run
+ * has completed lost its post step (the runner machine died), and one whose run is in progress may
+ * be in use right now.
+ */
+
+/**
+ * `completed`, or `missing` when GitHub does not know the run (deleted, or from elsewhere), which
+ * counts as completed; anything else GitHub answers (queued, in_progress, waiting, requested,
+ * pending) means the run is not over.
+ */
+export type RunState = 'completed' | 'missing' | 'in progress'
+
+export interface WorkflowRunLookup {
+  /** Each run id once per sweep; a failed look-up is an Error, so the caller keeps the branch. */
+  states(runIds: readonly string[]): Promise<Map<string, RunState | Error>>
+  readonly requests: number
+}
+
+/** The one Octokit call this needs (`GET /repos/{owner}/{repo}/actions/runs/{run_id}`). */
+export interface RunsApi {
+  rest: {
+    actions: {
+      getWorkflowRun(p: { owner: string; repo: string; run_id: number }): Promise<{
+        data: { status?: string | null }
+      }>
+    }
+  }
+}
+
+/** Looks runs up through the REST API, cached and a few at a time, like the pull request look-up. */
+export function restRunLookup(api: RunsApi, repository: string, concurrency = 8): WorkflowRunLookup {
+  const [owner = '', repo = ''] = repository.split('/')
+  const cache = new Map<string, Promise<RunState | Error>>()
+  let requests = 0
+
+  const one = async (id: string): Promise<RunState | Error> => {
+    requests++
+    try {
+      const { data } = await api.rest.actions.getWorkflowRun({ owner, repo, run_id: Number(id) })
+      return data.status === 'completed' ? 'completed' : 'in progress'
+    } catch (e) {
+      const status = (e as { status?: number }).status
+      if (status === 404) return 'missing'
+      return new Error(
+        `GET /repos/${repository}/actions/runs/${id}: ${status ? `HTTP ${status}: ` : ''}${(e as Error).message}`,
+      )
+    }
+  }
+
+  return {
+    get requests() {
+      return requests
+    },
+    async states(runIds) {
+      const todo = [...new Set(runIds)].filter((id) => !cache.has(id))
+      let next = 0
+      const worker = async (): Promise<void> => {
+        while (next < todo.length) {
+          const id = todo[next++]!
+          const p = one(id)
+          cache.set(id, p)
+          await p
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker))
+      const out = new Map<string, RunState | Error>()
+      for (const id of runIds) out.set(id, await cache.get(id)!)
+      return out
+    },
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * cleanup, the ephemeral part: branches that `ephemeral: true` made for one CI job and whose post
+ * step never ran (the runner machine died). Each carries `github-ephemeral: true` and the run that
+ * made it (`github-run-id`); it goes once GitHub says that run has completed (a run GitHub does
+ * not know counts as completed) and stays while the run is in progress, or when the look-up fails.
+ * The prefix does not apply: these are found by their annotation, wherever they are named. Only
+ * this repository's are considered.
+ */
+import type { BranchIndex } from '../neon/lookup.js'
+import type { Annotation } from '../neon/types.js'
+import type { Candidate } from './cleanup.js'
+import type { ModeRun } from './run.js'
+
+const DAY_MS = 86_400_000
+
+/** True for a branch made with `ephemeral: true` (by any repository). */
+export function isEphemeral(annotation: Annotation | undefined): boolean {
+  return annotation?.value['github-ephemeral'] === 'true'
+}
+
+/** This repository's ephemeral branches as cleanup candidates, each judged by its run's state. */
+export async function judgeEphemeral(run: ModeRun, index: BranchIndex, now: number): Promise<Candidate[]> {
+  const repo = run.deps.context.repository
+  const candidates: (Candidate & { runId?: string })[] = []
+  for (const b of index.branches) {
+    const a = index.annotations[b.id]?.value
+    if (!a || !isEphemeral(index.annotations[b.id]) || b.default || b.protected) continue
+    if ((a['github-repo'] ?? a['github-commit-repo']) !== repo) continue
+    const runId = a['github-run-id']
+    const job = [
+      runId ? `run ${runId}` : 'no run id',
+      a['github-run-attempt'] ? `attempt ${a['github-run-attempt']}` : undefined,
+      a['github-job'] ? `job ${a['github-job']}` : undefined,
+    ]
+      .filter(Boolean)
+      .join(', ')
+    candidates.push({
+      branch: b,
+      ageDays: (now - Date.parse(b.updated_at)) / DAY_MS,
+      remove: false,
+      reason: `ephemeral CI branch (${job})`,
+      ...(runId && /^\d+$/.test(runId) ? { runId } : {}),
+    })
+  }
+  if (candidates.length === 0) return []
+
+  const lookup = run.deps.runs
+  const withRun = candidates.filter((c) => c.runId !== undefined)
+  for (const c of candidates) {
+    if (c.runId === undefined) c.reason += ': no valid github-run-id annotation to look up, kept'
+  }
+  if (!lookup) {
+    for (const c of withRun) c.reason += ': no GitHub token to look its run up, kept'
+    if (withRun.length > 0) {
+      run.deps.log.warning(`No GitHub token: ${withRun.length} ephemeral branches were kept unchecked`)
+    }
+    return candidates
+  }
+  const states = await lookup.states(withRun.map((c) => c.runId!))
+  for (const c of withRun) {
+    const s = states.get(c.runId!)
+    if (s instanceof Error || s === undefined) {
+      c.reason += `: its run could not be looked up (${s instanceof Error ? s.message : 'no answer'}), kept`
+      run.deps.log.warning(`Keeping '${c.branch.name}': ${c.reason}`)
+    } else {
+      c.remove = s !== 'in progress'
+      c.reason +=
+        s === 'completed'
+          ? ': the run has completed'
+          : s === 'missing'
+            ? ': GitHub does not know the run (counted as completed)'
+            : ': the run is still in progress, kept'
+    }
+  }
+  return candidates
+}

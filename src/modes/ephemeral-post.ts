@@ -1,0 +1,130 @@
+/**
+ * The post step of `ephemeral: true`: deletes the branch this job's main step created, and
+ * nothing else. Runs after success, failure and cancellation alike. The branch may still have
+ * operations running (main was cancelled while waiting for them): those are waited for first, as
+ * Neon would refuse the delete with 423 meanwhile. A branch already gone (Neon's expiry, a
+ * re-run's cleanup) is a success.
+ */
+import { isNotFound } from '../neon/errors.js'
+import { findBranch } from '../neon/lookup.js'
+import { operationSettled, waitForOperations, waitUntil, type PollOptions } from '../neon/operations.js'
+import type { EphemeralRecord } from '../state.js'
+import { ModeError, type ModeDeps } from './types.js'
+
+export interface EphemeralPostResult {
+  name: string
+  branchId?: string
+  /** true when this step deleted it; false when it was already gone or never made. */
+  deleted: boolean
+  /** Why nothing was deleted, when nothing was. */
+  why?: string
+  /** Operations waited for: main's still running, then the delete's own. */
+  waitedFor: number
+  totalMs: number
+}
+
+type PostDeps = Pick<ModeDeps, 'neon' | 'clock' | 'log' | 'poll'>
+
+export async function ephemeralPost(deps: PostDeps, record: EphemeralRecord): Promise<EphemeralPostResult> {
+  const { neon, clock, log } = deps
+  const project = record.projectId
+  const started = clock.now()
+  const poll: PollOptions = {
+    ...deps.poll,
+    clock,
+    deadline: started + record.timeoutMs,
+    progress: (line) => log.info(line),
+  }
+  const changes: string[] = []
+  const result = (deleted: boolean, branchId: string | undefined, waitedFor: number, why?: string) => ({
+    name: record.name,
+    ...(branchId ? { branchId } : {}),
+    deleted,
+    ...(why ? { why } : {}),
+    waitedFor,
+    totalMs: clock.now() - started,
+  })
+  try {
+    let branchId = record.branchId
+    let waitedFor = 0
+    if (branchId === undefined) {
+      // Main stopped with its create request in flight: the branch exists only if Neon got it,
+      // and it is ours only if it carries main's key.
+      const found = await findBranch(neon, project, record.name)
+      const key = found?.annotation?.value['github-ephemeral-key']
+      if (!found) return result(false, undefined, 0, 'the main step never got to create it')
+      if (key !== record.key) {
+        log.warning(
+          `Branch '${record.name}' (${found.branch.id}) exists, but this job's main step did not create it ` +
+            `(its github-ephemeral-key annotation is not this job's); it was left alone.`,
+        )
+        return result(false, found.branch.id, 0, 'another job created it')
+      }
+      branchId = found.branch.id
+      if (found.branch.current_state !== 'ready') await waitForBranchReady(deps, project, branchId, poll)
+    } else {
+      waitedFor += await settleOperations(deps, project, record.operationIds ?? [], poll)
+    }
+    const res = await neon.deleteBranch(project, branchId)
+    if (res === null) return result(false, branchId, waitedFor, 'it was already gone')
+    changes.push(`deleted branch '${record.name}' (${branchId})`)
+    log.info(
+      `Deleting ephemeral branch '${record.name}' (${branchId}); waiting for ${res.operations.length} operations`,
+    )
+    await waitForOperations(neon, project, res.operations, poll)
+    return result(true, branchId, waitedFor + res.operations.length)
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e)
+    throw new ModeError(
+      `post step: deleting ephemeral branch '${record.name}'${record.branchId ? ` (${record.branchId})` : ''} ` +
+        `failed: ${message}. It still expires by itself (see its expires_at), and 'mode: cleanup' deletes ` +
+        `it once this workflow run has completed.`,
+      changes,
+      e,
+    )
+  }
+}
+
+/** Waits until each of main's operations has settled, however it ended; returns how many it polled. */
+async function settleOperations(
+  deps: PostDeps,
+  project: string,
+  ids: readonly string[],
+  poll: PollOptions,
+): Promise<number> {
+  let polled = 0
+  for (const id of ids) {
+    polled++
+    await waitUntil(
+      `operation ${id} started by the main step`,
+      async () => {
+        try {
+          const op = await deps.neon.getOperation(project, id)
+          return { done: operationSettled(op), state: op.status }
+        } catch (e) {
+          // An operation Neon no longer knows is not running.
+          if (isNotFound(e)) return { done: true, state: 'unknown' }
+          throw e
+        }
+      },
+      poll,
+    )
+  }
+  return polled
+}
+
+async function waitForBranchReady(
+  deps: PostDeps,
+  project: string,
+  id: string,
+  poll: PollOptions,
+): Promise<void> {
+  await waitUntil(
+    `branch ${id} to leave 'init'`,
+    async () => {
+      const b = await deps.neon.getBranch(project, id)
+      return { done: b.current_state !== 'init', state: b.current_state }
+    },
+    poll,
+  )
+}
