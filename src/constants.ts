@@ -49,6 +49,8 @@ export const OUTPUTS = {
   deleted: 'deleted',
   deletedBranches: 'deleted_branches',
   skipped: 'skipped',
+  schemaDiff: 'schema_diff',
+  schemaChanged: 'schema_changed',
 } as const
 
 /** An output name as written in action.yml. */

@@ -4,10 +4,14 @@
 import * as core from '@actions/core'
 
 import { DEFAULT_API_HOST, INPUTS, MAX_EXPIRY_MS, type InputName } from './constants.js'
+import { parsePointInTime } from './neon/point-in-time.js'
 import { formatDuration, parseDuration } from './util/duration.js'
 
-/** What the action does; `auto` picks create or delete from the pull request event. */
-export type Mode = 'create' | 'reset' | 'delete' | 'cleanup' | 'auto'
+/**
+ * What the action does; `auto` picks create, delete or cleanup from the event (never schema-diff:
+ * it cannot know when the migrations have run).
+ */
+export type Mode = 'create' | 'reset' | 'delete' | 'cleanup' | 'schema-diff' | 'auto'
 /** The `sslmode` put in connection strings; `omit` leaves the parameter out. */
 export type SslMode = 'require' | 'verify-ca' | 'verify-full' | 'omit'
 /** Neon branch type: a full copy-on-write branch, or schema only (no data). */
@@ -25,7 +29,7 @@ export interface Inputs {
   apiHost: string
   /** Unset when the name should be derived from the pull request. A name or a `br-…` id. */
   branchName?: string
-  /** Unset for the project's default branch. A name or a `br-…` id. */
+  /** Unset for the project's default branch. A name or a `br-…` id; for schema-diff also `name@<LSN>` or `name@<timestamp>`. */
   parentBranch?: string
   branchType: BranchType
   database: string
@@ -59,7 +63,7 @@ export class InputError extends Error {
   }
 }
 
-const MODES: readonly Mode[] = ['create', 'reset', 'delete', 'cleanup', 'auto']
+const MODES: readonly Mode[] = ['create', 'reset', 'delete', 'cleanup', 'schema-diff', 'auto']
 const SSL_MODES: readonly SslMode[] = ['require', 'verify-ca', 'verify-full', 'omit']
 const BRANCH_TYPES: readonly BranchType[] = ['default', 'schema-only']
 
@@ -233,6 +237,14 @@ export function getInputs(
   const apiHost = parseApiHost(get(INPUTS.apiHost) || DEFAULTS.apiHost, invalid, fail)
   const branchName = optionalName(INPUTS.branchName)
   const parentBranch = optionalName(INPUTS.parentBranch)
+  // schema-diff reads the parent at a point of its history in neonctl's form (name@LSN, name@timestamp).
+  if (parentBranch !== undefined && mode === 'schema-diff') {
+    try {
+      parsePointInTime(parentBranch, now().getTime())
+    } catch (err) {
+      invalid(INPUTS.parentBranch, parentBranch, (err as Error).message)
+    }
+  }
   const branchType = oneOf(INPUTS.branchType, BRANCH_TYPES, DEFAULTS.branchType)
   const database = identifier(INPUTS.database, DEFAULTS.database)
   const role = identifier(INPUTS.role, DEFAULTS.role)

@@ -32,6 +32,11 @@ export interface Backend {
   databaseChanged(branch: SimBranch, name: string, renamedFrom?: string): void
   /** The World was emptied (`sim.reset()`). */
   reset(): void
+  /**
+   * A database's schema as `pg_dump --schema-only` prints it (BEHAVIOUR.md, Schemas), read from
+   * the backend; absent when the backend holds no real databases (the World's is used instead).
+   */
+  dumpSchema?(branch: SimBranch, database: string): Promise<string>
 }
 
 export const NO_BACKEND: Backend = {
