@@ -32961,12 +32961,18 @@ function parsePointInTime(value, now = Date.now()) {
     if (LSN_RE.test(point))
         return { ref, lsn: point };
     const t = Date.parse(point);
-    if (!TIMESTAMP_RE.test(point) || Number.isNaN(t)) {
+    if (!TIMESTAMP_RE.test(point) || Number.isNaN(t) || !dateExists(point)) {
         throw new PointInTimeError(`'${point}' after '@' is neither an LSN nor a timestamp. ${POINT_IN_TIME_EXPECTED}`);
     }
     if (t > now)
         throw new PointInTimeError(`the timestamp ${point} is in the future`);
     return { ref, timestamp: point };
+}
+// Stricter than neonctl in one way: Date.parse rolls 2030-02-31 over into March, which neonctl
+// would pass on to Neon as is; a date that does not exist is refused here.
+function dateExists(timestamp) {
+    const [y, m, d] = timestamp.slice(0, 10).split('-').map(Number);
+    return m >= 1 && m <= 12 && new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d;
 }
 /** The value back in neonctl's form, for messages and headers. */
 function formatPointInTime(p) {

@@ -45,13 +45,20 @@ export function parsePointInTime(value: string, now: number = Date.now()): Point
     throw new PointInTimeError(`'${value}' names no branch before '@'. ${POINT_IN_TIME_EXPECTED}`)
   if (LSN_RE.test(point)) return { ref, lsn: point }
   const t = Date.parse(point)
-  if (!TIMESTAMP_RE.test(point) || Number.isNaN(t)) {
+  if (!TIMESTAMP_RE.test(point) || Number.isNaN(t) || !dateExists(point)) {
     throw new PointInTimeError(
       `'${point}' after '@' is neither an LSN nor a timestamp. ${POINT_IN_TIME_EXPECTED}`,
     )
   }
   if (t > now) throw new PointInTimeError(`the timestamp ${point} is in the future`)
   return { ref, timestamp: point }
+}
+
+// Stricter than neonctl in one way: Date.parse rolls 2030-02-31 over into March, which neonctl
+// would pass on to Neon as is; a date that does not exist is refused here.
+function dateExists(timestamp: string): boolean {
+  const [y, m, d] = timestamp.slice(0, 10).split('-').map(Number) as [number, number, number]
+  return m >= 1 && m <= 12 && new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d
 }
 
 /** The value back in neonctl's form, for messages and headers. */

@@ -9,6 +9,7 @@ import { startFakeGitHub, type FakeGitHub } from '../fake-github/server.js'
 import { changedLines, neonctl } from '../helpers/neonctl.js'
 import { connectUrl } from '../helpers/pg-url.js'
 import { runAction, secretLeaks, type ActionRun } from '../helpers/run-action.js'
+import { api } from '../sim/helpers.js'
 import { startNeonSimulator, type NeonSimulator } from '../sim/index.js'
 
 const REPO = 'octo-org/octo-repo'
@@ -140,9 +141,21 @@ describe('mode: schema-diff on a real PostgreSQL', () => {
        ALTER TABLE users ADD COLUMN email text;
        CREATE INDEX orders_user_id_idx ON orders (user_id);`,
     )
+    const logAt = sim.log.length
+    const started = performance.now()
     const run = await act(41, 'feat/orders', { mode: 'schema-diff' })
+    const wallMs = performance.now() - started
     expect(run.code, run.stdout).toBe(0)
     expect(run.outputs.schema_changed).toBe('true')
+    // The figures the docs quote: the requests of one run, and (reported, not asserted) its wall time.
+    const routes = sim.log.slice(logAt).map((e) => e.route)
+    expect(routes).toEqual([
+      'GET /projects/{project_id}/branches',
+      'GET /projects/{project_id}/branches/{branch_id}',
+      'GET /projects/{project_id}/branches/{branch_id}/schema',
+      'GET /projects/{project_id}/branches/{branch_id}/schema',
+    ])
+    console.log(`schema-diff run: ${routes.length} Neon API requests, ${Math.round(wallMs)} ms wall time`)
     const diff = run.outputs.schema_diff ?? ''
     expect(diff).toMatch(
       /^--- Database: neondb\t\(Branch: br-[\w-]+\)\n\+\+\+ Database: neondb\t\(Branch: br-[\w-]+\)\n@@ /,
@@ -153,6 +166,14 @@ describe('mode: schema-diff on a real PostgreSQL', () => {
     expect(added).toContain('+CREATE INDEX orders_user_id_idx ON public.orders USING btree (user_id);')
     // The column added after `name` gives that line a comma: the one line removed.
     expect(changedLines(diff).filter((l) => l.startsWith('-'))).toEqual(['-    name text NOT NULL'])
+
+    // The simulator's compare_schema answers the same diff.
+    const cmp = await api(
+      sim,
+      'GET',
+      `/projects/${projectId}/branches/${run.outputs.branch_id}/compare_schema?db_name=neondb`,
+    )
+    expect(cmp.body).toEqual({ diff })
 
     // One comment, the branch section create wrote still in it, the schema section after it.
     const bodies = comments(41)
