@@ -35605,7 +35605,7 @@ function parseSections(body) {
     let buf = [];
     const flush = () => {
         if (current)
-            out[current] = buf.join('\n');
+            out[current] = trimEnd(buf.join('\n'));
         buf = [];
     };
     for (const line of lines.slice(1)) {
@@ -35639,19 +35639,22 @@ function renderComment(v) {
     const marker = commentMarker(v.projectId, v.target);
     const kept = v.existing !== undefined ? parseSections(v.existing) : {};
     const schemaRun = v.mode === 'schema-diff';
-    const branch = schemaRun && kept.branch !== undefined ? kept.branch : neutralize(renderBranchSection(v));
+    const branch = trimEnd(schemaRun && kept.branch !== undefined ? kept.branch : neutralize(renderBranchSection(v)));
     const run = v.context.runUrl ? ` in [this run](${v.context.runUrl})` : '';
     const footer = `<sub>Updated by ${v.producer}${run}.</sub>`;
     const assemble = (schema) => [
         marker,
         SECTION.branch,
         branch,
-        ...(schema !== undefined && schema !== '' ? [SECTION.schema, schema] : []),
+        // A blank line before each marker ends any HTML block above it (`</details>`), so what
+        // follows is read as Markdown again.
+        ...(schema !== undefined && schema !== '' ? ['', SECTION.schema, trimEnd(schema)] : []),
+        '',
         SECTION.footer,
         footer,
     ].join('\n');
     // What the schema section may use: everything below the limit the rest leaves, less its marker line.
-    const budget = MAX_COMMENT_CHARS - 1 - assemble(undefined).length - SECTION.schema.length - 2;
+    const budget = MAX_COMMENT_CHARS - 1 - assemble(undefined).length - SECTION.schema.length - 3;
     let schema;
     if (schemaRun) {
         const view = v.result?.schema
@@ -35666,6 +35669,10 @@ function renderComment(v) {
         schema = kept.schema.length <= budget ? kept.schema : undefined;
     }
     return truncateComment(assemble(schema));
+}
+/** Without trailing blank lines: sections are stored so, and separated by one when assembled. */
+function trimEnd(text) {
+    return text.replace(/\s+$/, '');
 }
 /**
  * Whether a branch-mode run leaves the last schema diff in place: an adopted branch still holds

@@ -97,7 +97,7 @@ export function parseSections(body: string): Partial<Record<SectionName, string>
   let current: SectionName | undefined
   let buf: string[] = []
   const flush = (): void => {
-    if (current) out[current] = buf.join('\n')
+    if (current) out[current] = trimEnd(buf.join('\n'))
     buf = []
   }
   for (const line of lines.slice(1)) {
@@ -126,7 +126,9 @@ export function renderComment(v: CommentView): string {
   const marker = commentMarker(v.projectId, v.target)
   const kept = v.existing !== undefined ? parseSections(v.existing) : {}
   const schemaRun = v.mode === 'schema-diff'
-  const branch = schemaRun && kept.branch !== undefined ? kept.branch : neutralize(renderBranchSection(v))
+  const branch = trimEnd(
+    schemaRun && kept.branch !== undefined ? kept.branch : neutralize(renderBranchSection(v)),
+  )
   const run = v.context.runUrl ? ` in [this run](${v.context.runUrl})` : ''
   const footer = `<sub>Updated by ${v.producer}${run}.</sub>`
   const assemble = (schema: string | undefined): string =>
@@ -134,12 +136,15 @@ export function renderComment(v: CommentView): string {
       marker,
       SECTION.branch,
       branch,
-      ...(schema !== undefined && schema !== '' ? [SECTION.schema, schema] : []),
+      // A blank line before each marker ends any HTML block above it (`</details>`), so what
+      // follows is read as Markdown again.
+      ...(schema !== undefined && schema !== '' ? ['', SECTION.schema, trimEnd(schema)] : []),
+      '',
       SECTION.footer,
       footer,
     ].join('\n')
   // What the schema section may use: everything below the limit the rest leaves, less its marker line.
-  const budget = MAX_COMMENT_CHARS - 1 - assemble(undefined).length - SECTION.schema.length - 2
+  const budget = MAX_COMMENT_CHARS - 1 - assemble(undefined).length - SECTION.schema.length - 3
   let schema: string | undefined
   if (schemaRun) {
     const view: SchemaSectionView | undefined = v.result?.schema
@@ -152,6 +157,11 @@ export function renderComment(v: CommentView): string {
     schema = kept.schema.length <= budget ? kept.schema : undefined
   }
   return truncateComment(assemble(schema))
+}
+
+/** Without trailing blank lines: sections are stored so, and separated by one when assembled. */
+function trimEnd(text: string): string {
+  return text.replace(/\s+$/, '')
 }
 
 /**

@@ -97,6 +97,11 @@ describe('the Schema changes section', () => {
       '<details><summary><b>+1 −0</b>: 1 line added, 0 removed in <code>neondb</code></summary>',
     )
     expect(body).toContain('```diff\n--- Database: neondb')
+    // After </details> the footer is Markdown again: its link is a link.
+    const html = md.render(body)
+    expect(html).toMatch(
+      /<sub>Updated by neon-preview-branch 0\.1\.0 in <a href="[^"]+">this run<\/a>\.<\/sub>/,
+    )
     // Rendering again against its own output changes nothing: the sections are read back exactly.
     expect(renderComment(view({ result: schemaResult(c), existing: body }))).toBe(body)
   })
