@@ -13,7 +13,8 @@ const USERS = 'CREATE TABLE public.users (\n    id bigint NOT NULL\n);\n'
 const USERS_EMAIL = 'CREATE TABLE public.users (\n    id bigint NOT NULL,\n    email text\n);\n'
 
 beforeEach(async () => {
-  sim = await startNeonSimulator({ operationMs: { create_branch: 20, start_compute: 20 } })
+  // The schemas are set through the simulator's API, which the PostgreSQL backend does not take.
+  sim = await startNeonSimulator({ postgres: false, operationMs: { create_branch: 20, start_compute: 20 } })
   const p = sim.createProject({ id: 'schema-diff-mode-1' })
   projectId = p.id
   mainId = p.defaultBranchId
