@@ -69,3 +69,22 @@ export async function queryThroughOutputs(
   console.log(`  the parent still has ${parent[0]?.n} rows`)
   check(parent[0]?.n === 2, "a write to the branch leaves the parent's data unchanged")
 }
+
+/** The pull request's migration, run through the create step's db_url as `prisma migrate` would. */
+export async function migrateThroughOutputs(sim: NeonSimulator, run: ActionRun): Promise<void> {
+  const sql = [
+    'CREATE TABLE redemptions (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, code text NOT NULL REFERENCES vouchers (code), redeemed_at timestamptz NOT NULL DEFAULT now())',
+    'ALTER TABLE vouchers ADD COLUMN expires_on date',
+    'CREATE INDEX redemptions_code_idx ON redemptions (code)',
+  ]
+  const client = await connectUrl(await postgresOf(sim).resolve(run.outputs.db_url ?? ''))
+  console.log("\n=== the pull request's migration, through the db_url output")
+  try {
+    for (const q of sql) {
+      await client.query(q)
+      console.log(`  => ${q}`)
+    }
+  } finally {
+    await client.end()
+  }
+}

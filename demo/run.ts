@@ -7,7 +7,7 @@
 import { startFakeGitHub } from '../test/fake-github/server.js'
 import { runAction, runPost, secretLeaks, type ActionRun } from '../test/helpers/run-action.js'
 import { startNeonSimulator } from '../test/sim/index.js'
-import { queryThroughOutputs, seedParent } from './real-postgres.js'
+import { migrateThroughOutputs, queryThroughOutputs, seedParent } from './real-postgres.js'
 
 const REPO = 'octo-org/shop'
 const failures: string[] = []
@@ -132,6 +132,33 @@ async function main(): Promise<void> {
   check(
     pushed.outputs.branch_id === id && pushed.outputs.db_url === opened.outputs.db_url,
     'same branch, same URL',
+  )
+
+  // The workflow's next steps: the migrations, then schema-diff adds what they did to the comment.
+  if (realPostgres) await migrateThroughOutputs(sim, pushed)
+  else {
+    // Without a real database the migration's result is set through the simulator's API.
+    const before =
+      'CREATE TABLE public.vouchers (\n    code text NOT NULL,\n    percent integer NOT NULL\n);\n'
+    sim.setSchema(project.id, project.defaultBranchId, 'neondb', before)
+    sim.setSchema(
+      project.id,
+      id,
+      'neondb',
+      before.replace('NOT NULL\n);', 'NOT NULL,\n    expires_on date\n);'),
+    )
+  }
+  const diffed = await step('after the migrations → schema-diff', 'pull_request', 'synchronize', {
+    mode: 'schema-diff',
+  })
+  check(diffed.code === 0 && diffed.outputs.schema_changed === 'true', 'schema-diff sees the migration')
+  check(/^\+\s+expires_on date/m.test(diffed.outputs.schema_diff ?? ''), 'the new column is in schema_diff')
+  const sticky = gh.comments.get(`${REPO}#42`) ?? []
+  check(
+    sticky.length === 1 &&
+      /Schema changes/.test(sticky[0]?.body ?? '') &&
+      /🟢 ready/.test(sticky[0]?.body ?? ''),
+    'one comment: the branch section and the Schema changes section',
   )
 
   const reset = await step('pull_request labeled reset-db → reset', 'pull_request', 'labeled', {

@@ -29904,7 +29904,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8588);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8128);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -29913,7 +29913,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8588:
+/***/ 8128:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32920,6 +32920,8 @@ const OUTPUTS = {
     computeUnits: 'compute_units',
     parentLsn: 'parent_lsn',
     parentTimestamp: 'parent_timestamp',
+    schemaDiff: 'schema_diff',
+    schemaChanged: 'schema_changed',
 };
 /** Inputs whose values are secrets: never echo them in errors or logs. */
 const SECRET_INPUTS = [INPUTS.apiKey, INPUTS.githubToken];
@@ -33180,7 +33182,7 @@ class InputError extends Error {
         this.input = input;
     }
 }
-const MODES = ['create', 'reset', 'delete', 'cleanup', 'auto'];
+const MODES = ['create', 'reset', 'delete', 'cleanup', 'schema-diff', 'auto'];
 const SSL_MODES = ['require', 'verify-ca', 'verify-full', 'omit'];
 const BRANCH_TYPES = ['default', 'schema-only'];
 // Defaults mirror action.yml, so calling getInputs with only the required inputs (as tests and local runs do)
@@ -33617,13 +33619,13 @@ function chooseAutoMode(ctx) {
             return { mode: 'delete', because };
         throw new InputError(INPUTS.mode, `Input 'mode' is 'auto', but the '${event}' event with action '${action || '(none)'}' maps to no mode: ` +
             `auto creates on ${CREATE_ACTIONS.join(', ')} and deletes on closed. ` +
-            `Set 'mode' explicitly (create, reset, delete or cleanup) for this event, ` +
+            `Set 'mode' explicitly (create, reset, delete, cleanup or schema-diff) for this event, ` +
             `or limit the workflow's 'types:' to those actions.`);
     }
     if (event === 'schedule')
         return { mode: 'cleanup', because: 'schedule' };
     throw new InputError(INPUTS.mode, `Input 'mode' is 'auto', but auto only understands pull_request, pull_request_target and schedule ` +
-        `events, not '${event || '(unknown)'}'. Set 'mode' explicitly (create, reset, delete or cleanup); ` +
+        `events, not '${event || '(unknown)'}'. Set 'mode' explicitly (create, reset, delete, cleanup or schema-diff); ` +
         `outside a pull request also set 'branch_name'.`);
 }
 
@@ -33706,11 +33708,2037 @@ function resolveBranchName(inputs, ctx) {
         'only pull_request and pull_request_target events name a branch by themselves.');
 }
 
+;// CONCATENATED MODULE: ./src/github/markdown.ts
+/** Markdown that untrusted text cannot break out of. Pure. */
+// C0, DEL and C1 control characters (a newline would end a table row or a code span).
+// eslint-disable-next-line no-control-regex
+const markdown_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g;
+/**
+ * Text as an inline code span: Markdown, HTML, autolinks and @-mentions are all inert inside one.
+ * The fence is longer than any run of backticks in the text, so the text cannot close it.
+ */
+function codeSpan(text) {
+    const clean = text.replace(markdown_CONTROL_RE, ' ');
+    const fence = '`'.repeat(longestRun(clean, '`', 0) + 1);
+    const pad = clean.startsWith('`') || clean.endsWith('`') || clean === '' ? ' ' : '';
+    return `${fence}${pad}${clean}${pad}${fence}`;
+}
+/** A fenced code block whose fence no line of the text can close. */
+function codeBlock(text, lang = '') {
+    const fence = '`'.repeat(longestRun(text, '`', 2) + 1);
+    return `${fence}${lang}\n${text.replace(/\r\n?/g, '\n')}\n${fence}`;
+}
+/** The longest run of `ch` in `text`, at least `min`; a loop, as a schema diff can be megabytes. */
+function longestRun(text, ch, min) {
+    let longest = min;
+    let run = 0;
+    for (let i = 0; i < text.length; i++) {
+        run = text[i] === ch ? run + 1 : 0;
+        if (run > longest)
+            longest = run;
+    }
+    return longest;
+}
+
+;// CONCATENATED MODULE: ./src/summary.ts
+/**
+ * The job summary every run writes: what ran, on which branch, what changed, how long it took and
+ * how many API requests it cost; for cleanup the table of verdicts; on failure the error.
+ *
+ * Rendering is pure (renderSummary, tested directly); writeSummary is the one call to core.summary.
+ * Every value is HTML-escaped: branch names come from head refs and Neon, and are not ours to trust.
+ */
+
+
+/** Escapes text for HTML element content and attribute values. */
+function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+/** Bytes of the escaped schema diff a summary shows; GitHub caps a step's summary at 1 MiB. */
+const MAX_SUMMARY_DIFF_BYTES = 900_000;
+/** Rows of the cleanup table; a row is a few hundred bytes, the summary's limit 1 MiB. */
+const MAX_VERDICT_ROWS = 1500;
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+/** The summary as HTML (GitHub renders job summaries as Markdown with HTML). */
+function renderSummary(v) {
+    const r = v.result;
+    const outcome = v.error
+        ? '❌ failed'
+        : v.skipped
+            ? '⏭️ skipped'
+            : v.dryRun
+                ? '🔎 dry run: nothing was changed'
+                : r?.failures?.length
+                    ? '⚠️ finished with failures'
+                    : '✅ succeeded';
+    const rows = [];
+    rows.push(['Mode', `${v.mode ?? '-'}${v.autoBecause ? ` (chosen by auto for ${v.autoBecause})` : ''}`]);
+    rows.push(['Outcome', outcome]);
+    if (v.skipped)
+        rows.push(['Why', v.skipped]);
+    const b = r?.branch;
+    const branchName = b?.name || v.target;
+    if (branchName)
+        rows.push(['Branch', b?.id ? `${branchName} (${b.id})` : branchName]);
+    const parent = b?.parentName ?? b?.parentId;
+    if (parent)
+        rows.push(['Parent', parent]);
+    if (b?.pointInTime)
+        rows.push(['Point in time', b.pointInTime]);
+    if (r?.computeUnits)
+        rows.push(['Compute', describeComputeUnits(r.computeUnits)]);
+    if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
+        rows.push(['Created', r.created ? 'yes, by this run' : 'no, adopted the existing branch']);
+    }
+    if (v.ephemeral && !v.dryRun)
+        rows.push(['Ephemeral', 'yes: the post step deletes it when the job ends']);
+    if (r?.deleted !== undefined) {
+        rows.push(['Deleted', r.deleted ? 'yes' : v.dryRun ? 'no (dry run)' : 'no, it was already gone']);
+    }
+    if (b && !v.dryRun && r?.mode !== 'delete' && b.id)
+        rows.push(['Expires', b.expiresAt ?? 'never']);
+    if (r?.connection)
+        rows.push(['Host', r.connection.urls.host]);
+    if (r?.staleBranches)
+        rows.push(['Stale branches', String(r.staleBranches.length)]);
+    if (r?.deletedBranches)
+        rows.push(['Deleted branches', String(r.deletedBranches.length)]);
+    if (r)
+        rows.push(['Changes', r.changes.length ? r.changes.join('; ') : 'none']);
+    if (r?.timings.readyMs !== undefined)
+        rows.push(['Time to ready', seconds(r.timings.readyMs)]);
+    if (r) {
+        rows.push(['Total time', seconds(r.timings.totalMs)]);
+        rows.push(['Waiting on Neon', `${seconds(r.timings.wait.waitedMs)}, ${r.timings.wait.polls} polls`]);
+    }
+    if (v.neon)
+        rows.push(['Neon API requests', `${v.neon.requests} (${v.neon.retries} retries)`]);
+    if (v.github && v.github.requests > 0)
+        rows.push(['GitHub API requests', String(v.github.requests)]);
+    if (v.comment !== undefined)
+        rows.push(['Pull request comment', commentText(v.comment)]);
+    const html = [
+        `<h3>Neon preview branch: ${escapeHtml(v.mode ?? 'not started')}</h3>`,
+        table(['What', 'Value'], rows),
+    ];
+    if (r?.verdicts?.length) {
+        // GitHub caps a step's summary at 1 MiB: every deleted, failed or would-be-deleted branch is
+        // listed, and kept ones only up to a bound, so a project of many thousands still fits.
+        const acted = r.verdicts.filter((x) => x.verdict !== 'kept');
+        const kept = r.verdicts.filter((x) => x.verdict === 'kept');
+        const shownKept = kept.slice(0, Math.max(0, MAX_VERDICT_ROWS - acted.length));
+        html.push(`<h4>Cleanup verdicts (${r.verdicts.length} candidate branches)</h4>`);
+        html.push(table(['Branch', 'Pull request', 'Age (days)', 'Verdict', 'Reason'], [...acted, ...shownKept].map((x) => [
+            `${x.branch} (${x.branchId})`,
+            x.pr === undefined ? '-' : `#${x.pr}${x.prState ? ` (${x.prState})` : ''}`,
+            String(x.ageDays),
+            x.verdict,
+            x.reason,
+        ])));
+        if (shownKept.length < kept.length) {
+            html.push(`<p>… and ${kept.length - shownKept.length} more kept branches, not listed.</p>`);
+        }
+    }
+    else if (r?.mode === 'cleanup') {
+        html.push(`<p>No branch under the prefix was a candidate.</p>`);
+    }
+    if (r?.schema)
+        html.push(...schemaHtml(r.schema));
+    if (r?.failures?.length) {
+        html.push(`<h4>Failures</h4>`, `<ul>${r.failures.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`);
+    }
+    if (v.error)
+        html.push(`<h4>Error</h4>`, `<pre>${escapeHtml(v.error)}</pre>`);
+    return html.join('\n');
+}
+/**
+ * The schema diff, as the comment shows it but whole, up to {@link MAX_SUMMARY_DIFF_BYTES}; the
+ * `schema_diff` output always has all of it. Escaped inside <pre>, it cannot end the block.
+ */
+function schemaHtml(c) {
+    const code = (s) => `<code>${escapeHtml(s)}</code>`;
+    const where = `${code(c.database)} on ${code(c.branch.name)}, compared with ${code(c.base.name)}`;
+    if (c.diff === '')
+        return ['<h4>Schema changes</h4>', `<p>No schema changes: ${where}.</p>`];
+    const lines = escapeHtml(c.diff.replace(/\r\n?/g, '\n').replace(/\n$/, '')).split('\n');
+    let bytes = 0;
+    let shown = 0;
+    for (const line of lines) {
+        bytes += Buffer.byteLength(line, 'utf8') + 1;
+        if (bytes > MAX_SUMMARY_DIFF_BYTES)
+            break;
+        shown++;
+    }
+    const counts = `${c.added.toLocaleString('en-US')} ${c.added === 1 ? 'line' : 'lines'} added, ${c.removed.toLocaleString('en-US')} removed`;
+    const out = [
+        '<h4>Schema changes</h4>',
+        `<p>Schema of ${where}:</p>`,
+        `<details open><summary><b>+${c.added.toLocaleString('en-US')} −${c.removed.toLocaleString('en-US')}</b>: ${counts} in ${code(c.database)}</summary>`,
+        `<pre lang="diff">${lines.slice(0, shown).join('\n')}</pre>`,
+    ];
+    if (shown < lines.length) {
+        out.push(`<p>✂️ ${(lines.length - shown).toLocaleString('en-US')} of ${lines.length.toLocaleString('en-US')} diff lines are not shown (a job summary holds at most 1 MiB); the full diff is in the <code>schema_diff</code> output.</p>`);
+    }
+    out.push('</details>');
+    return out;
+}
+function commentText(c) {
+    if (typeof c === 'string')
+        return c;
+    switch (c.status) {
+        case 'failed':
+            return `not written (warning): ${c.error}`;
+        case 'unchanged':
+            return 'up to date';
+        default:
+            return c.removedDuplicates ? `${c.status}; ${c.removedDuplicates} duplicate(s) removed` : c.status;
+    }
+}
+function table(head, rows) {
+    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
+    return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>`;
+}
+/**
+ * Appends the summary to GITHUB_STEP_SUMMARY. A summary that cannot be written (no file outside a
+ * runner, a full disk) is a warning: the work is done and the outputs are set.
+ */
+async function writeSummary(html) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    try {
+        await summary.addRaw(html, true).write();
+    }
+    catch (e) {
+        warning(`Could not write the job summary: ${e.message}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/diff/lib/index.mjs
+function Diff() {}
+Diff.prototype = {
+  diff: function diff(oldString, newString) {
+    var _options$timeout;
+
+    var options = arguments.length > 2 && arguments[2] !== undefined ? arguments[2] : {};
+    var callback = options.callback;
+
+    if (typeof options === 'function') {
+      callback = options;
+      options = {};
+    }
+
+    this.options = options;
+    var self = this;
+
+    function done(value) {
+      if (callback) {
+        setTimeout(function () {
+          callback(undefined, value);
+        }, 0);
+        return true;
+      } else {
+        return value;
+      }
+    } // Allow subclasses to massage the input prior to running
+
+
+    oldString = this.castInput(oldString);
+    newString = this.castInput(newString);
+    oldString = this.removeEmpty(this.tokenize(oldString));
+    newString = this.removeEmpty(this.tokenize(newString));
+    var newLen = newString.length,
+        oldLen = oldString.length;
+    var editLength = 1;
+    var maxEditLength = newLen + oldLen;
+
+    if (options.maxEditLength) {
+      maxEditLength = Math.min(maxEditLength, options.maxEditLength);
+    }
+
+    var maxExecutionTime = (_options$timeout = options.timeout) !== null && _options$timeout !== void 0 ? _options$timeout : Infinity;
+    var abortAfterTimestamp = Date.now() + maxExecutionTime;
+    var bestPath = [{
+      oldPos: -1,
+      lastComponent: undefined
+    }]; // Seed editLength = 0, i.e. the content starts with the same values
+
+    var newPos = this.extractCommon(bestPath[0], newString, oldString, 0);
+
+    if (bestPath[0].oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+      // Identity per the equality and tokenizer
+      return done([{
+        value: this.join(newString),
+        count: newString.length
+      }]);
+    } // Once we hit the right edge of the edit graph on some diagonal k, we can
+    // definitely reach the end of the edit graph in no more than k edits, so
+    // there's no point in considering any moves to diagonal k+1 any more (from
+    // which we're guaranteed to need at least k+1 more edits).
+    // Similarly, once we've reached the bottom of the edit graph, there's no
+    // point considering moves to lower diagonals.
+    // We record this fact by setting minDiagonalToConsider and
+    // maxDiagonalToConsider to some finite value once we've hit the edge of
+    // the edit graph.
+    // This optimization is not faithful to the original algorithm presented in
+    // Myers's paper, which instead pointlessly extends D-paths off the end of
+    // the edit graph - see page 7 of Myers's paper which notes this point
+    // explicitly and illustrates it with a diagram. This has major performance
+    // implications for some common scenarios. For instance, to compute a diff
+    // where the new text simply appends d characters on the end of the
+    // original text of length n, the true Myers algorithm will take O(n+d^2)
+    // time while this optimization needs only O(n+d) time.
+
+
+    var minDiagonalToConsider = -Infinity,
+        maxDiagonalToConsider = Infinity; // Main worker method. checks all permutations of a given edit length for acceptance.
+
+    function execEditLength() {
+      for (var diagonalPath = Math.max(minDiagonalToConsider, -editLength); diagonalPath <= Math.min(maxDiagonalToConsider, editLength); diagonalPath += 2) {
+        var basePath = void 0;
+        var removePath = bestPath[diagonalPath - 1],
+            addPath = bestPath[diagonalPath + 1];
+
+        if (removePath) {
+          // No one else is going to attempt to use this value, clear it
+          bestPath[diagonalPath - 1] = undefined;
+        }
+
+        var canAdd = false;
+
+        if (addPath) {
+          // what newPos will be after we do an insertion:
+          var addPathNewPos = addPath.oldPos - diagonalPath;
+          canAdd = addPath && 0 <= addPathNewPos && addPathNewPos < newLen;
+        }
+
+        var canRemove = removePath && removePath.oldPos + 1 < oldLen;
+
+        if (!canAdd && !canRemove) {
+          // If this path is a terminal then prune
+          bestPath[diagonalPath] = undefined;
+          continue;
+        } // Select the diagonal that we want to branch from. We select the prior
+        // path whose position in the old string is the farthest from the origin
+        // and does not pass the bounds of the diff graph
+        // TODO: Remove the `+ 1` here to make behavior match Myers algorithm
+        //       and prefer to order removals before insertions.
+
+
+        if (!canRemove || canAdd && removePath.oldPos + 1 < addPath.oldPos) {
+          basePath = self.addToPath(addPath, true, undefined, 0);
+        } else {
+          basePath = self.addToPath(removePath, undefined, true, 1);
+        }
+
+        newPos = self.extractCommon(basePath, newString, oldString, diagonalPath);
+
+        if (basePath.oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+          // If we have hit the end of both strings, then we are done
+          return done(buildValues(self, basePath.lastComponent, newString, oldString, self.useLongestToken));
+        } else {
+          bestPath[diagonalPath] = basePath;
+
+          if (basePath.oldPos + 1 >= oldLen) {
+            maxDiagonalToConsider = Math.min(maxDiagonalToConsider, diagonalPath - 1);
+          }
+
+          if (newPos + 1 >= newLen) {
+            minDiagonalToConsider = Math.max(minDiagonalToConsider, diagonalPath + 1);
+          }
+        }
+      }
+
+      editLength++;
+    } // Performs the length of edit iteration. Is a bit fugly as this has to support the
+    // sync and async mode which is never fun. Loops over execEditLength until a value
+    // is produced, or until the edit length exceeds options.maxEditLength (if given),
+    // in which case it will return undefined.
+
+
+    if (callback) {
+      (function exec() {
+        setTimeout(function () {
+          if (editLength > maxEditLength || Date.now() > abortAfterTimestamp) {
+            return callback();
+          }
+
+          if (!execEditLength()) {
+            exec();
+          }
+        }, 0);
+      })();
+    } else {
+      while (editLength <= maxEditLength && Date.now() <= abortAfterTimestamp) {
+        var ret = execEditLength();
+
+        if (ret) {
+          return ret;
+        }
+      }
+    }
+  },
+  addToPath: function addToPath(path, added, removed, oldPosInc) {
+    var last = path.lastComponent;
+
+    if (last && last.added === added && last.removed === removed) {
+      return {
+        oldPos: path.oldPos + oldPosInc,
+        lastComponent: {
+          count: last.count + 1,
+          added: added,
+          removed: removed,
+          previousComponent: last.previousComponent
+        }
+      };
+    } else {
+      return {
+        oldPos: path.oldPos + oldPosInc,
+        lastComponent: {
+          count: 1,
+          added: added,
+          removed: removed,
+          previousComponent: last
+        }
+      };
+    }
+  },
+  extractCommon: function extractCommon(basePath, newString, oldString, diagonalPath) {
+    var newLen = newString.length,
+        oldLen = oldString.length,
+        oldPos = basePath.oldPos,
+        newPos = oldPos - diagonalPath,
+        commonCount = 0;
+
+    while (newPos + 1 < newLen && oldPos + 1 < oldLen && this.equals(newString[newPos + 1], oldString[oldPos + 1])) {
+      newPos++;
+      oldPos++;
+      commonCount++;
+    }
+
+    if (commonCount) {
+      basePath.lastComponent = {
+        count: commonCount,
+        previousComponent: basePath.lastComponent
+      };
+    }
+
+    basePath.oldPos = oldPos;
+    return newPos;
+  },
+  equals: function equals(left, right) {
+    if (this.options.comparator) {
+      return this.options.comparator(left, right);
+    } else {
+      return left === right || this.options.ignoreCase && left.toLowerCase() === right.toLowerCase();
+    }
+  },
+  removeEmpty: function removeEmpty(array) {
+    var ret = [];
+
+    for (var i = 0; i < array.length; i++) {
+      if (array[i]) {
+        ret.push(array[i]);
+      }
+    }
+
+    return ret;
+  },
+  castInput: function castInput(value) {
+    return value;
+  },
+  tokenize: function tokenize(value) {
+    return value.split('');
+  },
+  join: function join(chars) {
+    return chars.join('');
+  }
+};
+
+function buildValues(diff, lastComponent, newString, oldString, useLongestToken) {
+  // First we convert our linked list of components in reverse order to an
+  // array in the right order:
+  var components = [];
+  var nextComponent;
+
+  while (lastComponent) {
+    components.push(lastComponent);
+    nextComponent = lastComponent.previousComponent;
+    delete lastComponent.previousComponent;
+    lastComponent = nextComponent;
+  }
+
+  components.reverse();
+  var componentPos = 0,
+      componentLen = components.length,
+      newPos = 0,
+      oldPos = 0;
+
+  for (; componentPos < componentLen; componentPos++) {
+    var component = components[componentPos];
+
+    if (!component.removed) {
+      if (!component.added && useLongestToken) {
+        var value = newString.slice(newPos, newPos + component.count);
+        value = value.map(function (value, i) {
+          var oldValue = oldString[oldPos + i];
+          return oldValue.length > value.length ? oldValue : value;
+        });
+        component.value = diff.join(value);
+      } else {
+        component.value = diff.join(newString.slice(newPos, newPos + component.count));
+      }
+
+      newPos += component.count; // Common case
+
+      if (!component.added) {
+        oldPos += component.count;
+      }
+    } else {
+      component.value = diff.join(oldString.slice(oldPos, oldPos + component.count));
+      oldPos += component.count; // Reverse add and remove so removes are output first to match common convention
+      // The diffing algorithm is tied to add then remove output and this is the simplest
+      // route to get the desired output with minimal overhead.
+
+      if (componentPos && components[componentPos - 1].added) {
+        var tmp = components[componentPos - 1];
+        components[componentPos - 1] = components[componentPos];
+        components[componentPos] = tmp;
+      }
+    }
+  } // Special case handle for when one terminal is ignored (i.e. whitespace).
+  // For this case we merge the terminal into the prior string and drop the change.
+  // This is only available for string mode.
+
+
+  var finalComponent = components[componentLen - 1];
+
+  if (componentLen > 1 && typeof finalComponent.value === 'string' && (finalComponent.added || finalComponent.removed) && diff.equals('', finalComponent.value)) {
+    components[componentLen - 2].value += finalComponent.value;
+    components.pop();
+  }
+
+  return components;
+}
+
+var characterDiff = new Diff();
+function diffChars(oldStr, newStr, options) {
+  return characterDiff.diff(oldStr, newStr, options);
+}
+
+function generateOptions(options, defaults) {
+  if (typeof options === 'function') {
+    defaults.callback = options;
+  } else if (options) {
+    for (var name in options) {
+      /* istanbul ignore else */
+      if (options.hasOwnProperty(name)) {
+        defaults[name] = options[name];
+      }
+    }
+  }
+
+  return defaults;
+}
+
+//
+// Ranges and exceptions:
+// Latin-1 Supplement, 0080–00FF
+//  - U+00D7  × Multiplication sign
+//  - U+00F7  ÷ Division sign
+// Latin Extended-A, 0100–017F
+// Latin Extended-B, 0180–024F
+// IPA Extensions, 0250–02AF
+// Spacing Modifier Letters, 02B0–02FF
+//  - U+02C7  ˇ &#711;  Caron
+//  - U+02D8  ˘ &#728;  Breve
+//  - U+02D9  ˙ &#729;  Dot Above
+//  - U+02DA  ˚ &#730;  Ring Above
+//  - U+02DB  ˛ &#731;  Ogonek
+//  - U+02DC  ˜ &#732;  Small Tilde
+//  - U+02DD  ˝ &#733;  Double Acute Accent
+// Latin Extended Additional, 1E00–1EFF
+
+var extendedWordChars = /^[A-Za-z\xC0-\u02C6\u02C8-\u02D7\u02DE-\u02FF\u1E00-\u1EFF]+$/;
+var reWhitespace = /\S/;
+var wordDiff = new Diff();
+
+wordDiff.equals = function (left, right) {
+  if (this.options.ignoreCase) {
+    left = left.toLowerCase();
+    right = right.toLowerCase();
+  }
+
+  return left === right || this.options.ignoreWhitespace && !reWhitespace.test(left) && !reWhitespace.test(right);
+};
+
+wordDiff.tokenize = function (value) {
+  // All whitespace symbols except newline group into one token, each newline - in separate token
+  var tokens = value.split(/([^\S\r\n]+|[()[\]{}'"\r\n]|\b)/); // Join the boundary splits that we do not consider to be boundaries. This is primarily the extended Latin character set.
+
+  for (var i = 0; i < tokens.length - 1; i++) {
+    // If we have an empty string in the next field and we have only word chars before and after, merge
+    if (!tokens[i + 1] && tokens[i + 2] && extendedWordChars.test(tokens[i]) && extendedWordChars.test(tokens[i + 2])) {
+      tokens[i] += tokens[i + 2];
+      tokens.splice(i + 1, 2);
+      i--;
+    }
+  }
+
+  return tokens;
+};
+
+function diffWords(oldStr, newStr, options) {
+  options = generateOptions(options, {
+    ignoreWhitespace: true
+  });
+  return wordDiff.diff(oldStr, newStr, options);
+}
+function diffWordsWithSpace(oldStr, newStr, options) {
+  return wordDiff.diff(oldStr, newStr, options);
+}
+
+var lineDiff = new Diff();
+
+lineDiff.tokenize = function (value) {
+  if (this.options.stripTrailingCr) {
+    // remove one \r before \n to match GNU diff's --strip-trailing-cr behavior
+    value = value.replace(/\r\n/g, '\n');
+  }
+
+  var retLines = [],
+      linesAndNewlines = value.split(/(\n|\r\n)/); // Ignore the final empty token that occurs if the string ends with a new line
+
+  if (!linesAndNewlines[linesAndNewlines.length - 1]) {
+    linesAndNewlines.pop();
+  } // Merge the content and line separators into single tokens
+
+
+  for (var i = 0; i < linesAndNewlines.length; i++) {
+    var line = linesAndNewlines[i];
+
+    if (i % 2 && !this.options.newlineIsToken) {
+      retLines[retLines.length - 1] += line;
+    } else {
+      if (this.options.ignoreWhitespace) {
+        line = line.trim();
+      }
+
+      retLines.push(line);
+    }
+  }
+
+  return retLines;
+};
+
+function diffLines(oldStr, newStr, callback) {
+  return lineDiff.diff(oldStr, newStr, callback);
+}
+function diffTrimmedLines(oldStr, newStr, callback) {
+  var options = generateOptions(callback, {
+    ignoreWhitespace: true
+  });
+  return lineDiff.diff(oldStr, newStr, options);
+}
+
+var sentenceDiff = new Diff();
+
+sentenceDiff.tokenize = function (value) {
+  return value.split(/(\S.+?[.!?])(?=\s+|$)/);
+};
+
+function diffSentences(oldStr, newStr, callback) {
+  return sentenceDiff.diff(oldStr, newStr, callback);
+}
+
+var cssDiff = new Diff();
+
+cssDiff.tokenize = function (value) {
+  return value.split(/([{}:;,]|\s+)/);
+};
+
+function diffCss(oldStr, newStr, callback) {
+  return cssDiff.diff(oldStr, newStr, callback);
+}
+
+function _typeof(obj) {
+  "@babel/helpers - typeof";
+
+  if (typeof Symbol === "function" && typeof Symbol.iterator === "symbol") {
+    _typeof = function (obj) {
+      return typeof obj;
+    };
+  } else {
+    _typeof = function (obj) {
+      return obj && typeof Symbol === "function" && obj.constructor === Symbol && obj !== Symbol.prototype ? "symbol" : typeof obj;
+    };
+  }
+
+  return _typeof(obj);
+}
+
+function _defineProperty(obj, key, value) {
+  if (key in obj) {
+    Object.defineProperty(obj, key, {
+      value: value,
+      enumerable: true,
+      configurable: true,
+      writable: true
+    });
+  } else {
+    obj[key] = value;
+  }
+
+  return obj;
+}
+
+function ownKeys(object, enumerableOnly) {
+  var keys = Object.keys(object);
+
+  if (Object.getOwnPropertySymbols) {
+    var symbols = Object.getOwnPropertySymbols(object);
+    if (enumerableOnly) symbols = symbols.filter(function (sym) {
+      return Object.getOwnPropertyDescriptor(object, sym).enumerable;
+    });
+    keys.push.apply(keys, symbols);
+  }
+
+  return keys;
+}
+
+function _objectSpread2(target) {
+  for (var i = 1; i < arguments.length; i++) {
+    var source = arguments[i] != null ? arguments[i] : {};
+
+    if (i % 2) {
+      ownKeys(Object(source), true).forEach(function (key) {
+        _defineProperty(target, key, source[key]);
+      });
+    } else if (Object.getOwnPropertyDescriptors) {
+      Object.defineProperties(target, Object.getOwnPropertyDescriptors(source));
+    } else {
+      ownKeys(Object(source)).forEach(function (key) {
+        Object.defineProperty(target, key, Object.getOwnPropertyDescriptor(source, key));
+      });
+    }
+  }
+
+  return target;
+}
+
+function _toConsumableArray(arr) {
+  return _arrayWithoutHoles(arr) || _iterableToArray(arr) || _unsupportedIterableToArray(arr) || _nonIterableSpread();
+}
+
+function _arrayWithoutHoles(arr) {
+  if (Array.isArray(arr)) return _arrayLikeToArray(arr);
+}
+
+function _iterableToArray(iter) {
+  if (typeof Symbol !== "undefined" && Symbol.iterator in Object(iter)) return Array.from(iter);
+}
+
+function _unsupportedIterableToArray(o, minLen) {
+  if (!o) return;
+  if (typeof o === "string") return _arrayLikeToArray(o, minLen);
+  var n = Object.prototype.toString.call(o).slice(8, -1);
+  if (n === "Object" && o.constructor) n = o.constructor.name;
+  if (n === "Map" || n === "Set") return Array.from(o);
+  if (n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n)) return _arrayLikeToArray(o, minLen);
+}
+
+function _arrayLikeToArray(arr, len) {
+  if (len == null || len > arr.length) len = arr.length;
+
+  for (var i = 0, arr2 = new Array(len); i < len; i++) arr2[i] = arr[i];
+
+  return arr2;
+}
+
+function _nonIterableSpread() {
+  throw new TypeError("Invalid attempt to spread non-iterable instance.\nIn order to be iterable, non-array objects must have a [Symbol.iterator]() method.");
+}
+
+var objectPrototypeToString = Object.prototype.toString;
+var jsonDiff = new Diff(); // Discriminate between two lines of pretty-printed, serialized JSON where one of them has a
+// dangling comma and the other doesn't. Turns out including the dangling comma yields the nicest output:
+
+jsonDiff.useLongestToken = true;
+jsonDiff.tokenize = lineDiff.tokenize;
+
+jsonDiff.castInput = function (value) {
+  var _this$options = this.options,
+      undefinedReplacement = _this$options.undefinedReplacement,
+      _this$options$stringi = _this$options.stringifyReplacer,
+      stringifyReplacer = _this$options$stringi === void 0 ? function (k, v) {
+    return typeof v === 'undefined' ? undefinedReplacement : v;
+  } : _this$options$stringi;
+  return typeof value === 'string' ? value : JSON.stringify(canonicalize(value, null, null, stringifyReplacer), stringifyReplacer, '  ');
+};
+
+jsonDiff.equals = function (left, right) {
+  return Diff.prototype.equals.call(jsonDiff, left.replace(/,([\r\n])/g, '$1'), right.replace(/,([\r\n])/g, '$1'));
+};
+
+function diffJson(oldObj, newObj, options) {
+  return jsonDiff.diff(oldObj, newObj, options);
+} // This function handles the presence of circular references by bailing out when encountering an
+// object that is already on the "stack" of items being processed. Accepts an optional replacer
+
+function canonicalize(obj, stack, replacementStack, replacer, key) {
+  stack = stack || [];
+  replacementStack = replacementStack || [];
+
+  if (replacer) {
+    obj = replacer(key, obj);
+  }
+
+  var i;
+
+  for (i = 0; i < stack.length; i += 1) {
+    if (stack[i] === obj) {
+      return replacementStack[i];
+    }
+  }
+
+  var canonicalizedObj;
+
+  if ('[object Array]' === objectPrototypeToString.call(obj)) {
+    stack.push(obj);
+    canonicalizedObj = new Array(obj.length);
+    replacementStack.push(canonicalizedObj);
+
+    for (i = 0; i < obj.length; i += 1) {
+      canonicalizedObj[i] = canonicalize(obj[i], stack, replacementStack, replacer, key);
+    }
+
+    stack.pop();
+    replacementStack.pop();
+    return canonicalizedObj;
+  }
+
+  if (obj && obj.toJSON) {
+    obj = obj.toJSON();
+  }
+
+  if (_typeof(obj) === 'object' && obj !== null) {
+    stack.push(obj);
+    canonicalizedObj = {};
+    replacementStack.push(canonicalizedObj);
+
+    var sortedKeys = [],
+        _key;
+
+    for (_key in obj) {
+      /* istanbul ignore else */
+      if (obj.hasOwnProperty(_key)) {
+        sortedKeys.push(_key);
+      }
+    }
+
+    sortedKeys.sort();
+
+    for (i = 0; i < sortedKeys.length; i += 1) {
+      _key = sortedKeys[i];
+      canonicalizedObj[_key] = canonicalize(obj[_key], stack, replacementStack, replacer, _key);
+    }
+
+    stack.pop();
+    replacementStack.pop();
+  } else {
+    canonicalizedObj = obj;
+  }
+
+  return canonicalizedObj;
+}
+
+var arrayDiff = new Diff();
+
+arrayDiff.tokenize = function (value) {
+  return value.slice();
+};
+
+arrayDiff.join = arrayDiff.removeEmpty = function (value) {
+  return value;
+};
+
+function diffArrays(oldArr, newArr, callback) {
+  return arrayDiff.diff(oldArr, newArr, callback);
+}
+
+function parsePatch(uniDiff) {
+  var options = arguments.length > 1 && arguments[1] !== undefined ? arguments[1] : {};
+  var diffstr = uniDiff.split(/\r\n|[\n\v\f\r\x85]/),
+      delimiters = uniDiff.match(/\r\n|[\n\v\f\r\x85]/g) || [],
+      list = [],
+      i = 0;
+
+  function parseIndex() {
+    var index = {};
+    list.push(index); // Parse diff metadata
+
+    while (i < diffstr.length) {
+      var line = diffstr[i]; // File header found, end parsing diff metadata
+
+      if (/^(\-\-\-|\+\+\+|@@)\s/.test(line)) {
+        break;
+      } // Diff index
+
+
+      var headerMatch = /^(?:Index:|diff(?: -r \w+)+)\s+/.exec(line);
+
+      if (headerMatch) {
+        index.index = line.substring(headerMatch[0].length).trim();
+      }
+
+      i++;
+    } // Parse file headers if they are defined. Unified diff requires them, but
+    // there's no technical issues to have an isolated hunk without file header
+
+
+    parseFileHeader(index);
+    parseFileHeader(index); // Parse hunks
+
+    index.hunks = [];
+
+    while (i < diffstr.length) {
+      var _line = diffstr[i];
+
+      if (/^(Index:|diff|\-\-\-|\+\+\+)\s/.test(_line)) {
+        break;
+      } else if (/^@@/.test(_line)) {
+        index.hunks.push(parseHunk());
+      } else if (_line && options.strict) {
+        // Ignore unexpected content unless in strict mode
+        throw new Error('Unknown line ' + (i + 1) + ' ' + JSON.stringify(_line));
+      } else {
+        i++;
+      }
+    }
+  } // Parses the --- and +++ headers, if none are found, no lines
+  // are consumed.
+
+
+  function parseFileHeader(index) {
+    var fileHeaderMatch = /^(---|\+\+\+)\s+/.exec(diffstr[i]);
+
+    if (fileHeaderMatch) {
+      var keyPrefix = fileHeaderMatch[1] === '---' ? 'old' : 'new';
+      var data = diffstr[i].substring(3).trim().split('\t', 2);
+      var fileName = data[0].replace(/\\\\/g, '\\');
+
+      if (fileName.startsWith('"') && fileName.endsWith('"')) {
+        fileName = fileName.substr(1, fileName.length - 2);
+      }
+
+      index[keyPrefix + 'FileName'] = fileName;
+      index[keyPrefix + 'Header'] = (data[1] || '').trim();
+      i++;
+    }
+  } // Parses a hunk
+  // This assumes that we are at the start of a hunk.
+
+
+  function parseHunk() {
+    var chunkHeaderIndex = i,
+        chunkHeaderLine = diffstr[i++],
+        chunkHeader = chunkHeaderLine.split(/@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/);
+    var hunk = {
+      oldStart: +chunkHeader[1],
+      oldLines: typeof chunkHeader[2] === 'undefined' ? 1 : +chunkHeader[2],
+      newStart: +chunkHeader[3],
+      newLines: typeof chunkHeader[4] === 'undefined' ? 1 : +chunkHeader[4],
+      lines: [],
+      linedelimiters: []
+    }; // Unified Diff Format quirk: If the chunk size is 0,
+    // the first number is one lower than one would expect.
+    // https://www.artima.com/weblogs/viewpost.jsp?thread=164293
+
+    if (hunk.oldLines === 0) {
+      hunk.oldStart += 1;
+    }
+
+    if (hunk.newLines === 0) {
+      hunk.newStart += 1;
+    }
+
+    var addCount = 0,
+        removeCount = 0;
+
+    for (; i < diffstr.length; i++) {
+      // Lines starting with '---' could be mistaken for the "remove line" operation
+      // But they could be the header for the next file. Therefore prune such cases out.
+      if (diffstr[i].indexOf('--- ') === 0 && i + 2 < diffstr.length && diffstr[i + 1].indexOf('+++ ') === 0 && diffstr[i + 2].indexOf('@@') === 0) {
+        break;
+      }
+
+      var operation = diffstr[i].length == 0 && i != diffstr.length - 1 ? ' ' : diffstr[i][0];
+
+      if (operation === '+' || operation === '-' || operation === ' ' || operation === '\\') {
+        hunk.lines.push(diffstr[i]);
+        hunk.linedelimiters.push(delimiters[i] || '\n');
+
+        if (operation === '+') {
+          addCount++;
+        } else if (operation === '-') {
+          removeCount++;
+        } else if (operation === ' ') {
+          addCount++;
+          removeCount++;
+        }
+      } else {
+        break;
+      }
+    } // Handle the empty block count case
+
+
+    if (!addCount && hunk.newLines === 1) {
+      hunk.newLines = 0;
+    }
+
+    if (!removeCount && hunk.oldLines === 1) {
+      hunk.oldLines = 0;
+    } // Perform optional sanity checking
+
+
+    if (options.strict) {
+      if (addCount !== hunk.newLines) {
+        throw new Error('Added line count did not match for hunk at line ' + (chunkHeaderIndex + 1));
+      }
+
+      if (removeCount !== hunk.oldLines) {
+        throw new Error('Removed line count did not match for hunk at line ' + (chunkHeaderIndex + 1));
+      }
+    }
+
+    return hunk;
+  }
+
+  while (i < diffstr.length) {
+    parseIndex();
+  }
+
+  return list;
+}
+
+// Iterator that traverses in the range of [min, max], stepping
+// by distance from a given start position. I.e. for [0, 4], with
+// start of 2, this will iterate 2, 3, 1, 4, 0.
+function distanceIterator (start, minLine, maxLine) {
+  var wantForward = true,
+      backwardExhausted = false,
+      forwardExhausted = false,
+      localOffset = 1;
+  return function iterator() {
+    if (wantForward && !forwardExhausted) {
+      if (backwardExhausted) {
+        localOffset++;
+      } else {
+        wantForward = false;
+      } // Check if trying to fit beyond text length, and if not, check it fits
+      // after offset location (or desired location on first iteration)
+
+
+      if (start + localOffset <= maxLine) {
+        return localOffset;
+      }
+
+      forwardExhausted = true;
+    }
+
+    if (!backwardExhausted) {
+      if (!forwardExhausted) {
+        wantForward = true;
+      } // Check if trying to fit before text beginning, and if not, check it fits
+      // before offset location
+
+
+      if (minLine <= start - localOffset) {
+        return -localOffset++;
+      }
+
+      backwardExhausted = true;
+      return iterator();
+    } // We tried to fit hunk before text beginning and beyond text length, then
+    // hunk can't fit on the text. Return undefined
+
+  };
+}
+
+function applyPatch(source, uniDiff) {
+  var options = arguments.length > 2 && arguments[2] !== undefined ? arguments[2] : {};
+
+  if (typeof uniDiff === 'string') {
+    uniDiff = parsePatch(uniDiff);
+  }
+
+  if (Array.isArray(uniDiff)) {
+    if (uniDiff.length > 1) {
+      throw new Error('applyPatch only works with a single input.');
+    }
+
+    uniDiff = uniDiff[0];
+  } // Apply the diff to the input
+
+
+  var lines = source.split(/\r\n|[\n\v\f\r\x85]/),
+      delimiters = source.match(/\r\n|[\n\v\f\r\x85]/g) || [],
+      hunks = uniDiff.hunks,
+      compareLine = options.compareLine || function (lineNumber, line, operation, patchContent) {
+    return line === patchContent;
+  },
+      errorCount = 0,
+      fuzzFactor = options.fuzzFactor || 0,
+      minLine = 0,
+      offset = 0,
+      removeEOFNL,
+      addEOFNL;
+  /**
+   * Checks if the hunk exactly fits on the provided location
+   */
+
+
+  function hunkFits(hunk, toPos) {
+    for (var j = 0; j < hunk.lines.length; j++) {
+      var line = hunk.lines[j],
+          operation = line.length > 0 ? line[0] : ' ',
+          content = line.length > 0 ? line.substr(1) : line;
+
+      if (operation === ' ' || operation === '-') {
+        // Context sanity check
+        if (!compareLine(toPos + 1, lines[toPos], operation, content)) {
+          errorCount++;
+
+          if (errorCount > fuzzFactor) {
+            return false;
+          }
+        }
+
+        toPos++;
+      }
+    }
+
+    return true;
+  } // Search best fit offsets for each hunk based on the previous ones
+
+
+  for (var i = 0; i < hunks.length; i++) {
+    var hunk = hunks[i],
+        maxLine = lines.length - hunk.oldLines,
+        localOffset = 0,
+        toPos = offset + hunk.oldStart - 1;
+    var iterator = distanceIterator(toPos, minLine, maxLine);
+
+    for (; localOffset !== undefined; localOffset = iterator()) {
+      if (hunkFits(hunk, toPos + localOffset)) {
+        hunk.offset = offset += localOffset;
+        break;
+      }
+    }
+
+    if (localOffset === undefined) {
+      return false;
+    } // Set lower text limit to end of the current hunk, so next ones don't try
+    // to fit over already patched text
+
+
+    minLine = hunk.offset + hunk.oldStart + hunk.oldLines;
+  } // Apply patch hunks
+
+
+  var diffOffset = 0;
+
+  for (var _i = 0; _i < hunks.length; _i++) {
+    var _hunk = hunks[_i],
+        _toPos = _hunk.oldStart + _hunk.offset + diffOffset - 1;
+
+    diffOffset += _hunk.newLines - _hunk.oldLines;
+
+    for (var j = 0; j < _hunk.lines.length; j++) {
+      var line = _hunk.lines[j],
+          operation = line.length > 0 ? line[0] : ' ',
+          content = line.length > 0 ? line.substr(1) : line,
+          delimiter = _hunk.linedelimiters && _hunk.linedelimiters[j] || '\n';
+
+      if (operation === ' ') {
+        _toPos++;
+      } else if (operation === '-') {
+        lines.splice(_toPos, 1);
+        delimiters.splice(_toPos, 1);
+        /* istanbul ignore else */
+      } else if (operation === '+') {
+        lines.splice(_toPos, 0, content);
+        delimiters.splice(_toPos, 0, delimiter);
+        _toPos++;
+      } else if (operation === '\\') {
+        var previousOperation = _hunk.lines[j - 1] ? _hunk.lines[j - 1][0] : null;
+
+        if (previousOperation === '+') {
+          removeEOFNL = true;
+        } else if (previousOperation === '-') {
+          addEOFNL = true;
+        }
+      }
+    }
+  } // Handle EOFNL insertion/removal
+
+
+  if (removeEOFNL) {
+    while (!lines[lines.length - 1]) {
+      lines.pop();
+      delimiters.pop();
+    }
+  } else if (addEOFNL) {
+    lines.push('');
+    delimiters.push('\n');
+  }
+
+  for (var _k = 0; _k < lines.length - 1; _k++) {
+    lines[_k] = lines[_k] + delimiters[_k];
+  }
+
+  return lines.join('');
+} // Wrapper that supports multiple file patches via callbacks.
+
+function applyPatches(uniDiff, options) {
+  if (typeof uniDiff === 'string') {
+    uniDiff = parsePatch(uniDiff);
+  }
+
+  var currentIndex = 0;
+
+  function processIndex() {
+    var index = uniDiff[currentIndex++];
+
+    if (!index) {
+      return options.complete();
+    }
+
+    options.loadFile(index, function (err, data) {
+      if (err) {
+        return options.complete(err);
+      }
+
+      var updatedContent = applyPatch(data, index, options);
+      options.patched(index, updatedContent, function (err) {
+        if (err) {
+          return options.complete(err);
+        }
+
+        processIndex();
+      });
+    });
+  }
+
+  processIndex();
+}
+
+function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
+  if (!options) {
+    options = {};
+  }
+
+  if (typeof options.context === 'undefined') {
+    options.context = 4;
+  }
+
+  var diff = diffLines(oldStr, newStr, options);
+
+  if (!diff) {
+    return;
+  }
+
+  diff.push({
+    value: '',
+    lines: []
+  }); // Append an empty value to make cleanup easier
+
+  function contextLines(lines) {
+    return lines.map(function (entry) {
+      return ' ' + entry;
+    });
+  }
+
+  var hunks = [];
+  var oldRangeStart = 0,
+      newRangeStart = 0,
+      curRange = [],
+      oldLine = 1,
+      newLine = 1;
+
+  var _loop = function _loop(i) {
+    var current = diff[i],
+        lines = current.lines || current.value.replace(/\n$/, '').split('\n');
+    current.lines = lines;
+
+    if (current.added || current.removed) {
+      var _curRange;
+
+      // If we have previous context, start with that
+      if (!oldRangeStart) {
+        var prev = diff[i - 1];
+        oldRangeStart = oldLine;
+        newRangeStart = newLine;
+
+        if (prev) {
+          curRange = options.context > 0 ? contextLines(prev.lines.slice(-options.context)) : [];
+          oldRangeStart -= curRange.length;
+          newRangeStart -= curRange.length;
+        }
+      } // Output our changes
+
+
+      (_curRange = curRange).push.apply(_curRange, _toConsumableArray(lines.map(function (entry) {
+        return (current.added ? '+' : '-') + entry;
+      }))); // Track the updated file position
+
+
+      if (current.added) {
+        newLine += lines.length;
+      } else {
+        oldLine += lines.length;
+      }
+    } else {
+      // Identical context lines. Track line changes
+      if (oldRangeStart) {
+        // Close out any changes that have been output (or join overlapping)
+        if (lines.length <= options.context * 2 && i < diff.length - 2) {
+          var _curRange2;
+
+          // Overlapping
+          (_curRange2 = curRange).push.apply(_curRange2, _toConsumableArray(contextLines(lines)));
+        } else {
+          var _curRange3;
+
+          // end the range and output
+          var contextSize = Math.min(lines.length, options.context);
+
+          (_curRange3 = curRange).push.apply(_curRange3, _toConsumableArray(contextLines(lines.slice(0, contextSize))));
+
+          var hunk = {
+            oldStart: oldRangeStart,
+            oldLines: oldLine - oldRangeStart + contextSize,
+            newStart: newRangeStart,
+            newLines: newLine - newRangeStart + contextSize,
+            lines: curRange
+          };
+
+          if (i >= diff.length - 2 && lines.length <= options.context) {
+            // EOF is inside this hunk
+            var oldEOFNewline = /\n$/.test(oldStr);
+            var newEOFNewline = /\n$/.test(newStr);
+            var noNlBeforeAdds = lines.length == 0 && curRange.length > hunk.oldLines;
+
+            if (!oldEOFNewline && noNlBeforeAdds && oldStr.length > 0) {
+              // special case: old has no eol and no trailing context; no-nl can end up before adds
+              // however, if the old file is empty, do not output the no-nl line
+              curRange.splice(hunk.oldLines, 0, '\\ No newline at end of file');
+            }
+
+            if (!oldEOFNewline && !noNlBeforeAdds || !newEOFNewline) {
+              curRange.push('\\ No newline at end of file');
+            }
+          }
+
+          hunks.push(hunk);
+          oldRangeStart = 0;
+          newRangeStart = 0;
+          curRange = [];
+        }
+      }
+
+      oldLine += lines.length;
+      newLine += lines.length;
+    }
+  };
+
+  for (var i = 0; i < diff.length; i++) {
+    _loop(i);
+  }
+
+  return {
+    oldFileName: oldFileName,
+    newFileName: newFileName,
+    oldHeader: oldHeader,
+    newHeader: newHeader,
+    hunks: hunks
+  };
+}
+function formatPatch(diff) {
+  if (Array.isArray(diff)) {
+    return diff.map(formatPatch).join('\n');
+  }
+
+  var ret = [];
+
+  if (diff.oldFileName == diff.newFileName) {
+    ret.push('Index: ' + diff.oldFileName);
+  }
+
+  ret.push('===================================================================');
+  ret.push('--- ' + diff.oldFileName + (typeof diff.oldHeader === 'undefined' ? '' : '\t' + diff.oldHeader));
+  ret.push('+++ ' + diff.newFileName + (typeof diff.newHeader === 'undefined' ? '' : '\t' + diff.newHeader));
+
+  for (var i = 0; i < diff.hunks.length; i++) {
+    var hunk = diff.hunks[i]; // Unified Diff Format quirk: If the chunk size is 0,
+    // the first number is one lower than one would expect.
+    // https://www.artima.com/weblogs/viewpost.jsp?thread=164293
+
+    if (hunk.oldLines === 0) {
+      hunk.oldStart -= 1;
+    }
+
+    if (hunk.newLines === 0) {
+      hunk.newStart -= 1;
+    }
+
+    ret.push('@@ -' + hunk.oldStart + ',' + hunk.oldLines + ' +' + hunk.newStart + ',' + hunk.newLines + ' @@');
+    ret.push.apply(ret, hunk.lines);
+  }
+
+  return ret.join('\n') + '\n';
+}
+function createTwoFilesPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
+  return formatPatch(structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options));
+}
+function createPatch(fileName, oldStr, newStr, oldHeader, newHeader, options) {
+  return createTwoFilesPatch(fileName, fileName, oldStr, newStr, oldHeader, newHeader, options);
+}
+
+function arrayEqual(a, b) {
+  if (a.length !== b.length) {
+    return false;
+  }
+
+  return arrayStartsWith(a, b);
+}
+function arrayStartsWith(array, start) {
+  if (start.length > array.length) {
+    return false;
+  }
+
+  for (var i = 0; i < start.length; i++) {
+    if (start[i] !== array[i]) {
+      return false;
+    }
+  }
+
+  return true;
+}
+
+function calcLineCount(hunk) {
+  var _calcOldNewLineCount = calcOldNewLineCount(hunk.lines),
+      oldLines = _calcOldNewLineCount.oldLines,
+      newLines = _calcOldNewLineCount.newLines;
+
+  if (oldLines !== undefined) {
+    hunk.oldLines = oldLines;
+  } else {
+    delete hunk.oldLines;
+  }
+
+  if (newLines !== undefined) {
+    hunk.newLines = newLines;
+  } else {
+    delete hunk.newLines;
+  }
+}
+function merge(mine, theirs, base) {
+  mine = loadPatch(mine, base);
+  theirs = loadPatch(theirs, base);
+  var ret = {}; // For index we just let it pass through as it doesn't have any necessary meaning.
+  // Leaving sanity checks on this to the API consumer that may know more about the
+  // meaning in their own context.
+
+  if (mine.index || theirs.index) {
+    ret.index = mine.index || theirs.index;
+  }
+
+  if (mine.newFileName || theirs.newFileName) {
+    if (!fileNameChanged(mine)) {
+      // No header or no change in ours, use theirs (and ours if theirs does not exist)
+      ret.oldFileName = theirs.oldFileName || mine.oldFileName;
+      ret.newFileName = theirs.newFileName || mine.newFileName;
+      ret.oldHeader = theirs.oldHeader || mine.oldHeader;
+      ret.newHeader = theirs.newHeader || mine.newHeader;
+    } else if (!fileNameChanged(theirs)) {
+      // No header or no change in theirs, use ours
+      ret.oldFileName = mine.oldFileName;
+      ret.newFileName = mine.newFileName;
+      ret.oldHeader = mine.oldHeader;
+      ret.newHeader = mine.newHeader;
+    } else {
+      // Both changed... figure it out
+      ret.oldFileName = selectField(ret, mine.oldFileName, theirs.oldFileName);
+      ret.newFileName = selectField(ret, mine.newFileName, theirs.newFileName);
+      ret.oldHeader = selectField(ret, mine.oldHeader, theirs.oldHeader);
+      ret.newHeader = selectField(ret, mine.newHeader, theirs.newHeader);
+    }
+  }
+
+  ret.hunks = [];
+  var mineIndex = 0,
+      theirsIndex = 0,
+      mineOffset = 0,
+      theirsOffset = 0;
+
+  while (mineIndex < mine.hunks.length || theirsIndex < theirs.hunks.length) {
+    var mineCurrent = mine.hunks[mineIndex] || {
+      oldStart: Infinity
+    },
+        theirsCurrent = theirs.hunks[theirsIndex] || {
+      oldStart: Infinity
+    };
+
+    if (hunkBefore(mineCurrent, theirsCurrent)) {
+      // This patch does not overlap with any of the others, yay.
+      ret.hunks.push(cloneHunk(mineCurrent, mineOffset));
+      mineIndex++;
+      theirsOffset += mineCurrent.newLines - mineCurrent.oldLines;
+    } else if (hunkBefore(theirsCurrent, mineCurrent)) {
+      // This patch does not overlap with any of the others, yay.
+      ret.hunks.push(cloneHunk(theirsCurrent, theirsOffset));
+      theirsIndex++;
+      mineOffset += theirsCurrent.newLines - theirsCurrent.oldLines;
+    } else {
+      // Overlap, merge as best we can
+      var mergedHunk = {
+        oldStart: Math.min(mineCurrent.oldStart, theirsCurrent.oldStart),
+        oldLines: 0,
+        newStart: Math.min(mineCurrent.newStart + mineOffset, theirsCurrent.oldStart + theirsOffset),
+        newLines: 0,
+        lines: []
+      };
+      mergeLines(mergedHunk, mineCurrent.oldStart, mineCurrent.lines, theirsCurrent.oldStart, theirsCurrent.lines);
+      theirsIndex++;
+      mineIndex++;
+      ret.hunks.push(mergedHunk);
+    }
+  }
+
+  return ret;
+}
+
+function loadPatch(param, base) {
+  if (typeof param === 'string') {
+    if (/^@@/m.test(param) || /^Index:/m.test(param)) {
+      return parsePatch(param)[0];
+    }
+
+    if (!base) {
+      throw new Error('Must provide a base reference or pass in a patch');
+    }
+
+    return structuredPatch(undefined, undefined, base, param);
+  }
+
+  return param;
+}
+
+function fileNameChanged(patch) {
+  return patch.newFileName && patch.newFileName !== patch.oldFileName;
+}
+
+function selectField(index, mine, theirs) {
+  if (mine === theirs) {
+    return mine;
+  } else {
+    index.conflict = true;
+    return {
+      mine: mine,
+      theirs: theirs
+    };
+  }
+}
+
+function hunkBefore(test, check) {
+  return test.oldStart < check.oldStart && test.oldStart + test.oldLines < check.oldStart;
+}
+
+function cloneHunk(hunk, offset) {
+  return {
+    oldStart: hunk.oldStart,
+    oldLines: hunk.oldLines,
+    newStart: hunk.newStart + offset,
+    newLines: hunk.newLines,
+    lines: hunk.lines
+  };
+}
+
+function mergeLines(hunk, mineOffset, mineLines, theirOffset, theirLines) {
+  // This will generally result in a conflicted hunk, but there are cases where the context
+  // is the only overlap where we can successfully merge the content here.
+  var mine = {
+    offset: mineOffset,
+    lines: mineLines,
+    index: 0
+  },
+      their = {
+    offset: theirOffset,
+    lines: theirLines,
+    index: 0
+  }; // Handle any leading content
+
+  insertLeading(hunk, mine, their);
+  insertLeading(hunk, their, mine); // Now in the overlap content. Scan through and select the best changes from each.
+
+  while (mine.index < mine.lines.length && their.index < their.lines.length) {
+    var mineCurrent = mine.lines[mine.index],
+        theirCurrent = their.lines[their.index];
+
+    if ((mineCurrent[0] === '-' || mineCurrent[0] === '+') && (theirCurrent[0] === '-' || theirCurrent[0] === '+')) {
+      // Both modified ...
+      mutualChange(hunk, mine, their);
+    } else if (mineCurrent[0] === '+' && theirCurrent[0] === ' ') {
+      var _hunk$lines;
+
+      // Mine inserted
+      (_hunk$lines = hunk.lines).push.apply(_hunk$lines, _toConsumableArray(collectChange(mine)));
+    } else if (theirCurrent[0] === '+' && mineCurrent[0] === ' ') {
+      var _hunk$lines2;
+
+      // Theirs inserted
+      (_hunk$lines2 = hunk.lines).push.apply(_hunk$lines2, _toConsumableArray(collectChange(their)));
+    } else if (mineCurrent[0] === '-' && theirCurrent[0] === ' ') {
+      // Mine removed or edited
+      removal(hunk, mine, their);
+    } else if (theirCurrent[0] === '-' && mineCurrent[0] === ' ') {
+      // Their removed or edited
+      removal(hunk, their, mine, true);
+    } else if (mineCurrent === theirCurrent) {
+      // Context identity
+      hunk.lines.push(mineCurrent);
+      mine.index++;
+      their.index++;
+    } else {
+      // Context mismatch
+      conflict(hunk, collectChange(mine), collectChange(their));
+    }
+  } // Now push anything that may be remaining
+
+
+  insertTrailing(hunk, mine);
+  insertTrailing(hunk, their);
+  calcLineCount(hunk);
+}
+
+function mutualChange(hunk, mine, their) {
+  var myChanges = collectChange(mine),
+      theirChanges = collectChange(their);
+
+  if (allRemoves(myChanges) && allRemoves(theirChanges)) {
+    // Special case for remove changes that are supersets of one another
+    if (arrayStartsWith(myChanges, theirChanges) && skipRemoveSuperset(their, myChanges, myChanges.length - theirChanges.length)) {
+      var _hunk$lines3;
+
+      (_hunk$lines3 = hunk.lines).push.apply(_hunk$lines3, _toConsumableArray(myChanges));
+
+      return;
+    } else if (arrayStartsWith(theirChanges, myChanges) && skipRemoveSuperset(mine, theirChanges, theirChanges.length - myChanges.length)) {
+      var _hunk$lines4;
+
+      (_hunk$lines4 = hunk.lines).push.apply(_hunk$lines4, _toConsumableArray(theirChanges));
+
+      return;
+    }
+  } else if (arrayEqual(myChanges, theirChanges)) {
+    var _hunk$lines5;
+
+    (_hunk$lines5 = hunk.lines).push.apply(_hunk$lines5, _toConsumableArray(myChanges));
+
+    return;
+  }
+
+  conflict(hunk, myChanges, theirChanges);
+}
+
+function removal(hunk, mine, their, swap) {
+  var myChanges = collectChange(mine),
+      theirChanges = collectContext(their, myChanges);
+
+  if (theirChanges.merged) {
+    var _hunk$lines6;
+
+    (_hunk$lines6 = hunk.lines).push.apply(_hunk$lines6, _toConsumableArray(theirChanges.merged));
+  } else {
+    conflict(hunk, swap ? theirChanges : myChanges, swap ? myChanges : theirChanges);
+  }
+}
+
+function conflict(hunk, mine, their) {
+  hunk.conflict = true;
+  hunk.lines.push({
+    conflict: true,
+    mine: mine,
+    theirs: their
+  });
+}
+
+function insertLeading(hunk, insert, their) {
+  while (insert.offset < their.offset && insert.index < insert.lines.length) {
+    var line = insert.lines[insert.index++];
+    hunk.lines.push(line);
+    insert.offset++;
+  }
+}
+
+function insertTrailing(hunk, insert) {
+  while (insert.index < insert.lines.length) {
+    var line = insert.lines[insert.index++];
+    hunk.lines.push(line);
+  }
+}
+
+function collectChange(state) {
+  var ret = [],
+      operation = state.lines[state.index][0];
+
+  while (state.index < state.lines.length) {
+    var line = state.lines[state.index]; // Group additions that are immediately after subtractions and treat them as one "atomic" modify change.
+
+    if (operation === '-' && line[0] === '+') {
+      operation = '+';
+    }
+
+    if (operation === line[0]) {
+      ret.push(line);
+      state.index++;
+    } else {
+      break;
+    }
+  }
+
+  return ret;
+}
+
+function collectContext(state, matchChanges) {
+  var changes = [],
+      merged = [],
+      matchIndex = 0,
+      contextChanges = false,
+      conflicted = false;
+
+  while (matchIndex < matchChanges.length && state.index < state.lines.length) {
+    var change = state.lines[state.index],
+        match = matchChanges[matchIndex]; // Once we've hit our add, then we are done
+
+    if (match[0] === '+') {
+      break;
+    }
+
+    contextChanges = contextChanges || change[0] !== ' ';
+    merged.push(match);
+    matchIndex++; // Consume any additions in the other block as a conflict to attempt
+    // to pull in the remaining context after this
+
+    if (change[0] === '+') {
+      conflicted = true;
+
+      while (change[0] === '+') {
+        changes.push(change);
+        change = state.lines[++state.index];
+      }
+    }
+
+    if (match.substr(1) === change.substr(1)) {
+      changes.push(change);
+      state.index++;
+    } else {
+      conflicted = true;
+    }
+  }
+
+  if ((matchChanges[matchIndex] || '')[0] === '+' && contextChanges) {
+    conflicted = true;
+  }
+
+  if (conflicted) {
+    return changes;
+  }
+
+  while (matchIndex < matchChanges.length) {
+    merged.push(matchChanges[matchIndex++]);
+  }
+
+  return {
+    merged: merged,
+    changes: changes
+  };
+}
+
+function allRemoves(changes) {
+  return changes.reduce(function (prev, change) {
+    return prev && change[0] === '-';
+  }, true);
+}
+
+function skipRemoveSuperset(state, removeChanges, delta) {
+  for (var i = 0; i < delta; i++) {
+    var changeContent = removeChanges[removeChanges.length - delta + i].substr(1);
+
+    if (state.lines[state.index + i] !== ' ' + changeContent) {
+      return false;
+    }
+  }
+
+  state.index += delta;
+  return true;
+}
+
+function calcOldNewLineCount(lines) {
+  var oldLines = 0;
+  var newLines = 0;
+  lines.forEach(function (line) {
+    if (typeof line !== 'string') {
+      var myCount = calcOldNewLineCount(line.mine);
+      var theirCount = calcOldNewLineCount(line.theirs);
+
+      if (oldLines !== undefined) {
+        if (myCount.oldLines === theirCount.oldLines) {
+          oldLines += myCount.oldLines;
+        } else {
+          oldLines = undefined;
+        }
+      }
+
+      if (newLines !== undefined) {
+        if (myCount.newLines === theirCount.newLines) {
+          newLines += myCount.newLines;
+        } else {
+          newLines = undefined;
+        }
+      }
+    } else {
+      if (newLines !== undefined && (line[0] === '+' || line[0] === ' ')) {
+        newLines++;
+      }
+
+      if (oldLines !== undefined && (line[0] === '-' || line[0] === ' ')) {
+        oldLines++;
+      }
+    }
+  });
+  return {
+    oldLines: oldLines,
+    newLines: newLines
+  };
+}
+
+function reversePatch(structuredPatch) {
+  if (Array.isArray(structuredPatch)) {
+    return structuredPatch.map(reversePatch).reverse();
+  }
+
+  return _objectSpread2(_objectSpread2({}, structuredPatch), {}, {
+    oldFileName: structuredPatch.newFileName,
+    oldHeader: structuredPatch.newHeader,
+    newFileName: structuredPatch.oldFileName,
+    newHeader: structuredPatch.oldHeader,
+    hunks: structuredPatch.hunks.map(function (hunk) {
+      return {
+        oldLines: hunk.newLines,
+        oldStart: hunk.newStart,
+        newLines: hunk.oldLines,
+        newStart: hunk.oldStart,
+        linedelimiters: hunk.linedelimiters,
+        lines: hunk.lines.map(function (l) {
+          if (l.startsWith('-')) {
+            return "+".concat(l.slice(1));
+          }
+
+          if (l.startsWith('+')) {
+            return "-".concat(l.slice(1));
+          }
+
+          return l;
+        })
+      };
+    })
+  });
+}
+
+// See: http://code.google.com/p/google-diff-match-patch/wiki/API
+function convertChangesToDMP(changes) {
+  var ret = [],
+      change,
+      operation;
+
+  for (var i = 0; i < changes.length; i++) {
+    change = changes[i];
+
+    if (change.added) {
+      operation = 1;
+    } else if (change.removed) {
+      operation = -1;
+    } else {
+      operation = 0;
+    }
+
+    ret.push([operation, change.value]);
+  }
+
+  return ret;
+}
+
+function convertChangesToXML(changes) {
+  var ret = [];
+
+  for (var i = 0; i < changes.length; i++) {
+    var change = changes[i];
+
+    if (change.added) {
+      ret.push('<ins>');
+    } else if (change.removed) {
+      ret.push('<del>');
+    }
+
+    ret.push(escapeHTML(change.value));
+
+    if (change.added) {
+      ret.push('</ins>');
+    } else if (change.removed) {
+      ret.push('</del>');
+    }
+  }
+
+  return ret.join('');
+}
+
+function escapeHTML(s) {
+  var n = s;
+  n = n.replace(/&/g, '&amp;');
+  n = n.replace(/</g, '&lt;');
+  n = n.replace(/>/g, '&gt;');
+  n = n.replace(/"/g, '&quot;');
+  return n;
+}
+
+
+
+;// CONCATENATED MODULE: ./src/util/schema-patch.ts
+/**
+ * The schema diff as `neonctl branches schema-diff` prints it, and the small amount of reading of
+ * unified diffs the comment and the summary need. Pure.
+ */
+
+/**
+ * What neonctl prints (node_modules/neon/dist/commands/schema_diff.js): jsdiff's createPatch with
+ * `Database: <name>` as the file name and `(Branch: <id>[ at <point>])` as each side's header, minus
+ * the patch's first two lines (`Index: …` and the `===` rule), which neonctl cuts off before
+ * printing. Empty when the schemas are equal (neonctl would still print the `---`/`+++` pair).
+ */
+function schemaPatch(database, base, compare, baseSql, compareSql) {
+    if (baseSql === compareSql)
+        return '';
+    const patch = createPatch(`Database: ${database}`, baseSql, compareSql, header(base), header(compare));
+    return patch.replace(/^([^\n]+)\n([^\n]+)\n/m, '');
+}
+function header(side) {
+    const point = side.lsn ?? side.timestamp;
+    return `(Branch: ${side.branchId}${point !== undefined ? ` at ${point}` : ''})`;
+}
+/** Lines added and removed by a unified diff (the `---`/`+++` file headers are not changes). */
+function countChanges(diff) {
+    let added = 0;
+    let removed = 0;
+    let inHunk = false;
+    for (const line of diff.split('\n')) {
+        if (line.startsWith('@@'))
+            inHunk = true;
+        else if (!inHunk)
+            continue;
+        else if (line.startsWith('+'))
+            added++;
+        else if (line.startsWith('-'))
+            removed++;
+    }
+    return { added, removed };
+}
+/**
+ * The longest run of whole lines of `text` from its start whose length stays within `max`
+ * characters (newlines between them counted), and what was left out.
+ */
+function cutLines(text, max) {
+    const lines = text.split('\n');
+    let length = -1;
+    let n = 0;
+    for (const line of lines) {
+        if (length + 1 + line.length > max)
+            break;
+        length += 1 + line.length;
+        n++;
+    }
+    const kept = lines.slice(0, n).join('\n');
+    return { kept, keptLines: n, cutLines: lines.length - n, cutChars: text.length - kept.length };
+}
+
+;// CONCATENATED MODULE: ./src/github/schema-section.ts
+
+
+
+const SCHEMA_HEADING = '#### Schema changes';
+const MAX_ERROR_CHARS = 4_000;
+/** `+3 −1`: lines added and removed, for the summary line and the log. */
+function changeCounts(c) {
+    const n = (k, what) => `${k.toLocaleString('en-US')} ${what}`;
+    return `${n(c.added, c.added === 1 ? 'line added' : 'lines added')}, ${n(c.removed, 'removed')}`;
+}
+/**
+ * The section in at most `budget` characters: the heading, then the diff in `<details>` (cut at
+ * a line boundary when it does not fit, with a line saying how much was cut and where the rest
+ * is), or "No schema changes", or the failure.
+ */
+function renderSchemaSection(v, budget) {
+    const minimal = `${SCHEMA_HEADING}\n\nNot shown: the comment has no room left; see the job summary.`;
+    if ('error' in v) {
+        const error = v.error.length > MAX_ERROR_CHARS
+            ? `${v.error.slice(0, MAX_ERROR_CHARS)}\n… (cut; the full message is in the run log)`
+            : v.error;
+        const text = `${SCHEMA_HEADING}\n\n**The schema comparison failed:**\n\n${codeBlock(error)}`;
+        return text.length <= budget ? text : fit(minimal, budget);
+    }
+    const c = v.comparison;
+    const where = `${codeSpan(c.database)} on ${codeSpan(c.branch.name)}, compared with ${codeSpan(c.base.name)}`;
+    if (c.diff === '')
+        return fit(`${SCHEMA_HEADING}\n\nNo schema changes: ${where}.`, budget);
+    const head = `${SCHEMA_HEADING}\n\nSchema of ${where}:\n\n<details><summary>${summaryLine(c)}</summary>\n\n`;
+    const tail = '\n\n</details>';
+    // A lone CR ends a line for Markdown too: normalized first, so what is measured is what is shown.
+    const diff = c.diff.replace(/\r\n?/g, '\n').replace(/\n$/, '');
+    const whole = `${head}${codeBlock(diff, 'diff')}${tail}`;
+    if (whole.length <= budget)
+        return whole;
+    // Cut: the fence is measured on the whole diff, so it is long enough for any part of it.
+    const fenceOf = (block) => block.indexOf('\n') - 'diff'.length;
+    const fenceLength = fenceOf(codeBlock(diff, 'diff'));
+    const total = diff.split('\n').length;
+    const note = (cut) => `\n\n✂️ ${cut.cutLines.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} diff lines ` +
+        `(${cut.cutChars.toLocaleString('en-US')} characters) are not shown: the comment would pass GitHub's ` +
+        `65,536-character limit. The full diff is in the job summary and the \`schema_diff\` output.`;
+    const frame = head.length + 2 * fenceLength + 'diff'.length + 2 + tail.length;
+    // The note's own length depends on the numbers in it; reserve room for the longest it can be.
+    const reserve = note({ kept: '', keptLines: 0, cutLines: total, cutChars: diff.length }).length;
+    const room = budget - frame - reserve;
+    if (room <= 0)
+        return fit(minimal, budget);
+    const cut = cutLines(diff, room);
+    const fence = '`'.repeat(fenceLength);
+    return `${head}${fence}diff\n${cut.kept}\n${fence}${note(cut)}${tail}`;
+}
+function summaryLine(c) {
+    return `<b>+${c.added.toLocaleString('en-US')} −${c.removed.toLocaleString('en-US')}</b>: ${escapeHtml(changeCounts(c))} in <code>${escapeHtml(c.database)}</code>`;
+}
+function fit(text, budget) {
+    return text.length <= budget ? text : '';
+}
+
 ;// CONCATENATED MODULE: ./src/github/comment-body.ts
+
+
+
 
 /** GitHub refuses comment bodies of 65,536 characters or more. */
 const MAX_COMMENT_CHARS = 65_536;
-const MAX_ERROR_CHARS = 8_000;
+const comment_body_MAX_ERROR_CHARS = 8_000;
 const CONSOLE = 'https://console.neon.tech/app/projects';
 /**
  * The hidden marker that finds the comment again: one per Neon project and branch, so two
@@ -33739,14 +35767,124 @@ const HEADLINE = {
     deleted: '🗑️ deleted',
     failed: '🔴 failed',
 };
-/** Renders the whole comment body, marker first. */
+/**
+ * Hidden markers that open each section of the comment, each on a line of its own: a schema-diff
+ * run replaces the schema section and keeps the branch section a create run wrote, and the other
+ * way round. Rendered text never holds one (see {@link neutralize}), so only these lines are real.
+ */
+const SECTION = {
+    branch: '<!-- neon-preview-branch:section branch -->',
+    schema: '<!-- neon-preview-branch:section schema -->',
+    footer: '<!-- neon-preview-branch:section footer -->',
+};
+/** Breaks up anything in untrusted text that could pass for one of our markers (invisibly). */
+function neutralize(text) {
+    return text.replace(/<!--(?=\s*neon-preview-branch)/g, '<!-\u200b-');
+}
+/**
+ * The sections of a comment body as written by this action (each without its marker line). A
+ * body from before sections existed is read as one branch section, its footer line dropped.
+ */
+function parseSections(body) {
+    const lines = body.replace(/\r\n?/g, '\n').split('\n');
+    const names = Object.keys(SECTION);
+    const out = {};
+    let current;
+    let buf = [];
+    const flush = () => {
+        if (current)
+            out[current] = trimEnd(buf.join('\n'));
+        buf = [];
+    };
+    for (const line of lines.slice(1)) {
+        const name = names.find((n) => SECTION[n] === line);
+        if (name) {
+            flush();
+            current = name;
+        }
+        else if (current)
+            buf.push(line);
+        else
+            buf.push(line);
+    }
+    if (current)
+        flush();
+    else if (buf.length > 0) {
+        while (buf.length > 0 && (buf.at(-1) === '' || buf.at(-1)?.startsWith('<sub>Updated by ')))
+            buf.pop();
+        if (buf.length > 0)
+            out.branch = buf.join('\n');
+    }
+    return out;
+}
+/**
+ * Renders the whole comment body, marker first: the branch section, the schema section when
+ * there is one, the footer; under GitHub's limit. A schema-diff run renders only the schema
+ * section and keeps the branch section of `existing`; the other modes render the branch section
+ * and keep the schema section only where it is still true (see keepsSchema).
+ */
 function renderComment(v) {
+    const marker = commentMarker(v.projectId, v.target);
+    const kept = v.existing !== undefined ? parseSections(v.existing) : {};
+    const schemaRun = v.mode === 'schema-diff';
+    const branch = trimEnd(schemaRun && kept.branch !== undefined ? kept.branch : neutralize(renderBranchSection(v)));
+    const run = v.context.runUrl ? ` in [this run](${v.context.runUrl})` : '';
+    const footer = `<sub>Updated by ${v.producer}${run}.</sub>`;
+    const assemble = (schema) => [
+        marker,
+        SECTION.branch,
+        branch,
+        // A blank line before each marker ends any HTML block above it (`</details>`), so what
+        // follows is read as Markdown again.
+        ...(schema !== undefined && schema !== '' ? ['', SECTION.schema, trimEnd(schema)] : []),
+        '',
+        SECTION.footer,
+        footer,
+    ].join('\n');
+    // What the schema section may use: everything below the limit the rest leaves, less its marker line.
+    const budget = MAX_COMMENT_CHARS - 1 - assemble(undefined).length - SECTION.schema.length - 3;
+    let schema;
+    if (schemaRun) {
+        const view = v.result?.schema
+            ? { comparison: v.result.schema }
+            : v.error !== undefined
+                ? { error: v.error }
+                : undefined;
+        if (view)
+            schema = neutralize(renderSchemaSection(view, budget));
+    }
+    else if (kept.schema !== undefined && keepsSchema(v.status)) {
+        schema = kept.schema.length <= budget ? kept.schema : undefined;
+    }
+    return truncateComment(assemble(schema));
+}
+/** Without trailing blank lines: sections are stored so, and separated by one when assembled. */
+function trimEnd(text) {
+    return text.replace(/\s+$/, '');
+}
+/**
+ * Whether a branch-mode run leaves the last schema diff in place: an adopted branch still holds
+ * what its migrations did, and a failure changed no schema; a new branch starts from its parent's
+ * schema, a reset brings it back to the parent's, and a deleted branch has none.
+ */
+function keepsSchema(status) {
+    return status === 'ready' || status === 'failed';
+}
+/** The branch section: headline, table, and how to connect (or the failure). */
+function renderBranchSection(v) {
     const r = v.result;
     const branch = r?.branch;
     const name = branch?.name || v.target;
     const id = branch?.id || (v.target.startsWith('br-') ? v.target : '');
-    const lines = [commentMarker(v.projectId, v.target)];
-    lines.push(`### Neon preview branch ${codeSpan(name)}: ${HEADLINE[v.status]}`, '');
+    // schema-diff writes a branch section only when there is no comment yet: who the branch is, and
+    // nothing about its state, which that run did not look at.
+    const schemaRun = v.mode === 'schema-diff';
+    const lines = [
+        schemaRun
+            ? `### Neon preview branch ${codeSpan(name)}`
+            : `### Neon preview branch ${codeSpan(name)}: ${HEADLINE[v.status]}`,
+        '',
+    ];
     const rows = [];
     rows.push([
         'Branch',
@@ -33756,13 +35894,14 @@ function renderComment(v) {
     ]);
     rows.push(['Project', codeSpan(v.projectId)]);
     const parent = branch?.parentName ?? branch?.parentId;
-    if (parent)
+    if (parent && !schemaRun)
         rows.push(['Parent', codeSpan(parent)]);
-    if (branch?.pointInTime)
+    if (branch?.pointInTime && !schemaRun)
         rows.push(['Point in time', codeSpan(branch.pointInTime)]);
-    if (r?.computeUnits && v.status !== 'deleted')
+    if (r?.computeUnits && v.status !== 'deleted' && !schemaRun)
         rows.push(['Compute', describeComputeUnits(r.computeUnits)]);
-    rows.push(['State', stateText(v)]);
+    if (!schemaRun)
+        rows.push(['State', stateText(v)]);
     if (branch && v.status !== 'deleted' && v.status !== 'failed') {
         rows.push(['Expires', expiryText(branch.expiresAt, v.now)]);
     }
@@ -33777,11 +35916,14 @@ function renderComment(v) {
         ]);
     }
     if (r?.timings.readyMs !== undefined)
-        rows.push(['Time to ready', seconds(r.timings.readyMs)]);
-    if (r)
-        rows.push(['Run took', seconds(r.timings.totalMs)]);
+        rows.push(['Time to ready', comment_body_seconds(r.timings.readyMs)]);
+    if (r && !schemaRun)
+        rows.push(['Run took', comment_body_seconds(r.timings.totalMs)]);
     lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '');
-    if (v.status === 'failed') {
+    if (schemaRun) {
+        // The failure, if any, is shown in the schema section.
+    }
+    else if (v.status === 'failed') {
         lines.push(`**The ${v.mode} step failed:**`, '', codeBlock(shorten(v.error ?? 'unknown error')), '');
         if (v.context.runUrl)
             lines.push(`See [the run log](${v.context.runUrl}) for details.`, '');
@@ -33789,9 +35931,7 @@ function renderComment(v) {
     else if (v.status !== 'deleted') {
         lines.push('Connect from your machine with [`neonctl`](https://neon.tech/docs/reference/neon-cli):', '', codeBlock(`neonctl connection-string ${shellQuote(name)} --project-id ${shellQuote(v.projectId)}`, 'sh'), '');
     }
-    const run = v.context.runUrl ? ` in [this run](${v.context.runUrl})` : '';
-    lines.push(`<sub>Updated by ${v.producer}${run}.</sub>`);
-    return truncateComment(lines.join('\n'));
+    return lines.join('\n');
 }
 function stateText(v) {
     const r = v.result;
@@ -33826,28 +35966,8 @@ function expiryText(expiresAt, now) {
             : `in ${Math.max(1, Math.round(ms / 3_600_000))} h`;
     return `${codeSpan(expiresAt)} (${rel})`;
 }
-function seconds(ms) {
+function comment_body_seconds(ms) {
     return `${(ms / 1000).toFixed(1)} s`;
-}
-// C0, DEL and C1 control characters (a newline would end a table row or a code span).
-// eslint-disable-next-line no-control-regex
-const comment_body_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g;
-/**
- * Text as an inline code span: Markdown, HTML, autolinks and @-mentions are all inert inside one.
- * The fence is longer than any run of backticks in the text, so the text cannot close it.
- */
-function codeSpan(text) {
-    const clean = text.replace(comment_body_CONTROL_RE, ' ');
-    const longest = Math.max(0, ...[...clean.matchAll(/`+/g)].map((m) => m[0].length));
-    const fence = '`'.repeat(longest + 1);
-    const pad = clean.startsWith('`') || clean.endsWith('`') || clean === '' ? ' ' : '';
-    return `${fence}${pad}${clean}${pad}${fence}`;
-}
-/** A fenced code block whose fence no line of the text can close. */
-function codeBlock(text, lang = '') {
-    const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-    const fence = '`'.repeat(longest + 1);
-    return `${fence}${lang}\n${text.replace(/\r\n?/g, '\n')}\n${fence}`;
 }
 // In a GFM table `|` splits cells even inside a code span unless escaped; `\|` is kept as `|` there.
 function tableCell(text) {
@@ -33858,9 +35978,9 @@ function shellQuote(word) {
     return /^[A-Za-z0-9._/:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 function shorten(text) {
-    if (text.length <= MAX_ERROR_CHARS)
+    if (text.length <= comment_body_MAX_ERROR_CHARS)
         return text;
-    return `${cutAt(text, MAX_ERROR_CHARS)}\n… (${text.length - MAX_ERROR_CHARS} more characters in the run log)`;
+    return `${cutAt(text, comment_body_MAX_ERROR_CHARS)}\n… (${text.length - comment_body_MAX_ERROR_CHARS} more characters in the run log)`;
 }
 /** Cuts without splitting a surrogate pair. */
 function cutAt(text, n) {
@@ -33897,13 +36017,17 @@ const PER_PAGE = 100;
 async function upsertStickyComment(c) {
     const [owner = '', repo = ''] = c.repository.split('/');
     const where = `${c.repository}#${c.issueNumber}`;
-    const body = truncateComment(c.body.startsWith(c.marker) ? c.body : `${c.marker}\n${c.body}`);
+    const bodyFor = (existing) => {
+        const text = typeof c.body === 'string' ? c.body : c.body(existing);
+        return truncateComment(text.startsWith(c.marker) ? text : `${c.marker}\n${text}`);
+    };
     let step = 'list the comments of';
     try {
         const marked = await listMarked(c, owner, repo);
         let outcome;
         if (marked.length === 0) {
             step = 'create a comment on';
+            const body = bodyFor(undefined);
             const { data } = await c.octokit.rest.issues.createComment({
                 owner,
                 repo,
@@ -33922,7 +36046,7 @@ async function upsertStickyComment(c) {
         }
         else {
             step = 'update the comment on';
-            const kept = await collapse(c, owner, repo, marked, body);
+            const kept = await collapse(c, owner, repo, marked, bodyFor(marked[0]?.body ?? undefined));
             outcome = {
                 status: kept.changed ? 'updated' : 'unchanged',
                 id: kept.id,
@@ -34586,7 +36710,7 @@ function removeUndefinedProperties(obj) {
 }
 
 // pkg/dist-src/merge.js
-function merge(defaults, route, options) {
+function dist_bundle_merge(defaults, route, options) {
   if (typeof route === "string") {
     let [method, url] = route.split(" ");
     options = Object.assign(url ? { method, url } : { url: method }, options);
@@ -34846,17 +36970,17 @@ function parse(options) {
 
 // pkg/dist-src/endpoint-with-defaults.js
 function endpointWithDefaults(defaults, route, options) {
-  return parse(merge(defaults, route, options));
+  return parse(dist_bundle_merge(defaults, route, options));
 }
 
 // pkg/dist-src/with-defaults.js
 function withDefaults(oldDefaults, newDefaults) {
-  const DEFAULTS2 = merge(oldDefaults, newDefaults);
+  const DEFAULTS2 = dist_bundle_merge(oldDefaults, newDefaults);
   const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
   return Object.assign(endpoint2, {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
-    merge: merge.bind(null, DEFAULTS2),
+    merge: dist_bundle_merge.bind(null, DEFAULTS2),
     parse
   });
 }
@@ -40750,6 +42874,135 @@ function reset_info(run, branch, source, expiresAt) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/modes/schema-diff.ts
+
+
+
+
+
+/**
+ * schema-diff: what the pull request's migrations did to `database`. Reads the schema of the
+ * branch (at its head) and of its parent, or of `parent_branch` (optionally `name@<LSN>` or
+ * `name@<timestamp>`), and diffs them as `neonctl branches schema-diff` does. Read-only: it never
+ * changes anything in Neon, so `dry_run` makes no difference to it.
+ */
+async function schemaDiffMode(deps, inputs) {
+    const name = resolveBranchName(inputs, deps.context);
+    const run = new ModeRun(deps, inputs);
+    const { neon, log } = deps;
+    const db = inputs.database;
+    try {
+        const found = await findBranch(neon, run.project, name);
+        if (!found) {
+            throw new Error(`branch '${name}' does not exist in project ${run.project}; schema-diff compares an existing branch ` +
+                `(run mode 'create' first, or set 'branch_name')`);
+        }
+        const branch = found.branch;
+        const base = await resolveBase(run, branch);
+        const baseSide = { branchId: base.branch.id, ...base.at };
+        const branchSide = { branchId: branch.id };
+        log.info(`Comparing the schema of database '${db}' on '${branch.name}' (${branch.id}) with ` +
+            `'${base.label}' (${base.branch.id})`);
+        // The two reads are independent: side by side, as neonctl does them. Both are let finish, so
+        // no request is still running when a failure is reported, and the base's failure comes first.
+        const [baseRead, branchRead] = await Promise.allSettled([
+            readSchema(run, base.branch, baseSide),
+            readSchema(run, branch, branchSide),
+        ]);
+        if (baseRead.status === 'rejected')
+            throw baseRead.reason;
+        if (branchRead.status === 'rejected')
+            throw branchRead.reason;
+        const baseSql = baseRead.value;
+        const branchSql = branchRead.value;
+        const diff = schemaPatch(db, baseSide, branchSide, baseSql, branchSql);
+        const { added, removed } = countChanges(diff);
+        log.info(diff === '' ? 'No schema changes' : `Schema changes: ${added} lines added, ${removed} removed`);
+        return {
+            mode: 'schema-diff',
+            branch: {
+                id: branch.id,
+                name: branch.name,
+                parentId: base.branch.id,
+                parentName: base.label,
+                expiresAt: branch.expires_at ?? null,
+            },
+            schema: {
+                database: db,
+                base: { id: base.branch.id, name: base.label, ...base.at },
+                branch: { id: branch.id, name: branch.name },
+                diff,
+                added,
+                removed,
+            },
+            changes: run.changes,
+            timings: run.timings(),
+        };
+    }
+    catch (e) {
+        throw run.fail(`schema-diff of database '${db}' on branch '${name}'`, e);
+    }
+}
+/** `parent_branch` when given (it must exist), else the branch's own parent. */
+async function resolveBase(run, branch) {
+    const ref = run.inputs.parentBranch;
+    if (ref) {
+        // inputs.ts split `name@<point>` already (neonctl's form, src/neon/point-in-time.ts).
+        const point = run.inputs.parentPoint;
+        const found = await findBranch(run.deps.neon, run.project, ref);
+        if (!found)
+            throw new Error(`parent_branch '${ref}' does not exist in project ${run.project}`);
+        const at = point?.lsn !== undefined
+            ? { lsn: point.lsn }
+            : point?.timestamp !== undefined
+                ? { timestamp: point.timestamp }
+                : {};
+        const suffix = at.lsn ?? at.timestamp;
+        return { branch: found.branch, label: suffix ? `${found.branch.name}@${suffix}` : found.branch.name, at };
+    }
+    if (!branch.parent_id) {
+        const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch';
+        throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent to compare with; set 'parent_branch'`);
+    }
+    try {
+        const parent = await run.deps.neon.getBranch(run.project, branch.parent_id);
+        return { branch: parent, label: parent.name, at: {} };
+    }
+    catch (e) {
+        if (e instanceof NeonApiError && e.status === 404) {
+            throw new Error(`the parent ${branch.parent_id} of '${branch.name}' no longer exists; set 'parent_branch'`, { cause: e });
+        }
+        throw e;
+    }
+}
+/**
+ * One side's schema. When Neon refuses with a 4xx, the branch's databases are listed: a database
+ * missing from the branch is then named as such, rather than left to whatever Neon's message says.
+ */
+async function readSchema(run, branch, side) {
+    const { neon } = run.deps;
+    const db = run.inputs.database;
+    try {
+        return await neon.getBranchSchema(run.project, branch.id, db, side);
+    }
+    catch (e) {
+        if (!(e instanceof NeonApiError) || e.status < 400 || e.status >= 500 || e.status === 429)
+            throw e;
+        let names;
+        try {
+            names = (await neon.listDatabases(run.project, branch.id)).map((d) => d.name);
+        }
+        catch {
+            throw e;
+        }
+        if (names.includes(db))
+            throw e;
+        throw new Error(`database '${db}' does not exist on branch '${branch.name}' (${branch.id}); it has ` +
+            `${names.length ? names.map((n) => `'${n}'`).join(', ') : 'no databases'}. Set 'database' to one of them ` +
+            `(Neon answered: ${e.message})`, { cause: e });
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/util/clock.ts
 const systemClock = {
     now: () => Date.now(),
@@ -41016,6 +43269,16 @@ class NeonClient {
         const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/databases', { project_id: projectId, branch_id: branchId }, { body: { database: { name, owner_name: ownerName } } });
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/databases`);
         return { database: data.database, operations: data.operations ?? [] };
+    }
+    // --- schemas ---
+    /**
+     * A database's schema as `pg_dump --schema-only` prints it (BEHAVIOUR.md, Schemas), at the
+     * branch's head or at an LSN or a timestamp of its history (never both: openapi-v2.json).
+     */
+    async getBranchSchema(projectId, branchId, dbName, at = {}) {
+        const r = await this.request('GET', '/projects/{project_id}/branches/{branch_id}/schema', { project_id: projectId, branch_id: branchId }, { query: { db_name: dbName, lsn: at.lsn, timestamp: at.lsn === undefined ? at.timestamp : undefined } });
+        // neonctl reads a missing `sql` as an empty schema (schema_diff.js fetchSchema: `sql ?? ""`).
+        return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/schema`).sql ?? '';
     }
     // --- operations ---
     async getOperation(projectId, operationId) {
@@ -41296,144 +43559,6 @@ function parseEphemeralRecord(text) {
     return r;
 }
 
-;// CONCATENATED MODULE: ./src/summary.ts
-/**
- * The job summary every run writes: what ran, on which branch, what changed, how long it took and
- * how many API requests it cost; for cleanup the table of verdicts; on failure the error.
- *
- * Rendering is pure (renderSummary, tested directly); writeSummary is the one call to core.summary.
- * Every value is HTML-escaped: branch names come from head refs and Neon, and are not ours to trust.
- */
-
-
-/** Escapes text for HTML element content and attribute values. */
-function escapeHtml(text) {
-    return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-}
-/** Rows of the cleanup table; a row is a few hundred bytes, the summary's limit 1 MiB. */
-const MAX_VERDICT_ROWS = 1500;
-const summary_seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
-/** The summary as HTML (GitHub renders job summaries as Markdown with HTML). */
-function renderSummary(v) {
-    const r = v.result;
-    const outcome = v.error
-        ? '❌ failed'
-        : v.skipped
-            ? '⏭️ skipped'
-            : v.dryRun
-                ? '🔎 dry run: nothing was changed'
-                : r?.failures?.length
-                    ? '⚠️ finished with failures'
-                    : '✅ succeeded';
-    const rows = [];
-    rows.push(['Mode', `${v.mode ?? '-'}${v.autoBecause ? ` (chosen by auto for ${v.autoBecause})` : ''}`]);
-    rows.push(['Outcome', outcome]);
-    if (v.skipped)
-        rows.push(['Why', v.skipped]);
-    const b = r?.branch;
-    const branchName = b?.name || v.target;
-    if (branchName)
-        rows.push(['Branch', b?.id ? `${branchName} (${b.id})` : branchName]);
-    const parent = b?.parentName ?? b?.parentId;
-    if (parent)
-        rows.push(['Parent', parent]);
-    if (b?.pointInTime)
-        rows.push(['Point in time', b.pointInTime]);
-    if (r?.computeUnits)
-        rows.push(['Compute', describeComputeUnits(r.computeUnits)]);
-    if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
-        rows.push(['Created', r.created ? 'yes, by this run' : 'no, adopted the existing branch']);
-    }
-    if (v.ephemeral && !v.dryRun)
-        rows.push(['Ephemeral', 'yes: the post step deletes it when the job ends']);
-    if (r?.deleted !== undefined) {
-        rows.push(['Deleted', r.deleted ? 'yes' : v.dryRun ? 'no (dry run)' : 'no, it was already gone']);
-    }
-    if (b && !v.dryRun && r?.mode !== 'delete' && b.id)
-        rows.push(['Expires', b.expiresAt ?? 'never']);
-    if (r?.connection)
-        rows.push(['Host', r.connection.urls.host]);
-    if (r?.staleBranches)
-        rows.push(['Stale branches', String(r.staleBranches.length)]);
-    if (r?.deletedBranches)
-        rows.push(['Deleted branches', String(r.deletedBranches.length)]);
-    if (r)
-        rows.push(['Changes', r.changes.length ? r.changes.join('; ') : 'none']);
-    if (r?.timings.readyMs !== undefined)
-        rows.push(['Time to ready', summary_seconds(r.timings.readyMs)]);
-    if (r) {
-        rows.push(['Total time', summary_seconds(r.timings.totalMs)]);
-        rows.push(['Waiting on Neon', `${summary_seconds(r.timings.wait.waitedMs)}, ${r.timings.wait.polls} polls`]);
-    }
-    if (v.neon)
-        rows.push(['Neon API requests', `${v.neon.requests} (${v.neon.retries} retries)`]);
-    if (v.github && v.github.requests > 0)
-        rows.push(['GitHub API requests', String(v.github.requests)]);
-    if (v.comment !== undefined)
-        rows.push(['Pull request comment', commentText(v.comment)]);
-    const html = [
-        `<h3>Neon preview branch: ${escapeHtml(v.mode ?? 'not started')}</h3>`,
-        table(['What', 'Value'], rows),
-    ];
-    if (r?.verdicts?.length) {
-        // GitHub caps a step's summary at 1 MiB: every deleted, failed or would-be-deleted branch is
-        // listed, and kept ones only up to a bound, so a project of many thousands still fits.
-        const acted = r.verdicts.filter((x) => x.verdict !== 'kept');
-        const kept = r.verdicts.filter((x) => x.verdict === 'kept');
-        const shownKept = kept.slice(0, Math.max(0, MAX_VERDICT_ROWS - acted.length));
-        html.push(`<h4>Cleanup verdicts (${r.verdicts.length} candidate branches)</h4>`);
-        html.push(table(['Branch', 'Pull request', 'Age (days)', 'Verdict', 'Reason'], [...acted, ...shownKept].map((x) => [
-            `${x.branch} (${x.branchId})`,
-            x.pr === undefined ? '-' : `#${x.pr}${x.prState ? ` (${x.prState})` : ''}`,
-            String(x.ageDays),
-            x.verdict,
-            x.reason,
-        ])));
-        if (shownKept.length < kept.length) {
-            html.push(`<p>… and ${kept.length - shownKept.length} more kept branches, not listed.</p>`);
-        }
-    }
-    else if (r?.mode === 'cleanup') {
-        html.push(`<p>No branch under the prefix was a candidate.</p>`);
-    }
-    if (r?.failures?.length) {
-        html.push(`<h4>Failures</h4>`, `<ul>${r.failures.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`);
-    }
-    if (v.error)
-        html.push(`<h4>Error</h4>`, `<pre>${escapeHtml(v.error)}</pre>`);
-    return html.join('\n');
-}
-function commentText(c) {
-    if (typeof c === 'string')
-        return c;
-    switch (c.status) {
-        case 'failed':
-            return `not written (warning): ${c.error}`;
-        case 'unchanged':
-            return 'up to date';
-        default:
-            return c.removedDuplicates ? `${c.status}; ${c.removedDuplicates} duplicate(s) removed` : c.status;
-    }
-}
-function table(head, rows) {
-    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
-    return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>`;
-}
-/**
- * Appends the summary to GITHUB_STEP_SUMMARY. A summary that cannot be written (no file outside a
- * runner, a full disk) is a warning: the work is done and the outputs are set.
- */
-async function writeSummary(html) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
-    try {
-        await summary.addRaw(html, true).write();
-    }
-    catch (e) {
-        warning(`Could not write the job summary: ${e.message}`);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/post.ts
 /**
  * The post run (action.yml `runs.post`, the same bundle): the runner starts it when the job ends,
@@ -41489,6 +43614,7 @@ const ACTION_NAME = 'neon-preview-branch';
 const ACTION_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -41707,6 +43833,8 @@ async function runMode(mode, deps, inputs) {
             return group('Delete the preview branch', () => deleteMode(deps, inputs));
         case 'cleanup':
             return group('Sweep stale preview branches', () => cleanupMode(deps, inputs));
+        case 'schema-diff':
+            return group('Compare the schema with the parent', () => schemaDiffMode(deps, inputs));
     }
 }
 /** The GitHub client, built once and only when something needs it. */
@@ -41721,8 +43849,9 @@ function github(state, inputs, context) {
 }
 /**
  * Keeps the pull request comment up to date, when there is one to keep: on a pull request event,
- * with `comment: true`, for create, reset and delete, not in a dry run. Returns what happened, or
- * why nothing was written; never throws.
+ * with `comment: true`, for create, reset, delete and schema-diff, not in a dry run (schema-diff
+ * changes nothing, so it writes its section in a dry run too). Returns what happened, or why
+ * nothing was written; never throws.
  */
 async function updateComment(state, clock, redact, status, content) {
     const { inputs, context, mode, target } = state;
@@ -41733,13 +43862,14 @@ async function updateComment(state, clock, redact, status, content) {
         return 'off (comment: false)';
     if (mode === 'cleanup')
         return undefined;
-    if (inputs.dryRun)
+    if (inputs.dryRun && mode !== 'schema-diff')
         return 'not written in a dry run';
     if (!inputs.githubToken) {
         warning(`No github_token: the pull request comment was not written.`);
         return 'not written: no github_token';
     }
-    const body = renderComment({
+    // Rendered against the comment as it stands, so the sections this run does not own are kept.
+    const body = (existing) => redact(renderComment({
         status,
         projectId: inputs.projectId,
         target,
@@ -41748,13 +43878,14 @@ async function updateComment(state, clock, redact, status, content) {
         context,
         now: clock.now(),
         producer: `${ACTION_NAME} ${ACTION_VERSION}`,
-    });
+        ...(existing !== undefined ? { existing } : {}),
+    }));
     return group('Update the pull request comment', () => upsertStickyComment({
         octokit: github(state, inputs, context).octokit,
         repository: pr.baseRepo ?? context.repository,
         issueNumber: pr.number,
         marker: commentMarker(inputs.projectId, target),
-        body: redact(body),
+        body,
         log: coreLogger,
     }));
 }
@@ -41810,6 +43941,10 @@ function publishOutputs(r, maskSecret) {
     if (r.staleBranches)
         set(OUTPUTS.staleBranches, JSON.stringify(r.staleBranches));
     set(OUTPUTS.skipped, r.skipped ?? false);
+    if (r.schema) {
+        set(OUTPUTS.schemaDiff, r.schema.diff);
+        set(OUTPUTS.schemaChanged, r.schema.diff !== '');
+    }
 }
 /** One readable message: what failed, Neon's answer, the request id, and what was already changed. */
 function describeFailure(e, neon, ephemeral = false) {

@@ -55,6 +55,8 @@ export const OUTPUTS = {
   computeUnits: 'compute_units',
   parentLsn: 'parent_lsn',
   parentTimestamp: 'parent_timestamp',
+  schemaDiff: 'schema_diff',
+  schemaChanged: 'schema_changed',
 } as const
 
 /** An output name as written in action.yml. */

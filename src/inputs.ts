@@ -14,8 +14,11 @@ import { parseComputeUnits, type ComputeUnits } from './neon/compute-units.js'
 import { isInFuture, parsePointInTime, POINT_IN_TIME_FORMS } from './neon/point-in-time.js'
 import { formatDuration, parseDuration } from './util/duration.js'
 
-/** What the action does; `auto` picks create or delete from the pull request event. */
-export type Mode = 'create' | 'reset' | 'delete' | 'cleanup' | 'auto'
+/**
+ * What the action does; `auto` picks create, delete or cleanup from the event (never schema-diff:
+ * it cannot know when the migrations have run).
+ */
+export type Mode = 'create' | 'reset' | 'delete' | 'cleanup' | 'schema-diff' | 'auto'
 /** The `sslmode` put in connection strings; `omit` leaves the parameter out. */
 export type SslMode = 'require' | 'verify-ca' | 'verify-full' | 'omit'
 /** Neon branch type: a full copy-on-write branch, or schema only (no data). */
@@ -40,7 +43,8 @@ export interface Inputs {
   branchName?: string
   /**
    * Unset for the project's default branch. A name or a `br-…` id, without any `@<point>`; in reset
-   * mode also `^self` (the branch's own past) or `^parent` (its parent).
+   * mode also `^self` (the branch's own past) or `^parent` (its parent). For schema-diff: the branch
+   * to compare with.
    */
   parentBranch?: string
   /** The `@<LSN>` or `@<timestamp>` of `parent_branch`; unset for the parent's head (its data now). */
@@ -88,7 +92,7 @@ export class InputError extends Error {
   }
 }
 
-const MODES: readonly Mode[] = ['create', 'reset', 'delete', 'cleanup', 'auto']
+const MODES: readonly Mode[] = ['create', 'reset', 'delete', 'cleanup', 'schema-diff', 'auto']
 const SSL_MODES: readonly SslMode[] = ['require', 'verify-ca', 'verify-full', 'omit']
 const BRANCH_TYPES: readonly BranchType[] = ['default', 'schema-only']
 

@@ -20,6 +20,7 @@ import {
   type ModeDeps,
   type ModeResult,
 } from './modes/types.js'
+import { schemaDiffMode } from './modes/schema-diff.js'
 import { NeonClient } from './neon/client.js'
 import { formatComputeUnits } from './neon/compute-units.js'
 import { runPost } from './post.js'
@@ -248,6 +249,8 @@ async function runMode(mode: ConcreteMode, deps: ModeDeps, inputs: Inputs): Prom
       return core.group('Delete the preview branch', () => deleteMode(deps, inputs))
     case 'cleanup':
       return core.group('Sweep stale preview branches', () => cleanupMode(deps, inputs))
+    case 'schema-diff':
+      return core.group('Compare the schema with the parent', () => schemaDiffMode(deps, inputs))
   }
 }
 
@@ -264,8 +267,9 @@ function github(state: RunState, inputs: Inputs, context: RunContext): NonNullab
 
 /**
  * Keeps the pull request comment up to date, when there is one to keep: on a pull request event,
- * with `comment: true`, for create, reset and delete, not in a dry run. Returns what happened, or
- * why nothing was written; never throws.
+ * with `comment: true`, for create, reset, delete and schema-diff, not in a dry run (schema-diff
+ * changes nothing, so it writes its section in a dry run too). Returns what happened, or why
+ * nothing was written; never throws.
  */
 async function updateComment(
   state: RunState,
@@ -279,28 +283,33 @@ async function updateComment(
   if (!inputs || !context || !pr || !mode || target === undefined) return undefined
   if (!inputs.comment) return 'off (comment: false)'
   if (mode === 'cleanup') return undefined
-  if (inputs.dryRun) return 'not written in a dry run'
+  if (inputs.dryRun && mode !== 'schema-diff') return 'not written in a dry run'
   if (!inputs.githubToken) {
     core.warning(`No github_token: the pull request comment was not written.`)
     return 'not written: no github_token'
   }
-  const body = renderComment({
-    status,
-    projectId: inputs.projectId,
-    target,
-    mode,
-    ...content,
-    context,
-    now: clock.now(),
-    producer: `${ACTION_NAME} ${ACTION_VERSION}`,
-  })
+  // Rendered against the comment as it stands, so the sections this run does not own are kept.
+  const body = (existing: string | undefined): string =>
+    redact(
+      renderComment({
+        status,
+        projectId: inputs.projectId,
+        target,
+        mode,
+        ...content,
+        context,
+        now: clock.now(),
+        producer: `${ACTION_NAME} ${ACTION_VERSION}`,
+        ...(existing !== undefined ? { existing } : {}),
+      }),
+    )
   return core.group('Update the pull request comment', () =>
     upsertStickyComment({
       octokit: github(state, inputs, context).octokit,
       repository: pr.baseRepo ?? context.repository,
       issueNumber: pr.number,
       marker: commentMarker(inputs.projectId, target),
-      body: redact(body),
+      body,
       log: coreLogger,
     }),
   )
@@ -357,6 +366,10 @@ function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): voi
   if (r.deletedBranches) set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches))
   if (r.staleBranches) set(OUTPUTS.staleBranches, JSON.stringify(r.staleBranches))
   set(OUTPUTS.skipped, r.skipped ?? false)
+  if (r.schema) {
+    set(OUTPUTS.schemaDiff, r.schema.diff)
+    set(OUTPUTS.schemaChanged, r.schema.diff !== '')
+  }
 }
 
 /** One readable message: what failed, Neon's answer, the request id, and what was already changed. */

@@ -8,7 +8,7 @@
 import * as core from '@actions/core'
 
 import type { CommentOutcome } from './github/comment.js'
-import type { ModeResult } from './modes/types.js'
+import type { ModeResult, SchemaComparison } from './modes/types.js'
 import { describeComputeUnits } from './neon/compute-units.js'
 
 export interface SummaryView {
@@ -39,6 +39,9 @@ export function escapeHtml(text: string): string {
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
   )
 }
+
+/** Bytes of the escaped schema diff a summary shows; GitHub caps a step's summary at 1 MiB. */
+export const MAX_SUMMARY_DIFF_BYTES = 900_000
 
 /** Rows of the cleanup table; a row is a few hundred bytes, the summary's limit 1 MiB. */
 export const MAX_VERDICT_ROWS = 1500
@@ -118,11 +121,44 @@ export function renderSummary(v: SummaryView): string {
   } else if (r?.mode === 'cleanup') {
     html.push(`<p>No branch under the prefix was a candidate.</p>`)
   }
+  if (r?.schema) html.push(...schemaHtml(r.schema))
   if (r?.failures?.length) {
     html.push(`<h4>Failures</h4>`, `<ul>${r.failures.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`)
   }
   if (v.error) html.push(`<h4>Error</h4>`, `<pre>${escapeHtml(v.error)}</pre>`)
   return html.join('\n')
+}
+
+/**
+ * The schema diff, as the comment shows it but whole, up to {@link MAX_SUMMARY_DIFF_BYTES}; the
+ * `schema_diff` output always has all of it. Escaped inside <pre>, it cannot end the block.
+ */
+function schemaHtml(c: SchemaComparison): string[] {
+  const code = (s: string): string => `<code>${escapeHtml(s)}</code>`
+  const where = `${code(c.database)} on ${code(c.branch.name)}, compared with ${code(c.base.name)}`
+  if (c.diff === '') return ['<h4>Schema changes</h4>', `<p>No schema changes: ${where}.</p>`]
+  const lines = escapeHtml(c.diff.replace(/\r\n?/g, '\n').replace(/\n$/, '')).split('\n')
+  let bytes = 0
+  let shown = 0
+  for (const line of lines) {
+    bytes += Buffer.byteLength(line, 'utf8') + 1
+    if (bytes > MAX_SUMMARY_DIFF_BYTES) break
+    shown++
+  }
+  const counts = `${c.added.toLocaleString('en-US')} ${c.added === 1 ? 'line' : 'lines'} added, ${c.removed.toLocaleString('en-US')} removed`
+  const out = [
+    '<h4>Schema changes</h4>',
+    `<p>Schema of ${where}:</p>`,
+    `<details open><summary><b>+${c.added.toLocaleString('en-US')} −${c.removed.toLocaleString('en-US')}</b>: ${counts} in ${code(c.database)}</summary>`,
+    `<pre lang="diff">${lines.slice(0, shown).join('\n')}</pre>`,
+  ]
+  if (shown < lines.length) {
+    out.push(
+      `<p>✂️ ${(lines.length - shown).toLocaleString('en-US')} of ${lines.length.toLocaleString('en-US')} diff lines are not shown (a job summary holds at most 1 MiB); the full diff is in the <code>schema_diff</code> output.</p>`,
+    )
+  }
+  out.push('</details>')
+  return out
 }
 
 function commentText(c: CommentOutcome | string): string {

@@ -34,7 +34,7 @@ export function chooseAutoMode(ctx: Pick<RunContext, 'eventName' | 'action'>): A
       INPUTS.mode,
       `Input 'mode' is 'auto', but the '${event}' event with action '${action || '(none)'}' maps to no mode: ` +
         `auto creates on ${CREATE_ACTIONS.join(', ')} and deletes on closed. ` +
-        `Set 'mode' explicitly (create, reset, delete or cleanup) for this event, ` +
+        `Set 'mode' explicitly (create, reset, delete, cleanup or schema-diff) for this event, ` +
         `or limit the workflow's 'types:' to those actions.`,
     )
   }
@@ -42,7 +42,7 @@ export function chooseAutoMode(ctx: Pick<RunContext, 'eventName' | 'action'>): A
   throw new InputError(
     INPUTS.mode,
     `Input 'mode' is 'auto', but auto only understands pull_request, pull_request_target and schedule ` +
-      `events, not '${event || '(unknown)'}'. Set 'mode' explicitly (create, reset, delete or cleanup); ` +
+      `events, not '${event || '(unknown)'}'. Set 'mode' explicitly (create, reset, delete, cleanup or schema-diff); ` +
       `outside a pull request also set 'branch_name'.`,
   )
 }

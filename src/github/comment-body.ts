@@ -7,6 +7,10 @@
 import type { RunContext } from './context.js'
 import type { ModeResult } from '../modes/types.js'
 import { describeComputeUnits } from '../neon/compute-units.js'
+import { codeBlock, codeSpan } from './markdown.js'
+import { renderSchemaSection, type SchemaSectionView } from './schema-section.js'
+
+export { codeBlock, codeSpan } from './markdown.js'
 
 /** Where the branch stands, as the comment shows it. */
 export type CommentStatus = 'created' | 'ready' | 'reset' | 'deleted' | 'failed'
@@ -26,6 +30,8 @@ export interface CommentView {
   now: number
   /** e.g. `neon-preview-branch 0.1.0`, for the footer. */
   producer: string
+  /** The comment's current body, when there is one: the sections this run does not write are kept. */
+  existing?: string
 }
 
 /** GitHub refuses comment bodies of 65,536 characters or more. */
@@ -63,14 +69,126 @@ const HEADLINE: Record<CommentStatus, string> = {
   failed: '🔴 failed',
 }
 
-/** Renders the whole comment body, marker first. */
+/**
+ * Hidden markers that open each section of the comment, each on a line of its own: a schema-diff
+ * run replaces the schema section and keeps the branch section a create run wrote, and the other
+ * way round. Rendered text never holds one (see {@link neutralize}), so only these lines are real.
+ */
+export const SECTION = {
+  branch: '<!-- neon-preview-branch:section branch -->',
+  schema: '<!-- neon-preview-branch:section schema -->',
+  footer: '<!-- neon-preview-branch:section footer -->',
+} as const
+
+type SectionName = keyof typeof SECTION
+
+/** Breaks up anything in untrusted text that could pass for one of our markers (invisibly). */
+export function neutralize(text: string): string {
+  return text.replace(/<!--(?=\s*neon-preview-branch)/g, '<!-\u200b-')
+}
+
+/**
+ * The sections of a comment body as written by this action (each without its marker line). A
+ * body from before sections existed is read as one branch section, its footer line dropped.
+ */
+export function parseSections(body: string): Partial<Record<SectionName, string>> {
+  const lines = body.replace(/\r\n?/g, '\n').split('\n')
+  const names = Object.keys(SECTION) as SectionName[]
+  const out: Partial<Record<SectionName, string>> = {}
+  let current: SectionName | undefined
+  let buf: string[] = []
+  const flush = (): void => {
+    if (current) out[current] = trimEnd(buf.join('\n'))
+    buf = []
+  }
+  for (const line of lines.slice(1)) {
+    const name = names.find((n) => SECTION[n] === line)
+    if (name) {
+      flush()
+      current = name
+    } else if (current) buf.push(line)
+    else buf.push(line)
+  }
+  if (current) flush()
+  else if (buf.length > 0) {
+    while (buf.length > 0 && (buf.at(-1) === '' || buf.at(-1)?.startsWith('<sub>Updated by '))) buf.pop()
+    if (buf.length > 0) out.branch = buf.join('\n')
+  }
+  return out
+}
+
+/**
+ * Renders the whole comment body, marker first: the branch section, the schema section when
+ * there is one, the footer; under GitHub's limit. A schema-diff run renders only the schema
+ * section and keeps the branch section of `existing`; the other modes render the branch section
+ * and keep the schema section only where it is still true (see keepsSchema).
+ */
 export function renderComment(v: CommentView): string {
+  const marker = commentMarker(v.projectId, v.target)
+  const kept = v.existing !== undefined ? parseSections(v.existing) : {}
+  const schemaRun = v.mode === 'schema-diff'
+  const branch = trimEnd(
+    schemaRun && kept.branch !== undefined ? kept.branch : neutralize(renderBranchSection(v)),
+  )
+  const run = v.context.runUrl ? ` in [this run](${v.context.runUrl})` : ''
+  const footer = `<sub>Updated by ${v.producer}${run}.</sub>`
+  const assemble = (schema: string | undefined): string =>
+    [
+      marker,
+      SECTION.branch,
+      branch,
+      // A blank line before each marker ends any HTML block above it (`</details>`), so what
+      // follows is read as Markdown again.
+      ...(schema !== undefined && schema !== '' ? ['', SECTION.schema, trimEnd(schema)] : []),
+      '',
+      SECTION.footer,
+      footer,
+    ].join('\n')
+  // What the schema section may use: everything below the limit the rest leaves, less its marker line.
+  const budget = MAX_COMMENT_CHARS - 1 - assemble(undefined).length - SECTION.schema.length - 3
+  let schema: string | undefined
+  if (schemaRun) {
+    const view: SchemaSectionView | undefined = v.result?.schema
+      ? { comparison: v.result.schema }
+      : v.error !== undefined
+        ? { error: v.error }
+        : undefined
+    if (view) schema = neutralize(renderSchemaSection(view, budget))
+  } else if (kept.schema !== undefined && keepsSchema(v.status)) {
+    schema = kept.schema.length <= budget ? kept.schema : undefined
+  }
+  return truncateComment(assemble(schema))
+}
+
+/** Without trailing blank lines: sections are stored so, and separated by one when assembled. */
+function trimEnd(text: string): string {
+  return text.replace(/\s+$/, '')
+}
+
+/**
+ * Whether a branch-mode run leaves the last schema diff in place: an adopted branch still holds
+ * what its migrations did, and a failure changed no schema; a new branch starts from its parent's
+ * schema, a reset brings it back to the parent's, and a deleted branch has none.
+ */
+function keepsSchema(status: CommentStatus): boolean {
+  return status === 'ready' || status === 'failed'
+}
+
+/** The branch section: headline, table, and how to connect (or the failure). */
+function renderBranchSection(v: CommentView): string {
   const r = v.result
   const branch = r?.branch
   const name = branch?.name || v.target
   const id = branch?.id || (v.target.startsWith('br-') ? v.target : '')
-  const lines: string[] = [commentMarker(v.projectId, v.target)]
-  lines.push(`### Neon preview branch ${codeSpan(name)}: ${HEADLINE[v.status]}`, '')
+  // schema-diff writes a branch section only when there is no comment yet: who the branch is, and
+  // nothing about its state, which that run did not look at.
+  const schemaRun = v.mode === 'schema-diff'
+  const lines: string[] = [
+    schemaRun
+      ? `### Neon preview branch ${codeSpan(name)}`
+      : `### Neon preview branch ${codeSpan(name)}: ${HEADLINE[v.status]}`,
+    '',
+  ]
 
   const rows: [string, string][] = []
   rows.push([
@@ -81,10 +199,11 @@ export function renderComment(v: CommentView): string {
   ])
   rows.push(['Project', codeSpan(v.projectId)])
   const parent = branch?.parentName ?? branch?.parentId
-  if (parent) rows.push(['Parent', codeSpan(parent)])
-  if (branch?.pointInTime) rows.push(['Point in time', codeSpan(branch.pointInTime)])
-  if (r?.computeUnits && v.status !== 'deleted') rows.push(['Compute', describeComputeUnits(r.computeUnits)])
-  rows.push(['State', stateText(v)])
+  if (parent && !schemaRun) rows.push(['Parent', codeSpan(parent)])
+  if (branch?.pointInTime && !schemaRun) rows.push(['Point in time', codeSpan(branch.pointInTime)])
+  if (r?.computeUnits && v.status !== 'deleted' && !schemaRun)
+    rows.push(['Compute', describeComputeUnits(r.computeUnits)])
+  if (!schemaRun) rows.push(['State', stateText(v)])
   if (branch && v.status !== 'deleted' && v.status !== 'failed') {
     rows.push(['Expires', expiryText(branch.expiresAt, v.now)])
   }
@@ -99,10 +218,12 @@ export function renderComment(v: CommentView): string {
     ])
   }
   if (r?.timings.readyMs !== undefined) rows.push(['Time to ready', seconds(r.timings.readyMs)])
-  if (r) rows.push(['Run took', seconds(r.timings.totalMs)])
+  if (r && !schemaRun) rows.push(['Run took', seconds(r.timings.totalMs)])
   lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '')
 
-  if (v.status === 'failed') {
+  if (schemaRun) {
+    // The failure, if any, is shown in the schema section.
+  } else if (v.status === 'failed') {
     lines.push(`**The ${v.mode} step failed:**`, '', codeBlock(shorten(v.error ?? 'unknown error')), '')
     if (v.context.runUrl) lines.push(`See [the run log](${v.context.runUrl}) for details.`, '')
   } else if (v.status !== 'deleted') {
@@ -116,9 +237,7 @@ export function renderComment(v: CommentView): string {
       '',
     )
   }
-  const run = v.context.runUrl ? ` in [this run](${v.context.runUrl})` : ''
-  lines.push(`<sub>Updated by ${v.producer}${run}.</sub>`)
-  return truncateComment(lines.join('\n'))
+  return lines.join('\n')
 }
 
 function stateText(v: CommentView): string {
@@ -157,29 +276,6 @@ function expiryText(expiresAt: string | null, now: number): string {
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`
-}
-
-// C0, DEL and C1 control characters (a newline would end a table row or a code span).
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g
-
-/**
- * Text as an inline code span: Markdown, HTML, autolinks and @-mentions are all inert inside one.
- * The fence is longer than any run of backticks in the text, so the text cannot close it.
- */
-export function codeSpan(text: string): string {
-  const clean = text.replace(CONTROL_RE, ' ')
-  const longest = Math.max(0, ...[...clean.matchAll(/`+/g)].map((m) => m[0].length))
-  const fence = '`'.repeat(longest + 1)
-  const pad = clean.startsWith('`') || clean.endsWith('`') || clean === '' ? ' ' : ''
-  return `${fence}${pad}${clean}${pad}${fence}`
-}
-
-/** A fenced code block whose fence no line of the text can close. */
-export function codeBlock(text: string, lang = ''): string {
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length))
-  const fence = '`'.repeat(longest + 1)
-  return `${fence}${lang}\n${text.replace(/\r\n?/g, '\n')}\n${fence}`
 }
 
 // In a GFM table `|` splits cells even inside a code span unless escaped; `\|` is kept as `|` there.

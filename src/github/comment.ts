@@ -18,7 +18,11 @@ export interface StickyComment {
   issueNumber: number
   /** The hidden marker the body starts with; see commentMarker. */
   marker: string
-  body: string
+  /**
+   * The body, or how to make it from the body of the comment being updated (undefined when a new
+   * one is created): a schema-diff run keeps the branch section a create run wrote.
+   */
+  body: string | ((existing: string | undefined) => string)
   log: CommentLog
 }
 
@@ -47,13 +51,17 @@ const PER_PAGE = 100
 export async function upsertStickyComment(c: StickyComment): Promise<CommentOutcome> {
   const [owner = '', repo = ''] = c.repository.split('/')
   const where = `${c.repository}#${c.issueNumber}`
-  const body = truncateComment(c.body.startsWith(c.marker) ? c.body : `${c.marker}\n${c.body}`)
+  const bodyFor = (existing: string | undefined): string => {
+    const text = typeof c.body === 'string' ? c.body : c.body(existing)
+    return truncateComment(text.startsWith(c.marker) ? text : `${c.marker}\n${text}`)
+  }
   let step = 'list the comments of'
   try {
     const marked = await listMarked(c, owner, repo)
     let outcome: CommentOutcome
     if (marked.length === 0) {
       step = 'create a comment on'
+      const body = bodyFor(undefined)
       const { data } = await c.octokit.rest.issues.createComment({
         owner,
         repo,
@@ -71,7 +79,7 @@ export async function upsertStickyComment(c: StickyComment): Promise<CommentOutc
       }
     } else {
       step = 'update the comment on'
-      const kept = await collapse(c, owner, repo, marked, body)
+      const kept = await collapse(c, owner, repo, marked, bodyFor(marked[0]?.body ?? undefined))
       outcome = {
         status: kept.changed ? 'updated' : 'unchanged',
         id: kept.id,

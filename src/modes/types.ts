@@ -84,6 +84,19 @@ export interface ConnectionInfo {
   endpointId: string
 }
 
+/** schema-diff: one database compared between a branch and its base. */
+export interface SchemaComparison {
+  database: string
+  /** The side compared against: the parent, or `parent_branch` (possibly at an LSN or a timestamp). */
+  base: { id: string; name: string; lsn?: string; timestamp?: string }
+  /** The pull request's branch, at its head. */
+  branch: { id: string; name: string }
+  /** The unified diff from base to branch, as neonctl prints it; empty when the schemas are equal. */
+  diff: string
+  added: number
+  removed: number
+}
+
 /** What a mode did, for outputs, the job summary and the PR comment. */
 export interface ModeResult {
   mode: Exclude<Mode, 'auto'>
@@ -101,6 +114,8 @@ export interface ModeResult {
    */
   staleBranches?: string[]
   skipped?: boolean
+  /** schema-diff: what the comparison found. */
+  schema?: SchemaComparison
   /** cleanup: one line per candidate. */
   verdicts?: CleanupVerdict[]
   /**

@@ -316,6 +316,28 @@ export class NeonClient {
     return { database: data.database, operations: data.operations ?? [] }
   }
 
+  // --- schemas ---
+
+  /**
+   * A database's schema as `pg_dump --schema-only` prints it (BEHAVIOUR.md, Schemas), at the
+   * branch's head or at an LSN or a timestamp of its history (never both: openapi-v2.json).
+   */
+  async getBranchSchema(
+    projectId: string,
+    branchId: string,
+    dbName: string,
+    at: { lsn?: string; timestamp?: string } = {},
+  ): Promise<string> {
+    const r = await this.request<{ sql?: string }>(
+      'GET',
+      '/projects/{project_id}/branches/{branch_id}/schema',
+      { project_id: projectId, branch_id: branchId },
+      { query: { db_name: dbName, lsn: at.lsn, timestamp: at.lsn === undefined ? at.timestamp : undefined } },
+    )
+    // neonctl reads a missing `sql` as an empty schema (schema_diff.js fetchSchema: `sql ?? ""`).
+    return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/schema`).sql ?? ''
+  }
+
   // --- operations ---
 
   async getOperation(projectId: string, operationId: string): Promise<Operation> {

@@ -37,6 +37,11 @@ export interface Backend {
    * point), or undefined when it can. Absent: the backend holds no data, so any point is fine.
    */
   refusePoint?(source: SimBranch, at: number): string | undefined
+  /**
+   * A database's schema as `pg_dump --schema-only` prints it (BEHAVIOUR.md, Schemas), read from
+   * the backend; absent when the backend holds no real databases (the World's is used instead).
+   */
+  dumpSchema?(branch: SimBranch, database: string): Promise<string>
 }
 
 export const NO_BACKEND: Backend = {

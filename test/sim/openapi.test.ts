@@ -145,6 +145,17 @@ describe('OpenAPI conformance', () => {
     await call('GET', `${P}/operations?limit=2`)
     await call('GET', `${P}/operations/${ops.body.operations[0].id}`)
 
+    sim.setSchema(pid, main, 'neondb', 'CREATE TABLE public.a (id integer);\n')
+    await call('GET', `${P}/branches/${bid}/schema?db_name=neondb`)
+    await call(
+      'GET',
+      `${P}/branches/${main}/schema?db_name=neondb&timestamp=${new Date(clock.now()).toISOString()}`,
+    )
+    await call('GET', `${P}/branches/${main}/schema?db_name=neondb&lsn=0/1`)
+    await call('GET', `${P}/branches/${bid}/schema?db_name=nope`)
+    await call('GET', `${P}/branches/${bid}/compare_schema?db_name=neondb&base_branch_id=${main}`)
+    await call('GET', `${P}/branches/${bid}/compare_schema?db_name=neondb`)
+
     const child = await call('POST', `${P}/branches`, { branch: { name: 'child', parent_id: bid } })
     settle()
     await call('POST', `${P}/branches/${bid}/restore`, { source_branch_id: main })

@@ -31,7 +31,8 @@ export interface Route {
   method: string
   /** Template relative to /api/v2, e.g. `/projects/{project_id}/branches`. */
   path: string
-  handler: (ctx: Ctx) => Reply
+  /** Synchronous, except where a real backend must be asked (GET …/schema with PostgreSQL). */
+  handler: (ctx: Ctx) => Reply | Promise<Reply>
 }
 
 export function param(ctx: Ctx, name: string): string {

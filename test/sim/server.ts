@@ -17,6 +17,7 @@ import { endpointRoutes } from './routes/endpoints.js'
 import { operationRoutes } from './routes/operations.js'
 import { projectRoutes } from './routes/projects.js'
 import { roleRoutes } from './routes/roles.js'
+import { schemaRoutes } from './routes/schemas.js'
 import {
   World,
   roleKey,
@@ -128,6 +129,12 @@ export interface NeonSimulator {
   createProject(o?: CreateProjectOptions): SimProject
   addBranch(projectId: string, o: AddBranchOptions): SimBranch
   setRolePassword(projectId: string, branchId: string, role: string, password: string): void
+  /**
+   * Sets the schema GET …/schema answers for a database of a branch (without the real PostgreSQL
+   * backend, whose schema is the real one): a new version as of now, so earlier timestamps and LSNs
+   * still see the old one, and branches made later inherit it. Returns the version's LSN.
+   */
+  setSchema(projectId: string, branchId: string, database: string, sql: string): string
   failNextOperation(match: { action?: string; projectId?: string }, error: string): void
   /** The next matching operation fails `failures` times, `retryAfterMs` apart (failures_count, retry_at), then finishes. */
   retryNextOperation(
@@ -156,6 +163,7 @@ const ROUTES: Route[] = [
   ...roleRoutes,
   ...databaseRoutes,
   ...operationRoutes,
+  ...schemaRoutes,
 ]
 const API_PREFIX = '/api/v2'
 
@@ -369,7 +377,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
       }
     }
     try {
-      const reply = matched.route.handler({ world, params: matched.params, query, body })
+      const reply = await matched.route.handler({ world, params: matched.params, query, body })
       send(reply.status, reply.body)
     } catch (err) {
       if (err instanceof ApiError) sendError(err.status, err.message, err.code)
@@ -481,6 +489,19 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
         })
       }
       world.backend.roleChanged(b, role)
+    },
+    setSchema(projectId, branchId, database, sql) {
+      requireProjectSeed(projectId)
+      if (world.backend.dumpSchema) {
+        throw new Error('simulator: with the PostgreSQL backend the schema is the real one; run SQL instead')
+      }
+      const b = world.liveBranch(projectId, branchId)
+      if (!b) throw new Error(`simulator: unknown branch ${branchId}`)
+      const db = world.databases.get(roleKey(branchId, database))
+      if (!db) throw new Error(`simulator: branch ${branchId} has no database ${database}`)
+      const lsn = world.ids.parentLsn()
+      db.schema = [...(db.schema ?? []), { at: world.now(), lsn, sql }]
+      return lsn
     },
     failNextOperation(match, error) {
       world.failRules.push({ ...match, error })

@@ -94,6 +94,19 @@ export interface SimDatabase {
   ownerName: string
   createdAt: number
   updatedAt: number
+  /**
+   * Without the real PostgreSQL backend: the schema a test set (sim.setSchema), oldest first, for
+   * GET …/schema at a timestamp or an LSN. Replaced, never changed in place: a branch's copy of
+   * its parent's databases shares the history up to the moment it was made, as Neon's does.
+   */
+  schema?: readonly SchemaVersion[]
+}
+
+/** One version of a database's schema (see SimDatabase.schema). */
+export interface SchemaVersion {
+  at: number
+  lsn: string
+  sql: string
 }
 
 export interface SimOperation {

@@ -158,7 +158,7 @@ describe('getInputs: mode', () => {
     expectInvalid(
       { mode: '' },
       'mode',
-      "Input 'mode' is required. Expected one of: create, reset, delete, cleanup, auto.",
+      "Input 'mode' is required. Expected one of: create, reset, delete, cleanup, schema-diff, auto.",
     )
   })
 
@@ -166,7 +166,7 @@ describe('getInputs: mode', () => {
     expectInvalid(
       { mode },
       'mode',
-      /^Invalid input 'mode': '.*'\. Expected one of: create, reset, delete, cleanup, auto\.$/,
+      /^Invalid input 'mode': '.*'\. Expected one of: create, reset, delete, cleanup, schema-diff, auto\.$/,
     )
   })
 })

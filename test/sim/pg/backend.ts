@@ -14,7 +14,9 @@
 // Every change is queued and applied in order; until a branch's queue is empty its operations stay
 // running (Backend.ticket), and the proxy waits for the queue before routing a connection.
 
+import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { join } from 'node:path'
 import pg from 'pg'
 import type { Backend } from '../backend.js'
 import { roleKey, type SimBranch, type World } from '../state.js'
@@ -281,6 +283,44 @@ export class PgBackend implements Backend {
       this.lastTask.clear()
     })
     this.failure = undefined
+  }
+
+  /**
+   * `pg_dump --schema-only` of the branch's real database, after every queued change is applied
+   * (BEHAVIOUR.md, Schemas: Neon's GET …/schema answers what pg_dump --schema-only prints). pg_dump
+   * 15.14 and later wrap the dump in `\restrict <key>` / `\unrestrict <key>` lines with a random key
+   * per run, which would make two dumps of one schema differ: those lines are dropped (no source
+   * says whether Neon's answer carries them).
+   */
+  async dumpSchema(branch: SimBranch, database: string): Promise<string> {
+    await this.settled()
+    const real = this.realDatabase(branch.id, database)
+    if (!real) throw new Error(`database ${database} of ${branch.id} is not in the cluster`)
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(
+        join(this.cluster.binDir, 'pg_dump'),
+        [
+          '--schema-only',
+          '--no-password',
+          '-h',
+          this.cluster.socketDir,
+          '-p',
+          String(this.cluster.port),
+          '-U',
+          ADMIN_USER,
+          '-d',
+          real,
+        ],
+        {
+          maxBuffer: 64 << 20,
+          timeout: 60_000,
+          env: { PATH: process.env['PATH'] ?? '', PGCONNECT_TIMEOUT: '10' },
+        },
+        (err, stdout, stderr) =>
+          err ? reject(new Error(`pg_dump failed: ${err.message}\n${stderr}`)) : resolve(stdout),
+      )
+    })
+    return out.replace(/^\\(un)?restrict .*\n/gm, '')
   }
 
   // ---------- SQL ----------

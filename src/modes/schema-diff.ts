@@ -1,0 +1,144 @@
+import type { Inputs } from '../inputs.js'
+import { resolveBranchName } from '../github/branch-target.js'
+import { NeonApiError } from '../neon/errors.js'
+import { findBranch } from '../neon/lookup.js'
+import type { Branch } from '../neon/types.js'
+import { countChanges, schemaPatch, type SchemaSide } from '../util/schema-patch.js'
+import { ModeRun } from './run.js'
+import type { ModeDeps, ModeResult } from './types.js'
+
+/**
+ * schema-diff: what the pull request's migrations did to `database`. Reads the schema of the
+ * branch (at its head) and of its parent, or of `parent_branch` (optionally `name@<LSN>` or
+ * `name@<timestamp>`), and diffs them as `neonctl branches schema-diff` does. Read-only: it never
+ * changes anything in Neon, so `dry_run` makes no difference to it.
+ */
+export async function schemaDiffMode(deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
+  const name = resolveBranchName(inputs, deps.context)
+  const run = new ModeRun(deps, inputs)
+  const { neon, log } = deps
+  const db = inputs.database
+  try {
+    const found = await findBranch(neon, run.project, name)
+    if (!found) {
+      throw new Error(
+        `branch '${name}' does not exist in project ${run.project}; schema-diff compares an existing branch ` +
+          `(run mode 'create' first, or set 'branch_name')`,
+      )
+    }
+    const branch = found.branch
+    const base = await resolveBase(run, branch)
+    const baseSide: SchemaSide = { branchId: base.branch.id, ...base.at }
+    const branchSide: SchemaSide = { branchId: branch.id }
+    log.info(
+      `Comparing the schema of database '${db}' on '${branch.name}' (${branch.id}) with ` +
+        `'${base.label}' (${base.branch.id})`,
+    )
+    // The two reads are independent: side by side, as neonctl does them. Both are let finish, so
+    // no request is still running when a failure is reported, and the base's failure comes first.
+    const [baseRead, branchRead] = await Promise.allSettled([
+      readSchema(run, base.branch, baseSide),
+      readSchema(run, branch, branchSide),
+    ])
+    if (baseRead.status === 'rejected') throw baseRead.reason
+    if (branchRead.status === 'rejected') throw branchRead.reason
+    const baseSql = baseRead.value
+    const branchSql = branchRead.value
+    const diff = schemaPatch(db, baseSide, branchSide, baseSql, branchSql)
+    const { added, removed } = countChanges(diff)
+    log.info(diff === '' ? 'No schema changes' : `Schema changes: ${added} lines added, ${removed} removed`)
+    return {
+      mode: 'schema-diff',
+      branch: {
+        id: branch.id,
+        name: branch.name,
+        parentId: base.branch.id,
+        parentName: base.label,
+        expiresAt: branch.expires_at ?? null,
+      },
+      schema: {
+        database: db,
+        base: { id: base.branch.id, name: base.label, ...base.at },
+        branch: { id: branch.id, name: branch.name },
+        diff,
+        added,
+        removed,
+      },
+      changes: run.changes,
+      timings: run.timings(),
+    }
+  } catch (e) {
+    throw run.fail(`schema-diff of database '${db}' on branch '${name}'`, e)
+  }
+}
+
+interface Base {
+  branch: Branch
+  /** The base as the user named it, e.g. `main@2030-01-31T18:00:00Z`. */
+  label: string
+  at: { lsn?: string; timestamp?: string }
+}
+
+/** `parent_branch` when given (it must exist), else the branch's own parent. */
+async function resolveBase(run: ModeRun, branch: Branch): Promise<Base> {
+  const ref = run.inputs.parentBranch
+  if (ref) {
+    // inputs.ts split `name@<point>` already (neonctl's form, src/neon/point-in-time.ts).
+    const point = run.inputs.parentPoint
+    const found = await findBranch(run.deps.neon, run.project, ref)
+    if (!found) throw new Error(`parent_branch '${ref}' does not exist in project ${run.project}`)
+    const at =
+      point?.lsn !== undefined
+        ? { lsn: point.lsn }
+        : point?.timestamp !== undefined
+          ? { timestamp: point.timestamp }
+          : {}
+    const suffix = at.lsn ?? at.timestamp
+    return { branch: found.branch, label: suffix ? `${found.branch.name}@${suffix}` : found.branch.name, at }
+  }
+  if (!branch.parent_id) {
+    const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch'
+    throw new Error(
+      `'${branch.name}' (${branch.id}) is ${kind} with no parent to compare with; set 'parent_branch'`,
+    )
+  }
+  try {
+    const parent = await run.deps.neon.getBranch(run.project, branch.parent_id)
+    return { branch: parent, label: parent.name, at: {} }
+  } catch (e) {
+    if (e instanceof NeonApiError && e.status === 404) {
+      throw new Error(
+        `the parent ${branch.parent_id} of '${branch.name}' no longer exists; set 'parent_branch'`,
+        { cause: e },
+      )
+    }
+    throw e
+  }
+}
+
+/**
+ * One side's schema. When Neon refuses with a 4xx, the branch's databases are listed: a database
+ * missing from the branch is then named as such, rather than left to whatever Neon's message says.
+ */
+async function readSchema(run: ModeRun, branch: Branch, side: SchemaSide): Promise<string> {
+  const { neon } = run.deps
+  const db = run.inputs.database
+  try {
+    return await neon.getBranchSchema(run.project, branch.id, db, side)
+  } catch (e) {
+    if (!(e instanceof NeonApiError) || e.status < 400 || e.status >= 500 || e.status === 429) throw e
+    let names: string[]
+    try {
+      names = (await neon.listDatabases(run.project, branch.id)).map((d) => d.name)
+    } catch {
+      throw e
+    }
+    if (names.includes(db)) throw e
+    throw new Error(
+      `database '${db}' does not exist on branch '${branch.name}' (${branch.id}); it has ` +
+        `${names.length ? names.map((n) => `'${n}'`).join(', ') : 'no databases'}. Set 'database' to one of them ` +
+        `(Neon answered: ${e.message})`,
+      { cause: e },
+    )
+  }
+}
