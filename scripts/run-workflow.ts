@@ -127,7 +127,8 @@ function execute(command: string, argv: string[], env: NodeJS.ProcessEnv): Promi
         pending = lines.pop() ?? ''
         for (const line of lines) {
           const added = line.match(/^::add-mask::(.*)$/)
-          if (added) masks.add(added[1]!)
+          // Command data comes escaped (@actions/core's escapeData): the mask is the value itself.
+          if (added) masks.add(added[1]!.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%'))
           // The runner shows debug lines only when debug logging is on.
           else if (!line.startsWith('::debug::') || process.env.RUNNER_DEBUG === '1')
             to.write(`${mask(line)}\n`)
