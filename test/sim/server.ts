@@ -29,6 +29,8 @@ import {
 import { stateView, type StateView } from './view.js'
 
 export interface SimulatorOptions {
+  /** Loopback port to listen on; default 0 (any free port). `npm run sim -- --port N` sets it. */
+  port?: number
   /** Accepted bearer tokens; default ['test-api-key']. */
   apiKeys?: string[]
   /** Added before every response (default 0). */
@@ -399,7 +401,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve())
   }).catch(async (err: unknown) => {
     await pgHandle?.close()
     throw err
