@@ -1,5 +1,5 @@
 // Runs the simulator standalone: prints its URL, an API key and a seeded project id, then waits for SIGINT/SIGTERM.
-// Usage: node --import tsx test/sim/cli.ts [--json] [--latency-ms N] [--operation-ms N]
+// Usage: node --import tsx test/sim/cli.ts [--json] [--latency-ms N] [--operation-ms N] [--branch-limit N|free]
 
 import { startNeonSimulator } from './index.js'
 
@@ -34,7 +34,11 @@ const ACTIONS = [
 ]
 const operationMs = flag('--operation-ms')
 const latencyMs = flag('--latency-ms')
+const branchLimit = flag('--branch-limit')
 const sim = await startNeonSimulator({
+  ...(branchLimit !== undefined
+    ? { branchLimit: branchLimit === 'free' ? 'free' : Number(branchLimit) }
+    : {}),
   ...(latencyMs !== undefined ? { latencyMs: Number(latencyMs) } : {}),
   ...(operationMs !== undefined
     ? { operationMs: Object.fromEntries(ACTIONS.map((a) => [a, Number(operationMs)])) }
