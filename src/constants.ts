@@ -26,6 +26,7 @@ export const INPUTS = {
   dryRun: 'dry_run',
   cleanupPrefix: 'cleanup_prefix',
   cleanupMaxAge: 'cleanup_max_age',
+  onBranchLimit: 'on_branch_limit',
   preserveUnderName: 'preserve_under_name',
 } as const
 

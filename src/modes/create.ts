@@ -3,6 +3,7 @@ import { resolveBranchName } from '../github/branch-target.js'
 import { isConflict, withContext } from '../neon/errors.js'
 import { findBranch } from '../neon/lookup.js'
 import type { Branch, CreateBranchRequest } from '../neon/types.js'
+import { BranchLimit } from './branch-limit.js'
 import { prepareConnection, refreshExpiry, type Known } from './connect.js'
 import { refuseUnsafeTarget } from './guards.js'
 import { ModeRun } from './run.js'
@@ -17,9 +18,11 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
   const { neon, log } = deps
   const name = resolveBranchName(inputs, deps.context)
   const run = new ModeRun(deps, inputs)
+  // The project's branch limit: on_branch_limit decides what a 422 for it does.
+  const limits = new BranchLimit(run)
   try {
     let found = await findBranch(neon, run.project, name)
-    if (inputs.dryRun) return await dryRun(run, name, found?.branch)
+    if (inputs.dryRun) return await dryRun(run, name, found?.branch, limits)
 
     let created = false
     let branch: Branch
@@ -34,7 +37,9 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
       const parent = await resolveParent(run)
       parentName = parent?.name
       try {
-        const res = await neon.createBranch(run.project, createRequest(run, name, parent?.id))
+        const res = await limits.create(() =>
+          neon.createBranch(run.project, createRequest(run, name, parent?.id)),
+        )
         created = true
         branch = res.branch
         run.changed(`created branch '${branch.name}' (${branch.id})`)
@@ -81,6 +86,7 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
       },
       created,
       connection: prepared.connection,
+      ...limits.result(),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
     }
@@ -110,8 +116,14 @@ function createRequest(run: ModeRun, name: string, parentId: string | undefined)
 }
 
 /** Says what create would do, after the same checks, and changes nothing. */
-async function dryRun(run: ModeRun, name: string, existing: Branch | undefined): Promise<ModeResult> {
+async function dryRun(
+  run: ModeRun,
+  name: string,
+  existing: Branch | undefined,
+  limits: BranchLimit,
+): Promise<ModeResult> {
   let line: string
+  let room: string[] = []
   if (existing) {
     refuseUnsafeTarget(existing, 'use it as a preview branch')
     line = `would adopt branch '${existing.name}' (${existing.id}) and make sure its compute, role and database exist`
@@ -121,8 +133,10 @@ async function dryRun(run: ModeRun, name: string, existing: Branch | undefined):
     line =
       `would create branch '${name}' from ${parent ? `'${parent.name}' (${parent.id})` : 'the default branch'}` +
       (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring')
+    room = await limits.plan()
   }
-  run.deps.log.notice(`Dry run: ${line}. Nothing was changed.`)
+  run.deps.log.notice(`Dry run: ${[...room, line].join('; ')}. Nothing was changed.`)
+  for (const l of room) run.changed(l)
   run.changed(line)
   return {
     mode: 'create',
@@ -133,6 +147,7 @@ async function dryRun(run: ModeRun, name: string, existing: Branch | undefined):
       expiresAt: existing?.expires_at ?? null,
     },
     created: false,
+    ...limits.result(),
     changes: run.changes,
     timings: run.timings(),
   }

@@ -60,6 +60,16 @@ export interface ConnectionInfo {
   endpointId: string
 }
 
+/** create, when the project was at its branch limit: what was found, and what make-room deleted. */
+export interface BranchLimitReport {
+  /** `project.owner.branches_limit`; undefined when Neon did not say. */
+  limit?: number
+  /** `GET /projects/{id}/branches/count` when the limit was met. */
+  count: number
+  /** The stale branches deleted to make room ('would delete' in a dry run), in the order they went. */
+  madeRoom: CleanupVerdict[]
+}
+
 /** What a mode did, for outputs, the job summary and the PR comment. */
 export interface ModeResult {
   mode: Exclude<Mode, 'auto'>
@@ -75,6 +85,8 @@ export interface ModeResult {
    */
   staleBranches?: string[]
   skipped?: boolean
+  /** create: set when the project was at its branch limit and `on_branch_limit: make-room` made room. */
+  branchLimit?: BranchLimitReport
   /** cleanup: one line per candidate. */
   verdicts?: CleanupVerdict[]
   /**

@@ -15,6 +15,7 @@ import type {
   Database,
   Endpoint,
   Operation,
+  Project,
   Role,
 } from './types.js'
 
@@ -80,7 +81,24 @@ export class NeonClient {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000
   }
 
+  // --- projects ---
+
+  async getProject(projectId: string): Promise<Project> {
+    const r = await this.request<{ project: Project }>('GET', '/projects/{project_id}', {
+      project_id: projectId,
+    })
+    return this.need(r, 'GET', `/projects/${projectId}`).project
+  }
+
   // --- branches ---
+
+  /** How many branches the project has, as Neon counts them against its branch limit. */
+  async countBranches(projectId: string): Promise<number> {
+    const r = await this.request<{ count: number }>('GET', '/projects/{project_id}/branches/count', {
+      project_id: projectId,
+    })
+    return this.need(r, 'GET', `/projects/${projectId}/branches/count`).count
+  }
 
   /** One page of the branch list. */
   async listBranchesPage(
