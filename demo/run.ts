@@ -54,27 +54,38 @@ async function main(): Promise<void> {
   console.log(`Neon simulator at ${sim.apiUrl}, project ${project.id}; fake GitHub API at ${gh.url}`)
   if (realPostgres) await seedParent(sim, project.id)
 
-  const payload = (action: string) => ({
+  const payload = (action: string, pr = 42) => ({
     action,
-    number: 42,
+    number: pr,
     pull_request: {
-      number: 42,
-      title: 'Checkout: pay with vouchers',
-      head: { ref: 'feature/Vouchers', sha: '1'.repeat(40), repo: { full_name: REPO } },
+      number: pr,
+      title: pr === 42 ? 'Checkout: pay with vouchers' : `Pull request ${pr}`,
+      head: {
+        ref: pr === 42 ? 'feature/Vouchers' : `feature-${pr}`,
+        sha: '1'.repeat(40),
+        repo: { full_name: REPO },
+      },
       base: { ref: 'main', repo: { full_name: REPO } },
     },
   })
-  const step = async (title: string, eventName: string, action: string, inputs: Record<string, string>) => {
+  const step = async (
+    title: string,
+    eventName: string,
+    action: string,
+    inputs: Record<string, string>,
+    on: { projectId?: string; pr?: number } = {},
+  ) => {
     const t = Date.now()
     const logStart = sim.log.length
+    const pr = on.pr ?? 42
     const run = await runAction({
       eventName,
-      payload: eventName.startsWith('pull_request') ? payload(action) : {},
+      payload: eventName.startsWith('pull_request') ? payload(action, pr) : {},
       repository: REPO,
       githubApiUrl: gh.url,
       inputs: {
         api_key: sim.apiKey,
-        project_id: project.id,
+        project_id: on.projectId ?? project.id,
         api_host: sim.apiUrl,
         github_token: 'ghs_demo_token_0123',
         ...inputs,
@@ -82,7 +93,7 @@ async function main(): Promise<void> {
     })
     show(title, run, Date.now() - t)
     if (eventName.startsWith('pull_request')) {
-      const comment = gh.comments.get(`${REPO}#42`)?.at(-1)?.body
+      const comment = gh.comments.get(`${REPO}#${pr}`)?.at(-1)?.body
       console.log(
         `  the pull request comment now:\n${(comment ?? '(none)')
           .split('\n')
@@ -290,6 +301,66 @@ async function main(): Promise<void> {
       Object.values(sim.state.branches).some((b) => b.name === n && !b.deleted),
     ),
     "it keeps the open PR, the young branch, a running CI job's branch, and everything outside the prefix",
+  )
+
+  // A free-plan project (10 branches) that is full: main, five open pull requests, two of merged or
+  // closed ones that the delete workflow missed, and a young scratch branch.
+  const full = sim.createProject({ id: 'full-project-87654321', name: 'full', branchLimit: 'free' })
+  const fullNames: [string, number | undefined, 'open' | 'closed' | undefined, number][] = [
+    ['preview/pr-60-search', 60, 'closed', 25],
+    ['preview/pr-61-cart', 61, 'open', 20],
+    ['preview/pr-62-banner', 62, 'closed', 9],
+    ['preview/pr-63-i18n', 63, 'open', 8],
+    ['preview/pr-64-tax', 64, 'open', 6],
+    ['preview/pr-65-api', 65, 'open', 4],
+    ['preview/pr-66-perf', 66, 'open', 3],
+    ['preview/pr-67-docs', 67, 'open', 2],
+    ['preview/scratch', undefined, undefined, 1],
+  ]
+  for (const [name, n, state, age] of fullNames) {
+    if (n !== undefined && state) gh.addPull(REPO, { number: n, state, merged: n === 60 })
+    sim.addBranch(full.id, {
+      name,
+      updatedAt: daysAgo(age),
+      ...(n !== undefined ? { annotations: tie(n) } : {}),
+    })
+  }
+  gh.addPull(REPO, { number: 70, state: 'open' })
+  const fullCount = () =>
+    Object.values(sim.state.branches).filter((b) => b.project_id === full.id && !b.deleted)
+  console.log(`
+Project ${full.id} is on the free plan: ${fullCount().length} of 10 branches.`)
+  const refused = await step(
+    'pull_request opened on a full project → create fails, naming what holds the quota',
+    'pull_request',
+    'opened',
+    { mode: 'auto' },
+    { projectId: full.id, pr: 70 },
+  )
+  check(refused.code === 1, 'the create fails at the branch limit')
+  check(
+    /10 of 10 branches/.test(refused.stdout) && /preview\/pr-60-search/.test(refused.stdout),
+    'the failure says the limit, the count and the stale branches cleanup would delete',
+  )
+  check(fullCount().length === 10, 'nothing was deleted')
+  const roomy = await step(
+    'pull_request reopened, on_branch_limit: make-room → deletes the oldest stale branch, creates',
+    'pull_request',
+    'reopened',
+    { mode: 'auto', on_branch_limit: 'make-room' },
+    { projectId: full.id, pr: 70 },
+  )
+  check(
+    roomy.code === 0 && roomy.outputs.created === 'true',
+    'make-room frees a place and creates the branch',
+  )
+  check(
+    roomy.outputs.deleted_branches === JSON.stringify(['preview/pr-60-search']),
+    'exactly one branch went: the oldest stale one (the merged PR 60)',
+  )
+  check(
+    fullCount().length === 10 && fullCount().some((b) => b.name === 'preview/pr-62-banner'),
+    'the project is at 10 again; the other stale branch is kept for the nightly sweep',
   )
 
   const bad = await step('a typo in an input fails before any API call', 'pull_request', 'opened', {

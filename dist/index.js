@@ -29904,7 +29904,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8128);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7006);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -29913,7 +29913,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8128:
+/***/ 7006:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32896,6 +32896,7 @@ const INPUTS = {
     dryRun: 'dry_run',
     cleanupPrefix: 'cleanup_prefix',
     cleanupMaxAge: 'cleanup_max_age',
+    onBranchLimit: 'on_branch_limit',
     preserveUnderName: 'preserve_under_name',
     computeUnits: 'compute_units',
 };
@@ -33185,6 +33186,7 @@ class InputError extends Error {
 const MODES = ['create', 'reset', 'delete', 'cleanup', 'schema-diff', 'auto'];
 const SSL_MODES = ['require', 'verify-ca', 'verify-full', 'omit'];
 const BRANCH_TYPES = ['default', 'schema-only'];
+const ON_BRANCH_LIMIT = ['fail', 'make-room'];
 // Defaults mirror action.yml, so calling getInputs with only the required inputs (as tests and local runs do)
 // behaves exactly like the runner, which fills in action.yml defaults itself.
 const DEFAULTS = {
@@ -33202,6 +33204,7 @@ const DEFAULTS = {
     dryRun: 'false',
     cleanupPrefix: 'preview/',
     cleanupMaxAge: '7d',
+    onBranchLimit: 'fail',
 };
 const PROJECT_ID_RE = /^[a-z0-9-]{1,60}$/;
 const MAX_NAME_CHARS = 256;
@@ -33377,6 +33380,7 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
     // sweeping a whole project because a variable expanded to '' must not be possible.
     const cleanupPrefix = optionalName(INPUTS.cleanupPrefix) ?? DEFAULTS.cleanupPrefix;
     const cleanupMaxAgeMs = duration(INPUTS.cleanupMaxAge, get(INPUTS.cleanupMaxAge) || DEFAULTS.cleanupMaxAge);
+    const onBranchLimit = oneOf(INPUTS.onBranchLimit, ON_BRANCH_LIMIT, DEFAULTS.onBranchLimit);
     const preserveUnderName = optionalName(INPUTS.preserveUnderName);
     // Neon's BranchRestoreRequest: restoring a branch from its own history needs preserve_under_name.
     if (mode === 'reset' && parentBranch === SELF && preserveUnderName === undefined) {
@@ -33414,6 +33418,7 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
         dryRun,
         cleanupPrefix,
         cleanupMaxAgeMs,
+        onBranchLimit,
     };
     // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
     if (branchName !== undefined)
@@ -33799,6 +33804,14 @@ function renderSummary(v) {
         rows.push(['Expires', b.expiresAt ?? 'never']);
     if (r?.connection)
         rows.push(['Host', r.connection.urls.host]);
+    const room = r?.branchLimit;
+    if (room) {
+        rows.push([
+            'Branch limit',
+            `at the limit (${room.count} of ${room.limit ?? '?'}): ${room.madeRoom.length ? '' : 'nothing deleted'}` +
+                room.madeRoom.map((v) => `${v.verdict} ${v.branch} (${v.reason})`).join('; '),
+        ]);
+    }
     if (r?.staleBranches)
         rows.push(['Stale branches', String(r.staleBranches.length)]);
     if (r?.deletedBranches)
@@ -35913,6 +35926,16 @@ function renderBranchSection(v) {
             v.context.repository
                 ? `[${codeSpan(short)}](${v.context.serverUrl}/${v.context.repository}/commit/${sha})`
                 : codeSpan(short),
+        ]);
+    }
+    const room = r?.branchLimit;
+    if (room && room.madeRoom.length > 0) {
+        rows.push([
+            'Made room',
+            `the project was at its branch limit (${room.count} of ${room.limit ?? '?'}); deleted ` +
+                room.madeRoom
+                    .map((v) => `${codeSpan(v.branch)}${v.pr !== undefined ? ` (PR #${v.pr}${v.prState ? ` ${v.prState}` : ''})` : ''}`)
+                    .join(', '),
         ]);
     }
     if (r?.timings.readyMs !== undefined)
@@ -41562,6 +41585,19 @@ function withContext(context, err) {
 function isNotFound(err) {
     return err instanceof NeonApiError && err.status === 404;
 }
+/**
+ * Neon refused to create a branch because the project is at its branch limit: a 422 with code
+ * `BRANCHES_LIMIT_EXCEEDED`, or a 422 whose message speaks of the branches limit (the code is not
+ * documented; BEHAVIOUR.md, "Limits of a project", expects it by analogy with PROJECTS_LIMIT_EXCEEDED).
+ */
+function isBranchLimit(err) {
+    if (!(err instanceof NeonApiError) || err.status !== 422)
+        return false;
+    return err.code === 'BRANCHES_LIMIT_EXCEEDED' || BRANCH_LIMIT_RE.test(err.neonMessage);
+}
+// "branches limit of 10 exceeded", "branch limit reached", "limit of 10 branches", "maximum number of
+// branches"; not "branch logical size limit", which is another limit (storage).
+const BRANCH_LIMIT_RE = /\bbranch(es)?[\s_-]+limit\b|\blimit\s+(of\s+\d+\s+|on\s+(the\s+number\s+of\s+)?)branches\b|\b(maximum|max)\s+number\s+of\s+branches\b/i;
 function isConflict(err) {
     return err instanceof NeonApiError && err.status === 409;
 }
@@ -41895,42 +41931,10 @@ async function cleanupMode(deps, inputs, opts = {}) {
     try {
         const index = await BranchIndex.load(neon, run.project);
         log.info(`${index.branches.length} branches in project ${run.project}`);
-        const candidates = index.branches
-            .filter((b) => b.name.startsWith(inputs.cleanupPrefix) &&
-            !b.default &&
-            !b.protected &&
-            !isEphemeral(index.annotations[b.id]))
-            .map((b) => ({
-            branch: b,
-            ageDays: (now - Date.parse(b.updated_at)) / cleanup_DAY_MS,
-            remove: false,
-            reason: '',
-        }));
-        for (const c of candidates)
-            c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix);
-        await judgeByPullRequest(run, candidates);
-        for (const c of candidates) {
-            if (c.tie)
-                continue;
-            const maxDays = inputs.cleanupMaxAgeMs / cleanup_DAY_MS;
-            c.remove = c.ageDays * cleanup_DAY_MS > inputs.cleanupMaxAgeMs;
-            c.reason = c.remove
-                ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
-                : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`;
-        }
-        candidates.push(...(await judgeEphemeral(run, index, now)));
-        keepParentsOfKeptChildren(run, index, candidates);
+        const candidates = await judgeBranches(run, index, now);
         const verdicts = new Map();
         for (const c of candidates) {
-            verdicts.set(c.branch.id, {
-                branch: c.branch.name,
-                branchId: c.branch.id,
-                ...(c.tie ? { pr: c.tie.pr } : {}),
-                ...(c.prState ? { prState: c.prState } : {}),
-                ageDays: Math.round(c.ageDays * 10) / 10,
-                verdict: c.remove ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept',
-                reason: c.reason,
-            });
+            verdicts.set(c.branch.id, verdictOf(c, c.remove ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept'));
         }
         const doomed = candidates.filter((c) => c.remove).map((c) => c.branch);
         const failures = [];
@@ -41972,6 +41976,54 @@ async function cleanupMode(deps, inputs, opts = {}) {
     catch (e) {
         throw run.fail(`cleanup of project ${run.project}`, e);
     }
+}
+/**
+ * The cleanup rules, in one place: every branch of `index` that `mode: cleanup` considers (under
+ * `cleanup_prefix`, neither default nor protected), with whether the rules delete it now and why.
+ * cleanupMode deletes what they choose; create's `on_branch_limit: make-room` (branch-limit.ts)
+ * deletes the oldest of the same choice, so the two can never disagree. Ages are taken at `now`.
+ */
+async function judgeBranches(run, index, now) {
+    const { inputs } = run;
+    const candidates = index.branches
+        .filter((b) => b.name.startsWith(inputs.cleanupPrefix) &&
+        !b.default &&
+        !b.protected &&
+        !isEphemeral(index.annotations[b.id]))
+        .map((b) => ({
+        branch: b,
+        ageDays: (now - Date.parse(b.updated_at)) / cleanup_DAY_MS,
+        remove: false,
+        reason: '',
+    }));
+    for (const c of candidates)
+        c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix);
+    await judgeByPullRequest(run, candidates);
+    for (const c of candidates) {
+        if (c.tie)
+            continue;
+        const maxDays = inputs.cleanupMaxAgeMs / cleanup_DAY_MS;
+        c.remove = c.ageDays * cleanup_DAY_MS > inputs.cleanupMaxAgeMs;
+        c.reason = c.remove
+            ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
+            : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`;
+    }
+    // Ephemeral CI branches, whatever their prefix, judged by their workflow run.
+    candidates.push(...(await judgeEphemeral(run, index, now)));
+    keepParentsOfKeptChildren(run, index, candidates);
+    return candidates;
+}
+/** A judged branch as a row of the verdict table. */
+function verdictOf(c, verdict) {
+    return {
+        branch: c.branch.name,
+        branchId: c.branch.id,
+        ...(c.tie ? { pr: c.tie.pr } : {}),
+        ...(c.prState ? { prState: c.prState } : {}),
+        ageDays: Math.round(c.ageDays * 10) / 10,
+        verdict,
+        reason: c.reason,
+    };
 }
 /** Annotation first (it survives renames); else a `pr-<n>` in the name under the prefix. */
 function tieOf(branch, annotation, prefix) {
@@ -42033,6 +42085,7 @@ function keepParentsOfKeptChildren(run, index, candidates) {
             if (!kept)
                 continue;
             c.remove = false;
+            c.heldByChild = true;
             c.reason += `; kept because its child '${kept.name}' (${kept.id}) stays`;
             run.deps.log.warning(`Keeping stale branch '${c.branch.name}': its child '${kept.name}' is not being deleted`);
             changed = true;
@@ -42088,6 +42141,276 @@ async function deleteOne(run, b) {
 }
 function fmtDays(days) {
     return days >= 1 ? `${Math.round(days * 10) / 10} d` : `${Math.round(days * 24 * 10) / 10} h`;
+}
+
+;// CONCATENATED MODULE: ./src/modes/branch-limit.ts
+
+
+
+/** Branches listed in an error message; the log lists every one. */
+const MAX_LISTED = 10;
+/**
+ * The project's branch limit, for create: when Neon refuses the new branch for it (422
+ * BRANCHES_LIMIT_EXCEEDED), `on_branch_limit: fail` fails saying the limit, the count and what the
+ * cleanup rules would delete; `make-room` deletes the oldest of those (children first), only as many
+ * as the create needs, and retries the create once. The rules are cleanup's own (judgeBranches), so
+ * make-room can never delete what `mode: cleanup` would keep.
+ */
+class BranchLimit {
+    run;
+    report;
+    constructor(run) {
+        this.run = run;
+    }
+    /** Runs `attempt` (the create request); on a branch-limit refusal, fails or makes room and retries once. */
+    async create(attempt) {
+        try {
+            return await attempt();
+        }
+        catch (e) {
+            if (!isBranchLimit(e))
+                throw e;
+            return await this.onRefusal(e, attempt);
+        }
+    }
+    /**
+     * For a dry run of a create: when the project is at its limit, the lines saying so and what
+     * make-room would delete. Two requests when it is not at its limit, nothing deleted ever.
+     */
+    async plan() {
+        const { neon } = this.run.deps;
+        const limit = (await neon.getProject(this.run.project)).owner?.branches_limit;
+        const count = await neon.countBranches(this.run.project);
+        if (limit === undefined || count < limit)
+            return [];
+        const survey = await this.survey(limit, count);
+        const at = `the project is at its branch limit (${count} of ${limit} branches)`;
+        if (this.run.inputs.onBranchLimit === 'fail' || survey.stale.length === 0) {
+            this.logStale(survey);
+            const why = describeSurvey(survey, this.run).replace(/\n/g, ' ');
+            return [`${at}: Neon would refuse the create, and the step would fail. ${why}`];
+        }
+        const groups = pickRoom(survey, roomNeeded(survey));
+        const made = groups.flat().map((c) => verdictOf(c, 'would delete'));
+        this.report = { limit, count, madeRoom: made };
+        return made.map((v) => `would delete stale branch '${v.branch}' (${v.branchId}) to make room (${at}): ${v.reason}`);
+    }
+    /** What the result carries about the limit: nothing unless the project was at it. */
+    result() {
+        if (!this.report)
+            return {};
+        const names = this.report.madeRoom.map((v) => v.branch);
+        return {
+            branchLimit: this.report,
+            deletedBranches: this.run.inputs.dryRun ? [] : names,
+            staleBranches: names,
+        };
+    }
+    async onRefusal(refusal, attempt) {
+        const { log } = this.run.deps;
+        let survey;
+        try {
+            const project = await this.run.deps.neon.getProject(this.run.project);
+            const count = await this.run.deps.neon.countBranches(this.run.project);
+            survey = await this.survey(project.owner?.branches_limit, count);
+        }
+        catch (e) {
+            throw withContext(`Neon refused the branch for the project's branch limit (${refusal.message}); then`, e);
+        }
+        const at = atLimit(survey, refusal);
+        this.logStale(survey);
+        const byHand = `Delete a branch by hand, or raise the limit (Neon's plans set it).`;
+        if (this.run.inputs.onBranchLimit === 'fail') {
+            const hint = survey.stale.length > 0
+                ? `Set on_branch_limit: make-room to delete the oldest of them (only as many as the create ` +
+                    `needs) and create, or run mode: cleanup.`
+                : byHand;
+            throw new Error([at, describeSurvey(survey, this.run), hint].join('\n'));
+        }
+        if (survey.stale.length === 0) {
+            const none = 'on_branch_limit: make-room found nothing the cleanup rules allow it to delete.';
+            throw new Error([at, none, describeSurvey(survey, this.run), byHand].join('\n'));
+        }
+        const needed = roomNeeded(survey);
+        const made = [];
+        const failures = [];
+        let freed = 0;
+        const byId = new Map(survey.judged.map((c) => [c.branch.id, c]));
+        for (const group of roomGroups(survey)) {
+            if (freed >= needed)
+                break;
+            await deleteChildrenFirst(this.run, survey.index, group.map((c) => c.branch), 1, (b, error) => {
+                const c = byId.get(b.id);
+                if (error === undefined) {
+                    freed++;
+                    made.push(verdictOf(c, 'deleted'));
+                    this.run.changed(`deleted stale branch '${b.name}' (${b.id}) to make room: ${c.reason}`);
+                    log.info(`Deleted stale branch '${b.name}' (${b.id}) to make room: ${c.reason}`);
+                }
+                else if (error === 'gone') {
+                    // Most likely another run making room at the same moment: that place is its, not ours.
+                    log.info(`'${b.name}' (${b.id}) was already gone (another run made room with it, or it expired); ` +
+                        `it frees no place for this run`);
+                }
+                else {
+                    failures.push(`'${b.name}' (${b.id}): ${error}`);
+                    log.warning(`Could not delete '${b.name}' (${b.id}) to make room: ${error}`);
+                }
+            });
+        }
+        this.report = { limit: survey.limit, count: survey.count, madeRoom: made };
+        if (freed < needed) {
+            throw new Error(`${at} on_branch_limit: make-room deleted ${freed} of the ${needed} branch(es) it needed` +
+                (failures.length ? `; failed to delete: ${failures.join('; ')}` : '') +
+                `; no other stale branch was left to try.`);
+        }
+        log.info(`Made room: ${made.length} stale branch(es) deleted; retrying the create once`);
+        try {
+            return await attempt();
+        }
+        catch (e) {
+            if (!isBranchLimit(e))
+                throw e;
+            throw new Error(`${at} make-room deleted ${made.map((v) => `'${v.branch}'`).join(', ')}, but Neon refused the ` +
+                `create again (${e.message}): another run took the place first. Re-run the job to ` +
+                `make room again.`);
+        }
+    }
+    async survey(limit, count) {
+        const index = await BranchIndex.load(this.run.deps.neon, this.run.project);
+        const judged = await judgeBranches(this.run, index, this.run.deps.clock.now());
+        const stale = judged
+            .filter((c) => c.remove)
+            .sort((a, b) => b.ageDays - a.ageDays || (a.branch.name < b.branch.name ? -1 : 1));
+        return { limit, count, index, judged, stale };
+    }
+    /** The log gets every stale branch; messages list the first MAX_LISTED. */
+    logStale(s) {
+        const { log } = this.run.deps;
+        log.info(`Branch limit: ${s.count} of ${s.limit ?? '?'} branches; mode: cleanup would delete ${s.stale.length}`);
+        for (const c of s.stale)
+            log.info(`  stale: ${staleLine(c)}`);
+    }
+}
+/** Places the create needs: one, or more when the project is past its limit (a plan lowered under it). */
+function roomNeeded(s) {
+    return Math.max(1, s.limit !== undefined ? s.count - s.limit + 1 : 1);
+}
+/**
+ * The deletes make-room would do, in groups: the oldest stale branch with its descendants (which
+ * must go first, and are stale too, or the rules would have kept it), then the next, until the
+ * groups free `needed` places. A real run takes the same groups one by one (roomGroups) and counts
+ * only the deletes that were its own.
+ */
+function pickRoom(s, needed) {
+    const groups = [];
+    let freed = 0;
+    for (const group of roomGroups(s)) {
+        if (freed >= needed)
+            break;
+        groups.push(group);
+        freed += group.length;
+    }
+    return groups;
+}
+/** Every group make-room may delete, oldest stale branch first; each branch in one group only. */
+function* roomGroups(s) {
+    const byId = new Map(s.judged.map((c) => [c.branch.id, c]));
+    const taken = new Set();
+    for (const root of s.stale) {
+        const group = subtree(root, s, byId).filter((c) => !taken.has(c.branch.id));
+        if (group.length === 0)
+            continue;
+        for (const c of group)
+            taken.add(c.branch.id);
+        yield group;
+    }
+}
+/**
+ * A stale branch and all its descendants, descendants first. Empty when a descendant is not stale:
+ * the cleanup rules never let that happen, and make-room deletes nothing they would keep.
+ */
+function subtree(root, s, byId) {
+    const out = [];
+    const visit = (c, seen) => {
+        if (seen.has(c.branch.id))
+            return true;
+        seen.add(c.branch.id);
+        for (const k of s.index.children(c.branch.id)) {
+            const kc = byId.get(k.id);
+            if (!kc?.remove || !visit(kc, seen))
+                return false;
+        }
+        out.push(c);
+        return true;
+    };
+    return visit(root, new Set()) ? out : [];
+}
+function atLimit(s, refusal) {
+    return (`the project is at its branch limit: ${s.count} of ${s.limit ?? 'an unknown number of'} branches ` +
+        `(${refusal.message}).`);
+}
+function staleLine(c) {
+    const age = `${Math.round(c.ageDays * 10) / 10} days since its last update`;
+    return `'${c.branch.name}' (${c.branch.id}): ${c.reason}; ${age}`;
+}
+/** What cleanup would delete (the first MAX_LISTED) and what holds the rest of the quota. */
+function describeSurvey(s, run) {
+    const lines = [];
+    if (s.stale.length > 0) {
+        lines.push(`mode: cleanup with these inputs would delete ${s.stale.length} branch(es) now, oldest first:`);
+        for (const c of s.stale.slice(0, MAX_LISTED))
+            lines.push(`- ${staleLine(c)}`);
+        if (s.stale.length > MAX_LISTED)
+            lines.push(`- … and ${s.stale.length - MAX_LISTED} more (see the log)`);
+    }
+    else {
+        lines.push(`mode: cleanup with these inputs would delete none of them now.`);
+    }
+    lines.push(`What holds the quota: ${quotaBreakdown(s, run.inputs.cleanupPrefix, run.deps.context.repository)}.`);
+    return lines.join('\n');
+}
+/** "1 default branch, 2 outside cleanup_prefix 'preview/', 7 under it: 4 of open pull requests, …" */
+function quotaBreakdown(s, prefix, repo) {
+    const all = s.index.branches;
+    const parts = [];
+    const n = (k, what) => {
+        if (k > 0)
+            parts.push(`${k} ${what}`);
+    };
+    n(all.filter((b) => b.default).length, 'default branch');
+    n(all.filter((b) => !b.default && b.protected).length, 'protected');
+    n(all.filter((b) => !b.default && !b.protected && !b.name.startsWith(prefix)).length, `outside cleanup_prefix '${prefix}'`);
+    const why = new Map(KEPT_BECAUSE.map((k) => [k, 0]));
+    for (const c of s.judged) {
+        const k = c.remove ? 'stale' : keptBecause(c, repo);
+        why.set(k, (why.get(k) ?? 0) + 1);
+    }
+    if (s.judged.length > 0) {
+        const counts = [...why].filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`);
+        parts.push(`${s.judged.length} under it: ${counts.join(', ')}`);
+    }
+    return `${all.length} branches listed: ${parts.join(', ')}`;
+}
+/** The breakdown's categories, in the order it names them. */
+const KEPT_BECAUSE = [
+    'stale',
+    'of open pull requests',
+    'of another repository',
+    'whose pull request could not be looked up',
+    'kept as parents of branches that stay',
+    'updated within cleanup_max_age',
+];
+function keptBecause(c, repo) {
+    if (c.heldByChild)
+        return 'kept as parents of branches that stay';
+    if (c.prState === 'open')
+        return 'of open pull requests';
+    if (c.tie?.repo && c.tie.repo !== repo)
+        return 'of another repository';
+    if (c.tie)
+        return 'whose pull request could not be looked up';
+    return 'updated within cleanup_max_age';
 }
 
 ;// CONCATENATED MODULE: ./src/neon/connection-string.ts
@@ -42414,6 +42737,7 @@ function pointInfo(branch, asked) {
 
 
 
+
 /**
  * create: make the pull request's branch, or adopt it when it exists (a re-run, the next push, a
  * concurrent run), then make sure it is ready to connect to: a usable read_write endpoint, the
@@ -42426,12 +42750,14 @@ async function createMode(deps, inputs) {
     const { neon, log } = deps;
     const name = resolveBranchName(inputs, deps.context);
     const run = new ModeRun(deps, inputs);
+    // The project's branch limit: on_branch_limit decides what a 422 for it does.
+    const limits = new BranchLimit(run);
     try {
         let found = await findBranch(neon, run.project, name);
         if (found && inputs.ephemeral)
             throw ephemeralCollision(run, name, found.branch);
         if (inputs.dryRun)
-            return await dryRun(run, name, found?.branch);
+            return await dryRun(run, name, found?.branch, limits);
         let created = false;
         let branch;
         let parentName;
@@ -42453,7 +42779,7 @@ async function createMode(deps, inputs) {
             try {
                 if (key !== undefined)
                     deps.ephemeral?.creating(name, key);
-                const res = await neon.createBranch(run.project, createRequest(run, name, parent?.id, key));
+                const res = await limits.create(() => neon.createBranch(run.project, createRequest(run, name, parent?.id, key)));
                 created = true;
                 branch = res.branch;
                 deps.ephemeral?.created({ id: branch.id, name: branch.name }, res.operations.map((o) => o.id));
@@ -42507,6 +42833,7 @@ async function createMode(deps, inputs) {
             created,
             connection: prepared.connection,
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+            ...limits.result(),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -42560,8 +42887,9 @@ function createRequest(run, name, parentId, ephemeralKey) {
     };
 }
 /** Says what create would do, after the same checks, and changes nothing. */
-async function dryRun(run, name, existing) {
+async function dryRun(run, name, existing, limits) {
     let line;
+    let room = [];
     if (existing) {
         refuseUnsafeTarget(existing, 'use it as a preview branch');
         line = `would adopt branch '${existing.name}' (${existing.id}) and make sure its compute, role and database exist`;
@@ -42577,8 +42905,11 @@ async function dryRun(run, name, existing) {
         line =
             `would create branch '${name}' from ${from}` +
                 (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring');
+        room = await limits.plan();
     }
-    run.deps.log.notice(`Dry run: ${line}. Nothing was changed.`);
+    run.deps.log.notice(`Dry run: ${[...room, line].join('; ')}. Nothing was changed.`);
+    for (const l of room)
+        run.changed(l);
     run.changed(line);
     return {
         mode: 'create',
@@ -42589,6 +42920,7 @@ async function dryRun(run, name, existing) {
             expiresAt: existing?.expires_at ?? null,
         },
         created: false,
+        ...limits.result(),
         changes: run.changes,
         timings: run.timings(),
     };
@@ -43149,6 +43481,13 @@ class NeonClient {
         return this.need(r, 'GET', `/projects/${projectId}`).project;
     }
     // --- branches ---
+    /** How many branches the project has, as Neon counts them against its branch limit. */
+    async countBranches(projectId) {
+        const r = await this.request('GET', '/projects/{project_id}/branches/count', {
+            project_id: projectId,
+        });
+        return this.need(r, 'GET', `/projects/${projectId}/branches/count`).count;
+    }
     /** One page of the branch list. */
     async listBranchesPage(projectId, q = {}) {
         const r = await this.request('GET', '/projects/{project_id}/branches', { project_id: projectId }, {

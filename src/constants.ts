@@ -27,6 +27,7 @@ export const INPUTS = {
   dryRun: 'dry_run',
   cleanupPrefix: 'cleanup_prefix',
   cleanupMaxAge: 'cleanup_max_age',
+  onBranchLimit: 'on_branch_limit',
   preserveUnderName: 'preserve_under_name',
   computeUnits: 'compute_units',
 } as const

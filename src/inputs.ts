@@ -23,6 +23,8 @@ export type Mode = 'create' | 'reset' | 'delete' | 'cleanup' | 'schema-diff' | '
 export type SslMode = 'require' | 'verify-ca' | 'verify-full' | 'omit'
 /** Neon branch type: a full copy-on-write branch, or schema only (no data). */
 export type BranchType = 'default' | 'schema-only'
+/** What `create` does when Neon refuses it for the project's branch limit. */
+export type OnBranchLimit = 'fail' | 'make-room'
 /** When a created branch should expire. */
 export type Expiry = { kind: 'never' } | { kind: 'in'; ms: number } | { kind: 'at'; at: Date }
 
@@ -67,6 +69,8 @@ export interface Inputs {
   dryRun: boolean
   cleanupPrefix: string
   cleanupMaxAgeMs: number
+  /** `fail`: report the limit and what cleanup would delete; `make-room`: delete that, as little as needed. */
+  onBranchLimit: OnBranchLimit
   preserveUnderName?: string
   /** The size of the read-write compute; unset for Neon's (the project's) default. */
   computeUnits?: ComputeUnits
@@ -95,6 +99,7 @@ export class InputError extends Error {
 const MODES: readonly Mode[] = ['create', 'reset', 'delete', 'cleanup', 'schema-diff', 'auto']
 const SSL_MODES: readonly SslMode[] = ['require', 'verify-ca', 'verify-full', 'omit']
 const BRANCH_TYPES: readonly BranchType[] = ['default', 'schema-only']
+const ON_BRANCH_LIMIT: readonly OnBranchLimit[] = ['fail', 'make-room']
 
 // Defaults mirror action.yml, so calling getInputs with only the required inputs (as tests and local runs do)
 // behaves exactly like the runner, which fills in action.yml defaults itself.
@@ -113,6 +118,7 @@ const DEFAULTS = {
   dryRun: 'false',
   cleanupPrefix: 'preview/',
   cleanupMaxAge: '7d',
+  onBranchLimit: 'fail',
 } as const
 
 const PROJECT_ID_RE = /^[a-z0-9-]{1,60}$/
@@ -347,6 +353,7 @@ export function getInputs(
   // sweeping a whole project because a variable expanded to '' must not be possible.
   const cleanupPrefix = optionalName(INPUTS.cleanupPrefix) ?? DEFAULTS.cleanupPrefix
   const cleanupMaxAgeMs = duration(INPUTS.cleanupMaxAge, get(INPUTS.cleanupMaxAge) || DEFAULTS.cleanupMaxAge)
+  const onBranchLimit = oneOf(INPUTS.onBranchLimit, ON_BRANCH_LIMIT, DEFAULTS.onBranchLimit)
   const preserveUnderName = optionalName(INPUTS.preserveUnderName)
   // Neon's BranchRestoreRequest: restoring a branch from its own history needs preserve_under_name.
   if (mode === 'reset' && parentBranch === SELF && preserveUnderName === undefined) {
@@ -387,6 +394,7 @@ export function getInputs(
     dryRun,
     cleanupPrefix,
     cleanupMaxAgeMs,
+    onBranchLimit,
   }
   // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
   if (branchName !== undefined) inputs.branchName = branchName

@@ -80,6 +80,14 @@ export function renderSummary(v: SummaryView): string {
   }
   if (b && !v.dryRun && r?.mode !== 'delete' && b.id) rows.push(['Expires', b.expiresAt ?? 'never'])
   if (r?.connection) rows.push(['Host', r.connection.urls.host])
+  const room = r?.branchLimit
+  if (room) {
+    rows.push([
+      'Branch limit',
+      `at the limit (${room.count} of ${room.limit ?? '?'}): ${room.madeRoom.length ? '' : 'nothing deleted'}` +
+        room.madeRoom.map((v) => `${v.verdict} ${v.branch} (${v.reason})`).join('; '),
+    ])
+  }
   if (r?.staleBranches) rows.push(['Stale branches', String(r.staleBranches.length)])
   if (r?.deletedBranches) rows.push(['Deleted branches', String(r.deletedBranches.length)])
   if (r) rows.push(['Changes', r.changes.length ? r.changes.join('; ') : 'none'])

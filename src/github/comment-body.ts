@@ -217,6 +217,19 @@ function renderBranchSection(v: CommentView): string {
         : codeSpan(short),
     ])
   }
+  const room = r?.branchLimit
+  if (room && room.madeRoom.length > 0) {
+    rows.push([
+      'Made room',
+      `the project was at its branch limit (${room.count} of ${room.limit ?? '?'}); deleted ` +
+        room.madeRoom
+          .map(
+            (v) =>
+              `${codeSpan(v.branch)}${v.pr !== undefined ? ` (PR #${v.pr}${v.prState ? ` ${v.prState}` : ''})` : ''}`,
+          )
+          .join(', '),
+    ])
+  }
   if (r?.timings.readyMs !== undefined) rows.push(['Time to ready', seconds(r.timings.readyMs)])
   if (r && !schemaRun) rows.push(['Run took', seconds(r.timings.totalMs)])
   lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '')

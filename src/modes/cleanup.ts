@@ -9,21 +9,24 @@ import type { CleanupVerdict, ModeDeps, ModeResult } from './types.js'
 const DAY_MS = 86_400_000
 
 /** What ties a branch to a pull request, and whose it is. */
-interface Tie {
+export interface Tie {
   pr: number
   /** `owner/repo` from the annotation; undefined when only the name tied it (then it is ours). */
   repo?: string
   by: 'annotation' | 'name'
 }
 
+/** A branch under `cleanup_prefix` (neither default nor protected), as the cleanup rules judged it. */
 export interface Candidate {
   branch: Branch
   tie?: Tie
   ageDays: number
-  /** Deletion wanted (before the children rule), and why (or why not). */
+  /** Whether the rules delete it now, and why (or why not). */
   remove: boolean
   reason: string
   prState?: string
+  /** Stale, but kept because a child of it stays (Neon cannot delete a branch with children). */
+  heldByChild?: boolean
 }
 
 export interface CleanupOptions {
@@ -54,45 +57,14 @@ export async function cleanupMode(
   try {
     const index = await BranchIndex.load(neon, run.project)
     log.info(`${index.branches.length} branches in project ${run.project}`)
-    const candidates = index.branches
-      .filter(
-        (b) =>
-          b.name.startsWith(inputs.cleanupPrefix) &&
-          !b.default &&
-          !b.protected &&
-          !isEphemeral(index.annotations[b.id]),
-      )
-      .map((b): Candidate => ({
-        branch: b,
-        ageDays: (now - Date.parse(b.updated_at)) / DAY_MS,
-        remove: false,
-        reason: '',
-      }))
-    for (const c of candidates) c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix)
-
-    await judgeByPullRequest(run, candidates)
-    for (const c of candidates) {
-      if (c.tie) continue
-      const maxDays = inputs.cleanupMaxAgeMs / DAY_MS
-      c.remove = c.ageDays * DAY_MS > inputs.cleanupMaxAgeMs
-      c.reason = c.remove
-        ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
-        : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`
-    }
-    candidates.push(...(await judgeEphemeral(run, index, now)))
-    keepParentsOfKeptChildren(run, index, candidates)
+    const candidates = await judgeBranches(run, index, now)
 
     const verdicts = new Map<string, CleanupVerdict>()
     for (const c of candidates) {
-      verdicts.set(c.branch.id, {
-        branch: c.branch.name,
-        branchId: c.branch.id,
-        ...(c.tie ? { pr: c.tie.pr } : {}),
-        ...(c.prState ? { prState: c.prState } : {}),
-        ageDays: Math.round(c.ageDays * 10) / 10,
-        verdict: c.remove ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept',
-        reason: c.reason,
-      })
+      verdicts.set(
+        c.branch.id,
+        verdictOf(c, c.remove ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept'),
+      )
     }
     const doomed = candidates.filter((c) => c.remove).map((c) => c.branch)
     const failures: string[] = []
@@ -130,6 +102,58 @@ export async function cleanupMode(
     }
   } catch (e) {
     throw run.fail(`cleanup of project ${run.project}`, e)
+  }
+}
+
+/**
+ * The cleanup rules, in one place: every branch of `index` that `mode: cleanup` considers (under
+ * `cleanup_prefix`, neither default nor protected), with whether the rules delete it now and why.
+ * cleanupMode deletes what they choose; create's `on_branch_limit: make-room` (branch-limit.ts)
+ * deletes the oldest of the same choice, so the two can never disagree. Ages are taken at `now`.
+ */
+export async function judgeBranches(run: ModeRun, index: BranchIndex, now: number): Promise<Candidate[]> {
+  const { inputs } = run
+  const candidates = index.branches
+    .filter(
+      (b) =>
+        b.name.startsWith(inputs.cleanupPrefix) &&
+        !b.default &&
+        !b.protected &&
+        !isEphemeral(index.annotations[b.id]),
+    )
+    .map((b): Candidate => ({
+      branch: b,
+      ageDays: (now - Date.parse(b.updated_at)) / DAY_MS,
+      remove: false,
+      reason: '',
+    }))
+  for (const c of candidates) c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix)
+
+  await judgeByPullRequest(run, candidates)
+  for (const c of candidates) {
+    if (c.tie) continue
+    const maxDays = inputs.cleanupMaxAgeMs / DAY_MS
+    c.remove = c.ageDays * DAY_MS > inputs.cleanupMaxAgeMs
+    c.reason = c.remove
+      ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
+      : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`
+  }
+  // Ephemeral CI branches, whatever their prefix, judged by their workflow run.
+  candidates.push(...(await judgeEphemeral(run, index, now)))
+  keepParentsOfKeptChildren(run, index, candidates)
+  return candidates
+}
+
+/** A judged branch as a row of the verdict table. */
+export function verdictOf(c: Candidate, verdict: CleanupVerdict['verdict']): CleanupVerdict {
+  return {
+    branch: c.branch.name,
+    branchId: c.branch.id,
+    ...(c.tie ? { pr: c.tie.pr } : {}),
+    ...(c.prState ? { prState: c.prState } : {}),
+    ageDays: Math.round(c.ageDays * 10) / 10,
+    verdict,
+    reason: c.reason,
   }
 }
 
@@ -189,6 +213,7 @@ function keepParentsOfKeptChildren(run: ModeRun, index: BranchIndex, candidates:
       const kept = index.children(c.branch.id).find((k) => !byId.get(k.id)?.remove)
       if (!kept) continue
       c.remove = false
+      c.heldByChild = true
       c.reason += `; kept because its child '${kept.name}' (${kept.id}) stays`
       run.deps.log.warning(
         `Keeping stale branch '${c.branch.name}': its child '${kept.name}' is not being deleted`,
@@ -203,7 +228,7 @@ function keepParentsOfKeptChildren(run: ModeRun, index: BranchIndex, candidates:
  * A failure is reported through `done` and does not stop the sweep; a branch whose child failed to
  * go is not attempted (Neon would refuse it).
  */
-async function deleteChildrenFirst(
+export async function deleteChildrenFirst(
   run: ModeRun,
   index: BranchIndex,
   doomed: Branch[],

@@ -6,6 +6,7 @@ import { isConflict, NeonApiError, withContext } from '../neon/errors.js'
 import { findBranch } from '../neon/lookup.js'
 import { describePoint, sameLsn } from '../neon/point-in-time.js'
 import type { Branch, CreateBranchRequest } from '../neon/types.js'
+import { BranchLimit } from './branch-limit.js'
 import { computeRequest, prepareConnection, refreshExpiry, type Known } from './connect.js'
 import { refuseUnsafeTarget } from './guards.js'
 import { checkHistoryWindow } from './history-window.js'
@@ -25,10 +26,12 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
   const { neon, log } = deps
   const name = resolveBranchName(inputs, deps.context)
   const run = new ModeRun(deps, inputs)
+  // The project's branch limit: on_branch_limit decides what a 422 for it does.
+  const limits = new BranchLimit(run)
   try {
     let found = await findBranch(neon, run.project, name)
     if (found && inputs.ephemeral) throw ephemeralCollision(run, name, found.branch)
-    if (inputs.dryRun) return await dryRun(run, name, found?.branch)
+    if (inputs.dryRun) return await dryRun(run, name, found?.branch, limits)
 
     let created = false
     let branch: Branch
@@ -48,7 +51,9 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
       const key = inputs.ephemeral ? randomUUID() : undefined
       try {
         if (key !== undefined) deps.ephemeral?.creating(name, key)
-        const res = await neon.createBranch(run.project, createRequest(run, name, parent?.id, key))
+        const res = await limits.create(() =>
+          neon.createBranch(run.project, createRequest(run, name, parent?.id, key)),
+        )
         created = true
         branch = res.branch
         deps.ephemeral?.created(
@@ -105,6 +110,7 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
       created,
       connection: prepared.connection,
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+      ...limits.result(),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
     }
@@ -168,8 +174,14 @@ function createRequest(
 }
 
 /** Says what create would do, after the same checks, and changes nothing. */
-async function dryRun(run: ModeRun, name: string, existing: Branch | undefined): Promise<ModeResult> {
+async function dryRun(
+  run: ModeRun,
+  name: string,
+  existing: Branch | undefined,
+  limits: BranchLimit,
+): Promise<ModeResult> {
   let line: string
+  let room: string[] = []
   if (existing) {
     refuseUnsafeTarget(existing, 'use it as a preview branch')
     line = `would adopt branch '${existing.name}' (${existing.id}) and make sure its compute, role and database exist`
@@ -183,8 +195,10 @@ async function dryRun(run: ModeRun, name: string, existing: Branch | undefined):
     line =
       `would create branch '${name}' from ${from}` +
       (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring')
+    room = await limits.plan()
   }
-  run.deps.log.notice(`Dry run: ${line}. Nothing was changed.`)
+  run.deps.log.notice(`Dry run: ${[...room, line].join('; ')}. Nothing was changed.`)
+  for (const l of room) run.changed(l)
   run.changed(line)
   return {
     mode: 'create',
@@ -195,6 +209,7 @@ async function dryRun(run: ModeRun, name: string, existing: Branch | undefined):
       expiresAt: existing?.expires_at ?? null,
     },
     created: false,
+    ...limits.result(),
     changes: run.changes,
     timings: run.timings(),
   }

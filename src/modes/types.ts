@@ -97,6 +97,16 @@ export interface SchemaComparison {
   removed: number
 }
 
+/** create, when the project was at its branch limit: what was found, and what make-room deleted. */
+export interface BranchLimitReport {
+  /** `project.owner.branches_limit`; undefined when Neon did not say. */
+  limit?: number
+  /** `GET /projects/{id}/branches/count` when the limit was met. */
+  count: number
+  /** The stale branches deleted to make room ('would delete' in a dry run), in the order they went. */
+  madeRoom: CleanupVerdict[]
+}
+
 /** What a mode did, for outputs, the job summary and the PR comment. */
 export interface ModeResult {
   mode: Exclude<Mode, 'auto'>
@@ -116,6 +126,8 @@ export interface ModeResult {
   skipped?: boolean
   /** schema-diff: what the comparison found. */
   schema?: SchemaComparison
+  /** create: set when the project was at its branch limit and `on_branch_limit: make-room` made room. */
+  branchLimit?: BranchLimitReport
   /** cleanup: one line per candidate. */
   verdicts?: CleanupVerdict[]
   /**

@@ -97,6 +97,14 @@ export class NeonClient {
 
   // --- branches ---
 
+  /** How many branches the project has, as Neon counts them against its branch limit. */
+  async countBranches(projectId: string): Promise<number> {
+    const r = await this.request<{ count: number }>('GET', '/projects/{project_id}/branches/count', {
+      project_id: projectId,
+    })
+    return this.need(r, 'GET', `/projects/${projectId}/branches/count`).count
+  }
+
   /** One page of the branch list. */
   async listBranchesPage(
     projectId: string,

@@ -96,6 +96,21 @@ export function isNotFound(err: unknown): boolean {
   return err instanceof NeonApiError && err.status === 404
 }
 
+/**
+ * Neon refused to create a branch because the project is at its branch limit: a 422 with code
+ * `BRANCHES_LIMIT_EXCEEDED`, or a 422 whose message speaks of the branches limit (the code is not
+ * documented; BEHAVIOUR.md, "Limits of a project", expects it by analogy with PROJECTS_LIMIT_EXCEEDED).
+ */
+export function isBranchLimit(err: unknown): boolean {
+  if (!(err instanceof NeonApiError) || err.status !== 422) return false
+  return err.code === 'BRANCHES_LIMIT_EXCEEDED' || BRANCH_LIMIT_RE.test(err.neonMessage)
+}
+
+// "branches limit of 10 exceeded", "branch limit reached", "limit of 10 branches", "maximum number of
+// branches"; not "branch logical size limit", which is another limit (storage).
+const BRANCH_LIMIT_RE =
+  /\bbranch(es)?[\s_-]+limit\b|\blimit\s+(of\s+\d+\s+|on\s+(the\s+number\s+of\s+)?)branches\b|\b(maximum|max)\s+number\s+of\s+branches\b/i
+
 export function isConflict(err: unknown): boolean {
   return err instanceof NeonApiError && err.status === 409
 }

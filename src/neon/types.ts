@@ -112,6 +112,14 @@ export interface ConnectionDetails {
   }
 }
 
+/** The parts of `GET /projects/{id}` this action reads. */
+export interface Project {
+  id: string
+  name?: string
+  /** The account's plan; `branches_limit` is the project's branch limit (BEHAVIOUR.md, "Limits of a project"). */
+  owner?: { branches_limit?: number; subscription_type?: string }
+}
+
 export interface BranchesPage {
   branches: Branch[]
   annotations?: Record<string, Annotation>

@@ -2,7 +2,7 @@
 // workflow (.github/workflows/self-test.yml).
 //
 // Usage: npm run sim -- [--port N] [--api-key KEY] [--project-id ID] [--json]
-//                       [--latency-ms N] [--operation-ms N]
+//                       [--latency-ms N] [--operation-ms N] [--branch-limit N|free]
 //
 // Contract (the self-test workflow, .env.example and test/workflows/ rely on it):
 // - Everything is printed only once the simulator is ready: the HTTP server listens on 127.0.0.1
@@ -49,7 +49,14 @@ const ACTIONS = [
   'sync_dbs_and_roles_from_compute',
 ]
 
-const VALUE_FLAGS = ['--port', '--api-key', '--project-id', '--latency-ms', '--operation-ms']
+const VALUE_FLAGS = [
+  '--port',
+  '--api-key',
+  '--project-id',
+  '--latency-ms',
+  '--operation-ms',
+  '--branch-limit',
+]
 const BOOLEAN_FLAGS = ['--json']
 
 function fail(message: string): never {
@@ -108,12 +115,19 @@ const latencyMs = nonNegativeInt(flags, '--latency-ms', 600_000)
 const operationMs = nonNegativeInt(flags, '--operation-ms', 3_600_000)
 const apiKey = flags.get('--api-key')
 const projectId = flags.get('--project-id')
+// A project's branch limit (BEHAVIOUR.md, "Limits of a project"): a number, or `free` for the free plan's 10.
+const branchLimitRaw = flags.get('--branch-limit')
+const branchLimit =
+  branchLimitRaw === undefined || branchLimitRaw === 'free'
+    ? branchLimitRaw
+    : nonNegativeInt(flags, '--branch-limit', 1_000_000)
 
 let sim: NeonSimulator
 let addressService: Server | undefined
 try {
   sim = await startNeonSimulator({
     ...(port !== undefined ? { port } : {}),
+    ...(branchLimit !== undefined ? { branchLimit } : {}),
     ...(apiKey !== undefined ? { apiKeys: [apiKey] } : {}),
     ...(latencyMs !== undefined ? { latencyMs } : {}),
     ...(operationMs !== undefined

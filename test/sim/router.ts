@@ -65,6 +65,24 @@ export function assertUnlocked(ctx: Ctx, project: SimProject): void {
   if (ctx.world.isLocked(project.id)) throw new ApiError(423, LOCKED_MESSAGE)
 }
 
+/**
+ * 422 BRANCHES_LIMIT_EXCEEDED when one more branch would pass the project's limit. The code and
+ * the message follow Neon's documented answer for the analogous project limit, `422
+ * {"code":"PROJECTS_LIMIT_EXCEEDED","message":"user projects limit of 1 exceeded, got 1"}`
+ * (BEHAVIOUR.md, "Limits of a project"; the branch code itself is undocumented). Every live branch
+ * counts, the default one included, as `GET /branches/count` counts them. Whether Neon checks the
+ * limit before or after the project lock is undocumented: here it comes first (a refusal needs
+ * no lock).
+ */
+export function assertBranchRoom(ctx: Ctx, project: SimProject): void {
+  const limit = project.branchesLimit
+  if (limit === undefined) return
+  const count = ctx.world.liveBranches(project.id).length
+  if (count >= limit) {
+    throw new ApiError(422, `branches limit of ${limit} exceeded, got ${count}`, 'BRANCHES_LIMIT_EXCEEDED')
+  }
+}
+
 /** 422 for sub-resource mutations on a branch that is still being created. */
 export function assertBranchReady(ctx: Ctx, branch: SimBranch): void {
   if (ctx.world.branchState(branch).current !== 'ready') throw new ApiError(422, 'branch not ready yet')

@@ -9,7 +9,7 @@ import type {
   SimDatabase,
   SimOperation,
 } from './state.js'
-import { poolerHost, regionSuffix } from './state.js'
+import { FREE_PLAN_BRANCH_LIMIT, poolerHost, regionSuffix } from './state.js'
 
 /** Neon's timestamps: UTC, second precision. */
 export function iso(ms: number): string {
@@ -55,7 +55,15 @@ export function projectJson(w: World, p: SimProject): Record<string, unknown> {
     consumption_period_start: iso(periodStart),
     consumption_period_end: iso(periodEnd),
     owner_id: p.orgId,
-    owner: { email: 'sim@example.com', name: 'Simulator', branches_limit: 5000, subscription_type: 'launch' },
+    owner: {
+      email: 'sim@example.com',
+      name: 'Simulator',
+      // The project's limit when one is enforced (BEHAVIOUR.md, "Limits of a project"); else a figure
+      // no test reaches. The free plan is `free_v3` in projects-api.md, but the OpenAPI enum knows
+      // only `free_v2`, and responses must match the OpenAPI.
+      branches_limit: p.branchesLimit ?? 5000,
+      subscription_type: p.branchesLimit === FREE_PLAN_BRANCH_LIMIT ? 'free_v2' : 'launch',
+    },
     org_id: p.orgId,
   }
 }

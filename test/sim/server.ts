@@ -21,6 +21,7 @@ import { schemaRoutes } from './routes/schemas.js'
 import {
   World,
   roleKey,
+  type BranchLimitOption,
   type InitSource,
   type OperationStatus,
   type SimBranch,
@@ -70,6 +71,13 @@ export interface SimulatorOptions {
   validateRequests?: boolean
   /** Branches per list page at most, whatever `limit` asks; default 100, as Neon (BEHAVIOUR.md, Branches). */
   branchPageCap?: number
+  /**
+   * Enforce a branch limit on every project (off by default): a number, or `'free'` for the free
+   * plan's 10 (FREE_PLAN_BRANCH_LIMIT). Creating past it answers 422 BRANCHES_LIMIT_EXCEEDED, and
+   * `GET /projects/{id}` reports it as `project.owner.branches_limit`. `createProject({ branchLimit })`
+   * sets one project's.
+   */
+  branchLimit?: BranchLimitOption
 }
 
 export interface RequestLogEntry {
@@ -118,6 +126,8 @@ export interface CreateProjectOptions {
   historyRetentionSeconds?: number
   /** The plan's largest compute size (the free plan's is 2); default: no plan limit. */
   planMaxCu?: number
+  /** This project's branch limit (a number, or `'free'` for 10); default the simulator's `branchLimit`. */
+  branchLimit?: BranchLimitOption
 }
 
 export interface NeonSimulator {
@@ -129,6 +139,7 @@ export interface NeonSimulator {
   log: RequestLogEntry[]
   faults: Faults
   createProject(o?: CreateProjectOptions): SimProject
+  /** Seeds a branch as it is; the branch limit is not enforced on seeding (a test may start past it). */
   addBranch(projectId: string, o: AddBranchOptions): SimBranch
   setRolePassword(projectId: string, branchId: string, role: string, password: string): void
   /**
@@ -233,6 +244,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     seed,
     now,
     ...(opts.branchPageCap !== undefined ? { branchPageCap: opts.branchPageCap } : {}),
+    ...(opts.branchLimit !== undefined ? { branchLimit: opts.branchLimit } : {}),
     ...(pgHandle ? { backend: pgHandle.backend } : opts.backend ? { backend: opts.backend } : {}),
   })
   pgHandle?.bind(world)

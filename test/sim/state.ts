@@ -30,6 +30,27 @@ export interface SimProject {
     autoscaling_limit_max_cu: number
     suspend_timeout_seconds: number
   }
+  /**
+   * Branches the project may hold; creating past it is refused with 422 (BEHAVIOUR.md, "Limits of a
+   * project"). Undefined: no limit is enforced.
+   */
+  branchesLimit?: number
+}
+
+/**
+ * Neon's free plan allows 10 branches a project (BEHAVIOUR.md, "Limits of a project"; projects-api.md,
+ * `owner.branches_limit: 10` with `subscription_type: free_v3`).
+ */
+export const FREE_PLAN_BRANCH_LIMIT = 10
+
+/** A branch limit as the simulator's options take it: a number, or the free plan's preset. */
+export type BranchLimitOption = number | 'free'
+
+export function branchLimitOf(o: BranchLimitOption | undefined): number | undefined {
+  if (o === undefined) return undefined
+  const n = o === 'free' ? FREE_PLAN_BRANCH_LIMIT : o
+  if (!Number.isInteger(n) || n < 1) throw new Error(`simulator: invalid branch limit ${String(o)}`)
+  return n
 }
 
 export interface SimBranch {
@@ -149,6 +170,8 @@ export interface WorldOptions {
    * from neonctl 5.0.1 `dist/utils/enrichers.js`: "Branch list pages cap at 100").
    */
   branchPageCap?: number
+  /** Branch limit of every project made from now on, unless it says otherwise (default: none). */
+  branchLimit?: BranchLimitOption
 }
 
 export interface OpSpec {
@@ -475,6 +498,8 @@ export class World {
     createdAt?: number
     historyRetentionSeconds?: number
     planMaxCu?: number
+    /** Overrides the simulator's `branchLimit` for this project. */
+    branchLimit?: BranchLimitOption
   }): {
     project: SimProject
     branch: SimBranch
@@ -505,6 +530,8 @@ export class World {
         suspend_timeout_seconds: 0,
       },
     }
+    const limit = branchLimitOf(o.branchLimit ?? this.opts.branchLimit)
+    if (limit !== undefined) project.branchesLimit = limit
     this.projects.set(id, project)
     const branch: SimBranch = {
       id: branchId,

@@ -178,3 +178,38 @@ describe('truncation', () => {
     expect(body).toContain('more characters in the run log')
   })
 })
+
+describe('renderComment: made room at the branch limit', () => {
+  it('names every branch make-room deleted, as code spans, with its pull request', () => {
+    const result = {
+      ...createdResult(),
+      branchLimit: {
+        limit: 10,
+        count: 10,
+        madeRoom: [
+          {
+            branch: 'preview/pr-3-<b>x</b>',
+            branchId: 'br-a',
+            pr: 3,
+            prState: 'closed',
+            ageDays: 9,
+            verdict: 'deleted' as const,
+            reason: 'PR #3 is closed',
+          },
+          {
+            branch: 'preview/old',
+            branchId: 'br-b',
+            ageDays: 12,
+            verdict: 'deleted' as const,
+            reason: 'tied to no pull request',
+          },
+        ],
+      },
+    }
+    const body = renderComment(view({ result }))
+    expect(body).toContain(
+      '| Made room | the project was at its branch limit (10 of 10); deleted `preview/pr-3-<b>x</b>` (PR #3 closed), `preview/old` |',
+    )
+    expect(renderComment(view())).not.toContain('Made room')
+  })
+})

@@ -68,6 +68,7 @@ describe('getInputs: defaults', () => {
       dryRun: false,
       cleanupPrefix: 'preview/',
       cleanupMaxAgeMs: 7 * DAY,
+      onBranchLimit: 'fail',
     } satisfies Inputs)
     // Optional inputs are absent, not present-but-undefined.
     expect('branchName' in inputs).toBe(false)
@@ -116,6 +117,7 @@ describe('getInputs: defaults', () => {
       dry_run: 'True',
       cleanup_prefix: 'pr/',
       cleanup_max_age: '2w',
+      on_branch_limit: 'make-room',
       preserve_under_name: 'preview/pr-1-main-old',
     })
     expect(inputs).toEqual({
@@ -140,6 +142,7 @@ describe('getInputs: defaults', () => {
       dryRun: true,
       cleanupPrefix: 'pr/',
       cleanupMaxAgeMs: 14 * DAY,
+      onBranchLimit: 'make-room',
       preserveUnderName: 'preview/pr-1-main-old',
     } satisfies Inputs)
   })
@@ -504,6 +507,14 @@ describe('getInputs: expires_at', () => {
     expect(() => getInputs(reader({ ...REQUIRED, expires_at: '2031-02-29T00:00:00Z' }), plainNow)).toThrow(
       /RFC 3339/,
     )
+  })
+})
+
+describe('getInputs: on_branch_limit', () => {
+  it('defaults to fail, accepts make-room, and names the allowed values otherwise', () => {
+    expect(parse({ on_branch_limit: '' }).onBranchLimit).toBe('fail')
+    expect(parse({ on_branch_limit: 'make-room' }).onBranchLimit).toBe('make-room')
+    expectInvalid({ on_branch_limit: 'delete' }, 'on_branch_limit', /Expected one of: fail, make-room\./)
   })
 })
 

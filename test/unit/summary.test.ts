@@ -115,3 +115,33 @@ describe('cleanup verdict table bound', () => {
     expect(html.length).toBeLessThan(1024 * 1024)
   })
 })
+
+describe('renderSummary: the branch limit', () => {
+  it('says the limit and what make-room deleted, or that it would', () => {
+    const made = (verdict: 'deleted' | 'would delete'): ModeResult => ({
+      ...createdResult(),
+      branchLimit: {
+        limit: 10,
+        count: 10,
+        madeRoom: [
+          {
+            branch: 'preview/pr-3',
+            branchId: 'br-a',
+            pr: 3,
+            prState: 'closed',
+            ageDays: 9,
+            verdict,
+            reason: 'PR #3 is closed',
+          },
+        ],
+      },
+    })
+    expect(renderSummary({ mode: 'create', result: made('deleted') })).toContain(
+      '<td>Branch limit</td><td>at the limit (10 of 10): deleted preview/pr-3 (PR #3 is closed)</td>',
+    )
+    expect(renderSummary({ mode: 'create', result: made('would delete'), dryRun: true })).toContain(
+      'would delete preview/pr-3 (PR #3 is closed)',
+    )
+    expect(renderSummary({ mode: 'create', result: createdResult() })).not.toContain('Branch limit')
+  })
+})

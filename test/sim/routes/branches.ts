@@ -2,6 +2,7 @@
 
 import {
   ApiError,
+  assertBranchRoom,
   assertUnlocked,
   bodyObject,
   decodeCursor,
@@ -268,6 +269,7 @@ function createBranch(ctx: Ctx) {
   const annotations = parseAnnotations(body['annotation_value'])
   if (name !== undefined && w.branchByName(project.id, name))
     throw new ApiError(409, `branch already exists; branch_name:"${name}"`)
+  assertBranchRoom(ctx, project)
   assertUnlocked(ctx, project)
 
   const branch = w.newBranch(project, {
@@ -505,6 +507,9 @@ function restoreBranch(ctx: Ctx) {
   }
   if (!self && isDescendant(w, source, b.id))
     throw new ApiError(400, 'cannot restore a branch from one of its descendants')
+  // The preserved copy is a new branch, so it counts against the limit like any other (no Neon
+  // document says so either way).
+  if (preserve !== undefined) assertBranchRoom(ctx, project)
   assertUnlocked(ctx, project)
 
   const now = w.now()
