@@ -4,13 +4,12 @@ import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNeonSimulator, type NeonSimulator, type SimProject } from './index.js'
+import { NEONCTL_BIN, neonctlEnv } from '../helpers/neonctl.js'
 
 const require = createRequire(import.meta.url)
-const NEONCTL_PKG = require.resolve('neonctl/package.json')
-const NEONCTL_BIN = join(dirname(NEONCTL_PKG), 'bin', 'cli.js')
 const NEONCTL_VERSION = (require('neonctl/package.json') as { version: string }).version
 
 let sim: NeonSimulator
@@ -53,15 +52,7 @@ async function neonctl(...args: string[]): Promise<{ stdout: string; routes: str
     '--project-id',
     project.id,
   ]
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env['PATH'],
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, '.config'),
-    CI: 'true',
-    NO_COLOR: '1',
-    TERM: 'dumb',
-    NEON_OAUTH_HOST: 'http://127.0.0.1:9', // never used: an API key is given
-  }
+  const env = neonctlEnv(home)
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(process.execPath, argv, { cwd: home, env, timeout: 120_000 }, (err, out, errOut) => {
       if (err) reject(new Error(`neonctl ${args.join(' ')} failed: ${err.message}\n${errOut}\n${out}`))

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startNeonSimulator, type NeonSimulator, type SimProject } from './index.js'
-import type { Backend } from './backend.js'
+import { NO_BACKEND, type Backend } from './backend.js'
 import { api, manualClock } from './helpers.js'
 import { parseLsn } from './state.js'
 
@@ -14,17 +14,7 @@ let sim: NeonSimulator
 let project: SimProject
 /** What the fake backend refuses, when set. */
 let refusal: string | undefined
-const backend: Backend = {
-  ticket: () => undefined,
-  done: () => true,
-  branchCreated: () => undefined,
-  branchRestored: () => undefined,
-  branchDeleted: () => undefined,
-  roleChanged: () => undefined,
-  databaseChanged: () => undefined,
-  reset: () => undefined,
-  refusePoint: () => refusal,
-}
+const backend: Backend = { ...NO_BACKEND, refusePoint: () => refusal }
 const P = (): string => `/projects/${project.id}`
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/, 'Z')
 
