@@ -170,21 +170,37 @@ describe('dist/index.js: create at the branch limit', () => {
     expect(order).toEqual(['preview/pr-301', 'preview/pr-300'])
   })
 
-  it('two runs racing at the limit: one branch each, no more deleted than needed', async () => {
+  it('two runs racing at the limit: no more deleted than needed, whatever the interleaving', async () => {
+    // Two child processes cannot be made to interleave one way: the in-process test
+    // (test/modes/branch-limit.test.ts) forces the race; here every outcome the contract allows passes.
     const p = fullProject(['closed', 'closed', 'closed', 'open', 'open', 'open', 'open', 'open', 'open'], 400)
-    const [a, b] = await Promise.all([
+    const runs = await Promise.all([
       create(p, 41, { on_branch_limit: 'make-room', comment: 'false' }),
       create(p, 42, { on_branch_limit: 'make-room', comment: 'false' }),
     ])
-    expect([a.code, b.code]).toEqual([0, 0])
-    expect(a.outputs.created).toBe('true')
-    expect(b.outputs.created).toBe('true')
-    expect(live(p)).toEqual(expect.arrayContaining(['preview/pr-41-feature-41', 'preview/pr-42-feature-42']))
-    expect(live(p)).toHaveLength(10)
-    // Two places were needed, two of the three stale branches went: the two oldest.
-    expect(deleted(p).sort()).toEqual(['preview/pr-400', 'preview/pr-401'])
-    const mine = [...JSON.parse(a.outputs.deleted_branches!), ...JSON.parse(b.outputs.deleted_branches!)]
-    expect(mine.sort()).toEqual(['preview/pr-400', 'preview/pr-401'])
+    const made = runs.filter((r) => r.code === 0)
+    for (const r of runs) {
+      if (r.code === 0) expect(r.outputs.created).toBe('true')
+      // The one outcome besides success: the place it made was taken by the other run first.
+      else expect(r.stdout).toMatch(/another run took the place first/)
+    }
+    expect(made.length).toBeGreaterThanOrEqual(1)
+    expect(live(p).length).toBeLessThanOrEqual(10)
+    // Only the two oldest stale branches can go (one per run at most), never the third.
+    const gone = deleted(p).sort()
+    expect(gone.length).toBeGreaterThanOrEqual(made.length)
+    expect(gone.length).toBeLessThanOrEqual(2)
+    for (const name of gone) expect(['preview/pr-400', 'preview/pr-401']).toContain(name)
+    // What each run says it deleted: its output when it succeeded, its error message when it did not.
+    const said = (r: (typeof runs)[number]): string[] =>
+      r.code === 0
+        ? (JSON.parse(r.outputs.deleted_branches!) as string[])
+        : [
+            ...(/make-room deleted (.*?), but Neon refused/.exec(r.stdout)?.[1] ?? '').matchAll(/'([^']+)'/g),
+          ].map((m) => m[1]!)
+    const mine = runs.flatMap(said)
+    expect(mine.sort()).toEqual(gone)
+    if (made.length === 2) expect(gone).toEqual(['preview/pr-400', 'preview/pr-401'])
   })
 
   it('rides out a 423 storm during make-room', async () => {
