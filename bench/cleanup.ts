@@ -17,8 +17,24 @@ const REPO = 'octo-org/big-repo'
 const DAY = 86_400_000
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 
-/** Runs the sweep bench and returns its two ratios (it also prints the details). */
-export async function runCleanupBench(quick: boolean): Promise<{ ratio: number; perBranch: number }> {
+/** What one sweep cost, for the targets and for docs/benchmarks.md. */
+export interface CleanupBenchResult {
+  total: number
+  stale: number
+  deleted: number
+  deleteMs: number
+  wallMs: number
+  boundMs: number
+  ratio: number
+  perBranch: number
+  requests: number
+  byRoute: Map<string, number>
+  retried: number
+  githubRequests: number
+}
+
+/** Runs the sweep bench and returns what it cost (it also prints the details). */
+export async function runCleanupBench(quick: boolean): Promise<CleanupBenchResult> {
   const TOTAL = quick ? 100 : 1000
   const STALE = quick ? 30 : 300
   const sim = await startNeonSimulator({
@@ -122,7 +138,20 @@ export async function runCleanupBench(quick: boolean): Promise<{ ratio: number; 
   }
   await sim.close()
   await gh.close()
-  return { ratio: wall / bound, perBranch: sim.log.length / deleted }
+  return {
+    total: TOTAL,
+    stale: STALE,
+    deleted,
+    deleteMs: DELETE_MS,
+    wallMs: wall,
+    boundMs: bound,
+    ratio: wall / bound,
+    perBranch: sim.log.length / deleted,
+    requests: sim.log.length,
+    byRoute,
+    retried,
+    githubRequests: gh.requests.length,
+  }
 }
 
 if (process.argv[1]?.endsWith('cleanup.ts')) await runCleanupBench(process.argv.includes('--quick'))

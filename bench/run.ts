@@ -5,14 +5,17 @@
  * delete_timeline 400 ms, the project locked while operations run, and Neon's rate limits
  * (700 requests a minute per key, 40 a second per route).
  *
- *   npm run bench                 10 runs per scenario, cleanup of 1,000 branches
- *   npm run bench -- --quick      3 runs, cleanup of 100 (what CI runs; timing never fails CI)
+ *   npm run bench                 15 runs per scenario, cleanup of 1,000 branches; writes the
+ *                                 generated part of docs/benchmarks.md (bench/report.ts)
+ *   npm run bench -- --quick      3 runs, cleanup of 100 (what CI runs; timing never fails CI);
+ *                                 prints only, unless --write
+ *   --runs N                      N runs per scenario
  *
- * Prints a table and PASS/FAIL against the targets of issue 7. Nothing here is a unit test.
+ * Prints a table and PASS/FAIL against the targets of issues 7 and 17. Nothing here is a unit test.
  */
 import { spawn } from 'node:child_process'
 import { statSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, release, totalmem } from 'node:os'
 import { waitForOperations } from '../src/neon/operations.js'
 import type { NeonClient } from '../src/neon/client.js'
 import type { Operation } from '../src/neon/types.js'
@@ -21,9 +24,13 @@ import { FakeClock } from '../test/helpers/fake-clock.js'
 import { ACTION_NODE, DIST, runAction, type ActionRun } from '../test/helpers/run-action.js'
 import { NEON_RATE_LIMITS, startNeonSimulator, type NeonSimulator } from '../test/sim/index.js'
 import { runCleanupBench } from './cleanup.js'
+import { writeReport, type ScenarioRow, type TargetRow } from './report.js'
 
 const quick = process.argv.includes('--quick')
-const RUNS = quick ? 3 : 10
+const runsArg = process.argv.indexOf('--runs')
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : quick ? 3 : 15
+const WRITE = !quick || process.argv.includes('--write')
+const DOC = new URL('../docs/benchmarks.md', import.meta.url)
 const LATENCY_MS = 30
 const OPERATION_MS = {
   create_branch: 800,
@@ -48,6 +55,8 @@ interface Sample {
   retries: number
   byRoute: Map<string, number>
   maxPollsInFlight: number
+  /** Time with at least one Neon request in flight: the round trips of a run with no operation. */
+  busyMs: number
 }
 
 /** Runs the action once and reads from the simulator what it cost. */
@@ -99,6 +108,13 @@ async function sample(
     const overlapping = polls.filter((q) => q.at < p.at + p.ms && p.at < q.at + q.ms).length
     maxPollsInFlight = Math.max(maxPollsInFlight, overlapping)
   }
+  let busyMs = 0
+  let busyUntil = -Infinity
+  for (const l of [...log].sort((x, y) => x.at - y.at)) {
+    const from = Math.max(l.at, busyUntil)
+    if (l.at + l.ms > from) busyMs += l.at + l.ms - from
+    busyUntil = Math.max(busyUntil, l.at + l.ms)
+  }
   // The same non-poll GET twice in one run, after a successful answer, is a request that answer
   // could have replaced (a retry after 429/503 is not).
   const answered = new Set<string>()
@@ -117,11 +133,12 @@ async function sample(
       retries: log.filter((l) => l.status === 423 || l.status === 429 || l.status >= 500).length,
       byRoute,
       maxPollsInFlight,
+      busyMs,
     },
   }
 }
 
-function report(name: string, samples: Sample[]): { overhead: number; requests: number } {
+function report(name: string, samples: Sample[]): { overhead: number; requests: number; row: ScenarioRow } {
   const walls = samples.map((s) => s.wall)
   const overheads = samples.map((s) => s.wall - s.opTime)
   const routes = new Map<string, number>()
@@ -135,7 +152,24 @@ function report(name: string, samples: Sample[]): { overhead: number; requests: 
   )
   for (const [r, n] of [...routes].sort((a, b) => b[1] - a[1]))
     console.log(`${''.padEnd(26)}${n.toFixed(1).padStart(5)}  ${r}`)
-  return { overhead: median(overheads), requests: req }
+  const polls = median(
+    samples.map((s) =>
+      [...s.byRoute].filter(([r]) => r.includes('/operations/')).reduce((a, [, n]) => a + n, 0),
+    ),
+  )
+  return {
+    overhead: median(overheads),
+    requests: req,
+    row: {
+      name,
+      wallMedian: median(walls),
+      wallMax: Math.max(...walls),
+      opTime: median(samples.map((s) => s.opTime)),
+      overhead: median(overheads),
+      requests: polls ? `${req} (${polls} polls)` : String(req),
+      retries: median(samples.map((s) => s.retries)),
+    },
+  }
 }
 
 /** Wall time of a command, from spawn to exit. */
@@ -147,15 +181,22 @@ function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): 
   })
 }
 
-/** Polls the poller would make over one 60-second operation (same code as dist, fake clock). */
-async function pollsPerMinute(): Promise<number> {
+/**
+ * The poller over one operation of `durationMs` (same code as dist, fake clock): how many polls,
+ * and how long after the operation's end the poll that sees it ended comes.
+ */
+async function pollerOn(durationMs: number): Promise<{ polls: number; lagMs: number; perMinute: number }> {
   const clock = new FakeClock()
   const start = clock.now()
   let polls = 0
+  let seenAt = 0
+  const at: number[] = []
   const client = {
     async getOperation(): Promise<Operation> {
       polls++
-      const done = clock.now() - start >= 60_000
+      at.push(clock.now())
+      const done = clock.now() - start >= durationMs
+      if (done && !seenAt) seenAt = clock.now()
       return {
         id: 'op',
         project_id: 'p',
@@ -183,12 +224,16 @@ async function pollsPerMinute(): Promise<number> {
         total_duration_ms: 0,
       },
     ],
-    { clock, deadline: start + 120_000 },
+    { clock, deadline: start + durationMs * 2 + 10_000 },
   )
-  return polls
+  const perMinute = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 60_000).length))
+  return { polls, lagMs: seenAt - start - durationMs, perMinute }
 }
 
 async function main(): Promise<void> {
+  const loadStart = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')
   console.log(
     `neon-preview-branch benchmark${quick ? ' (quick)' : ''}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
   )
@@ -217,8 +262,9 @@ async function main(): Promise<void> {
   }
   const c = report('create (new branch)', created)
   const a = report('create (adopted)', adopted)
-  report('reset', reset)
-  report('delete', deleted)
+  const adoptOverRoundTrips = median(adopted.map((s) => s.wall - s.busyMs))
+  const r = report('reset', reset)
+  const d = report('delete', deleted)
 
   sim.faults.add({
     status: 429,
@@ -236,9 +282,14 @@ async function main(): Promise<void> {
   const faulty: Sample[] = []
   for (let i = 0; i < RUNS; i++) faulty.push((await sample(sim, gh, project, { mode: 'create' }, 500 + i)).s)
   sim.faults.clear()
-  report('create, 20% 429/503', faulty)
+  const f = report('create, 20% 429/503', faulty)
 
-  const polls60 = await pollsPerMinute()
+  const exitLag: { durationS: number; polls: number; lagMs: number; perMinute: number }[] = []
+  for (const durationS of [2, 15, 60]) {
+    const p = await pollerOn(durationS * 1000)
+    exitLag.push({ durationS, ...p })
+  }
+  const polls60 = exitLag.find((e) => e.durationS === 60)!.polls
   const inFlight = Math.max(...[...created, ...adopted, ...reset, ...deleted].map((s) => s.maxPollsInFlight))
 
   const startupSamples: number[] = []
@@ -271,20 +322,101 @@ async function main(): Promise<void> {
   const cleanup = await runCleanupBench(quick)
   await gh.close()
 
+  const firstRequest = median(startupSamples)
+  const bare = median(bareSamples)
+  const worstLag = Math.max(...exitLag.map((e) => e.lagMs))
+  const worstRate = Math.max(...exitLag.map((e) => e.perMinute))
+  const targets: TargetRow[] = [
+    {
+      target: "create (new branch): overhead over Neon's operations ≤ 150 ms",
+      result: `${Math.round(c.overhead)} ms`,
+      pass: c.overhead <= 150,
+    },
+    {
+      target: 'create (adopted): overhead over its round trips ≤ 60 ms',
+      result: `${Math.round(adoptOverRoundTrips)} ms (wall ${Math.round(a.row.wallMedian)} ms)`,
+      pass: adoptOverRoundTrips <= 60,
+    },
+    {
+      target: 'first Neon request ≤ 90 ms after spawn',
+      result: `${Math.round(firstRequest)} ms (node -e 0: ${Math.round(bare)} ms)`,
+      pass: firstRequest <= 90,
+    },
+    {
+      target: 'exit ≤ 250 ms after the end, operations of 2, 15, 60 s (poll lag + 1 round trip)',
+      result: exitLag.map((e) => `${e.durationS} s: ${Math.round(e.lagMs + LATENCY_MS)} ms`).join(', '),
+      pass: worstLag + LATENCY_MS <= 250,
+    },
+    { target: 'one poll in flight at a time', result: `max ${inFlight}`, pass: inFlight <= 1 },
+    {
+      target: '≤ 40 polls in any minute (operations of 2, 15, 60 s)',
+      result: `most ${worstRate} (${polls60} over a 60 s operation)`,
+      pass: worstRate <= 40,
+    },
+    { target: 'adopted create ≤ 6 requests', result: String(a.requests), pass: a.requests <= 6 },
+    {
+      target: 'no request an earlier answer could replace',
+      result: findings.length === 0 ? 'none' : `${findings.length}`,
+      pass: findings.length === 0,
+    },
+    { target: 'cleanup wall ≤ 1.5 × N·D', result: cleanup.ratio.toFixed(2), pass: cleanup.ratio <= 1.5 },
+    {
+      target: 'cleanup ≤ 3 requests per deleted branch',
+      result: cleanup.perBranch.toFixed(2),
+      pass: cleanup.perBranch <= 3,
+    },
+  ]
   console.log('\ntargets')
-  console.log(
-    `  ${verdict(c.overhead <= 300)}  create overhead ≤ 300 ms median: ${Math.round(c.overhead)} ms`,
-  )
-  console.log(`  ${verdict(inFlight <= 1)}  one poll in flight at a time: max ${inFlight}`)
-  console.log(`  ${verdict(polls60 <= 40)}  ≤ 40 polls over a 60-second operation: ${polls60}`)
-  console.log(`  ${verdict(a.requests <= 6)}  adopted create ≤ 6 requests: ${a.requests}`)
-  console.log(
-    `  ${verdict(findings.length === 0)}  no request an earlier answer could replace: ${findings.length === 0 ? 'none' : findings.join('; ')}`,
-  )
-  console.log(`  ${verdict(cleanup.ratio <= 1.5)}  cleanup wall ≤ 1.5 × N·D: ${cleanup.ratio.toFixed(2)}`)
-  console.log(
-    `  ${verdict(cleanup.perBranch <= 3)}  cleanup ≤ 3 requests per deleted branch: ${cleanup.perBranch.toFixed(2)}`,
-  )
+  for (const t of targets) console.log(`  ${verdict(t.pass)}  ${t.target}: ${t.result}`)
+
+  if (WRITE) {
+    const args = process.argv.slice(2)
+    await writeReport(DOC, {
+      date: new Date().toISOString().slice(0, 10),
+      command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
+      machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version.slice(1)}, ${process.platform} ${release()}`,
+      load: `load average ${loadStart} at the start, ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')} at the end`,
+      settings:
+        `${LATENCY_MS} ms per request; operations ${Object.entries(OPERATION_MS)
+          .map(([k, v]) => `\`${k}\` ${v} ms`)
+          .join(', ')}; ` +
+        "the project locked while operations run; Neon's rate limits (700 requests a minute per key, 40 a second per route)",
+      runs: RUNS,
+      scenarios: [c.row, a.row, r.row, d.row, { ...f.row, name: 'create, 10 % 429 + 10 % 503' }],
+      startup: {
+        firstRequest,
+        validationExit: median(validationSamples),
+        bare,
+        bundleKiB: Math.round(statSync(DIST).size / 1024),
+      },
+      exitLag,
+      cleanup: {
+        lines: [
+          ['branches (stale)', `${cleanup.total} (${cleanup.stale})`],
+          ['wall time', `${(cleanup.wallMs / 1000).toFixed(1)} s`],
+          [
+            `N·D lower bound (${cleanup.deleted} × ${cleanup.deleteMs} ms)`,
+            `${(cleanup.boundMs / 1000).toFixed(1)} s`,
+          ],
+          ['wall / N·D', cleanup.ratio.toFixed(2)],
+          [
+            'Neon requests',
+            `${cleanup.requests} (${cleanup.perBranch.toFixed(2)} per deleted branch): ${[...cleanup.byRoute]
+              .sort((x, y) => y[1] - x[1])
+              .map(([route, n]) => `${n} \`${route}\``)
+              .join(', ')}`,
+          ],
+          ['answered 423/429/5xx', String(cleanup.retried)],
+          ['GitHub requests', String(cleanup.githubRequests)],
+        ],
+      },
+      targets,
+      notes: findings,
+    })
+    console.log(`\nwrote ${DOC.pathname}`)
+  }
 }
 
 await main()

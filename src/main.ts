@@ -5,9 +5,9 @@ import { resolveBranchName } from './github/branch-target.js'
 import { upsertStickyComment, type CommentOutcome } from './github/comment.js'
 import { commentMarker, renderComment, statusOf, type CommentStatus } from './github/comment-body.js'
 import { readRunContext, type RunContext } from './github/context.js'
-import { createGitHubClient, type GitHubClient, type GitHubStats } from './github/octokit.js'
-import { restPullLookup } from './github/pulls.js'
-import { restRunLookup } from './github/runs.js'
+import type { GitHubClient, GitHubStats } from './github/octokit.js'
+import { restPullLookup, type PullsApi } from './github/pulls.js'
+import { restRunLookup, type RunsApi } from './github/runs.js'
 import { getInputs, InputError, type Inputs, type Mode } from './inputs.js'
 import { cleanupMode } from './modes/cleanup.js'
 import { createMode } from './modes/create.js'
@@ -47,7 +47,10 @@ interface RunState {
   /** The branch as targeted (name or id): the comment's marker is built from it. */
   target?: string
   neon?: NeonClient
+  /** Set once the GitHub client is built (on first use), for the summary's request count. */
   github?: { octokit: GitHubClient; stats: GitHubStats }
+  /** The client being built: Octokit is loaded on first use only (see github()). */
+  githubLoading?: Promise<GitHubClient>
 }
 
 const USER_AGENT = `${ACTION_NAME}/${ACTION_VERSION} (+https://github.com/features/actions)`
@@ -148,12 +151,18 @@ export async function run(opts: RunOptions = {}): Promise<void> {
       setSecret: maskSecret,
     }
     if (ephemeral) deps.ephemeral = stateRecorder(inputs)
-    // For cleanup: pull request and workflow run states. Built here, they make no request until a
-    // mode asks.
+    // For cleanup: pull request and workflow run states. Built here, they make no request (and do
+    // not load Octokit) until a mode asks.
     if (inputs.githubToken && context.repository) {
-      const { octokit } = github(state, inputs, context)
-      deps.pulls = restPullLookup(octokit, context.repository)
-      deps.runs = restRunLookup(octokit, context.repository)
+      const octokit = () => github(state, inputs, context)
+      const pullsApi: PullsApi = {
+        rest: { pulls: { get: async (p) => (await octokit()).rest.pulls.get(p) } },
+      }
+      const runsApi: RunsApi = {
+        rest: { actions: { getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p) } },
+      }
+      deps.pulls = restPullLookup(pullsApi, context.repository)
+      deps.runs = restRunLookup(runsApi, context.repository)
     }
     const result = await runMode(mode, deps, inputs)
     publishOutputs(result, maskSecret)
@@ -254,15 +263,25 @@ async function runMode(mode: ConcreteMode, deps: ModeDeps, inputs: Inputs): Prom
   }
 }
 
-/** The GitHub client, built once and only when something needs it. */
-function github(state: RunState, inputs: Inputs, context: RunContext): NonNullable<RunState['github']> {
-  state.github ??= createGitHubClient({
-    token: inputs.githubToken,
-    baseUrl: context.apiUrl,
-    userAgent: USER_AGENT,
-    log: { debug: (m) => core.debug(m), warning: (m) => core.warning(m) },
-  })
-  return state.github
+/**
+ * The GitHub client, built once and only when something needs it. Octokit and its plugins are
+ * loaded here, not at start-up: most runs need them only for the comment, after the Neon work, and
+ * evaluating them delayed the first Neon request (issue 17). The import stays in the one bundle
+ * (webpackMode "eager": no chunk file, the module is evaluated on first use only).
+ */
+function github(state: RunState, inputs: Inputs, context: RunContext): Promise<GitHubClient> {
+  state.githubLoading ??= import(/* webpackMode: "eager" */ './github/octokit.js').then(
+    ({ createGitHubClient }) => {
+      state.github = createGitHubClient({
+        token: inputs.githubToken,
+        baseUrl: context.apiUrl,
+        userAgent: USER_AGENT,
+        log: { debug: (m) => core.debug(m), warning: (m) => core.warning(m) },
+      })
+      return state.github.octokit
+    },
+  )
+  return state.githubLoading
 }
 
 /**
@@ -303,9 +322,9 @@ async function updateComment(
         ...(existing !== undefined ? { existing } : {}),
       }),
     )
-  return core.group('Update the pull request comment', () =>
+  return core.group('Update the pull request comment', async () =>
     upsertStickyComment({
-      octokit: github(state, inputs, context).octokit,
+      octokit: await github(state, inputs, context),
       repository: pr.baseRepo ?? context.repository,
       issueNumber: pr.number,
       marker: commentMarker(inputs.projectId, target),
