@@ -61,14 +61,18 @@ step_build() {
   fi
 }
 
+# The plain closing line CI reads, from vitest's JSON report: how many tests passed, how many failed.
+count_tests() {
+  node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$1"
+}
+
 counts=""
 step_tests() {
-  echo "== tests (the command README gives)"
+  echo "== tests: npm test (the command README gives)"
   local results
   results="$(mktemp -d)/vitest.json"
   npm test -- --reporter=default --reporter=json --outputFile.json="$results"
-  # The plain closing line CI reads: how many tests ran, and how many failed.
-  counts=$(node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$results")
+  counts=$(count_tests "$results")
   echo "$counts"
 }
 
@@ -130,6 +134,7 @@ run_step() {
 
 case "${1:-}" in
   list) printf '%s\n' "${STEPS[@]}" ;;
+  count-tests) count_tests "$2" ;;
   all)
     for step in "${STEPS[@]}"; do run_step "$step"; done
     echo "== CI passed"

@@ -41740,8 +41740,8 @@ async function judgeEphemeral(run, index, now) {
 
 ;// CONCATENATED MODULE: ./src/neon/types.ts
 /**
- * The parts of Neon API v2 objects this action reads, written from ../shared/neon-api/
- * (openapi-v2.json and BEHAVIOUR.md). Fields are optional where Neon may omit them.
+ * The parts of Neon API v2 objects this action reads, written from Neon's OpenAPI description (a
+ * copy is test/sim/openapi/neon-openapi-v2.json) and the behaviour it leaves out (BEHAVIOUR.md). Fields are optional where Neon may omit them.
  */
 /** Statuses after which an operation will not change again. */
 const OPERATION_SUCCESS = new Set(['finished', 'skipped']);

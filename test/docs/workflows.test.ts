@@ -97,7 +97,11 @@ describe('.github/workflows', () => {
       .steps.filter((s) => s.run !== undefined)
       .map((s) => s.run!.trim())
     expect(runs).toEqual(listed.map((s) => `bash .ci/steps.sh ${s}`))
-    expect(read('.ci/run')).toMatch(/^exec bash "\$\(dirname "\$0"\)\/steps\.sh" all$/m)
+    // .ci/run runs the same steps, in the same order, and the tests with README's command.
+    const ciRun = read('.ci/run')
+    expect(ciRun).toMatch(/^for step in \$\(bash \.ci\/steps\.sh list\); do$/m)
+    expect(ciRun).toMatch(/^    npm test -- /m)
+    expect(read('README.md')).toMatch(/^npm ci && npm test /m)
   })
 
   it("check-dist.yml rebuilds with .ci/steps.sh's build step and uploads dist/ when it differs", () => {
