@@ -26,8 +26,12 @@ export function neonctlEnv(home: string): NodeJS.ProcessEnv {
  * Runs neonctl against the simulator, unchanged: its own HOME, no colours, no analytics. Returns
  * what it printed on stdout; rejects with its stderr when it fails.
  */
-export function neonctl(sim: NeonSimulator, projectId: string, args: string[]): Promise<string> {
-  const home = mkdtempSync(join(tmpdir(), 'neonctl-home-'))
+export function neonctl(
+  sim: NeonSimulator,
+  projectId: string,
+  args: string[],
+  home = mkdtempSync(join(tmpdir(), 'neonctl-home-')),
+): Promise<string> {
   const argv = [
     NEONCTL_BIN,
     ...args,

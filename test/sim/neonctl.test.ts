@@ -1,13 +1,12 @@
 // Fidelity check: Neon's own CLI (neonctl) drives the simulator and its output must match the simulator's state.
 
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNeonSimulator, type NeonSimulator, type SimProject } from './index.js'
-import { NEONCTL_BIN, neonctlEnv } from '../helpers/neonctl.js'
+import { neonctl as runNeonctl } from '../helpers/neonctl.js'
 
 const require = createRequire(import.meta.url)
 const NEONCTL_VERSION = (require('neonctl/package.json') as { version: string }).version
@@ -39,26 +38,7 @@ afterAll(async () => {
 /** Runs neonctl against the simulator; returns stdout and the routes it called. */
 async function neonctl(...args: string[]): Promise<{ stdout: string; routes: string[] }> {
   const before = sim.log.length
-  const argv = [
-    NEONCTL_BIN,
-    ...args,
-    '--api-host',
-    sim.apiUrl,
-    '--api-key',
-    sim.apiKey,
-    '--no-analytics',
-    '--output',
-    'json',
-    '--project-id',
-    project.id,
-  ]
-  const env = neonctlEnv(home)
-  const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, argv, { cwd: home, env, timeout: 120_000 }, (err, out, errOut) => {
-      if (err) reject(new Error(`neonctl ${args.join(' ')} failed: ${err.message}\n${errOut}\n${out}`))
-      else resolve(out)
-    })
-  })
+  const stdout = await runNeonctl(sim, project.id, [...args, '--output', 'json'], home)
   return {
     stdout,
     routes: sim.log.slice(before).map((e) => `${e.route ?? `${e.method} ${e.path}`} ${e.status}`),
