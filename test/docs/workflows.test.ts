@@ -100,7 +100,7 @@ describe('.github/workflows', () => {
     // .ci/run runs the same steps, in the same order, and the tests with README's command.
     const ciRun = read('.ci/run')
     expect(ciRun).toMatch(/^for step in \$\(bash \.ci\/steps\.sh list\); do$/m)
-    expect(ciRun).toMatch(/^    npm test -- /m)
+    expect(ciRun).toMatch(/^ {4}npm test -- /m)
     expect(read('README.md')).toMatch(/^npm ci && npm test /m)
   })
 
