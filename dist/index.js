@@ -35188,7 +35188,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9063);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(675);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -35197,7 +35197,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9063:
+/***/ 675:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41738,6 +41738,81 @@ async function judgeEphemeral(run, index, now) {
     return candidates;
 }
 
+;// CONCATENATED MODULE: ./src/neon/durations.ts
+/** Samples kept per action: recent enough to follow a project's habits, enough to trust. */
+const KEEP = 20;
+/** How many of the project's recent operations a run reads once, when it first waits. */
+const HISTORY_LIMIT = 100;
+/**
+ * How long each action's operations take in this project. Neon's operations carry no ETA, but
+ * each finished one carries `total_duration_ms` (BEHAVIOUR.md, Asynchronous operations), and the
+ * project's recent operations can be listed in one request: the poller reads that page once per
+ * run, before its first wait, and adds every operation it sees finish. With that it can sleep
+ * through most of an operation and poll densely around the moment it is expected to end, instead
+ * of polling on a fixed back-off that sees the end of a long operation seconds late.
+ *
+ * How total_duration_ms counts is not documented; the OpenAPI example shows a `running` operation
+ * with total_duration_ms 400 while its created_at and updated_at are 4 s apart, so it is read as
+ * the time the operation has been running, not counting the wait in the project's queue.
+ */
+class OperationDurations {
+    history;
+    samples = new Map();
+    loading;
+    /** `history` reads the project's recent operations (newest first); without it only what this run sees is learned. */
+    constructor(history) {
+        this.history = history;
+    }
+    /** Learns from an operation that finished. Anything else (failed, still running, 0 ms) teaches nothing. */
+    add(op) {
+        if (op.status !== 'finished' || !(op.total_duration_ms > 0))
+            return;
+        const list = this.samples.get(op.action) ?? [];
+        list.push(op.total_duration_ms);
+        if (list.length > KEEP)
+            list.shift();
+        this.samples.set(op.action, list);
+    }
+    has(action) {
+        return (this.samples.get(action)?.length ?? 0) > 0;
+    }
+    /**
+     * Reads the project's history once (later calls share the first). Never fails: without a
+     * history the poller falls back to its fixed schedule, which costs polls, not correctness.
+     */
+    load() {
+        this.loading ??= (async () => {
+            if (!this.history)
+                return;
+            try {
+                const ops = await this.history();
+                // Oldest first, so that the newest stay when more than KEEP of one action are listed.
+                for (const op of [...ops].reverse())
+                    this.add(op);
+            }
+            catch {
+                // A failed look-up only means a less informed schedule.
+            }
+        })();
+        return this.loading;
+    }
+    /**
+     * The span in which an operation of `action` should end, measured from when it started running:
+     * from a little under the shortest recent one to a little over the longest (the 5th and 95th
+     * percentile once there are enough samples, so one outlier does not widen it for good).
+     */
+    window(action) {
+        const s = [...(this.samples.get(action) ?? [])].sort((a, b) => a - b);
+        if (s.length === 0)
+            return undefined;
+        const at = (q) => s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
+        const few = s.length < 5;
+        const lo = few ? s[0] * 0.8 : at(0.05) * 0.95;
+        const hi = few ? s[s.length - 1] * 1.25 + 50 : at(0.95) * 1.05 + 50;
+        return { lo: Math.round(lo), hi: Math.round(hi) };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/neon/types.ts
 /**
  * The parts of Neon API v2 objects this action reads, written from Neon's OpenAPI description (a
@@ -41753,12 +41828,52 @@ const OPERATION_FAILURE = new Set(['failed', 'error', 'cancelled', 'cancelling']
 /**
  * 150 ms for 2.5 s, then ×1.6 up to 3.5 s: 38 polls over a 60-second operation (Neon allows 700
  * requests a minute per account, shared by every CI job), and at most ~150 ms late for the short
- * operations that make up nearly every run.
+ * operations that make up nearly every run. Used when nothing says when an operation will end.
  */
 const DEFAULT_POLL = { initialMs: 150, fastPhaseMs: 2500, factor: 1.6, maxMs: 3500 };
+/** Checks before the expected window: rare, to catch an early failure, not the end. */
+const SPARSE_MS = 15_000;
+/** The densest polling, within the expected window: about one Neon round trip. */
+const DENSE_MIN_MS = 100;
+/** The sparsest polling within the window: the budget's own pace (60 s / 40). */
+const DENSE_MAX_MS = 1500;
 /**
- * Calls `check` until it reports done, sleeping between calls with a growing delay, and throws a
- * WaitTimeoutError naming `what` once the deadline passes. One check in flight at a time.
+ * At most this many checks in any POLL_WINDOW_MS of one wait: the budget for one long operation,
+ * well inside Neon's 700 requests a minute per account (BEHAVIOUR.md, 429), which every CI job of
+ * the account shares.
+ */
+const POLL_BUDGET = 40;
+const POLL_WINDOW_MS = 60_000;
+/** The checks of one wait in the last POLL_WINDOW_MS: how many more the budget allows, and when. */
+class PollBudget {
+    perWindow;
+    windowMs;
+    at = [];
+    constructor(perWindow = POLL_BUDGET, windowMs = POLL_WINDOW_MS) {
+        this.perWindow = perWindow;
+        this.windowMs = windowMs;
+    }
+    record(now) {
+        this.at.push(now);
+    }
+    left(now) {
+        this.trim(now);
+        return this.perWindow - this.at.length;
+    }
+    /** The earliest moment, at or after `t`, at which one more check stays within the budget. */
+    earliest(t) {
+        const inWindow = this.at.filter((a) => a > t - this.windowMs);
+        return inWindow.length < this.perWindow ? t : inWindow[inWindow.length - this.perWindow] + this.windowMs;
+    }
+    trim(now) {
+        while (this.at.length > 0 && this.at[0] <= now - this.windowMs)
+            this.at.shift();
+    }
+}
+/**
+ * Calls `check` until it reports done, sleeping between calls, and throws a WaitTimeoutError
+ * naming `what` once the deadline passes. One check in flight at a time, and never more than
+ * POLL_BUDGET checks in any minute.
  */
 async function waitUntil(what, check, o, stats, w = {}) {
     const { clock } = o;
@@ -41767,16 +41882,38 @@ async function waitUntil(what, check, o, stats, w = {}) {
     const factor = o.factor ?? DEFAULT_POLL.factor;
     const max = o.maxMs ?? DEFAULT_POLL.maxMs;
     const started = clock.now();
+    const budget = new PollBudget();
     let delay = initial;
+    let overdue = false;
     let lastProgress = started;
-    const grow = () => {
-        if (clock.now() >= fastUntil)
+    /** How long to sleep before the next check: by the expected window if there is one, else the back-off. */
+    const nextWait = (now) => {
+        const win = w.expect?.();
+        if (win && now < win.from)
+            return Math.min(win.from - now, SPARSE_MS);
+        if (win && now < win.to) {
+            // What is left of the budget spread over what is left of the window, a few kept for after it.
+            const spread = (win.to - now) / Math.max(1, budget.left(now) - 3);
+            delay = Math.min(DENSE_MAX_MS, Math.max(DENSE_MIN_MS, spread));
+            return delay;
+        }
+        if (win) {
+            // Later than expected: back off from the window's pace.
+            if (overdue)
+                delay = Math.min(max, delay * factor);
+            overdue = true;
+            return Math.max(DENSE_MIN_MS, delay);
+        }
+        const d = delay;
+        if (now >= fastUntil)
             delay = Math.min(max, delay * factor);
+        return d;
     };
     if (w.delayFirst) {
-        await clock.sleep(Math.min(w.firstDelayMs ?? delay, Math.max(0, o.deadline - started)));
+        await clock.sleep(Math.min(nextWait(started), Math.max(0, o.deadline - started)));
     }
     for (;;) {
+        budget.record(clock.now());
         const seen = await check();
         if (stats)
             stats.polls++;
@@ -41795,20 +41932,12 @@ async function waitUntil(what, check, o, stats, w = {}) {
             o.progress(`Still waiting for ${what} (${seen.state}, ${Math.round((now - started) / 1000)} s so far)`);
             lastProgress = now;
         }
-        let wait = delay;
+        let wait = nextWait(now);
         if (seen.notBefore !== undefined && seen.notBefore > now)
             wait = Math.max(wait, seen.notBefore - now);
+        wait = budget.earliest(now + wait) - now;
         await clock.sleep(Math.min(wait, Math.max(0, o.deadline - now)));
-        grow();
     }
-}
-/**
- * The first poll of an action seen before waits its learned duration plus a margin for queueing,
- * so that it usually finds the operation finished.
- */
-function expectedMs(learned, action) {
-    const ms = learned?.get(action);
-    return ms === undefined ? undefined : Math.round(ms * 1.1 + 25);
 }
 /** Terminal-state predicate shared by every wait on an operation. */
 function operationSettled(op) {
@@ -41821,16 +41950,40 @@ function assertOperationSucceeded(op) {
     }
 }
 /**
- * Waits for every given operation to succeed, one after the other (Neon runs a project's
- * operations in sequence, so polling them in order costs no extra time). Operations already
- * settled in the response that started them are not polled at all.
+ * Waits for every given operation to succeed, one after the other: Neon runs a project's
+ * operations in sequence (BEHAVIOUR.md, 423: new ones are refused while others run; the simulator
+ * queues a batch's operations one after another), so polling them in order costs no extra time.
+ * Operations already settled in the response that started them are not polled at all.
+ *
+ * With `durations`, each wait polls where its operation should end. One that is not the last of
+ * the chain is checked once, where even a slow one has ended: its end is not what the run waits
+ * for. The last one is checked densely over its expected window, which moves whenever a check
+ * says how long the operation has been running.
  */
 async function waitForOperations(client, projectId, operations, o, stats) {
+    const { clock, durations } = o;
+    const pending = operations.filter((op) => !operationSettled(op));
+    // When the operation now waited for started running, as far as this side can tell.
+    let anchor = clock.now();
+    // The history is read once per run, and only when there is something to wait for.
+    if (durations && pending.some((op) => !durations.has(op.action)))
+        await durations.load();
+    const lastPending = pending.at(-1);
     for (const first of operations) {
         let op = first;
         if (!operationSettled(op)) {
+            const isLast = op === lastPending;
+            let lastCheck = anchor;
+            let previousCheck = anchor;
             const settled = await waitUntil(`operation ${op.action} (${op.id})`, async () => {
+                previousCheck = lastCheck;
+                lastCheck = clock.now();
                 op = await client.getOperation(projectId, op.id);
+                // total_duration_ms of a running operation is how long it has run (see OperationDurations).
+                if (op.status === 'running' && op.total_duration_ms > 0)
+                    anchor = lastCheck - op.total_duration_ms;
+                else if (op.status === 'scheduling')
+                    anchor = Math.max(anchor, lastCheck);
                 const retryAt = op.retry_at ? Date.parse(op.retry_at) : NaN;
                 return {
                     done: operationSettled(op),
@@ -41838,13 +41991,29 @@ async function waitForOperations(client, projectId, operations, o, stats) {
                     value: op,
                     notBefore: Number.isNaN(retryAt) ? undefined : retryAt,
                 };
-            }, o, stats, { delayFirst: true, firstDelayMs: expectedMs(o.learned, op.action) });
+            }, o, stats, {
+                delayFirst: true,
+                expect: () => {
+                    const win = durations?.window(op.action);
+                    if (!win)
+                        return undefined;
+                    return isLast
+                        ? { from: anchor + win.lo, to: anchor + win.hi }
+                        : { from: anchor + win.hi, to: anchor + win.hi };
+                },
+            });
             if (settled)
                 op = settled;
+            // The next operation started when this one ended: by this one's own account where it says
+            // how long it ran, else halfway between the last two checks.
+            const byDuration = anchor + op.total_duration_ms;
+            anchor =
+                op.total_duration_ms > 0 && byDuration <= lastCheck && byDuration >= previousCheck
+                    ? byDuration
+                    : (previousCheck + lastCheck) / 2;
         }
         assertOperationSucceeded(op);
-        if (o.learned && op.total_duration_ms > 0)
-            o.learned.set(op.action, op.total_duration_ms);
+        durations?.add(op);
     }
 }
 
@@ -41868,6 +42037,7 @@ class ModeError extends Error {
 
 
 
+
 /**
  * One mode's run: its deadline (from the `timeout` input), its polling statistics, and the list of
  * changes made so far, so that a failure can always say what was already done in Neon.
@@ -41888,7 +42058,7 @@ class ModeRun {
             clock: deps.clock,
             deadline: this.started + inputs.timeoutMs,
             progress: (line) => deps.log.info(line),
-            learned: new Map(),
+            durations: new OperationDurations(() => deps.neon.listRecentOperations(inputs.projectId, HISTORY_LIMIT)),
         };
     }
     get project() {
@@ -43638,6 +43808,15 @@ class NeonClient {
     async getOperation(projectId, operationId) {
         const r = await this.request('GET', '/projects/{project_id}/operations/{operation_id}', { project_id: projectId, operation_id: operationId });
         return this.need(r, 'GET', `/projects/${projectId}/operations/${operationId}`).operation;
+    }
+    /**
+     * The project's most recent operations, newest first (BEHAVIOUR.md: `GET
+     * /projects/{project_id}/operations?limit&cursor` lists them). One page only: the poller reads it
+     * for how long each action has taken here, not to see every operation.
+     */
+    async listRecentOperations(projectId, limit) {
+        const r = await this.request('GET', '/projects/{project_id}/operations', { project_id: projectId }, { query: { limit } });
+        return r.data?.operations ?? [];
     }
     // --- the choke point ---
     need(r, method, path) {

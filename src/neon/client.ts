@@ -357,6 +357,21 @@ export class NeonClient {
     return this.need(r, 'GET', `/projects/${projectId}/operations/${operationId}`).operation
   }
 
+  /**
+   * The project's most recent operations, newest first (BEHAVIOUR.md: `GET
+   * /projects/{project_id}/operations?limit&cursor` lists them). One page only: the poller reads it
+   * for how long each action has taken here, not to see every operation.
+   */
+  async listRecentOperations(projectId: string, limit: number): Promise<Operation[]> {
+    const r = await this.request<{ operations: Operation[] }>(
+      'GET',
+      '/projects/{project_id}/operations',
+      { project_id: projectId },
+      { query: { limit } },
+    )
+    return r.data?.operations ?? []
+  }
+
   // --- the choke point ---
 
   private need<T>(r: Reply<T>, method: string, path: string): T {

@@ -65,7 +65,7 @@ describe('create: a new branch', () => {
     )
   })
 
-  it('makes a modest number of requests: one lookup, one create, polls, nothing asked twice', async () => {
+  it('makes a modest number of requests: one lookup, one create, one history read, polls, nothing asked twice', async () => {
     const h = harness(sim)
     await createMode(h.deps, inputsFor(projectId, sim.apiKey))
     const routes = h.neon.stats.byRoute
@@ -75,7 +75,9 @@ describe('create: a new branch', () => {
       routes['GET /projects/{project_id}/branches/{branch_id}/roles/{role_name}/reveal_password'],
     ).toBeUndefined()
     expect(routes['GET /projects/{project_id}/branches/{branch_id}/databases']).toBeUndefined()
-    expect(Object.keys(routes).filter((k) => !k.includes('/operations/'))).toHaveLength(2)
+    // The project's recent operations, read once to tell when this run's operations should end.
+    expect(routes['GET /projects/{project_id}/operations']).toBe(1)
+    expect(Object.keys(routes).filter((k) => !k.includes('/operations'))).toHaveLength(2)
   })
 
   it('applies branch_type, suspend_timeout, parent_branch by name, expires_in', async () => {

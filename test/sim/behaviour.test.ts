@@ -167,6 +167,43 @@ describe('branch creation and operations', () => {
     expect(ep2.body.endpoint.pending_state).toBeUndefined()
   })
 
+  it('spreads durations by operationJitter, the same for the same seed, and reports them in total_duration_ms', async () => {
+    const durations = async (seed: number): Promise<number[]> => {
+      const c = manualClock(0)
+      const s = await startNeonSimulator({
+        clock: c,
+        seed,
+        operationMs: { start_compute: 1000 },
+        operationJitter: 0.1,
+      })
+      try {
+        const p = s.createProject()
+        for (let i = 0; i < 8; i++) {
+          c.set(i * 10_000) // each after the last one's operations (the project is locked while they run)
+          await api(s, 'POST', `/projects/${p.id}/branches`, {
+            branch: { name: `j${i}` },
+            endpoints: [{ type: 'read_write' }],
+          })
+        }
+        c.set(3_600_000)
+        const list = await api(s, 'GET', `/projects/${p.id}/operations?limit=100`)
+        return (list.body.operations as { action: string; status: string; total_duration_ms: number }[])
+          .filter((o) => o.action === 'start_compute')
+          .map((o) => o.total_duration_ms)
+      } finally {
+        await s.close()
+      }
+    }
+    const a = await durations(3)
+    expect(a).toHaveLength(8)
+    for (const d of a) {
+      expect(d).toBeGreaterThanOrEqual(900)
+      expect(d).toBeLessThanOrEqual(1100)
+    }
+    expect(new Set(a).size).toBeGreaterThan(1)
+    expect(await durations(3)).toEqual(a)
+  })
+
   it('honours operationMs and schedulingMs per action', async () => {
     const c = manualClock(0)
     const s = await startNeonSimulator({

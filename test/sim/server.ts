@@ -38,6 +38,8 @@ export interface SimulatorOptions {
   latencyMs?: number
   /** Duration of each operation action in ms; default 30 for every action. */
   operationMs?: Partial<Record<string, number>>
+  /** Spread of operation durations: each lasts operationMs × (1 ± up to this fraction); default 0. */
+  operationJitter?: number
   /** Time an operation stays `scheduling` before `running` (default 5). */
   schedulingMs?: number
   /** Seed for ids, passwords, request ids and fault probabilities (default 1). */
@@ -240,6 +242,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
   }
   const world = new World({
     operationMs: { ...(opts.operationMs ?? {}) },
+    ...(opts.operationJitter !== undefined ? { operationJitter: opts.operationJitter } : {}),
     schedulingMs: opts.schedulingMs ?? 5,
     seed,
     now,

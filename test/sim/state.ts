@@ -2,7 +2,7 @@
 // Operation progress is derived lazily from the clock (no timers), so the state is deterministic.
 
 import { NO_BACKEND, type Backend } from './backend.js'
-import { IdGen } from './ids.js'
+import { IdGen, Rng } from './ids.js'
 
 export type OperationStatus =
   'scheduling' | 'running' | 'finished' | 'skipped' | 'failed' | 'error' | 'cancelling' | 'cancelled'
@@ -160,6 +160,8 @@ export interface LsnPoint {
 
 export interface WorldOptions {
   operationMs: Partial<Record<string, number>>
+  /** Each operation lasts operationMs × (1 ± up to this fraction), drawn from the seed (default 0). */
+  operationJitter?: number
   schedulingMs: number
   seed: number
   now: () => number
@@ -236,6 +238,7 @@ export class World {
     transient?: { failures: number; retryAfterMs: number }
   }[] = []
   readonly ids: IdGen
+  private readonly jitterRng: Rng
   readonly backend: Backend
   /**
    * Every LSN handed out, with the branch and time it marks. LSNs only grow (one WAL position per
@@ -246,6 +249,7 @@ export class World {
 
   constructor(readonly opts: WorldOptions) {
     this.ids = new IdGen(opts.seed)
+    this.jitterRng = new Rng(opts.seed ^ 0x6a177e5)
     this.backend = opts.backend ?? NO_BACKEND
   }
 
@@ -293,8 +297,15 @@ export class World {
     return end
   }
 
+  /**
+   * How long an operation of `action` runs. Neon documents no durations, and nothing states how much
+   * they vary; `operationJitter` spreads them (the benchmarks use ±10 %) so that a poller that
+   * predicts the end from earlier operations is measured against durations it cannot know exactly.
+   */
   duration(action: string): number {
-    return this.opts.operationMs[action] ?? 30
+    const base = this.opts.operationMs[action] ?? 30
+    const j = this.opts.operationJitter ?? 0
+    return j > 0 ? Math.round(base * (1 + j * (2 * this.jitterRng.next() - 1))) : base
   }
 
   /** Schedules a batch of operations, run one after another after any earlier ones of the project. */
