@@ -41911,6 +41911,12 @@ async function waitUntil(what, check, o, stats, w = {}) {
     };
     if (w.delayFirst) {
         await clock.sleep(Math.min(nextWait(started), Math.max(0, o.deadline - started)));
+        // The expected window may have become known during that sleep (the history arrives while the
+        // operation runs): no point checking before it opens.
+        const now = clock.now();
+        const win = w.expect?.();
+        if (win && now < win.from)
+            await clock.sleep(Math.min(win.from - now, SPARSE_MS, Math.max(0, o.deadline - now)));
     }
     for (;;) {
         budget.record(clock.now());
@@ -41965,55 +41971,64 @@ async function waitForOperations(client, projectId, operations, o, stats) {
     const pending = operations.filter((op) => !operationSettled(op));
     // When the operation now waited for started running, as far as this side can tell.
     let anchor = clock.now();
-    // The history is read once per run, and only when there is something to wait for.
-    if (durations && pending.some((op) => !durations.has(op.action)))
-        await durations.load();
-    const lastPending = pending.at(-1);
-    for (const first of operations) {
-        let op = first;
-        if (!operationSettled(op)) {
-            const isLast = op === lastPending;
-            let lastCheck = anchor;
-            let previousCheck = anchor;
-            const settled = await waitUntil(`operation ${op.action} (${op.id})`, async () => {
-                previousCheck = lastCheck;
-                lastCheck = clock.now();
-                op = await client.getOperation(projectId, op.id);
-                // total_duration_ms of a running operation is how long it has run (see OperationDurations).
-                if (op.status === 'running' && op.total_duration_ms > 0)
-                    anchor = lastCheck - op.total_duration_ms;
-                else if (op.status === 'scheduling')
-                    anchor = Math.max(anchor, lastCheck);
-                const retryAt = op.retry_at ? Date.parse(op.retry_at) : NaN;
-                return {
-                    done: operationSettled(op),
-                    state: op.status + (op.failures_count > 0 ? `, ${op.failures_count} failures` : ''),
-                    value: op,
-                    notBefore: Number.isNaN(retryAt) ? undefined : retryAt,
-                };
-            }, o, stats, {
-                delayFirst: true,
-                expect: () => {
-                    const win = durations?.window(op.action);
-                    if (!win)
-                        return undefined;
-                    return isLast
-                        ? { from: anchor + win.lo, to: anchor + win.hi }
-                        : { from: anchor + win.hi, to: anchor + win.hi };
-                },
-            });
-            if (settled)
-                op = settled;
-            // The next operation started when this one ended: by this one's own account where it says
-            // how long it ran, else halfway between the last two checks.
-            const byDuration = anchor + op.total_duration_ms;
-            anchor =
-                op.total_duration_ms > 0 && byDuration <= lastCheck && byDuration >= previousCheck
-                    ? byDuration
-                    : (previousCheck + lastCheck) / 2;
+    // The history is read once per run, only when there is something to wait for, and while the
+    // operations run: the schedule uses it from the moment it arrives.
+    const history = durations && pending.some((op) => !durations.has(op.action)) ? durations.load() : undefined;
+    try {
+        await waitInOrder();
+    }
+    finally {
+        // Never rejects, and is one request with a 5 s timeout: nothing is left running after the wait.
+        await history;
+    }
+    async function waitInOrder() {
+        const lastPending = pending.at(-1);
+        for (const first of operations) {
+            let op = first;
+            if (!operationSettled(op)) {
+                const isLast = op === lastPending;
+                let lastCheck = anchor;
+                let previousCheck = anchor;
+                const settled = await waitUntil(`operation ${op.action} (${op.id})`, async () => {
+                    previousCheck = lastCheck;
+                    lastCheck = clock.now();
+                    op = await client.getOperation(projectId, op.id);
+                    // total_duration_ms of a running operation is how long it has run (see OperationDurations).
+                    if (op.status === 'running' && op.total_duration_ms > 0)
+                        anchor = lastCheck - op.total_duration_ms;
+                    else if (op.status === 'scheduling')
+                        anchor = Math.max(anchor, lastCheck);
+                    const retryAt = op.retry_at ? Date.parse(op.retry_at) : NaN;
+                    return {
+                        done: operationSettled(op),
+                        state: op.status + (op.failures_count > 0 ? `, ${op.failures_count} failures` : ''),
+                        value: op,
+                        notBefore: Number.isNaN(retryAt) ? undefined : retryAt,
+                    };
+                }, o, stats, {
+                    delayFirst: true,
+                    expect: () => {
+                        const win = durations?.window(op.action);
+                        if (!win)
+                            return undefined;
+                        return isLast
+                            ? { from: anchor + win.lo, to: anchor + win.hi }
+                            : { from: anchor + win.hi, to: anchor + win.hi };
+                    },
+                });
+                if (settled)
+                    op = settled;
+                // The next operation started when this one ended: by this one's own account where it says
+                // how long it ran, else halfway between the last two checks.
+                const byDuration = anchor + op.total_duration_ms;
+                anchor =
+                    op.total_duration_ms > 0 && byDuration <= lastCheck && byDuration >= previousCheck
+                        ? byDuration
+                        : (previousCheck + lastCheck) / 2;
+            }
+            assertOperationSucceeded(op);
+            durations?.add(op);
         }
-        assertOperationSucceeded(op);
-        durations?.add(op);
     }
 }
 
@@ -43812,10 +43827,11 @@ class NeonClient {
     /**
      * The project's most recent operations, newest first (BEHAVIOUR.md: `GET
      * /projects/{project_id}/operations?limit&cursor` lists them). One page only: the poller reads it
-     * for how long each action has taken here, not to see every operation.
+     * for how long each action has taken here, not to see every operation. One try, 5 s at most:
+     * without it the poller only polls more, so it is not worth a retry's wait.
      */
     async listRecentOperations(projectId, limit) {
-        const r = await this.request('GET', '/projects/{project_id}/operations', { project_id: projectId }, { query: { limit } });
+        const r = await this.request('GET', '/projects/{project_id}/operations', { project_id: projectId }, { query: { limit }, attempts: 1, timeoutMs: 5000 });
         return r.data?.operations ?? [];
     }
     // --- the choke point ---
@@ -43840,6 +43856,8 @@ class NeonClient {
         }
         const routeKey = `${method} ${route}`;
         const { clock } = this.opts;
+        const maxAttempts = Math.min(this.policy.maxAttempts, o.attempts ?? Infinity);
+        const timeoutMs = Math.min(this.requestTimeoutMs, o.timeoutMs ?? Infinity);
         for (let attempt = 1;; attempt++) {
             const cancelled = this.opts.cancelled?.();
             if (cancelled !== undefined)
@@ -43859,7 +43877,7 @@ class NeonClient {
                         ...(o.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
                     },
                     body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
-                    signal: AbortSignal.timeout(this.requestTimeoutMs),
+                    signal: AbortSignal.timeout(timeoutMs),
                 });
                 const requestId = res.headers.get('x-neon-ret-request-id') ?? res.headers.get('x-request-id') ?? undefined;
                 const text = await res.text();
@@ -43893,7 +43911,7 @@ class NeonClient {
                 retryAfter = parseRetryAfter(res.headers.get('retry-after'), clock.now());
                 // A 2xx whose body we cannot read is retried only when reading again is harmless.
                 const retryable = res.ok ? method === 'GET' : isRetryable(this.policy, method, res.status);
-                if (!retryable || attempt >= this.policy.maxAttempts)
+                if (!retryable || attempt >= maxAttempts)
                     throw failure;
             }
             catch (e) {
@@ -43903,16 +43921,16 @@ class NeonClient {
                     method,
                     path,
                     status: 0,
-                    neonMessage: describeNetworkError(e, this.requestTimeoutMs),
+                    neonMessage: describeNetworkError(e, timeoutMs),
                     attempts: attempt,
                 });
                 this.opts.debug?.(`${method} ${path} -> ${failure.neonMessage}`);
-                if (attempt >= this.policy.maxAttempts)
+                if (attempt >= maxAttempts)
                     throw failure;
             }
             const delay = retryDelayMs(this.policy, attempt - 1, this.random, retryAfter);
             this.stats.retries++;
-            this.opts.debug?.(`retrying ${method} ${path} in ${delay} ms (attempt ${attempt + 1} of ${this.policy.maxAttempts}): ` +
+            this.opts.debug?.(`retrying ${method} ${path} in ${delay} ms (attempt ${attempt + 1} of ${maxAttempts}): ` +
                 `${failure.status || 'no response'} ${failure.neonMessage}`);
             await clock.sleep(delay);
         }

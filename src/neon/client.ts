@@ -55,6 +55,10 @@ type Params = Record<string, string>
 interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>
   body?: unknown
+  /** Tries of this request, when fewer than the policy's are worth it (a read the run can do without). */
+  attempts?: number
+  /** This request's timeout, when shorter than the client's. */
+  timeoutMs?: number
 }
 
 /** What a request gives back: the status and the parsed body (undefined for 204). */
@@ -360,14 +364,15 @@ export class NeonClient {
   /**
    * The project's most recent operations, newest first (BEHAVIOUR.md: `GET
    * /projects/{project_id}/operations?limit&cursor` lists them). One page only: the poller reads it
-   * for how long each action has taken here, not to see every operation.
+   * for how long each action has taken here, not to see every operation. One try, 5 s at most:
+   * without it the poller only polls more, so it is not worth a retry's wait.
    */
   async listRecentOperations(projectId: string, limit: number): Promise<Operation[]> {
     const r = await this.request<{ operations: Operation[] }>(
       'GET',
       '/projects/{project_id}/operations',
       { project_id: projectId },
-      { query: { limit } },
+      { query: { limit }, attempts: 1, timeoutMs: 5000 },
     )
     return r.data?.operations ?? []
   }
@@ -400,6 +405,8 @@ export class NeonClient {
     }
     const routeKey = `${method} ${route}`
     const { clock } = this.opts
+    const maxAttempts = Math.min(this.policy.maxAttempts, o.attempts ?? Infinity)
+    const timeoutMs = Math.min(this.requestTimeoutMs, o.timeoutMs ?? Infinity)
 
     for (let attempt = 1; ; attempt++) {
       const cancelled = this.opts.cancelled?.()
@@ -419,7 +426,7 @@ export class NeonClient {
             ...(o.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
           },
           body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
-          signal: AbortSignal.timeout(this.requestTimeoutMs),
+          signal: AbortSignal.timeout(timeoutMs),
         })
         const requestId =
           res.headers.get('x-neon-ret-request-id') ?? res.headers.get('x-request-id') ?? undefined
@@ -456,23 +463,23 @@ export class NeonClient {
         retryAfter = parseRetryAfter(res.headers.get('retry-after'), clock.now())
         // A 2xx whose body we cannot read is retried only when reading again is harmless.
         const retryable = res.ok ? method === 'GET' : isRetryable(this.policy, method, res.status)
-        if (!retryable || attempt >= this.policy.maxAttempts) throw failure
+        if (!retryable || attempt >= maxAttempts) throw failure
       } catch (e) {
         if (e instanceof NeonApiError) throw e
         failure = new NeonApiError({
           method,
           path,
           status: 0,
-          neonMessage: describeNetworkError(e, this.requestTimeoutMs),
+          neonMessage: describeNetworkError(e, timeoutMs),
           attempts: attempt,
         })
         this.opts.debug?.(`${method} ${path} -> ${failure.neonMessage}`)
-        if (attempt >= this.policy.maxAttempts) throw failure
+        if (attempt >= maxAttempts) throw failure
       }
       const delay = retryDelayMs(this.policy, attempt - 1, this.random, retryAfter)
       this.stats.retries++
       this.opts.debug?.(
-        `retrying ${method} ${path} in ${delay} ms (attempt ${attempt + 1} of ${this.policy.maxAttempts}): ` +
+        `retrying ${method} ${path} in ${delay} ms (attempt ${attempt + 1} of ${maxAttempts}): ` +
           `${failure.status || 'no response'} ${failure.neonMessage}`,
       )
       await clock.sleep(delay)

@@ -153,6 +153,12 @@ export async function waitUntil<T>(
   }
   if (w.delayFirst) {
     await clock.sleep(Math.min(nextWait(started), Math.max(0, o.deadline - started)))
+    // The expected window may have become known during that sleep (the history arrives while the
+    // operation runs): no point checking before it opens.
+    const now = clock.now()
+    const win = w.expect?.()
+    if (win && now < win.from)
+      await clock.sleep(Math.min(win.from - now, SPARSE_MS, Math.max(0, o.deadline - now)))
   }
   for (;;) {
     budget.record(clock.now())
@@ -212,55 +218,65 @@ export async function waitForOperations(
   const pending = operations.filter((op) => !operationSettled(op))
   // When the operation now waited for started running, as far as this side can tell.
   let anchor = clock.now()
-  // The history is read once per run, and only when there is something to wait for.
-  if (durations && pending.some((op) => !durations.has(op.action))) await durations.load()
-  const lastPending = pending.at(-1)
-  for (const first of operations) {
-    let op = first
-    if (!operationSettled(op)) {
-      const isLast = op === lastPending
-      let lastCheck = anchor
-      let previousCheck = anchor
-      const settled = await waitUntil(
-        `operation ${op.action} (${op.id})`,
-        async () => {
-          previousCheck = lastCheck
-          lastCheck = clock.now()
-          op = await client.getOperation(projectId, op.id)
-          // total_duration_ms of a running operation is how long it has run (see OperationDurations).
-          if (op.status === 'running' && op.total_duration_ms > 0) anchor = lastCheck - op.total_duration_ms
-          else if (op.status === 'scheduling') anchor = Math.max(anchor, lastCheck)
-          const retryAt = op.retry_at ? Date.parse(op.retry_at) : NaN
-          return {
-            done: operationSettled(op),
-            state: op.status + (op.failures_count > 0 ? `, ${op.failures_count} failures` : ''),
-            value: op,
-            notBefore: Number.isNaN(retryAt) ? undefined : retryAt,
-          }
-        },
-        o,
-        stats,
-        {
-          delayFirst: true,
-          expect: () => {
-            const win = durations?.window(op.action)
-            if (!win) return undefined
-            return isLast
-              ? { from: anchor + win.lo, to: anchor + win.hi }
-              : { from: anchor + win.hi, to: anchor + win.hi }
+  // The history is read once per run, only when there is something to wait for, and while the
+  // operations run: the schedule uses it from the moment it arrives.
+  const history = durations && pending.some((op) => !durations.has(op.action)) ? durations.load() : undefined
+  try {
+    await waitInOrder()
+  } finally {
+    // Never rejects, and is one request with a 5 s timeout: nothing is left running after the wait.
+    await history
+  }
+
+  async function waitInOrder(): Promise<void> {
+    const lastPending = pending.at(-1)
+    for (const first of operations) {
+      let op = first
+      if (!operationSettled(op)) {
+        const isLast = op === lastPending
+        let lastCheck = anchor
+        let previousCheck = anchor
+        const settled = await waitUntil(
+          `operation ${op.action} (${op.id})`,
+          async () => {
+            previousCheck = lastCheck
+            lastCheck = clock.now()
+            op = await client.getOperation(projectId, op.id)
+            // total_duration_ms of a running operation is how long it has run (see OperationDurations).
+            if (op.status === 'running' && op.total_duration_ms > 0) anchor = lastCheck - op.total_duration_ms
+            else if (op.status === 'scheduling') anchor = Math.max(anchor, lastCheck)
+            const retryAt = op.retry_at ? Date.parse(op.retry_at) : NaN
+            return {
+              done: operationSettled(op),
+              state: op.status + (op.failures_count > 0 ? `, ${op.failures_count} failures` : ''),
+              value: op,
+              notBefore: Number.isNaN(retryAt) ? undefined : retryAt,
+            }
           },
-        },
-      )
-      if (settled) op = settled
-      // The next operation started when this one ended: by this one's own account where it says
-      // how long it ran, else halfway between the last two checks.
-      const byDuration = anchor + op.total_duration_ms
-      anchor =
-        op.total_duration_ms > 0 && byDuration <= lastCheck && byDuration >= previousCheck
-          ? byDuration
-          : (previousCheck + lastCheck) / 2
+          o,
+          stats,
+          {
+            delayFirst: true,
+            expect: () => {
+              const win = durations?.window(op.action)
+              if (!win) return undefined
+              return isLast
+                ? { from: anchor + win.lo, to: anchor + win.hi }
+                : { from: anchor + win.hi, to: anchor + win.hi }
+            },
+          },
+        )
+        if (settled) op = settled
+        // The next operation started when this one ended: by this one's own account where it says
+        // how long it ran, else halfway between the last two checks.
+        const byDuration = anchor + op.total_duration_ms
+        anchor =
+          op.total_duration_ms > 0 && byDuration <= lastCheck && byDuration >= previousCheck
+            ? byDuration
+            : (previousCheck + lastCheck) / 2
+      }
+      assertOperationSucceeded(op)
+      durations?.add(op)
     }
-    assertOperationSucceeded(op)
-    durations?.add(op)
   }
 }

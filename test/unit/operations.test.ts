@@ -339,6 +339,32 @@ describe('waitForOperations with durations', () => {
     expect(perMinute(f.checks.map((c) => c.at))).toBeLessThanOrEqual(POLL_BUDGET)
   })
 
+  it('does not wait for a slow history: the fixed schedule until it arrives, the window after', async () => {
+    const clock = new FakeClock()
+    const t0 = clock.now()
+    const f = timed(clock, { a: { action: 'start_compute', from: t0, to: t0 + 10_000 } })
+    let arrive: (ops: Operation[]) => void = () => {}
+    const durations = new OperationDurations(() => new Promise<Operation[]>((r) => (arrive = r)))
+    const client = {
+      async getOperation(p: string, id: string): Promise<Operation> {
+        // The history answers about a second into the wait.
+        if (clock.now() - t0 >= 1000)
+          arrive(
+            Array.from({ length: 5 }, (_, i) =>
+              op(`h${i}`, 'finished', { action: 'start_compute', total_duration_ms: 10_000 }),
+            ),
+          )
+        return f.client.getOperation(p, id)
+      },
+    } as unknown as NeonClient
+    await waitForOperations(client, 'p', [f.state('a')], { clock, deadline: t0 + 60_000, durations })
+    const early = f.checks.filter((c) => c.at - t0 <= 1000)
+    expect(early.length).toBeGreaterThanOrEqual(6) // every 150 ms while nothing is known
+    const middle = f.checks.filter((c) => c.at - t0 > 1200 && c.at - t0 < 8000)
+    expect(middle).toHaveLength(0) // then asleep until the window opens
+    expect(clock.now() - (t0 + 10_000)).toBeLessThanOrEqual(DENSE_MIN_MS)
+  })
+
   it('without a history (or with a failed read) polls on the fixed schedule', async () => {
     const clock = new FakeClock()
     const { client, calls } = scripted({ a: [{ status: 'running' }, { status: 'finished' }] })
