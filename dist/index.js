@@ -42677,13 +42677,24 @@ function buildConnectionUrls(c) {
  */
 async function prepareConnection(run, branch, known = {}) {
     const { inputs, deps } = run;
+    const { neon } = deps;
     const ready = await ensureBranchReady(run, branch);
-    const usable = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready)));
+    // The three reads do not depend on each other, so they go out together: on an adopted branch
+    // (every push after the first) that is two round trips instead of four before the outputs. What
+    // they find missing is then created one thing at a time, as before (the database needs the role).
+    const askPassword = known.password === undefined && (known.roles === undefined || known.roles.includes(inputs.role));
+    const [endpoints, revealed, databases] = await Promise.allSettled([
+        known.endpoint ? Promise.resolve(undefined) : neon.listBranchEndpoints(run.project, ready.id),
+        askPassword ? neon.revealPassword(run.project, ready.id, inputs.role) : Promise.resolve(undefined),
+        known.databases
+            ? Promise.resolve(known.databases)
+            : neon.listDatabases(run.project, ready.id).then((ds) => ds.map((d) => d.name)),
+    ]);
+    const usable = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready, settled(endpoints))));
     const endpoint = await ensureComputeSize(run, usable);
     const readyMs = run.elapsed();
-    const password = known.password ?? (await ensureRole(run, ready, known.roles));
-    if (!known.databases?.includes(inputs.database))
-        await ensureDatabase(run, ready, known.databases);
+    const password = known.password ?? (await ensureRole(run, ready, revealed));
+    await ensureDatabase(run, ready, settled(databases));
     const urls = buildConnectionUrls({
         host: endpoint.host,
         role: inputs.role,
@@ -42714,11 +42725,16 @@ async function ensureBranchReady(run, branch) {
     }, run.poll, run.wait, { delayFirst: true });
     return ready ?? branch;
 }
-/** The branch's read_write endpoint, created when an adopted branch has none. */
-async function ensureEndpoint(run, branch) {
+/** The value of a settled read, or its failure thrown. */
+function settled(r) {
+    if (r.status === 'rejected')
+        throw r.reason;
+    return r.value;
+}
+/** The branch's read_write endpoint among `endpoints`, created when an adopted branch has none. */
+async function ensureEndpoint(run, branch, endpoints) {
     const { neon, log } = run.deps;
     const { inputs } = run;
-    const endpoints = await neon.listBranchEndpoints(run.project, branch.id);
     const existing = endpoints.find((e) => e.type === 'read_write');
     if (existing)
         return existing;
@@ -42779,22 +42795,18 @@ async function ensureEndpointUsable(run, endpoint) {
     }, run.poll, run.wait, { delayFirst: true });
     return usable ?? endpoint;
 }
-/** Returns the role's password, creating the role first when the branch lacks it. */
-async function ensureRole(run, branch, knownRoles) {
+/**
+ * Returns the role's password, creating the role first when the branch lacks it. `revealed` is the
+ * answer to asking for its password (one request answers both "does the role exist?" and "what is
+ * its password?"): a 404 means there is no such role; undefined means it was known not to exist.
+ */
+async function ensureRole(run, branch, revealed) {
     const { neon, log } = run.deps;
     const { role } = run.inputs;
-    if (knownRoles?.includes(role))
-        return neon.revealPassword(run.project, branch.id, role);
-    if (knownRoles === undefined) {
-        // One request answers both "does the role exist?" and "what is its password?".
-        try {
-            return await neon.revealPassword(run.project, branch.id, role);
-        }
-        catch (e) {
-            if (!isNotFound(e))
-                throw e;
-        }
-    }
+    if (revealed.status === 'fulfilled' && revealed.value !== undefined)
+        return revealed.value;
+    if (revealed.status === 'rejected' && !isNotFound(revealed.reason))
+        throw revealed.reason;
     log.info(`Creating role '${role}' on branch '${branch.name}'`);
     try {
         const res = await neon.createRole(run.project, branch.id, role);
@@ -42809,10 +42821,9 @@ async function ensureRole(run, branch, knownRoles) {
         return neon.revealPassword(run.project, branch.id, role);
     }
 }
-async function ensureDatabase(run, branch, knownDatabases) {
+async function ensureDatabase(run, branch, names) {
     const { neon, log } = run.deps;
     const { database, role } = run.inputs;
-    const names = knownDatabases ?? (await neon.listDatabases(run.project, branch.id)).map((d) => d.name);
     if (names.includes(database))
         return;
     log.info(`Creating database '${database}' owned by '${role}' on branch '${branch.name}'`);

@@ -30,13 +30,29 @@ export async function prepareConnection(
   known: Known = {},
 ): Promise<{ branch: Branch; connection: ConnectionInfo; readyMs: number; computeUnits?: ComputeUnits }> {
   const { inputs, deps } = run
+  const { neon } = deps
   const ready = await ensureBranchReady(run, branch)
-  const usable = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready)))
+  // The three reads do not depend on each other, so they go out together: on an adopted branch
+  // (every push after the first) that is two round trips instead of four before the outputs. What
+  // they find missing is then created one thing at a time, as before (the database needs the role).
+  const askPassword =
+    known.password === undefined && (known.roles === undefined || known.roles.includes(inputs.role))
+  const [endpoints, revealed, databases] = await Promise.allSettled([
+    known.endpoint ? Promise.resolve(undefined) : neon.listBranchEndpoints(run.project, ready.id),
+    askPassword ? neon.revealPassword(run.project, ready.id, inputs.role) : Promise.resolve(undefined),
+    known.databases
+      ? Promise.resolve(known.databases)
+      : neon.listDatabases(run.project, ready.id).then((ds) => ds.map((d) => d.name)),
+  ])
+  const usable = await ensureEndpointUsable(
+    run,
+    known.endpoint ?? (await ensureEndpoint(run, ready, settled(endpoints)!)),
+  )
   const endpoint = await ensureComputeSize(run, usable)
   const readyMs = run.elapsed()
 
-  const password = known.password ?? (await ensureRole(run, ready, known.roles))
-  if (!known.databases?.includes(inputs.database)) await ensureDatabase(run, ready, known.databases)
+  const password = known.password ?? (await ensureRole(run, ready, revealed))
+  await ensureDatabase(run, ready, settled(databases)!)
 
   const urls = buildConnectionUrls({
     host: endpoint.host,
@@ -74,11 +90,20 @@ async function ensureBranchReady(run: ModeRun, branch: Branch): Promise<Branch> 
   return ready ?? branch
 }
 
-/** The branch's read_write endpoint, created when an adopted branch has none. */
-async function ensureEndpoint(run: ModeRun, branch: Branch): Promise<Endpoint> {
+/** The value of a settled read, or its failure thrown. */
+function settled<T>(r: PromiseSettledResult<T>): T {
+  if (r.status === 'rejected') throw r.reason
+  return r.value
+}
+
+/** The branch's read_write endpoint among `endpoints`, created when an adopted branch has none. */
+async function ensureEndpoint(
+  run: ModeRun,
+  branch: Branch,
+  endpoints: readonly Endpoint[],
+): Promise<Endpoint> {
   const { neon, log } = run.deps
   const { inputs } = run
-  const endpoints = await neon.listBranchEndpoints(run.project, branch.id)
   const existing = endpoints.find((e) => e.type === 'read_write')
   if (existing) return existing
   log.info(`Branch '${branch.name}' has no read_write compute; creating one`)
@@ -149,23 +174,20 @@ async function ensureEndpointUsable(run: ModeRun, endpoint: Endpoint): Promise<E
   return usable ?? endpoint
 }
 
-/** Returns the role's password, creating the role first when the branch lacks it. */
+/**
+ * Returns the role's password, creating the role first when the branch lacks it. `revealed` is the
+ * answer to asking for its password (one request answers both "does the role exist?" and "what is
+ * its password?"): a 404 means there is no such role; undefined means it was known not to exist.
+ */
 async function ensureRole(
   run: ModeRun,
   branch: Branch,
-  knownRoles: readonly string[] | undefined,
+  revealed: PromiseSettledResult<string | undefined>,
 ): Promise<string> {
   const { neon, log } = run.deps
   const { role } = run.inputs
-  if (knownRoles?.includes(role)) return neon.revealPassword(run.project, branch.id, role)
-  if (knownRoles === undefined) {
-    // One request answers both "does the role exist?" and "what is its password?".
-    try {
-      return await neon.revealPassword(run.project, branch.id, role)
-    } catch (e) {
-      if (!isNotFound(e)) throw e
-    }
-  }
+  if (revealed.status === 'fulfilled' && revealed.value !== undefined) return revealed.value
+  if (revealed.status === 'rejected' && !isNotFound(revealed.reason)) throw revealed.reason
   log.info(`Creating role '${role}' on branch '${branch.name}'`)
   try {
     const res = await neon.createRole(run.project, branch.id, role)
@@ -179,14 +201,9 @@ async function ensureRole(
   }
 }
 
-async function ensureDatabase(
-  run: ModeRun,
-  branch: Branch,
-  knownDatabases: readonly string[] | undefined,
-): Promise<void> {
+async function ensureDatabase(run: ModeRun, branch: Branch, names: readonly string[]): Promise<void> {
   const { neon, log } = run.deps
   const { database, role } = run.inputs
-  const names = knownDatabases ?? (await neon.listDatabases(run.project, branch.id)).map((d) => d.name)
   if (names.includes(database)) return
   log.info(`Creating database '${database}' owned by '${role}' on branch '${branch.name}'`)
   try {
