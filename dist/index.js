@@ -42940,13 +42940,14 @@ async function createOrFind(run, name, limits, first) {
     }
 }
 /**
- * A refusal that came before Neon did anything: ours (a parent that does not exist, a point out
- * of the history window) or Neon's 4xx. Not a failure of the look-ups themselves (a 401 or 404 on
- * a GET), nor a network error or 5xx, after which the create may have been made.
+ * A refusal of the create itself, before Neon did anything: ours (a parent that does not exist, a
+ * point out of the history window) or Neon's 4xx to the POST. Not a failure of a look-up (a GET),
+ * nor a network error or 5xx (after which the create may have been made), nor a 401/403, which a
+ * look-up would only repeat.
  */
 function refusedBeforeNeon(e) {
     if (e instanceof NeonApiError)
-        return e.method === 'POST' && refusedOutright(e);
+        return e.method === 'POST' && refusedOutright(e) && e.status !== 401 && e.status !== 403;
     return e instanceof InputError || e instanceof MissingParentError;
 }
 function errorText(e) {
