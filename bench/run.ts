@@ -71,6 +71,8 @@ async function sample(
   inputs: Record<string, string>,
   pr: number,
   event = 'pull_request',
+  /** The pull request event's action: `opened` for a first create (which then creates first). */
+  action = 'synchronize',
 ): Promise<{ run: ActionRun; s: Sample }> {
   const logStart = sim.log.length
   const opsBefore = new Set(sim.world.operations.keys())
@@ -78,7 +80,7 @@ async function sample(
   const run = await runAction({
     eventName: event,
     payload: {
-      action: 'synchronize',
+      action,
       number: pr,
       pull_request: {
         number: pr,
@@ -270,7 +272,7 @@ async function main(): Promise<void> {
   const deleted: Sample[] = []
   for (let i = 0; i < RUNS; i++) {
     const pr = 100 + i
-    created.push((await sample(sim, gh, project, { mode: 'create' }, pr)).s)
+    created.push((await sample(sim, gh, project, { mode: 'create' }, pr, 'pull_request', 'opened')).s)
     adopted.push((await sample(sim, gh, project, { mode: 'create' }, pr)).s)
     reset.push((await sample(sim, gh, project, { mode: 'reset' }, pr)).s)
     deleted.push((await sample(sim, gh, project, { mode: 'delete' }, pr)).s)

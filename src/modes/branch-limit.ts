@@ -30,12 +30,17 @@ export class BranchLimit {
 
   constructor(private readonly run: ModeRun) {}
 
-  /** Runs `attempt` (the create request); on a branch-limit refusal, fails or makes room and retries once. */
-  async create<T>(attempt: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `attempt` (the create request); on a branch-limit refusal, fails or makes room and retries
+   * once. `first`, when given, runs on the refusal before anything else and may end it by throwing:
+   * a create that skipped its look-up asks there whether the name exists after all.
+   */
+  async create<T>(attempt: () => Promise<T>, first?: (refusal: NeonApiError) => Promise<void>): Promise<T> {
     try {
       return await attempt()
     } catch (e) {
       if (!isBranchLimit(e)) throw e
+      await first?.(e as NeonApiError)
       return await this.onRefusal(e as NeonApiError, attempt)
     }
   }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
 
-import { expiryTimestamp, type Inputs } from '../inputs.js'
+import { expiryTimestamp, InputError, type Inputs } from '../inputs.js'
 import { resolveBranchName } from '../github/branch-target.js'
-import { isConflict, NeonApiError, withContext } from '../neon/errors.js'
-import { findBranch } from '../neon/lookup.js'
+import { isPullRequestEvent, type RunContext } from '../github/context.js'
+import { isBranchId } from '../github/naming.js'
+import { isBranchLimit, isConflict, NeonApiError, withContext } from '../neon/errors.js'
+import { findBranch, type FoundBranch } from '../neon/lookup.js'
 import { describePoint, sameLsn } from '../neon/point-in-time.js'
 import type { Branch, CreateBranchRequest } from '../neon/types.js'
 import { BranchLimit } from './branch-limit.js'
@@ -21,81 +23,29 @@ import type { ModeDeps, ModeResult } from './types.js'
  *
  * With `ephemeral` the branch belongs to this job alone: an existing one is an error (never
  * adopted), and what is created is recorded for the post step, which deletes it.
+ *
+ * It looks the name up first, unless the branch is almost surely new (createsFirst): then it
+ * creates at once and lets Neon's 409 say that the branch exists, and adopts it as it would have.
  */
 export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
-  const { neon, log } = deps
+  const { neon } = deps
   const name = resolveBranchName(inputs, deps.context)
   const run = new ModeRun(deps, inputs)
   // The project's branch limit: on_branch_limit decides what a 422 for it does.
   const limits = new BranchLimit(run)
+  const first = createsFirst(inputs, deps.context, name)
   try {
-    let found = await findBranch(neon, run.project, name)
+    const found = first ? undefined : await findBranch(neon, run.project, name)
     if (found && inputs.ephemeral) throw ephemeralCollision(run, name, found.branch)
     if (inputs.dryRun) return await dryRun(run, name, found?.branch, limits)
 
-    let created = false
-    let branch: Branch
-    let parentName: string | undefined
-    let known: Known = {}
-    if (found) {
-      branch = found.branch
-      refuseUnsafeTarget(branch, 'use it as a preview branch')
-      warnIfOtherRepository(deps, found.annotation?.value)
-      log.info(`Adopting existing branch '${branch.name}' (${branch.id})`)
-      await warnIfOtherPoint(run, branch)
-    } else {
-      const parent = await resolveParent(run)
-      parentName = parent?.name
-      // Adoption skips this: a branch made at a point that has since left the window is still fine.
-      if (parent) await checkHistoryWindow(run, parent, inputs.parentPoint, parentText(inputs))
-      const key = inputs.ephemeral ? randomUUID() : undefined
-      try {
-        if (key !== undefined) deps.ephemeral?.creating(name, key)
-        const res = await limits.create(() =>
-          neon.createBranch(run.project, createRequest(run, name, parent?.id, key)),
-        )
-        created = true
-        branch = res.branch
-        deps.ephemeral?.created(
-          { id: branch.id, name: branch.name },
-          res.operations.map((o) => o.id),
-        )
-        run.changed(`created branch '${branch.name}' (${branch.id})`)
-        log.info(
-          `Created branch '${branch.name}' (${branch.id}); waiting for ${res.operations.length} operations`,
-        )
-        let endpoint = res.endpoints.find((e) => e.type === 'read_write')
-        await run.waitOps(res.operations)
-        // Nothing of the create is running any more: the post step need not poll for it.
-        deps.ephemeral?.created({ id: branch.id, name: branch.name }, [])
-        // Its operations are done, so the branch is ready and the compute started: no need to ask.
-        branch = { ...branch, current_state: 'ready' }
-        if (
-          endpoint &&
-          res.operations.some((o) => o.action === 'start_compute' && o.endpoint_id === endpoint?.id)
-        ) {
-          endpoint = { ...endpoint, current_state: 'active' }
-        }
-        known = {
-          endpoint,
-          roles: res.roles.map((r) => r.name),
-          databases: res.databases.map((d) => d.name),
-          password: res.connection_uris?.find((c) => c.connection_parameters.role === inputs.role)
-            ?.connection_parameters.password,
-        }
-      } catch (e) {
-        if (key !== undefined && !created && refusedOutright(e)) deps.ephemeral?.nothing()
-        if (!isConflict(e) || created) throw e
-        if (inputs.ephemeral) throw ephemeralCollision(run, name)
-        // Another run (or our own first attempt, whose answer was lost) created it: adopt it.
-        log.info(`Branch '${name}' was created concurrently by another run; adopting it`)
-        found = await findBranch(neon, run.project, name)
-        if (!found) throw withContext(`Neon answered 409 for '${name}' but no such branch can be found`, e)
-        branch = found.branch
-      }
-    }
+    const outcome: Outcome = found ? { existing: found } : await createOrFind(run, name, limits, first)
+    const { parent } = outcome
+    const made = 'made' in outcome ? outcome.made : undefined
+    const branch = 'made' in outcome ? outcome.made.branch : await adopt(run, outcome.existing, parent)
+    const created = made !== undefined
 
-    const prepared = await prepareConnection(run, branch, known)
+    const prepared = await prepareConnection(run, branch, made?.known ?? {})
     const expiresAt = created ? (branch.expires_at ?? null) : await refreshExpiry(run, prepared.branch)
     return {
       mode: 'create',
@@ -103,7 +53,7 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
         id: branch.id,
         name: branch.name,
         parentId: branch.parent_id,
-        ...(parentName ? { parentName } : {}),
+        ...(created && parent ? { parentName: parent.name } : {}),
         ...pointInfo(branch, inputs.parentPoint),
         expiresAt,
       },
@@ -117,6 +67,198 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
   } catch (e) {
     throw run.fail(`create of branch '${name}'`, e)
   }
+}
+
+/**
+ * Whether create skips the look-up and sends the create at once, a 409 (or, at the branch limit,
+ * a look-up after the 422) then saying the branch exists. Only where the branch is almost surely
+ * new, because there the look-up is a round trip spent before Neon starts its work for nothing:
+ * - `ephemeral`: its default name holds the run id, the attempt and the job, so an existing one
+ *   is a collision, an error either way;
+ * - a pull request `opened` or `reopened`: closing deletes the branch (mode: delete, or auto).
+ * Every other event (synchronize above all: every push after the first) finds the branch existing,
+ * and there the look-up is what makes adoption cheap; a create first would cost a 409 more. A dry
+ * run never creates, so it looks up; a `br-…` id is looked up by id (created, it would be a name).
+ */
+export function createsFirst(inputs: Inputs, context: RunContext, name: string): boolean {
+  if (inputs.dryRun || isBranchId(name)) return false
+  if (inputs.ephemeral) return true
+  return (
+    isPullRequestEvent(context.eventName) && (context.action === 'opened' || context.action === 'reopened')
+  )
+}
+
+/**
+ * What createOrFind ended with: the branch it made, or the existing one a refusal revealed; and the
+ * parent, when `parent_branch` named one and it was resolved.
+ */
+type Outcome = ({ made: Made } | { existing: FoundBranch }) & { parent?: Branch }
+
+interface Made {
+  branch: Branch
+  /** What the create's answer told, so that prepareConnection asks nothing twice. */
+  known: Known
+}
+
+/** The name exists, found after a create that skipped its look-up met the branch limit. */
+class NameTakenAtLimit extends Error {
+  constructor(
+    readonly found: FoundBranch,
+    readonly refusal: NeonApiError,
+  ) {
+    super(refusal.message)
+  }
+}
+
+/**
+ * Resolves the parent, checks its history window, creates the branch and waits for its
+ * operations. When the answer is that the name exists (409, or at the limit a 422 and a look-up
+ * that finds it), returns the existing branch for adoption. A create sent without a look-up
+ * (`first`) that is refused for any other reason (a parent that no longer exists, a point that
+ * has left the history window, a 4xx from Neon) looks the name up too: an existing branch is then
+ * adopted, as the look-up would have adopted it before any of those checks; otherwise the refusal
+ * stands. So the parent is resolved and checked before the create, whichever comes first.
+ */
+async function createOrFind(
+  run: ModeRun,
+  name: string,
+  limits: BranchLimit,
+  first: boolean,
+): Promise<Outcome> {
+  const { deps, inputs } = run
+  const { neon, log } = deps
+  const key = inputs.ephemeral ? randomUUID() : undefined
+  let parent: Branch | undefined
+  let recorded = false
+  let created = false
+  try {
+    parent = await resolveParent(run)
+    if (parent) await checkHistoryWindow(run, parent, inputs.parentPoint, parentText(inputs))
+    if (key !== undefined) {
+      deps.ephemeral?.creating(name, key)
+      recorded = true
+    }
+    const res = await limits.create(
+      () => neon.createBranch(run.project, createRequest(run, name, parent?.id, key)),
+      // No look-up was made, and at its limit Neon may answer an existing name with 422 rather
+      // than 409 (which it checks first is undocumented): look the name up before anything else,
+      // and adopt what exists rather than make room or fail.
+      first ? (refusal) => lookUpAtLimit(run, name, refusal) : undefined,
+    )
+    created = true
+    let branch = res.branch
+    deps.ephemeral?.created(
+      { id: branch.id, name: branch.name },
+      res.operations.map((o) => o.id),
+    )
+    run.changed(`created branch '${branch.name}' (${branch.id})`)
+    log.info(
+      `Created branch '${branch.name}' (${branch.id}); waiting for ${res.operations.length} operations`,
+    )
+    let endpoint = res.endpoints.find((e) => e.type === 'read_write')
+    await run.waitOps(res.operations)
+    // Nothing of the create is running any more: the post step need not poll for it.
+    deps.ephemeral?.created({ id: branch.id, name: branch.name }, [])
+    // Its operations are done, so the branch is ready and the compute started: no need to ask.
+    branch = { ...branch, current_state: 'ready' }
+    if (
+      endpoint &&
+      res.operations.some((o) => o.action === 'start_compute' && o.endpoint_id === endpoint?.id)
+    ) {
+      endpoint = { ...endpoint, current_state: 'active' }
+    }
+    return {
+      parent,
+      made: {
+        branch,
+        known: {
+          endpoint,
+          roles: res.roles.map((r) => r.name),
+          databases: res.databases.map((d) => d.name),
+          password: res.connection_uris?.find((c) => c.connection_parameters.role === inputs.role)
+            ?.connection_parameters.password,
+        },
+      },
+    }
+  } catch (e) {
+    if (created) throw e
+    const refusal = e instanceof NameTakenAtLimit ? e.refusal : e
+    // A 409: another run (or our own first attempt, whose answer was lost) created it.
+    const existing =
+      e instanceof NameTakenAtLimit
+        ? e.found
+        : isConflict(e)
+          ? await findBranch(neon, run.project, name)
+          : first && refusedBeforeNeon(e)
+            ? // Only to learn whether to adopt: when the look-up fails too, the refusal is the answer.
+              await findBranch(neon, run.project, name).catch(() => undefined)
+            : undefined
+    // A 409 on a retried create can mean that our first attempt made it (BEHAVIOUR.md, 5xx): an
+    // ephemeral branch carrying this run's key is this job's own, not a collision.
+    const ours = key !== undefined && existing?.annotation?.value['github-ephemeral-key'] === key
+    if (recorded && !ours && refusedOutright(refusal)) deps.ephemeral?.nothing()
+    if (!existing) {
+      if (isConflict(e))
+        throw withContext(`Neon answered 409 for '${name}' but no such branch can be found`, e)
+      throw e
+    }
+    if (ours) {
+      const branch = existing.branch
+      deps.ephemeral?.created({ id: branch.id, name: branch.name }, [])
+      run.changed(`created branch '${branch.name}' (${branch.id})`)
+      log.info(`Created branch '${branch.name}' (${branch.id}) by a create whose answer was lost`)
+      return { parent, made: { branch, known: {} } }
+    }
+    if (inputs.ephemeral) throw ephemeralCollision(run, name, existing.branch)
+    log.info(
+      !first
+        ? `Branch '${name}' was created concurrently by another run; adopting it`
+        : isConflict(refusal) || isBranchLimit(refusal)
+          ? `Branch '${name}' already exists (Neon answered the create with ${(refusal as NeonApiError).status}); adopting it`
+          : `Branch '${name}' already exists; adopting it as it is (a new one could not be made: ${errorText(refusal)})`,
+    )
+    return { parent, existing }
+  }
+}
+
+/**
+ * A refusal of the create itself, before Neon did anything: ours (a parent that does not exist, a
+ * point out of the history window) or Neon's 4xx to the POST. Not a failure of a look-up (a GET),
+ * nor a network error or 5xx (after which the create may have been made), nor a 401/403, which a
+ * look-up would only repeat.
+ */
+function refusedBeforeNeon(e: unknown): boolean {
+  if (e instanceof NeonApiError)
+    return e.method === 'POST' && refusedOutright(e) && e.status !== 401 && e.status !== 403
+  return e instanceof InputError || e instanceof MissingParentError
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message.replace(/\.$/, '') : String(e)
+}
+
+/** On a branch-limit refusal of a create made without a look-up: the name, when it exists, is adopted. */
+async function lookUpAtLimit(run: ModeRun, name: string, refusal: NeonApiError): Promise<void> {
+  let found: FoundBranch | undefined
+  try {
+    found = await findBranch(run.deps.neon, run.project, name)
+  } catch (e) {
+    throw withContext(
+      `Neon refused the branch for the project's branch limit (${refusal.message}); then, looking up '${name}'`,
+      e,
+    )
+  }
+  if (found) throw new NameTakenAtLimit(found, refusal)
+}
+
+/** Takes an existing branch as the preview branch: never the default or a protected one. */
+async function adopt(run: ModeRun, found: FoundBranch, parent: Branch | undefined): Promise<Branch> {
+  const { branch } = found
+  refuseUnsafeTarget(branch, 'use it as a preview branch')
+  warnIfOtherRepository(run.deps, found.annotation?.value)
+  run.deps.log.info(`Adopting existing branch '${branch.name}' (${branch.id})`)
+  await warnIfOtherPoint(run, branch, parent)
+  return branch
 }
 
 /**
@@ -230,10 +372,10 @@ function warnIfOtherRepository(deps: ModeDeps, annotation: Record<string, string
  * An adopted branch keeps the data it was made with. When `parent_branch` asks for a point in time
  * and the branch starts elsewhere, say so: its data is not what the input asks for.
  */
-async function warnIfOtherPoint(run: ModeRun, branch: Branch): Promise<void> {
+async function warnIfOtherPoint(run: ModeRun, branch: Branch, resolved?: Branch): Promise<void> {
   const point = run.inputs.parentPoint
   if (!point) return
-  const parent = await resolveParent(run)
+  const parent = resolved ?? (await resolveParent(run))
   const differences: string[] = []
   if (parent && branch.parent_id !== parent.id) {
     differences.push(`its parent is ${branch.parent_id ?? 'none'}, not '${parent.name}' (${parent.id})`)
@@ -264,13 +406,15 @@ async function resolveParent(run: ModeRun): Promise<Branch | undefined> {
   if (!ref) return undefined
   const found = await findBranch(run.deps.neon, run.project, ref)
   if (!found) {
-    throw new Error(
+    throw new MissingParentError(
       `parent_branch '${ref}' does not exist in project ${run.project} ` +
         `(looked up by ${ref.startsWith('br-') ? 'id and name' : 'exact name'})`,
     )
   }
   return found.branch
 }
+
+class MissingParentError extends Error {}
 
 /**
  * Ties the branch to its pull request; `github-commit-repo` is what Neon's own actions write. An

@@ -337,8 +337,12 @@ describe('what the post step never deletes', () => {
     expect(error).toContain(
       'branch_name: ci/run-${{ github.run_id }}-${{ github.run_attempt }}-${{ matrix.shard }}',
     )
-    expect(mutations(before)).toEqual([])
-    expect(main.state).toEqual({ isPost: 'true' })
+    // The create goes first (an ephemeral name is the run's own) and is refused: nothing changed.
+    expect(mutations(before).map((l) => `${l.route} ${l.status}`)).toEqual([
+      'POST /projects/{project_id}/branches 409',
+    ])
+    // Recorded as being created, then, on the refusal, as nothing for the post step to delete.
+    expect(main.state).toEqual({ isPost: 'true', ephemeral_branch: '' })
     const post = await runPost(main)
     expect(post.code).toBe(0)
     expect(liveNames()).toContain('ci/run-4242-1-test')

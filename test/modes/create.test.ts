@@ -25,6 +25,10 @@ function liveBranches() {
   return Object.values(sim.state.branches).filter((b) => b.project_id === projectId && !b.deleted)
 }
 
+// A push to the pull request: create looks the branch up first (createsFirst; harness's
+// prContext() is an `opened` event, which creates first).
+const PUSH = prContext(12, 'feature/login', { action: 'synchronize' })
+
 function mutations() {
   return sim.log.filter((l) => l.method !== 'GET')
 }
@@ -66,7 +70,7 @@ describe('create: a new branch', () => {
   })
 
   it('makes a modest number of requests: one lookup, one create, one history read, polls, nothing asked twice', async () => {
-    const h = harness(sim)
+    const h = harness(sim, PUSH)
     await createMode(h.deps, inputsFor(projectId, sim.apiKey))
     const routes = h.neon.stats.byRoute
     expect(routes['GET /projects/{project_id}/branches']).toBe(1)
@@ -150,7 +154,7 @@ describe('create: adopting', () => {
   it('adopts the existing branch on the next push: same id and URL, expiry refreshed, nothing re-created', async () => {
     const first = await createMode(harness(sim).deps, inputsFor(projectId, sim.apiKey, { expires_in: '1d' }))
     const before = sim.log.length
-    const h = harness(sim)
+    const h = harness(sim, PUSH)
     const second = await createMode(h.deps, inputsFor(projectId, sim.apiKey, { expires_in: '3d' }))
     expect(second.created).toBe(false)
     expect(second.branch!.id).toBe(first.branch!.id)
@@ -234,7 +238,7 @@ describe('create: races and faults', () => {
       status: 200,
       body: { branches: [], annotations: {}, pagination: {} },
     })
-    const h = harness(sim)
+    const h = harness(sim, PUSH)
     const r = await createMode(h.deps, inputsFor(projectId, sim.apiKey))
     expect(sim.log.some((l) => l.route === 'POST /projects/{project_id}/branches' && l.status === 409)).toBe(
       true,
@@ -271,7 +275,7 @@ describe('create: races and faults', () => {
   it('retries 5xx on GET, and a 502 on POST', async () => {
     sim.faults.add({ route: 'GET /projects/{project_id}/branches', status: 500, times: 2 })
     sim.faults.add({ route: 'POST /projects/{project_id}/branches', status: 502, times: 1 })
-    const h = harness(sim)
+    const h = harness(sim, PUSH)
     const r = await createMode(h.deps, inputsFor(projectId, sim.apiKey))
     expect(r.created).toBe(true)
     expect(h.neon.stats.retries).toBe(3)
@@ -354,11 +358,21 @@ describe('create: races and faults', () => {
 
   it('a bad api key fails with 401 and the request id', async () => {
     const err = await createMode(
-      harness(sim, prContext(), 'wrong-key').deps,
+      harness(sim, PUSH, 'wrong-key').deps,
       inputsFor(projectId, 'wrong-key'),
     ).catch((e: unknown) => e)
     expect((err as Error).message).toMatch(/HTTP 401 Unauthorized: .* \(request id [^)]+\)/)
     expect(mutations()).toEqual([])
+    // On `opened` the create is the first request: refused the same way (and not followed by a
+    // look-up, which would only be refused too), and nothing exists.
+    const from = sim.log.length
+    const opened = await createMode(
+      harness(sim, prContext(), 'wrong-key').deps,
+      inputsFor(projectId, 'wrong-key'),
+    ).catch((e: unknown) => e)
+    expect((opened as Error).message).toMatch(/POST .*: HTTP 401 Unauthorized: .* \(request id [^)]+\)/)
+    expect(sim.log.slice(from).map((l) => `${l.method} ${l.status}`)).toEqual(['POST 401'])
+    expect(liveBranches().filter((b) => b.name === NAME)).toEqual([])
   })
 
   it('outside a pull request event, branch_name is required and nothing is called', async () => {

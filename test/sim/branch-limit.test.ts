@@ -112,4 +112,32 @@ describe('branch limit', () => {
     expect(refused.status).toBe(422)
     expect(refused.body.code).toBe('BRANCHES_LIMIT_EXCEEDED')
   })
+
+  it('an existing name at the limit: 409 by default, 422 with createCheckOrder limit-first (no source says which)', async () => {
+    for (const [order, status] of [
+      [undefined, 409],
+      ['conflict-first', 409],
+      ['limit-first', 422],
+    ] as const) {
+      sim = await startNeonSimulator({ clock, branchLimit: 2, ...(order ? { createCheckOrder: order } : {}) })
+      const p = sim.createProject()
+      sim.addBranch(p.id, { name: 'preview/pr-1' })
+      const got = await call(sim, 'POST', `/projects/${p.id}/branches`, { branch: { name: 'preview/pr-1' } })
+      expect(got.status, String(order)).toBe(status)
+      // Below the limit an existing name is a 409 in either order, and a new name at it a 422.
+      const fresh = await call(sim, 'POST', `/projects/${p.id}/branches`, {
+        branch: { name: 'preview/pr-2' },
+      })
+      expect(fresh.status).toBe(422)
+      await sim.close()
+      sim = await startNeonSimulator({ clock, ...(order ? { createCheckOrder: order } : {}) })
+      const q = sim.createProject()
+      sim.addBranch(q.id, { name: 'preview/pr-1' })
+      expect(
+        (await call(sim, 'POST', `/projects/${q.id}/branches`, { branch: { name: 'preview/pr-1' } })).status,
+      ).toBe(409)
+      await sim.close()
+      sim = undefined
+    }
+  })
 })

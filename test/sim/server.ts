@@ -22,6 +22,7 @@ import {
   World,
   roleKey,
   type BranchLimitOption,
+  type CreateCheckOrder,
   type InitSource,
   type OperationStatus,
   type SimBranch,
@@ -80,6 +81,12 @@ export interface SimulatorOptions {
    * sets one project's.
    */
   branchLimit?: BranchLimitOption
+  /**
+   * Whether a create of a name that exists, in a project at its branch limit, answers 409
+   * (`'conflict-first'`, the default) or 422 (`'limit-first'`). No source states Neon's order
+   * (CreateCheckOrder in state.ts).
+   */
+  createCheckOrder?: CreateCheckOrder
 }
 
 export interface RequestLogEntry {
@@ -248,6 +255,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     now,
     ...(opts.branchPageCap !== undefined ? { branchPageCap: opts.branchPageCap } : {}),
     ...(opts.branchLimit !== undefined ? { branchLimit: opts.branchLimit } : {}),
+    ...(opts.createCheckOrder !== undefined ? { createCheckOrder: opts.createCheckOrder } : {}),
     ...(pgHandle ? { backend: pgHandle.backend } : opts.backend ? { backend: opts.backend } : {}),
   })
   pgHandle?.bind(world)

@@ -174,7 +174,18 @@ export interface WorldOptions {
   branchPageCap?: number
   /** Branch limit of every project made from now on, unless it says otherwise (default: none). */
   branchLimit?: BranchLimitOption
+  /** Which refusal a create of an existing name at the branch limit gets (see CreateCheckOrder). */
+  createCheckOrder?: CreateCheckOrder
 }
+
+/**
+ * The order in which `POST /branches` checks a name that exists against the project's branch limit:
+ * 409 first (`'conflict-first'`, the default) or 422 first (`'limit-first'`). No source states
+ * Neon's order: BEHAVIOUR.md documents the 409 (name exists) and the 422 (branch limit) each on its
+ * own, and neither the docs, the OpenAPI nor neonctl say which wins when both apply. The simulator
+ * offers both so that the action is tested against both.
+ */
+export type CreateCheckOrder = 'conflict-first' | 'limit-first'
 
 export interface OpSpec {
   action: string

@@ -267,9 +267,19 @@ function createBranch(ctx: Ctx) {
     throw new ApiError(400, 'schema-only branches require a read_write endpoint')
   }
   const annotations = parseAnnotations(body['annotation_value'])
-  if (name !== undefined && w.branchByName(project.id, name))
-    throw new ApiError(409, `branch already exists; branch_name:"${name}"`)
-  assertBranchRoom(ctx, project)
+  // The name and the limit are checked in the order the simulator was given (WorldOptions
+  // createCheckOrder; default 409 first): no source states Neon's order when both apply.
+  const assertNameFree = (): void => {
+    if (name !== undefined && w.branchByName(project.id, name))
+      throw new ApiError(409, `branch already exists; branch_name:"${name}"`)
+  }
+  if (w.opts.createCheckOrder === 'limit-first') {
+    assertBranchRoom(ctx, project)
+    assertNameFree()
+  } else {
+    assertNameFree()
+    assertBranchRoom(ctx, project)
+  }
   assertUnlocked(ctx, project)
 
   const branch = w.newBranch(project, {
