@@ -5,13 +5,15 @@
  * delete operation takes DELETE_MS, polling is the action's default. Printed for the sequential
  * sweep (judge everything, then delete: the sweep before issue 17) and the overlapped one.
  *
- * Virtual time is the tests' FakeClock: concurrent sleeps overlap, and a short sleep taken while a
- * longer one is pending can be stretched to it, so a figure is good to about one poll interval.
- * Nothing here reads the wall clock.
+ * Virtual time is an event clock (EventClock below), not the tests' FakeClock: FakeClock moves time
+ * the moment anyone sleeps, so a Neon request in flight while a GitHub look-up sleeps would be
+ * charged that sleep. Here time moves only when nothing is in flight (every request to the
+ * simulator is counted), to the earliest wake-up asked for, so concurrent work overlaps as it
+ * would with a real clock and each HTTP round trip costs nothing. Nothing here reads the wall clock.
  */
 import { restPullLookup } from '../src/github/pulls.js'
 import { cleanupMode, type CleanupOptions } from '../src/modes/cleanup.js'
-import { FakeClock } from '../test/helpers/fake-clock.js'
+import type { Clock } from '../src/util/clock.js'
 import { slowPulls, type FakePullAnswer } from '../test/helpers/held-pulls.js'
 import { seedLargeSweep, SWEEP_REPO } from '../test/helpers/large-project.js'
 import { harness, inputsFor } from '../test/helpers/mode-harness.js'
@@ -21,6 +23,61 @@ const LOOKUP_MS = 150
 const DELETE_MS = 400
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0)
 const DAY = 86_400_000
+
+/**
+ * Discrete-event virtual time. `sleep` queues a wake-up; `drive` wakes the earliest one each time
+ * the process is idle: no request in flight (fetch is wrapped to count them, bodies read inside the
+ * count) for a few event-loop turns.
+ */
+class EventClock implements Clock {
+  private readonly timers: { wake: number; seq: number; resolve: () => void }[] = []
+  private seq = 0
+  private inflight = 0
+  constructor(private t: number) {}
+  now = (): number => this.t
+  sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => this.timers.push({ wake: this.t + Math.max(0, ms), seq: this.seq++, resolve }))
+
+  /** Counts every fetch of the process as in flight until its body is read. */
+  wrapFetch(): () => void {
+    const real = globalThis.fetch
+    globalThis.fetch = async (input, init) => {
+      this.inflight++
+      try {
+        const res = await real(input, init)
+        const body = await res.arrayBuffer()
+        return new Response(body.byteLength > 0 ? body : null, {
+          status: res.status,
+          statusText: res.statusText,
+          headers: res.headers,
+        })
+      } finally {
+        this.inflight--
+      }
+    }
+    return () => (globalThis.fetch = real)
+  }
+
+  async drive<T>(work: Promise<T>): Promise<T> {
+    let finished = false
+    void work.then(
+      () => (finished = true),
+      () => (finished = true),
+    )
+    while (!finished) {
+      for (let quiet = 0; quiet < 5 && !finished;) {
+        await new Promise<void>((r) => setImmediate(r))
+        quiet = this.inflight === 0 ? quiet + 1 : 0
+      }
+      if (finished || this.timers.length === 0) continue
+      this.timers.sort((a, b) => a.wake - b.wake || a.seq - b.seq)
+      const next = this.timers.shift()!
+      this.t = Math.max(this.t, next.wake)
+      next.resolve()
+    }
+    return work
+  }
+}
 
 interface Figures {
   totalMs: number
@@ -32,12 +89,13 @@ interface Figures {
 }
 
 async function sweep(extraTied: number, opts: CleanupOptions): Promise<Figures> {
-  const clock = new FakeClock(NOW)
+  const clock = new EventClock(NOW)
   const sim = await startNeonSimulator({
     operationMs: { delete_timeline: DELETE_MS },
     schedulingMs: 0,
     clock,
   })
+  const unwrap = clock.wrapFetch()
   try {
     const project = sim.createProject({ id: 'bench-overlap-1' }).id
     const answers = new Map<number, FakePullAnswer>()
@@ -61,10 +119,8 @@ async function sweep(extraTied: number, opts: CleanupOptions): Promise<Figures> 
     const gh = slowPulls(answers, clock, LOOKUP_MS)
     h.deps.pulls = restPullLookup(gh.api, SWEEP_REPO)
     const t0 = clock.now()
-    const r = await cleanupMode(
-      h.deps,
-      inputsFor(project, sim.apiKey, { mode: 'cleanup', timeout: '3600' }),
-      opts,
+    const r = await clock.drive(
+      cleanupMode(h.deps, inputsFor(project, sim.apiKey, { mode: 'cleanup', timeout: '3600' }), opts),
     )
     if (r.failures) throw new Error(`sweep failed: ${r.failures.join('; ')}`)
     const byRoute = new Map<string, number>()
@@ -79,6 +135,7 @@ async function sweep(extraTied: number, opts: CleanupOptions): Promise<Figures> 
       github: gh.requests,
     }
   } finally {
+    unwrap()
     await sim.close()
   }
 }
