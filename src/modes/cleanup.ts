@@ -89,7 +89,7 @@ export async function cleanupMode(
     }
     const doomed = candidates.filter((c) => c.remove).map((c) => c.branch)
     if (deleter) {
-      // Those already handed in are not handed in twice; without the overlap, this hands in all.
+      // With the overlap every one of these was handed in already (add ignores them); without, all go now.
       deleter.add(...doomed)
       deleter.close()
       await deleter.finished
@@ -142,8 +142,9 @@ export async function cleanupMode(
  *
  * `doomed`, when given, is told each candidate the moment its delete is certain (Finality): its own
  * rule says delete and nothing still being looked up can change that. Children come before their
- * parents; everything told ends with `remove` true in the returned list, and a candidate with
- * `remove` true that was not told yet is one whose last answer came with the end of the look-ups.
+ * parents; everything told ends with `remove` true in the returned list, and by the time it returns
+ * every candidate with `remove` true has been told (a lookup that does not stream its answers tells
+ * them all at its end).
  */
 export async function judgeBranches(
   run: ModeRun,
