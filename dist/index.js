@@ -35188,7 +35188,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(675);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9159);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -35197,7 +35197,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 675:
+/***/ 9159:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41451,24 +41451,35 @@ function restPullLookup(api, repository, concurrency = 8) {
         get requests() {
             return requests;
         },
-        async states(numbers) {
-            const todo = [...new Set(numbers)].filter((n) => !cache.has(n));
-            let next = 0;
-            const worker = async () => {
-                while (next < todo.length) {
-                    const n = todo[next++];
-                    const p = one(n);
-                    cache.set(n, p);
-                    await p;
-                }
-            };
-            await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
-            const out = new Map();
-            for (const n of numbers)
-                out.set(n, await cache.get(n));
-            return out;
+        async states(numbers, onAnswer) {
+            return lookUpAll(numbers, cache, one, concurrency, onAnswer);
         },
     };
+}
+/**
+ * The shared engine of the pull request and workflow run look-ups: each distinct key once per run
+ * (the cache holds the promise, so a key asked twice, even concurrently, costs one request), at
+ * most `concurrency` requests in flight, `onAnswer` told of each key's answer as it lands.
+ */
+async function lookUpAll(keys, cache, one, concurrency, onAnswer) {
+    const distinct = [...new Set(keys)];
+    // Keys another call already asked for: their answers are told when those land.
+    const told = distinct.filter((k) => cache.has(k)).map(async (k) => onAnswer?.(k, await cache.get(k)));
+    const todo = distinct.filter((k) => !cache.has(k));
+    let next = 0;
+    const worker = async () => {
+        while (next < todo.length) {
+            const k = todo[next++];
+            const p = one(k);
+            cache.set(k, p);
+            onAnswer?.(k, await p);
+        }
+    };
+    await Promise.all([...told, ...Array.from({ length: Math.min(concurrency, todo.length) }, worker)]);
+    const out = new Map();
+    for (const k of keys)
+        out.set(k, await cache.get(k));
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/github/runs.ts
@@ -41477,6 +41488,7 @@ function restPullLookup(api, repository, concurrency = 8) {
  * has completed lost its post step (the runner machine died), and one whose run is in progress may
  * be in use right now.
  */
+
 /** Looks runs up through the REST API, cached and a few at a time, like the pull request look-up. */
 function restRunLookup(api, repository, concurrency = 8) {
     const [owner = '', repo = ''] = repository.split('/');
@@ -41499,22 +41511,8 @@ function restRunLookup(api, repository, concurrency = 8) {
         get requests() {
             return requests;
         },
-        async states(runIds) {
-            const todo = [...new Set(runIds)].filter((id) => !cache.has(id));
-            let next = 0;
-            const worker = async () => {
-                while (next < todo.length) {
-                    const id = todo[next++];
-                    const p = one(id);
-                    cache.set(id, p);
-                    await p;
-                }
-            };
-            await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
-            const out = new Map();
-            for (const id of runIds)
-                out.set(id, await cache.get(id));
-            return out;
+        states(runIds, onAnswer) {
+            return lookUpAll(runIds, cache, one, concurrency, onAnswer);
         },
     };
 }
@@ -41670,6 +41668,130 @@ class BranchIndex {
     }
 }
 
+;// CONCATENATED MODULE: ./src/modes/cleanup-deleter.ts
+/**
+ * Deletes branches children first, as they are handed in, at most `concurrency` at once, each
+ * waited for (its operations) before its parent's turn. A branch waits while any child of it that
+ * was handed in has not finished; so a caller that hands a parent in only after all its children
+ * (Finality does) gets children-first deletes while it is still deciding about other branches.
+ *
+ * A failure is reported through `done` and does not stop the sweep; a branch whose child failed to
+ * go is not attempted (Neon would refuse it), and neither, in turn, is its parent.
+ */
+class ChildrenFirstDeleter {
+    run;
+    concurrency;
+    done;
+    seen = new Set();
+    /** Handed in, not started, with the number of their children handed in and not finished. */
+    waiting = new Map();
+    ready = [];
+    unfinishedChildren = new Map();
+    blocked = new Set();
+    active = 0;
+    unfinished = 0;
+    closed = false;
+    stopped = false;
+    resolve;
+    /** Settles once closed (or stopped) and nothing is left to do or in flight. */
+    finished = new Promise((r) => (this.resolve = r));
+    constructor(run, concurrency, done) {
+        this.run = run;
+        this.concurrency = concurrency;
+        this.done = done;
+    }
+    /** Hands branches in; they start once none of their handed-in children is left unfinished. */
+    add(...branches) {
+        for (const b of branches) {
+            if (this.closed || this.stopped || this.seen.has(b.id))
+                continue;
+            this.seen.add(b.id);
+            this.unfinished++;
+            const children = this.unfinishedChildren.get(b.id) ?? 0;
+            this.waiting.set(b.id, { branch: b, children });
+            if (children === 0)
+                this.ready.push(b);
+            if (b.parent_id) {
+                this.unfinishedChildren.set(b.parent_id, (this.unfinishedChildren.get(b.parent_id) ?? 0) + 1);
+                // A parent handed in before this child (a caller's list in any order) waits for it.
+                const parent = this.waiting.get(b.parent_id);
+                if (parent && parent.children++ === 0)
+                    this.ready.splice(this.ready.indexOf(parent.branch), 1);
+            }
+        }
+        // Started on a later turn, so that a list handed in one call is seen whole before the first delete.
+        queueMicrotask(() => this.pump());
+    }
+    /** Nothing more will be handed in; `finished` settles when the last delete has. */
+    close() {
+        this.closed = true;
+        this.pump();
+    }
+    /** Starts nothing more (what was handed in and not started is dropped); in-flight deletes finish. */
+    stop() {
+        this.stopped = true;
+        this.unfinished -= this.waiting.size;
+        this.waiting.clear();
+        this.ready.length = 0;
+        this.pump();
+    }
+    pump() {
+        while (!this.stopped && this.active < this.concurrency && this.ready.length > 0) {
+            const b = this.ready.shift();
+            this.waiting.delete(b.id);
+            if (this.blocked.has(b.id)) {
+                this.finish(b, 'not attempted: one of its children could not be deleted');
+                continue;
+            }
+            this.active++;
+            void deleteOne(this.run, b).then((outcome) => {
+                this.active--;
+                this.finish(b, outcome);
+            });
+        }
+        if (this.closed && this.active === 0 && this.ready.length === 0 && this.waiting.size > 0) {
+            // Only a cycle in parent ids could leave a branch waiting with nothing under way; say so
+            // rather than hang.
+            for (const { branch } of [...this.waiting.values()]) {
+                this.waiting.delete(branch.id);
+                this.finish(branch, 'not attempted: its children never finished (a cycle in parent ids?)');
+            }
+        }
+        if ((this.closed || this.stopped) && this.unfinished === 0 && this.active === 0)
+            this.resolve();
+    }
+    finish(b, outcome) {
+        this.unfinished--;
+        try {
+            this.done(b, outcome);
+        }
+        finally {
+            if (outcome !== undefined && outcome !== 'gone' && b.parent_id)
+                this.blocked.add(b.parent_id);
+            if (b.parent_id) {
+                this.unfinishedChildren.set(b.parent_id, (this.unfinishedChildren.get(b.parent_id) ?? 1) - 1);
+                const parent = this.waiting.get(b.parent_id);
+                if (parent && --parent.children === 0)
+                    this.ready.push(parent.branch);
+            }
+            this.pump();
+        }
+    }
+}
+/** Deletes one branch and waits for its operations, each delete with its own `timeout` budget. */
+async function deleteOne(run, b) {
+    try {
+        const res = await run.deps.neon.deleteBranch(run.project, b.id);
+        if (res === null)
+            return 'gone';
+        await run.waitOps(res.operations, true);
+        return undefined;
+    }
+    catch (e) {
+        return e instanceof Error ? e.message : String(e);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/modes/cleanup-ephemeral.ts
 const DAY_MS = 86_400_000;
 /** True for a branch made with `ephemeral: true` (by any repository). */
@@ -41678,6 +41800,12 @@ function isEphemeral(annotation) {
 }
 /** This repository's ephemeral branches as cleanup candidates, each judged by its run's state. */
 async function judgeEphemeral(run, index, now) {
+    const candidates = ephemeralCandidates(run, index, now);
+    await judgeByRun(run, candidates);
+    return candidates;
+}
+/** This repository's ephemeral branches, not yet judged (`remove` false until judgeByRun). */
+function ephemeralCandidates(run, index, now) {
     const repo = run.deps.context.repository;
     const candidates = [];
     for (const b of index.branches) {
@@ -41702,13 +41830,22 @@ async function judgeEphemeral(run, index, now) {
             ...(runId && /^\d+$/.test(runId) ? { runId } : {}),
         });
     }
+    return candidates;
+}
+/**
+ * Judges ephemeral candidates by their runs' states. `judged` hears each candidate the moment its
+ * verdict is set (at once for those with nothing to look up, else when its run's answer lands).
+ */
+async function judgeByRun(run, candidates, judged = () => { }) {
     if (candidates.length === 0)
-        return [];
+        return;
     const lookup = run.deps.runs;
     const withRun = candidates.filter((c) => c.runId !== undefined);
     for (const c of candidates) {
-        if (c.runId === undefined)
+        if (c.runId === undefined) {
             c.reason += ': no valid github-run-id annotation to look up, kept';
+            judged(c);
+        }
     }
     if (!lookup) {
         for (const c of withRun)
@@ -41716,11 +41853,18 @@ async function judgeEphemeral(run, index, now) {
         if (withRun.length > 0) {
             run.deps.log.warning(`No GitHub token: ${withRun.length} ephemeral branches were kept unchecked`);
         }
-        return candidates;
+        for (const c of withRun)
+            judged(c);
+        return;
     }
-    const states = await lookup.states(withRun.map((c) => c.runId));
-    for (const c of withRun) {
-        const s = states.get(c.runId);
+    const byRun = new Map();
+    for (const c of withRun)
+        byRun.set(c.runId, [...(byRun.get(c.runId) ?? []), c]);
+    const done = new Set();
+    const settle = (c, s) => {
+        if (done.has(c))
+            return;
+        done.add(c);
         if (s instanceof Error || s === undefined) {
             c.reason += `: its run could not be looked up (${s instanceof Error ? s.message : 'no answer'}), kept`;
             run.deps.log.warning(`Keeping '${c.branch.name}': ${c.reason}`);
@@ -41734,8 +41878,73 @@ async function judgeEphemeral(run, index, now) {
                         ? ': GitHub does not know the run (counted as completed)'
                         : ': the run is still in progress, kept';
         }
+        judged(c);
+    };
+    const states = await lookup.states([...byRun.keys()], (id, s) => {
+        for (const c of byRun.get(id) ?? [])
+            settle(c, s);
+    });
+    // A lookup that does not stream answers only here; one that did has settled all of these already.
+    for (const c of withRun)
+        settle(c, states.get(c.runId));
+}
+
+;// CONCATENATED MODULE: ./src/modes/cleanup-finality.ts
+/**
+ * When a cleanup candidate's delete is certain, while other candidates are still being judged (their
+ * pull request or workflow run look-ups out), so the sweep can start deleting before the last
+ * look-up answers (issue 17).
+ *
+ * A candidate is doomed, for good, when its own rule says delete and every child of it is a
+ * candidate that is doomed too: Neon refuses to delete a branch with children, and a child that
+ * stays keeps its parent (keepParentsOfKeptChildren). A child that is no candidate, or whose own
+ * rule keeps it, settles its parent as kept; a child still unjudged leaves the parent open. This
+ * is the same fixpoint keepParentsOfKeptChildren reaches once everything is judged, computed leaves
+ * up as the answers land, so a candidate reported here always ends up with `remove` true there.
+ *
+ * `doomed` is told each such candidate once, a child always before its parent.
+ */
+class Finality {
+    doomed;
+    byId = new Map();
+    /** Candidates whose own rule has been applied (their `remove` is their own verdict). */
+    judged = new Set();
+    doomedIds = new Set();
+    childIds = new Map();
+    constructor(candidates, index, doomed) {
+        this.doomed = doomed;
+        for (const c of candidates)
+            this.byId.set(c.branch.id, c);
+        for (const b of index.branches) {
+            if (!b.parent_id)
+                continue;
+            this.childIds.set(b.parent_id, [...(this.childIds.get(b.parent_id) ?? []), b.id]);
+        }
     }
-    return candidates;
+    /** `c`'s own rule has been applied; call once its `remove` and `reason` are set. */
+    judgedOwn(c) {
+        if (this.judged.has(c.branch.id))
+            return;
+        this.judged.add(c.branch.id);
+        this.check(c);
+    }
+    /** Whether `id` was reported doomed. */
+    isDoomed(id) {
+        return this.doomedIds.has(id);
+    }
+    check(c) {
+        for (let at = c; at && this.becomesDoomed(at);) {
+            this.doomedIds.add(at.branch.id);
+            this.doomed(at);
+            at = at.branch.parent_id ? this.byId.get(at.branch.parent_id) : undefined;
+        }
+    }
+    becomesDoomed(c) {
+        const id = c.branch.id;
+        if (this.doomedIds.has(id) || !this.judged.has(id) || !c.remove)
+            return false;
+        return (this.childIds.get(id) ?? []).every((k) => this.doomedIds.has(k));
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/neon/durations.ts
@@ -42115,6 +42324,8 @@ class ModeRun {
 
 
 
+
+
 const cleanup_DAY_MS = 86_400_000;
 /**
  * cleanup: the scheduled sweeper. Deletes stale branches under `cleanup_prefix` and never anything
@@ -42131,43 +42342,70 @@ async function cleanupMode(deps, inputs, opts = {}) {
     try {
         const index = await BranchIndex.load(neon, run.project);
         log.info(`${index.branches.length} branches in project ${run.project}`);
-        const candidates = await judgeBranches(run, index, now);
-        const verdicts = new Map();
-        for (const c of candidates) {
-            verdicts.set(c.branch.id, verdictOf(c, c.remove ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept'));
+        // What each delete came to, by branch id; the verdicts are written once everything is judged.
+        const outcomes = new Map();
+        const deleted = [];
+        const deleter = inputs.dryRun
+            ? undefined
+            : new ChildrenFirstDeleter(run, Math.max(1, opts.deleteConcurrency ?? 1), (b, error) => {
+                outcomes.set(b.id, error);
+                if (error === undefined)
+                    run.changed(`deleted '${b.name}' (${b.id})`);
+                if (error === undefined || error === 'gone')
+                    deleted.push(b.name);
+            });
+        let candidates;
+        try {
+            // A branch whose fate is final goes at once, while the other look-ups are still out.
+            const early = deleter && opts.overlap !== false ? (c) => deleter.add(c.branch) : undefined;
+            candidates = await judgeBranches(run, index, now, early);
+        }
+        catch (e) {
+            // Start no more deletes, and let those under way finish, so the error lists every change made.
+            deleter?.stop();
+            await deleter?.finished;
+            throw e;
         }
         const doomed = candidates.filter((c) => c.remove).map((c) => c.branch);
-        const failures = [];
-        const deleted = [];
-        if (inputs.dryRun) {
+        if (deleter) {
+            // With the overlap every one of these was handed in already (add ignores them); without, all go now.
+            deleter.add(...doomed);
+            deleter.close();
+            await deleter.finished;
+        }
+        else {
             log.notice(`Dry run: ${doomed.length} of ${candidates.length} candidate branches would be deleted. Nothing was changed.`);
             for (const b of doomed)
                 run.changed(`would delete '${b.name}' (${b.id})`);
         }
-        else {
-            await deleteChildrenFirst(run, index, doomed, opts.deleteConcurrency ?? 1, (b, error) => {
-                const v = verdicts.get(b.id);
-                if (error === undefined) {
-                    deleted.push(b.name);
-                    run.changed(`deleted '${b.name}' (${b.id})`);
-                }
-                else if (error === 'gone') {
-                    v.reason += '; it was already gone (204)';
-                    deleted.push(b.name);
-                }
-                else {
-                    v.verdict = 'failed';
-                    v.reason += `; delete failed: ${error}`;
-                    failures.push(`'${b.name}' (${b.id}): ${error}`);
-                }
-            });
+        const failures = [];
+        const verdicts = candidates.map((c) => {
+            const v = verdictOf(c, c.remove ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept');
+            if (!c.remove || inputs.dryRun)
+                return v;
+            const error = outcomes.get(c.branch.id);
+            if (error === 'gone') {
+                v.reason += '; it was already gone (204)';
+            }
+            else if (error !== undefined) {
+                v.verdict = 'failed';
+                v.reason += `; delete failed: ${error}`;
+            }
+            return v;
+        });
+        // Failures in the order the deletes ended, as before.
+        for (const [id, error] of outcomes) {
+            if (error === undefined || error === 'gone')
+                continue;
+            const b = index.get(id);
+            failures.push(`'${b.name}' (${b.id}): ${error}`);
         }
         return {
             mode: 'cleanup',
             // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
             deletedBranches: inputs.dryRun ? [] : deleted,
             staleBranches: doomed.map((b) => b.name),
-            verdicts: [...verdicts.values()],
+            verdicts,
             ...(failures.length ? { failures } : {}),
             changes: run.changes,
             timings: run.timings(),
@@ -42182,8 +42420,14 @@ async function cleanupMode(deps, inputs, opts = {}) {
  * `cleanup_prefix`, neither default nor protected), with whether the rules delete it now and why.
  * cleanupMode deletes what they choose; create's `on_branch_limit: make-room` (branch-limit.ts)
  * deletes the oldest of the same choice, so the two can never disagree. Ages are taken at `now`.
+ *
+ * `doomed`, when given, is told each candidate the moment its delete is certain (Finality): its own
+ * rule says delete and nothing still being looked up can change that. Children come before their
+ * parents; everything told ends with `remove` true in the returned list, and by the time it returns
+ * every candidate with `remove` true has been told (a lookup that does not stream its answers tells
+ * them all at its end).
  */
-async function judgeBranches(run, index, now) {
+async function judgeBranches(run, index, now, doomed) {
     const { inputs } = run;
     const candidates = index.branches
         .filter((b) => b.name.startsWith(inputs.cleanupPrefix) &&
@@ -42198,7 +42442,11 @@ async function judgeBranches(run, index, now) {
     }));
     for (const c of candidates)
         c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix);
-    await judgeByPullRequest(run, candidates);
+    // Ephemeral CI branches, whatever their prefix, judged by their workflow run.
+    const ephemeral = ephemeralCandidates(run, index, now);
+    const all = [...candidates, ...ephemeral];
+    const finality = new Finality(all, index, doomed ?? (() => { }));
+    // The age rule first: it needs no look-up, so those deletes can start before any answer is in.
     for (const c of candidates) {
         if (c.tie)
             continue;
@@ -42207,11 +42455,12 @@ async function judgeBranches(run, index, now) {
         c.reason = c.remove
             ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
             : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`;
+        finality.judgedOwn(c);
     }
-    // Ephemeral CI branches, whatever their prefix, judged by their workflow run.
-    candidates.push(...(await judgeEphemeral(run, index, now)));
-    keepParentsOfKeptChildren(run, index, candidates);
-    return candidates;
+    await judgeByPullRequest(run, candidates, (c) => finality.judgedOwn(c));
+    await judgeByRun(run, ephemeral, (c) => finality.judgedOwn(c));
+    keepParentsOfKeptChildren(run, index, all);
+    return all;
 }
 /** A judged branch as a row of the verdict table. */
 function verdictOf(c, verdict) {
@@ -42236,26 +42485,35 @@ function tieOf(branch, annotation, prefix) {
         return { pr: Number(m[1]), by: 'name' };
     return undefined;
 }
-async function judgeByPullRequest(run, candidates) {
+/** Judges the candidates tied to a pull request; `judged` hears each as its verdict is set. */
+async function judgeByPullRequest(run, candidates, judged) {
     const repo = run.deps.context.repository;
     const ours = candidates.filter((c) => c.tie && (!c.tie.repo || c.tie.repo === repo));
     for (const c of candidates) {
         if (c.tie?.repo && c.tie.repo !== repo) {
             c.reason = `annotated for another repository (${c.tie.repo}): not ours`;
+            judged(c);
         }
     }
     if (ours.length === 0)
         return;
     const lookup = run.deps.pulls;
     if (!lookup) {
-        for (const c of ours)
+        for (const c of ours) {
             c.reason = `tied to PR #${c.tie.pr}, but no GitHub token to look it up: kept`;
+            judged(c);
+        }
         run.deps.log.warning(`No GitHub token: ${ours.length} branches tied to pull requests were kept unchecked`);
         return;
     }
-    const states = await lookup.states(ours.map((c) => c.tie.pr));
-    for (const c of ours) {
-        const s = states.get(c.tie.pr);
+    const byPr = new Map();
+    for (const c of ours)
+        byPr.set(c.tie.pr, [...(byPr.get(c.tie.pr) ?? []), c]);
+    const done = new Set();
+    const settle = (c, s) => {
+        if (done.has(c))
+            return;
+        done.add(c);
         const pr = `PR #${c.tie.pr}${c.tie.by === 'name' ? ' (from the name)' : ''}`;
         if (s instanceof Error || s === undefined) {
             c.prState = 'unknown';
@@ -42267,7 +42525,15 @@ async function judgeByPullRequest(run, candidates) {
             c.remove = s !== 'open';
             c.reason = s === 'open' ? `${pr} is open` : s === 'missing' ? `${pr} does not exist` : `${pr} is ${s}`;
         }
-    }
+        judged(c);
+    };
+    const states = await lookup.states([...byPr.keys()], (n, s) => {
+        for (const c of byPr.get(n) ?? [])
+            settle(c, s);
+    });
+    // A lookup that does not stream answers only here; one that did has settled all of these already.
+    for (const c of ours)
+        settle(c, states.get(c.tie.pr));
 }
 /**
  * Neon cannot delete a branch with children. A stale branch whose child stays (not stale, not a
@@ -42293,51 +42559,15 @@ function keepParentsOfKeptChildren(run, index, candidates) {
     }
 }
 /**
- * Deletes in waves, leaves first, each delete waited for (its operations) before its parent's turn.
- * A failure is reported through `done` and does not stop the sweep; a branch whose child failed to
- * go is not attempted (Neon would refuse it).
+ * Deletes `doomed` leaves first, each delete waited for (its operations) before its parent's turn,
+ * at most `concurrency` at once (ChildrenFirstDeleter). A failure is reported through `done` and
+ * does not stop the sweep; a branch whose child failed to go is not attempted (Neon would refuse it).
  */
-async function deleteChildrenFirst(run, index, doomed, concurrency, done) {
-    const pending = new Map(doomed.map((b) => [b.id, b]));
-    const blocked = new Set();
-    while (pending.size > 0) {
-        const wave = [...pending.values()].filter((b) => !index.children(b.id).some((k) => pending.has(k.id)));
-        for (const b of wave)
-            pending.delete(b.id);
-        let next = 0;
-        const worker = async () => {
-            while (next < wave.length) {
-                const b = wave[next++];
-                if (blocked.has(b.id)) {
-                    done(b, 'not attempted: one of its children could not be deleted');
-                    markParent(b);
-                    continue;
-                }
-                const outcome = await deleteOne(run, b);
-                done(b, outcome);
-                if (outcome !== undefined && outcome !== 'gone')
-                    markParent(b);
-            }
-        };
-        await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, wave.length)) }, worker));
-    }
-    function markParent(b) {
-        if (b.parent_id)
-            blocked.add(b.parent_id);
-    }
-}
-/** undefined when deleted, 'gone' when Neon says it no longer exists, else the error message. */
-async function deleteOne(run, b) {
-    try {
-        const res = await run.deps.neon.deleteBranch(run.project, b.id);
-        if (res === null)
-            return 'gone';
-        await run.waitOps(res.operations, true);
-        return undefined;
-    }
-    catch (e) {
-        return e instanceof Error ? e.message : String(e);
-    }
+async function deleteChildrenFirst(run, doomed, concurrency, done) {
+    const deleter = new ChildrenFirstDeleter(run, Math.max(1, concurrency), done);
+    deleter.add(...doomed);
+    deleter.close();
+    await deleter.finished;
 }
 function fmtDays(days) {
     return days >= 1 ? `${Math.round(days * 10) / 10} d` : `${Math.round(days * 24 * 10) / 10} h`;
@@ -42444,7 +42674,7 @@ class BranchLimit {
         for (const group of roomGroups(survey)) {
             if (freed >= needed)
                 break;
-            await deleteChildrenFirst(this.run, survey.index, group.map((c) => c.branch), 1, (b, error) => {
+            await deleteChildrenFirst(this.run, group.map((c) => c.branch), 1, (b, error) => {
                 const c = byId.get(b.id);
                 if (error === undefined) {
                     freed++;

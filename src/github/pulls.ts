@@ -5,9 +5,15 @@ export type PullState = 'open' | 'closed' | 'merged' | 'missing'
 export interface PullRequestLookup {
   /**
    * The state of each pull request of the workflow's repository. A look-up that failed is an Error
-   * in the map, so the caller keeps that branch instead of guessing.
+   * in the map, so the caller keeps that branch instead of guessing. `onAnswer`, when given, hears
+   * each number's answer the moment it arrives (once per distinct number, before the map resolves),
+   * so cleanup can start deleting while the other look-ups are still out. A lookup may ignore it:
+   * the caller settles from the map what it did not hear.
    */
-  states(numbers: readonly number[]): Promise<Map<number, PullState | Error>>
+  states(
+    numbers: readonly number[],
+    onAnswer?: (n: number, state: PullState | Error) => void,
+  ): Promise<Map<number, PullState | Error>>
   /** Requests made so far, for the summary and the benchmarks. */
   readonly requests: number
 }
@@ -52,21 +58,39 @@ export function restPullLookup(api: PullsApi, repository: string, concurrency = 
     get requests() {
       return requests
     },
-    async states(numbers) {
-      const todo = [...new Set(numbers)].filter((n) => !cache.has(n))
-      let next = 0
-      const worker = async (): Promise<void> => {
-        while (next < todo.length) {
-          const n = todo[next++]!
-          const p = one(n)
-          cache.set(n, p)
-          await p
-        }
-      }
-      await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker))
-      const out = new Map<number, PullState | Error>()
-      for (const n of numbers) out.set(n, await cache.get(n)!)
-      return out
+    async states(numbers, onAnswer) {
+      return lookUpAll(numbers, cache, one, concurrency, onAnswer)
     },
   }
+}
+
+/**
+ * The shared engine of the pull request and workflow run look-ups: each distinct key once per run
+ * (the cache holds the promise, so a key asked twice, even concurrently, costs one request), at
+ * most `concurrency` requests in flight, `onAnswer` told of each key's answer as it lands.
+ */
+export async function lookUpAll<K, V>(
+  keys: readonly K[],
+  cache: Map<K, Promise<V>>,
+  one: (key: K) => Promise<V>,
+  concurrency: number,
+  onAnswer?: (key: K, value: V) => void,
+): Promise<Map<K, V>> {
+  const distinct = [...new Set(keys)]
+  // Keys another call already asked for: their answers are told when those land.
+  const told = distinct.filter((k) => cache.has(k)).map(async (k) => onAnswer?.(k, await cache.get(k)!))
+  const todo = distinct.filter((k) => !cache.has(k))
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < todo.length) {
+      const k = todo[next++]!
+      const p = one(k)
+      cache.set(k, p)
+      onAnswer?.(k, await p)
+    }
+  }
+  await Promise.all([...told, ...Array.from({ length: Math.min(concurrency, todo.length) }, worker)])
+  const out = new Map<K, V>()
+  for (const k of keys) out.set(k, await cache.get(k)!)
+  return out
 }

@@ -3,6 +3,7 @@
  * has completed lost its post step (the runner machine died), and one whose run is in progress may
  * be in use right now.
  */
+import { lookUpAll } from './pulls.js'
 
 /**
  * `completed`, or `missing` when GitHub does not know the run (deleted, or from elsewhere), which
@@ -13,7 +14,11 @@ export type RunState = 'completed' | 'missing' | 'in progress'
 
 export interface WorkflowRunLookup {
   /** Each run id once per sweep; a failed look-up is an Error, so the caller keeps the branch. */
-  states(runIds: readonly string[]): Promise<Map<string, RunState | Error>>
+  /** `onAnswer` hears each run's answer as it arrives, as in PullRequestLookup.states. */
+  states(
+    runIds: readonly string[],
+    onAnswer?: (runId: string, state: RunState | Error) => void,
+  ): Promise<Map<string, RunState | Error>>
   readonly requests: number
 }
 
@@ -52,21 +57,8 @@ export function restRunLookup(api: RunsApi, repository: string, concurrency = 8)
     get requests() {
       return requests
     },
-    async states(runIds) {
-      const todo = [...new Set(runIds)].filter((id) => !cache.has(id))
-      let next = 0
-      const worker = async (): Promise<void> => {
-        while (next < todo.length) {
-          const id = todo[next++]!
-          const p = one(id)
-          cache.set(id, p)
-          await p
-        }
-      }
-      await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker))
-      const out = new Map<string, RunState | Error>()
-      for (const id of runIds) out.set(id, await cache.get(id)!)
-      return out
+    states(runIds, onAnswer) {
+      return lookUpAll(runIds, cache, one, concurrency, onAnswer)
     },
   }
 }

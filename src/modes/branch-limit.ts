@@ -118,7 +118,6 @@ export class BranchLimit {
       if (freed >= needed) break
       await deleteChildrenFirst(
         this.run,
-        survey.index,
         group.map((c) => c.branch),
         1,
         (b, error) => {

@@ -10,6 +10,7 @@ import type { BranchIndex } from '../neon/lookup.js'
 import type { Annotation } from '../neon/types.js'
 import type { Candidate } from './cleanup.js'
 import type { ModeRun } from './run.js'
+import type { RunState } from '../github/runs.js'
 
 const DAY_MS = 86_400_000
 
@@ -18,10 +19,20 @@ export function isEphemeral(annotation: Annotation | undefined): boolean {
   return annotation?.value['github-ephemeral'] === 'true'
 }
 
+/** A candidate of this file: an ephemeral branch, with the run that made it when that is valid. */
+export type EphemeralCandidate = Candidate & { runId?: string }
+
 /** This repository's ephemeral branches as cleanup candidates, each judged by its run's state. */
 export async function judgeEphemeral(run: ModeRun, index: BranchIndex, now: number): Promise<Candidate[]> {
+  const candidates = ephemeralCandidates(run, index, now)
+  await judgeByRun(run, candidates)
+  return candidates
+}
+
+/** This repository's ephemeral branches, not yet judged (`remove` false until judgeByRun). */
+export function ephemeralCandidates(run: ModeRun, index: BranchIndex, now: number): EphemeralCandidate[] {
   const repo = run.deps.context.repository
-  const candidates: (Candidate & { runId?: string })[] = []
+  const candidates: EphemeralCandidate[] = []
   for (const b of index.branches) {
     const a = index.annotations[b.id]?.value
     if (!a || !isEphemeral(index.annotations[b.id]) || b.default || b.protected) continue
@@ -42,23 +53,42 @@ export async function judgeEphemeral(run: ModeRun, index: BranchIndex, now: numb
       ...(runId && /^\d+$/.test(runId) ? { runId } : {}),
     })
   }
-  if (candidates.length === 0) return []
+  return candidates
+}
+
+/**
+ * Judges ephemeral candidates by their runs' states. `judged` hears each candidate the moment its
+ * verdict is set (at once for those with nothing to look up, else when its run's answer lands).
+ */
+export async function judgeByRun(
+  run: ModeRun,
+  candidates: EphemeralCandidate[],
+  judged: (c: Candidate) => void = () => {},
+): Promise<void> {
+  if (candidates.length === 0) return
 
   const lookup = run.deps.runs
   const withRun = candidates.filter((c) => c.runId !== undefined)
   for (const c of candidates) {
-    if (c.runId === undefined) c.reason += ': no valid github-run-id annotation to look up, kept'
+    if (c.runId === undefined) {
+      c.reason += ': no valid github-run-id annotation to look up, kept'
+      judged(c)
+    }
   }
   if (!lookup) {
     for (const c of withRun) c.reason += ': no GitHub token to look its run up, kept'
     if (withRun.length > 0) {
       run.deps.log.warning(`No GitHub token: ${withRun.length} ephemeral branches were kept unchecked`)
     }
-    return candidates
+    for (const c of withRun) judged(c)
+    return
   }
-  const states = await lookup.states(withRun.map((c) => c.runId!))
-  for (const c of withRun) {
-    const s = states.get(c.runId!)
+  const byRun = new Map<string, EphemeralCandidate[]>()
+  for (const c of withRun) byRun.set(c.runId!, [...(byRun.get(c.runId!) ?? []), c])
+  const done = new Set<EphemeralCandidate>()
+  const settle = (c: EphemeralCandidate, s: RunState | Error | undefined): void => {
+    if (done.has(c)) return
+    done.add(c)
     if (s instanceof Error || s === undefined) {
       c.reason += `: its run could not be looked up (${s instanceof Error ? s.message : 'no answer'}), kept`
       run.deps.log.warning(`Keeping '${c.branch.name}': ${c.reason}`)
@@ -71,6 +101,11 @@ export async function judgeEphemeral(run: ModeRun, index: BranchIndex, now: numb
             ? ': GitHub does not know the run (counted as completed)'
             : ': the run is still in progress, kept'
     }
+    judged(c)
   }
-  return candidates
+  const states = await lookup.states([...byRun.keys()], (id, s) => {
+    for (const c of byRun.get(id) ?? []) settle(c, s)
+  })
+  // A lookup that does not stream answers only here; one that did has settled all of these already.
+  for (const c of withRun) settle(c, states.get(c.runId!))
 }

@@ -2,7 +2,9 @@ import type { Inputs } from '../inputs.js'
 import type { PullState } from '../github/pulls.js'
 import { BranchIndex } from '../neon/lookup.js'
 import type { Annotation, Branch } from '../neon/types.js'
-import { isEphemeral, judgeEphemeral } from './cleanup-ephemeral.js'
+import { ChildrenFirstDeleter, type DeleteOutcome } from './cleanup-deleter.js'
+import { ephemeralCandidates, isEphemeral, judgeByRun } from './cleanup-ephemeral.js'
+import { Finality } from './cleanup-finality.js'
 import { ModeRun } from './run.js'
 import type { CleanupVerdict, ModeDeps, ModeResult } from './types.js'
 
@@ -36,6 +38,12 @@ export interface CleanupOptions {
    * tested) in case Neon ever relaxes that lock.
    */
   deleteConcurrency?: number
+  /**
+   * Start each delete as soon as its verdict is final, while the GitHub look-ups for the other
+   * branches are still out (the default). `false` judges everything first and deletes after, as the
+   * sweep did before issue 17; tests and the figures compare the two.
+   */
+  overlap?: boolean
 }
 
 /**
@@ -57,45 +65,66 @@ export async function cleanupMode(
   try {
     const index = await BranchIndex.load(neon, run.project)
     log.info(`${index.branches.length} branches in project ${run.project}`)
-    const candidates = await judgeBranches(run, index, now)
 
-    const verdicts = new Map<string, CleanupVerdict>()
-    for (const c of candidates) {
-      verdicts.set(
-        c.branch.id,
-        verdictOf(c, c.remove ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept'),
-      )
+    // What each delete came to, by branch id; the verdicts are written once everything is judged.
+    const outcomes = new Map<string, DeleteOutcome>()
+    const deleted: string[] = []
+    const deleter = inputs.dryRun
+      ? undefined
+      : new ChildrenFirstDeleter(run, Math.max(1, opts.deleteConcurrency ?? 1), (b, error) => {
+          outcomes.set(b.id, error)
+          if (error === undefined) run.changed(`deleted '${b.name}' (${b.id})`)
+          if (error === undefined || error === 'gone') deleted.push(b.name)
+        })
+    let candidates: Candidate[]
+    try {
+      // A branch whose fate is final goes at once, while the other look-ups are still out.
+      const early = deleter && opts.overlap !== false ? (c: Candidate) => deleter.add(c.branch) : undefined
+      candidates = await judgeBranches(run, index, now, early)
+    } catch (e) {
+      // Start no more deletes, and let those under way finish, so the error lists every change made.
+      deleter?.stop()
+      await deleter?.finished
+      throw e
     }
     const doomed = candidates.filter((c) => c.remove).map((c) => c.branch)
-    const failures: string[] = []
-    const deleted: string[] = []
-    if (inputs.dryRun) {
+    if (deleter) {
+      // With the overlap every one of these was handed in already (add ignores them); without, all go now.
+      deleter.add(...doomed)
+      deleter.close()
+      await deleter.finished
+    } else {
       log.notice(
         `Dry run: ${doomed.length} of ${candidates.length} candidate branches would be deleted. Nothing was changed.`,
       )
       for (const b of doomed) run.changed(`would delete '${b.name}' (${b.id})`)
-    } else {
-      await deleteChildrenFirst(run, index, doomed, opts.deleteConcurrency ?? 1, (b, error) => {
-        const v = verdicts.get(b.id)!
-        if (error === undefined) {
-          deleted.push(b.name)
-          run.changed(`deleted '${b.name}' (${b.id})`)
-        } else if (error === 'gone') {
-          v.reason += '; it was already gone (204)'
-          deleted.push(b.name)
-        } else {
-          v.verdict = 'failed'
-          v.reason += `; delete failed: ${error}`
-          failures.push(`'${b.name}' (${b.id}): ${error}`)
-        }
-      })
+    }
+
+    const failures: string[] = []
+    const verdicts = candidates.map((c) => {
+      const v = verdictOf(c, c.remove ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept')
+      if (!c.remove || inputs.dryRun) return v
+      const error = outcomes.get(c.branch.id)
+      if (error === 'gone') {
+        v.reason += '; it was already gone (204)'
+      } else if (error !== undefined) {
+        v.verdict = 'failed'
+        v.reason += `; delete failed: ${error}`
+      }
+      return v
+    })
+    // Failures in the order the deletes ended, as before.
+    for (const [id, error] of outcomes) {
+      if (error === undefined || error === 'gone') continue
+      const b = index.get(id)!
+      failures.push(`'${b.name}' (${b.id}): ${error}`)
     }
     return {
       mode: 'cleanup',
       // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
       deletedBranches: inputs.dryRun ? [] : deleted,
       staleBranches: doomed.map((b) => b.name),
-      verdicts: [...verdicts.values()],
+      verdicts,
       ...(failures.length ? { failures } : {}),
       changes: run.changes,
       timings: run.timings(),
@@ -110,8 +139,19 @@ export async function cleanupMode(
  * `cleanup_prefix`, neither default nor protected), with whether the rules delete it now and why.
  * cleanupMode deletes what they choose; create's `on_branch_limit: make-room` (branch-limit.ts)
  * deletes the oldest of the same choice, so the two can never disagree. Ages are taken at `now`.
+ *
+ * `doomed`, when given, is told each candidate the moment its delete is certain (Finality): its own
+ * rule says delete and nothing still being looked up can change that. Children come before their
+ * parents; everything told ends with `remove` true in the returned list, and by the time it returns
+ * every candidate with `remove` true has been told (a lookup that does not stream its answers tells
+ * them all at its end).
  */
-export async function judgeBranches(run: ModeRun, index: BranchIndex, now: number): Promise<Candidate[]> {
+export async function judgeBranches(
+  run: ModeRun,
+  index: BranchIndex,
+  now: number,
+  doomed?: (c: Candidate) => void,
+): Promise<Candidate[]> {
   const { inputs } = run
   const candidates = index.branches
     .filter(
@@ -128,8 +168,12 @@ export async function judgeBranches(run: ModeRun, index: BranchIndex, now: numbe
       reason: '',
     }))
   for (const c of candidates) c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix)
+  // Ephemeral CI branches, whatever their prefix, judged by their workflow run.
+  const ephemeral = ephemeralCandidates(run, index, now)
+  const all = [...candidates, ...ephemeral]
+  const finality = new Finality(all, index, doomed ?? (() => {}))
 
-  await judgeByPullRequest(run, candidates)
+  // The age rule first: it needs no look-up, so those deletes can start before any answer is in.
   for (const c of candidates) {
     if (c.tie) continue
     const maxDays = inputs.cleanupMaxAgeMs / DAY_MS
@@ -137,11 +181,12 @@ export async function judgeBranches(run: ModeRun, index: BranchIndex, now: numbe
     c.reason = c.remove
       ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
       : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`
+    finality.judgedOwn(c)
   }
-  // Ephemeral CI branches, whatever their prefix, judged by their workflow run.
-  candidates.push(...(await judgeEphemeral(run, index, now)))
-  keepParentsOfKeptChildren(run, index, candidates)
-  return candidates
+  await judgeByPullRequest(run, candidates, (c) => finality.judgedOwn(c))
+  await judgeByRun(run, ephemeral, (c) => finality.judgedOwn(c))
+  keepParentsOfKeptChildren(run, index, all)
+  return all
 }
 
 /** A judged branch as a row of the verdict table. */
@@ -168,24 +213,36 @@ export function tieOf(branch: Branch, annotation: Annotation | undefined, prefix
   return undefined
 }
 
-async function judgeByPullRequest(run: ModeRun, candidates: Candidate[]): Promise<void> {
+/** Judges the candidates tied to a pull request; `judged` hears each as its verdict is set. */
+async function judgeByPullRequest(
+  run: ModeRun,
+  candidates: Candidate[],
+  judged: (c: Candidate) => void,
+): Promise<void> {
   const repo = run.deps.context.repository
   const ours = candidates.filter((c) => c.tie && (!c.tie.repo || c.tie.repo === repo))
   for (const c of candidates) {
     if (c.tie?.repo && c.tie.repo !== repo) {
       c.reason = `annotated for another repository (${c.tie.repo}): not ours`
+      judged(c)
     }
   }
   if (ours.length === 0) return
   const lookup = run.deps.pulls
   if (!lookup) {
-    for (const c of ours) c.reason = `tied to PR #${c.tie!.pr}, but no GitHub token to look it up: kept`
+    for (const c of ours) {
+      c.reason = `tied to PR #${c.tie!.pr}, but no GitHub token to look it up: kept`
+      judged(c)
+    }
     run.deps.log.warning(`No GitHub token: ${ours.length} branches tied to pull requests were kept unchecked`)
     return
   }
-  const states = await lookup.states(ours.map((c) => c.tie!.pr))
-  for (const c of ours) {
-    const s: PullState | Error | undefined = states.get(c.tie!.pr)
+  const byPr = new Map<number, Candidate[]>()
+  for (const c of ours) byPr.set(c.tie!.pr, [...(byPr.get(c.tie!.pr) ?? []), c])
+  const done = new Set<Candidate>()
+  const settle = (c: Candidate, s: PullState | Error | undefined): void => {
+    if (done.has(c)) return
+    done.add(c)
     const pr = `PR #${c.tie!.pr}${c.tie!.by === 'name' ? ' (from the name)' : ''}`
     if (s instanceof Error || s === undefined) {
       c.prState = 'unknown'
@@ -196,7 +253,13 @@ async function judgeByPullRequest(run: ModeRun, candidates: Candidate[]): Promis
       c.remove = s !== 'open'
       c.reason = s === 'open' ? `${pr} is open` : s === 'missing' ? `${pr} does not exist` : `${pr} is ${s}`
     }
+    judged(c)
   }
+  const states = await lookup.states([...byPr.keys()], (n, s) => {
+    for (const c of byPr.get(n) ?? []) settle(c, s)
+  })
+  // A lookup that does not stream answers only here; one that did has settled all of these already.
+  for (const c of ours) settle(c, states.get(c.tie!.pr))
 }
 
 /**
@@ -224,54 +287,20 @@ function keepParentsOfKeptChildren(run: ModeRun, index: BranchIndex, candidates:
 }
 
 /**
- * Deletes in waves, leaves first, each delete waited for (its operations) before its parent's turn.
- * A failure is reported through `done` and does not stop the sweep; a branch whose child failed to
- * go is not attempted (Neon would refuse it).
+ * Deletes `doomed` leaves first, each delete waited for (its operations) before its parent's turn,
+ * at most `concurrency` at once (ChildrenFirstDeleter). A failure is reported through `done` and
+ * does not stop the sweep; a branch whose child failed to go is not attempted (Neon would refuse it).
  */
 export async function deleteChildrenFirst(
   run: ModeRun,
-  index: BranchIndex,
   doomed: Branch[],
   concurrency: number,
   done: (b: Branch, error?: string) => void,
 ): Promise<void> {
-  const pending = new Map(doomed.map((b) => [b.id, b]))
-  const blocked = new Set<string>()
-  while (pending.size > 0) {
-    const wave = [...pending.values()].filter((b) => !index.children(b.id).some((k) => pending.has(k.id)))
-    for (const b of wave) pending.delete(b.id)
-    let next = 0
-    const worker = async (): Promise<void> => {
-      while (next < wave.length) {
-        const b = wave[next++]!
-        if (blocked.has(b.id)) {
-          done(b, 'not attempted: one of its children could not be deleted')
-          markParent(b)
-          continue
-        }
-        const outcome = await deleteOne(run, b)
-        done(b, outcome)
-        if (outcome !== undefined && outcome !== 'gone') markParent(b)
-      }
-    }
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, wave.length)) }, worker))
-  }
-
-  function markParent(b: Branch): void {
-    if (b.parent_id) blocked.add(b.parent_id)
-  }
-}
-
-/** undefined when deleted, 'gone' when Neon says it no longer exists, else the error message. */
-async function deleteOne(run: ModeRun, b: Branch): Promise<string | undefined> {
-  try {
-    const res = await run.deps.neon.deleteBranch(run.project, b.id)
-    if (res === null) return 'gone'
-    await run.waitOps(res.operations, true)
-    return undefined
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e)
-  }
+  const deleter = new ChildrenFirstDeleter(run, Math.max(1, concurrency), done)
+  deleter.add(...doomed)
+  deleter.close()
+  await deleter.finished
 }
 
 function fmtDays(days: number): string {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeGitHub } from '../fake-github/server.js'
 import { startNeonSimulator, type NeonSimulator } from '../sim/index.js'
-import { runAction, secretLeaks, type ActionRun } from '../helpers/run-action.js'
+import { runAction, secretLeaks, startAction, type ActionRun } from '../helpers/run-action.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 let sim: NeonSimulator
 let gh: Awaited<ReturnType<typeof startFakeGitHub>>
@@ -106,5 +107,46 @@ describe('dist/index.js: the scheduled sweep (mode auto on schedule → cleanup)
       /::error::cleanup finished, but 1 of its steps failed:%0A- 'preview\/stale-b' .*HTTP 400 Bad Request: nope \(request id rid-b\)/,
     )
     expect(live()).toContain('preview/stale-b')
+  })
+})
+
+describe('dist/index.js: the sweep deletes while GitHub is still being asked (issue 17)', () => {
+  it('deletes the untied stale branch before the pull request look-up answers, then the closed PR’s', async () => {
+    const project = sim.createProject({ id: 'sweep-e2e-overlap' }).id
+    gh.addPull(REPO, { number: 21, state: 'closed' })
+    const old = sim.addBranch(project, { name: 'preview/old-untied', updatedAt: ago(9) })
+    const closed = sim.addBranch(project, {
+      name: 'preview/pr-21-closed',
+      annotations: { 'github-pr-number': '21', 'github-repo': REPO },
+    })
+    const release = gh.hold(/\/pulls\/21$/)
+    const lookup = () => gh.requests.find((r) => r.path.endsWith('/pulls/21'))
+    const started = startAction({
+      eventName: 'schedule',
+      payload: { schedule: '17 3 * * *' },
+      repository: REPO,
+      githubApiUrl: gh.url,
+      inputs: {
+        mode: 'cleanup',
+        api_key: sim.apiKey,
+        project_id: project,
+        api_host: sim.apiUrl,
+        github_token: 'ghs_sweeptoken123',
+      },
+    })
+    try {
+      await waitFor(() => sim.state.branches[old.id]?.deleted === true, 'the untied stale branch to go')
+      await waitFor(() => lookup() !== undefined, 'the look-up of PR #21')
+      // Deleted (the step may even ask GitHub after it), while GitHub has not answered about PR #21.
+      expect(lookup()?.status).toBe(0)
+      expect(sim.state.branches[closed.id]?.deleted).toBe(false)
+    } finally {
+      release()
+    }
+    const run = await started.result
+    expect(run.code).toBe(0)
+    expect(JSON.parse(run.outputs.deleted_branches!)).toEqual(['preview/old-untied', 'preview/pr-21-closed'])
+    expect(lookup()?.status).toBe(200)
+    expect(run.summary).toContain('PR #21 is closed')
   })
 })

@@ -63,6 +63,12 @@ export async function startFakeGitHub(): Promise<{
   faults: GitHubFault[]
   addPull(repo: string, pr: Partial<FakePullRequest> & { number: number }): void
   addRun(repo: string, run: Partial<FakeWorkflowRun> & { id: number }): void
+  /**
+   * Holds back the answer to every request whose path matches until the returned release is
+   * called (logged at once, with status 0 until answered), so a test can see what the action does
+   * while GitHub has not answered yet.
+   */
+  hold(path: RegExp): () => void
   /** Seeds a comment as if someone had written it; returns it. */
   addComment(repo: string, issue: number, body: string, user?: string): FakeComment
   /** The bodies of an issue's comments, oldest first. */
@@ -74,6 +80,7 @@ export async function startFakeGitHub(): Promise<{
   const runs = new Map<string, FakeWorkflowRun>()
   const requests: GitHubRequest[] = []
   const faults: GitHubFault[] = []
+  const holds: { path: RegExp; released: Promise<void> }[] = []
   let nextId = 1000
   let tick = Date.parse('2030-01-01T00:00:00Z')
   const stamp = (): string => new Date((tick += 1000)).toISOString()
@@ -96,8 +103,17 @@ export async function startFakeGitHub(): Promise<{
   const server = createServer((req, res) => {
     let raw = ''
     req.on('data', (c: Buffer) => (raw += c.toString()))
-    req.on('end', () => handle(req, res, raw))
+    req.on('end', () => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname
+      const held = holds.filter((h) => h.path.test(path)).map((h) => h.released)
+      if (held.length === 0) return handle(req, res, raw)
+      // Logged now, answered once released: the test sees the request arrive and stay unanswered.
+      handle(req, res, raw, Promise.all(held))
+    })
   })
+
+  /** Requests held back by `hold`, answered when their gate opens. */
+  const gates = new WeakMap<GitHubRequest, Promise<unknown>>()
 
   function send(
     res: ServerResponse,
@@ -106,12 +122,18 @@ export async function startFakeGitHub(): Promise<{
     body?: unknown,
     headers: Record<string, string> = {},
   ) {
+    const gate = gates.get(log)
+    if (gate) {
+      gates.delete(log)
+      void gate.then(() => send(res, log, status, body, headers))
+      return
+    }
     log.status = status
     res.writeHead(status, { 'Content-Type': 'application/json', 'x-github-request-id': 'FAKE:1', ...headers })
     res.end(body === undefined ? '' : JSON.stringify(body))
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse, raw: string) {
+  function handle(req: IncomingMessage, res: ServerResponse, raw: string, gate?: Promise<unknown>) {
     const url = new URL(req.url ?? '/', 'http://x')
     const method = req.method ?? 'GET'
     let body: unknown
@@ -129,6 +151,7 @@ export async function startFakeGitHub(): Promise<{
       authorization: req.headers.authorization,
     }
     requests.push(log)
+    if (gate) gates.set(log, gate)
     const fault = faults.find(
       (f) =>
         (!f.method || f.method === method) && (!f.path || f.path.test(url.pathname)) && (f.times ?? 1) > 0,
@@ -213,6 +236,15 @@ export async function startFakeGitHub(): Promise<{
     },
     commentBodies(repo, issue) {
       return (comments.get(`${repo}#${issue}`) ?? []).map((c) => c.body)
+    },
+    hold(path) {
+      let release!: () => void
+      const hold = { path, released: new Promise<void>((r) => (release = r)) }
+      holds.push(hold)
+      return () => {
+        holds.splice(holds.indexOf(hold), 1)
+        release()
+      }
     },
     addPull(repo, pr) {
       pulls.set(`${repo}#${pr.number}`, {

@@ -33,7 +33,7 @@ export interface LargeSweep {
 export function seedLargeSweep(
   sim: NeonSimulator,
   projectId: string,
-  gh: FakeGitHub,
+  gh: Pick<FakeGitHub, 'addPull'>,
   now: number,
 ): LargeSweep {
   const annotate = (n: number) => ({ 'github-pr-number': String(n), 'github-repo': SWEEP_REPO })

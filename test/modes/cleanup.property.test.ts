@@ -5,6 +5,7 @@ import { cleanupMode } from '../../src/modes/cleanup.js'
 import { startFakeGitHub } from '../fake-github/server.js'
 import { startNeonSimulator } from '../sim/index.js'
 import { FakeClock } from '../helpers/fake-clock.js'
+import { heldPulls } from '../helpers/held-pulls.js'
 import { harness, inputsFor, REPO } from '../helpers/mode-harness.js'
 
 /**
@@ -144,6 +145,64 @@ describe('cleanup never deletes anything outside the rules (property, seeded)', 
       // The default branch and everything outside the prefix are always there.
       for (const s of specs)
         if (!s.name.startsWith(PREFIX) || s.protected) expect(gone.has(s.name)).toBe(false)
+    } finally {
+      await sim.close()
+    }
+  })
+})
+
+describe('cleanup with the look-ups answering in a random order while deletes run (property, seeded)', () => {
+  const seeds = Array.from({ length: 12 }, (_, i) => 5000 + i * 104_729)
+  it.each(seeds)('seed %i', async (seed) => {
+    const { specs, prs } = generate(seed)
+    const r = rng(seed ^ 0x5bd1e995)
+    const sim = await startNeonSimulator({
+      operationMs: { delete_timeline: 2, suspend_compute: 1 },
+      schedulingMs: 1,
+      seed,
+      clock: new FakeClock(),
+    })
+    try {
+      const project = sim.createProject({ id: `prop-order-${seed}` })
+      const ids: string[] = []
+      for (const s of specs) {
+        const b = sim.addBranch(project.id, {
+          name: s.name,
+          ...(s.parent !== undefined ? { parentId: ids[s.parent]! } : {}),
+          protected: s.protected,
+          updatedAt: new Date(sim.clock.now() - s.ageDays * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          withEndpoint: false,
+          annotations:
+            s.tie === 'ours'
+              ? { 'github-pr-number': String(s.pr), 'github-repo': REPO }
+              : s.tie === 'theirs'
+                ? { 'github-pr-number': String(s.pr), 'github-commit-repo': 'elsewhere/repo' }
+                : {},
+        })
+        ids.push(b.id)
+      }
+      const held = heldPulls(prs)
+      const h = harness(sim, { ...harness(sim).deps.context, eventName: 'schedule', pullRequest: undefined })
+      h.deps.pulls = restPullLookup(held.api, REPO)
+      const result = cleanupMode(h.deps, inputsFor(project.id, sim.apiKey, { mode: 'cleanup' }))
+      // Release the asked-for answers one at a time in a seeded order, letting deletes run between.
+      const released = new Set<number>()
+      for (let settled = false; !settled;) {
+        const out = held.asked.filter((n) => !released.has(n))
+        if (out.length > 0) {
+          const n = out[Math.floor(r() * out.length)]!
+          released.add(n)
+          held.release(n)
+        }
+        for (let i = 0, k = Math.floor(r() * 6); i < k; i++) await sim.clock.sleep(5)
+        settled = await Promise.race([result.then(() => true), sim.clock.sleep(1).then(() => false)])
+      }
+      const res = await result
+      const expected = expectedDeleted(specs, prs)
+      expect(res.failures).toBeUndefined()
+      expect([...res.deletedBranches!].sort()).toEqual([...expected].sort())
+      // Neon never refused a delete: no branch with children was ever asked to go.
+      expect(sim.log.filter((l) => l.method === 'DELETE' && l.status >= 400)).toEqual([])
     } finally {
       await sim.close()
     }
