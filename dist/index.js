@@ -43073,6 +43073,22 @@ async function ensureDatabase(run, branch, names) {
     }
 }
 /**
+ * prepareConnection and, beside it, refreshExpiry for a branch that is already ready: the PATCH
+ * depends on nothing the reads find, so it shares their round trip. Both are waited for; the
+ * first failure (prepareConnection's, refreshExpiry only warns) is thrown.
+ */
+async function prepareWithExpiry(run, branch, known = {}) {
+    if (branch.current_state !== 'ready') {
+        const prepared = await prepareConnection(run, branch, known);
+        return [prepared, await refreshExpiry(run, prepared.branch)];
+    }
+    const [prepared, expiry] = await Promise.allSettled([
+        prepareConnection(run, branch, known),
+        refreshExpiry(run, branch),
+    ]);
+    return [settled(prepared), settled(expiry)];
+}
+/**
  * Pushes an existing branch's expiry out again (every push keeps an active PR's branch alive, and a
  * reset restarts the TTL), or removes it when the user now asks for `never`. A refusal (a branch
  * with children cannot expire) is a warning: the branch is still usable.
@@ -43215,8 +43231,9 @@ async function createMode(deps, inputs) {
         const made = 'made' in outcome ? outcome.made : undefined;
         const branch = 'made' in outcome ? outcome.made.branch : await adopt(run, outcome.existing, parent);
         const created = made !== undefined;
-        const prepared = await prepareConnection(run, branch, made?.known ?? {});
-        const expiresAt = created ? (branch.expires_at ?? null) : await refreshExpiry(run, prepared.branch);
+        const [prepared, expiresAt] = created
+            ? [await prepareConnection(run, branch, made.known), branch.expires_at ?? null]
+            : await prepareWithExpiry(run, branch);
         return {
             mode: 'create',
             branch: {
@@ -43711,8 +43728,7 @@ async function resetMode(deps, inputs) {
         log.info(`Resetting '${branch.name}' to ${to}; waiting for ${res.operations.length} operations`);
         await run.waitOps(res.operations);
         // Restore restarts the compute and re-seeds roles from the source: check both again.
-        const prepared = await prepareConnection(run, { ...res.branch, current_state: 'ready' });
-        const expiresAt = await refreshExpiry(run, res.branch);
+        const [prepared, expiresAt] = await prepareWithExpiry(run, { ...res.branch, current_state: 'ready' });
         return {
             mode: 'reset',
             branch: reset_info(run, res.branch, source, expiresAt),

@@ -216,6 +216,27 @@ async function ensureDatabase(run: ModeRun, branch: Branch, names: readonly stri
 }
 
 /**
+ * prepareConnection and, beside it, refreshExpiry for a branch that is already ready: the PATCH
+ * depends on nothing the reads find, so it shares their round trip. Both are waited for; the
+ * first failure (prepareConnection's, refreshExpiry only warns) is thrown.
+ */
+export async function prepareWithExpiry(
+  run: ModeRun,
+  branch: Branch,
+  known: Known = {},
+): Promise<[Awaited<ReturnType<typeof prepareConnection>>, string | null]> {
+  if (branch.current_state !== 'ready') {
+    const prepared = await prepareConnection(run, branch, known)
+    return [prepared, await refreshExpiry(run, prepared.branch)]
+  }
+  const [prepared, expiry] = await Promise.allSettled([
+    prepareConnection(run, branch, known),
+    refreshExpiry(run, branch),
+  ])
+  return [settled(prepared), settled(expiry)]
+}
+
+/**
  * Pushes an existing branch's expiry out again (every push keeps an active PR's branch alive, and a
  * reset restarts the TTL), or removes it when the user now asks for `never`. A refusal (a branch
  * with children cannot expire) is a warning: the branch is still usable.

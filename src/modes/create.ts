@@ -9,7 +9,7 @@ import { findBranch, type FoundBranch } from '../neon/lookup.js'
 import { describePoint, sameLsn } from '../neon/point-in-time.js'
 import type { Branch, CreateBranchRequest } from '../neon/types.js'
 import { BranchLimit } from './branch-limit.js'
-import { computeRequest, prepareConnection, refreshExpiry, type Known } from './connect.js'
+import { computeRequest, prepareConnection, prepareWithExpiry, type Known } from './connect.js'
 import { refuseUnsafeTarget } from './guards.js'
 import { checkHistoryWindow } from './history-window.js'
 import { parentText, pointInfo } from './point.js'
@@ -45,8 +45,9 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
     const branch = 'made' in outcome ? outcome.made.branch : await adopt(run, outcome.existing, parent)
     const created = made !== undefined
 
-    const prepared = await prepareConnection(run, branch, made?.known ?? {})
-    const expiresAt = created ? (branch.expires_at ?? null) : await refreshExpiry(run, prepared.branch)
+    const [prepared, expiresAt] = created
+      ? [await prepareConnection(run, branch, made.known), branch.expires_at ?? null]
+      : await prepareWithExpiry(run, branch)
     return {
       mode: 'create',
       branch: {

@@ -4,7 +4,7 @@ import { resolveBranchName } from '../github/branch-target.js'
 import { BranchIndex } from '../neon/lookup.js'
 import { describePoint } from '../neon/point-in-time.js'
 import type { Branch, RestoreBranchRequest } from '../neon/types.js'
-import { prepareConnection, refreshExpiry } from './connect.js'
+import { prepareWithExpiry } from './connect.js'
 import { refuseUnsafeTarget } from './guards.js'
 import { checkHistoryWindow } from './history-window.js'
 import { parentText, pointInfo } from './point.js'
@@ -93,8 +93,7 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     await run.waitOps(res.operations)
 
     // Restore restarts the compute and re-seeds roles from the source: check both again.
-    const prepared = await prepareConnection(run, { ...res.branch, current_state: 'ready' })
-    const expiresAt = await refreshExpiry(run, res.branch)
+    const [prepared, expiresAt] = await prepareWithExpiry(run, { ...res.branch, current_state: 'ready' })
     return {
       mode: 'reset',
       branch: info(run, res.branch, source, expiresAt),

@@ -23,7 +23,7 @@ const synchronize = () => prContext(12, 'feature/login', { action: 'synchronize'
 const overlap = (a: RequestLogEntry, b: RequestLogEntry): boolean => a.at < b.at + b.ms && b.at < a.at + a.ms
 
 describe('making an adopted branch usable', () => {
-  it('asks for its computes, the password and the databases at once', async () => {
+  it('asks for its computes, the password and the databases at once, and moves the expiry beside them', async () => {
     sim.addBranch(projectId, { name: 'preview/pr-12-feature/login', withEndpoint: true })
     const before = sim.log.length
     const r = await createMode(harness(sim, synchronize()).deps, inputsFor(projectId, sim.apiKey))
@@ -41,6 +41,9 @@ describe('making an adopted branch usable', () => {
     expect(overlap(reads[0]!, reads[1]!)).toBe(true)
     expect(overlap(reads[1]!, reads[2]!)).toBe(true)
     expect(overlap(reads[0]!, reads[2]!)).toBe(true)
+    const patch = log.find((l) => l.route === 'PATCH /projects/{project_id}/branches/{branch_id}')!
+    expect(overlap(patch, reads[0]!)).toBe(true)
+    expect(r.branch?.expiresAt).toBe(sim.state.branches[r.branch!.id]!.expires_at)
     expect(r.connection?.password).toBe(sim.rolePassword(projectId, r.branch!.id, 'neondb_owner'))
   })
 
