@@ -1,0 +1,4 @@
+/** The stand-in's one export: constructing it throws (see index.js). */
+export declare class ProxyAgent {
+  constructor(...args: unknown[])
+}
