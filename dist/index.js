@@ -16253,6 +16253,7 @@ function describeNetworkError(e, timeoutMs) {
 
 
 
+
 async function ephemeralPost(deps, record) {
     const { neon, clock, log } = deps;
     const project = record.projectId;
@@ -16262,6 +16263,8 @@ async function ephemeralPost(deps, record) {
         clock,
         deadline: started + record.timeoutMs,
         progress: (line) => log.info(line),
+        // As main's waits do: the project's recent operations say when the delete should end.
+        durations: new OperationDurations(() => neon.listRecentOperations(project, HISTORY_LIMIT)),
     };
     const changes = [];
     const result = (deleted, branchId, waitedFor, why) => ({

@@ -166,11 +166,19 @@ describe('a passing job', () => {
     // Post sets no outputs and saves no state of its own.
     expect(post.outputs).toEqual({})
     expect(post.state).toEqual({})
-    // Post: the delete and a poll of its operation; nothing else.
+    // Post: the delete, one read of the project's recent operations (when the delete should end),
+    // and polls of its operation; nothing else.
     const postRoutes = sim.log.slice(postStart).map((l) => l.route)
     expect(postRoutes[0]).toBe('DELETE /projects/{project_id}/branches/{branch_id}')
+    expect(postRoutes.filter((r) => r === 'GET /projects/{project_id}/operations')).toHaveLength(1)
     expect(
-      postRoutes.slice(1).every((r) => r === 'GET /projects/{project_id}/operations/{operation_id}'),
+      postRoutes
+        .slice(1)
+        .every(
+          (r) =>
+            r === 'GET /projects/{project_id}/operations/{operation_id}' ||
+            r === 'GET /projects/{project_id}/operations',
+        ),
     ).toBe(true)
     expect(mutations(mainStart).map((l) => l.route)).toEqual([
       'POST /projects/{project_id}/branches',
