@@ -246,6 +246,17 @@ async function pollerOn(durationMs: number, withHistory: boolean, runs: number):
   }
 }
 
+/** A simulator with the settings every scenario is measured with. */
+function benchSimulator(): Promise<NeonSimulator> {
+  return startNeonSimulator({
+    latencyMs: LATENCY_MS,
+    operationMs: OPERATION_MS,
+    operationJitter: JITTER,
+    schedulingMs: 5,
+    rateLimit: NEON_RATE_LIMITS,
+  })
+}
+
 /**
  * Start-up, measured first, against a simulator of its own with the same settings, so that
  * nothing else the bench has done shares the process while it is measured.
@@ -254,13 +265,7 @@ async function measureStartup(
   gh: { url: string },
   runs: number,
 ): Promise<{ firstRequest: number[]; validationExit: number[]; bare: number[] }> {
-  const sim = await startNeonSimulator({
-    latencyMs: LATENCY_MS,
-    operationMs: OPERATION_MS,
-    operationJitter: JITTER,
-    schedulingMs: 5,
-    rateLimit: NEON_RATE_LIMITS,
-  })
+  const sim = await benchSimulator()
   const project = sim.createProject({ id: 'bench-startup-1' }).id
   const out = { firstRequest: [] as number[], validationExit: [] as number[], bare: [] as number[] }
   try {
@@ -301,13 +306,7 @@ async function main(): Promise<void> {
   console.log(
     `simulator: ${LATENCY_MS} ms per request; operations ${JSON.stringify(OPERATION_MS)} ±${JITTER * 100} %; ${RUNS} runs per scenario\n`,
   )
-  const sim = await startNeonSimulator({
-    latencyMs: LATENCY_MS,
-    operationMs: OPERATION_MS,
-    operationJitter: JITTER,
-    schedulingMs: 5,
-    rateLimit: NEON_RATE_LIMITS,
-  })
+  const sim = await benchSimulator()
   const gh = await startFakeGitHub()
   const startup = await measureStartup(gh, RUNS)
   const startupSamples = startup.firstRequest

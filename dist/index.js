@@ -7099,7 +7099,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(601);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(303);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7108,7 +7108,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 601:
+/***/ 303:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -13930,6 +13930,10 @@ class OperationDurations {
         return { lo: Math.round(lo), hi: Math.round(hi) };
     }
 }
+/** What one run knows of a project's durations: its recent history, read once when first needed. */
+function projectDurations(neon, projectId) {
+    return new OperationDurations(() => neon.listRecentOperations(projectId, HISTORY_LIMIT));
+}
 
 ;// CONCATENATED MODULE: ./src/neon/types.ts
 /**
@@ -14092,15 +14096,8 @@ async function waitForOperations(client, projectId, operations, o, stats) {
     // The history is read once per run, only when there is something to wait for, and while the
     // operations run: the schedule uses it from the moment it arrives.
     const history = durations && pending.some((op) => !durations.has(op.action)) ? durations.load() : undefined;
+    const lastPending = pending.at(-1);
     try {
-        await waitInOrder();
-    }
-    finally {
-        // Never rejects, and is one request with a 5 s timeout: nothing is left running after the wait.
-        await history;
-    }
-    async function waitInOrder() {
-        const lastPending = pending.at(-1);
         for (const first of operations) {
             let op = first;
             if (!operationSettled(op)) {
@@ -14148,6 +14145,10 @@ async function waitForOperations(client, projectId, operations, o, stats) {
             durations?.add(op);
         }
     }
+    finally {
+        // Never rejects, and is one request with a 5 s timeout: nothing is left running after the wait.
+        await history;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/modes/types.ts
@@ -14191,7 +14192,7 @@ class ModeRun {
             clock: deps.clock,
             deadline: this.started + inputs.timeoutMs,
             progress: (line) => deps.log.info(line),
-            durations: new OperationDurations(() => deps.neon.listRecentOperations(inputs.projectId, HISTORY_LIMIT)),
+            durations: projectDurations(deps.neon, inputs.projectId),
         };
     }
     get project() {
@@ -14808,7 +14809,22 @@ function buildConnectionUrls(c) {
     return { dbUrl: build(c.host, common), dbUrlPooled: build(hostPooled, pooled), host: c.host, hostPooled };
 }
 
+;// CONCATENATED MODULE: ./src/util/settle.ts
+/**
+ * Runs independent requests side by side and waits for every one of them, so that no request is
+ * still running when a failure is reported; then gives their values, or throws the first failure
+ * in the order given (the order the caller would have made them in one after another).
+ */
+async function allFinished(promises) {
+    const results = await Promise.allSettled(promises);
+    for (const r of results)
+        if (r.status === 'rejected')
+            throw r.reason;
+    return results.map((r) => r.value);
+}
+
 ;// CONCATENATED MODULE: ./src/modes/connect.ts
+
 
 
 
@@ -14827,18 +14843,24 @@ async function prepareConnection(run, branch, known = {}) {
     // (every push after the first) that is two round trips instead of four before the outputs. What
     // they find missing is then created one thing at a time, as before (the database needs the role).
     const askPassword = known.password === undefined && (known.roles === undefined || known.roles.includes(inputs.role));
-    const [endpoints, revealed, databases] = await Promise.allSettled([
-        known.endpoint ? Promise.resolve(undefined) : neon.listBranchEndpoints(run.project, ready.id),
-        askPassword ? neon.revealPassword(run.project, ready.id, inputs.role) : Promise.resolve(undefined),
-        known.databases
-            ? Promise.resolve(known.databases)
-            : neon.listDatabases(run.project, ready.id).then((ds) => ds.map((d) => d.name)),
+    const [endpoints, revealed, databases] = await allFinished([
+        // Without a known endpoint (then `endpoints` is what ensureEndpoint needs).
+        known.endpoint ? undefined : neon.listBranchEndpoints(run.project, ready.id),
+        // A 404 for the password is the answer "no such role" (null): ensureRole creates it.
+        askPassword
+            ? neon.revealPassword(run.project, ready.id, inputs.role).catch((e) => {
+                if (isNotFound(e))
+                    return null;
+                throw e;
+            })
+            : undefined,
+        known.databases ?? neon.listDatabases(run.project, ready.id).then((ds) => ds.map((d) => d.name)),
     ]);
-    const usable = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready, settled(endpoints))));
+    const usable = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready, endpoints)));
     const endpoint = await ensureComputeSize(run, usable);
     const readyMs = run.elapsed();
-    const password = known.password ?? (await ensureRole(run, ready, revealed));
-    await ensureDatabase(run, ready, settled(databases));
+    const password = known.password ?? (await ensureRole(run, ready, revealed ?? null));
+    await ensureDatabase(run, ready, databases);
     const urls = buildConnectionUrls({
         host: endpoint.host,
         role: inputs.role,
@@ -14868,12 +14890,6 @@ async function ensureBranchReady(run, branch) {
         return { done: b.current_state === 'ready', state: b.current_state, value: b };
     }, run.poll, run.wait, { delayFirst: true });
     return ready ?? branch;
-}
-/** The value of a settled read, or its failure thrown. */
-function settled(r) {
-    if (r.status === 'rejected')
-        throw r.reason;
-    return r.value;
 }
 /** The branch's read_write endpoint among `endpoints`, created when an adopted branch has none. */
 async function ensureEndpoint(run, branch, endpoints) {
@@ -14942,15 +14958,13 @@ async function ensureEndpointUsable(run, endpoint) {
 /**
  * Returns the role's password, creating the role first when the branch lacks it. `revealed` is the
  * answer to asking for its password (one request answers both "does the role exist?" and "what is
- * its password?"): a 404 means there is no such role; undefined means it was known not to exist.
+ * its password?"): null when there is no such role (Neon's 404, or known from the create's answer).
  */
 async function ensureRole(run, branch, revealed) {
     const { neon, log } = run.deps;
     const { role } = run.inputs;
-    if (revealed.status === 'fulfilled' && revealed.value !== undefined)
-        return revealed.value;
-    if (revealed.status === 'rejected' && !isNotFound(revealed.reason))
-        throw revealed.reason;
+    if (revealed !== null)
+        return revealed;
     log.info(`Creating role '${role}' on branch '${branch.name}'`);
     try {
         const res = await neon.createRole(run.project, branch.id, role);
@@ -14991,11 +15005,7 @@ async function prepareWithExpiry(run, branch, known = {}) {
         const prepared = await prepareConnection(run, branch, known);
         return [prepared, await refreshExpiry(run, prepared.branch)];
     }
-    const [prepared, expiry] = await Promise.allSettled([
-        prepareConnection(run, branch, known),
-        refreshExpiry(run, branch),
-    ]);
-    return [settled(prepared), settled(expiry)];
+    return allFinished([prepareConnection(run, branch, known), refreshExpiry(run, branch)]);
 }
 /**
  * Pushes an existing branch's expiry out again (every push keeps an active PR's branch alive, and a
@@ -15697,6 +15707,7 @@ function reset_info(run, branch, source, expiresAt) {
 
 
 
+
 /**
  * schema-diff: what the pull request's migrations did to `database`. Reads the schema of the
  * branch (at its head) and of its parent, or of `parent_branch` (optionally `name@<LSN>` or
@@ -15722,16 +15733,10 @@ async function schemaDiffMode(deps, inputs) {
             `'${base.label}' (${base.branch.id})`);
         // The two reads are independent: side by side, as neonctl does them. Both are let finish, so
         // no request is still running when a failure is reported, and the base's failure comes first.
-        const [baseRead, branchRead] = await Promise.allSettled([
+        const [baseSql, branchSql] = await allFinished([
             readSchema(run, base.branch, baseSide),
             readSchema(run, branch, branchSide),
         ]);
-        if (baseRead.status === 'rejected')
-            throw baseRead.reason;
-        if (branchRead.status === 'rejected')
-            throw branchRead.reason;
-        const baseSql = baseRead.value;
-        const branchSql = branchRead.value;
         const diff = schemaPatch(db, baseSide, branchSide, baseSql, branchSql);
         const { added, removed } = countChanges(diff);
         log.info(diff === '' ? 'No schema changes' : `Schema changes: ${added} lines added, ${removed} removed`);
@@ -16264,7 +16269,7 @@ async function ephemeralPost(deps, record) {
         deadline: started + record.timeoutMs,
         progress: (line) => log.info(line),
         // As main's waits do: the project's recent operations say when the delete should end.
-        durations: new OperationDurations(() => neon.listRecentOperations(project, HISTORY_LIMIT)),
+        durations: projectDurations(neon, project),
     };
     const changes = [];
     const result = (deleted, branchId, waitedFor, why) => ({

@@ -6,6 +6,7 @@ import { waitUntil } from '../neon/operations.js'
 import type { Branch, Endpoint } from '../neon/types.js'
 import type { ModeRun } from './run.js'
 import type { ConnectionInfo } from './types.js'
+import { allFinished } from '../util/settle.js'
 
 /** What an earlier answer already told us, so that nothing is asked twice. */
 export interface Known {
@@ -37,22 +38,27 @@ export async function prepareConnection(
   // they find missing is then created one thing at a time, as before (the database needs the role).
   const askPassword =
     known.password === undefined && (known.roles === undefined || known.roles.includes(inputs.role))
-  const [endpoints, revealed, databases] = await Promise.allSettled([
-    known.endpoint ? Promise.resolve(undefined) : neon.listBranchEndpoints(run.project, ready.id),
-    askPassword ? neon.revealPassword(run.project, ready.id, inputs.role) : Promise.resolve(undefined),
-    known.databases
-      ? Promise.resolve(known.databases)
-      : neon.listDatabases(run.project, ready.id).then((ds) => ds.map((d) => d.name)),
+  const [endpoints, revealed, databases] = await allFinished([
+    // Without a known endpoint (then `endpoints` is what ensureEndpoint needs).
+    known.endpoint ? undefined : neon.listBranchEndpoints(run.project, ready.id),
+    // A 404 for the password is the answer "no such role" (null): ensureRole creates it.
+    askPassword
+      ? neon.revealPassword(run.project, ready.id, inputs.role).catch((e: unknown) => {
+          if (isNotFound(e)) return null
+          throw e
+        })
+      : undefined,
+    known.databases ?? neon.listDatabases(run.project, ready.id).then((ds) => ds.map((d) => d.name)),
   ])
   const usable = await ensureEndpointUsable(
     run,
-    known.endpoint ?? (await ensureEndpoint(run, ready, settled(endpoints)!)),
+    known.endpoint ?? (await ensureEndpoint(run, ready, endpoints!)),
   )
   const endpoint = await ensureComputeSize(run, usable)
   const readyMs = run.elapsed()
 
-  const password = known.password ?? (await ensureRole(run, ready, revealed))
-  await ensureDatabase(run, ready, settled(databases)!)
+  const password = known.password ?? (await ensureRole(run, ready, revealed ?? null))
+  await ensureDatabase(run, ready, databases)
 
   const urls = buildConnectionUrls({
     host: endpoint.host,
@@ -88,12 +94,6 @@ async function ensureBranchReady(run: ModeRun, branch: Branch): Promise<Branch> 
     { delayFirst: true },
   )
   return ready ?? branch
-}
-
-/** The value of a settled read, or its failure thrown. */
-function settled<T>(r: PromiseSettledResult<T>): T {
-  if (r.status === 'rejected') throw r.reason
-  return r.value
 }
 
 /** The branch's read_write endpoint among `endpoints`, created when an adopted branch has none. */
@@ -177,17 +177,12 @@ async function ensureEndpointUsable(run: ModeRun, endpoint: Endpoint): Promise<E
 /**
  * Returns the role's password, creating the role first when the branch lacks it. `revealed` is the
  * answer to asking for its password (one request answers both "does the role exist?" and "what is
- * its password?"): a 404 means there is no such role; undefined means it was known not to exist.
+ * its password?"): null when there is no such role (Neon's 404, or known from the create's answer).
  */
-async function ensureRole(
-  run: ModeRun,
-  branch: Branch,
-  revealed: PromiseSettledResult<string | undefined>,
-): Promise<string> {
+async function ensureRole(run: ModeRun, branch: Branch, revealed: string | null): Promise<string> {
   const { neon, log } = run.deps
   const { role } = run.inputs
-  if (revealed.status === 'fulfilled' && revealed.value !== undefined) return revealed.value
-  if (revealed.status === 'rejected' && !isNotFound(revealed.reason)) throw revealed.reason
+  if (revealed !== null) return revealed
   log.info(`Creating role '${role}' on branch '${branch.name}'`)
   try {
     const res = await neon.createRole(run.project, branch.id, role)
@@ -229,11 +224,7 @@ export async function prepareWithExpiry(
     const prepared = await prepareConnection(run, branch, known)
     return [prepared, await refreshExpiry(run, prepared.branch)]
   }
-  const [prepared, expiry] = await Promise.allSettled([
-    prepareConnection(run, branch, known),
-    refreshExpiry(run, branch),
-  ])
-  return [settled(prepared), settled(expiry)]
+  return allFinished([prepareConnection(run, branch, known), refreshExpiry(run, branch)])
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { isNotFound } from '../neon/errors.js'
 import { findBranch } from '../neon/lookup.js'
-import { HISTORY_LIMIT, OperationDurations } from '../neon/durations.js'
+import { projectDurations } from '../neon/durations.js'
 import { operationSettled, waitForOperations, waitUntil, type PollOptions } from '../neon/operations.js'
 import type { EphemeralRecord } from '../state.js'
 import { ModeError, type ModeDeps } from './types.js'
@@ -36,7 +36,7 @@ export async function ephemeralPost(deps: PostDeps, record: EphemeralRecord): Pr
     deadline: started + record.timeoutMs,
     progress: (line) => log.info(line),
     // As main's waits do: the project's recent operations say when the delete should end.
-    durations: new OperationDurations(() => neon.listRecentOperations(project, HISTORY_LIMIT)),
+    durations: projectDurations(neon, project),
   }
   const changes: string[] = []
   const result = (deleted: boolean, branchId: string | undefined, waitedFor: number, why?: string) => ({

@@ -1,5 +1,5 @@
 import { InputError, type Inputs } from '../inputs.js'
-import { HISTORY_LIMIT, OperationDurations } from '../neon/durations.js'
+import { projectDurations } from '../neon/durations.js'
 import { waitForOperations, type PollOptions, type WaitStats } from '../neon/operations.js'
 import type { Operation } from '../neon/types.js'
 import { ModeError, type ModeDeps, type ModeResult } from './types.js'
@@ -24,9 +24,7 @@ export class ModeRun {
       clock: deps.clock,
       deadline: this.started + inputs.timeoutMs,
       progress: (line) => deps.log.info(line),
-      durations: new OperationDurations(() =>
-        deps.neon.listRecentOperations(inputs.projectId, HISTORY_LIMIT),
-      ),
+      durations: projectDurations(deps.neon, inputs.projectId),
     }
   }
 

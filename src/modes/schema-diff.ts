@@ -6,6 +6,7 @@ import type { Branch } from '../neon/types.js'
 import { countChanges, schemaPatch, type SchemaSide } from '../util/schema-patch.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult } from './types.js'
+import { allFinished } from '../util/settle.js'
 
 /**
  * schema-diff: what the pull request's migrations did to `database`. Reads the schema of the
@@ -36,14 +37,10 @@ export async function schemaDiffMode(deps: ModeDeps, inputs: Inputs): Promise<Mo
     )
     // The two reads are independent: side by side, as neonctl does them. Both are let finish, so
     // no request is still running when a failure is reported, and the base's failure comes first.
-    const [baseRead, branchRead] = await Promise.allSettled([
+    const [baseSql, branchSql] = await allFinished([
       readSchema(run, base.branch, baseSide),
       readSchema(run, branch, branchSide),
     ])
-    if (baseRead.status === 'rejected') throw baseRead.reason
-    if (branchRead.status === 'rejected') throw branchRead.reason
-    const baseSql = baseRead.value
-    const branchSql = branchRead.value
     const diff = schemaPatch(db, baseSide, branchSide, baseSql, branchSql)
     const { added, removed } = countChanges(diff)
     log.info(diff === '' ? 'No schema changes' : `Schema changes: ${added} lines added, ${removed} removed`)

@@ -1,3 +1,4 @@
+import type { NeonClient } from './client.js'
 import type { Operation } from './types.js'
 
 /** Where an operation of one action is expected to end: ms after it started running. */
@@ -75,4 +76,12 @@ export class OperationDurations {
     const hi = few ? s[s.length - 1]! * 1.25 + 50 : at(0.95) * 1.05 + 50
     return { lo: Math.round(lo), hi: Math.round(hi) }
   }
+}
+
+/** What one run knows of a project's durations: its recent history, read once when first needed. */
+export function projectDurations(
+  neon: Pick<NeonClient, 'listRecentOperations'>,
+  projectId: string,
+): OperationDurations {
+  return new OperationDurations(() => neon.listRecentOperations(projectId, HISTORY_LIMIT))
 }

@@ -221,15 +221,8 @@ export async function waitForOperations(
   // The history is read once per run, only when there is something to wait for, and while the
   // operations run: the schedule uses it from the moment it arrives.
   const history = durations && pending.some((op) => !durations.has(op.action)) ? durations.load() : undefined
+  const lastPending = pending.at(-1)
   try {
-    await waitInOrder()
-  } finally {
-    // Never rejects, and is one request with a 5 s timeout: nothing is left running after the wait.
-    await history
-  }
-
-  async function waitInOrder(): Promise<void> {
-    const lastPending = pending.at(-1)
     for (const first of operations) {
       let op = first
       if (!operationSettled(op)) {
@@ -278,5 +271,8 @@ export async function waitForOperations(
       assertOperationSucceeded(op)
       durations?.add(op)
     }
+  } finally {
+    // Never rejects, and is one request with a 5 s timeout: nothing is left running after the wait.
+    await history
   }
 }

@@ -76,6 +76,9 @@ describe('making an adopted branch usable', () => {
       status: 403,
       body: { code: '', message: 'forbidden for this key' },
     })
+    // The computes answer well after the refusal: the failure must wait for them all the same.
+    sim.faults.add({ route: 'GET /projects/{project_id}/branches/{branch_id}/endpoints', delayMs: 300 })
+    const before = sim.log.length
     const err = await createMode(harness(sim, synchronize()).deps, inputsFor(projectId, sim.apiKey)).catch(
       (e: unknown) => e as Error,
     )
@@ -84,5 +87,11 @@ describe('making an adopted branch usable', () => {
     expect(message).toMatch(/databases/)
     expect(message).toMatch(/403/)
     expect(message).toMatch(/forbidden for this key/)
+    const reads = sim.log.slice(before).filter((l) => l.method === 'GET' && l.route?.includes('{branch_id}/'))
+    expect(reads.map((l) => l.route?.split('/').pop())).toEqual(
+      expect.arrayContaining(['endpoints', 'reveal_password', 'databases']),
+    )
+    // Every read had its answer when the run failed: nothing left in flight.
+    expect(reads.every((l) => l.status !== 0)).toBe(true)
   })
 })
