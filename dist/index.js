@@ -13937,8 +13937,8 @@ function projectDurations(neon, projectId) {
 
 ;// CONCATENATED MODULE: ./src/neon/types.ts
 /**
- * The parts of Neon API v2 objects this action reads, written from Neon's OpenAPI description (a
- * copy is test/sim/openapi/neon-openapi-v2.json) and the behaviour it leaves out (BEHAVIOUR.md). Fields are optional where Neon may omit them.
+ * The parts of Neon API v2 objects this action reads, written from Neon's OpenAPI description (the
+ * one Neon's SDK ships, npm `@neondatabase/api-client`) and the behaviour it leaves out (BEHAVIOUR.md). Fields are optional where Neon may omit them.
  */
 /** Statuses after which an operation will not change again. */
 const OPERATION_SUCCESS = new Set(['finished', 'skipped']);
@@ -16102,7 +16102,7 @@ class NeonClient {
     // --- schemas ---
     /**
      * A database's schema as `pg_dump --schema-only` prints it (BEHAVIOUR.md, Schemas), at the
-     * branch's head or at an LSN or a timestamp of its history (never both: openapi-v2.json).
+     * branch's head or at an LSN or a timestamp of its history (never both: Neon's API description).
      */
     async getBranchSchema(projectId, branchId, dbName, at = {}) {
         const r = await this.request('GET', '/projects/{project_id}/branches/{branch_id}/schema', { project_id: projectId, branch_id: branchId }, { query: { db_name: dbName, lsn: at.lsn, timestamp: at.lsn === undefined ? at.timestamp : undefined } });

@@ -332,7 +332,7 @@ export class NeonClient {
 
   /**
    * A database's schema as `pg_dump --schema-only` prints it (BEHAVIOUR.md, Schemas), at the
-   * branch's head or at an LSN or a timestamp of its history (never both: openapi-v2.json).
+   * branch's head or at an LSN or a timestamp of its history (never both: Neon's API description).
    */
   async getBranchSchema(
     projectId: string,

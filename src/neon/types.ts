@@ -1,6 +1,6 @@
 /**
- * The parts of Neon API v2 objects this action reads, written from Neon's OpenAPI description (a
- * copy is test/sim/openapi/neon-openapi-v2.json) and the behaviour it leaves out (BEHAVIOUR.md). Fields are optional where Neon may omit them.
+ * The parts of Neon API v2 objects this action reads, written from Neon's OpenAPI description (the
+ * one Neon's SDK ships, npm `@neondatabase/api-client`) and the behaviour it leaves out (BEHAVIOUR.md). Fields are optional where Neon may omit them.
  */
 
 export type OperationStatus =

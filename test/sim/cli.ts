@@ -22,32 +22,10 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startNeonSimulator, type NeonSimulator } from './index.js'
+import { openApi } from './openapi.js'
 
-// Every operation action Neon's OpenAPI lists (openapi-v2.json, OperationAction), for --operation-ms.
-const ACTIONS = [
-  'create_compute',
-  'create_timeline',
-  'start_compute',
-  'suspend_compute',
-  'apply_config',
-  'check_availability',
-  'delete_timeline',
-  'create_branch',
-  'tenant_ignore',
-  'tenant_attach',
-  'tenant_detach',
-  'tenant_reattach',
-  'replace_safekeeper',
-  'disable_maintenance',
-  'apply_storage_config',
-  'prepare_secondary_pageserver',
-  'switch_pageserver',
-  'detach_parent_branch',
-  'timeline_archive',
-  'timeline_unarchive',
-  'start_reserved_compute',
-  'sync_dbs_and_roles_from_compute',
-]
+// Every operation action Neon's API description lists (OperationAction), for --operation-ms.
+const ACTIONS = (openApi().components.schemas['OperationAction'] as { enum: string[] }).enum
 
 const VALUE_FLAGS = [
   '--port',

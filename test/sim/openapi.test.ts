@@ -1,4 +1,5 @@
-// Validates every response of a full scenario against Neon's OpenAPI 3.0 description (test/sim/openapi/neon-openapi-v2.json, a copy of shared/neon-api/openapi-v2.json).
+// Validates every response of a full scenario against Neon's current OpenAPI 3.0 description (the one
+// its SDK ships, npm @neondatabase/api-client: see openapi.ts).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNeonSimulator, type NeonSimulator } from './index.js'

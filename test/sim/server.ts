@@ -68,7 +68,7 @@ export interface SimulatorOptions {
    */
   rateLimit?: RateLimitOptions
   /**
-   * Check every request against Neon's OpenAPI description (openapi/neon-openapi-v2.json) and
+   * Check every request against Neon's current OpenAPI description (openapi.ts: the SDK's) and
    * answer 400 where it is not allowed (default true; see openapi.ts for what is checked).
    */
   validateRequests?: boolean
