@@ -1,6 +1,7 @@
 import { isBranchId } from '../github/naming.js'
 import type { NeonClient } from './client.js'
 import { isNotFound } from './errors.js'
+import { byDeletion, isDeleted, recoveryOf, type DeletedBranch, type FoundDeleted } from './recovery.js'
 import type { Annotation, Branch } from './types.js'
 
 export interface FoundBranch {
@@ -26,8 +27,44 @@ export async function findBranch(
     }
   }
   const { branches, annotations } = await client.listBranches(projectId, ref)
-  const branch = branches.find((b) => b.name === ref)
+  const branch = branches.find((b) => b.name === ref && !isDeleted(b))
   return branch ? { branch, annotation: annotations[branch.id] } : undefined
+}
+
+/** A look-up that also asked for the deleted branches of the name. */
+export interface LookupWithDeleted {
+  /** The live branch of that id or exact name, as findBranch finds it. */
+  live?: FoundBranch
+  /** Recoverable deleted branches of that exact name (or, for a `br-…` ref, id), most recently deleted first. */
+  deleted: FoundDeleted[]
+}
+
+/**
+ * findBranch's look-up with `include_deleted=true`: the same request (and pages) answers both "is
+ * there a live branch of this name?" and "which deleted ones could be recovered?". Where Neon does
+ * not offer recovery, `deleted` is empty. A live branch found by id needs no listing.
+ */
+export async function findBranchWithDeleted(
+  client: NeonClient,
+  projectId: string,
+  ref: string,
+): Promise<LookupWithDeleted> {
+  if (isBranchId(ref)) {
+    try {
+      return { live: { branch: await client.getBranch(projectId, ref) }, deleted: [] }
+    } catch (e) {
+      if (!isNotFound(e)) throw e
+    }
+  }
+  const { branches, annotations } = await client.listBranches(projectId, ref, undefined, {
+    includeDeleted: true,
+  })
+  const live = branches.find((b) => b.name === ref && !isDeleted(b))
+  const deleted = branches
+    .filter((b): b is DeletedBranch => recoveryOf(b) !== undefined && (b.name === ref || b.id === ref))
+    .map((branch) => ({ branch, annotation: annotations[branch.id] }))
+    .sort(byDeletion)
+  return { ...(live ? { live: { branch: live, annotation: annotations[live.id] } } : {}), deleted }
 }
 
 /**
@@ -44,9 +81,13 @@ export class BranchIndex {
     for (const b of branches) this.byId.set(b.id, b)
   }
 
+  /** The live branches only: include_deleted is never sent, and a deleted entry is dropped anyway. */
   static async load(client: NeonClient, projectId: string): Promise<BranchIndex> {
     const { branches, annotations } = await client.listBranches(projectId)
-    return new BranchIndex(branches, annotations)
+    return new BranchIndex(
+      branches.filter((b) => !isDeleted(b)),
+      annotations,
+    )
   }
 
   /** By id (`br-…`) or exact name; an id wins when a name happens to equal another branch's id. */

@@ -3,6 +3,7 @@
 //
 // Usage: npm run sim -- [--port N] [--api-key KEY] [--project-id ID] [--json]
 //                       [--latency-ms N] [--operation-ms N] [--branch-limit N|free]
+//                       [--no-branch-recovery]
 //
 // Contract (the self-test workflow, .env.example and test/workflows/ rely on it):
 // - Everything is printed only once the simulator is ready: the HTTP server listens on 127.0.0.1
@@ -35,7 +36,7 @@ const VALUE_FLAGS = [
   '--operation-ms',
   '--branch-limit',
 ]
-const BOOLEAN_FLAGS = ['--json']
+const BOOLEAN_FLAGS = ['--json', '--no-branch-recovery']
 
 function fail(message: string): never {
   process.stderr.write(`neon simulator: ${message}\n`)
@@ -106,6 +107,8 @@ try {
   sim = await startNeonSimulator({
     ...(port !== undefined ? { port } : {}),
     ...(branchLimit !== undefined ? { branchLimit } : {}),
+    // An account that is not offered branch recovery (a Neon preview): deletes are final.
+    ...(flags.has('--no-branch-recovery') ? { branchRecovery: false } : {}),
     ...(apiKey !== undefined ? { apiKeys: [apiKey] } : {}),
     ...(latencyMs !== undefined ? { latencyMs } : {}),
     ...(operationMs !== undefined

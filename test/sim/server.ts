@@ -20,8 +20,10 @@ import { roleRoutes } from './routes/roles.js'
 import { schemaRoutes } from './routes/schemas.js'
 import {
   World,
+  noRecoveryOf,
   roleKey,
   type BranchLimitOption,
+  type BranchRecoveryOption,
   type CreateCheckOrder,
   type InitSource,
   type OperationStatus,
@@ -87,6 +89,14 @@ export interface SimulatorOptions {
    * (CreateCheckOrder in state.ts).
    */
   createCheckOrder?: CreateCheckOrder
+  /**
+   * Whether projects offer branch recovery (default true: a delete is soft, kept 7 days, listed by
+   * `include_deleted=true` and undone by `POST …/recover`). `false`, or `{ refuseWith: <4xx> }`, is an
+   * account without the preview: deletes are final, nothing deleted is listed, and recover answers
+   * 404 (or the given status). `createProject({ branchRecovery })` and `sim.setBranchRecovery` set
+   * one project's.
+   */
+  branchRecovery?: BranchRecoveryOption
 }
 
 export interface RequestLogEntry {
@@ -137,6 +147,8 @@ export interface CreateProjectOptions {
   planMaxCu?: number
   /** This project's branch limit (a number, or `'free'` for 10); default the simulator's `branchLimit`. */
   branchLimit?: BranchLimitOption
+  /** Whether this project offers branch recovery; default the simulator's `branchRecovery`. */
+  branchRecovery?: BranchRecoveryOption
 }
 
 export interface NeonSimulator {
@@ -157,6 +169,12 @@ export interface NeonSimulator {
    * still see the old one, and branches made later inherit it. Returns the version's LSN.
    */
   setSchema(projectId: string, branchId: string, database: string, sql: string): string
+  /**
+   * Turns branch recovery on or off for a project from now on (see SimulatorOptions.branchRecovery).
+   * Turning it off deletes every soft-deleted branch of the project for good, as it would be for an
+   * account never offered recovery.
+   */
+  setBranchRecovery(projectId: string, offered: BranchRecoveryOption): void
   failNextOperation(match: { action?: string; projectId?: string }, error: string): void
   /** The next matching operation fails `failures` times, `retryAfterMs` apart (failures_count, retry_at), then finishes. */
   retryNextOperation(
@@ -256,6 +274,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     ...(opts.branchPageCap !== undefined ? { branchPageCap: opts.branchPageCap } : {}),
     ...(opts.branchLimit !== undefined ? { branchLimit: opts.branchLimit } : {}),
     ...(opts.createCheckOrder !== undefined ? { createCheckOrder: opts.createCheckOrder } : {}),
+    ...(opts.branchRecovery !== undefined ? { branchRecovery: opts.branchRecovery } : {}),
     ...(pgHandle ? { backend: pgHandle.backend } : opts.backend ? { backend: opts.backend } : {}),
   })
   pgHandle?.bind(world)
@@ -527,6 +546,13 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
       const lsn = world.ids.parentLsn()
       db.schema = [...(db.schema ?? []), { at: world.now(), lsn, sql }]
       return lsn
+    },
+    setBranchRecovery(projectId, offered) {
+      const p = requireProjectSeed(projectId)
+      const off = noRecoveryOf(offered)
+      if (off) p.noRecovery = off
+      else delete p.noRecovery
+      if (off) for (const b of world.branches.values()) if (b.projectId === projectId) world.purge(b)
     },
     failNextOperation(match, error) {
       world.failRules.push({ ...match, error })

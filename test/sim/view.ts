@@ -29,8 +29,10 @@ export interface BranchView {
   last_reset_at?: string
   expires_at?: string
   ttl_interval_seconds?: number
-  /** Soft-deleted: gone from the API, kept here. */
+  /** Soft-deleted: gone from the API (but `include_deleted=true` while recoverable), kept here. */
   deleted: boolean
+  /** Deleted for good: no longer recoverable. */
+  purged: boolean
 }
 
 export interface EndpointView {
@@ -124,8 +126,9 @@ export function stateView(w: World): StateView {
   }
   for (const b of w.branches.values()) {
     view.branches[b.id] = {
-      ...(branchJson(w, b) as unknown as Omit<BranchView, 'deleted'>),
+      ...(branchJson(w, b) as unknown as Omit<BranchView, 'deleted' | 'purged'>),
       deleted: b.deletedAt !== undefined,
+      purged: b.purged === true,
     }
     if (Object.keys(b.annotations).length > 0)
       view.annotations[b.id] = { ...(annotationJson(b)['value'] as Record<string, string>) }
