@@ -13770,9 +13770,20 @@ async function findBranchWithDeleted(client, projectId, ref) {
                 throw e;
         }
     }
-    const { branches, annotations } = await client.listBranches(projectId, ref, undefined, {
-        includeDeleted: true,
-    });
+    let listed;
+    try {
+        listed = await client.listBranches(projectId, ref, undefined, { includeDeleted: true });
+    }
+    catch (e) {
+        // Where recovery is not offered Neon is expected to list no deleted branch (BEHAVIOUR.md,
+        // "Deleted branches can be recovered"); should it refuse the parameter instead (400, 403 or
+        // 422), the look-up asks again without it rather than fail every create.
+        if (!(e instanceof NeonApiError) || ![400, 403, 422].includes(e.status))
+            throw e;
+        const live = await findBranch(client, projectId, ref);
+        return { ...(live ? { live } : {}), deleted: [], deletedRefused: e.message };
+    }
+    const { branches, annotations } = listed;
     const live = branches.find((b) => b.name === ref && !isDeleted(b));
     const deleted = branches
         .filter((b) => recoveryOf(b) !== undefined && (b.name === ref || b.id === ref))
@@ -15731,8 +15742,8 @@ async function lookUp(run, name) {
 /**
  * The deleted branch create would recover: the most recently deleted of the name that is tied to
  * this repository and pull request (tiedToThisRun); never someone else's of the same name. Says,
- * once, why nothing is recovered where a recovery was to be expected (a reopened pull request), or
- * where deleted branches of the name exist but are not this pull request's.
+ * once, why nothing is recovered where the branch was to be expected (a pull request past
+ * `opened`), and which deleted branches of the name are not this pull request's.
  */
 function recoverableOf(run, name, looked) {
     const { context, log } = run.deps;
@@ -15745,11 +15756,15 @@ function recoverableOf(run, name, looked) {
     const target = ours[0];
     if (target)
         return target;
-    if (isPullRequestEvent(context.eventName) && context.action === 'reopened') {
+    if (looked.deletedRefused !== undefined)
+        log.debug(`Neon refused to list deleted branches, so none can be recovered: ${looked.deletedRefused}`);
+    // On a pull request past `opened` the branch was expected: say why a new one is made. Elsewhere
+    // (a workflow_dispatch naming a new branch) a missing branch is the normal case.
+    if (isPullRequestEvent(context.eventName) && context.action !== 'opened') {
         log.notice(`Branch '${printable(name)}' is not there, and Neon lists no deleted branch of this pull request to recover` +
             `${others.length > 0 ? ` (${others.length} deleted branch(es) of that name belong to others)` : ''}: ` +
-            `it was deleted more than 7 days ago, or the account is not offered branch recovery (a Neon preview). ` +
-            `Creating a new branch.`);
+            `it was never made, was deleted more than 7 days ago, or the account is not offered branch recovery ` +
+            `(a Neon preview). Creating a new branch.`);
     }
     return undefined;
 }

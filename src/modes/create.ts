@@ -135,8 +135,8 @@ async function lookUp(run: ModeRun, name: string): Promise<LookupWithDeleted> {
 /**
  * The deleted branch create would recover: the most recently deleted of the name that is tied to
  * this repository and pull request (tiedToThisRun); never someone else's of the same name. Says,
- * once, why nothing is recovered where a recovery was to be expected (a reopened pull request), or
- * where deleted branches of the name exist but are not this pull request's.
+ * once, why nothing is recovered where the branch was to be expected (a pull request past
+ * `opened`), and which deleted branches of the name are not this pull request's.
  */
 function recoverableOf(run: ModeRun, name: string, looked: LookupWithDeleted): FoundDeleted | undefined {
   const { context, log } = run.deps
@@ -150,12 +150,16 @@ function recoverableOf(run: ModeRun, name: string, looked: LookupWithDeleted): F
   }
   const target = ours[0]
   if (target) return target
-  if (isPullRequestEvent(context.eventName) && context.action === 'reopened') {
+  if (looked.deletedRefused !== undefined)
+    log.debug(`Neon refused to list deleted branches, so none can be recovered: ${looked.deletedRefused}`)
+  // On a pull request past `opened` the branch was expected: say why a new one is made. Elsewhere
+  // (a workflow_dispatch naming a new branch) a missing branch is the normal case.
+  if (isPullRequestEvent(context.eventName) && context.action !== 'opened') {
     log.notice(
       `Branch '${printable(name)}' is not there, and Neon lists no deleted branch of this pull request to recover` +
         `${others.length > 0 ? ` (${others.length} deleted branch(es) of that name belong to others)` : ''}: ` +
-        `it was deleted more than 7 days ago, or the account is not offered branch recovery (a Neon preview). ` +
-        `Creating a new branch.`,
+        `it was never made, was deleted more than 7 days ago, or the account is not offered branch recovery ` +
+        `(a Neon preview). Creating a new branch.`,
     )
   }
   return undefined

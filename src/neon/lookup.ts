@@ -1,6 +1,6 @@
 import { isBranchId } from '../github/naming.js'
 import type { NeonClient } from './client.js'
-import { isNotFound } from './errors.js'
+import { isNotFound, NeonApiError } from './errors.js'
 import { byDeletion, isDeleted, recoveryOf, type DeletedBranch, type FoundDeleted } from './recovery.js'
 import type { Annotation, Branch } from './types.js'
 
@@ -37,6 +37,8 @@ export interface LookupWithDeleted {
   live?: FoundBranch
   /** Recoverable deleted branches of that exact name (or, for a `br-…` ref, id), most recently deleted first. */
   deleted: FoundDeleted[]
+  /** Set when Neon refused `include_deleted` outright: its answer (then the name was looked up without). */
+  deletedRefused?: string
 }
 
 /**
@@ -56,9 +58,18 @@ export async function findBranchWithDeleted(
       if (!isNotFound(e)) throw e
     }
   }
-  const { branches, annotations } = await client.listBranches(projectId, ref, undefined, {
-    includeDeleted: true,
-  })
+  let listed: Awaited<ReturnType<NeonClient['listBranches']>>
+  try {
+    listed = await client.listBranches(projectId, ref, undefined, { includeDeleted: true })
+  } catch (e) {
+    // Where recovery is not offered Neon is expected to list no deleted branch (BEHAVIOUR.md,
+    // "Deleted branches can be recovered"); should it refuse the parameter instead (400, 403 or
+    // 422), the look-up asks again without it rather than fail every create.
+    if (!(e instanceof NeonApiError) || ![400, 403, 422].includes(e.status)) throw e
+    const live = await findBranch(client, projectId, ref)
+    return { ...(live ? { live } : {}), deleted: [], deletedRefused: e.message }
+  }
+  const { branches, annotations } = listed
   const live = branches.find((b) => b.name === ref && !isDeleted(b))
   const deleted = branches
     .filter((b): b is DeletedBranch => recoveryOf(b) !== undefined && (b.name === ref || b.id === ref))

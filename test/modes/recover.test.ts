@@ -1,21 +1,17 @@
 // create recovering a deleted branch, and mode: recover, in-process on the virtual clock against the
 // simulator (soft delete kept 7 days, include_deleted, POST …/recover). Through dist/index.js:
 // test/e2e/recover.e2e.test.ts.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createMode } from '../../src/modes/create.js'
 import { deleteMode } from '../../src/modes/delete.js'
 import { recoverMode } from '../../src/modes/recover.js'
 import { ModeError, type ModeResult } from '../../src/modes/types.js'
 import type { RunContext } from '../../src/github/context.js'
-import { warmValidators } from '../sim/openapi.js'
 import { startNeonSimulator, type NeonSimulator, type SimulatorOptions } from '../sim/index.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { harness, inputsFor, prContext, REPO } from '../helpers/mode-harness.js'
 
 let sim: NeonSimulator | undefined
-// The tests count requests: a first request slowed past the client's timeout by the simulator
-// loading Neon's API description would be retried and counted twice.
-beforeAll(() => warmValidators())
 afterEach(async () => {
   await sim?.close()
   sim = undefined
@@ -214,6 +210,29 @@ describe('create recovers the pull request deleted branch', () => {
     ])
     // The next push finds it live: no notice.
     expect(notices((await create(s, projectId, PUSH)).logs)).toEqual([])
+  })
+
+  it('a listing that refuses include_deleted (a 400) is asked again without it: the create goes on', async () => {
+    const { s, projectId } = await start()
+    const { made } = await openedThenClosed(s, projectId)
+    s.faults.add({
+      route: LIST,
+      status: 400,
+      body: { code: '', message: 'unknown parameter include_deleted' },
+    })
+    const from = s.log.length
+    const { r, logs } = await create(s, projectId, REOPENED)
+    expect(r.created).toBe(true)
+    expect(r.branch!.id).not.toBe(made.branch!.id)
+    const lists = s.log.slice(from).filter((l) => l.route === LIST)
+    expect(lists.map((l) => [l.status, l.query['include_deleted'] ?? null])).toEqual([
+      [400, 'true'],
+      [200, null],
+    ])
+    expect(logs.join('\n')).toContain(
+      'debug: Neon refused to list deleted branches, so none can be recovered',
+    )
+    expect(notices(logs)).toHaveLength(1)
   })
 
   it('a recovery refused with a 4xx: a fresh branch and one notice naming the refusal', async () => {

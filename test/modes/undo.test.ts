@@ -12,7 +12,6 @@ import { startFakeGitHub, type FakeGitHub } from '../fake-github/server.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { harness, inputsFor, REPO } from '../helpers/mode-harness.js'
 import { api } from '../sim/helpers.js'
-import { warmValidators } from '../sim/openapi.js'
 import { startNeonSimulator, type NeonSimulator } from '../sim/index.js'
 
 const DAY = 86_400_000
@@ -26,7 +25,6 @@ let projectId: string
 
 beforeAll(async () => {
   gh = await startFakeGitHub()
-  warmValidators()
 })
 afterAll(async () => {
   await gh.close()

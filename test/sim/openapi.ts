@@ -170,30 +170,19 @@ export function requestProblems(r: RequestToCheck): string[] {
 }
 
 /**
- * Loads the description and compiles the validators of the routes most tests use, so that the
- * first request of a test is not the one that pays for it (a test that counts requests would see
- * a retry if that first request outlived the client's timeout on a busy machine).
+ * Loads the description and compiles the request validators of `routes` ahead of their first
+ * request, so that no request pays for it: a test that counts requests would otherwise see a retry
+ * when that first request outlived the client's timeout on a busy machine. The simulator calls it
+ * at start for every route it serves.
  */
-export function warmValidators(): void {
-  const projectId = 'warm-12345678'
-  const branch = { project_id: projectId, branch_id: 'br-warm-12345678' }
-  for (const [method, template, params, query] of [
-    [
-      'GET',
-      '/projects/{project_id}/branches',
-      { project_id: projectId },
-      { include_deleted: 'true', search: 'x', limit: '100' },
-    ],
-    ['POST', '/projects/{project_id}/branches', { project_id: projectId }, {}],
-    ['DELETE', '/projects/{project_id}/branches/{branch_id}', branch, {}],
-    ['POST', '/projects/{project_id}/branches/{branch_id}/recover', branch, {}],
-    ['PATCH', '/projects/{project_id}/branches/{branch_id}', branch, {}],
-  ] as const)
-    requestProblems({
-      method,
-      template,
-      params,
-      query,
-      body: method === 'GET' || method === 'DELETE' ? undefined : {},
-    })
+export function compileRequestValidators(routes: readonly { method: string; path: string }[]): void {
+  for (const { method, path: template } of routes) {
+    const op = operation(method, template)
+    if (!op) continue
+    for (const p of parameters(method, template)) {
+      if (p.in === 'path' || p.in === 'query')
+        compile(`param ${method} ${template} ${p.in} ${p.name}`, p.schema)
+    }
+    compile(`req ${method} ${template}`, op.requestBody?.content?.['application/json']?.schema)
+  }
 }

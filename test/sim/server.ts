@@ -8,7 +8,7 @@ import { FaultSet, describeFault, type Faults, type FaultSpec } from './faults.j
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js'
 import type { PgBackendHandle, PostgresOptions, SimPostgres } from './pg/index.js'
 import { Rng } from './ids.js'
-import { requestProblems } from './openapi.js'
+import { compileRequestValidators, requestProblems } from './openapi.js'
 import { systemClock, type Clock } from '../../src/util/clock.js'
 import { ApiError, type Route } from './router.js'
 import { branchRoutes } from './routes/branches.js'
@@ -278,6 +278,8 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     ...(pgHandle ? { backend: pgHandle.backend } : opts.backend ? { backend: opts.backend } : {}),
   })
   pgHandle?.bind(world)
+  // Before the first request, not during it (openapi.ts, compileRequestValidators).
+  if (opts.validateRequests ?? true) compileRequestValidators(ROUTES)
   const faults = new FaultSet(seed)
   const limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit) : undefined
   let requestRng = new Rng(seed ^ 0x2545f491)
