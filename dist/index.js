@@ -15441,8 +15441,11 @@ function tiedToThisRun(annotation, context) {
     const pr = context.pullRequest ? String(context.pullRequest.number) : undefined;
     return a['github-pr-number'] === pr;
 }
-/** Why a deleted branch is not this pull request's, for the log. */
+/** Why a deleted branch is not this pull request's, for the log (one line: annotations are anyone's text). */
 function whyNotOurs(found, context) {
+    return printable(whyNot(found, context));
+}
+function whyNot(found, context) {
     const a = found.annotation?.value ?? {};
     const other = annotatedForOtherRepository(found.annotation, context);
     const which = `'${printable(found.branch.name)}' (${found.branch.id}, deleted at ${found.branch.recovery.deleted_at})`;
@@ -15543,7 +15546,8 @@ async function handOutLive(run, found) {
     const { branch } = found;
     const other = annotatedForOtherRepository(found.annotation, run.deps.context);
     if (other)
-        throw new Error(`'${branch.name}' (${branch.id}) is annotated for repository ${other}: not this repository's to hand out. Nothing was changed.`);
+        throw new Error(`'${printable(branch.name)}' (${branch.id}) is annotated for repository ${printable(other)}: not this ` +
+            `repository's to hand out. Nothing was changed.`);
     refuseUnsafeTarget(branch, 'hand it out');
     run.deps.log.notice(`Branch '${printable(branch.name)}' (${branch.id}) is not deleted: nothing to recover. Handing it out as it is` +
         `${run.inputs.dryRun ? ' (dry run: nothing was changed)' : ''}.`);

@@ -97,8 +97,12 @@ export function tiedToThisRun(annotation: Annotation | undefined, context: RunCo
   return a['github-pr-number'] === pr
 }
 
-/** Why a deleted branch is not this pull request's, for the log. */
+/** Why a deleted branch is not this pull request's, for the log (one line: annotations are anyone's text). */
 export function whyNotOurs(found: FoundDeleted, context: RunContext): string {
+  return printable(whyNot(found, context))
+}
+
+function whyNot(found: FoundDeleted, context: RunContext): string {
   const a = found.annotation?.value ?? {}
   const other = annotatedForOtherRepository(found.annotation, context)
   const which = `'${printable(found.branch.name)}' (${found.branch.id}, deleted at ${found.branch.recovery.deleted_at})`
@@ -204,7 +208,8 @@ async function handOutLive(run: ModeRun, found: FoundBranch): Promise<ModeResult
   const other = annotatedForOtherRepository(found.annotation, run.deps.context)
   if (other)
     throw new Error(
-      `'${branch.name}' (${branch.id}) is annotated for repository ${other}: not this repository's to hand out. Nothing was changed.`,
+      `'${printable(branch.name)}' (${branch.id}) is annotated for repository ${printable(other)}: not this ` +
+        `repository's to hand out. Nothing was changed.`,
     )
   refuseUnsafeTarget(branch, 'hand it out')
   run.deps.log.notice(

@@ -10,10 +10,11 @@ import {
   distance,
   refusedRecovery,
   tiedToThisRun,
+  whyNotOurs,
 } from '../../src/modes/recover.js'
 import { recoverableUntilOutput } from '../../src/modes/undo.js'
 import { NeonApiError } from '../../src/neon/errors.js'
-import { isDeleted, recoveryOf } from '../../src/neon/recovery.js'
+import { isDeleted, recoveryOf, type DeletedBranch } from '../../src/neon/recovery.js'
 import type { Branch } from '../../src/neon/types.js'
 import { escapeMarkdownHtml, recoverCommand, renderSummary, undoHtml } from '../../src/summary.js'
 import { createdResult, deletedResult, prContextFor } from '../helpers/results.js'
@@ -55,6 +56,21 @@ describe('tiedToThisRun: only this repository and pull request', () => {
     const dispatch = { ...ctx, eventName: 'workflow_dispatch', pullRequest: undefined }
     expect(tiedToThisRun(annotation({ 'github-repo': REPO }), dispatch)).toBe(true)
     expect(tiedToThisRun(annotation({ 'github-repo': REPO, 'github-pr-number': '7' }), dispatch)).toBe(false)
+  })
+
+  it('says why one is not ours in one line, whatever the annotations hold', () => {
+    const found = {
+      branch: {
+        id: 'br-a-1',
+        name: 'x\n::warning::name',
+        recovery: { deleted_at: '2030-01-01T00:00:00Z', recoverable_until: '2030-01-08T00:00:00Z' },
+      } as unknown as DeletedBranch,
+      annotation: annotation({ 'github-repo': 'evil/repo\n::error::pwned' }),
+    }
+    const why = whyNotOurs(found, ctx)
+    expect(why).toBe(
+      "'x?::warning::name' (br-a-1, deleted at 2030-01-01T00:00:00Z) is annotated for repository evil/repo?::error::pwned",
+    )
   })
 
   it('annotatedForOtherRepository names the other repository, or nothing', () => {
