@@ -13936,13 +13936,15 @@ function projectDurations(neon, projectId) {
 }
 
 ;// CONCATENATED MODULE: ./src/neon/types.ts
-/**
- * The parts of Neon API v2 objects this action reads, written from Neon's OpenAPI description (the
- * one Neon's SDK ships, npm `@neondatabase/api-client`) and the behaviour it leaves out (BEHAVIOUR.md). Fields are optional where Neon may omit them.
- */
+// --- ours ---
 /** Statuses after which an operation will not change again. */
 const OPERATION_SUCCESS = new Set(['finished', 'skipped']);
-const OPERATION_FAILURE = new Set(['failed', 'error', 'cancelled', 'cancelling']);
+const OPERATION_FAILURE = new Set([
+    'failed',
+    'error',
+    'cancelled',
+    'cancelling',
+]);
 
 ;// CONCATENATED MODULE: ./src/neon/operations.ts
 
@@ -15989,7 +15991,7 @@ class NeonClient {
                 sort_order: q.sortOrder,
             },
         });
-        return r.data ?? { branches: [] };
+        return r.data ?? { branches: [], annotations: {} };
     }
     /**
      * Every branch matching `search` (all when omitted), following `pagination.next` until the end.
@@ -16086,7 +16088,8 @@ class NeonClient {
             .password;
     }
     async createRole(projectId, branchId, name) {
-        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles', { project_id: projectId, branch_id: branchId }, { body: { role: { name } } });
+        const body = { role: { name } };
+        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles', { project_id: projectId, branch_id: branchId }, { body });
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles`);
         return { role: data.role, operations: data.operations ?? [] };
     }
@@ -16095,7 +16098,8 @@ class NeonClient {
         return r.data?.databases ?? [];
     }
     async createDatabase(projectId, branchId, name, ownerName) {
-        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/databases', { project_id: projectId, branch_id: branchId }, { body: { database: { name, owner_name: ownerName } } });
+        const body = { database: { name, owner_name: ownerName } };
+        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/databases', { project_id: projectId, branch_id: branchId }, { body });
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/databases`);
         return { database: data.database, operations: data.operations ?? [] };
     }
