@@ -13856,6 +13856,65 @@ class Finality {
     }
 }
 
+;// CONCATENATED MODULE: ./src/modes/guards.ts
+/**
+ * The branches a preview workflow must never touch: handing out the default branch's URL sends
+ * migrations to production, and protected branches are protected for a reason. `action` completes
+ * "refusing to …", e.g. "reset it".
+ */
+function refuseUnsafeTarget(branch, action) {
+    if (branch.default) {
+        throw new Error(`'${branch.name}' (${branch.id}) is the project's default branch; refusing to ${action}`);
+    }
+    if (branch.protected) {
+        throw new Error(`'${branch.name}' (${branch.id}) is a protected branch; refusing to ${action}`);
+    }
+}
+/**
+ * What this action does to a branch that Neon may restrict, and the name Neon gives it in the
+ * branch's `restricted_actions` (API description, Branch.restricted_actions and
+ * BranchRestrictedAction: "Possible values include `restore`, `delete-rw-endpoint`").
+ * - reset is `POST …/restore`: `restore`, as the description names it (an anonymized branch has it:
+ *   BEHAVIOUR.md, "Anonymized branches").
+ * - delete is `DELETE /branches/{id}`. The description names no value for it, and says its list is
+ *   open ("include"): `delete` is the name by the same rule (the action the request performs). No
+ *   source states it; an unknown name never refuses anything, so the guess can only err on Neon's
+ *   side, which refuses the request itself.
+ */
+const RESTRICTABLE = {
+    reset: { neonName: 'restore', doing: 'reset it' },
+    delete: { neonName: 'delete', doing: 'delete it' },
+};
+/** Neon's restriction of `action` on the branch, when it has one. */
+function restrictionOf(branch, action) {
+    return branch.restricted_actions?.find((r) => r.name === RESTRICTABLE[action].neonName);
+}
+/** A request refused before it was sent, because Neon restricts it on the branch. */
+class RestrictedActionError extends Error {
+    branch;
+    action;
+    restriction;
+    constructor(branch, action, restriction) {
+        super(`Neon restricts '${restriction.name}' on branch '${branch.name}' (${branch.id}): ` +
+            `${restriction.reason || 'no reason given'}; refusing to ${RESTRICTABLE[action].doing}. ` +
+            `Nothing was changed.`);
+        this.branch = branch;
+        this.action = action;
+        this.restriction = restriction;
+        this.name = 'RestrictedActionError';
+    }
+}
+/**
+ * Refuses, before any request, what Neon's `restricted_actions` says the branch does not allow,
+ * quoting Neon's reason: an anonymized branch cannot be restored, and a request Neon would refuse
+ * anyway is better refused with Neon's own explanation than sent. Throws RestrictedActionError.
+ */
+function refuseRestricted(branch, action) {
+    const restriction = restrictionOf(branch, action);
+    if (restriction)
+        throw new RestrictedActionError(branch, action, restriction);
+}
+
 ;// CONCATENATED MODULE: ./src/neon/durations.ts
 /** Samples kept per action: recent enough to follow a project's habits, enough to trust. */
 const KEEP = 20;
@@ -14238,6 +14297,7 @@ class ModeRun {
 
 
 
+
 const cleanup_DAY_MS = 86_400_000;
 /**
  * cleanup: the scheduled sweeper. Deletes stale branches under `cleanup_prefix` and never anything
@@ -14358,6 +14418,11 @@ async function judgeBranches(run, index, now, doomed) {
     const ephemeral = ephemeralCandidates(run, index, now);
     const all = [...candidates, ...ephemeral];
     const finality = new Finality(all, index, doomed ?? (() => { }));
+    // Every verdict passes here on its way to Finality: a delete Neon restricts is never sent.
+    const judged = (c) => {
+        keepIfRestricted(c);
+        finality.judgedOwn(c);
+    };
     // The age rule first: it needs no look-up, so those deletes can start before any answer is in.
     for (const c of candidates) {
         if (c.tie)
@@ -14367,12 +14432,23 @@ async function judgeBranches(run, index, now, doomed) {
         c.reason = c.remove
             ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
             : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`;
-        finality.judgedOwn(c);
+        judged(c);
     }
-    await judgeByPullRequest(run, candidates, (c) => finality.judgedOwn(c));
-    await judgeByRun(run, ephemeral, (c) => finality.judgedOwn(c));
+    await judgeByPullRequest(run, candidates, judged);
+    await judgeByRun(run, ephemeral, judged);
     keepParentsOfKeptChildren(run, index, all);
     return all;
+}
+/**
+ * A branch whose delete Neon restricts (`restricted_actions`, guards.ts) stays, whatever its own
+ * rule says, with Neon's reason in the verdict; its parent then stays too (keepParentsOfKeptChildren).
+ */
+function keepIfRestricted(c) {
+    const restriction = restrictionOf(c.branch, 'delete');
+    if (!c.remove || !restriction)
+        return;
+    c.remove = false;
+    c.reason += `; kept: Neon restricts '${restriction.name}' on it (${restriction.reason || 'no reason given'})`;
 }
 /** A judged branch as a row of the verdict table. */
 function verdictOf(c, verdict) {
@@ -15032,21 +15108,6 @@ async function refreshExpiry(run, branch) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/modes/guards.ts
-/**
- * The branches a preview workflow must never touch: handing out the default branch's URL sends
- * migrations to production, and protected branches are protected for a reason. `action` completes
- * "refusing to …", e.g. "reset it".
- */
-function refuseUnsafeTarget(branch, action) {
-    if (branch.default) {
-        throw new Error(`'${branch.name}' (${branch.id}) is the project's default branch; refusing to ${action}`);
-    }
-    if (branch.protected) {
-        throw new Error(`'${branch.name}' (${branch.id}) is a protected branch; refusing to ${action}`);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/modes/history-window.ts
 
 
@@ -15541,6 +15602,7 @@ async function deleteMode(deps, inputs) {
             return gone(`does not exist in project ${run.project} (already deleted, expired, or never created)`);
         const branch = found.branch;
         refuseUnsafeTarget(branch, 'delete it');
+        refuseRestricted(branch, 'delete');
         const children = index.children(branch.id);
         if (children.length > 0) {
             throw new Error(`'${branch.name}' (${branch.id}) has child branches: ${children.map((c) => `'${c.name}' (${c.id})`).join(', ')}. ` +
@@ -15601,6 +15663,7 @@ async function resetMode(deps, inputs) {
         }
         const branch = found.branch;
         refuseUnsafeTarget(branch, 'reset it');
+        refuseRestricted(branch, 'reset');
         const source = resolveSource(run, index, branch);
         const self = source.id === branch.id;
         // A root branch has no parent to reset to, but it has a past of its own.

@@ -5,7 +5,7 @@ import { BranchIndex } from '../neon/lookup.js'
 import { describePoint } from '../neon/point-in-time.js'
 import type { Branch, RestoreBranchRequest } from '../neon/types.js'
 import { prepareWithExpiry } from './connect.js'
-import { refuseUnsafeTarget } from './guards.js'
+import { refuseRestricted, refuseUnsafeTarget } from './guards.js'
 import { checkHistoryWindow } from './history-window.js'
 import { parentText, pointInfo } from './point.js'
 import { ModeRun } from './run.js'
@@ -32,6 +32,7 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     }
     const branch = found.branch
     refuseUnsafeTarget(branch, 'reset it')
+    refuseRestricted(branch, 'reset')
     const source = resolveSource(run, index, branch)
     const self = source.id === branch.id
     // A root branch has no parent to reset to, but it has a past of its own.
