@@ -9,10 +9,10 @@ import { findBranch, type FoundBranch } from '../neon/lookup.js'
 import { describePoint, sameLsn } from '../neon/point-in-time.js'
 import type { Branch, CreateBranchRequest } from '../neon/types.js'
 import { BranchLimit } from './branch-limit.js'
-import { computeRequest, prepareConnection, prepareWithExpiry, type Known } from './connect.js'
+import { computeRequest, prepareConnection, prepareWithExpiry, servicesOf, type Known } from './connect.js'
 import { refuseUnsafeTarget } from './guards.js'
 import { checkHistoryWindow } from './history-window.js'
-import { parentText, pointInfo } from './point.js'
+import { parentText, pointInfo, schemaOnly } from './point.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult } from './types.js'
 
@@ -57,10 +57,12 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
         ...(created && parent ? { parentName: parent.name } : {}),
         ...pointInfo(branch, inputs.parentPoint),
         expiresAt,
+        ...schemaOnly(branch),
       },
       created,
       connection: prepared.connection,
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+      ...servicesOf(prepared),
       ...limits.result(),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
@@ -350,6 +352,7 @@ async function dryRun(
       name,
       parentId: existing?.parent_id,
       expiresAt: existing?.expires_at ?? null,
+      ...(existing ? schemaOnly(existing) : {}),
     },
     created: false,
     ...limits.result(),

@@ -90,6 +90,8 @@ export interface SimulatorOptions {
    * (CreateCheckOrder in state.ts).
    */
   createCheckOrder?: CreateCheckOrder
+  /** The Data API enabled on every branch made from now on (not Neon's behaviour: WorldOptions). */
+  dataApiOnNewBranches?: boolean
 }
 
 export interface RequestLogEntry {
@@ -278,6 +280,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     ...(opts.branchPageCap !== undefined ? { branchPageCap: opts.branchPageCap } : {}),
     ...(opts.branchLimit !== undefined ? { branchLimit: opts.branchLimit } : {}),
     ...(opts.createCheckOrder !== undefined ? { createCheckOrder: opts.createCheckOrder } : {}),
+    ...(opts.dataApiOnNewBranches ? { dataApiOnNewBranches: true } : {}),
     ...(pgHandle ? { backend: pgHandle.backend } : opts.backend ? { backend: opts.backend } : {}),
   })
   pgHandle?.bind(world)
