@@ -8,7 +8,7 @@ import { FaultSet, describeFault, type Faults, type FaultSpec } from './faults.j
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js'
 import type { PgBackendHandle, PostgresOptions, SimPostgres } from './pg/index.js'
 import { Rng } from './ids.js'
-import { requestProblems } from './openapi.js'
+import { openApi, requestProblems } from './openapi.js'
 import { systemClock, type Clock } from '../../src/util/clock.js'
 import { ApiError, type Route } from './router.js'
 import { branchRoutes } from './routes/branches.js'
@@ -284,6 +284,10 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     ...(pgHandle ? { backend: pgHandle.backend } : opts.backend ? { backend: opts.backend } : {}),
   })
   pgHandle?.bind(world)
+  // Neon's description is read and parsed now, once per process (openapi.ts caches it), not inside
+  // the first request: parsing it takes about a second, more on a busy machine, and a client's
+  // request timeout must not pay for that.
+  if (opts.validateRequests ?? true) openApi()
   const faults = new FaultSet(seed)
   const limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit) : undefined
   let requestRng = new Rng(seed ^ 0x2545f491)
