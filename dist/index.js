@@ -10092,6 +10092,8 @@ const INPUTS = {
     onBranchLimit: 'on_branch_limit',
     preserveUnderName: 'preserve_under_name',
     computeUnits: 'compute_units',
+    getAuthUrl: 'get_auth_url',
+    getDataApiUrl: 'get_data_api_url',
 };
 /** Every output declared in action.yml, keyed by a camelCase alias. */
 const OUTPUTS = {
@@ -10118,6 +10120,8 @@ const OUTPUTS = {
     parentTimestamp: 'parent_timestamp',
     schemaDiff: 'schema_diff',
     schemaChanged: 'schema_changed',
+    authUrl: 'auth_url',
+    dataApiUrl: 'data_api_url',
 };
 /** Inputs whose values are secrets: never echo them in errors or logs. */
 const SECRET_INPUTS = [INPUTS.apiKey, INPUTS.githubToken];
@@ -10400,6 +10404,8 @@ const DEFAULTS = {
     cleanupPrefix: 'preview/',
     cleanupMaxAge: '7d',
     onBranchLimit: 'fail',
+    getAuthUrl: 'false',
+    getDataApiUrl: 'false',
 };
 const PROJECT_ID_RE = /^[a-z0-9-]{1,60}$/;
 const MAX_NAME_CHARS = 256;
@@ -10593,6 +10599,8 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
             invalid(INPUTS.computeUnits, computeText, err.message);
         }
     }
+    const getAuthUrl = bool(INPUTS.getAuthUrl, DEFAULTS.getAuthUrl);
+    const getDataApiUrl = bool(INPUTS.getDataApiUrl, DEFAULTS.getDataApiUrl);
     const inputs = {
         mode,
         ephemeral,
@@ -10614,6 +10622,8 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
         cleanupPrefix,
         cleanupMaxAgeMs,
         onBranchLimit,
+        getAuthUrl,
+        getDataApiUrl,
     };
     // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
     if (branchName !== undefined)
@@ -11152,6 +11162,12 @@ function renderSummary(v) {
         rows.push(['Expires', b.expiresAt ?? 'never']);
     if (r?.connection)
         rows.push(['Host', r.connection.urls.host]);
+    if (b?.schemaOnly)
+        rows.push(['Data', SCHEMA_ONLY]);
+    if (r?.authUrl !== undefined)
+        rows.push(['Neon Auth', r.authUrl ?? 'not enabled on this branch']);
+    if (r?.dataApiUrl !== undefined)
+        rows.push(['Data API', r.dataApiUrl ?? "not enabled for the branch's database"]);
     const room = r?.branchLimit;
     if (room) {
         rows.push([
@@ -13141,6 +13157,8 @@ function fit(text, budget) {
 const MAX_COMMENT_CHARS = 65_536;
 const comment_body_MAX_ERROR_CHARS = 8_000;
 const CONSOLE = 'https://console.neon.tech/app/projects';
+/** How a branch made with Neon's `init_source: schema-only` is described (comment and summary). */
+const SCHEMA_ONLY = "schema only: the parent's schema, none of its rows";
 /**
  * The hidden marker that finds the comment again: one per Neon project and branch, so two
  * instances of the action on one pull request (two branches) keep two comments. `<`, `>`, `@` and
@@ -13304,6 +13322,17 @@ function renderBranchSection(v) {
         rows.push(['Compute', describeComputeUnits(r.computeUnits)]);
     if (!schemaRun)
         rows.push(['State', stateText(v)]);
+    if (branch?.schemaOnly && v.status !== 'deleted' && !schemaRun)
+        rows.push(['Data', SCHEMA_ONLY]);
+    if (v.status !== 'deleted' && !schemaRun) {
+        if (r?.authUrl !== undefined)
+            rows.push(['Neon Auth', r.authUrl !== null ? codeSpan(r.authUrl) : 'not enabled on this branch']);
+        if (r?.dataApiUrl !== undefined)
+            rows.push([
+                'Data API',
+                r.dataApiUrl !== null ? codeSpan(r.dataApiUrl) : "not enabled for the branch's database",
+            ]);
+    }
     if (branch && v.status !== 'deleted' && v.status !== 'failed') {
         rows.push(['Expires', expiryText(branch.expiresAt, v.now)]);
     }
@@ -14102,6 +14131,65 @@ class Finality {
     }
 }
 
+;// CONCATENATED MODULE: ./src/modes/guards.ts
+/**
+ * The branches a preview workflow must never touch: handing out the default branch's URL sends
+ * migrations to production, and protected branches are protected for a reason. `action` completes
+ * "refusing to …", e.g. "reset it".
+ */
+function refuseUnsafeTarget(branch, action) {
+    if (branch.default) {
+        throw new Error(`'${branch.name}' (${branch.id}) is the project's default branch; refusing to ${action}`);
+    }
+    if (branch.protected) {
+        throw new Error(`'${branch.name}' (${branch.id}) is a protected branch; refusing to ${action}`);
+    }
+}
+/**
+ * What this action does to a branch that Neon may restrict, and the name Neon gives it in the
+ * branch's `restricted_actions` (API description, Branch.restricted_actions and
+ * BranchRestrictedAction: "Possible values include `restore`, `delete-rw-endpoint`").
+ * - reset is `POST …/restore`: `restore`, as the description names it (an anonymized branch has it:
+ *   BEHAVIOUR.md, "Anonymized branches").
+ * - delete is `DELETE /branches/{id}`. The description names no value for it, and says its list is
+ *   open ("include"): `delete` is the name by the same rule (the action the request performs). No
+ *   source states it; an unknown name never refuses anything, so the guess can only err on Neon's
+ *   side, which refuses the request itself.
+ */
+const RESTRICTABLE = {
+    reset: { neonName: 'restore', doing: 'reset it' },
+    delete: { neonName: 'delete', doing: 'delete it' },
+};
+/** Neon's restriction of `action` on the branch, when it has one. */
+function restrictionOf(branch, action) {
+    return branch.restricted_actions?.find((r) => r.name === RESTRICTABLE[action].neonName);
+}
+/** A request refused before it was sent, because Neon restricts it on the branch. */
+class RestrictedActionError extends Error {
+    branch;
+    action;
+    restriction;
+    constructor(branch, action, restriction) {
+        super(`Neon restricts '${restriction.name}' on branch '${branch.name}' (${branch.id}): ` +
+            `${restriction.reason || 'no reason given'}; refusing to ${RESTRICTABLE[action].doing}. ` +
+            `Nothing was changed.`);
+        this.branch = branch;
+        this.action = action;
+        this.restriction = restriction;
+        this.name = 'RestrictedActionError';
+    }
+}
+/**
+ * Refuses, before any request, what Neon's `restricted_actions` says the branch does not allow,
+ * quoting Neon's reason: an anonymized branch cannot be restored, and a request Neon would refuse
+ * anyway is better refused with Neon's own explanation than sent. Throws RestrictedActionError.
+ */
+function refuseRestricted(branch, action) {
+    const restriction = restrictionOf(branch, action);
+    if (restriction)
+        throw new RestrictedActionError(branch, action, restriction);
+}
+
 ;// CONCATENATED MODULE: ./src/neon/durations.ts
 /** Samples kept per action: recent enough to follow a project's habits, enough to trust. */
 const KEEP = 20;
@@ -14182,13 +14270,15 @@ function projectDurations(neon, projectId) {
 }
 
 ;// CONCATENATED MODULE: ./src/neon/types.ts
-/**
- * The parts of Neon API v2 objects this action reads, written from Neon's OpenAPI description (the
- * one Neon's SDK ships, npm `@neondatabase/api-client`) and the behaviour it leaves out (BEHAVIOUR.md). Fields are optional where Neon may omit them.
- */
+// --- ours ---
 /** Statuses after which an operation will not change again. */
 const OPERATION_SUCCESS = new Set(['finished', 'skipped']);
-const OPERATION_FAILURE = new Set(['failed', 'error', 'cancelled', 'cancelling']);
+const OPERATION_FAILURE = new Set([
+    'failed',
+    'error',
+    'cancelled',
+    'cancelling',
+]);
 
 ;// CONCATENATED MODULE: ./src/neon/operations.ts
 
@@ -14483,6 +14573,7 @@ class ModeRun {
 
 
 
+
 const cleanup_DAY_MS = 86_400_000;
 /**
  * cleanup: the scheduled sweeper. Deletes stale branches under `cleanup_prefix` and never anything
@@ -14607,6 +14698,11 @@ async function judgeBranches(run, index, now, doomed) {
     const ephemeral = ephemeralCandidates(run, index, now);
     const all = [...candidates, ...ephemeral];
     const finality = new Finality(all, index, doomed ?? (() => { }));
+    // Every verdict passes here on its way to Finality: a delete Neon restricts is never sent.
+    const judged = (c) => {
+        keepIfRestricted(c);
+        finality.judgedOwn(c);
+    };
     // The age rule first: it needs no look-up, so those deletes can start before any answer is in.
     for (const c of candidates) {
         if (c.tie)
@@ -14616,12 +14712,23 @@ async function judgeBranches(run, index, now, doomed) {
         c.reason = c.remove
             ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
             : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`;
-        finality.judgedOwn(c);
+        judged(c);
     }
-    await judgeByPullRequest(run, candidates, (c) => finality.judgedOwn(c));
-    await judgeByRun(run, ephemeral, (c) => finality.judgedOwn(c));
+    await judgeByPullRequest(run, candidates, judged);
+    await judgeByRun(run, ephemeral, judged);
     keepParentsOfKeptChildren(run, index, all);
     return all;
+}
+/**
+ * A branch whose delete Neon restricts (`restricted_actions`, guards.ts) stays, whatever its own
+ * rule says, with Neon's reason in the verdict; its parent then stays too (keepParentsOfKeptChildren).
+ */
+function keepIfRestricted(c) {
+    const restriction = restrictionOf(c.branch, 'delete');
+    if (!c.remove || !restriction)
+        return;
+    c.remove = false;
+    c.reason += `; kept: Neon restricts '${restriction.name}' on it (${restriction.reason || 'no reason given'})`;
 }
 /** A judged branch as a row of the verdict table. */
 function verdictOf(c, verdict) {
@@ -15091,18 +15198,20 @@ async function allFinished(promises) {
 
 /**
  * Brings a branch to the point where the outputs can be used: ready, with a usable read_write
- * compute, the role and the database present; returns the masked connection details and when the
- * branch became ready (ms since the run started).
+ * compute, the role and the database present; returns the masked connection details, when the
+ * branch became ready, and the Neon Auth and Data API URLs the inputs ask for.
  */
 async function prepareConnection(run, branch, known = {}) {
     const { inputs, deps } = run;
     const { neon } = deps;
     const ready = await ensureBranchReady(run, branch);
-    // The three reads do not depend on each other, so they go out together: on an adopted branch
-    // (every push after the first) that is two round trips instead of four before the outputs. What
-    // they find missing is then created one thing at a time, as before (the database needs the role).
+    // The reads do not depend on each other, so they go out together: on an adopted branch (every
+    // push after the first) that is two round trips instead of four before the outputs, and the
+    // Neon Auth and Data API reads ride along. What they find missing is then created one thing at a
+    // time, as before (the database needs the role).
     const askPassword = known.password === undefined && (known.roles === undefined || known.roles.includes(inputs.role));
-    const [endpoints, revealed, databases] = await allFinished([
+    const [services, endpoints, revealed, databases] = await allFinished([
+        readServices(run, ready),
         // Without a known endpoint (then `endpoints` is what ensureEndpoint needs).
         known.endpoint ? undefined : neon.listBranchEndpoints(run.project, ready.id),
         // A 404 for the password is the answer "no such role" (null): ensureRole creates it.
@@ -15136,8 +15245,41 @@ async function prepareConnection(run, branch, known = {}) {
         branch: ready,
         readyMs,
         ...(computeUnits ? { computeUnits } : {}),
+        ...services,
         connection: { urls, password, role: inputs.role, database: inputs.database, endpointId: endpoint.id },
     };
+}
+/** The URLs a result carries: only those asked for. */
+function servicesOf(p) {
+    return {
+        ...(p.authUrl !== undefined ? { authUrl: p.authUrl } : {}),
+        ...(p.dataApiUrl !== undefined ? { dataApiUrl: p.dataApiUrl } : {}),
+    };
+}
+async function readServices(run, branch) {
+    const { inputs, deps } = run;
+    const where = `branch '${branch.name}' (${branch.id})`;
+    const [auth, dataApi] = await allFinished([
+        inputs.getAuthUrl ? deps.neon.getNeonAuth(run.project, branch.id) : undefined,
+        inputs.getDataApiUrl ? deps.neon.getDataApi(run.project, branch.id, inputs.database) : undefined,
+    ]);
+    const services = {};
+    if (inputs.getAuthUrl) {
+        services.authUrl = auth?.base_url || null;
+        if (auth === null) {
+            deps.log.notice(`Neon Auth is not enabled on ${where}: the auth_url output is empty.`);
+        }
+        else if (!services.authUrl) {
+            deps.log.notice(`Neon Auth is enabled on ${where}, but Neon reported no base_url: auth_url is empty.`);
+        }
+    }
+    if (inputs.getDataApiUrl) {
+        services.dataApiUrl = dataApi?.url || null;
+        if (!services.dataApiUrl) {
+            deps.log.notice(`The Data API is not enabled for database '${inputs.database}' on ${where}: the data_api_url output is empty.`);
+        }
+    }
+    return services;
 }
 async function ensureBranchReady(run, branch) {
     if (branch.current_state === 'ready')
@@ -15289,21 +15431,6 @@ async function refreshExpiry(run, branch) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/modes/guards.ts
-/**
- * The branches a preview workflow must never touch: handing out the default branch's URL sends
- * migrations to production, and protected branches are protected for a reason. `action` completes
- * "refusing to …", e.g. "reset it".
- */
-function refuseUnsafeTarget(branch, action) {
-    if (branch.default) {
-        throw new Error(`'${branch.name}' (${branch.id}) is the project's default branch; refusing to ${action}`);
-    }
-    if (branch.protected) {
-        throw new Error(`'${branch.name}' (${branch.id}) is a protected branch; refusing to ${action}`);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/modes/history-window.ts
 
 
@@ -15345,6 +15472,10 @@ function parentText(inputs) {
     const at = p?.lsn ?? p?.timestamp;
     return `${inputs.parentBranch ?? ''}${at !== undefined ? `@${at}` : ''}`;
 }
+/** `schemaOnly` for a branch Neon made with `init_source: schema-only` (no rows of its parent). */
+function schemaOnly(branch) {
+    return branch.init_source === 'schema-only' ? { schemaOnly: true } : {};
+}
 /**
  * Where a branch starts on its parent, as Neon reports it, and (when `parent_branch` asked for a
  * point) how that point reads in the comment and summary: the point asked, with the other coordinate
@@ -15366,6 +15497,7 @@ function pointInfo(branch, asked) {
 }
 
 ;// CONCATENATED MODULE: ./src/modes/recover.ts
+
 
 
 
@@ -15533,6 +15665,7 @@ async function recoverMode(deps, inputs) {
             recovery: recovered.recovery,
             connection: prepared.connection,
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+            ...servicesOf(prepared),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -15574,14 +15707,17 @@ async function handOutLive(run, found) {
         recovered: false,
         connection: prepared.connection,
         ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+        ...servicesOf(prepared),
         changes: run.changes,
         timings: run.timings(prepared.readyMs),
     };
 }
+/** Where the branch starts on its parent, and whether it holds only a schema, as create reports them. */
 function pointOf(b) {
     return {
         ...(b.parent_lsn ? { parentLsn: b.parent_lsn } : {}),
         ...(b.parent_timestamp ? { parentTimestamp: b.parent_timestamp } : {}),
+        ...schemaOnly(b),
     };
 }
 /** The error of a recover that finds nothing: the recoverable branches whose names are closest. */
@@ -15690,12 +15826,14 @@ async function createMode(deps, inputs) {
                 ...(created && parent ? { parentName: parent.name } : {}),
                 ...pointInfo(branch, inputs.parentPoint),
                 expiresAt,
+                ...schemaOnly(branch),
             },
             created,
             recovered: recovered !== undefined,
             ...(recovered ? { recovery: recovered.recovery } : {}),
             connection: prepared.connection,
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+            ...servicesOf(prepared),
             ...limits.result(),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
@@ -16021,6 +16159,7 @@ async function dryRun(run, name, existing, limits, recoverable) {
             name,
             parentId: existing?.parent_id ?? recoverable?.branch.parent_id,
             expiresAt: existing?.expires_at ?? null,
+            ...(existing ? schemaOnly(existing) : {}),
         },
         created: false,
         recovered: false,
@@ -16151,6 +16290,7 @@ async function deleteMode(deps, inputs) {
             return gone(`does not exist in project ${run.project} (already deleted, expired, or never created)`);
         const branch = found.branch;
         refuseUnsafeTarget(branch, 'delete it');
+        refuseRestricted(branch, 'delete');
         const children = index.children(branch.id);
         if (children.length > 0) {
             throw new Error(`'${branch.name}' (${branch.id}) has child branches: ${children.map((c) => `'${c.name}' (${c.id})`).join(', ')}. ` +
@@ -16213,6 +16353,7 @@ async function resetMode(deps, inputs) {
         }
         const branch = found.branch;
         refuseUnsafeTarget(branch, 'reset it');
+        refuseRestricted(branch, 'reset');
         const source = resolveSource(run, index, branch);
         const self = source.id === branch.id;
         // A root branch has no parent to reset to, but it has a past of its own.
@@ -16268,6 +16409,7 @@ async function resetMode(deps, inputs) {
             created: false,
             connection: prepared.connection,
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+            ...servicesOf(prepared),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -16312,6 +16454,7 @@ function reset_info(run, branch, source, expiresAt) {
         // The point asked; Neon's parent_lsn / parent_timestamp describe the branch's new parent.
         ...pointInfo(source.id === branch.id ? {} : branch, run.inputs.parentPoint),
         expiresAt,
+        ...schemaOnly(branch),
     };
 }
 
@@ -16607,7 +16750,7 @@ class NeonClient {
                 include_deleted: q.includeDeleted ? true : undefined,
             },
         });
-        return r.data ?? { branches: [] };
+        return r.data ?? { branches: [], annotations: {} };
     }
     /**
      * Every branch matching `search` (all when omitted), following `pagination.next` until the end.
@@ -16718,7 +16861,8 @@ class NeonClient {
             .password;
     }
     async createRole(projectId, branchId, name) {
-        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles', { project_id: projectId, branch_id: branchId }, { body: { role: { name } } });
+        const body = { role: { name } };
+        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles', { project_id: projectId, branch_id: branchId }, { body });
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles`);
         return { role: data.role, operations: data.operations ?? [] };
     }
@@ -16727,9 +16871,33 @@ class NeonClient {
         return r.data?.databases ?? [];
     }
     async createDatabase(projectId, branchId, name, ownerName) {
-        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/databases', { project_id: projectId, branch_id: branchId }, { body: { database: { name, owner_name: ownerName } } });
+        const body = { database: { name, owner_name: ownerName } };
+        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/databases', { project_id: projectId, branch_id: branchId }, { body });
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/databases`);
         return { database: data.database, operations: data.operations ?? [] };
+    }
+    // --- Neon Auth and the Data API ---
+    /**
+     * The branch's Neon Auth integration (its `base_url` is the `auth_url` output), or null when Neon
+     * Auth is not enabled on the branch: Neon answers 404 then (BEHAVIOUR.md, "Neon Auth and the Data
+     * API"; Neon's create-branch-action reads it the same way).
+     */
+    async getNeonAuth(projectId, branchId) {
+        return this.unlessNotFound(this.request('GET', '/projects/{project_id}/branches/{branch_id}/auth', {
+            project_id: projectId,
+            branch_id: branchId,
+        }), 'GET', `/projects/${projectId}/branches/${branchId}/auth`);
+    }
+    /**
+     * The Data API of one database of the branch (its `url` is the `data_api_url` output), or null
+     * when the Data API is not enabled for that database: Neon answers 404 then (BEHAVIOUR.md).
+     */
+    async getDataApi(projectId, branchId, database) {
+        return this.unlessNotFound(this.request('GET', '/projects/{project_id}/branches/{branch_id}/data-api/{database_name}', {
+            project_id: projectId,
+            branch_id: branchId,
+            database_name: database,
+        }), 'GET', `/projects/${projectId}/branches/${branchId}/data-api/${database}`);
     }
     // --- schemas ---
     /**
@@ -16757,6 +16925,17 @@ class NeonClient {
         return r.data?.operations ?? [];
     }
     // --- the choke point ---
+    /** The answer's body, or null for Neon's 404; every other failure is thrown as it is. */
+    async unlessNotFound(reply, method, path) {
+        try {
+            return this.need(await reply, method, path);
+        }
+        catch (e) {
+            if (isNotFound(e))
+                return null;
+            throw e;
+        }
+    }
     need(r, method, path) {
         if (r.data === undefined) {
             throw new NeonApiError({
@@ -17451,6 +17630,11 @@ function publishOutputs(r, maskSecret) {
         set(OUTPUTS.parentLsn, r.branch?.parentLsn ?? '');
         set(OUTPUTS.parentTimestamp, r.branch?.parentTimestamp ?? '');
     }
+    // Asked for and not enabled on the branch: empty, as Neon's create-branch-action leaves it.
+    if (r.authUrl !== undefined)
+        set(OUTPUTS.authUrl, r.authUrl ?? '');
+    if (r.dataApiUrl !== undefined)
+        set(OUTPUTS.dataApiUrl, r.dataApiUrl ?? '');
     set(OUTPUTS.deleted, r.deleted);
     if (r.deletedBranches)
         set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches));

@@ -30,6 +30,8 @@ export const INPUTS = {
   onBranchLimit: 'on_branch_limit',
   preserveUnderName: 'preserve_under_name',
   computeUnits: 'compute_units',
+  getAuthUrl: 'get_auth_url',
+  getDataApiUrl: 'get_data_api_url',
 } as const
 
 /** An input name as written in action.yml. */
@@ -60,6 +62,8 @@ export const OUTPUTS = {
   parentTimestamp: 'parent_timestamp',
   schemaDiff: 'schema_diff',
   schemaChanged: 'schema_changed',
+  authUrl: 'auth_url',
+  dataApiUrl: 'data_api_url',
 } as const
 
 /** An output name as written in action.yml. */

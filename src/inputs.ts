@@ -74,6 +74,10 @@ export interface Inputs {
   preserveUnderName?: string
   /** The size of the read-write compute; unset for Neon's (the project's) default. */
   computeUnits?: ComputeUnits
+  /** create and reset: read the branch's Neon Auth URL for the `auth_url` output. */
+  getAuthUrl: boolean
+  /** create and reset: read the Data API URL of `database` for the `data_api_url` output. */
+  getDataApiUrl: boolean
 }
 
 /** A point in a branch's history, as `parent_branch` gave it (exactly one is set). */
@@ -119,6 +123,8 @@ const DEFAULTS = {
   cleanupPrefix: 'preview/',
   cleanupMaxAge: '7d',
   onBranchLimit: 'fail',
+  getAuthUrl: 'false',
+  getDataApiUrl: 'false',
 } as const
 
 const PROJECT_ID_RE = /^[a-z0-9-]{1,60}$/
@@ -374,6 +380,9 @@ export function getInputs(
     }
   }
 
+  const getAuthUrl = bool(INPUTS.getAuthUrl, DEFAULTS.getAuthUrl)
+  const getDataApiUrl = bool(INPUTS.getDataApiUrl, DEFAULTS.getDataApiUrl)
+
   const inputs: Inputs = {
     mode,
     ephemeral,
@@ -395,6 +404,8 @@ export function getInputs(
     cleanupPrefix,
     cleanupMaxAgeMs,
     onBranchLimit,
+    getAuthUrl,
+    getDataApiUrl,
   }
   // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
   if (branchName !== undefined) inputs.branchName = branchName

@@ -388,6 +388,9 @@ function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): voi
     set(OUTPUTS.parentLsn, r.branch?.parentLsn ?? '')
     set(OUTPUTS.parentTimestamp, r.branch?.parentTimestamp ?? '')
   }
+  // Asked for and not enabled on the branch: empty, as Neon's create-branch-action leaves it.
+  if (r.authUrl !== undefined) set(OUTPUTS.authUrl, r.authUrl ?? '')
+  if (r.dataApiUrl !== undefined) set(OUTPUTS.dataApiUrl, r.dataApiUrl ?? '')
   set(OUTPUTS.deleted, r.deleted)
   if (r.deletedBranches) set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches))
   if (r.recoverable) set(OUTPUTS.recoverableUntil, recoverableUntilOutput(r.recoverable))

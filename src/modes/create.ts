@@ -15,10 +15,10 @@ import type { FoundDeleted } from '../neon/recovery.js'
 import { describePoint, sameLsn } from '../neon/point-in-time.js'
 import type { Branch, CreateBranchRequest } from '../neon/types.js'
 import { BranchLimit } from './branch-limit.js'
-import { computeRequest, prepareConnection, prepareWithExpiry, type Known } from './connect.js'
+import { computeRequest, prepareConnection, prepareWithExpiry, servicesOf, type Known } from './connect.js'
 import { refuseUnsafeTarget } from './guards.js'
 import { checkHistoryWindow } from './history-window.js'
-import { parentText, pointInfo } from './point.js'
+import { parentText, pointInfo, schemaOnly } from './point.js'
 import { recoverDeleted, refusedRecovery, tiedToThisRun, whyNotOurs, type Recovered } from './recover.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult } from './types.js'
@@ -79,12 +79,14 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
         ...(created && parent ? { parentName: parent.name } : {}),
         ...pointInfo(branch, inputs.parentPoint),
         expiresAt,
+        ...schemaOnly(branch),
       },
       created,
       recovered: recovered !== undefined,
       ...(recovered ? { recovery: recovered.recovery } : {}),
       connection: prepared.connection,
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+      ...servicesOf(prepared),
       ...limits.result(),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
@@ -458,6 +460,7 @@ async function dryRun(
       name,
       parentId: existing?.parent_id ?? recoverable?.branch.parent_id,
       expiresAt: existing?.expires_at ?? null,
+      ...(existing ? schemaOnly(existing) : {}),
     },
     created: false,
     recovered: false,

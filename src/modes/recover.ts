@@ -6,8 +6,9 @@ import { NeonApiError } from '../neon/errors.js'
 import { findBranchWithDeleted, type FoundBranch } from '../neon/lookup.js'
 import { byDeletion, listRecoverable, type FoundDeleted } from '../neon/recovery.js'
 import type { Annotation, Branch } from '../neon/types.js'
-import { prepareWithExpiry, type Known } from './connect.js'
+import { prepareWithExpiry, servicesOf, type Known } from './connect.js'
 import { refuseUnsafeTarget } from './guards.js'
+import { schemaOnly } from './point.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult, RecoveryReport } from './types.js'
 import { printable } from './undo.js'
@@ -194,6 +195,7 @@ export async function recoverMode(deps: ModeDeps, inputs: Inputs): Promise<ModeR
       recovery: recovered.recovery,
       connection: prepared.connection,
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+      ...servicesOf(prepared),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
     }
@@ -239,15 +241,18 @@ async function handOutLive(run: ModeRun, found: FoundBranch): Promise<ModeResult
     recovered: false,
     connection: prepared.connection,
     ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+    ...servicesOf(prepared),
     changes: run.changes,
     timings: run.timings(prepared.readyMs),
   }
 }
 
-function pointOf(b: Branch): { parentLsn?: string; parentTimestamp?: string } {
+/** Where the branch starts on its parent, and whether it holds only a schema, as create reports them. */
+function pointOf(b: Branch): { parentLsn?: string; parentTimestamp?: string; schemaOnly?: boolean } {
   return {
     ...(b.parent_lsn ? { parentLsn: b.parent_lsn } : {}),
     ...(b.parent_timestamp ? { parentTimestamp: b.parent_timestamp } : {}),
+    ...schemaOnly(b),
   }
 }
 

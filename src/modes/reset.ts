@@ -4,10 +4,10 @@ import { resolveBranchName } from '../github/branch-target.js'
 import { BranchIndex } from '../neon/lookup.js'
 import { describePoint } from '../neon/point-in-time.js'
 import type { Branch, RestoreBranchRequest } from '../neon/types.js'
-import { prepareWithExpiry } from './connect.js'
-import { refuseUnsafeTarget } from './guards.js'
+import { prepareWithExpiry, servicesOf } from './connect.js'
+import { refuseRestricted, refuseUnsafeTarget } from './guards.js'
 import { checkHistoryWindow } from './history-window.js'
-import { parentText, pointInfo } from './point.js'
+import { parentText, pointInfo, schemaOnly } from './point.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult } from './types.js'
 
@@ -32,6 +32,7 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     }
     const branch = found.branch
     refuseUnsafeTarget(branch, 'reset it')
+    refuseRestricted(branch, 'reset')
     const source = resolveSource(run, index, branch)
     const self = source.id === branch.id
     // A root branch has no parent to reset to, but it has a past of its own.
@@ -100,6 +101,7 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
       created: false,
       connection: prepared.connection,
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+      ...servicesOf(prepared),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
     }
@@ -149,5 +151,6 @@ function info(
     // The point asked; Neon's parent_lsn / parent_timestamp describe the branch's new parent.
     ...pointInfo(source.id === branch.id ? {} : branch, run.inputs.parentPoint),
     expiresAt,
+    ...schemaOnly(branch),
   }
 }

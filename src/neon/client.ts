@@ -10,16 +10,35 @@ import {
 } from './retry.js'
 import type {
   Branch,
+  BranchesCountResponse,
   BranchesPage,
+  BranchOperations,
+  BranchSchemaResponse,
+  BranchWithAnnotation,
   CreateBranchRequest,
   CreateBranchResponse,
+  CreateDatabaseRequest,
+  CreateEndpointRequest,
+  CreateRoleRequest,
+  DataApi,
   Database,
+  DatabaseOperations,
+  DatabasesResponse,
   Endpoint,
-  EndpointOptions,
+  EndpointOperations,
+  EndpointsResponse,
+  ErrorBody,
+  NeonAuthIntegration,
   Operation,
+  OperationResponse,
+  OperationsPage,
   Project,
+  ProjectResponse,
   RestoreBranchRequest,
-  Role,
+  RoleOperations,
+  RolePasswordResponse,
+  UpdateBranchRequest,
+  UpdateEndpointRequest,
 } from './types.js'
 
 export interface NeonClientOptions {
@@ -93,7 +112,7 @@ export class NeonClient {
   // --- projects ---
 
   async getProject(projectId: string): Promise<Project> {
-    const r = await this.request<{ project: Project }>('GET', '/projects/{project_id}', {
+    const r = await this.request<ProjectResponse>('GET', '/projects/{project_id}', {
       project_id: projectId,
     })
     return this.need(r, 'GET', `/projects/${projectId}`).project
@@ -103,7 +122,7 @@ export class NeonClient {
 
   /** How many branches the project has, as Neon counts them against its branch limit. */
   async countBranches(projectId: string): Promise<number> {
-    const r = await this.request<{ count: number }>('GET', '/projects/{project_id}/branches/count', {
+    const r = await this.request<BranchesCountResponse>('GET', '/projects/{project_id}/branches/count', {
       project_id: projectId,
     })
     return this.need(r, 'GET', `/projects/${projectId}/branches/count`).count
@@ -139,7 +158,7 @@ export class NeonClient {
         },
       },
     )
-    return r.data ?? { branches: [] }
+    return r.data ?? { branches: [], annotations: {} }
   }
 
   /**
@@ -179,7 +198,7 @@ export class NeonClient {
   }
 
   async getBranch(projectId: string, branchId: string): Promise<Branch> {
-    const r = await this.request<{ branch: Branch }>('GET', '/projects/{project_id}/branches/{branch_id}', {
+    const r = await this.request<BranchWithAnnotation>('GET', '/projects/{project_id}/branches/{branch_id}', {
       project_id: projectId,
       branch_id: branchId,
     })
@@ -199,13 +218,13 @@ export class NeonClient {
   async updateBranch(
     projectId: string,
     branchId: string,
-    branch: { name?: string; expires_at?: string | null; protected?: boolean },
-  ): Promise<{ branch: Branch; operations: Operation[] }> {
-    const r = await this.request<{ branch: Branch; operations?: Operation[] }>(
+    branch: UpdateBranchRequest['branch'],
+  ): Promise<BranchOperations> {
+    const r = await this.request<BranchOperations>(
       'PATCH',
       '/projects/{project_id}/branches/{branch_id}',
       { project_id: projectId, branch_id: branchId },
-      { body: { branch } },
+      { body: { branch } satisfies UpdateBranchRequest },
     )
     const data = this.need(r, 'PATCH', `/projects/${projectId}/branches/${branchId}`)
     return { branch: data.branch, operations: data.operations ?? [] }
@@ -219,8 +238,8 @@ export class NeonClient {
     projectId: string,
     branchId: string,
     body: RestoreBranchRequest,
-  ): Promise<{ branch: Branch; operations: Operation[] }> {
-    const r = await this.request<{ branch: Branch; operations?: Operation[] }>(
+  ): Promise<BranchOperations> {
+    const r = await this.request<BranchOperations>(
       'POST',
       '/projects/{project_id}/branches/{branch_id}/restore',
       { project_id: projectId, branch_id: branchId },
@@ -234,11 +253,8 @@ export class NeonClient {
    * Deletes a branch. Returns null when the branch was already gone (deleted by another run, or
    * expired): Neon answers 204 for that, and a 404 means the same, so every caller reads one answer.
    */
-  async deleteBranch(
-    projectId: string,
-    branchId: string,
-  ): Promise<{ branch: Branch; operations: Operation[] } | null> {
-    let r: Reply<{ branch: Branch; operations?: Operation[] }>
+  async deleteBranch(projectId: string, branchId: string): Promise<BranchOperations | null> {
+    let r: Reply<BranchOperations>
     try {
       r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', {
         project_id: projectId,
@@ -272,7 +288,7 @@ export class NeonClient {
   // --- endpoints ---
 
   async listBranchEndpoints(projectId: string, branchId: string): Promise<Endpoint[]> {
-    const r = await this.request<{ endpoints: Endpoint[] }>(
+    const r = await this.request<EndpointsResponse>(
       'GET',
       '/projects/{project_id}/branches/{branch_id}/endpoints',
       { project_id: projectId, branch_id: branchId },
@@ -282,13 +298,13 @@ export class NeonClient {
 
   async createEndpoint(
     projectId: string,
-    endpoint: EndpointOptions & { branch_id: string },
-  ): Promise<{ endpoint: Endpoint; operations: Operation[] }> {
-    const r = await this.request<{ endpoint: Endpoint; operations?: Operation[] }>(
+    endpoint: CreateEndpointRequest['endpoint'],
+  ): Promise<EndpointOperations> {
+    const r = await this.request<EndpointOperations>(
       'POST',
       '/projects/{project_id}/endpoints',
       { project_id: projectId },
-      { body: { endpoint } },
+      { body: { endpoint } satisfies CreateEndpointRequest },
     )
     const data = this.need(r, 'POST', `/projects/${projectId}/endpoints`)
     return { endpoint: data.endpoint, operations: data.operations ?? [] }
@@ -298,13 +314,16 @@ export class NeonClient {
   async updateEndpoint(
     projectId: string,
     endpointId: string,
-    endpoint: Pick<EndpointOptions, 'autoscaling_limit_min_cu' | 'autoscaling_limit_max_cu'>,
-  ): Promise<{ endpoint: Endpoint; operations: Operation[] }> {
-    const r = await this.request<{ endpoint: Endpoint; operations?: Operation[] }>(
+    endpoint: Pick<
+      UpdateEndpointRequest['endpoint'],
+      'autoscaling_limit_min_cu' | 'autoscaling_limit_max_cu'
+    >,
+  ): Promise<EndpointOperations> {
+    const r = await this.request<EndpointOperations>(
       'PATCH',
       '/projects/{project_id}/endpoints/{endpoint_id}',
       { project_id: projectId, endpoint_id: endpointId },
-      { body: { endpoint } },
+      { body: { endpoint } satisfies UpdateEndpointRequest },
     )
     const data = this.need(r, 'PATCH', `/projects/${projectId}/endpoints/${endpointId}`)
     return { endpoint: data.endpoint, operations: data.operations ?? [] }
@@ -313,7 +332,7 @@ export class NeonClient {
   // --- roles and databases ---
 
   async revealPassword(projectId: string, branchId: string, role: string): Promise<string> {
-    const r = await this.request<{ password: string }>(
+    const r = await this.request<RolePasswordResponse>(
       'GET',
       '/projects/{project_id}/branches/{branch_id}/roles/{role_name}/reveal_password',
       { project_id: projectId, branch_id: branchId, role_name: role },
@@ -322,23 +341,20 @@ export class NeonClient {
       .password
   }
 
-  async createRole(
-    projectId: string,
-    branchId: string,
-    name: string,
-  ): Promise<{ role: Role; operations: Operation[] }> {
-    const r = await this.request<{ role: Role; operations?: Operation[] }>(
+  async createRole(projectId: string, branchId: string, name: string): Promise<RoleOperations> {
+    const body: CreateRoleRequest = { role: { name } }
+    const r = await this.request<RoleOperations>(
       'POST',
       '/projects/{project_id}/branches/{branch_id}/roles',
       { project_id: projectId, branch_id: branchId },
-      { body: { role: { name } } },
+      { body },
     )
     const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles`)
     return { role: data.role, operations: data.operations ?? [] }
   }
 
   async listDatabases(projectId: string, branchId: string): Promise<Database[]> {
-    const r = await this.request<{ databases: Database[] }>(
+    const r = await this.request<DatabasesResponse>(
       'GET',
       '/projects/{project_id}/branches/{branch_id}/databases',
       { project_id: projectId, branch_id: branchId },
@@ -351,15 +367,50 @@ export class NeonClient {
     branchId: string,
     name: string,
     ownerName: string,
-  ): Promise<{ database: Database; operations: Operation[] }> {
-    const r = await this.request<{ database: Database; operations?: Operation[] }>(
+  ): Promise<DatabaseOperations> {
+    const body: CreateDatabaseRequest = { database: { name, owner_name: ownerName } }
+    const r = await this.request<DatabaseOperations>(
       'POST',
       '/projects/{project_id}/branches/{branch_id}/databases',
       { project_id: projectId, branch_id: branchId },
-      { body: { database: { name, owner_name: ownerName } } },
+      { body },
     )
     const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/databases`)
     return { database: data.database, operations: data.operations ?? [] }
+  }
+
+  // --- Neon Auth and the Data API ---
+
+  /**
+   * The branch's Neon Auth integration (its `base_url` is the `auth_url` output), or null when Neon
+   * Auth is not enabled on the branch: Neon answers 404 then (BEHAVIOUR.md, "Neon Auth and the Data
+   * API"; Neon's create-branch-action reads it the same way).
+   */
+  async getNeonAuth(projectId: string, branchId: string): Promise<NeonAuthIntegration | null> {
+    return this.unlessNotFound(
+      this.request<NeonAuthIntegration>('GET', '/projects/{project_id}/branches/{branch_id}/auth', {
+        project_id: projectId,
+        branch_id: branchId,
+      }),
+      'GET',
+      `/projects/${projectId}/branches/${branchId}/auth`,
+    )
+  }
+
+  /**
+   * The Data API of one database of the branch (its `url` is the `data_api_url` output), or null
+   * when the Data API is not enabled for that database: Neon answers 404 then (BEHAVIOUR.md).
+   */
+  async getDataApi(projectId: string, branchId: string, database: string): Promise<DataApi | null> {
+    return this.unlessNotFound(
+      this.request<DataApi>('GET', '/projects/{project_id}/branches/{branch_id}/data-api/{database_name}', {
+        project_id: projectId,
+        branch_id: branchId,
+        database_name: database,
+      }),
+      'GET',
+      `/projects/${projectId}/branches/${branchId}/data-api/${database}`,
+    )
   }
 
   // --- schemas ---
@@ -374,7 +425,7 @@ export class NeonClient {
     dbName: string,
     at: { lsn?: string; timestamp?: string } = {},
   ): Promise<string> {
-    const r = await this.request<{ sql?: string }>(
+    const r = await this.request<BranchSchemaResponse>(
       'GET',
       '/projects/{project_id}/branches/{branch_id}/schema',
       { project_id: projectId, branch_id: branchId },
@@ -387,7 +438,7 @@ export class NeonClient {
   // --- operations ---
 
   async getOperation(projectId: string, operationId: string): Promise<Operation> {
-    const r = await this.request<{ operation: Operation }>(
+    const r = await this.request<OperationResponse>(
       'GET',
       '/projects/{project_id}/operations/{operation_id}',
       { project_id: projectId, operation_id: operationId },
@@ -402,7 +453,7 @@ export class NeonClient {
    * without it the poller only polls more, so it is not worth a retry's wait.
    */
   async listRecentOperations(projectId: string, limit: number): Promise<Operation[]> {
-    const r = await this.request<{ operations: Operation[] }>(
+    const r = await this.request<OperationsPage>(
       'GET',
       '/projects/{project_id}/operations',
       { project_id: projectId },
@@ -412,6 +463,16 @@ export class NeonClient {
   }
 
   // --- the choke point ---
+
+  /** The answer's body, or null for Neon's 404; every other failure is thrown as it is. */
+  private async unlessNotFound<T>(reply: Promise<Reply<T>>, method: string, path: string): Promise<T | null> {
+    try {
+      return this.need(await reply, method, path)
+    } catch (e) {
+      if (isNotFound(e)) return null
+      throw e
+    }
+  }
 
   private need<T>(r: Reply<T>, method: string, path: string): T {
     if (r.data === undefined) {
@@ -482,7 +543,7 @@ export class NeonClient {
         if (res.ok && parseError === undefined) {
           return { status: res.status, data: res.status === 204 ? undefined : (body as T) }
         }
-        const err = (body ?? {}) as { code?: unknown; message?: unknown; request_id?: unknown }
+        const err = (body ?? {}) as ErrorBody
         failure = new NeonApiError({
           method,
           path,

@@ -364,6 +364,24 @@ describe('mode: recover', () => {
     expect(notices(again.logs)).toEqual([expect.stringContaining('is not deleted: nothing to recover')])
   })
 
+  it('hands out what create hands out: the Data API and Neon Auth URLs when asked for', async () => {
+    const { s, projectId } = await start()
+    const { made } = await openedThenClosed(s, projectId)
+    const b = s.world.branches.get(made.branch!.id)!
+    s.world.recover(b)
+    s.enableNeonAuth(projectId, b.id)
+    s.enableDataApi(projectId, b.id, 'neondb')
+    await deleteMode(harness(s, CLOSED).deps, inputsFor(projectId, s.apiKey, { mode: 'delete' }))
+    const { r } = await recover(s, projectId, {
+      branch_name: NAME,
+      get_auth_url: 'true',
+      get_data_api_url: 'true',
+    })
+    expect(r.recovered).toBe(true)
+    expect(r.authUrl).toMatch(/^https:\/\/ep-/)
+    expect(r.dataApiUrl).toMatch(/^https:\/\/ep-/)
+  })
+
   it('nothing recoverable by that name: an error listing the closest recoverable names, nothing changed', async () => {
     const { s, projectId } = await start()
     for (const name of ['preview/pr-12-login', 'preview/pr-120-other', 'zzz/unrelated']) {

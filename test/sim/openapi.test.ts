@@ -171,6 +171,30 @@ describe('OpenAPI conformance', () => {
     await call('DELETE', `${P}/branches/${child.body.branch.id}`)
     await call('GET', `${P}/branches/${child.body.branch.id}`)
 
+    // restricted_actions on a branch, Neon Auth and the Data API, each answered and refused.
+    const restricted = sim.addBranch(pid, {
+      name: 'restricted',
+      restrictedActions: [
+        { name: 'restore', reason: 'the branch is anonymized' },
+        { name: 'delete-rw-endpoint', reason: 'the branch is anonymized' },
+      ],
+    })
+    const got = await call('GET', `${P}/branches/${restricted.id}`)
+    expect(got.body.branch.restricted_actions).toHaveLength(2)
+    expect(
+      (await call('POST', `${P}/branches/${restricted.id}/restore`, { source_branch_id: main })).status,
+    ).toBe(400)
+    expect((await call('GET', `${P}/branches/${bid}/auth`)).status).toBe(404)
+    expect((await call('GET', `${P}/branches/${bid}/data-api/neondb`)).status).toBe(404)
+    sim.enableNeonAuth(pid, bid)
+    sim.enableDataApi(pid, bid, 'neondb')
+    expect((await call('GET', `${P}/branches/${bid}/auth`)).body.base_url).toMatch(
+      /^https:\/\/ep-[^/]+\.neonauth\./,
+    )
+    expect((await call('GET', `${P}/branches/${bid}/data-api/neondb`)).body.url).toMatch(
+      /^https:\/\/ep-[^/]+\.apirest\./,
+    )
+
     // Deleted branches: listed with `recovery`, recovered with {branch, endpoints}, and the refusals.
     const withDeleted = await call('GET', `${P}/branches?include_deleted=true`)
     expect(
