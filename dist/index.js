@@ -10961,12 +10961,12 @@ function longestRun(text, ch, min) {
 ;// CONCATENATED MODULE: ./src/neon/recovery.ts
 /** What `recovery` says about a listed branch; undefined for a live one (or a malformed field). */
 function recoveryOf(b) {
+    // Checked, not trusted: the two times are what a report and a choice are made from.
     const r = b.recovery;
     if (typeof r !== 'object' || r === null)
         return undefined;
-    const info = r;
-    return typeof info.deleted_at === 'string' && typeof info.recoverable_until === 'string'
-        ? info
+    return typeof r.deleted_at === 'string' && typeof r.recoverable_until === 'string'
+        ? r
         : undefined;
 }
 /**

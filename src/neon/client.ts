@@ -13,6 +13,7 @@ import type {
   BranchesCountResponse,
   BranchesPage,
   BranchOperations,
+  BranchRecoverResponse,
   BranchSchemaResponse,
   BranchWithAnnotation,
   CreateBranchRequest,
@@ -276,7 +277,7 @@ export class NeonClient {
     projectId: string,
     branchId: string,
   ): Promise<{ branch: Branch; endpoints: Endpoint[] }> {
-    const r = await this.request<{ branch: Branch; endpoints?: Endpoint[] }>(
+    const r = await this.request<BranchRecoverResponse>(
       'POST',
       '/projects/{project_id}/branches/{branch_id}/recover',
       { project_id: projectId, branch_id: branchId },

@@ -5,16 +5,15 @@
  * recoverProjectBranch). The feature is in preview and not offered to every account: where it is
  * not, the listing simply shows no deleted branch.
  */
+import type * as Sdk from '@neondatabase/api-client'
 import type { NeonClient } from './client.js'
-import type { Annotation, Branch } from './types.js'
+import type { Annotation, Branch, Plain } from './types.js'
 
-/** Neon's BranchRecoveryInfo: present on a branch only when a listing with include_deleted shows a deleted one. */
-export interface BranchRecoveryInfo {
-  deleted_at: string
-  recoverable_until: string
-  /** `user` (deleted by a request) or `ttl` (its expiry ran out). */
-  deletion_method?: string
-}
+/**
+ * Neon's BranchRecoveryInfo (`deleted_at`, `recoverable_until`, `deletion_method`: `user` or `ttl`):
+ * on a branch only when a listing with include_deleted shows a deleted one.
+ */
+export type BranchRecoveryInfo = Plain<Sdk.BranchRecoveryInfo>
 
 /** A deleted branch as a listing with include_deleted shows it. */
 export type DeletedBranch = Branch & { recovery: BranchRecoveryInfo }
@@ -26,11 +25,11 @@ export interface FoundDeleted {
 
 /** What `recovery` says about a listed branch; undefined for a live one (or a malformed field). */
 export function recoveryOf(b: Branch): BranchRecoveryInfo | undefined {
-  const r = (b as { recovery?: unknown }).recovery
+  // Checked, not trusted: the two times are what a report and a choice are made from.
+  const r = b.recovery as Partial<BranchRecoveryInfo> | null | undefined
   if (typeof r !== 'object' || r === null) return undefined
-  const info = r as Partial<BranchRecoveryInfo>
-  return typeof info.deleted_at === 'string' && typeof info.recoverable_until === 'string'
-    ? (info as BranchRecoveryInfo)
+  return typeof r.deleted_at === 'string' && typeof r.recoverable_until === 'string'
+    ? (r as BranchRecoveryInfo)
     : undefined
 }
 
@@ -40,7 +39,7 @@ export function recoveryOf(b: Branch): BranchRecoveryInfo | undefined {
  * anyway must never have a deleted branch adopted, judged or deleted again.
  */
 export function isDeleted(b: Branch): b is DeletedBranch {
-  return (b as { recovery?: unknown }).recovery != null
+  return b.recovery != null
 }
 
 /** Most recently deleted first. */
