@@ -30,6 +30,8 @@ export const INPUTS = {
   onBranchLimit: 'on_branch_limit',
   preserveUnderName: 'preserve_under_name',
   computeUnits: 'compute_units',
+  maskingRules: 'masking_rules',
+  maskingRulesFile: 'masking_rules_file',
 } as const
 
 /** An input name as written in action.yml. */
@@ -58,6 +60,8 @@ export const OUTPUTS = {
   parentTimestamp: 'parent_timestamp',
   schemaDiff: 'schema_diff',
   schemaChanged: 'schema_changed',
+  anonymized: 'anonymized',
+  maskedColumns: 'masked_columns',
 } as const
 
 /** An output name as written in action.yml. */

@@ -9,6 +9,7 @@ import * as core from '@actions/core'
 
 import type { CommentOutcome } from './github/comment.js'
 import type { ModeResult, SchemaComparison } from './modes/types.js'
+import { describeData, describeRecreated } from './masking/describe.js'
 import { describeComputeUnits } from './neon/compute-units.js'
 
 export interface SummaryView {
@@ -71,6 +72,8 @@ export function renderSummary(v: SummaryView): string {
   if (parent) rows.push(['Parent', parent])
   if (b?.pointInTime) rows.push(['Point in time', b.pointInTime])
   if (r?.computeUnits) rows.push(['Compute', describeComputeUnits(r.computeUnits)])
+  if (r?.anonymization) rows.push(['Data', describeData(r.anonymization)])
+  if (r?.recreated) rows.push(['Re-created', describeRecreated(r.recreated.previousId)])
   if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
     rows.push(['Created', r.created ? 'yes, by this run' : 'no, adopted the existing branch'])
   }

@@ -39,6 +39,8 @@ export interface Branch {
   ttl_interval_seconds?: number
   created_at: string
   updated_at: string
+  /** What Neon refuses to do with this branch, and why (e.g. `restore` on an anonymized branch). */
+  restricted_actions?: { name: string; reason: string }[]
 }
 
 export interface Annotation {

@@ -10,6 +10,7 @@ import type {
   SimOperation,
 } from './state.js'
 import { FREE_PLAN_BRANCH_LIMIT, poolerHost, regionSuffix } from './state.js'
+import { restrictedActions } from './anonymization.js'
 
 /** Neon's timestamps: UTC, second precision. */
 export function iso(ms: number): string {
@@ -129,7 +130,13 @@ export function branchJson(w: World, b: SimBranch): Record<string, unknown> {
     ...(b.ttlIntervalSeconds !== undefined ? { ttl_interval_seconds: b.ttlIntervalSeconds } : {}),
     created_by: { name: 'Neon Simulator', image: '' },
     init_source: b.initSource,
+    ...restrictedJson(b),
   }
+}
+
+function restrictedJson(b: SimBranch): Record<string, unknown> {
+  const r = restrictedActions(b)
+  return r.length > 0 ? { restricted_actions: r } : {}
 }
 
 export function annotationJson(b: SimBranch): Record<string, unknown> {

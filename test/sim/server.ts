@@ -8,9 +8,15 @@ import { FaultSet, describeFault, type Faults, type FaultSpec } from './faults.j
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js'
 import type { PgBackendHandle, PostgresOptions, SimPostgres } from './pg/index.js'
 import { Rng } from './ids.js'
-import { requestProblems } from './openapi.js'
+import { openApi, requestProblems } from './openapi.js'
 import { systemClock, type Clock } from '../../src/util/clock.js'
 import { ApiError, type Route } from './router.js'
+import { anonymizationRoutes } from './routes/anonymization.js'
+import {
+  configureAnonymization,
+  failNextAnonymization,
+  type AnonymizationDurations,
+} from './anonymization.js'
 import { branchRoutes } from './routes/branches.js'
 import { databaseRoutes } from './routes/databases.js'
 import { endpointRoutes } from './routes/endpoints.js'
@@ -87,6 +93,8 @@ export interface SimulatorOptions {
    * (CreateCheckOrder in state.ts).
    */
   createCheckOrder?: CreateCheckOrder
+  /** How long an anonymized branch takes to be initialized and masked (anonymization.ts; no source gives Neon's). */
+  anonymizationMs?: Partial<AnonymizationDurations>
 }
 
 export interface RequestLogEntry {
@@ -158,6 +166,11 @@ export interface NeonSimulator {
    */
   setSchema(projectId: string, branchId: string, database: string, sql: string): string
   failNextOperation(match: { action?: string; projectId?: string }, error: string): void
+  /**
+   * The next masking run that starts ends in `initialization_error` or `error` with this
+   * status_message (without a real backend, the only way a run fails but for an unknown function).
+   */
+  failNextAnonymization(phase: 'initialization' | 'anonymization', message: string): void
   /** The next matching operation fails `failures` times, `retryAfterMs` apart (failures_count, retry_at), then finishes. */
   retryNextOperation(
     match: { action?: string; projectId?: string },
@@ -181,6 +194,7 @@ export interface NeonSimulator {
 const ROUTES: Route[] = [
   ...projectRoutes,
   ...branchRoutes,
+  ...anonymizationRoutes,
   ...endpointRoutes,
   ...roleRoutes,
   ...databaseRoutes,
@@ -259,6 +273,10 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     ...(pgHandle ? { backend: pgHandle.backend } : opts.backend ? { backend: opts.backend } : {}),
   })
   pgHandle?.bind(world)
+  configureAnonymization(world, opts.anonymizationMs)
+  // Neon's API description is read (once per process) now rather than on the first request: that
+  // takes seconds on a busy machine, and a client's request timeout is wall-clock.
+  if (opts.validateRequests ?? true) openApi()
   const faults = new FaultSet(seed)
   const limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit) : undefined
   let requestRng = new Rng(seed ^ 0x2545f491)
@@ -527,6 +545,9 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
       const lsn = world.ids.parentLsn()
       db.schema = [...(db.schema ?? []), { at: world.now(), lsn, sql }]
       return lsn
+    },
+    failNextAnonymization(phase, message) {
+      failNextAnonymization(world, phase, message)
     },
     failNextOperation(match, error) {
       world.failRules.push({ ...match, error })

@@ -38,6 +38,7 @@ import {
   type SimProject,
   type World,
 } from '../state.js'
+import { restriction } from '../anonymization.js'
 
 const MAX_NAME = 256
 /** Branches in one list page at most (BEHAVIOUR.md, Branches: "Pages are capped at 100"). */
@@ -73,7 +74,7 @@ function checkExpiryAllowed(w: World, b: { protected: boolean; default: boolean;
     throw new ApiError(400, 'expiration is not allowed for branches that have child branches')
 }
 
-function parseAnnotations(v: unknown): Record<string, string> | undefined {
+export function parseAnnotations(v: unknown): Record<string, string> | undefined {
   if (v === undefined || v === null) return undefined
   if (!isRecord(v)) throw new ApiError(400, 'annotation_value must be an object of strings')
   const out: Record<string, string> = {}
@@ -219,9 +220,21 @@ export function parseEndpointOptions(
 }
 
 function createBranch(ctx: Ctx) {
+  const { branch: _made, ...reply } = createBranchFrom(ctx, bodyObject(ctx))
+  return reply
+}
+
+/**
+ * POST /branches with `body`; also the `branch_create` of POST /branch_anonymized (routes/
+ * anonymization.ts), whose `onCreated` marks the branch anonymized before its JSON is made.
+ */
+export function createBranchFrom(
+  ctx: Ctx,
+  body: Record<string, unknown>,
+  onCreated?: (branch: SimBranch) => void,
+): { status: number; body: Record<string, unknown>; branch: SimBranch } {
   const w = ctx.world
   const project = requireProject(ctx)
-  const body = bodyObject(ctx)
   const br = optionalObject(body, 'branch') ?? {}
   const name = optionalString(br, 'name')
   if (name !== undefined) validateName(name)
@@ -291,6 +304,7 @@ function createBranch(ctx: Ctx) {
     initSource: initSourceRaw,
     ...(point ? { parentLsn: point.lsn, parentTimestamp: point.at } : {}),
   })
+  onCreated?.(branch)
   const eps: SimEndpoint[] = endpoints.map((e) => {
     const ep = w.newEndpoint(project, branch.id, e)
     ep.baseState = 'init'
@@ -323,6 +337,7 @@ function createBranch(ctx: Ctx) {
       databases: dbs.map(databaseJson),
       ...(connection ? { connection_uris: connection } : {}),
     },
+    branch,
   }
 }
 
@@ -491,6 +506,10 @@ function restoreBranch(ctx: Ctx) {
   const preserve = optionalString(body, 'preserve_under_name') || undefined
   const self = source.id === b.id
   if (b.protected) throw new ApiError(400, 'cannot restore a protected branch')
+  // BEHAVIOUR.md: anonymized branches cannot be reset or restored; their restricted_actions say
+  // why. Neon's status code for the refusal is not documented: 400, as for the others here.
+  const restricted = restriction(b, 'restore')
+  if (restricted) throw new ApiError(400, restricted)
   if (self) {
     if (lsn === undefined && ts === undefined)
       throw new ApiError(

@@ -1,5 +1,6 @@
 // Endpoint routes: list (project, branch), create, get, update, delete, start, suspend, restart.
 
+import { restriction } from '../anonymization.js'
 import {
   ApiError,
   assertUnlocked,
@@ -134,6 +135,11 @@ function deleteEndpoint(ctx: Ctx) {
   const project = requireProject(ctx)
   const e = w.liveEndpoint(project.id, ctx.params['endpoint_id'] ?? '')
   if (!e) return { status: 204 }
+  // BEHAVIOUR.md: the read-write compute of an anonymized branch cannot be deleted (its
+  // restricted_actions has `delete-rw-endpoint`); the status of the refusal is not documented.
+  const branch = w.branches.get(e.branchId)
+  const restricted = e.type === 'read_write' && branch ? restriction(branch, 'delete-rw-endpoint') : undefined
+  if (restricted) throw new ApiError(400, restricted)
   assertUnlocked(ctx, project)
   const specs: OpSpec[] =
     w.endpointState(e).current === 'idle'
