@@ -260,7 +260,7 @@ describe('create with masking rules: adopting (a push, a re-run)', () => {
       masking_rules: NEON_RULES,
       start_anonymization: true,
     })
-    sim.clock.sleep(60_000)
+    await sim.clock.sleep(60_000)
     const r = await createMode(harness(sim, PUSH).deps, withRules())
     expect(r.anonymization).toMatchObject({ maskedColumns: 3, remasked: true })
     sim.failNextAnonymization('anonymization', 'ERROR: boom again')
