@@ -14524,6 +14524,65 @@ class Finality {
     }
 }
 
+;// CONCATENATED MODULE: ./src/modes/guards.ts
+/**
+ * The branches a preview workflow must never touch: handing out the default branch's URL sends
+ * migrations to production, and protected branches are protected for a reason. `action` completes
+ * "refusing to …", e.g. "reset it".
+ */
+function refuseUnsafeTarget(branch, action) {
+    if (branch.default) {
+        throw new Error(`'${branch.name}' (${branch.id}) is the project's default branch; refusing to ${action}`);
+    }
+    if (branch.protected) {
+        throw new Error(`'${branch.name}' (${branch.id}) is a protected branch; refusing to ${action}`);
+    }
+}
+/**
+ * What this action does to a branch that Neon may restrict, and the name Neon gives it in the
+ * branch's `restricted_actions` (API description, Branch.restricted_actions and
+ * BranchRestrictedAction: "Possible values include `restore`, `delete-rw-endpoint`").
+ * - reset is `POST …/restore`: `restore`, as the description names it (an anonymized branch has it:
+ *   BEHAVIOUR.md, "Anonymized branches").
+ * - delete is `DELETE /branches/{id}`. The description names no value for it, and says its list is
+ *   open ("include"): `delete` is the name by the same rule (the action the request performs). No
+ *   source states it; an unknown name never refuses anything, so the guess can only err on Neon's
+ *   side, which refuses the request itself.
+ */
+const RESTRICTABLE = {
+    reset: { neonName: 'restore', doing: 'reset it' },
+    delete: { neonName: 'delete', doing: 'delete it' },
+};
+/** Neon's restriction of `action` on the branch, when it has one. */
+function restrictionOf(branch, action) {
+    return branch.restricted_actions?.find((r) => r.name === RESTRICTABLE[action].neonName);
+}
+/** A request refused before it was sent, because Neon restricts it on the branch. */
+class RestrictedActionError extends Error {
+    branch;
+    action;
+    restriction;
+    constructor(branch, action, restriction) {
+        super(`Neon restricts '${restriction.name}' on branch '${branch.name}' (${branch.id}): ` +
+            `${restriction.reason || 'no reason given'}; refusing to ${RESTRICTABLE[action].doing}. ` +
+            `Nothing was changed.`);
+        this.branch = branch;
+        this.action = action;
+        this.restriction = restriction;
+        this.name = 'RestrictedActionError';
+    }
+}
+/**
+ * Refuses, before any request, what Neon's `restricted_actions` says the branch does not allow,
+ * quoting Neon's reason: an anonymized branch cannot be restored, and a request Neon would refuse
+ * anyway is better refused with Neon's own explanation than sent. Throws RestrictedActionError.
+ */
+function refuseRestricted(branch, action) {
+    const restriction = restrictionOf(branch, action);
+    if (restriction)
+        throw new RestrictedActionError(branch, action, restriction);
+}
+
 ;// CONCATENATED MODULE: ./src/neon/durations.ts
 /** Samples kept per action: recent enough to follow a project's habits, enough to trust. */
 const KEEP = 20;
@@ -14604,13 +14663,15 @@ function projectDurations(neon, projectId) {
 }
 
 ;// CONCATENATED MODULE: ./src/neon/types.ts
-/**
- * The parts of Neon API v2 objects this action reads, written from Neon's OpenAPI description (the
- * one Neon's SDK ships, npm `@neondatabase/api-client`) and the behaviour it leaves out (BEHAVIOUR.md). Fields are optional where Neon may omit them.
- */
+// --- ours ---
 /** Statuses after which an operation will not change again. */
 const OPERATION_SUCCESS = new Set(['finished', 'skipped']);
-const OPERATION_FAILURE = new Set(['failed', 'error', 'cancelled', 'cancelling']);
+const OPERATION_FAILURE = new Set([
+    'failed',
+    'error',
+    'cancelled',
+    'cancelling',
+]);
 
 ;// CONCATENATED MODULE: ./src/neon/operations.ts
 
@@ -14904,6 +14965,7 @@ class ModeRun {
 
 
 
+
 const cleanup_DAY_MS = 86_400_000;
 /**
  * cleanup: the scheduled sweeper. Deletes stale branches under `cleanup_prefix` and never anything
@@ -15024,6 +15086,11 @@ async function judgeBranches(run, index, now, doomed) {
     const ephemeral = ephemeralCandidates(run, index, now);
     const all = [...candidates, ...ephemeral];
     const finality = new Finality(all, index, doomed ?? (() => { }));
+    // Every verdict passes here on its way to Finality: a delete Neon restricts is never sent.
+    const judged = (c) => {
+        keepIfRestricted(c);
+        finality.judgedOwn(c);
+    };
     // The age rule first: it needs no look-up, so those deletes can start before any answer is in.
     for (const c of candidates) {
         if (c.tie)
@@ -15033,12 +15100,23 @@ async function judgeBranches(run, index, now, doomed) {
         c.reason = c.remove
             ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
             : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`;
-        finality.judgedOwn(c);
+        judged(c);
     }
-    await judgeByPullRequest(run, candidates, (c) => finality.judgedOwn(c));
-    await judgeByRun(run, ephemeral, (c) => finality.judgedOwn(c));
+    await judgeByPullRequest(run, candidates, judged);
+    await judgeByRun(run, ephemeral, judged);
     keepParentsOfKeptChildren(run, index, all);
     return all;
+}
+/**
+ * A branch whose delete Neon restricts (`restricted_actions`, guards.ts) stays, whatever its own
+ * rule says, with Neon's reason in the verdict; its parent then stays too (keepParentsOfKeptChildren).
+ */
+function keepIfRestricted(c) {
+    const restriction = restrictionOf(c.branch, 'delete');
+    if (!c.remove || !restriction)
+        return;
+    c.remove = false;
+    c.reason += `; kept: Neon restricts '${restriction.name}' on it (${restriction.reason || 'no reason given'})`;
 }
 /** A judged branch as a row of the verdict table. */
 function verdictOf(c, verdict) {
@@ -15239,6 +15317,7 @@ function maskedColumns(s) {
 
 
 
+
 /**
  * The annotation by which Neon's CLI labels a branch `[anon]` (`neon` 5.0.1,
  * `dist/commands/branches.js`); written by this action too, so that the label, and adoption
@@ -15322,6 +15401,7 @@ async function deleteUnmasked(run, branch, e) {
     const { neon, log } = run.deps;
     log.info(`Deleting branch '${branch.name}' (${branch.id}): its data is not masked as the rules ask`);
     try {
+        refuseRestricted(branch, 'delete');
         const res = await neon.deleteBranch(run.project, branch.id);
         if (res) {
             run.changed(`deleted branch '${branch.name}' (${branch.id}), whose data was not masked`);
@@ -16028,21 +16108,6 @@ async function refreshExpiry(run, branch) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/modes/guards.ts
-/**
- * The branches a preview workflow must never touch: handing out the default branch's URL sends
- * migrations to production, and protected branches are protected for a reason. `action` completes
- * "refusing to …", e.g. "reset it".
- */
-function refuseUnsafeTarget(branch, action) {
-    if (branch.default) {
-        throw new Error(`'${branch.name}' (${branch.id}) is the project's default branch; refusing to ${action}`);
-    }
-    if (branch.protected) {
-        throw new Error(`'${branch.name}' (${branch.id}) is a protected branch; refusing to ${action}`);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/modes/history-window.ts
 
 
@@ -16548,6 +16613,7 @@ async function deleteMode(deps, inputs) {
             return gone(`does not exist in project ${run.project} (already deleted, expired, or never created)`);
         const branch = found.branch;
         refuseUnsafeTarget(branch, 'delete it');
+        refuseRestricted(branch, 'delete');
         const children = index.children(branch.id);
         if (children.length > 0) {
             throw new Error(`'${branch.name}' (${branch.id}) has child branches: ${children.map((c) => `'${c.name}' (${c.id})`).join(', ')}. ` +
@@ -16613,18 +16679,16 @@ async function resetMode(deps, inputs) {
         refuseUnsafeTarget(branch, 'reset it');
         // Neon cannot reset an anonymized branch: it is re-created instead. Whether it is one is asked
         // only when something suggests it (or rules are given): a plain reset costs no extra request.
-        const restore = branch.restricted_actions?.find((a) => a.name === 'restore');
         const status = inputs.masking || looksAnonymized(found) ? await readAnonymizedStatus(run, branch) : null;
         if (status)
-            return await resetAnonymized(run, index, branch, restore?.reason);
+            return await resetAnonymized(run, index, branch, restrictionOf(branch, 'reset')?.reason);
         if (inputs.masking) {
             throw new Error(`branch '${branch.name}' (${branch.id}) is not an anonymized branch, and ${inputs.masking.source} asks ` +
                 `for masked data: a reset would give it its parent's data, unmasked. Nothing was changed. Delete it ` +
                 `(mode: delete) and run create for an anonymized branch, or drop the rules.`);
         }
-        if (restore) {
-            throw new Error(`Neon refuses to restore branch '${branch.name}' (${branch.id}): ${restore.reason.replace(/\.$/, '')}. Nothing was changed.`);
-        }
+        // Anything else Neon restricts is refused with its reason, before any request.
+        refuseRestricted(branch, 'reset');
         const source = resolveSource(run, index, branch);
         const self = source.id === branch.id;
         // A root branch has no parent to reset to, but it has a past of its own.
@@ -16727,6 +16791,9 @@ async function resetAnonymized(run, index, branch, reason) {
         throw new Error(`'${branch.name}' (${branch.id}) is an anonymized branch, which Neon cannot restore, to its own past or ` +
             `otherwise; reset re-creates it from a parent instead (parent_branch: ^parent, or a branch name)`);
     }
+    // Re-creating deletes it (or, with preserve_under_name, renames it): what Neon forbids is refused first.
+    if (!inputs.preserveUnderName)
+        refuseRestricted(branch, 'delete');
     const source = resolveSource(run, index, branch);
     const children = index.children(branch.id);
     if (children.length > 0) {
@@ -17079,7 +17146,7 @@ class NeonClient {
                 sort_order: q.sortOrder,
             },
         });
-        return r.data ?? { branches: [] };
+        return r.data ?? { branches: [], annotations: {} };
     }
     /**
      * Every branch matching `search` (all when omitted), following `pagination.next` until the end.
@@ -17176,7 +17243,8 @@ class NeonClient {
             .password;
     }
     async createRole(projectId, branchId, name) {
-        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles', { project_id: projectId, branch_id: branchId }, { body: { role: { name } } });
+        const body = { role: { name } };
+        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles', { project_id: projectId, branch_id: branchId }, { body });
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles`);
         return { role: data.role, operations: data.operations ?? [] };
     }
@@ -17185,7 +17253,8 @@ class NeonClient {
         return r.data?.databases ?? [];
     }
     async createDatabase(projectId, branchId, name, ownerName) {
-        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/databases', { project_id: projectId, branch_id: branchId }, { body: { database: { name, owner_name: ownerName } } });
+        const body = { database: { name, owner_name: ownerName } };
+        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/databases', { project_id: projectId, branch_id: branchId }, { body });
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/databases`);
         return { database: data.database, operations: data.operations ?? [] };
     }

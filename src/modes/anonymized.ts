@@ -18,6 +18,7 @@ import { NeonApiError } from '../neon/errors.js'
 import type { FoundBranch } from '../neon/lookup.js'
 import type { Branch, CreateBranchRequest, CreateBranchResponse } from '../neon/types.js'
 import { allFinished } from '../util/settle.js'
+import { refuseRestricted } from './guards.js'
 import type { ModeRun } from './run.js'
 import type { AnonymizationReport } from './types.js'
 
@@ -124,6 +125,7 @@ async function deleteUnmasked(run: ModeRun, branch: Branch, e: AnonymizationFail
   const { neon, log } = run.deps
   log.info(`Deleting branch '${branch.name}' (${branch.id}): its data is not masked as the rules ask`)
   try {
+    refuseRestricted(branch, 'delete')
     const res = await neon.deleteBranch(run.project, branch.id)
     if (res) {
       run.changed(`deleted branch '${branch.name}' (${branch.id}), whose data was not masked`)

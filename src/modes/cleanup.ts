@@ -5,6 +5,7 @@ import type { Annotation, Branch } from '../neon/types.js'
 import { ChildrenFirstDeleter, type DeleteOutcome } from './cleanup-deleter.js'
 import { ephemeralCandidates, isEphemeral, judgeByRun } from './cleanup-ephemeral.js'
 import { Finality } from './cleanup-finality.js'
+import { restrictionOf } from './guards.js'
 import { ModeRun } from './run.js'
 import type { CleanupVerdict, ModeDeps, ModeResult } from './types.js'
 
@@ -172,6 +173,11 @@ export async function judgeBranches(
   const ephemeral = ephemeralCandidates(run, index, now)
   const all = [...candidates, ...ephemeral]
   const finality = new Finality(all, index, doomed ?? (() => {}))
+  // Every verdict passes here on its way to Finality: a delete Neon restricts is never sent.
+  const judged = (c: Candidate): void => {
+    keepIfRestricted(c)
+    finality.judgedOwn(c)
+  }
 
   // The age rule first: it needs no look-up, so those deletes can start before any answer is in.
   for (const c of candidates) {
@@ -181,12 +187,23 @@ export async function judgeBranches(
     c.reason = c.remove
       ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
       : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`
-    finality.judgedOwn(c)
+    judged(c)
   }
-  await judgeByPullRequest(run, candidates, (c) => finality.judgedOwn(c))
-  await judgeByRun(run, ephemeral, (c) => finality.judgedOwn(c))
+  await judgeByPullRequest(run, candidates, judged)
+  await judgeByRun(run, ephemeral, judged)
   keepParentsOfKeptChildren(run, index, all)
   return all
+}
+
+/**
+ * A branch whose delete Neon restricts (`restricted_actions`, guards.ts) stays, whatever its own
+ * rule says, with Neon's reason in the verdict; its parent then stays too (keepParentsOfKeptChildren).
+ */
+function keepIfRestricted(c: Candidate): void {
+  const restriction = restrictionOf(c.branch, 'delete')
+  if (!c.remove || !restriction) return
+  c.remove = false
+  c.reason += `; kept: Neon restricts '${restriction.name}' on it (${restriction.reason || 'no reason given'})`
 }
 
 /** A judged branch as a row of the verdict table. */

@@ -14,7 +14,7 @@ import {
 } from './anonymized.js'
 import { madeFromCreate, prepareConnection, prepareWithExpiry } from './connect.js'
 import { createRequest } from './create.js'
-import { refuseUnsafeTarget } from './guards.js'
+import { refuseRestricted, refuseUnsafeTarget, restrictionOf } from './guards.js'
 import { checkHistoryWindow } from './history-window.js'
 import { parentText, pointInfo } from './point.js'
 import { ModeRun } from './run.js'
@@ -43,9 +43,8 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     refuseUnsafeTarget(branch, 'reset it')
     // Neon cannot reset an anonymized branch: it is re-created instead. Whether it is one is asked
     // only when something suggests it (or rules are given): a plain reset costs no extra request.
-    const restore = branch.restricted_actions?.find((a) => a.name === 'restore')
     const status = inputs.masking || looksAnonymized(found) ? await readAnonymizedStatus(run, branch) : null
-    if (status) return await resetAnonymized(run, index, branch, restore?.reason)
+    if (status) return await resetAnonymized(run, index, branch, restrictionOf(branch, 'reset')?.reason)
     if (inputs.masking) {
       throw new Error(
         `branch '${branch.name}' (${branch.id}) is not an anonymized branch, and ${inputs.masking.source} asks ` +
@@ -53,11 +52,8 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
           `(mode: delete) and run create for an anonymized branch, or drop the rules.`,
       )
     }
-    if (restore) {
-      throw new Error(
-        `Neon refuses to restore branch '${branch.name}' (${branch.id}): ${restore.reason.replace(/\.$/, '')}. Nothing was changed.`,
-      )
-    }
+    // Anything else Neon restricts is refused with its reason, before any request.
+    refuseRestricted(branch, 'reset')
     const source = resolveSource(run, index, branch)
     const self = source.id === branch.id
     // A root branch has no parent to reset to, but it has a past of its own.
@@ -180,6 +176,8 @@ async function resetAnonymized(
         `otherwise; reset re-creates it from a parent instead (parent_branch: ^parent, or a branch name)`,
     )
   }
+  // Re-creating deletes it (or, with preserve_under_name, renames it): what Neon forbids is refused first.
+  if (!inputs.preserveUnderName) refuseRestricted(branch, 'delete')
   const source = resolveSource(run, index, branch)
   const children = index.children(branch.id)
   if (children.length > 0) {

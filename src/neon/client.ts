@@ -12,15 +12,32 @@ import {
 import type {
   Branch,
   BranchesPage,
+  BranchOperations,
+  BranchWithAnnotation,
   CreateBranchRequest,
   CreateBranchResponse,
+  CreateDatabaseRequest,
+  CreateEndpointRequest,
+  CreateRoleRequest,
   Database,
+  DatabaseOperations,
   Endpoint,
-  EndpointOptions,
+  EndpointOperations,
+  ErrorBody,
   Operation,
+  OperationResponse,
+  OperationsPage,
   Project,
+  ProjectResponse,
+  BranchesCountResponse,
+  EndpointsResponse,
+  RoleOperations,
+  RolePasswordResponse,
+  DatabasesResponse,
+  BranchSchemaResponse,
   RestoreBranchRequest,
-  Role,
+  UpdateBranchRequest,
+  UpdateEndpointRequest,
 } from './types.js'
 
 export interface NeonClientOptions {
@@ -94,7 +111,7 @@ export class NeonClient {
   // --- projects ---
 
   async getProject(projectId: string): Promise<Project> {
-    const r = await this.request<{ project: Project }>('GET', '/projects/{project_id}', {
+    const r = await this.request<ProjectResponse>('GET', '/projects/{project_id}', {
       project_id: projectId,
     })
     return this.need(r, 'GET', `/projects/${projectId}`).project
@@ -104,7 +121,7 @@ export class NeonClient {
 
   /** How many branches the project has, as Neon counts them against its branch limit. */
   async countBranches(projectId: string): Promise<number> {
-    const r = await this.request<{ count: number }>('GET', '/projects/{project_id}/branches/count', {
+    const r = await this.request<BranchesCountResponse>('GET', '/projects/{project_id}/branches/count', {
       project_id: projectId,
     })
     return this.need(r, 'GET', `/projects/${projectId}/branches/count`).count
@@ -129,7 +146,7 @@ export class NeonClient {
         },
       },
     )
-    return r.data ?? { branches: [] }
+    return r.data ?? { branches: [], annotations: {} }
   }
 
   /**
@@ -163,7 +180,7 @@ export class NeonClient {
   }
 
   async getBranch(projectId: string, branchId: string): Promise<Branch> {
-    const r = await this.request<{ branch: Branch }>('GET', '/projects/{project_id}/branches/{branch_id}', {
+    const r = await this.request<BranchWithAnnotation>('GET', '/projects/{project_id}/branches/{branch_id}', {
       project_id: projectId,
       branch_id: branchId,
     })
@@ -183,13 +200,13 @@ export class NeonClient {
   async updateBranch(
     projectId: string,
     branchId: string,
-    branch: { name?: string; expires_at?: string | null; protected?: boolean },
-  ): Promise<{ branch: Branch; operations: Operation[] }> {
-    const r = await this.request<{ branch: Branch; operations?: Operation[] }>(
+    branch: UpdateBranchRequest['branch'],
+  ): Promise<BranchOperations> {
+    const r = await this.request<BranchOperations>(
       'PATCH',
       '/projects/{project_id}/branches/{branch_id}',
       { project_id: projectId, branch_id: branchId },
-      { body: { branch } },
+      { body: { branch } satisfies UpdateBranchRequest },
     )
     const data = this.need(r, 'PATCH', `/projects/${projectId}/branches/${branchId}`)
     return { branch: data.branch, operations: data.operations ?? [] }
@@ -203,8 +220,8 @@ export class NeonClient {
     projectId: string,
     branchId: string,
     body: RestoreBranchRequest,
-  ): Promise<{ branch: Branch; operations: Operation[] }> {
-    const r = await this.request<{ branch: Branch; operations?: Operation[] }>(
+  ): Promise<BranchOperations> {
+    const r = await this.request<BranchOperations>(
       'POST',
       '/projects/{project_id}/branches/{branch_id}/restore',
       { project_id: projectId, branch_id: branchId },
@@ -218,11 +235,8 @@ export class NeonClient {
    * Deletes a branch. Returns null when the branch was already gone (deleted by another run, or
    * expired): Neon answers 204 for that, and a 404 means the same, so every caller reads one answer.
    */
-  async deleteBranch(
-    projectId: string,
-    branchId: string,
-  ): Promise<{ branch: Branch; operations: Operation[] } | null> {
-    let r: Reply<{ branch: Branch; operations?: Operation[] }>
+  async deleteBranch(projectId: string, branchId: string): Promise<BranchOperations | null> {
+    let r: Reply<BranchOperations>
     try {
       r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', {
         project_id: projectId,
@@ -239,7 +253,7 @@ export class NeonClient {
   // --- endpoints ---
 
   async listBranchEndpoints(projectId: string, branchId: string): Promise<Endpoint[]> {
-    const r = await this.request<{ endpoints: Endpoint[] }>(
+    const r = await this.request<EndpointsResponse>(
       'GET',
       '/projects/{project_id}/branches/{branch_id}/endpoints',
       { project_id: projectId, branch_id: branchId },
@@ -249,13 +263,13 @@ export class NeonClient {
 
   async createEndpoint(
     projectId: string,
-    endpoint: EndpointOptions & { branch_id: string },
-  ): Promise<{ endpoint: Endpoint; operations: Operation[] }> {
-    const r = await this.request<{ endpoint: Endpoint; operations?: Operation[] }>(
+    endpoint: CreateEndpointRequest['endpoint'],
+  ): Promise<EndpointOperations> {
+    const r = await this.request<EndpointOperations>(
       'POST',
       '/projects/{project_id}/endpoints',
       { project_id: projectId },
-      { body: { endpoint } },
+      { body: { endpoint } satisfies CreateEndpointRequest },
     )
     const data = this.need(r, 'POST', `/projects/${projectId}/endpoints`)
     return { endpoint: data.endpoint, operations: data.operations ?? [] }
@@ -265,13 +279,16 @@ export class NeonClient {
   async updateEndpoint(
     projectId: string,
     endpointId: string,
-    endpoint: Pick<EndpointOptions, 'autoscaling_limit_min_cu' | 'autoscaling_limit_max_cu'>,
-  ): Promise<{ endpoint: Endpoint; operations: Operation[] }> {
-    const r = await this.request<{ endpoint: Endpoint; operations?: Operation[] }>(
+    endpoint: Pick<
+      UpdateEndpointRequest['endpoint'],
+      'autoscaling_limit_min_cu' | 'autoscaling_limit_max_cu'
+    >,
+  ): Promise<EndpointOperations> {
+    const r = await this.request<EndpointOperations>(
       'PATCH',
       '/projects/{project_id}/endpoints/{endpoint_id}',
       { project_id: projectId, endpoint_id: endpointId },
-      { body: { endpoint } },
+      { body: { endpoint } satisfies UpdateEndpointRequest },
     )
     const data = this.need(r, 'PATCH', `/projects/${projectId}/endpoints/${endpointId}`)
     return { endpoint: data.endpoint, operations: data.operations ?? [] }
@@ -280,7 +297,7 @@ export class NeonClient {
   // --- roles and databases ---
 
   async revealPassword(projectId: string, branchId: string, role: string): Promise<string> {
-    const r = await this.request<{ password: string }>(
+    const r = await this.request<RolePasswordResponse>(
       'GET',
       '/projects/{project_id}/branches/{branch_id}/roles/{role_name}/reveal_password',
       { project_id: projectId, branch_id: branchId, role_name: role },
@@ -289,23 +306,20 @@ export class NeonClient {
       .password
   }
 
-  async createRole(
-    projectId: string,
-    branchId: string,
-    name: string,
-  ): Promise<{ role: Role; operations: Operation[] }> {
-    const r = await this.request<{ role: Role; operations?: Operation[] }>(
+  async createRole(projectId: string, branchId: string, name: string): Promise<RoleOperations> {
+    const body: CreateRoleRequest = { role: { name } }
+    const r = await this.request<RoleOperations>(
       'POST',
       '/projects/{project_id}/branches/{branch_id}/roles',
       { project_id: projectId, branch_id: branchId },
-      { body: { role: { name } } },
+      { body },
     )
     const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles`)
     return { role: data.role, operations: data.operations ?? [] }
   }
 
   async listDatabases(projectId: string, branchId: string): Promise<Database[]> {
-    const r = await this.request<{ databases: Database[] }>(
+    const r = await this.request<DatabasesResponse>(
       'GET',
       '/projects/{project_id}/branches/{branch_id}/databases',
       { project_id: projectId, branch_id: branchId },
@@ -318,12 +332,13 @@ export class NeonClient {
     branchId: string,
     name: string,
     ownerName: string,
-  ): Promise<{ database: Database; operations: Operation[] }> {
-    const r = await this.request<{ database: Database; operations?: Operation[] }>(
+  ): Promise<DatabaseOperations> {
+    const body: CreateDatabaseRequest = { database: { name, owner_name: ownerName } }
+    const r = await this.request<DatabaseOperations>(
       'POST',
       '/projects/{project_id}/branches/{branch_id}/databases',
       { project_id: projectId, branch_id: branchId },
-      { body: { database: { name, owner_name: ownerName } } },
+      { body },
     )
     const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/databases`)
     return { database: data.database, operations: data.operations ?? [] }
@@ -341,7 +356,7 @@ export class NeonClient {
     dbName: string,
     at: { lsn?: string; timestamp?: string } = {},
   ): Promise<string> {
-    const r = await this.request<{ sql?: string }>(
+    const r = await this.request<BranchSchemaResponse>(
       'GET',
       '/projects/{project_id}/branches/{branch_id}/schema',
       { project_id: projectId, branch_id: branchId },
@@ -416,7 +431,7 @@ export class NeonClient {
   // --- operations ---
 
   async getOperation(projectId: string, operationId: string): Promise<Operation> {
-    const r = await this.request<{ operation: Operation }>(
+    const r = await this.request<OperationResponse>(
       'GET',
       '/projects/{project_id}/operations/{operation_id}',
       { project_id: projectId, operation_id: operationId },
@@ -431,7 +446,7 @@ export class NeonClient {
    * without it the poller only polls more, so it is not worth a retry's wait.
    */
   async listRecentOperations(projectId: string, limit: number): Promise<Operation[]> {
-    const r = await this.request<{ operations: Operation[] }>(
+    const r = await this.request<OperationsPage>(
       'GET',
       '/projects/{project_id}/operations',
       { project_id: projectId },
@@ -511,7 +526,7 @@ export class NeonClient {
         if (res.ok && parseError === undefined) {
           return { status: res.status, data: res.status === 204 ? undefined : (body as T) }
         }
-        const err = (body ?? {}) as { code?: unknown; message?: unknown; request_id?: unknown }
+        const err = (body ?? {}) as ErrorBody
         failure = new NeonApiError({
           method,
           path,

@@ -9,7 +9,7 @@
 // Where no source says what Neon does, the comment says so.
 
 import type { MaskOutcome, SimMaskingRule } from './masking-types.js'
-import type { SimBranch, World } from './state.js'
+import { RESTRICTION, type RestrictedAction, type SimBranch, type World } from './state.js'
 
 export type { MaskOutcome, SimMaskingRule }
 
@@ -178,23 +178,17 @@ export function refusesConnections(w: World, b: SimBranch, now = w.now()): boole
 /**
  * `restricted_actions` of an anonymized branch: "Anonymized branches cannot be reset to their
  * parent or restored, and their read-write compute cannot be deleted" (BEHAVIOUR.md); the names are
- * the API description's (BranchRestrictedAction: `restore`, `delete-rw-endpoint`). Neon's reason
- * texts are not documented: these are the simulator's.
+ * the API description's (BranchRestrictedAction: `restore`, `delete-rw-endpoint`), and the routes
+ * enforce them (routes/branches.ts assertNotRestricted). Neon's reason texts are not documented:
+ * these are the simulator's.
  */
-export function restrictedActions(b: SimBranch): { name: string; reason: string }[] {
-  if (!store.has(b)) return []
-  return [
-    { name: 'restore', reason: 'Anonymized branches cannot be restored or reset to their parent.' },
-    {
-      name: 'delete-rw-endpoint',
-      reason: 'The read-write compute of an anonymized branch cannot be deleted.',
-    },
-  ]
-}
-
-export function restriction(b: SimBranch, action: string): string | undefined {
-  return restrictedActions(b).find((a) => a.name === action)?.reason
-}
+export const ANONYMIZED_RESTRICTIONS: readonly RestrictedAction[] = [
+  { name: RESTRICTION.restore, reason: 'Anonymized branches cannot be restored or reset to their parent.' },
+  {
+    name: RESTRICTION.deleteRwEndpoint,
+    reason: 'The read-write compute of an anonymized branch cannot be deleted.',
+  },
+]
 
 /**
  * PostgreSQL Anonymizer's documented masking functions (docs/masking_functions.md of

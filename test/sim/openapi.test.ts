@@ -243,6 +243,29 @@ describe('OpenAPI conformance', () => {
     ).toBe('initialized')
     await call('DELETE', A)
     settle()
+    // restricted_actions on a branch, Neon Auth and the Data API, each answered and refused.
+    const restricted = sim.addBranch(pid, {
+      name: 'restricted',
+      restrictedActions: [
+        { name: 'restore', reason: 'the branch is anonymized' },
+        { name: 'delete-rw-endpoint', reason: 'the branch is anonymized' },
+      ],
+    })
+    const got = await call('GET', `${P}/branches/${restricted.id}`)
+    expect(got.body.branch.restricted_actions).toHaveLength(2)
+    expect(
+      (await call('POST', `${P}/branches/${restricted.id}/restore`, { source_branch_id: main })).status,
+    ).toBe(400)
+    expect((await call('GET', `${P}/branches/${bid}/auth`)).status).toBe(404)
+    expect((await call('GET', `${P}/branches/${bid}/data-api/neondb`)).status).toBe(404)
+    sim.enableNeonAuth(pid, bid)
+    sim.enableDataApi(pid, bid, 'neondb')
+    expect((await call('GET', `${P}/branches/${bid}/auth`)).body.base_url).toMatch(
+      /^https:\/\/ep-[^/]+\.neonauth\./,
+    )
+    expect((await call('GET', `${P}/branches/${bid}/data-api/neondb`)).body.url).toMatch(
+      /^https:\/\/ep-[^/]+\.apirest\./,
+    )
 
     // A project seeded directly, and deletion.
     const seeded = sim.createProject()

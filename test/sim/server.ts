@@ -18,6 +18,7 @@ import {
   type AnonymizationDurations,
 } from './anonymization.js'
 import { branchRoutes } from './routes/branches.js'
+import { branchServiceRoutes } from './routes/branch-services.js'
 import { databaseRoutes } from './routes/databases.js'
 import { endpointRoutes } from './routes/endpoints.js'
 import { operationRoutes } from './routes/operations.js'
@@ -30,7 +31,9 @@ import {
   type BranchLimitOption,
   type CreateCheckOrder,
   type InitSource,
+  type NeonAuthState,
   type OperationStatus,
+  type RestrictedAction,
   type SimBranch,
   type SimProject,
 } from './state.js'
@@ -128,6 +131,8 @@ export interface AddBranchOptions {
   updatedAt?: string
   withEndpoint?: boolean
   initSource?: InitSource
+  /** What Neon refuses on the branch (its `restricted_actions`; see RestrictedAction in state.ts). */
+  restrictedActions?: RestrictedAction[]
 }
 
 export interface CreateProjectOptions {
@@ -159,6 +164,22 @@ export interface NeonSimulator {
   /** Seeds a branch as it is; the branch limit is not enforced on seeding (a test may start past it). */
   addBranch(projectId: string, o: AddBranchOptions): SimBranch
   setRolePassword(projectId: string, branchId: string, role: string, password: string): void
+  /** Sets what Neon refuses on a branch (`restricted_actions`); `[]` lifts every restriction. */
+  setRestrictedActions(projectId: string, branchId: string, actions: RestrictedAction[]): void
+  /**
+   * Enables Neon Auth on a branch, as `POST …/auth` would: GET …/auth then answers it (and not 404),
+   * and branches made from it later have it too (Neon's docs, "Branching authentication").
+   */
+  enableNeonAuth(
+    projectId: string,
+    branchId: string,
+    o?: { provider?: NeonAuthState['provider']; database?: string },
+  ): void
+  /**
+   * Enables the Data API for one database of a branch, as `POST …/data-api/{database}` would: GET
+   * …/data-api/{database} then answers it (and not 404). Not inherited by branches made from it.
+   */
+  enableDataApi(projectId: string, branchId: string, database: string): void
   /**
    * Sets the schema GET …/schema answers for a database of a branch (without the real PostgreSQL
    * backend, whose schema is the real one): a new version as of now, so earlier timestamps and LSNs
@@ -195,6 +216,7 @@ const ROUTES: Route[] = [
   ...projectRoutes,
   ...branchRoutes,
   ...anonymizationRoutes,
+  ...branchServiceRoutes,
   ...endpointRoutes,
   ...roleRoutes,
   ...databaseRoutes,
@@ -505,6 +527,8 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
         ...(o.updatedAt !== undefined ? { updatedAt: parseTime(o.updatedAt, 'updatedAt') } : {}),
         ...(o.initSource !== undefined ? { initSource: o.initSource } : {}),
       })
+      if (o.restrictedActions !== undefined)
+        branch.restrictedActions = o.restrictedActions.map((r) => ({ ...r }))
       if (o.withEndpoint ?? true) {
         const ep = world.newEndpoint(project, branch.id, { type: 'read_write' })
         ep.createdAt = branch.createdAt
@@ -532,6 +556,24 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
         })
       }
       world.backend.roleChanged(b, role)
+    },
+    setRestrictedActions(projectId, branchId, actions) {
+      requireProjectSeed(projectId)
+      const b = world.liveBranch(projectId, branchId)
+      if (!b) throw new Error(`simulator: unknown branch ${branchId}`)
+      b.restrictedActions = actions.map((r) => ({ ...r }))
+    },
+    enableNeonAuth(projectId, branchId, o = {}) {
+      requireProjectSeed(projectId)
+      const b = world.liveBranch(projectId, branchId)
+      if (!b) throw new Error(`simulator: unknown branch ${branchId}`)
+      world.enableNeonAuth(b, o)
+    },
+    enableDataApi(projectId, branchId, database) {
+      requireProjectSeed(projectId)
+      const b = world.liveBranch(projectId, branchId)
+      if (!b) throw new Error(`simulator: unknown branch ${branchId}`)
+      world.enableDataApi(b, database)
     },
     setSchema(projectId, branchId, database, sql) {
       requireProjectSeed(projectId)

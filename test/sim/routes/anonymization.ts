@@ -4,6 +4,7 @@
 // every request against it, and openapi.test.ts every answer).
 
 import {
+  ANONYMIZED_RESTRICTIONS,
   anonState,
   anonymizationOf,
   outcomeWithoutBackend,
@@ -132,9 +133,10 @@ function createAnonymized(ctx: Ctx) {
   const branchCreate = optionalObject(body, 'branch_create') ?? {}
   const annotations = { ...(parseAnnotations(body['annotation_value']) ?? {}), anonymized: 'true' }
   const now = w.now()
-  const made = createBranchFrom(ctx, { ...branchCreate, annotation_value: annotations }, (b) =>
-    setAnonymization(b, { rules, createdAt: now, updatedAt: now }),
-  )
+  const made = createBranchFrom(ctx, { ...branchCreate, annotation_value: annotations }, (b) => {
+    setAnonymization(b, { rules, createdAt: now, updatedAt: now })
+    b.restrictedActions = ANONYMIZED_RESTRICTIONS.map((r) => ({ ...r }))
+  })
   // After the create's operations were scheduled, so that they do not wait for the masking.
   if (start) startRun(w, made.branch)
   return { status: made.status, body: made.body }

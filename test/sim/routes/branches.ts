@@ -30,6 +30,7 @@ import {
 } from '../serialize.js'
 import {
   parseLsn,
+  RESTRICTION,
   roleKey,
   type EndpointType,
   type OpSpec,
@@ -38,7 +39,6 @@ import {
   type SimProject,
   type World,
 } from '../state.js'
-import { restriction } from '../anonymization.js'
 
 const MAX_NAME = 256
 /** Branches in one list page at most (BEHAVIOUR.md, Branches: "Pages are capped at 100"). */
@@ -461,11 +461,23 @@ function updateBranch(ctx: Ctx) {
   return { status: 200, body: { branch: branchJson(w, b), operations: [] } }
 }
 
+/**
+ * Neon refuses an action the branch's `restricted_actions` names (the API description,
+ * Branch.restricted_actions: "the actions that are currently restricted for this branch and the
+ * reason why"). The status and the message of that refusal are not documented: 400, as the
+ * simulator's other refusals of what a branch does not allow, with Neon's reason.
+ */
+export function assertNotRestricted(b: SimBranch, name: string): void {
+  const r = b.restrictedActions?.find((x) => x.name === name)
+  if (r) throw new ApiError(400, `action ${name} is restricted for this branch: ${r.reason}`)
+}
+
 function deleteBranch(ctx: Ctx) {
   const w = ctx.world
   const project = requireProject(ctx)
   const b = w.liveBranch(project.id, ctx.params['branch_id'] ?? '')
   if (!b) return { status: 204 }
+  assertNotRestricted(b, RESTRICTION.delete)
   if (b.default) throw new ApiError(400, 'cannot delete the default branch of the project')
   if (b.root) throw new ApiError(400, 'cannot delete the root branch of the project')
   if (b.protected) throw new ApiError(400, 'cannot delete a protected branch')
@@ -505,11 +517,8 @@ function restoreBranch(ctx: Ctx) {
   )
   const preserve = optionalString(body, 'preserve_under_name') || undefined
   const self = source.id === b.id
+  assertNotRestricted(b, RESTRICTION.restore)
   if (b.protected) throw new ApiError(400, 'cannot restore a protected branch')
-  // BEHAVIOUR.md: anonymized branches cannot be reset or restored; their restricted_actions say
-  // why. Neon's status code for the refusal is not documented: 400, as for the others here.
-  const restricted = restriction(b, 'restore')
-  if (restricted) throw new ApiError(400, restricted)
   if (self) {
     if (lsn === undefined && ts === undefined)
       throw new ApiError(

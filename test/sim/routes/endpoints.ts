@@ -1,6 +1,5 @@
 // Endpoint routes: list (project, branch), create, get, update, delete, start, suspend, restart.
 
-import { restriction } from '../anonymization.js'
 import {
   ApiError,
   assertUnlocked,
@@ -18,8 +17,8 @@ import {
   type Route,
 } from '../router.js'
 import { endpointJson, operationJson } from '../serialize.js'
-import type { OpSpec } from '../state.js'
-import { checkComputeUnits, parseEndpointOptions } from './branches.js'
+import { RESTRICTION, type OpSpec } from '../state.js'
+import { assertNotRestricted, checkComputeUnits, parseEndpointOptions } from './branches.js'
 
 function listProjectEndpoints(ctx: Ctx) {
   const project = requireProject(ctx)
@@ -135,11 +134,9 @@ function deleteEndpoint(ctx: Ctx) {
   const project = requireProject(ctx)
   const e = w.liveEndpoint(project.id, ctx.params['endpoint_id'] ?? '')
   if (!e) return { status: 204 }
-  // BEHAVIOUR.md: the read-write compute of an anonymized branch cannot be deleted (its
-  // restricted_actions has `delete-rw-endpoint`); the status of the refusal is not documented.
   const branch = w.branches.get(e.branchId)
-  const restricted = e.type === 'read_write' && branch ? restriction(branch, 'delete-rw-endpoint') : undefined
-  if (restricted) throw new ApiError(400, restricted)
+  // An anonymized branch's read-write compute cannot be deleted (BEHAVIOUR.md, "Anonymized branches").
+  if (branch && e.type === 'read_write') assertNotRestricted(branch, RESTRICTION.deleteRwEndpoint)
   assertUnlocked(ctx, project)
   const specs: OpSpec[] =
     w.endpointState(e).current === 'idle'
