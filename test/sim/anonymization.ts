@@ -76,6 +76,11 @@ export function failNextAnonymization(
   faults.set(w, list)
 }
 
+/** Forgets the injected failures (sim.reset()). */
+export function clearAnonymizationFaults(w: World): void {
+  faults.delete(w)
+}
+
 export function takeFault(w: World): MaskOutcome | undefined {
   return faults.get(w)?.shift()
 }

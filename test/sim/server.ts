@@ -13,6 +13,7 @@ import { systemClock, type Clock } from '../../src/util/clock.js'
 import { ApiError, type Route } from './router.js'
 import { anonymizationRoutes } from './routes/anonymization.js'
 import {
+  clearAnonymizationFaults,
   configureAnonymization,
   failNextAnonymization,
   type AnonymizationDurations,
@@ -606,6 +607,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     },
     reset() {
       world.reset()
+      clearAnonymizationFaults(world)
       limiter?.reset()
       faults.reset()
       log.length = 0
