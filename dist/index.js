@@ -15449,6 +15449,9 @@ async function readMasking(run, branch, masking) {
  * what finishes the job: nothing more when the branch is masked with the same rules (in any
  * order); otherwise the rules replaced (PATCH) and a new masking run started, whose end it waits
  * for. A branch that is not anonymized is an error, before any change: its data is a plain copy.
+ * What it returns throws AnonymizationFailedError when the masking failed: the caller runs it
+ * within settleMasking, beside the other work on the branch, so that the branch is deleted only
+ * once nothing else is in flight on it.
  */
 async function adoptMasking(run, found, masking) {
     const { branch } = found;
@@ -15461,12 +15464,12 @@ async function adoptMasking(run, found, masking) {
             return async () => undefined;
         log.notice(`Branch '${branch.name}' is an anonymized branch, and masking_rules is not set: its masking rules are ` +
             `left as they are.`);
-        return () => settleMasking(run, branch, async () => {
+        return async () => {
             if (FAILED_STATES.has(status.state)) {
                 throw new AnonymizationFailedError(branch, status.state, status.status_message);
             }
             return report(isTerminal(status.state) ? status : await waitFor(run, branch, status), undefined, false);
-        });
+        };
     }
     const rules = masking.rules;
     const { status, current } = await readMasking(run, branch, masking);
@@ -15484,7 +15487,7 @@ async function adoptMasking(run, found, masking) {
         // Neon starts a masking run from `initialized`, `error` or `anonymized` only (API description,
         // startAnonymization): this branch cannot be masked any more.
         const failed = new AnonymizationFailedError(branch, s.state, s.status_message);
-        return () => settleMasking(run, branch, () => Promise.reject(failed));
+        return () => Promise.reject(failed);
     }
     const differ = !sameRules(current, rules);
     if (s.state === 'anonymized' && !differ) {
@@ -15505,9 +15508,28 @@ async function adoptMasking(run, found, masking) {
     else {
         log.info(`Branch '${branch.name}' is '${s.state}': masking it with ${countRules(rules.length)}`);
     }
-    const started = await neon.startAnonymization(run.project, branch.id);
+    const started = await startMasking(run, branch);
     run.changed(`started masking the branch again`);
-    return () => settleMasking(run, branch, async () => report(await waitFor(run, branch, started), rules.length, true));
+    return async () => report(await waitFor(run, branch, started), rules.length, true);
+}
+/**
+ * POST …/anonymize. Refused (a 4xx) while a run is under way, which another run can have started
+ * between our read and our request: then that run is waited for instead.
+ */
+async function startMasking(run, branch) {
+    const { neon, log } = run.deps;
+    try {
+        return await neon.startAnonymization(run.project, branch.id);
+    }
+    catch (e) {
+        if (!(e instanceof NeonApiError) || e.status < 400 || e.status >= 500)
+            throw e;
+        const now = await neon.getAnonymizedStatus(run.project, branch.id);
+        if (now.state !== 'created' && now.state !== 'anonymizing')
+            throw e;
+        log.info(`Neon refused a new masking run of '${branch.name}' (${e.status}): one is under way; waiting for it`);
+        return now;
+    }
 }
 /** The rules a re-created branch gets: the workflow's, or else the branch's own. */
 async function rulesForRecreation(run, r) {
@@ -16231,7 +16253,7 @@ async function createMode(deps, inputs) {
         }
         else {
             const finish = await adoptMasking(run, existing, inputs.masking);
-            [anonymization, [prepared, expiresAt]] = await allFinished([finish(), prepareWithExpiry(run, branch)]);
+            [anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () => allFinished([finish(), prepareWithExpiry(run, branch)]));
         }
         return {
             mode: 'create',

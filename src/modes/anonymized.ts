@@ -188,6 +188,9 @@ async function readMasking(
  * what finishes the job: nothing more when the branch is masked with the same rules (in any
  * order); otherwise the rules replaced (PATCH) and a new masking run started, whose end it waits
  * for. A branch that is not anonymized is an error, before any change: its data is a plain copy.
+ * What it returns throws AnonymizationFailedError when the masking failed: the caller runs it
+ * within settleMasking, beside the other work on the branch, so that the branch is deleted only
+ * once nothing else is in flight on it.
  */
 export async function adoptMasking(
   run: ModeRun,
@@ -204,17 +207,12 @@ export async function adoptMasking(
       `Branch '${branch.name}' is an anonymized branch, and masking_rules is not set: its masking rules are ` +
         `left as they are.`,
     )
-    return () =>
-      settleMasking(run, branch, async () => {
-        if (FAILED_STATES.has(status.state)) {
-          throw new AnonymizationFailedError(branch, status.state, status.status_message)
-        }
-        return report(
-          isTerminal(status.state) ? status : await waitFor(run, branch, status),
-          undefined,
-          false,
-        )
-      })
+    return async () => {
+      if (FAILED_STATES.has(status.state)) {
+        throw new AnonymizationFailedError(branch, status.state, status.status_message)
+      }
+      return report(isTerminal(status.state) ? status : await waitFor(run, branch, status), undefined, false)
+    }
   }
   const rules = masking.rules
   const { status, current } = await readMasking(run, branch, masking)
@@ -231,7 +229,7 @@ export async function adoptMasking(
     // Neon starts a masking run from `initialized`, `error` or `anonymized` only (API description,
     // startAnonymization): this branch cannot be masked any more.
     const failed = new AnonymizationFailedError(branch, s.state, s.status_message)
-    return () => settleMasking(run, branch, () => Promise.reject(failed))
+    return () => Promise.reject(failed)
   }
   const differ = !sameRules(current, rules)
   if (s.state === 'anonymized' && !differ) {
@@ -253,10 +251,28 @@ export async function adoptMasking(
   } else {
     log.info(`Branch '${branch.name}' is '${s.state}': masking it with ${countRules(rules.length)}`)
   }
-  const started = await neon.startAnonymization(run.project, branch.id)
+  const started = await startMasking(run, branch)
   run.changed(`started masking the branch again`)
-  return () =>
-    settleMasking(run, branch, async () => report(await waitFor(run, branch, started), rules.length, true))
+  return async () => report(await waitFor(run, branch, started), rules.length, true)
+}
+
+/**
+ * POST …/anonymize. Refused (a 4xx) while a run is under way, which another run can have started
+ * between our read and our request: then that run is waited for instead.
+ */
+async function startMasking(run: ModeRun, branch: Branch): Promise<AnonymizedStatus> {
+  const { neon, log } = run.deps
+  try {
+    return await neon.startAnonymization(run.project, branch.id)
+  } catch (e) {
+    if (!(e instanceof NeonApiError) || e.status < 400 || e.status >= 500) throw e
+    const now = await neon.getAnonymizedStatus(run.project, branch.id)
+    if (now.state !== 'created' && now.state !== 'anonymizing') throw e
+    log.info(
+      `Neon refused a new masking run of '${branch.name}' (${e.status}): one is under way; waiting for it`,
+    )
+    return now
+  }
 }
 
 /** What reset needs to re-create an anonymized branch. */

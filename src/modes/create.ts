@@ -9,7 +9,13 @@ import { findBranch, type FoundBranch } from '../neon/lookup.js'
 import { describePoint, sameLsn } from '../neon/point-in-time.js'
 import type { Branch, CreateBranchRequest } from '../neon/types.js'
 import { allFinished } from '../util/settle.js'
-import { adoptMasking, anonymizedCreateRequest, awaitNewBranchMasking, dryRunMasking } from './anonymized.js'
+import {
+  adoptMasking,
+  anonymizedCreateRequest,
+  awaitNewBranchMasking,
+  dryRunMasking,
+  settleMasking,
+} from './anonymized.js'
 import { countRules } from '../masking/rules.js'
 import { BranchLimit } from './branch-limit.js'
 import {
@@ -68,7 +74,10 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
         anonymization = await awaitNewBranchMasking(run, branch, inputs.masking.rules.length)
     } else {
       const finish = await adoptMasking(run, existing!, inputs.masking)
-      ;[anonymization, [prepared, expiresAt]] = await allFinished([finish(), prepareWithExpiry(run, branch)])
+      // Side by side; a failed masking deletes the branch once both are done (settleMasking).
+      ;[anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () =>
+        allFinished([finish(), prepareWithExpiry(run, branch)]),
+      )
     }
     return {
       mode: 'create',

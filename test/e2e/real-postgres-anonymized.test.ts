@@ -182,6 +182,91 @@ describe('an anonymized branch made by dist/index.js, on a real PostgreSQL', () 
 })
 
 describe("the simulator's masking, through its API", () => {
+  it('runs every Anonymizer function it implements, each on a column of its type', async () => {
+    const text = [
+      'anon.random_string(5)',
+      'anon.random_zip()',
+      "anon.random_phone('0')",
+      'anon.random_hash(t)',
+      'anon.fake_first_name()',
+      'anon.fake_last_name()',
+      'anon.fake_email()',
+      'anon.fake_city()',
+      'anon.fake_country()',
+      'anon.fake_company()',
+      'anon.dummy_first_name()',
+      'anon.dummy_last_name()',
+      'anon.dummy_name()',
+      'anon.dummy_free_email()',
+      'anon.dummy_safe_email()',
+      'anon.dummy_username()',
+      'anon.dummy_phone_number()',
+      'anon.dummy_city_name()',
+      'anon.dummy_country_name()',
+      'anon.dummy_company_name()',
+      "anon.partial(t, 1, 'x', 1)",
+      'anon.partial_email(t)',
+      "anon.digest(t, 'salt', 'sha512')",
+      'anon.hash(t)',
+      "anon.ternary(t IS NULL, NULL::text, 'x'::text)",
+      'anon.left(t, 2)',
+      'anon.length(t)::text',
+      "anon.random_in(ARRAY['a', 'b'])",
+    ]
+    const typed: [string, string][] = [
+      ['integer', 'anon.random_int_between(1, 9)'],
+      ['integer', 'anon.random_id_int()'],
+      ['integer', 'anon.noise(i, 0.1)'],
+      ['bigint', 'anon.random_bigint_between(1, 9)'],
+      ['bigint', 'anon.random_id()'],
+      ['timestamptz', 'anon.random_date()'],
+      ['timestamptz', "anon.random_date_between(now() - interval '1 day', now())"],
+      ['timestamptz', "anon.dnoise(now(), interval '2 days')"],
+      ['uuid', 'anon.dummy_uuidv4()'],
+    ]
+    const all: [string, string][] = [...text.map((f) => ['text', f] as [string, string]), ...typed]
+    // Every function the backend implements is here, so one added without a test fails this one.
+    const called = new Set(all.flatMap(([, f]) => [...f.matchAll(/anon\.(\w+)\(/g)].map((m) => m[1]!)))
+    const { IMPLEMENTED_ANON_FUNCTIONS } = await import('../sim/pg/anonymize.js')
+    expect([...IMPLEMENTED_ANON_FUNCTIONS].filter((f) => !called.has(f))).toEqual([])
+    const parent = await connectUrl(await pgsim.resolve(parentUrl))
+    await parent.query(
+      `CREATE TABLE every_mask (id int PRIMARY KEY, t text, i integer, ${all.map(([type], n) => `c${n} ${type}`).join(', ')})`,
+    )
+    await parent.query(
+      `INSERT INTO every_mask (id, t, i) VALUES (1, 'someone@example.org', 100), (2, 'x', 7)`,
+    )
+    await parent.end()
+    const res = await api(sim, 'POST', `/projects/${projectId}/branch_anonymized`, {
+      branch_create: { branch: { name: 'every-mask' }, endpoints: [{ type: 'read_write' }] },
+      masking_rules: all.map(([, f], n) => ({
+        database_name: 'neondb',
+        schema_name: 'public',
+        table_name: 'every_mask',
+        column_name: `c${n}`,
+        masking_function: f,
+      })),
+      start_anonymization: true,
+    })
+    expect(res.status).toBe(201)
+    const b = sim.world.branches.get(res.body.branch.id as string)!
+    await waitFor(
+      () => ['anonymized', 'error', 'initialization_error'].includes(anonState(sim.world, b)?.state ?? ''),
+      'the masking to end',
+    )
+    const s = anonState(sim.world, b)
+    expect([s?.state, s?.message]).toEqual(['anonymized', 'Anonymization completed'])
+    expect(s?.run?.maskedColumns).toBe(all.length)
+    const rows = await pgsim.query<Record<string, unknown>>(
+      'SELECT * FROM every_mask ORDER BY id',
+      [],
+      pgsim.realDatabase(b.id, 'neondb'),
+    )
+    for (const r of rows) for (let n = 0; n < all.length; n++) expect(r[`c${n}`], all[n]![1]).not.toBeNull()
+    expect(rows[0]!['c21']).toBe('so******@ex******.org')
+    expect(rows[0]!['c20']).toBe('sxg')
+  })
+
   it('refuses connections while the masking runs, and takes them once it is done', async () => {
     // Masking that lasts until the test says so (durations are read whenever the state is).
     configureAnonymization(sim.world, { ...DURATIONS, baseMs: 10 * 60_000 })

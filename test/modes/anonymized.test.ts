@@ -9,6 +9,7 @@ import { FakeClock } from '../helpers/fake-clock.js'
 import { harness, inputsFor, prContext } from '../helpers/mode-harness.js'
 import { startNeonSimulator, type NeonSimulator } from '../sim/index.js'
 import { api } from '../sim/helpers.js'
+import { startRun } from '../sim/routes/anonymization.js'
 
 let sim: NeonSimulator
 let projectId: string
@@ -228,6 +229,25 @@ describe('create with masking rules: adopting (a push, a re-run)', () => {
       true,
     )
     expect(r.changes).toContain(`replaced the branch's masking rules (3 → 2)`)
+  })
+
+  it('a new masking run refused because another run started one meanwhile: that one is waited for', async () => {
+    const id = await createAnonymizedBranch()
+    const h = harness(sim, PUSH)
+    // Another run starts a masking run at the moment ours asks for one, and Neon refuses ours.
+    sim.faults.add({
+      method: 'POST',
+      route: 'POST /projects/{project_id}/branches/{branch_id}/anonymize',
+      before: () => startRun(sim.world, sim.world.branches.get(id)!),
+      status: 400,
+      body: { code: '', message: 'anonymization is already in progress' },
+    })
+    const r = await createMode(h.deps, withRules({ masking_rules: JSON.stringify(NEON_RULES.slice(0, 2)) }))
+    expect(r.anonymization?.maskedColumns).toBe(2)
+    expect(
+      h.logs.some((l) => l.includes('Neon refused a new masking run') && l.includes('waiting for it')),
+    ).toBe(true)
+    expect((await statusOf(id)).state).toBe('anonymized')
   })
 
   it('a branch that is not anonymized is an error naming it, before any change', async () => {
