@@ -155,6 +155,23 @@ describe('masking runs that fail', () => {
     expect((await status(id)).state).toBe('anonymized')
   })
 
+  it('injected failures serve one run each, in order; sim.reset() forgets the rest', async () => {
+    sim.failNextAnonymization('anonymization', 'ERROR: first')
+    sim.failNextAnonymization('anonymization', 'ERROR: second')
+    sim.failNextAnonymization('anonymization', 'ERROR: never')
+    const a = (await createAnonymized('preview/f-1')).body.branch.id
+    clock.advance(10_000) // the first create's operations hold the project's lock meanwhile
+    const b = (await createAnonymized('preview/f-2')).body.branch.id
+    clock.advance(10_000)
+    expect((await status(a)).status_message).toBe('ERROR: first')
+    expect((await status(b)).status_message).toBe('ERROR: second')
+    sim.reset()
+    projectId = sim.createProject({ id: 'anon-project-1' }).id
+    const c = (await createAnonymized('preview/f-3')).body.branch.id
+    clock.advance(10_000)
+    expect((await status(c)).state).toBe('anonymized')
+  })
+
   it('an injected initialization failure ends in initialization_error, from which no run starts', async () => {
     sim.failNextAnonymization('initialization', 'column "email" of relation "public.users" does not exist')
     const id = (await createAnonymized('preview/pr-11')).body.branch.id

@@ -236,14 +236,12 @@ export function anonFunctionsIn(expression: string): string[] {
 }
 
 /**
- * What a run without a real backend ends with: an injected fault, or `error` for a call of an
+ * What a run without a real backend (and without an injected fault) ends with: `error` for a call of an
  * `anon.` function Anonymizer does not document (PostgreSQL's own words for a missing function),
  * or success with one column per rule (`masked_columns`: "Number of columns that had masking rules
  * applied during the attempt", API description).
  */
-export function outcomeWithoutBackend(w: World, rules: readonly SimMaskingRule[]): MaskOutcome {
-  const fault = takeFault(w)
-  if (fault) return fault
+export function outcomeWithoutBackend(rules: readonly SimMaskingRule[]): MaskOutcome {
   for (const r of rules) {
     for (const f of anonFunctionsIn(r.masking_function ?? '')) {
       if (!DOCUMENTED_ANON_FUNCTIONS.has(f)) {

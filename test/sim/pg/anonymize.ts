@@ -12,6 +12,7 @@
 // `error`, saying so: a limit of the simulator, not an answer of Neon's.
 
 import type pg from 'pg'
+import { anonFunctionsIn } from '../anonymization.js'
 import type { MaskOutcome, SimMaskingRule } from '../masking-types.js'
 
 const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`
@@ -209,9 +210,7 @@ export async function maskBranch(
       }
     }
     for (const r of rules) {
-      for (const f of [
-        ...(r.masking_function ?? '').matchAll(/\banon\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(/g),
-      ].map((m) => m[1]!.toLowerCase())) {
+      for (const f of anonFunctionsIn(r.masking_function ?? '')) {
         if (!IMPLEMENTED_ANON_FUNCTIONS.has(f)) {
           return {
             ok: false,

@@ -79,7 +79,7 @@ export function startRun(w: World, b: SimBranch): void {
     w.backend.anonymize(b, run.rules, (o) => {
       run.outcome = o
     })
-  } else run.outcome = outcomeWithoutBackend(w, run.rules)
+  } else run.outcome = outcomeWithoutBackend(run.rules)
 }
 
 function requireAnonymized(ctx: Ctx): { b: SimBranch; a: NonNullable<ReturnType<typeof anonymizationOf>> } {
