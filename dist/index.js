@@ -10094,6 +10094,8 @@ const INPUTS = {
     computeUnits: 'compute_units',
     maskingRules: 'masking_rules',
     maskingRulesFile: 'masking_rules_file',
+    getAuthUrl: 'get_auth_url',
+    getDataApiUrl: 'get_data_api_url',
 };
 /** Every output declared in action.yml, keyed by a camelCase alias. */
 const OUTPUTS = {
@@ -10120,6 +10122,8 @@ const OUTPUTS = {
     schemaChanged: 'schema_changed',
     anonymized: 'anonymized',
     maskedColumns: 'masked_columns',
+    authUrl: 'auth_url',
+    dataApiUrl: 'data_api_url',
 };
 /** Inputs whose values are secrets: never echo them in errors or logs. */
 const SECRET_INPUTS = [INPUTS.apiKey, INPUTS.githubToken];
@@ -11027,6 +11031,8 @@ const DEFAULTS = {
     cleanupPrefix: 'preview/',
     cleanupMaxAge: '7d',
     onBranchLimit: 'fail',
+    getAuthUrl: 'false',
+    getDataApiUrl: 'false',
 };
 const PROJECT_ID_RE = /^[a-z0-9-]{1,60}$/;
 const MAX_NAME_CHARS = 256;
@@ -11232,6 +11238,8 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
         ...(options.workspace !== undefined ? { workspace: options.workspace } : {}),
         ...(options.readFile ? { read: options.readFile } : {}),
     });
+    const getAuthUrl = bool(INPUTS.getAuthUrl, DEFAULTS.getAuthUrl);
+    const getDataApiUrl = bool(INPUTS.getDataApiUrl, DEFAULTS.getDataApiUrl);
     const inputs = {
         mode,
         ephemeral,
@@ -11253,6 +11261,8 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
         cleanupPrefix,
         cleanupMaxAgeMs,
         onBranchLimit,
+        getAuthUrl,
+        getDataApiUrl,
     };
     // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
     if (branchName !== undefined)
@@ -11606,6 +11616,7 @@ function longestRun(text, ch, min) {
 
 
 
+
 /** Escapes text for HTML element content and attribute values. */
 function escapeHtml(text) {
     return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -11659,6 +11670,12 @@ function renderSummary(v) {
         rows.push(['Expires', b.expiresAt ?? 'never']);
     if (r?.connection)
         rows.push(['Host', r.connection.urls.host]);
+    if (b?.schemaOnly)
+        rows.push(['Data', SCHEMA_ONLY]);
+    if (r?.authUrl !== undefined)
+        rows.push(['Neon Auth', r.authUrl ?? 'not enabled on this branch']);
+    if (r?.dataApiUrl !== undefined)
+        rows.push(['Data API', r.dataApiUrl ?? "not enabled for the branch's database"]);
     const room = r?.branchLimit;
     if (room) {
         rows.push([
@@ -13609,6 +13626,8 @@ function fit(text, budget) {
 const MAX_COMMENT_CHARS = 65_536;
 const comment_body_MAX_ERROR_CHARS = 8_000;
 const CONSOLE = 'https://console.neon.tech/app/projects';
+/** How a branch made with Neon's `init_source: schema-only` is described (comment and summary). */
+const SCHEMA_ONLY = "schema only: the parent's schema, none of its rows";
 /**
  * The hidden marker that finds the comment again: one per Neon project and branch, so two
  * instances of the action on one pull request (two branches) keep two comments. `<`, `>`, `@` and
@@ -13773,6 +13792,17 @@ function renderBranchSection(v) {
         rows.push(['Data', describeData(r.anonymization)]);
     if (!schemaRun)
         rows.push(['State', stateText(v)]);
+    if (branch?.schemaOnly && v.status !== 'deleted' && !schemaRun)
+        rows.push(['Data', SCHEMA_ONLY]);
+    if (v.status !== 'deleted' && !schemaRun) {
+        if (r?.authUrl !== undefined)
+            rows.push(['Neon Auth', r.authUrl !== null ? codeSpan(r.authUrl) : 'not enabled on this branch']);
+        if (r?.dataApiUrl !== undefined)
+            rows.push([
+                'Data API',
+                r.dataApiUrl !== null ? codeSpan(r.dataApiUrl) : "not enabled for the branch's database",
+            ]);
+    }
     if (branch && v.status !== 'deleted' && v.status !== 'failed') {
         rows.push(['Expires', expiryText(branch.expiresAt, v.now)]);
     }
@@ -15932,18 +15962,20 @@ function madeFromCreate(res, role) {
 }
 /**
  * Brings a branch to the point where the outputs can be used: ready, with a usable read_write
- * compute, the role and the database present; returns the masked connection details and when the
- * branch became ready (ms since the run started).
+ * compute, the role and the database present; returns the masked connection details, when the
+ * branch became ready, and the Neon Auth and Data API URLs the inputs ask for.
  */
 async function prepareConnection(run, branch, known = {}) {
     const { inputs, deps } = run;
     const { neon } = deps;
     const ready = await ensureBranchReady(run, branch);
-    // The three reads do not depend on each other, so they go out together: on an adopted branch
-    // (every push after the first) that is two round trips instead of four before the outputs. What
-    // they find missing is then created one thing at a time, as before (the database needs the role).
+    // The reads do not depend on each other, so they go out together: on an adopted branch (every
+    // push after the first) that is two round trips instead of four before the outputs, and the
+    // Neon Auth and Data API reads ride along. What they find missing is then created one thing at a
+    // time, as before (the database needs the role).
     const askPassword = known.password === undefined && (known.roles === undefined || known.roles.includes(inputs.role));
-    const [endpoints, revealed, databases] = await allFinished([
+    const [services, endpoints, revealed, databases] = await allFinished([
+        readServices(run, ready),
         // Without a known endpoint (then `endpoints` is what ensureEndpoint needs).
         known.endpoint ? undefined : neon.listBranchEndpoints(run.project, ready.id),
         // A 404 for the password is the answer "no such role" (null): ensureRole creates it.
@@ -15977,8 +16009,41 @@ async function prepareConnection(run, branch, known = {}) {
         branch: ready,
         readyMs,
         ...(computeUnits ? { computeUnits } : {}),
+        ...services,
         connection: { urls, password, role: inputs.role, database: inputs.database, endpointId: endpoint.id },
     };
+}
+/** The URLs a result carries: only those asked for. */
+function servicesOf(p) {
+    return {
+        ...(p.authUrl !== undefined ? { authUrl: p.authUrl } : {}),
+        ...(p.dataApiUrl !== undefined ? { dataApiUrl: p.dataApiUrl } : {}),
+    };
+}
+async function readServices(run, branch) {
+    const { inputs, deps } = run;
+    const where = `branch '${branch.name}' (${branch.id})`;
+    const [auth, dataApi] = await allFinished([
+        inputs.getAuthUrl ? deps.neon.getNeonAuth(run.project, branch.id) : undefined,
+        inputs.getDataApiUrl ? deps.neon.getDataApi(run.project, branch.id, inputs.database) : undefined,
+    ]);
+    const services = {};
+    if (inputs.getAuthUrl) {
+        services.authUrl = auth?.base_url || null;
+        if (auth === null) {
+            deps.log.notice(`Neon Auth is not enabled on ${where}: the auth_url output is empty.`);
+        }
+        else if (!services.authUrl) {
+            deps.log.notice(`Neon Auth is enabled on ${where}, but Neon reported no base_url: auth_url is empty.`);
+        }
+    }
+    if (inputs.getDataApiUrl) {
+        services.dataApiUrl = dataApi?.url || null;
+        if (!services.dataApiUrl) {
+            deps.log.notice(`The Data API is not enabled for database '${inputs.database}' on ${where}: the data_api_url output is empty.`);
+        }
+    }
+    return services;
 }
 async function ensureBranchReady(run, branch) {
     if (branch.current_state === 'ready')
@@ -16171,6 +16236,10 @@ function parentText(inputs) {
     const at = p?.lsn ?? p?.timestamp;
     return `${inputs.parentBranch ?? ''}${at !== undefined ? `@${at}` : ''}`;
 }
+/** `schemaOnly` for a branch Neon made with `init_source: schema-only` (no rows of its parent). */
+function schemaOnly(branch) {
+    return branch.init_source === 'schema-only' ? { schemaOnly: true } : {};
+}
 /**
  * Where a branch starts on its parent, as Neon reports it, and (when `parent_branch` asked for a
  * point) how that point reads in the comment and summary: the point asked, with the other coordinate
@@ -16264,11 +16333,13 @@ async function createMode(deps, inputs) {
                 ...(created && parent ? { parentName: parent.name } : {}),
                 ...pointInfo(branch, inputs.parentPoint),
                 expiresAt,
+                ...schemaOnly(branch),
             },
             created,
             connection: prepared.connection,
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...(anonymization ? { anonymization } : {}),
+            ...servicesOf(prepared),
             ...limits.result(),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
@@ -16508,6 +16579,7 @@ async function dryRun(run, name, existing, limits) {
             name,
             parentId: existing?.parent_id,
             expiresAt: existing?.expires_at ?? null,
+            ...(existing ? schemaOnly(existing) : {}),
         },
         created: false,
         ...limits.result(),
@@ -16766,6 +16838,7 @@ async function resetMode(deps, inputs) {
             created: false,
             connection: prepared.connection,
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+            ...servicesOf(prepared),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -16863,6 +16936,7 @@ async function resetAnonymized(run, index, branch, reason) {
         recreated: { previousId: branch.id },
         connection: prepared.connection,
         ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+        ...servicesOf(prepared),
         anonymization,
         changes: run.changes,
         timings: run.timings(prepared.readyMs),
@@ -16877,6 +16951,7 @@ function reset_info(run, branch, source, expiresAt) {
         // The point asked; Neon's parent_lsn / parent_timestamp describe the branch's new parent.
         ...pointInfo(source.id === branch.id ? {} : branch, run.inputs.parentPoint),
         expiresAt,
+        ...schemaOnly(branch),
     };
 }
 
@@ -17280,6 +17355,29 @@ class NeonClient {
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/databases`);
         return { database: data.database, operations: data.operations ?? [] };
     }
+    // --- Neon Auth and the Data API ---
+    /**
+     * The branch's Neon Auth integration (its `base_url` is the `auth_url` output), or null when Neon
+     * Auth is not enabled on the branch: Neon answers 404 then (BEHAVIOUR.md, "Neon Auth and the Data
+     * API"; Neon's create-branch-action reads it the same way).
+     */
+    async getNeonAuth(projectId, branchId) {
+        return this.unlessNotFound(this.request('GET', '/projects/{project_id}/branches/{branch_id}/auth', {
+            project_id: projectId,
+            branch_id: branchId,
+        }), 'GET', `/projects/${projectId}/branches/${branchId}/auth`);
+    }
+    /**
+     * The Data API of one database of the branch (its `url` is the `data_api_url` output), or null
+     * when the Data API is not enabled for that database: Neon answers 404 then (BEHAVIOUR.md).
+     */
+    async getDataApi(projectId, branchId, database) {
+        return this.unlessNotFound(this.request('GET', '/projects/{project_id}/branches/{branch_id}/data-api/{database_name}', {
+            project_id: projectId,
+            branch_id: branchId,
+            database_name: database,
+        }), 'GET', `/projects/${projectId}/branches/${branchId}/data-api/${database}`);
+    }
     // --- schemas ---
     /**
      * A database's schema as `pg_dump --schema-only` prints it (BEHAVIOUR.md, Schemas), at the
@@ -17333,6 +17431,17 @@ class NeonClient {
         return r.data?.operations ?? [];
     }
     // --- the choke point ---
+    /** The answer's body, or null for Neon's 404; every other failure is thrown as it is. */
+    async unlessNotFound(reply, method, path) {
+        try {
+            return this.need(await reply, method, path);
+        }
+        catch (e) {
+            if (isNotFound(e))
+                return null;
+            throw e;
+        }
+    }
     need(r, method, path) {
         if (r.data === undefined) {
             throw new NeonApiError({
@@ -18008,6 +18117,11 @@ function publishOutputs(r, maskSecret) {
         set(OUTPUTS.anonymized, r.anonymization !== undefined);
     if (r.anonymization?.maskedColumns !== undefined)
         set(OUTPUTS.maskedColumns, String(r.anonymization.maskedColumns));
+    // Asked for and not enabled on the branch: empty, as Neon's create-branch-action leaves it.
+    if (r.authUrl !== undefined)
+        set(OUTPUTS.authUrl, r.authUrl ?? '');
+    if (r.dataApiUrl !== undefined)
+        set(OUTPUTS.dataApiUrl, r.dataApiUrl ?? '');
     set(OUTPUTS.deleted, r.deleted);
     if (r.deletedBranches)
         set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches));

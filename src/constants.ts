@@ -32,6 +32,8 @@ export const INPUTS = {
   computeUnits: 'compute_units',
   maskingRules: 'masking_rules',
   maskingRulesFile: 'masking_rules_file',
+  getAuthUrl: 'get_auth_url',
+  getDataApiUrl: 'get_data_api_url',
 } as const
 
 /** An input name as written in action.yml. */
@@ -62,6 +64,8 @@ export const OUTPUTS = {
   schemaChanged: 'schema_changed',
   anonymized: 'anonymized',
   maskedColumns: 'masked_columns',
+  authUrl: 'auth_url',
+  dataApiUrl: 'data_api_url',
 } as const
 
 /** An output name as written in action.yml. */

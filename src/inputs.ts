@@ -81,6 +81,10 @@ export interface Inputs {
    * that do not create, where the rules are not read).
    */
   masking?: MaskingRulesInput
+  /** create and reset: read the branch's Neon Auth URL for the `auth_url` output. */
+  getAuthUrl: boolean
+  /** create and reset: read the Data API URL of `database` for the `data_api_url` output. */
+  getDataApiUrl: boolean
 }
 
 /** A point in a branch's history, as `parent_branch` gave it (exactly one is set). */
@@ -126,6 +130,8 @@ const DEFAULTS = {
   cleanupPrefix: 'preview/',
   cleanupMaxAge: '7d',
   onBranchLimit: 'fail',
+  getAuthUrl: 'false',
+  getDataApiUrl: 'false',
 } as const
 
 const PROJECT_ID_RE = /^[a-z0-9-]{1,60}$/
@@ -402,6 +408,8 @@ export function getInputs(
     ...(options.workspace !== undefined ? { workspace: options.workspace } : {}),
     ...(options.readFile ? { read: options.readFile } : {}),
   })
+  const getAuthUrl = bool(INPUTS.getAuthUrl, DEFAULTS.getAuthUrl)
+  const getDataApiUrl = bool(INPUTS.getDataApiUrl, DEFAULTS.getDataApiUrl)
 
   const inputs: Inputs = {
     mode,
@@ -424,6 +432,8 @@ export function getInputs(
     cleanupPrefix,
     cleanupMaxAgeMs,
     onBranchLimit,
+    getAuthUrl,
+    getDataApiUrl,
   }
   // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
   if (branchName !== undefined) inputs.branchName = branchName

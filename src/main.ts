@@ -388,6 +388,9 @@ function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): voi
   if (r.connection) set(OUTPUTS.anonymized, r.anonymization !== undefined)
   if (r.anonymization?.maskedColumns !== undefined)
     set(OUTPUTS.maskedColumns, String(r.anonymization.maskedColumns))
+  // Asked for and not enabled on the branch: empty, as Neon's create-branch-action leaves it.
+  if (r.authUrl !== undefined) set(OUTPUTS.authUrl, r.authUrl ?? '')
+  if (r.dataApiUrl !== undefined) set(OUTPUTS.dataApiUrl, r.dataApiUrl ?? '')
   set(OUTPUTS.deleted, r.deleted)
   if (r.deletedBranches) set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches))
   if (r.staleBranches) set(OUTPUTS.staleBranches, JSON.stringify(r.staleBranches))

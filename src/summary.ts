@@ -10,6 +10,7 @@ import * as core from '@actions/core'
 import type { CommentOutcome } from './github/comment.js'
 import type { ModeResult, SchemaComparison } from './modes/types.js'
 import { describeData, describeRecreated } from './masking/describe.js'
+import { SCHEMA_ONLY } from './github/comment-body.js'
 import { describeComputeUnits } from './neon/compute-units.js'
 
 export interface SummaryView {
@@ -83,6 +84,10 @@ export function renderSummary(v: SummaryView): string {
   }
   if (b && !v.dryRun && r?.mode !== 'delete' && b.id) rows.push(['Expires', b.expiresAt ?? 'never'])
   if (r?.connection) rows.push(['Host', r.connection.urls.host])
+  if (b?.schemaOnly) rows.push(['Data', SCHEMA_ONLY])
+  if (r?.authUrl !== undefined) rows.push(['Neon Auth', r.authUrl ?? 'not enabled on this branch'])
+  if (r?.dataApiUrl !== undefined)
+    rows.push(['Data API', r.dataApiUrl ?? "not enabled for the branch's database"])
   const room = r?.branchLimit
   if (room) {
     rows.push([

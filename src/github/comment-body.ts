@@ -40,6 +40,9 @@ export const MAX_COMMENT_CHARS = 65_536
 const MAX_ERROR_CHARS = 8_000
 const CONSOLE = 'https://console.neon.tech/app/projects'
 
+/** How a branch made with Neon's `init_source: schema-only` is described (comment and summary). */
+export const SCHEMA_ONLY = "schema only: the parent's schema, none of its rows"
+
 /**
  * The hidden marker that finds the comment again: one per Neon project and branch, so two
  * instances of the action on one pull request (two branches) keep two comments. `<`, `>`, `@` and
@@ -207,6 +210,16 @@ function renderBranchSection(v: CommentView): string {
   if (r?.anonymization && v.status !== 'deleted' && !schemaRun)
     rows.push(['Data', describeData(r.anonymization)])
   if (!schemaRun) rows.push(['State', stateText(v)])
+  if (branch?.schemaOnly && v.status !== 'deleted' && !schemaRun) rows.push(['Data', SCHEMA_ONLY])
+  if (v.status !== 'deleted' && !schemaRun) {
+    if (r?.authUrl !== undefined)
+      rows.push(['Neon Auth', r.authUrl !== null ? codeSpan(r.authUrl) : 'not enabled on this branch'])
+    if (r?.dataApiUrl !== undefined)
+      rows.push([
+        'Data API',
+        r.dataApiUrl !== null ? codeSpan(r.dataApiUrl) : "not enabled for the branch's database",
+      ])
+  }
   if (branch && v.status !== 'deleted' && v.status !== 'failed') {
     rows.push(['Expires', expiryText(branch.expiresAt, v.now)])
   }

@@ -23,11 +23,12 @@ import {
   madeFromCreate,
   prepareConnection,
   prepareWithExpiry,
+  servicesOf,
   type Known,
 } from './connect.js'
 import { refuseUnsafeTarget } from './guards.js'
 import { checkHistoryWindow } from './history-window.js'
-import { parentText, pointInfo } from './point.js'
+import { parentText, pointInfo, schemaOnly } from './point.js'
 import { ModeRun } from './run.js'
 import type { AnonymizationReport, ModeDeps, ModeResult } from './types.js'
 
@@ -88,11 +89,13 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
         ...(created && parent ? { parentName: parent.name } : {}),
         ...pointInfo(branch, inputs.parentPoint),
         expiresAt,
+        ...schemaOnly(branch),
       },
       created,
       connection: prepared.connection,
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
       ...(anonymization ? { anonymization } : {}),
+      ...servicesOf(prepared),
       ...limits.result(),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
@@ -373,6 +376,7 @@ async function dryRun(
       name,
       parentId: existing?.parent_id,
       expiresAt: existing?.expires_at ?? null,
+      ...(existing ? schemaOnly(existing) : {}),
     },
     created: false,
     ...limits.result(),

@@ -12,11 +12,11 @@ import {
   recreateAnonymized,
   rulesForRecreation,
 } from './anonymized.js'
-import { madeFromCreate, prepareConnection, prepareWithExpiry } from './connect.js'
+import { madeFromCreate, prepareConnection, prepareWithExpiry, servicesOf } from './connect.js'
 import { createRequest } from './create.js'
 import { refuseRestricted, refuseUnsafeTarget, restrictionOf } from './guards.js'
 import { checkHistoryWindow } from './history-window.js'
-import { parentText, pointInfo } from './point.js'
+import { parentText, pointInfo, schemaOnly } from './point.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult } from './types.js'
 
@@ -122,6 +122,7 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
       created: false,
       connection: prepared.connection,
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+      ...servicesOf(prepared),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
     }
@@ -234,6 +235,7 @@ async function resetAnonymized(
     recreated: { previousId: branch.id },
     connection: prepared.connection,
     ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+    ...servicesOf(prepared),
     anonymization,
     changes: run.changes,
     timings: run.timings(prepared.readyMs),
@@ -254,5 +256,6 @@ function info(
     // The point asked; Neon's parent_lsn / parent_timestamp describe the branch's new parent.
     ...pointInfo(source.id === branch.id ? {} : branch, run.inputs.parentPoint),
     expiresAt,
+    ...schemaOnly(branch),
   }
 }

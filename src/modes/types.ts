@@ -74,6 +74,8 @@ export interface BranchInfo {
   pointInTime?: string
   /** RFC 3339, or null when the branch does not expire. */
   expiresAt: string | null
+  /** Neon's `init_source: schema-only`: the parent's schema and none of its rows. */
+  schemaOnly?: boolean
 }
 
 export interface ConnectionInfo {
@@ -125,6 +127,16 @@ export interface ModeResult {
   connection?: ConnectionInfo
   /** The read-write compute's size after the run (as applied, or as found). */
   computeUnits?: ComputeUnits
+  /**
+   * create and reset, with `get_auth_url`: the branch's Neon Auth URL (`base_url`), or null when
+   * Neon Auth is not enabled on it; absent when not asked.
+   */
+  authUrl?: string | null
+  /**
+   * create and reset, with `get_data_api_url`: the Data API URL of `database` on the branch, or null
+   * when the Data API is not enabled for it; absent when not asked.
+   */
+  dataApiUrl?: string | null
   deleted?: boolean
   /** cleanup: what was deleted (or found already gone) by this run; `[]` in a dry run. */
   deletedBranches?: string[]

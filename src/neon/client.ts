@@ -11,31 +11,33 @@ import {
 } from './retry.js'
 import type {
   Branch,
+  BranchesCountResponse,
   BranchesPage,
   BranchOperations,
+  BranchSchemaResponse,
   BranchWithAnnotation,
   CreateBranchRequest,
   CreateBranchResponse,
   CreateDatabaseRequest,
   CreateEndpointRequest,
   CreateRoleRequest,
+  DataApi,
   Database,
   DatabaseOperations,
+  DatabasesResponse,
   Endpoint,
   EndpointOperations,
+  EndpointsResponse,
   ErrorBody,
+  NeonAuthIntegration,
   Operation,
   OperationResponse,
   OperationsPage,
   Project,
   ProjectResponse,
-  BranchesCountResponse,
-  EndpointsResponse,
+  RestoreBranchRequest,
   RoleOperations,
   RolePasswordResponse,
-  DatabasesResponse,
-  BranchSchemaResponse,
-  RestoreBranchRequest,
   UpdateBranchRequest,
   UpdateEndpointRequest,
 } from './types.js'
@@ -344,6 +346,40 @@ export class NeonClient {
     return { database: data.database, operations: data.operations ?? [] }
   }
 
+  // --- Neon Auth and the Data API ---
+
+  /**
+   * The branch's Neon Auth integration (its `base_url` is the `auth_url` output), or null when Neon
+   * Auth is not enabled on the branch: Neon answers 404 then (BEHAVIOUR.md, "Neon Auth and the Data
+   * API"; Neon's create-branch-action reads it the same way).
+   */
+  async getNeonAuth(projectId: string, branchId: string): Promise<NeonAuthIntegration | null> {
+    return this.unlessNotFound(
+      this.request<NeonAuthIntegration>('GET', '/projects/{project_id}/branches/{branch_id}/auth', {
+        project_id: projectId,
+        branch_id: branchId,
+      }),
+      'GET',
+      `/projects/${projectId}/branches/${branchId}/auth`,
+    )
+  }
+
+  /**
+   * The Data API of one database of the branch (its `url` is the `data_api_url` output), or null
+   * when the Data API is not enabled for that database: Neon answers 404 then (BEHAVIOUR.md).
+   */
+  async getDataApi(projectId: string, branchId: string, database: string): Promise<DataApi | null> {
+    return this.unlessNotFound(
+      this.request<DataApi>('GET', '/projects/{project_id}/branches/{branch_id}/data-api/{database_name}', {
+        project_id: projectId,
+        branch_id: branchId,
+        database_name: database,
+      }),
+      'GET',
+      `/projects/${projectId}/branches/${branchId}/data-api/${database}`,
+    )
+  }
+
   // --- schemas ---
 
   /**
@@ -456,6 +492,16 @@ export class NeonClient {
   }
 
   // --- the choke point ---
+
+  /** The answer's body, or null for Neon's 404; every other failure is thrown as it is. */
+  private async unlessNotFound<T>(reply: Promise<Reply<T>>, method: string, path: string): Promise<T | null> {
+    try {
+      return this.need(await reply, method, path)
+    } catch (e) {
+      if (isNotFound(e)) return null
+      throw e
+    }
+  }
 
   private need<T>(r: Reply<T>, method: string, path: string): T {
     if (r.data === undefined) {

@@ -35,7 +35,6 @@ export type Endpoint = Plain<Sdk.Endpoint>
 export type Project = Plain<Sdk.Project>
 export type Role = Plain<Sdk.Role>
 export type Database = Plain<Sdk.Database>
-export type ConnectionDetails = Plain<Sdk.ConnectionDetails>
 
 export type ProjectResponse = Plain<Sdk.ProjectResponse>
 export type BranchesCountResponse = Plain<Sdk.BranchesCountResponse>
@@ -45,7 +44,11 @@ export type BranchesPage = Plain<
 >
 /** `GET /projects/{id}/branches/{branch_id}` (getProjectBranch). */
 export type BranchWithAnnotation = Plain<Sdk.BranchResponse & Sdk.AnnotationResponse>
-/** `PATCH`, `DELETE` and `…/restore` of a branch answer the branch and the operations started. */
+/**
+ * `PATCH`, `DELETE` and `…/restore` of a branch answer the branch and the operations started. The
+ * SDK marks `operations` required in these answers and the ones below; the client still reads an
+ * absent list as empty (`?? []`): a missing list means nothing to wait for, never a crash.
+ */
 export type BranchOperations = Plain<Sdk.BranchOperations>
 export type EndpointOperations = Plain<Sdk.EndpointOperations>
 export type RoleOperations = Plain<Sdk.RoleOperations>
@@ -69,8 +72,6 @@ export type CreateBranchResponse = Plain<
     Sdk.DatabasesResponse &
     Sdk.ConnectionURIsOptionalResponse
 >
-/** The endpoint options of a branch create (BranchCreateRequestEndpointOptions). */
-export type EndpointOptions = Plain<Sdk.BranchCreateRequestEndpointOptions>
 export type CreateEndpointRequest = Plain<Sdk.EndpointCreateRequest>
 export type UpdateEndpointRequest = Plain<Sdk.EndpointUpdateRequest>
 export type UpdateBranchRequest = Plain<Sdk.BranchUpdateRequest>

@@ -2,6 +2,9 @@
 // and the Data API of a branch (BEHAVIOUR.md, "Neon Auth and the Data API"; Neon's docs, "Branching
 // authentication"): every answer checked against Neon's API description.
 
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startNeonSimulator, type NeonSimulator } from './index.js'
 import { api, manualClock, type ApiResult } from './helpers.js'
@@ -169,5 +172,54 @@ describe('Neon Auth and the Data API', () => {
     const p = sim.createProject()
     expect(() => sim!.enableDataApi(p.id, p.defaultBranchId, 'nope')).toThrow(/no database nope/)
     expect(() => sim!.enableNeonAuth(p.id, 'br-none-1')).toThrow(/unknown branch/)
+  })
+})
+
+describe('npm run sim -- --neon-auth --data-api', () => {
+  it('enables Neon Auth on the default branch (inherited) and the Data API on every new branch', async () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url))
+    const child = spawn(
+      process.execPath,
+      [join(root, 'node_modules/tsx/dist/cli.mjs'), 'test/sim/cli.ts', '--json', '--neon-auth', '--data-api'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = ''
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString()
+          if (out.includes('\n')) resolve(out.split('\n')[0]!)
+        })
+        child.on('exit', (code) => reject(new Error(`the simulator exited (${code})`)))
+      })
+      const info = JSON.parse(line) as {
+        apiUrl: string
+        apiKey: string
+        projectId: string
+        defaultBranchId: string
+      }
+      const get = async (path: string, init: RequestInit = {}) => {
+        const res = await fetch(`${info.apiUrl}${path}`, {
+          ...init,
+          headers: { Authorization: `Bearer ${info.apiKey}`, 'Content-Type': 'application/json' },
+        })
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+      }
+      const P = `/projects/${info.projectId}`
+      expect((await get(`${P}/branches/${info.defaultBranchId}/auth`)).status).toBe(200)
+      const made = await get(`${P}/branches`, {
+        method: 'POST',
+        body: JSON.stringify({ branch: { name: 'preview/pr-1' }, endpoints: [{ type: 'read_write' }] }),
+      })
+      const id = (made.body['branch'] as { id: string }).id
+      expect((await get(`${P}/branches/${id}/auth`)).status).toBe(200)
+      expect((await get(`${P}/branches/${id}/data-api/neondb`)).body['url']).toMatch(/\.apirest\./)
+    } finally {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r))
+        child.kill('SIGTERM')
+        await exited
+      }
+    }
   })
 })

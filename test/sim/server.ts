@@ -99,6 +99,8 @@ export interface SimulatorOptions {
   createCheckOrder?: CreateCheckOrder
   /** How long an anonymized branch takes to be initialized and masked (anonymization.ts; no source gives Neon's). */
   anonymizationMs?: Partial<AnonymizationDurations>
+  /** The Data API enabled on every branch made from now on (not Neon's behaviour: WorldOptions). */
+  dataApiOnNewBranches?: boolean
 }
 
 export interface RequestLogEntry {
@@ -293,12 +295,16 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     ...(opts.branchPageCap !== undefined ? { branchPageCap: opts.branchPageCap } : {}),
     ...(opts.branchLimit !== undefined ? { branchLimit: opts.branchLimit } : {}),
     ...(opts.createCheckOrder !== undefined ? { createCheckOrder: opts.createCheckOrder } : {}),
+    ...(opts.dataApiOnNewBranches ? { dataApiOnNewBranches: true } : {}),
     ...(pgHandle ? { backend: pgHandle.backend } : opts.backend ? { backend: opts.backend } : {}),
   })
   pgHandle?.bind(world)
   configureAnonymization(world, opts.anonymizationMs)
   // Neon's API description is read (once per process) now rather than on the first request: that
   // takes seconds on a busy machine, and a client's request timeout is wall-clock.
+  // Neon's description is read and parsed now, once per process (openapi.ts caches it), not inside
+  // the first request: parsing it takes about a second, more on a busy machine, and a client's
+  // request timeout must not pay for that.
   if (opts.validateRequests ?? true) openApi()
   const faults = new FaultSet(seed)
   const limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit) : undefined

@@ -219,6 +219,12 @@ export interface WorldOptions {
   branchLimit?: BranchLimitOption
   /** Which refusal a create of an existing name at the branch limit gets (see CreateCheckOrder). */
   createCheckOrder?: CreateCheckOrder
+  /**
+   * Every branch made from now on gets the Data API enabled for each of its databases. Not a Neon
+   * behaviour (Neon enables it per branch and database, and no source says a child inherits it): a
+   * set-up for local runs, `npm run sim -- --data-api`, so that `data_api_url` can be seen there.
+   */
+  dataApiOnNewBranches?: boolean
 }
 
 /**
@@ -741,6 +747,7 @@ export class World {
     for (const d of this.branchDatabases(o.parent.id)) {
       this.databases.set(roleKey(id, d.name), { ...d, branchId: id, id: this.ids.databaseId() })
     }
+    if (this.opts.dataApiOnNewBranches) branch.dataApi = this.branchDatabases(id).map((d) => d.name)
     if (o.default) this.setDefault(project, branch)
     this.backend.branchCreated(branch, o.parent)
     return branch
