@@ -30,6 +30,8 @@ export const INPUTS = {
   onBranchLimit: 'on_branch_limit',
   preserveUnderName: 'preserve_under_name',
   computeUnits: 'compute_units',
+  maskingRules: 'masking_rules',
+  maskingRulesFile: 'masking_rules_file',
   getAuthUrl: 'get_auth_url',
   getDataApiUrl: 'get_data_api_url',
 } as const
@@ -62,6 +64,8 @@ export const OUTPUTS = {
   parentTimestamp: 'parent_timestamp',
   schemaDiff: 'schema_diff',
   schemaChanged: 'schema_changed',
+  anonymized: 'anonymized',
+  maskedColumns: 'masked_columns',
   authUrl: 'auth_url',
   dataApiUrl: 'data_api_url',
 } as const

@@ -11,6 +11,7 @@ import type { CommentOutcome } from './github/comment.js'
 import { SCHEMA_ONLY, shellQuote } from './github/comment-body.js'
 import type { DeletedBranchReport, ModeResult, SchemaComparison } from './modes/types.js'
 import { recoverableText } from './modes/undo.js'
+import { describeData, describeRecreated } from './masking/describe.js'
 import { describeComputeUnits } from './neon/compute-units.js'
 
 export interface SummaryView {
@@ -89,6 +90,8 @@ export function renderSummary(v: SummaryView): string {
   if (parent) rows.push(['Parent', parent])
   if (b?.pointInTime) rows.push(['Point in time', b.pointInTime])
   if (r?.computeUnits) rows.push(['Compute', describeComputeUnits(r.computeUnits)])
+  if (r?.anonymization) rows.push(['Data', describeData(r.anonymization)])
+  if (r?.recreated) rows.push(['Re-created', describeRecreated(r.recreated.previousId)])
   if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
     rows.push([
       'Created',

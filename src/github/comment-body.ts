@@ -6,6 +6,7 @@
  */
 import type { RunContext } from './context.js'
 import type { ModeResult } from '../modes/types.js'
+import { describeData } from '../masking/describe.js'
 import { describeComputeUnits } from '../neon/compute-units.js'
 import { codeBlock, codeSpan } from './markdown.js'
 import { renderSchemaSection, type SchemaSectionView } from './schema-section.js'
@@ -208,6 +209,8 @@ function renderBranchSection(v: CommentView): string {
   if (branch?.pointInTime && !schemaRun) rows.push(['Point in time', codeSpan(branch.pointInTime)])
   if (r?.computeUnits && v.status !== 'deleted' && !schemaRun)
     rows.push(['Compute', describeComputeUnits(r.computeUnits)])
+  if (r?.anonymization && v.status !== 'deleted' && !schemaRun)
+    rows.push(['Data', describeData(r.anonymization)])
   if (!schemaRun) rows.push(['State', stateText(v)])
   if (branch?.schemaOnly && v.status !== 'deleted' && !schemaRun) rows.push(['Data', SCHEMA_ONLY])
   if (v.status !== 'deleted' && !schemaRun) {
@@ -288,6 +291,9 @@ function stateText(v: CommentView): string {
         ? `ready: recovered the branch deleted at ${codeSpan(r.recovery.deletedAt)}; its data and URL are as they were`
         : 'ready: recovered; its data and URL are as they were'
     case 'reset':
+      if (r?.recreated) {
+        return `ready: re-created from the parent with freshly masked data (Neon cannot reset an anonymized branch); new branch id (it was ${codeSpan(r.recreated.previousId)}), host and password`
+      }
       return r?.branch?.pointInTime
         ? 'ready: data restored to the point in time above; same host and password'
         : 'ready: data reset from the parent; same host and password'

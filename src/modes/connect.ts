@@ -3,7 +3,7 @@ import { describeComputeUnits, type ComputeUnits } from '../neon/compute-units.j
 import { buildConnectionUrls } from '../neon/connection-string.js'
 import { isConflict, isNotFound, NeonApiError } from '../neon/errors.js'
 import { waitUntil } from '../neon/operations.js'
-import type { Branch, Endpoint } from '../neon/types.js'
+import type { Branch, CreateBranchResponse, Endpoint } from '../neon/types.js'
 import type { ModeRun } from './run.js'
 import type { ConnectionInfo } from './types.js'
 import { allFinished } from '../util/settle.js'
@@ -27,6 +27,32 @@ export interface Prepared extends BranchServices {
   /** When the branch became ready, in ms since the run started. */
   readyMs: number
   computeUnits?: ComputeUnits
+}
+
+/**
+ * What a create's answer tells once its operations are done: the branch is ready and, when a
+ * start_compute of its read_write compute was among them, the compute is active; its roles,
+ * databases and (in `connection_uris`) the role's password are known. So prepareConnection asks
+ * nothing twice.
+ */
+export function madeFromCreate(res: CreateBranchResponse, role: string): { branch: Branch; known: Known } {
+  let endpoint = res.endpoints.find((e) => e.type === 'read_write')
+  if (
+    endpoint &&
+    res.operations.some((o) => o.action === 'start_compute' && o.endpoint_id === endpoint?.id)
+  ) {
+    endpoint = { ...endpoint, current_state: 'active' }
+  }
+  return {
+    branch: { ...res.branch, current_state: 'ready' },
+    known: {
+      endpoint,
+      roles: res.roles.map((r) => r.name),
+      databases: res.databases.map((d) => d.name),
+      password: res.connection_uris?.find((c) => c.connection_parameters.role === role)?.connection_parameters
+        .password,
+    },
+  }
 }
 
 /**

@@ -16,6 +16,8 @@ import { printable } from './undo.js'
 /** A branch brought back by POST …/recover, and what the answer told. */
 export interface Recovered {
   branch: Branch
+  /** Its annotations, as the listing gave them (an anonymized branch is known by one). */
+  annotation?: Annotation
   /** The read_write endpoint from the answer, so that it is not asked for again. */
   known: Known
   recovery: RecoveryReport
@@ -39,6 +41,7 @@ export async function recoverDeleted(run: ModeRun, found: FoundDeleted): Promise
   const endpoint = res.endpoints.find((e) => e.type === 'read_write')
   return {
     branch: res.branch,
+    ...(found.annotation ? { annotation: found.annotation } : {}),
     known: endpoint ? { endpoint } : {},
     recovery: {
       deletedAt,

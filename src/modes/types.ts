@@ -129,6 +129,16 @@ export interface RecoveryReport {
   deletionMethod?: string
 }
 
+/** An anonymized branch's masking, as Neon reported it once it was done. */
+export interface AnonymizationReport {
+  /** `last_run.masked_columns`, when Neon reports it. */
+  maskedColumns?: number
+  /** How many rules the branch is masked with, when the run gave them (or read them). */
+  rules?: number
+  /** True when this run had an existing branch masked again (its rules changed, or it had failed). */
+  remasked: boolean
+}
+
 /** What a mode did, for outputs, the job summary and the PR comment. */
 export interface ModeResult {
   mode: Exclude<Mode, 'auto'>
@@ -163,6 +173,13 @@ export interface ModeResult {
   skipped?: boolean
   /** schema-diff: what the comparison found. */
   schema?: SchemaComparison
+  /** Set for an anonymized branch: the masking is done (nothing is handed out before). */
+  anonymization?: AnonymizationReport
+  /**
+   * reset of an anonymized branch, which Neon cannot reset: the branch was deleted and made anew,
+   * so its id, host and password changed.
+   */
+  recreated?: { previousId: string }
   /** create: set when the project was at its branch limit and `on_branch_limit: make-room` made room. */
   branchLimit?: BranchLimitReport
   /** cleanup: one line per candidate. */

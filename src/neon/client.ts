@@ -1,3 +1,4 @@
+import type { AnonymizedStatus, CreateAnonymizedBranchRequest, MaskingRule } from './anonymization-types.js'
 import { CancelledError } from '../util/cancel.js'
 import type { Clock } from '../util/clock.js'
 import { isNotFound, NeonApiError } from './errors.js'
@@ -434,6 +435,68 @@ export class NeonClient {
     )
     // neonctl reads a missing `sql` as an empty schema (schema_diff.js fetchSchema: `sql ?? ""`).
     return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/schema`).sql ?? ''
+  }
+
+  // --- anonymized branches (BEHAVIOUR.md, "Anonymized branches") ---
+
+  /**
+   * Creates a branch whose data Neon masks with PostgreSQL Anonymizer: answered like createBranch;
+   * the masking runs after its operations, and `getAnonymizedStatus` says when it is done.
+   */
+  async createAnonymizedBranch(
+    projectId: string,
+    body: CreateAnonymizedBranchRequest,
+  ): Promise<CreateBranchResponse> {
+    const r = await this.request<CreateBranchResponse>(
+      'POST',
+      '/projects/{project_id}/branch_anonymized',
+      { project_id: projectId },
+      { body },
+    )
+    return this.need(r, 'POST', `/projects/${projectId}/branch_anonymized`)
+  }
+
+  async getMaskingRules(projectId: string, branchId: string): Promise<MaskingRule[]> {
+    const r = await this.request<{ masking_rules: MaskingRule[] }>(
+      'GET',
+      '/projects/{project_id}/branches/{branch_id}/masking_rules',
+      { project_id: projectId, branch_id: branchId },
+    )
+    return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/masking_rules`).masking_rules
+  }
+
+  /** Replaces every rule of the branch (Neon's PATCH is a replacement, not a merge). */
+  async updateMaskingRules(
+    projectId: string,
+    branchId: string,
+    rules: MaskingRule[],
+  ): Promise<MaskingRule[]> {
+    const r = await this.request<{ masking_rules: MaskingRule[] }>(
+      'PATCH',
+      '/projects/{project_id}/branches/{branch_id}/masking_rules',
+      { project_id: projectId, branch_id: branchId },
+      { body: { masking_rules: rules } },
+    )
+    return this.need(r, 'PATCH', `/projects/${projectId}/branches/${branchId}/masking_rules`).masking_rules
+  }
+
+  /** Starts a masking run with the branch's rules, on the data the branch holds now. */
+  async startAnonymization(projectId: string, branchId: string): Promise<AnonymizedStatus> {
+    const r = await this.request<AnonymizedStatus>(
+      'POST',
+      '/projects/{project_id}/branches/{branch_id}/anonymize',
+      { project_id: projectId, branch_id: branchId },
+    )
+    return this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/anonymize`)
+  }
+
+  async getAnonymizedStatus(projectId: string, branchId: string): Promise<AnonymizedStatus> {
+    const r = await this.request<AnonymizedStatus>(
+      'GET',
+      '/projects/{project_id}/branches/{branch_id}/anonymized_status',
+      { project_id: projectId, branch_id: branchId },
+    )
+    return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/anonymized_status`)
   }
 
   // --- operations ---

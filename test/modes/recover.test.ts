@@ -297,6 +297,44 @@ describe('create recovers the pull request deleted branch', () => {
     }
   })
 
+  it('with masking rules: an anonymized branch comes back masked; a plain one is left deleted', async () => {
+    const { s, projectId } = await start({
+      anonymizationMs: { initializeMs: 500, baseMs: 2000, perRuleMs: 500 },
+    })
+    const rules = JSON.stringify([
+      {
+        database_name: 'neondb',
+        schema_name: 'public',
+        table_name: 'users',
+        column_name: 'email',
+        masking_function: 'anon.dummy_free_email()',
+      },
+    ])
+    const masked = (await create(s, projectId, OPENED, { masking_rules: rules })).r
+    expect(masked.anonymization).toBeDefined()
+    await deleteMode(harness(s, CLOSED).deps, inputsFor(projectId, s.apiKey, { mode: 'delete' }))
+    const back = await create(s, projectId, REOPENED, { masking_rules: rules })
+    expect(back.r.recovered).toBe(true)
+    expect(back.r.branch!.id).toBe(masked.branch!.id)
+    expect(back.r.anonymization?.remasked).toBe(false)
+
+    // A plain branch of another pull request, deleted: asked for masked data, it stays deleted.
+    const other = at('reopened', { pullRequest: { ...OPENED.pullRequest!, number: 13 } })
+    const plain = s.addBranch(projectId, {
+      name: 'preview/pr-13-feature/login',
+      annotations: { 'github-repo': REPO, 'github-pr-number': '13' },
+    })
+    s.world.softDelete(plain, s.clock.now(), 'user')
+    const { r, logs } = await create(s, projectId, other, { masking_rules: rules })
+    expect(r.recovered).toBe(false)
+    expect(r.created).toBe(true)
+    expect(r.anonymization).toBeDefined()
+    expect(logs.join('\n')).toContain(
+      `Not recovering deleted branch 'preview/pr-13-feature/login' (${plain.id}): it is not anonymized`,
+    )
+    expect(s.state.branches[plain.id]!.deleted).toBe(true)
+  })
+
   it('on opened nothing is ever recovered: the create comes first, and include_deleted is never sent', async () => {
     const { s, projectId } = await start()
     const old = s.addBranch(projectId, {

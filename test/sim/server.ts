@@ -11,6 +11,13 @@ import { Rng } from './ids.js'
 import { compileRequestValidators, requestProblems } from './openapi.js'
 import { systemClock, type Clock } from '../../src/util/clock.js'
 import { ApiError, type Route } from './router.js'
+import { anonymizationRoutes } from './routes/anonymization.js'
+import {
+  clearAnonymizationFaults,
+  configureAnonymization,
+  failNextAnonymization,
+  type AnonymizationDurations,
+} from './anonymization.js'
 import { branchRoutes } from './routes/branches.js'
 import { branchServiceRoutes } from './routes/branch-services.js'
 import { databaseRoutes } from './routes/databases.js'
@@ -100,6 +107,8 @@ export interface SimulatorOptions {
    * one project's.
    */
   branchRecovery?: BranchRecoveryOption
+  /** How long an anonymized branch takes to be initialized and masked (anonymization.ts; no source gives Neon's). */
+  anonymizationMs?: Partial<AnonymizationDurations>
   /** The Data API enabled on every branch made from now on (not Neon's behaviour: WorldOptions). */
   dataApiOnNewBranches?: boolean
 }
@@ -199,6 +208,11 @@ export interface NeonSimulator {
    */
   setBranchRecovery(projectId: string, offered: BranchRecoveryOption): void
   failNextOperation(match: { action?: string; projectId?: string }, error: string): void
+  /**
+   * The next masking run that starts ends in `initialization_error` or `error` with this
+   * status_message (without a real backend, the only way a run fails but for an unknown function).
+   */
+  failNextAnonymization(phase: 'initialization' | 'anonymization', message: string): void
   /** The next matching operation fails `failures` times, `retryAfterMs` apart (failures_count, retry_at), then finishes. */
   retryNextOperation(
     match: { action?: string; projectId?: string },
@@ -222,6 +236,7 @@ export interface NeonSimulator {
 const ROUTES: Route[] = [
   ...projectRoutes,
   ...branchRoutes,
+  ...anonymizationRoutes,
   ...branchServiceRoutes,
   ...endpointRoutes,
   ...roleRoutes,
@@ -303,6 +318,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     ...(pgHandle ? { backend: pgHandle.backend } : opts.backend ? { backend: opts.backend } : {}),
   })
   pgHandle?.bind(world)
+  configureAnonymization(world, opts.anonymizationMs)
   // Neon's description is read and parsed now, once per process (openapi.ts caches it), and the
   // request validators of every route compiled, not inside the first request: that takes about a
   // second, more on a busy machine, and a client's request timeout must not pay for it.
@@ -603,6 +619,9 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
       else delete p.noRecovery
       if (off) for (const b of world.branches.values()) if (b.projectId === projectId) world.purge(b)
     },
+    failNextAnonymization(phase, message) {
+      failNextAnonymization(world, phase, message)
+    },
     failNextOperation(match, error) {
       world.failRules.push({ ...match, error })
     },
@@ -618,6 +637,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     },
     reset() {
       world.reset()
+      clearAnonymizationFaults(world)
       limiter?.reset()
       faults.reset()
       log.length = 0

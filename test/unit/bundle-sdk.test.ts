@@ -36,8 +36,9 @@ describe('the bundle without Neon SDK and axios', () => {
     const licences = readFileSync('dist/licenses.txt', 'utf8')
     expect(licences).not.toMatch(/^@neondatabase\/api-client$/m)
     expect(licences).not.toMatch(/^axios$/m)
-    // The bundle the undici test bounds; the SDK and axios would add some 100 KB to it.
-    expect(statSync('dist/index.js').size).toBeLessThan(700 * 1024)
+    // A bound far below what they would add: the SDK's run time (api.gen.js, 166 KB) and axios
+    // (261 KB) would take the bundle (720 KiB with branch recovery, issue 25) well past it.
+    expect(statSync('dist/index.js').size).toBeLessThan(800 * 1024)
   })
 
   it('src imports the SDK with `import type` only', () => {

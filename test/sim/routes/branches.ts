@@ -76,7 +76,7 @@ function checkExpiryAllowed(w: World, b: { protected: boolean; default: boolean;
     throw new ApiError(400, 'expiration is not allowed for branches that have child branches')
 }
 
-function parseAnnotations(v: unknown): Record<string, string> | undefined {
+export function parseAnnotations(v: unknown): Record<string, string> | undefined {
   if (v === undefined || v === null) return undefined
   if (!isRecord(v)) throw new ApiError(400, 'annotation_value must be an object of strings')
   const out: Record<string, string> = {}
@@ -222,9 +222,21 @@ export function parseEndpointOptions(
 }
 
 function createBranch(ctx: Ctx) {
+  const { branch: _made, ...reply } = createBranchFrom(ctx, bodyObject(ctx))
+  return reply
+}
+
+/**
+ * POST /branches with `body`; also the `branch_create` of POST /branch_anonymized (routes/
+ * anonymization.ts), whose `onCreated` marks the branch anonymized before its JSON is made.
+ */
+export function createBranchFrom(
+  ctx: Ctx,
+  body: Record<string, unknown>,
+  onCreated?: (branch: SimBranch) => void,
+): { status: number; body: Record<string, unknown>; branch: SimBranch } {
   const w = ctx.world
   const project = requireProject(ctx)
-  const body = bodyObject(ctx)
   const br = optionalObject(body, 'branch') ?? {}
   const name = optionalString(br, 'name')
   if (name !== undefined) validateName(name)
@@ -294,6 +306,7 @@ function createBranch(ctx: Ctx) {
     initSource: initSourceRaw,
     ...(point ? { parentLsn: point.lsn, parentTimestamp: point.at } : {}),
   })
+  onCreated?.(branch)
   const eps: SimEndpoint[] = endpoints.map((e) => {
     const ep = w.newEndpoint(project, branch.id, e)
     ep.baseState = 'init'
@@ -326,6 +339,7 @@ function createBranch(ctx: Ctx) {
       databases: dbs.map(databaseJson),
       ...(connection ? { connection_uris: connection } : {}),
     },
+    branch,
   }
 }
 
