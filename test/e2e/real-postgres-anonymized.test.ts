@@ -286,8 +286,13 @@ describe("the simulator's masking, through its API", () => {
     expect(res.status).toBe(201)
     const id = res.body.branch.id as string
     const b = sim.world.branches.get(id)!
-    await waitFor(() => anonymizationOf(b)?.run?.outcome !== undefined, 'the real masking to be done')
-    expect(anonState(sim.world, b)?.state).toBe('anonymizing')
+    // The real masking may end before the branch has left 'created' (its operations and the
+    // initialization take their time on the clock): wait for both, whatever the machine's speed.
+    await waitFor(
+      () =>
+        anonymizationOf(b)?.run?.outcome !== undefined && anonState(sim.world, b)?.state === 'anonymizing',
+      'the real masking to be done while the state is anonymizing',
+    )
     const pw = sim.rolePassword(projectId, id, 'neondb_owner') ?? ''
     const url = `postgresql://neondb_owner:${encodeURIComponent(pw)}@${res.body.endpoints[0].host}/neondb?sslmode=require`
     await expect(queryUrl(await pgsim.resolve(url), 'SELECT 1')).rejects.toThrow(/is being anonymized/)
