@@ -7099,7 +7099,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(303);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(52);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7108,7 +7108,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 303:
+/***/ 52:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -13331,7 +13331,50 @@ function hint(e) {
     return '';
 }
 
+;// CONCATENATED MODULE: ./src/util/log-text.ts
+/**
+ * Text from outside (Neon's names and messages, GitHub's answers, a recorded state) made safe for
+ * the run's log. Pure.
+ *
+ * The runner reads a step's stdout line by line, and a line is a workflow command when, after its
+ * leading whitespace, it starts with `::` (`::add-mask::`, `::stop-commands::`, `::error::` …), or
+ * when it holds `##[` anywhere (the legacy form); it splits lines at `\n`, at `\r` and at `\r\n`
+ * (actions/runner, src/Runner.Common/ActionCommand.cs: TryParseV2 and TryParse). @actions/core
+ * escapes the data of its own commands (warning, error, notice, debug, group), but `core.info`
+ * writes its text as it is: a branch name holding `\n::stop-commands::x` would end the masking of
+ * every secret printed after it.
+ */
+// C0 controls (\n and \r among them), DEL, C1 controls, and the Unicode line and paragraph separators.
+// eslint-disable-next-line no-control-regex
+const log_text_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+/** Every control character as a visible `\uXXXX`: the text stays on one line, and says what it held. */
+function escapeControl(text) {
+    return text.replace(log_text_CONTROL_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+/**
+ * One log line that the runner cannot take for a command: control characters escaped (so nothing
+ * in it starts a line of its own), a leading `::` and every `##[` broken with an escape.
+ */
+function logLine(text) {
+    return escapeControl(text)
+        .replace(/^(\s*):/, '$1\\u003a')
+        .replace(/##\[/g, '##\\u005b');
+}
+/**
+ * A multi-line message (an error that lists what failed, one per line) with each line escaped:
+ * only the `\n` between lines is kept, so a `\r` or another control character inside a line
+ * cannot start one, and `##[` broken as in logLine. Used where @actions/core escapes the whole
+ * message again (core.setFailed).
+ */
+function logLines(text) {
+    return text
+        .split(/\r\n|\n/)
+        .map((line) => escapeControl(line).replace(/##\[/g, '##\\u005b'))
+        .join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/github/pulls.ts
+
 /**
  * Looks pull requests up through the REST API, each number once per run (cached), with a bounded
  * number in flight so a sweep of hundreds of branches neither crawls nor trips GitHub's secondary
@@ -13353,7 +13396,7 @@ function restPullLookup(api, repository, concurrency = 8) {
             if (e.status === 404)
                 return 'missing';
             const status = e.status;
-            return new Error(`GET /repos/${repository}/pulls/${n}: ${status ? `HTTP ${status}: ` : ''}${e.message}`);
+            return new Error(`GET /repos/${repository}/pulls/${n}: ${status ? `HTTP ${status}: ` : ''}${escapeControl(e.message)}`);
         }
     };
     return {
@@ -13398,6 +13441,7 @@ async function lookUpAll(keys, cache, one, concurrency, onAnswer) {
  * be in use right now.
  */
 
+
 /** Looks runs up through the REST API, cached and a few at a time, like the pull request look-up. */
 function restRunLookup(api, repository, concurrency = 8) {
     const [owner = '', repo = ''] = repository.split('/');
@@ -13413,7 +13457,7 @@ function restRunLookup(api, repository, concurrency = 8) {
             const status = e.status;
             if (status === 404)
                 return 'missing';
-            return new Error(`GET /repos/${repository}/actions/runs/${id}: ${status ? `HTTP ${status}: ` : ''}${e.message}`);
+            return new Error(`GET /repos/${repository}/actions/runs/${id}: ${status ? `HTTP ${status}: ` : ''}${escapeControl(e.message)}`);
         }
     };
     return {
@@ -13427,6 +13471,7 @@ function restRunLookup(api, repository, concurrency = 8) {
 }
 
 ;// CONCATENATED MODULE: ./src/neon/errors.ts
+
 /** HTTP reason phrases for the statuses Neon answers, for readable error messages. */
 const REASONS = {
     400: 'Bad Request',
@@ -13467,12 +13512,14 @@ class NeonApiError extends Error {
         this.attempts = d.attempts;
     }
 }
+// Neon's code, message and request id are Neon's text: control characters escaped, so that the
+// message stays one line wherever it goes (the log above all; util/log-text.ts).
 function formatApiError(d) {
     const status = d.status === 0 ? 'no response' : `HTTP ${d.status} ${REASONS[d.status] ?? ''}`.trim();
-    const code = d.code ? ` [${d.code}]` : '';
-    const id = d.requestId ? ` (request id ${d.requestId})` : ' (no request id)';
+    const code = d.code ? ` [${escapeControl(d.code)}]` : '';
+    const id = d.requestId ? ` (request id ${escapeControl(d.requestId)})` : ' (no request id)';
     const tries = d.attempts > 1 ? ` after ${d.attempts} attempts` : '';
-    return `${d.method} ${d.path}: ${status}${code}: ${d.neonMessage}${id}${tries}`;
+    return `${d.method} ${d.path}: ${status}${code}: ${escapeControl(d.neonMessage)}${id}${tries}`;
 }
 /** An operation that Neon reports as failed, errored or cancelled. */
 class OperationFailedError extends Error {
@@ -13481,7 +13528,7 @@ class OperationFailedError extends Error {
     status;
     detail;
     constructor(operationId, action, status, detail) {
-        super(`Neon operation ${action} (${operationId}) ended '${status}'${detail ? `: ${detail}` : ''}`);
+        super(escapeControl(`Neon operation ${action} (${operationId}) ended '${status}'${detail ? `: ${detail}` : ''}`));
         this.operationId = operationId;
         this.action = action;
         this.status = status;
@@ -16457,7 +16504,30 @@ function postLine(r, requests) {
 const ACTION_NAME = 'neon-preview-branch';
 const ACTION_VERSION = '0.1.0';
 
+;// CONCATENATED MODULE: ./src/log.ts
+/**
+ * The run's log, through @actions/core, with every message made safe for the runner first (see
+ * util/log-text.ts): names and messages from Neon and GitHub reach these lines, and none of them
+ * may start a workflow command. Everything the action logs goes through here or core.setFailed
+ * (main.ts, with logLines).
+ */
+
+
+const coreLogger = {
+    info: (m) => info(logLine(m)),
+    // @actions/core escapes these commands' data itself; the message is made one line all the same.
+    notice: (m) => notice(logLine(m)),
+    warning: (m) => warning(logLine(m)),
+    debug: (m) => core_debug(logLine(m)),
+};
+/** core.group with its title escaped (a branch name may be in it). */
+function log_group(name, fn) {
+    return group(escapeControl(name), fn);
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
 
 
 
@@ -16525,11 +16595,11 @@ async function run(opts = {}) {
         }
         catch (e) {
             if (e instanceof Error && e.stack)
-                core_debug(e.stack);
+                core_debug(logLines(e.stack));
             const requests = neon
                 ? `\n(${neon.stats.requests} Neon API requests, ${neon.stats.retries} retried)`
                 : '';
-            setFailed(`${e instanceof Error ? e.message : String(e)}${requests}`);
+            setFailed(logLines(`${e instanceof Error ? e.message : String(e)}${requests}`));
         }
         return;
     }
@@ -16550,7 +16620,7 @@ async function run(opts = {}) {
         const mode = choice?.mode ?? inputs.mode;
         state.mode = mode;
         state.autoBecause = choice?.because;
-        info(`Mode: ${mode}${choice ? ` (chosen by mode: auto for the '${choice.because}' event)` : ''}`);
+        coreLogger.info(`Mode: ${mode}${choice ? ` (chosen by mode: auto for the '${choice.because}' event)` : ''}`);
         if (inputs.apiKey === '') {
             await skipFork(state, context);
             return;
@@ -16569,7 +16639,7 @@ async function run(opts = {}) {
             userAgent: USER_AGENT,
             clock: cancellation?.clock ?? clock,
             onSecret: maskSecret,
-            debug: (line) => core_debug(line),
+            debug: coreLogger.debug,
             ...(cancellation ? { cancelled: () => cancellation.reason } : {}),
         });
         state.neon = neon;
@@ -16598,22 +16668,22 @@ async function run(opts = {}) {
         const result = await runMode(mode, deps, inputs);
         publishOutputs(result, maskSecret);
         for (const change of result.changes)
-            info(`${inputs.dryRun ? 'Dry run' : 'Changed'}: ${change}`);
+            coreLogger.info(`${inputs.dryRun ? 'Dry run' : 'Changed'}: ${change}`);
         const comment = await updateComment(state, clock, redact, statusOf(result), { result });
         await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), result })));
         if (result.failures?.length) {
-            setFailed(`${mode} finished, but ${result.failures.length} of its steps failed:\n- ${result.failures.join('\n- ')}`);
+            setFailed(logLines(`${mode} finished, but ${result.failures.length} of its steps failed:\n- ${result.failures.join('\n- ')}`));
         }
     }
     catch (e) {
         const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true);
-        setFailed(message);
+        setFailed(logLines(message));
         try {
             const comment = await updateComment(state, clock, redact, 'failed', { error: redact(message) });
             await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: message })));
         }
         catch (e2) {
-            warning(`Could not report the failure in the comment or summary: ${e2.message}`);
+            coreLogger.warning(`Could not report the failure in the comment or summary: ${e2.message}`);
         }
     }
     finally {
@@ -16665,7 +16735,7 @@ async function skipFork(state, context) {
     const pr = context.pullRequest;
     const why = `pull request #${pr?.number ?? '?'} comes from a fork (${pr?.headRepo ?? 'a deleted repository'}), ` +
         `and GitHub gives no secrets to pull_request runs from forks, so api_key is empty`;
-    notice(`Skipping: ${why}. No Neon branch was created or changed. To give fork pull requests a branch, ` +
+    coreLogger.notice(`Skipping: ${why}. No Neon branch was created or changed. To give fork pull requests a branch, ` +
         `run on pull_request_target with care (it runs with secrets), or review and re-run from a branch ` +
         `of this repository.`);
     setOutput(OUTPUTS.skipped, 'true');
@@ -16675,15 +16745,15 @@ async function skipFork(state, context) {
 async function runMode(mode, deps, inputs) {
     switch (mode) {
         case 'create':
-            return group(`Create or adopt the preview branch`, () => createMode(deps, inputs));
+            return log_group(`Create or adopt the preview branch`, () => createMode(deps, inputs));
         case 'reset':
-            return group('Reset the preview branch', () => resetMode(deps, inputs));
+            return log_group('Reset the preview branch', () => resetMode(deps, inputs));
         case 'delete':
-            return group('Delete the preview branch', () => deleteMode(deps, inputs));
+            return log_group('Delete the preview branch', () => deleteMode(deps, inputs));
         case 'cleanup':
-            return group('Sweep stale preview branches', () => cleanupMode(deps, inputs));
+            return log_group('Sweep stale preview branches', () => cleanupMode(deps, inputs));
         case 'schema-diff':
-            return group('Compare the schema with the parent', () => schemaDiffMode(deps, inputs));
+            return log_group('Compare the schema with the parent', () => schemaDiffMode(deps, inputs));
     }
 }
 /**
@@ -16698,7 +16768,7 @@ function github(state, inputs, context) {
             token: inputs.githubToken,
             baseUrl: context.apiUrl,
             userAgent: USER_AGENT,
-            log: { debug: (m) => core_debug(m), warning: (m) => warning(m) },
+            log: { debug: coreLogger.debug, warning: coreLogger.warning },
         });
         return state.github.octokit;
     });
@@ -16722,7 +16792,7 @@ async function updateComment(state, clock, redact, status, content) {
     if (inputs.dryRun && mode !== 'schema-diff')
         return 'not written in a dry run';
     if (!inputs.githubToken) {
-        warning(`No github_token: the pull request comment was not written.`);
+        coreLogger.warning(`No github_token: the pull request comment was not written.`);
         return 'not written: no github_token';
     }
     // Rendered against the comment as it stands, so the sections this run does not own are kept.
@@ -16737,7 +16807,7 @@ async function updateComment(state, clock, redact, status, content) {
         producer: `${ACTION_NAME} ${ACTION_VERSION}`,
         ...(existing !== undefined ? { existing } : {}),
     }));
-    return group('Update the pull request comment', async () => upsertStickyComment({
+    return log_group('Update the pull request comment', async () => upsertStickyComment({
         octokit: await github(state, inputs, context),
         repository: pr.baseRepo ?? context.repository,
         issueNumber: pr.number,
@@ -16758,12 +16828,6 @@ function summaryBase(state, comment) {
         ...(comment !== undefined ? { comment } : {}),
     };
 }
-const coreLogger = {
-    info: (m) => info(m),
-    notice: (m) => notice(m),
-    warning: (m) => warning(m),
-    debug: (m) => core_debug(m),
-};
 function publishOutputs(r, maskSecret) {
     const set = (name, value) => {
         if (value !== undefined)
@@ -16809,7 +16873,7 @@ function describeFailure(e, neon, ephemeral = false) {
         return e.message;
     let message = e instanceof Error ? e.message : String(e);
     if (e instanceof Error && e.stack)
-        core_debug(e.stack);
+        core_debug(logLines(e.stack));
     if (e instanceof ModeError && e.changes.length > 0) {
         message +=
             `\nAlready done in Neon before the failure: ${e.changes.join('; ')}. ` +
