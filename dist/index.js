@@ -10962,6 +10962,69 @@ function longestRun(text, ch, min) {
     return longest;
 }
 
+;// CONCATENATED MODULE: ./src/util/log-text.ts
+/**
+ * Text from outside (Neon's names and messages, GitHub's answers, a recorded state) made safe for
+ * the run's log. Pure.
+ *
+ * The runner reads a step's stdout line by line, and a line is a workflow command when, after its
+ * leading whitespace, it starts with `::` (`::add-mask::`, `::stop-commands::`, `::error::` …), or
+ * when it holds `##[` anywhere (the legacy form); it splits lines at `\n`, at `\r` and at `\r\n`
+ * (actions/runner, src/Runner.Common/ActionCommand.cs: TryParseV2 and TryParse). @actions/core
+ * escapes the data of its own commands (warning, error, notice, debug, group), but `core.info`
+ * writes its text as it is: a branch name holding `\n::stop-commands::x` would end the masking of
+ * every secret printed after it.
+ */
+// C0 controls (\n and \r among them), DEL, C1 controls, and the Unicode line and paragraph separators.
+// eslint-disable-next-line no-control-regex
+const log_text_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+/** Every control character as a visible `\uXXXX`: the text stays on one line, and says what it held. */
+function escapeControl(text) {
+    return text.replace(log_text_CONTROL_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+/**
+ * One log line that the runner cannot take for a command: control characters escaped (so nothing
+ * in it starts a line of its own), a leading `::` and every `##[` broken with an escape.
+ */
+function logLine(text) {
+    return escapeControl(text)
+        .replace(/^(\s*):/, '$1\\u003a')
+        .replace(/##\[/g, '##\\u005b');
+}
+/**
+ * A multi-line message (an error that lists what failed, one per line) with each line escaped:
+ * only the `\n` between lines is kept, so a `\r` or another control character inside a line
+ * cannot start one, and `##[` broken as in logLine. Used where @actions/core escapes the whole
+ * message again (core.setFailed).
+ */
+function logLines(text) {
+    return text
+        .split(/\r\n|\n/)
+        .map((line) => escapeControl(line).replace(/##\[/g, '##\\u005b'))
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/log.ts
+/**
+ * The run's log, through @actions/core, with every message made safe for the runner first (see
+ * util/log-text.ts): names and messages from Neon and GitHub reach these lines, and none of them
+ * may start a workflow command. Everything the action logs goes through here or core.setFailed
+ * (main.ts, with logLines).
+ */
+
+
+const coreLogger = {
+    info: (m) => info(logLine(m)),
+    // @actions/core escapes these commands' data itself; the message is made one line all the same.
+    notice: (m) => notice(logLine(m)),
+    warning: (m) => warning(logLine(m)),
+    debug: (m) => core_debug(logLine(m)),
+};
+/** core.group with its title escaped (a branch name may be in it). */
+function log_group(name, fn) {
+    return group(escapeControl(name), fn);
+}
+
 ;// CONCATENATED MODULE: ./src/summary.ts
 /**
  * The job summary every run writes: what ran, on which branch, what changed, how long it took and
@@ -10969,12 +11032,32 @@ function longestRun(text, ch, min) {
  *
  * Rendering is pure (renderSummary, tested directly); writeSummary is the one call to core.summary.
  * Every value is HTML-escaped: branch names come from head refs and Neon, and are not ours to trust.
+ *
+ * GitHub renders the summary as Markdown with HTML (CommonMark), and there an HTML block such as
+ * `<table>` or `<details>` ends at the first blank line: whatever follows is Markdown again, where
+ * `![x](…)` is an image and `[x](…)` a link. So no value ever brings a line break into one
+ * (escapeInline turns them into `<br>`), and the text that keeps its lines (a schema diff, an
+ * error) goes in a `<pre>` that starts a block of its own after a blank line: such a block ends
+ * only at a line holding `</pre>` (CommonMark 0.31, HTML blocks, start condition 1), which the
+ * escaped text cannot hold.
  */
+
 
 
 /** Escapes text for HTML element content and attribute values. */
 function escapeHtml(text) {
     return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+/** HTML-escaped, and every line break a `<br>`: the text cannot end the HTML block it is in. */
+function escapeInline(text) {
+    return escapeHtml(text).replace(/\r\n|\r|\n|\u2028|\u2029/g, '<br>');
+}
+/**
+ * Text that keeps its lines, in a `<pre>` block of its own: the blank line before it ends the
+ * HTML block above, so `<pre` opens one that only `</pre>` ends. Two entries of the `html` list.
+ */
+function preBlock(text) {
+    return ['', `<pre>${escapeHtml(text.replace(/\r\n?/g, '\n'))}</pre>`];
 }
 /** Bytes of the escaped schema diff a summary shows; GitHub caps a step's summary at 1 MiB. */
 const MAX_SUMMARY_DIFF_BYTES = 900_000;
@@ -11015,7 +11098,16 @@ function renderSummary(v) {
     if (v.ephemeral && !v.dryRun)
         rows.push(['Ephemeral', 'yes: the post step deletes it when the job ends']);
     if (r?.deleted !== undefined) {
-        rows.push(['Deleted', r.deleted ? 'yes' : v.dryRun ? 'no (dry run)' : 'no, it was already gone']);
+        rows.push([
+            'Deleted',
+            r.deleted
+                ? 'yes'
+                : v.dryRun
+                    ? 'no (dry run)'
+                    : r.notDeleted
+                        ? `no: ${r.notDeleted}`
+                        : 'no, it was already gone',
+        ]);
     }
     if (b && !v.dryRun && r?.mode !== 'delete' && b.id)
         rows.push(['Expires', b.expiresAt ?? 'never']);
@@ -11075,18 +11167,19 @@ function renderSummary(v) {
     if (r?.schema)
         html.push(...schemaHtml(r.schema));
     if (r?.failures?.length) {
-        html.push(`<h4>Failures</h4>`, `<ul>${r.failures.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`);
+        html.push(`<h4>Failures</h4>`, `<ul>${r.failures.map((f) => `<li>${escapeInline(f)}</li>`).join('')}</ul>`);
     }
     if (v.error)
-        html.push(`<h4>Error</h4>`, `<pre>${escapeHtml(v.error)}</pre>`);
+        html.push(`<h4>Error</h4>`, ...preBlock(v.error));
     return html.join('\n');
 }
 /**
  * The schema diff, as the comment shows it but whole, up to {@link MAX_SUMMARY_DIFF_BYTES}; the
- * `schema_diff` output always has all of it. Escaped inside <pre>, it cannot end the block.
+ * `schema_diff` output always has all of it. Escaped, in a `<pre>` block of its own (preBlock):
+ * neither its blank lines nor anything in it can end the block.
  */
 function schemaHtml(c) {
-    const code = (s) => `<code>${escapeHtml(s)}</code>`;
+    const code = (s) => `<code>${escapeInline(s)}</code>`;
     const where = `${code(c.database)} on ${code(c.branch.name)}, compared with ${code(c.base.name)}`;
     if (c.diff === '')
         return ['<h4>Schema changes</h4>', `<p>No schema changes: ${where}.</p>`];
@@ -11104,6 +11197,8 @@ function schemaHtml(c) {
         '<h4>Schema changes</h4>',
         `<p>Schema of ${where}:</p>`,
         `<details open><summary><b>+${c.added.toLocaleString('en-US')} −${c.removed.toLocaleString('en-US')}</b>: ${counts} in ${code(c.database)}</summary>`,
+        // Already escaped, line by line, to be measured: preBlock would escape it twice.
+        '',
         `<pre lang="diff">${lines.slice(0, shown).join('\n')}</pre>`,
     ];
     if (shown < lines.length) {
@@ -11125,7 +11220,7 @@ function commentText(c) {
     }
 }
 function table(head, rows) {
-    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
+    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${escapeInline(c)}</${tag}>`).join('')}</tr>`;
     return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>`;
 }
 /**
@@ -11139,7 +11234,7 @@ async function writeSummary(html) {
         await summary.addRaw(html, true).write();
     }
     catch (e) {
-        warning(`Could not write the job summary: ${e.message}`);
+        coreLogger.warning(`Could not write the job summary: ${e.message}`);
     }
 }
 
@@ -13353,48 +13448,6 @@ function hint(e) {
             `get a read-only token, so set 'comment: false' there or accept this warning.`);
     }
     return '';
-}
-
-;// CONCATENATED MODULE: ./src/util/log-text.ts
-/**
- * Text from outside (Neon's names and messages, GitHub's answers, a recorded state) made safe for
- * the run's log. Pure.
- *
- * The runner reads a step's stdout line by line, and a line is a workflow command when, after its
- * leading whitespace, it starts with `::` (`::add-mask::`, `::stop-commands::`, `::error::` …), or
- * when it holds `##[` anywhere (the legacy form); it splits lines at `\n`, at `\r` and at `\r\n`
- * (actions/runner, src/Runner.Common/ActionCommand.cs: TryParseV2 and TryParse). @actions/core
- * escapes the data of its own commands (warning, error, notice, debug, group), but `core.info`
- * writes its text as it is: a branch name holding `\n::stop-commands::x` would end the masking of
- * every secret printed after it.
- */
-// C0 controls (\n and \r among them), DEL, C1 controls, and the Unicode line and paragraph separators.
-// eslint-disable-next-line no-control-regex
-const log_text_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-/** Every control character as a visible `\uXXXX`: the text stays on one line, and says what it held. */
-function escapeControl(text) {
-    return text.replace(log_text_CONTROL_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-/**
- * One log line that the runner cannot take for a command: control characters escaped (so nothing
- * in it starts a line of its own), a leading `::` and every `##[` broken with an escape.
- */
-function logLine(text) {
-    return escapeControl(text)
-        .replace(/^(\s*):/, '$1\\u003a')
-        .replace(/##\[/g, '##\\u005b');
-}
-/**
- * A multi-line message (an error that lists what failed, one per line) with each line escaped:
- * only the `\n` between lines is kept, so a `\r` or another control character inside a line
- * cannot start one, and `##[` broken as in logLine. Used where @actions/core escapes the whole
- * message again (core.setFailed).
- */
-function logLines(text) {
-    return text
-        .split(/\r\n|\n/)
-        .map((line) => escapeControl(line).replace(/##\[/g, '##\\u005b'))
-        .join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/github/pulls.ts
@@ -16527,27 +16580,6 @@ function postLine(r, requests) {
 /** The action's own version, sent in the User-Agent so Neon support can tell our requests apart. */
 const ACTION_NAME = 'neon-preview-branch';
 const ACTION_VERSION = '0.1.0';
-
-;// CONCATENATED MODULE: ./src/log.ts
-/**
- * The run's log, through @actions/core, with every message made safe for the runner first (see
- * util/log-text.ts): names and messages from Neon and GitHub reach these lines, and none of them
- * may start a workflow command. Everything the action logs goes through here or core.setFailed
- * (main.ts, with logLines).
- */
-
-
-const coreLogger = {
-    info: (m) => info(logLine(m)),
-    // @actions/core escapes these commands' data itself; the message is made one line all the same.
-    notice: (m) => notice(logLine(m)),
-    warning: (m) => warning(logLine(m)),
-    debug: (m) => core_debug(logLine(m)),
-};
-/** core.group with its title escaped (a branch name may be in it). */
-function log_group(name, fn) {
-    return group(escapeControl(name), fn);
-}
 
 ;// CONCATENATED MODULE: ./src/main.ts
 

@@ -116,6 +116,8 @@ export interface ModeResult {
   /** The read-write compute's size after the run (as applied, or as found). */
   computeUnits?: ComputeUnits
   deleted?: boolean
+  /** delete: why an existing branch was left alone (`deleted` false), e.g. another repository's. */
+  notDeleted?: string
   /** cleanup: what was deleted (or found already gone) by this run; `[]` in a dry run. */
   deletedBranches?: string[]
   /**
