@@ -13061,6 +13061,8 @@ function fit(text, budget) {
 
 
 
+
+
 /** GitHub refuses comment bodies of 65,536 characters or more. */
 const MAX_COMMENT_CHARS = 65_536;
 const comment_body_MAX_ERROR_CHARS = 8_000;
@@ -13200,21 +13202,22 @@ function renderBranchSection(v) {
     const r = v.result;
     const branch = r?.branch;
     const name = branch?.name || v.target;
-    const id = branch?.id || (v.target.startsWith('br-') ? v.target : '');
+    const id = branch?.id || (isBranchId(v.target) ? v.target : '');
     // schema-diff writes a branch section only when there is no comment yet: who the branch is, and
     // nothing about its state, which that run did not look at.
     const schemaRun = v.mode === 'schema-diff';
     const lines = [
         schemaRun
             ? `### Neon preview branch ${codeSpan(name)}`
-            : `### Neon preview branch ${codeSpan(name)}: ${HEADLINE[v.status]}`,
+            : `### Neon preview branch ${codeSpan(name)}: ${r?.notDeleted ? '⚠️ left alone' : HEADLINE[v.status]}`,
         '',
     ];
     const rows = [];
+    const link = v.status !== 'deleted' ? consoleLink(v.projectId, id) : undefined;
     rows.push([
         'Branch',
-        id && v.status !== 'deleted'
-            ? `${codeSpan(name)} · [${codeSpan(id)}](${CONSOLE}/${encodeURIComponent(v.projectId)}/branches/${encodeURIComponent(id)})`
+        link
+            ? `${codeSpan(name)} · [${codeSpan(id)}](${link})`
             : `${codeSpan(name)}${id ? ` (${codeSpan(id)})` : ''}`,
     ]);
     rows.push(['Project', codeSpan(v.projectId)]);
@@ -13268,6 +13271,20 @@ function renderBranchSection(v) {
     }
     return lines.join('\n');
 }
+/**
+ * The branch's page in the Neon console, only for a project id and a branch id of the forms Neon
+ * gives them (a name, or an id from elsewhere, is shown as code, never linked), and with every
+ * character a Markdown link destination could end at percent-encoded anyway.
+ */
+function consoleLink(projectId, branchId) {
+    if (!isProjectId(projectId) || !isBranchId(branchId))
+        return undefined;
+    return `${CONSOLE}/${pathSegment(projectId)}/branches/${pathSegment(branchId)}`;
+}
+/** encodeURIComponent, and the characters it leaves alone that Markdown reads: `( ) ! ' *`. */
+function pathSegment(text) {
+    return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
 function stateText(v) {
     const r = v.result;
     switch (v.status) {
@@ -13280,9 +13297,11 @@ function stateText(v) {
                 ? 'ready: data restored to the point in time above; same host and password'
                 : 'ready: data reset from the parent; same host and password';
         case 'deleted':
-            return r?.deleted === false
-                ? 'deleted (it was already gone: nothing to do)'
-                : 'deleted because the pull request closed';
+            return r?.notDeleted
+                ? `not deleted: ${r.notDeleted}`
+                : r?.deleted === false
+                    ? 'deleted (it was already gone: nothing to do)'
+                    : 'deleted because the pull request closed';
         case 'failed':
             return 'failed; see below';
     }
