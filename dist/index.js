@@ -7099,7 +7099,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(52);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(751);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7108,7 +7108,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 52:
+/***/ 751:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10783,6 +10783,7 @@ function readRunContext(env = process.env) {
     const ctx = {
         eventName,
         repository,
+        ...(env.GITHUB_REPOSITORY_ID ? { repositoryId: env.GITHUB_REPOSITORY_ID } : {}),
         action: payload.action,
         sha: env.GITHUB_SHA,
         serverUrl,
@@ -13678,7 +13679,7 @@ function isConflict(err) {
 async function findBranch(client, projectId, ref) {
     if (isBranchId(ref)) {
         try {
-            return { branch: await client.getBranch(projectId, ref) };
+            return await client.getBranchAnnotated(projectId, ref);
         }
         catch (e) {
             if (!isNotFound(e))
@@ -13844,7 +13845,46 @@ async function deleteOne(run, b) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/modes/ownership.ts
+
+/** Whose the branch with these annotations is, seen from this run's repository. */
+function ownership(annotation, here) {
+    const a = annotation?.value ?? {};
+    const id = a['github-repo-id'];
+    const named = ['github-repo', 'github-commit-repo']
+        .map((key) => ({ key, repo: a[key] }))
+        .filter((x) => !!x.repo);
+    if (id && here.repositoryId) {
+        if (id === here.repositoryId)
+            return { kind: 'ours' };
+        return { kind: 'foreign', repo: named[0]?.repo ?? `the repository with id ${id}`, key: 'github-repo-id' };
+    }
+    // Without the run's repository (a local run) nothing can be told apart.
+    if (named.length === 0 || !here.repository)
+        return { kind: 'unknown' };
+    const other = named.find((x) => x.repo.toLowerCase() !== here.repository.toLowerCase());
+    return other ? { kind: 'foreign', repo: other.repo, key: other.key } : { kind: 'ours' };
+}
+/**
+ * The refusal for create and reset (and schema-diff): which repository the branch is for, and the
+ * way out, a `branch_name` of this repository's own. `doing` completes "this action never …".
+ */
+function foreignBranchError(branch, o, ctx, projectId) {
+    const here = ctx.repository;
+    const own = (here.split('/')[1] ?? here).toLowerCase().replace(/[^a-z0-9._-]/g, '-');
+    const suggestion = ctx.pullRequest
+        ? `branch_name: preview/${own}/pr-\${{ github.event.pull_request.number }}-\${{ github.head_ref }} ` +
+            `(in this repository's delete step too)`
+        : `branch_name: preview/${own}/<name>`;
+    return new Error(`branch '${escapeControl(branch.name)}' (${escapeControl(branch.id)}) in project ${projectId} is ` +
+        `annotated for repository ${escapeControl(o.repo)} (${o.key}), not ${here}: it is that ` +
+        `repository's branch, and this action never adopts, resets or deletes another repository's ` +
+        `branch, nor hands out its URL. The two repositories share the Neon project and name their ` +
+        `branches alike; give this one names of its own, e.g. ${suggestion}. Nothing was changed.`);
+}
+
 ;// CONCATENATED MODULE: ./src/modes/cleanup-ephemeral.ts
+
 const DAY_MS = 86_400_000;
 /** True for a branch made with `ephemeral: true` (by any repository). */
 function isEphemeral(annotation) {
@@ -13858,13 +13898,13 @@ async function judgeEphemeral(run, index, now) {
 }
 /** This repository's ephemeral branches, not yet judged (`remove` false until judgeByRun). */
 function ephemeralCandidates(run, index, now) {
-    const repo = run.deps.context.repository;
     const candidates = [];
     for (const b of index.branches) {
         const a = index.annotations[b.id]?.value;
         if (!a || !isEphemeral(index.annotations[b.id]) || b.default || b.protected)
             continue;
-        if ((a['github-repo'] ?? a['github-commit-repo']) !== repo)
+        // Only this repository's (annotated so: ownership.ts), never one whose repository is unknown.
+        if (ownership(index.annotations[b.id], run.deps.context).kind !== 'ours')
             continue;
         const runId = a['github-run-id'];
         const job = [
@@ -14379,6 +14419,8 @@ class ModeRun {
 
 
 
+
+
 const cleanup_DAY_MS = 86_400_000;
 /**
  * cleanup: the scheduled sweeper. Deletes stale branches under `cleanup_prefix` and never anything
@@ -14451,7 +14493,7 @@ async function cleanupMode(deps, inputs, opts = {}) {
             if (error === undefined || error === 'gone')
                 continue;
             const b = index.get(id);
-            failures.push(`'${b.name}' (${b.id}): ${error}`);
+            failures.push(`'${escapeControl(b.name)}' (${b.id}): ${escapeControl(error)}`);
         }
         return {
             mode: 'cleanup',
@@ -14493,24 +14535,47 @@ async function judgeBranches(run, index, now, doomed) {
         remove: false,
         reason: '',
     }));
-    for (const c of candidates)
-        c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix);
+    warnAboutPrefix(run, index);
+    for (const c of candidates) {
+        const o = ownership(index.annotations[c.branch.id], run.deps.context);
+        if (o.kind === 'foreign') {
+            c.foreign = o.repo;
+            c.reason = `annotated for another repository (${o.repo}, ${o.key}): not ours`;
+        }
+        else {
+            c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix);
+        }
+    }
     // Ephemeral CI branches, whatever their prefix, judged by their workflow run.
     const ephemeral = ephemeralCandidates(run, index, now);
     const all = [...candidates, ...ephemeral];
     const finality = new Finality(all, index, doomed ?? (() => { }));
-    // The age rule first: it needs no look-up, so those deletes can start before any answer is in.
+    // What needs no look-up first, so those deletes can start before any answer is in: another
+    // repository's branches (kept), the age rule, and a tie by name that the age rule keeps anyway.
+    const maxDays = inputs.cleanupMaxAgeMs / cleanup_DAY_MS;
+    const old = (c) => c.ageDays * cleanup_DAY_MS > inputs.cleanupMaxAgeMs;
     for (const c of candidates) {
-        if (c.tie)
-            continue;
-        const maxDays = inputs.cleanupMaxAgeMs / cleanup_DAY_MS;
-        c.remove = c.ageDays * cleanup_DAY_MS > inputs.cleanupMaxAgeMs;
-        c.reason = c.remove
-            ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
-            : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`;
-        finality.judgedOwn(c);
+        if (c.foreign !== undefined) {
+            finality.judgedOwn(c);
+        }
+        else if (!c.tie) {
+            c.remove = old(c);
+            c.reason = c.remove
+                ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
+                : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`;
+            finality.judgedOwn(c);
+        }
+        else if (c.tie.by === 'name' && !old(c)) {
+            // Whatever its pull request's state, the name alone never dooms it before cleanup_max_age.
+            c.youngNameTie = true;
+            c.reason =
+                `PR #${c.tie.pr} only by its name; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
+                    `so kept whatever that pull request's state`;
+            finality.judgedOwn(c);
+        }
     }
-    await judgeByPullRequest(run, candidates, (c) => finality.judgedOwn(c));
+    const toLookUp = candidates.filter((c) => c.tie && (c.tie.by === 'annotation' || old(c)));
+    await judgeByPullRequest(run, toLookUp, maxDays, (c) => finality.judgedOwn(c));
     await judgeByRun(run, ephemeral, (c) => finality.judgedOwn(c));
     keepParentsOfKeptChildren(run, index, all);
     return all;
@@ -14527,27 +14592,27 @@ function verdictOf(c, verdict) {
         reason: c.reason,
     };
 }
-/** Annotation first (it survives renames); else a `pr-<n>` in the name under the prefix. */
+/**
+ * Annotation first (it survives renames); else a `pr-<n>` in the name under the prefix. For a
+ * branch that is not another repository's (judgeBranches asks ownership.ts first).
+ */
 function tieOf(branch, annotation, prefix) {
     const a = annotation?.value ?? {};
     const n = Number(a['github-pr-number']);
     if (Number.isInteger(n) && n > 0)
-        return { pr: n, repo: a['github-repo'] ?? a['github-commit-repo'], by: 'annotation' };
+        return { pr: n, by: 'annotation' };
     const m = branch.name.slice(prefix.length).match(/(?:^|[^a-z0-9])pr-(\d+)(?![0-9])/i);
     if (m?.[1])
         return { pr: Number(m[1]), by: 'name' };
     return undefined;
 }
-/** Judges the candidates tied to a pull request; `judged` hears each as its verdict is set. */
-async function judgeByPullRequest(run, candidates, judged) {
-    const repo = run.deps.context.repository;
-    const ours = candidates.filter((c) => c.tie && (!c.tie.repo || c.tie.repo === repo));
-    for (const c of candidates) {
-        if (c.tie?.repo && c.tie.repo !== repo) {
-            c.reason = `annotated for another repository (${c.tie.repo}): not ours`;
-            judged(c);
-        }
-    }
+/**
+ * Judges the candidates tied to a pull request of this repository (`ours`: none is another
+ * repository's); `judged` hears each as its verdict is set. A tie by annotation goes with its pull
+ * request; a tie by name only is kept while that pull request is open, and otherwise judged by
+ * age, like a branch tied to none (only old ones are handed in: a young one is kept whatever).
+ */
+async function judgeByPullRequest(run, ours, maxDays, judged) {
     if (ours.length === 0)
         return;
     const lookup = run.deps.pulls;
@@ -14577,6 +14642,10 @@ async function judgeByPullRequest(run, candidates, judged) {
             c.prState = s;
             c.remove = s !== 'open';
             c.reason = s === 'open' ? `${pr} is open` : s === 'missing' ? `${pr} does not exist` : `${pr} is ${s}`;
+            if (c.remove && c.tie.by === 'name') {
+                // Only old ones were looked up (judgeBranches): the age rule, as for a branch tied to none.
+                c.reason += `; tied only by its name, so judged by age: not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`;
+            }
         }
         judged(c);
     };
@@ -14622,11 +14691,33 @@ async function deleteChildrenFirst(run, doomed, concurrency, done) {
     deleter.close();
     await deleter.finished;
 }
+/**
+ * A prefix that does not end in `/` also matches names it was perhaps not meant for: `preview`
+ * takes `preview-prod` and `previewer/x` as well as `preview/…`. Said, with those of the project.
+ */
+function warnAboutPrefix(run, index) {
+    const prefix = run.inputs.cleanupPrefix;
+    if (prefix.endsWith('/'))
+        return;
+    const also = index.branches
+        .filter((b) => b.name.startsWith(prefix) && !b.name.startsWith(`${prefix}/`))
+        .map((b) => b.name)
+        .sort();
+    const listed = also.slice(0, 10).map((n) => `'${n}'`);
+    run.deps.log.warning(`cleanup_prefix '${prefix}' does not end in '/': it matches every name that starts with it, such as ` +
+        `'${prefix}-anything' or '${prefix}x/…', not only '${prefix}/…'. ` +
+        (also.length === 0
+            ? `No branch of this project is such a name now.`
+            : `In this project it also matches ${also.length} branch(es) outside '${prefix}/': ` +
+                `${listed.join(', ')}${also.length > listed.length ? ', …' : ''}.`) +
+        ` End it with '/' unless that is meant.`);
+}
 function fmtDays(days) {
     return days >= 1 ? `${Math.round(days * 10) / 10} d` : `${Math.round(days * 24 * 10) / 10} h`;
 }
 
 ;// CONCATENATED MODULE: ./src/modes/branch-limit.ts
+
 
 
 
@@ -14741,7 +14832,7 @@ class BranchLimit {
                         `it frees no place for this run`);
                 }
                 else {
-                    failures.push(`'${b.name}' (${b.id}): ${error}`);
+                    failures.push(`'${escapeControl(b.name)}' (${b.id}): ${error}`);
                     log.warning(`Could not delete '${b.name}' (${b.id}) to make room: ${error}`);
                 }
             });
@@ -14840,7 +14931,7 @@ function atLimit(s, refusal) {
 }
 function staleLine(c) {
     const age = `${Math.round(c.ageDays * 10) / 10} days since its last update`;
-    return `'${c.branch.name}' (${c.branch.id}): ${c.reason}; ${age}`;
+    return `'${escapeControl(c.branch.name)}' (${c.branch.id}): ${escapeControl(c.reason)}; ${age}`;
 }
 /** What cleanup would delete (the first MAX_LISTED) and what holds the rest of the quota. */
 function describeSurvey(s, run) {
@@ -14855,11 +14946,11 @@ function describeSurvey(s, run) {
     else {
         lines.push(`mode: cleanup with these inputs would delete none of them now.`);
     }
-    lines.push(`What holds the quota: ${quotaBreakdown(s, run.inputs.cleanupPrefix, run.deps.context.repository)}.`);
+    lines.push(`What holds the quota: ${quotaBreakdown(s, run.inputs.cleanupPrefix)}.`);
     return lines.join('\n');
 }
 /** "1 default branch, 2 outside cleanup_prefix 'preview/', 7 under it: 4 of open pull requests, …" */
-function quotaBreakdown(s, prefix, repo) {
+function quotaBreakdown(s, prefix) {
     const all = s.index.branches;
     const parts = [];
     const n = (k, what) => {
@@ -14871,7 +14962,7 @@ function quotaBreakdown(s, prefix, repo) {
     n(all.filter((b) => !b.default && !b.protected && !b.name.startsWith(prefix)).length, `outside cleanup_prefix '${prefix}'`);
     const why = new Map(KEPT_BECAUSE.map((k) => [k, 0]));
     for (const c of s.judged) {
-        const k = c.remove ? 'stale' : keptBecause(c, repo);
+        const k = c.remove ? 'stale' : keptBecause(c);
         why.set(k, (why.get(k) ?? 0) + 1);
     }
     if (s.judged.length > 0) {
@@ -14889,14 +14980,14 @@ const KEPT_BECAUSE = [
     'kept as parents of branches that stay',
     'updated within cleanup_max_age',
 ];
-function keptBecause(c, repo) {
+function keptBecause(c) {
     if (c.heldByChild)
         return 'kept as parents of branches that stay';
     if (c.prState === 'open')
         return 'of open pull requests';
-    if (c.tie?.repo && c.tie.repo !== repo)
+    if (c.foreign !== undefined)
         return 'of another repository';
-    if (c.tie)
+    if (c.tie && !c.youngNameTie)
         return 'whose pull request could not be looked up';
     return 'updated within cleanup_max_age';
 }
@@ -14973,6 +15064,7 @@ async function allFinished(promises) {
 
 
 
+
 /**
  * Brings a branch to the point where the outputs can be used: ready, with a usable read_write
  * compute, the role and the database present; returns the masked connection details and when the
@@ -15028,7 +15120,7 @@ async function ensureBranchReady(run, branch) {
         return branch;
     const { neon, log } = run.deps;
     log.info(`Waiting for branch '${branch.name}' to be ready (now '${branch.current_state}')`);
-    const ready = await waitUntil(`branch '${branch.name}' (${branch.id}) to be ready`, async () => {
+    const ready = await waitUntil(`branch '${escapeControl(branch.name)}' (${branch.id}) to be ready`, async () => {
         const b = await neon.getBranch(run.project, branch.id);
         return { done: b.current_state === 'ready', state: b.current_state, value: b };
     }, run.poll, run.wait, { delayFirst: true });
@@ -15174,6 +15266,7 @@ async function refreshExpiry(run, branch) {
 }
 
 ;// CONCATENATED MODULE: ./src/modes/guards.ts
+
 /**
  * The branches a preview workflow must never touch: handing out the default branch's URL sends
  * migrations to production, and protected branches are protected for a reason. `action` completes
@@ -15181,14 +15274,15 @@ async function refreshExpiry(run, branch) {
  */
 function refuseUnsafeTarget(branch, action) {
     if (branch.default) {
-        throw new Error(`'${branch.name}' (${branch.id}) is the project's default branch; refusing to ${action}`);
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is the project's default branch; refusing to ${action}`);
     }
     if (branch.protected) {
-        throw new Error(`'${branch.name}' (${branch.id}) is a protected branch; refusing to ${action}`);
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is a protected branch; refusing to ${action}`);
     }
 }
 
 ;// CONCATENATED MODULE: ./src/modes/history-window.ts
+
 
 
 
@@ -15210,7 +15304,7 @@ async function checkHistoryWindow(run, source, point, text) {
     if (point.timestampMs >= start)
         return;
     const bound = start === created
-        ? `'${source.name}' (${source.id}) was created at ${iso(created)} and has no history before that`
+        ? `'${escapeControl(source.name)}' (${source.id}) was created at ${iso(created)} and has no history before that`
         : `project ${run.project} keeps ${formatDuration((retention ?? 0) * 1000)} of history ` +
             `(history_retention_seconds = ${retention})`;
     throw new InputError(INPUTS.parentBranch, `Invalid input '${INPUTS.parentBranch}': '${text}'. The timestamp ${point.timestamp} is outside ` +
@@ -15264,6 +15358,7 @@ function pointInfo(branch, asked) {
 
 
 
+
 /**
  * create: make the pull request's branch, or adopt it when it exists (a re-run, the next push, a
  * concurrent run), then make sure it is ready to connect to: a usable read_write endpoint, the
@@ -15287,7 +15382,7 @@ async function createMode(deps, inputs) {
         if (found && inputs.ephemeral)
             throw ephemeralCollision(run, name, found.branch);
         if (inputs.dryRun)
-            return await dryRun(run, name, found?.branch, limits);
+            return await dryRun(run, name, found, limits);
         const outcome = found ? { existing: found } : await createOrFind(run, name, limits, first);
         const { parent } = outcome;
         const made = 'made' in outcome ? outcome.made : undefined;
@@ -15470,11 +15565,15 @@ async function lookUpAtLimit(run, name, refusal) {
     if (found)
         throw new NameTakenAtLimit(found, refusal);
 }
-/** Takes an existing branch as the preview branch: never the default or a protected one. */
+/**
+ * Takes an existing branch as the preview branch: never the default or a protected one, and never
+ * one annotated for another repository. Every way to an existing branch (the look-up, a 409, a
+ * refusal at the branch limit) comes through here, before anything is changed on it.
+ */
 async function adopt(run, found, parent) {
     const { branch } = found;
     refuseUnsafeTarget(branch, 'use it as a preview branch');
-    warnIfOtherRepository(run.deps, found.annotation?.value);
+    refuseForeign(run, found);
     run.deps.log.info(`Adopting existing branch '${branch.name}' (${branch.id})`);
     await warnIfOtherPoint(run, branch, parent);
     return branch;
@@ -15524,11 +15623,13 @@ function createRequest(run, name, parentId, ephemeralKey) {
     };
 }
 /** Says what create would do, after the same checks, and changes nothing. */
-async function dryRun(run, name, existing, limits) {
+async function dryRun(run, name, found, limits) {
+    const existing = found?.branch;
     let line;
     let room = [];
-    if (existing) {
+    if (found && existing) {
         refuseUnsafeTarget(existing, 'use it as a preview branch');
+        refuseForeign(run, found);
         line = `would adopt branch '${existing.name}' (${existing.id}) and make sure its compute, role and database exist`;
     }
     else {
@@ -15562,13 +15663,11 @@ async function dryRun(run, name, existing, limits) {
         timings: run.timings(),
     };
 }
-/** Two repositories sharing one Neon project could otherwise silently share a branch. */
-function warnIfOtherRepository(deps, annotation) {
-    const repo = annotation?.['github-repo'] ?? annotation?.['github-commit-repo'];
-    if (repo && deps.context.repository && repo !== deps.context.repository) {
-        deps.log.warning(`The branch was created for repository ${repo}, not ${deps.context.repository}; adopting it anyway ` +
-            `because its name matches. Set 'branch_name' to keep the repositories apart.`);
-    }
+/** Two repositories sharing one Neon project would otherwise share a branch (ownership.ts). */
+function refuseForeign(run, found) {
+    const o = ownership(found.annotation, run.deps.context);
+    if (o.kind === 'foreign')
+        throw foreignBranchError(found.branch, o, run.deps.context, run.project);
 }
 /**
  * An adopted branch keeps the data it was made with. When `parent_branch` asks for a point in time
@@ -15625,6 +15724,9 @@ function annotationsFor(deps, ephemeralKey) {
         a['github-repo'] = ctx.repository;
         a['github-commit-repo'] = ctx.repository;
     }
+    // Survives a rename or a transfer of the repository (ownership.ts).
+    if (ctx.repositoryId)
+        a['github-repo-id'] = ctx.repositoryId;
     if (ephemeralKey !== undefined) {
         a['github-ephemeral'] = 'true';
         a['github-ephemeral-key'] = ephemeralKey;
@@ -15656,6 +15758,8 @@ function annotationsFor(deps, ephemeralKey) {
 
 
 
+
+
 /**
  * delete: remove the pull request's branch when the PR closes. A branch that is already gone (a
  * re-run, Neon's own expiry, another run) is success with `deleted=false`; the default branch, a
@@ -15682,9 +15786,26 @@ async function deleteMode(deps, inputs) {
             return gone(`does not exist in project ${run.project} (already deleted, expired, or never created)`);
         const branch = found.branch;
         refuseUnsafeTarget(branch, 'delete it');
+        const owner = ownership(found.annotation, deps.context);
+        if (owner.kind === 'foreign') {
+            // Not ours to delete, and not a failure of this repository's workflow: its own delete goes on.
+            log.warning(`Branch '${branch.name}' (${branch.id}) is annotated for repository ${owner.repo} (${owner.key}), ` +
+                `not ${deps.context.repository}: it is that repository's branch, and it was left alone ` +
+                `(deleted=false). If this repository has a branch of its own under another name, set ` +
+                `branch_name to it.`);
+            return {
+                mode: 'delete',
+                // Its id is not shown (nor linked) in this repository's comment: it is not this one's branch.
+                branch: { id: '', name, expiresAt: null },
+                deleted: false,
+                notDeleted: `it is annotated for repository ${owner.repo}, not this one`,
+                changes: [],
+                timings: run.timings(),
+            };
+        }
         const children = index.children(branch.id);
         if (children.length > 0) {
-            throw new Error(`'${branch.name}' (${branch.id}) has child branches: ${children.map((c) => `'${c.name}' (${c.id})`).join(', ')}. ` +
+            throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) has child branches: ${children.map((c) => `'${escapeControl(c.name)}' (${c.id})`).join(', ')}. ` +
                 `Neon cannot delete a branch with children; delete them first. Nothing was deleted.`);
         }
         const result = (deleted) => ({
@@ -15723,6 +15844,8 @@ async function deleteMode(deps, inputs) {
 
 
 
+
+
 /**
  * reset: bring the pull request's branch back to its parent's current state (or `parent_branch`'s,
  * at the point in time it names; `^self@…` is the branch's own past) with Neon's restore, which
@@ -15742,12 +15865,15 @@ async function resetMode(deps, inputs) {
         }
         const branch = found.branch;
         refuseUnsafeTarget(branch, 'reset it');
+        const owner = ownership(found.annotation, deps.context);
+        if (owner.kind === 'foreign')
+            throw foreignBranchError(branch, owner, deps.context, run.project);
         const source = resolveSource(run, index, branch);
         const self = source.id === branch.id;
         // A root branch has no parent to reset to, but it has a past of its own.
         if (!branch.parent_id && !self) {
             const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch';
-            throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
+            throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
         }
         const children = index.children(branch.id);
         const preserve = inputs.preserveUnderName;
@@ -15758,7 +15884,7 @@ async function resetMode(deps, inputs) {
                 `that name (Neon requires it).`);
         }
         if (children.length > 0 && !preserve) {
-            throw new Error(`'${branch.name}' has child branches (${children.map((c) => `'${c.name}'`).join(', ')}); ` +
+            throw new Error(`'${escapeControl(branch.name)}' has child branches (${children.map((c) => `'${escapeControl(c.name)}'`).join(', ')}); ` +
                 `set 'preserve_under_name' to keep its current state under that name (Neon moves the children there)`);
         }
         if (preserve && index.find(preserve)) {
@@ -15825,11 +15951,11 @@ function resolveSource(run, index, branch) {
     }
     if (!branch.parent_id) {
         const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch';
-        throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
     }
     const parent = index.get(branch.parent_id);
     if (!parent)
-        throw new Error(`the parent ${branch.parent_id} of '${branch.name}' no longer exists`);
+        throw new Error(`the parent ${branch.parent_id} of '${escapeControl(branch.name)}' no longer exists`);
     return parent;
 }
 function reset_info(run, branch, source, expiresAt) {
@@ -15845,6 +15971,8 @@ function reset_info(run, branch, source, expiresAt) {
 }
 
 ;// CONCATENATED MODULE: ./src/modes/schema-diff.ts
+
+
 
 
 
@@ -15869,6 +15997,10 @@ async function schemaDiffMode(deps, inputs) {
                 `(run mode 'create' first, or set 'branch_name')`);
         }
         const branch = found.branch;
+        // Its schema would go into this pull request's comment: another repository's is not ours to show.
+        const owner = ownership(found.annotation, deps.context);
+        if (owner.kind === 'foreign')
+            throw foreignBranchError(branch, owner, deps.context, run.project);
         const base = await resolveBase(run, branch);
         const baseSide = { branchId: base.branch.id, ...base.at };
         const branchSide = { branchId: branch.id };
@@ -15927,7 +16059,7 @@ async function resolveBase(run, branch) {
     }
     if (!branch.parent_id) {
         const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch';
-        throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent to compare with; set 'parent_branch'`);
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is ${kind} with no parent to compare with; set 'parent_branch'`);
     }
     try {
         const parent = await run.deps.neon.getBranch(run.project, branch.parent_id);
@@ -15935,7 +16067,7 @@ async function resolveBase(run, branch) {
     }
     catch (e) {
         if (e instanceof NeonApiError && e.status === 404) {
-            throw new Error(`the parent ${branch.parent_id} of '${branch.name}' no longer exists; set 'parent_branch'`, { cause: e });
+            throw new Error(`the parent ${branch.parent_id} of '${escapeControl(branch.name)}' no longer exists; set 'parent_branch'`, { cause: e });
         }
         throw e;
     }
@@ -15962,8 +16094,8 @@ async function readSchema(run, branch, side) {
         }
         if (names.includes(db))
             throw e;
-        throw new Error(`database '${db}' does not exist on branch '${branch.name}' (${branch.id}); it has ` +
-            `${names.length ? names.map((n) => `'${n}'`).join(', ') : 'no databases'}. Set 'database' to one of them ` +
+        throw new Error(`database '${db}' does not exist on branch '${escapeControl(branch.name)}' (${branch.id}); it has ` +
+            `${names.length ? names.map((n) => `'${escapeControl(n)}'`).join(', ') : 'no databases'}. Set 'database' to one of them ` +
             `(Neon answered: ${e.message})`, { cause: e });
     }
 }
@@ -16166,6 +16298,15 @@ class NeonClient {
             branch_id: branchId,
         });
         return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}`).branch;
+    }
+    /**
+     * The branch and its annotation: Neon's GET answers both (OpenAPI getProjectBranch:
+     * BranchResponse and AnnotationResponse), and whose a branch is lives in the annotation.
+     */
+    async getBranchAnnotated(projectId, branchId) {
+        const r = await this.request('GET', '/projects/{project_id}/branches/{branch_id}', { project_id: projectId, branch_id: branchId });
+        const data = this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}`);
+        return { branch: data.branch, ...(data.annotation ? { annotation: data.annotation } : {}) };
     }
     async createBranch(projectId, body) {
         const r = await this.request('POST', '/projects/{project_id}/branches', { project_id: projectId }, { body });

@@ -6,10 +6,12 @@ import { describePoint } from '../neon/point-in-time.js'
 import type { Branch, RestoreBranchRequest } from '../neon/types.js'
 import { prepareWithExpiry } from './connect.js'
 import { refuseUnsafeTarget } from './guards.js'
+import { foreignBranchError, ownership } from './ownership.js'
 import { checkHistoryWindow } from './history-window.js'
 import { parentText, pointInfo } from './point.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult } from './types.js'
+import { escapeControl as shown } from '../util/log-text.js'
 
 /**
  * reset: bring the pull request's branch back to its parent's current state (or `parent_branch`'s,
@@ -32,12 +34,14 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     }
     const branch = found.branch
     refuseUnsafeTarget(branch, 'reset it')
+    const owner = ownership(found.annotation, deps.context)
+    if (owner.kind === 'foreign') throw foreignBranchError(branch, owner, deps.context, run.project)
     const source = resolveSource(run, index, branch)
     const self = source.id === branch.id
     // A root branch has no parent to reset to, but it has a past of its own.
     if (!branch.parent_id && !self) {
       const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch'
-      throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent; it cannot be reset`)
+      throw new Error(`'${shown(branch.name)}' (${branch.id}) is ${kind} with no parent; it cannot be reset`)
     }
     const children = index.children(branch.id)
     const preserve = inputs.preserveUnderName
@@ -52,7 +56,7 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     }
     if (children.length > 0 && !preserve) {
       throw new Error(
-        `'${branch.name}' has child branches (${children.map((c) => `'${c.name}'`).join(', ')}); ` +
+        `'${shown(branch.name)}' has child branches (${children.map((c) => `'${shown(c.name)}'`).join(', ')}); ` +
           `set 'preserve_under_name' to keep its current state under that name (Neon moves the children there)`,
       )
     }
@@ -128,10 +132,10 @@ function resolveSource(run: ModeRun, index: BranchIndex, branch: Branch): Branch
   }
   if (!branch.parent_id) {
     const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch'
-    throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent; it cannot be reset`)
+    throw new Error(`'${shown(branch.name)}' (${branch.id}) is ${kind} with no parent; it cannot be reset`)
   }
   const parent = index.get(branch.parent_id)
-  if (!parent) throw new Error(`the parent ${branch.parent_id} of '${branch.name}' no longer exists`)
+  if (!parent) throw new Error(`the parent ${branch.parent_id} of '${shown(branch.name)}' no longer exists`)
   return parent
 }
 

@@ -20,7 +20,7 @@ export async function findBranch(
 ): Promise<FoundBranch | undefined> {
   if (isBranchId(ref)) {
     try {
-      return { branch: await client.getBranch(projectId, ref) }
+      return await client.getBranchAnnotated(projectId, ref)
     } catch (e) {
       if (!isNotFound(e)) throw e
     }
