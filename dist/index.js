@@ -7099,7 +7099,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(751);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(742);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7108,7 +7108,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 751:
+/***/ 742:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -15970,7 +15970,79 @@ function reset_info(run, branch, source, expiresAt) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/util/schema-secrets.ts
+/**
+ * Credentials in schema text, replaced by `***` before the text goes anywhere public (the pull
+ * request comment, the job summary, the `schema_diff` output). Pure.
+ *
+ * `pg_dump --schema-only` (what Neon's schema endpoint returns: BEHAVIOUR.md, Schemas) prints, in
+ * the clear:
+ * - the options of user mappings, servers, foreign-data wrappers and foreign tables as
+ *   ` OPTIONS (\n    name 'value',\n    …\n)`, each option `quote_ident(name) || ' ' ||
+ *   quote_literal(value)` (pg_dump.c, dumpUserMappings and getForeignServers): a user mapping's
+ *   `password 'secret'` above all ("the options typically define the actual user name and password
+ *   of the mapping": CREATE USER MAPPING; postgres_fdw also takes `sslpassword` there);
+ * - `CREATE SUBSCRIPTION … CONNECTION '<conninfo>'` (pg_dump.c, dumpSubscription), a libpq
+ *   connection string: `password=secret` or `password='se cret'` in the keyword/value form, or
+ *   `postgresql://user:secret@host/db` in the URI form (libpq, Connection Strings);
+ * - whatever a function body, a column default or a comment holds: the same two forms (a
+ *   `dblink_connect('… password=…')`), a URI with a password, or `"password": "…"` in JSON.
+ * A role's `PASSWORD '…'` (pg_dumpall, not pg_dump, prints roles) is the first form again.
+ *
+ * The patterns err on the side of hiding: a value that only looks like a credential is hidden too.
+ */
+// Option and keyword names whose value is a credential (`password_required` is a flag, not one).
+const SECRET_NAME = '(?!password_required\\b)(?:[a-z0-9]+_)*(?:ssl)?(?:password|passwd|pwd|passphrase|secret|token|api_?key|access_?key|private_?key|credentials?)(?:_[a-z0-9]+)*';
+// `name 'value'` (an OPTIONS entry, or PASSWORD '…' of a role): the name, quoted or not, then a
+// literal, E'…' included (quote_literal writes E'…' for a value holding a backslash).
+const OPTION_RE = new RegExp(`(^|[\\s(,])("?)(${SECRET_NAME})\\2(\\s+)(E?)'((?:[^']|'')*)'`, 'gim');
+// `password=value` of a connection string, the value quoted (within an SQL literal its quotes are
+// doubled) or not (up to a blank or the literal's closing quote).
+const CONNINFO_RE = new RegExp(`\\b((?:ssl)?password)(\\s*=\\s*)(''(?:\\\\''|\\\\.|[^'\\\\])*''|'(?:\\\\.|[^'\\\\])*'|(?:\\\\.|''|'(?![\\s,;)]|$)|[^\\s'\\\\])+)`, 'gim');
+// `scheme://user:password@` of a URI.
+const URI_RE = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/'"]*:)([^\s@'"]+)@/gi;
+// `"password": "value"` of JSON.
+const JSON_RE = new RegExp(`("${SECRET_NAME}"\\s*:\\s*)"((?:[^"\\\\]|\\\\.)*)"`, 'gi');
+/** `text` with every credential replaced by `***`, and the values replaced. */
+function redactSchemaSecrets(text) {
+    const found = new Set();
+    const keep = (...values) => {
+        for (const v of values)
+            if (v !== '' && v !== '***')
+                found.add(v);
+    };
+    let out = text.replace(OPTION_RE, (_, lead, q, name, ws, e, v) => {
+        keep(v, v.replace(/''/g, "'"), e ? v.replace(/''/g, "'").replace(/\\\\/g, '\\') : '');
+        return `${lead}${q}${name}${q}${ws}${e}'***'`;
+    });
+    out = out.replace(CONNINFO_RE, (_, name, eq, v) => {
+        const inner = v.replace(/^''(.*)''$/s, '$1').replace(/^'(.*)'$/s, '$1');
+        // In a URI's query (`?password=x&sslmode=…`) the value ends at `&`, and is percent-encoded.
+        const query = inner.split('&')[0] ?? '';
+        keep(v, inner, inner.replace(/''/g, "'").replace(/\\(.)/g, '$1'), query, safeDecode(query));
+        return `${name}${eq}***`;
+    });
+    out = out.replace(URI_RE, (_, head, v) => {
+        keep(v, safeDecode(v));
+        return `${head}***@`;
+    });
+    out = out.replace(JSON_RE, (_, head, v) => {
+        keep(v, v.replace(/\\(.)/g, '$1'));
+        return `${head}"***"`;
+    });
+    return { text: out, secrets: [...found] };
+}
+function safeDecode(v) {
+    try {
+        return decodeURIComponent(v);
+    }
+    catch {
+        return v;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/modes/schema-diff.ts
+
 
 
 
@@ -16012,7 +16084,18 @@ async function schemaDiffMode(deps, inputs) {
             readSchema(run, base.branch, baseSide),
             readSchema(run, branch, branchSide),
         ]);
-        const diff = schemaPatch(db, baseSide, branchSide, baseSql, branchSql);
+        // A user mapping's password or a subscription's connection string would go into a public
+        // comment: replaced by *** in the diff (so in the comment, the summary and the output alike),
+        // and masked in the log besides. A password that changed still shows as a changed line.
+        const redacted = redactSchemaSecrets(schemaPatch(db, baseSide, branchSide, baseSql, branchSql));
+        // Not a value of 1 to 3 characters: masking it would garble every line of the log.
+        for (const secret of redacted.secrets)
+            if (secret.length >= 4)
+                deps.setSecret(secret);
+        if (redacted.secrets.length > 0) {
+            log.info('The schema diff holds credentials (user mapping options, connection strings): shown as ***');
+        }
+        const diff = redacted.text;
         const { added, removed } = countChanges(diff);
         log.info(diff === '' ? 'No schema changes' : `Schema changes: ${added} lines added, ${removed} removed`);
         return {

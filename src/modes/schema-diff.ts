@@ -4,6 +4,7 @@ import { NeonApiError } from '../neon/errors.js'
 import { findBranch } from '../neon/lookup.js'
 import type { Branch } from '../neon/types.js'
 import { countChanges, schemaPatch, type SchemaSide } from '../util/schema-patch.js'
+import { redactSchemaSecrets } from '../util/schema-secrets.js'
 import { foreignBranchError, ownership } from './ownership.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult } from './types.js'
@@ -46,7 +47,16 @@ export async function schemaDiffMode(deps: ModeDeps, inputs: Inputs): Promise<Mo
       readSchema(run, base.branch, baseSide),
       readSchema(run, branch, branchSide),
     ])
-    const diff = schemaPatch(db, baseSide, branchSide, baseSql, branchSql)
+    // A user mapping's password or a subscription's connection string would go into a public
+    // comment: replaced by *** in the diff (so in the comment, the summary and the output alike),
+    // and masked in the log besides. A password that changed still shows as a changed line.
+    const redacted = redactSchemaSecrets(schemaPatch(db, baseSide, branchSide, baseSql, branchSql))
+    // Not a value of 1 to 3 characters: masking it would garble every line of the log.
+    for (const secret of redacted.secrets) if (secret.length >= 4) deps.setSecret(secret)
+    if (redacted.secrets.length > 0) {
+      log.info('The schema diff holds credentials (user mapping options, connection strings): shown as ***')
+    }
+    const diff = redacted.text
     const { added, removed } = countChanges(diff)
     log.info(diff === '' ? 'No schema changes' : `Schema changes: ${added} lines added, ${removed} removed`)
     return {
