@@ -16616,7 +16616,8 @@ function describeNetworkError(e, timeoutMs) {
 ;// CONCATENATED MODULE: ./src/modes/ephemeral-post.ts
 /**
  * The post step of `ephemeral: true`: deletes the branch this job's main step created, and
- * nothing else. Runs after success, failure and cancellation alike. The branch may still have
+ * nothing else: the branch must carry this job's key and be neither default nor protected (Neon is
+ * asked first, whatever was recorded). Runs after success, failure and cancellation alike. The branch may still have
  * operations running (main was cancelled while waiting for them): those are waited for first, as
  * Neon would refuse the delete with 423 meanwhile. A branch already gone (Neon's expiry, a
  * re-run's cleanup) is a success.
@@ -16648,21 +16649,29 @@ async function ephemeralPost(deps, record) {
         totalMs: clock.now() - started,
     });
     try {
-        let branchId = record.branchId;
+        // Neon's word on the branch, before anything else: a recorded id is deleted only when that
+        // branch carries this job's key (the record could have been written by another step).
+        const found = record.branchId
+            ? await neon.getBranchAnnotated(project, record.branchId).catch((e) => {
+                if (isNotFound(e))
+                    return undefined;
+                throw e;
+            })
+            : // Main stopped with its create request in flight: the branch exists only if Neon got it.
+                await findBranch(neon, project, record.name);
+        if (!found) {
+            return record.branchId
+                ? result(false, record.branchId, 0, 'it was already gone')
+                : result(false, undefined, 0, 'the main step never got to create it');
+        }
+        const refusal = notOurs(found, record);
+        if (refusal !== undefined) {
+            log.warning(`Branch '${found.branch.name}' (${found.branch.id}) was not deleted: ${refusal}; it was left alone.`);
+            return result(false, found.branch.id, 0, refusal);
+        }
+        const branchId = found.branch.id;
         let waitedFor = 0;
-        if (branchId === undefined) {
-            // Main stopped with its create request in flight: the branch exists only if Neon got it,
-            // and it is ours only if it carries main's key.
-            const found = await findBranch(neon, project, record.name);
-            const key = found?.annotation?.value['github-ephemeral-key'];
-            if (!found)
-                return result(false, undefined, 0, 'the main step never got to create it');
-            if (key !== record.key) {
-                log.warning(`Branch '${record.name}' (${found.branch.id}) exists, but this job's main step did not create it ` +
-                    `(its github-ephemeral-key annotation is not this job's); it was left alone.`);
-                return result(false, found.branch.id, 0, 'another job created it');
-            }
-            branchId = found.branch.id;
+        if (record.branchId === undefined) {
             if (found.branch.current_state !== 'ready')
                 await waitForBranchReady(deps, project, branchId, poll);
         }
@@ -16683,6 +16692,21 @@ async function ephemeralPost(deps, record) {
             `failed: ${message}. It still expires by itself (see its expires_at), and 'mode: cleanup' deletes ` +
             `it once this workflow run has completed.`, changes, e);
     }
+}
+/**
+ * Why the branch is not this job's to delete, or undefined when it is: it must carry the key this
+ * job's main step wrote (`github-ephemeral-key`), and be neither the project's default branch nor
+ * a protected one (Neon refuses those anyway; this refuses before asking).
+ */
+function notOurs(found, record) {
+    if (found.annotation?.value['github-ephemeral-key'] !== record.key) {
+        return "this job's main step did not create it (its github-ephemeral-key annotation is not this job's)";
+    }
+    if (found.branch.default)
+        return "it is the project's default branch";
+    if (found.branch.protected)
+        return 'it is a protected branch';
+    return undefined;
 }
 /** Waits until each of main's operations has settled, however it ended; returns how many it polled. */
 async function settleOperations(deps, project, ids, poll) {
@@ -16719,6 +16743,7 @@ async function waitForBranchReady(deps, project, id, poll) {
  * post run is the run that sees `STATE_isPost`. Saving appends to the file at $GITHUB_STATE
  * synchronously, so what is saved survives a kill a moment later.
  */
+
 
 const STATE_KEYS = {
     isPost: 'isPost',
@@ -16769,15 +16794,66 @@ function parseEphemeralRecord(text) {
     }
     return r;
 }
+// What main records: a key from randomUUID, operation ids as Neon gives them (uuids: BEHAVIOUR.md,
+// Asynchronous operations), a branch id of Neon's `br-` form, a name without control characters.
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// eslint-disable-next-line no-control-regex
+const state_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+const state_MAX_NAME_CHARS = 256;
+const MAX_TIMEOUT_MS = 3_600_000;
+/**
+ * Why a record must not be acted on, or undefined when it may. The state reaches the post step
+ * through STATE_* variables, which an earlier step of the job can write too ($GITHUB_ENV): a
+ * record is trusted only as far as it agrees with this step's own inputs (the same as main's,
+ * validated again) and has the forms main writes. Checked before any request: a forged record
+ * must not get the API key sent to its host, nor a DELETE for its id.
+ */
+function recordProblem(r, expected) {
+    if (r.apiHost !== expected.apiHost) {
+        return `it names the API host ${shown(r.apiHost)}, not this step's api_host (${expected.apiHost})`;
+    }
+    if (r.projectId !== expected.projectId) {
+        return `it names the project ${shown(r.projectId)}, not this step's project_id (${expected.projectId})`;
+    }
+    if (r.branchId !== undefined && !isBranchId(r.branchId)) {
+        return `its branch id ${shown(r.branchId)} is not of Neon's br-… form`;
+    }
+    if (r.name === '' || [...r.name].length > state_MAX_NAME_CHARS || state_CONTROL_RE.test(r.name)) {
+        return `its branch name ${shown(r.name)} is not one the main step could have used`;
+    }
+    if (!UUID_RE.test(r.key))
+        return 'its github-ephemeral-key is not of the form the main step writes';
+    if (!(r.operationIds ?? []).every((id) => UUID_RE.test(id))) {
+        return "its operation ids are not of Neon's form";
+    }
+    if (!Number.isInteger(r.timeoutMs) || r.timeoutMs < 1000 || r.timeoutMs > MAX_TIMEOUT_MS) {
+        return `its timeout (${r.timeoutMs} ms) is not one the timeout input allows`;
+    }
+    return undefined;
+}
+/** A recorded value in a message: quoted, control characters escaped (JSON's), at most 100 characters. */
+function shown(value) {
+    const chars = [...value];
+    return JSON.stringify(chars.length > 100 ? `${chars.slice(0, 100).join('')}…` : value);
+}
 
 ;// CONCATENATED MODULE: ./src/post.ts
 /**
  * The post run (action.yml `runs.post`, the same bundle): the runner starts it when the job ends,
  * after success, failure or cancellation. It deletes the ephemeral branch the main step recorded,
  * and does nothing (one debug line) when main recorded none: `ephemeral` off, or main stopped
- * before it created anything. It never reads the inputs beyond `api_key`: they were validated in
- * main, and one that depends on the time (`expires_at`) might no longer validate now.
+ * before it created anything.
+ *
+ * The record comes back as a STATE_* variable, which an earlier step of the job could also have
+ * written (through $GITHUB_ENV): it is acted on only when it agrees with this step's own
+ * `api_host` and `project_id` (the same inputs main had, validated again) and has the forms main
+ * writes (state.ts, recordProblem), and the branch is deleted only when Neon says it carries this
+ * job's key and is neither the default nor a protected branch (ephemeral-post.ts). Otherwise
+ * nothing is requested or deleted, and a warning says why. It reads no other input: one that
+ * depends on the time (`expires_at`) might no longer validate now.
  */
+
+
 
 
 
@@ -16786,11 +16862,22 @@ function parseEphemeralRecord(text) {
 
 /** Throws on failure; main.ts's run() turns that into core.setFailed. */
 async function runPost(o) {
-    const record = readEphemeralRecord();
+    let record;
+    try {
+        record = readEphemeralRecord();
+    }
+    catch (e) {
+        return refuse(o, e.message);
+    }
     if (!record) {
         o.log.debug('Post step: the main step recorded no ephemeral branch (ephemeral is off, or main stopped before ' +
             'creating one): nothing to delete.');
         return;
+    }
+    const expected = ownInputs();
+    const problem = 'problem' in expected ? expected.problem : recordProblem(record, expected);
+    if (problem !== undefined) {
+        return refuse(o, `the recorded ephemeral branch was not acted on: ${problem}; nothing was deleted`);
     }
     const apiKey = getInput(INPUTS.apiKey);
     if (apiKey === '') {
@@ -16806,9 +16893,35 @@ async function runPost(o) {
         debug: (line) => o.log.debug(line),
     });
     o.onClient?.(neon);
-    const r = await group(`Delete the ephemeral branch '${record.name}'`, () => ephemeralPost({ neon, clock: o.clock, log: o.log }, record));
+    const r = await log_group(`Delete the ephemeral branch '${record.name}'`, () => ephemeralPost({ neon, clock: o.clock, log: o.log }, record));
     o.log.info(postLine(r, neon.stats.requests));
-    await writeSummary(`<p>${escapeHtml(postLine(r, neon.stats.requests))}</p>`);
+    await writeSummary(`<p>${escapeInline(postLine(r, neon.stats.requests))}</p>`);
+}
+/**
+ * This step's `api_host` and `project_id`, validated as main validated them (the runner gives the
+ * post step the inputs of the main step), or why they cannot be used.
+ */
+function ownInputs() {
+    const projectId = getInput(INPUTS.projectId);
+    if (!isProjectId(projectId))
+        return { problem: `this step's project_id is not a Neon project id` };
+    try {
+        const fail = (input, message) => {
+            throw new InputError(input, message);
+        };
+        // The value is not echoed: this is no place to repeat what main already said about it.
+        const apiHost = parseApiHost(getInput(INPUTS.apiHost) || DEFAULT_API_HOST, (input, _value, expected) => fail(input, `Invalid input '${input}'. ${expected}`), fail);
+        return { apiHost, projectId };
+    }
+    catch (e) {
+        return { problem: e.message };
+    }
+}
+/** Nothing is deleted: a warning (the job's own result stands), and the summary says so too. */
+async function refuse(o, why) {
+    const line = `Post step: ${why}.`;
+    o.log.warning(line);
+    await writeSummary(`<p>${escapeInline(line)}</p>`);
 }
 /** One line for the log and the job summary. */
 function postLine(r, requests) {
