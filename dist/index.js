@@ -13919,7 +13919,7 @@ function ownership(annotation, here) {
 }
 /**
  * The refusal for create and reset (and schema-diff): which repository the branch is for, and the
- * way out, a `branch_name` of this repository's own. `doing` completes "this action never …".
+ * way out, a `branch_name` of this repository's own.
  */
 function foreignBranchError(branch, o, ctx, projectId) {
     const here = ctx.repository;
@@ -16051,8 +16051,10 @@ const OPTION_RE = new RegExp(`(^|[\\s(,])("?)(${SECRET_NAME})\\2(\\s+)(E?)'((?:[
 // `password=value` of a connection string, the value quoted (within an SQL literal its quotes are
 // doubled) or not (up to a blank or the literal's closing quote).
 const CONNINFO_RE = new RegExp(`\\b((?:ssl)?password)(\\s*=\\s*)(''(?:\\\\''|\\\\.|[^'\\\\])*''|'(?:\\\\.|[^'\\\\])*'|(?:\\\\.|''|'(?![\\s,;)]|$)|[^\\s'\\\\])+)`, 'gim');
-// `scheme://user:password@` of a URI.
-const URI_RE = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/'"]*:)([^\s@'"]+)@/gi;
+// `scheme://user:password@` of a URI. Bounded (a scheme of at most 32 characters, a user name of at
+// most 256, a password of at most 1024): the text is the pull request's, and an unbounded run here
+// would let a long `a.a.a…` or `a://b:a://b:…` line cost time quadratic in its length.
+const URI_RE = /\b([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/'"]{0,256}:)([^\s@'"]{1,1024})@/gi;
 // `"password": "value"` of JSON.
 const JSON_RE = new RegExp(`("${SECRET_NAME}"\\s*:\\s*)"((?:[^"\\\\]|\\\\.)*)"`, 'gi');
 /** `text` with every credential replaced by `***`, and the values replaced. */
@@ -16669,9 +16671,9 @@ function describeNetworkError(e, timeoutMs) {
 /**
  * The post step of `ephemeral: true`: deletes the branch this job's main step created, and
  * nothing else: the branch must carry this job's key and be neither default nor protected (Neon is
- * asked first, whatever was recorded). Runs after success, failure and cancellation alike. The branch may still have
- * operations running (main was cancelled while waiting for them): those are waited for first, as
- * Neon would refuse the delete with 423 meanwhile. A branch already gone (Neon's expiry, a
+ * asked first, whatever was recorded). Runs after success, failure and cancellation alike. The
+ * branch may still have operations running (main was cancelled while waiting for them): those are
+ * waited for first, as Neon would refuse the delete with 423 meanwhile. A branch already gone (Neon's expiry, a
  * re-run's cleanup) is a success.
  */
 

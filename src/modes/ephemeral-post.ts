@@ -1,9 +1,9 @@
 /**
  * The post step of `ephemeral: true`: deletes the branch this job's main step created, and
  * nothing else: the branch must carry this job's key and be neither default nor protected (Neon is
- * asked first, whatever was recorded). Runs after success, failure and cancellation alike. The branch may still have
- * operations running (main was cancelled while waiting for them): those are waited for first, as
- * Neon would refuse the delete with 423 meanwhile. A branch already gone (Neon's expiry, a
+ * asked first, whatever was recorded). Runs after success, failure and cancellation alike. The
+ * branch may still have operations running (main was cancelled while waiting for them): those are
+ * waited for first, as Neon would refuse the delete with 423 meanwhile. A branch already gone (Neon's expiry, a
  * re-run's cleanup) is a success.
  */
 import { isNotFound } from '../neon/errors.js'

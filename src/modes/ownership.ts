@@ -42,7 +42,7 @@ export function ownership(annotation: Annotation | undefined, here: Here): Owner
 
 /**
  * The refusal for create and reset (and schema-diff): which repository the branch is for, and the
- * way out, a `branch_name` of this repository's own. `doing` completes "this action never …".
+ * way out, a `branch_name` of this repository's own.
  */
 export function foreignBranchError(
   branch: Branch,

@@ -37,8 +37,10 @@ const CONNINFO_RE = new RegExp(
   `\\b((?:ssl)?password)(\\s*=\\s*)(''(?:\\\\''|\\\\.|[^'\\\\])*''|'(?:\\\\.|[^'\\\\])*'|(?:\\\\.|''|'(?![\\s,;)]|$)|[^\\s'\\\\])+)`,
   'gim',
 )
-// `scheme://user:password@` of a URI.
-const URI_RE = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/'"]*:)([^\s@'"]+)@/gi
+// `scheme://user:password@` of a URI. Bounded (a scheme of at most 32 characters, a user name of at
+// most 256, a password of at most 1024): the text is the pull request's, and an unbounded run here
+// would let a long `a.a.a…` or `a://b:a://b:…` line cost time quadratic in its length.
+const URI_RE = /\b([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/'"]{0,256}:)([^\s@'"]{1,1024})@/gi
 // `"password": "value"` of JSON.
 const JSON_RE = new RegExp(`("${SECRET_NAME}"\\s*:\\s*)"((?:[^"\\\\]|\\\\.)*)"`, 'gi')
 

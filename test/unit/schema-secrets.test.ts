@@ -76,3 +76,24 @@ describe('redactSchemaSecrets', () => {
     expect(redactSchemaSecrets(sql)).toEqual({ text: sql, secrets: [] })
   })
 })
+
+describe('redactSchemaSecrets on text built to be slow (the schema is the pull request’s)', () => {
+  // Quadratic patterns would take minutes on these; bounded ones take milliseconds. No time is
+  // asserted: a regression shows as this test hanging past vitest's timeout.
+  it.each([
+    ['a long a.a.a… run (URI schemes everywhere)', 'a.'.repeat(200_000)],
+    ['a://b: again and again, never an @', 'a://b:'.repeat(100_000)],
+    ['unterminated conninfo values', "password=''x ".repeat(50_000)],
+    ['option names without a literal', ' a_b_c_password'.repeat(50_000)],
+  ])('%s', (_, text) => {
+    expect(redactSchemaSecrets(text).text.length).toBeGreaterThan(0)
+  })
+
+  it('still finds a URI password of a realistic length', () => {
+    const pw = 'p'.repeat(200)
+    expect(redactSchemaSecrets(`postgresql://u:${pw}@h/db`)).toEqual({
+      text: 'postgresql://u:***@h/db',
+      secrets: [pw],
+    })
+  })
+})
