@@ -7099,7 +7099,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(742);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(505);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7108,7 +7108,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 742:
+/***/ 505:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10092,6 +10092,10 @@ const INPUTS = {
     onBranchLimit: 'on_branch_limit',
     preserveUnderName: 'preserve_under_name',
     computeUnits: 'compute_units',
+    maskingRules: 'masking_rules',
+    maskingRulesFile: 'masking_rules_file',
+    getAuthUrl: 'get_auth_url',
+    getDataApiUrl: 'get_data_api_url',
 };
 /** Every output declared in action.yml, keyed by a camelCase alias. */
 const OUTPUTS = {
@@ -10116,6 +10120,10 @@ const OUTPUTS = {
     parentTimestamp: 'parent_timestamp',
     schemaDiff: 'schema_diff',
     schemaChanged: 'schema_changed',
+    anonymized: 'anonymized',
+    maskedColumns: 'masked_columns',
+    authUrl: 'auth_url',
+    dataApiUrl: 'data_api_url',
 };
 /** Inputs whose values are secrets: never echo them in errors or logs. */
 const SECRET_INPUTS = [INPUTS.apiKey, INPUTS.githubToken];
@@ -10127,6 +10135,630 @@ const MAX_EXPIRY_MS = 30 * 24 * 60 * 60 * 1000;
 const EPHEMERAL_DEFAULT_EXPIRES_IN = '2h';
 /** Postgres truncates identifiers at 63 bytes (NAMEDATALEN - 1); branch names are kept under the same bound. */
 const MAX_NAME_BYTES = 63;
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/masking/yaml-subset.ts
+/**
+ * The YAML that masking rules are written in, and nothing more: a block sequence of block mappings
+ * whose values are scalars on one line (plain, 'single-' or "double-quoted"), with comments.
+ *
+ * Why not a YAML library: the one the tests use (`yaml`) would add about 290 KB to dist/index.js
+ * (643 KB today) for a list of flat records. Why not a lax parser: a YAML document misread is a
+ * column left unmasked. So everything outside the subset (flow collections, anchors, aliases,
+ * tags, block scalars, multi-line scalars, nested values) is refused with the line it is on and a
+ * pointer to JSON, never guessed at; and what is accepted reads exactly as YAML 1.2 reads it
+ * (test/unit/yaml-subset.test.ts checks that against the `yaml` library): a plain scalar that the
+ * core schema resolves to null, a boolean or a number comes back as one, so the caller can say
+ * "quote it" instead of silently turning `0.50` into `0.5`.
+ */
+/** Malformed or unsupported YAML; the message names the line and never quotes its text. */
+class YamlSubsetError extends Error {
+    line;
+    constructor(line, what) {
+        super(`line ${line}: ${what}`);
+        this.line = line;
+        this.name = 'YamlSubsetError';
+    }
+}
+const JSON_HINT = 'write the rules as a JSON list instead, or as block-style YAML (`- table: …` lines)';
+const KEY_RE = /^(?:[A-Za-z_][A-Za-z0-9_.-]*|'(?:[^']|'')*'|"(?:[^"\\]|\\.)*")$/;
+/** Parses `text` as a YAML list (the subset above); throws YamlSubsetError. */
+function parseYamlList(text) {
+    const lines = significantLines(text);
+    if (lines.length === 0)
+        return [];
+    const first = lines[0];
+    if (!isItemStart(first.text)) {
+        throw new YamlSubsetError(first.no, `expected a list of rules, each starting with '- '`);
+    }
+    const indent = first.indent;
+    const items = [];
+    let i = 0;
+    while (i < lines.length) {
+        const line = lines[i];
+        if (line.indent !== indent || !isItemStart(line.text)) {
+            throw new YamlSubsetError(line.no, line.indent > indent
+                ? 'this line continues a value, which is not supported (values are one line each): ' + JSON_HINT
+                : `expected '- ' at the indentation of the list (${indent} spaces)`);
+        }
+        const rest = line.text.slice(1).replace(/^ +/, '');
+        const map = new Map();
+        let fieldIndent;
+        if (rest !== '') {
+            if (rest.startsWith('-'))
+                throw new YamlSubsetError(line.no, `a list inside a list is not supported`);
+            fieldIndent = line.indent + (line.text.length - rest.length);
+            addField(map, rest, line);
+        }
+        i++;
+        while (i < lines.length && lines[i].indent > indent) {
+            const field = lines[i];
+            fieldIndent ??= field.indent;
+            if (field.indent !== fieldIndent) {
+                throw new YamlSubsetError(field.no, `expected a field at the indentation of the rule's first field (${fieldIndent} spaces); ` +
+                    `nested values and multi-line values are not supported: ${JSON_HINT}`);
+            }
+            if (isItemStart(field.text))
+                throw new YamlSubsetError(field.no, `a list inside a rule is not supported`);
+            addField(map, field.text, field);
+            i++;
+        }
+        items.push({
+            value: rest === '' && fieldIndent === undefined ? null : Object.fromEntries(map),
+            line: line.no,
+        });
+    }
+    return items;
+}
+function isItemStart(text) {
+    return text === '-' || text.startsWith('- ');
+}
+/** The lines that hold something: indentation measured, comments and blank lines dropped. */
+function significantLines(text) {
+    const out = [];
+    const raw = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
+    raw.forEach((full, idx) => {
+        const no = idx + 1;
+        const m = /^( *)(.*)$/.exec(full);
+        const lead = m[1];
+        let body = m[2];
+        if (body.startsWith('\t'))
+            throw new YamlSubsetError(no, 'tabs cannot indent YAML; use spaces');
+        const uncommented = stripComment(body, no);
+        const commented = uncommented.length < body.length;
+        body = uncommented.replace(/[ \t]+$/, '');
+        if (body === '')
+            return;
+        if (out.length === 0 && lead === '' && (body === '---' || body.startsWith('--- '))) {
+            if (body !== '---')
+                throw new YamlSubsetError(no, `content after '---' is not supported: ${JSON_HINT}`);
+            return;
+        }
+        if (lead === '' && (body === '---' || body === '...' || body.startsWith('%'))) {
+            throw new YamlSubsetError(no, `more than one YAML document, or a directive, is not supported`);
+        }
+        out.push({ no, indent: lead.length, text: body, commented });
+    });
+    return out;
+}
+/** Drops a comment (`#` at the start or after whitespace, outside quotes). */
+function stripComment(body, no) {
+    let quote;
+    for (let i = 0; i < body.length; i++) {
+        const c = body[i];
+        if (quote === '"') {
+            if (c === '\\')
+                i++;
+            else if (c === '"')
+                quote = undefined;
+        }
+        else if (quote === "'") {
+            if (c === "'") {
+                if (body[i + 1] === "'")
+                    i++;
+                else
+                    quote = undefined;
+            }
+        }
+        else if (c === '#' && (i === 0 || body[i - 1] === ' ' || body[i - 1] === '\t')) {
+            return body.slice(0, i);
+        }
+        else if ((c === '"' || c === "'") && startsScalar(body, i)) {
+            quote = c;
+        }
+    }
+    if (quote)
+        throw new YamlSubsetError(no, `a quoted value is not closed on its line (multi-line values are not supported)`);
+    return body;
+}
+/** A quote opens a quoted scalar only where a scalar begins: after `key: `, `- `, or at the start. */
+function startsScalar(body, i) {
+    const before = body.slice(0, i);
+    return before === '' || /(?:^|\s)-\s+$/.test(before) || /:\s+$/.test(before) || /^-\s+$/.test(before);
+}
+function addField(map, text, line) {
+    const no = line.no;
+    const at = mappingColon(text);
+    if (at < 0) {
+        throw new YamlSubsetError(no, `expected 'field: value'${/^[[{]/.test(text) ? `; flow style is not supported: ${JSON_HINT}` : ''}`);
+    }
+    const rawKey = text.slice(0, at).trimEnd();
+    if (!KEY_RE.test(rawKey))
+        throw new YamlSubsetError(no, `a field name must be a plain word (letters, digits, '_')`);
+    const key = rawKey.startsWith("'") || rawKey.startsWith('"') ? quoted(rawKey, no) : rawKey;
+    if (map.has(key))
+        throw new YamlSubsetError(no, `the field '${key}' is given twice in one rule`);
+    const rest = text.slice(at + 1).replace(/^ +/, '');
+    if (rest === '') {
+        throw new YamlSubsetError(no, `the field '${key}' has no value on its line (nested values are not supported)`);
+    }
+    map.set(key, scalar(rest, line));
+}
+/** Where `key: value` splits: the first `:` followed by a space or the end, outside a quoted key. */
+function mappingColon(text) {
+    let i = 0;
+    if (text[0] === '"' || text[0] === "'") {
+        const q = text[0];
+        for (i = 1; i < text.length; i++) {
+            if (q === '"' && text[i] === '\\')
+                i++;
+            else if (text[i] === q) {
+                if (q === "'" && text[i + 1] === "'")
+                    i++;
+                else
+                    break;
+            }
+        }
+    }
+    for (; i < text.length; i++) {
+        if (text[i] === ':' && (i + 1 === text.length || text[i + 1] === ' '))
+            return i;
+    }
+    return -1;
+}
+const INDICATORS = new Set(['[', ']', '{', '}', '&', '*', '!', '|', '>', '%', '@', '`', ',']);
+function scalar(text, line) {
+    const no = line.no;
+    const c = text[0];
+    if (c === '"' || c === "'") {
+        const end = closingQuote(text);
+        if (end < 0)
+            throw new YamlSubsetError(no, `a quoted value is not closed on its line`);
+        if (text.slice(end + 1).trim() !== '') {
+            throw new YamlSubsetError(no, `something follows a quoted value; put the whole value in the quotes`);
+        }
+        return quoted(text.slice(0, end + 1), no);
+    }
+    if (INDICATORS.has(c) ||
+        ((c === '-' || c === '?' || c === ':') && (text.length === 1 || text[1] === ' '))) {
+        throw new YamlSubsetError(no, c === '[' || c === '{'
+            ? `flow style is not supported: ${JSON_HINT}`
+            : c === '&' || c === '*'
+                ? 'anchors and aliases are not supported'
+                : c === '!'
+                    ? 'tags are not supported'
+                    : c === '|' || c === '>'
+                        ? 'block scalars are not supported (values are one line each)'
+                        : `a value starting with '${c}' must be quoted`);
+    }
+    if (/: |:$/.test(text))
+        throw new YamlSubsetError(no, `a value holding ': ' must be quoted`);
+    // ` #` ends a plain value in YAML (the rest is a comment). Where that cut a function call in two,
+    // the user meant the `#` as part of it: say so rather than send half an expression.
+    if (line.commented && !balanced(text)) {
+        throw new YamlSubsetError(no, `' #' inside a value starts a YAML comment; put the whole value in quotes`);
+    }
+    return resolvePlain(text);
+}
+/** Whether parentheses pair up and single and double quotes come in pairs. */
+function balanced(s) {
+    let depth = 0;
+    for (const c of s) {
+        if (c === '(')
+            depth++;
+        else if (c === ')' && --depth < 0)
+            return false;
+    }
+    return depth === 0 && (s.match(/'/g) ?? []).length % 2 === 0 && (s.match(/"/g) ?? []).length % 2 === 0;
+}
+/** YAML 1.2 core schema: what a plain scalar means. */
+function resolvePlain(s) {
+    if (/^(?:null|Null|NULL|~)$/.test(s))
+        return null;
+    if (/^(?:true|True|TRUE)$/.test(s))
+        return true;
+    if (/^(?:false|False|FALSE)$/.test(s))
+        return false;
+    if (/^[-+]?[0-9]+$/.test(s))
+        return Number(s);
+    if (/^0o[0-7]+$/.test(s))
+        return parseInt(s.slice(2), 8);
+    if (/^0x[0-9a-fA-F]+$/.test(s))
+        return parseInt(s.slice(2), 16);
+    if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/.test(s))
+        return Number(s);
+    if (/^[-+]?\.(?:inf|Inf|INF)$/.test(s))
+        return s.startsWith('-') ? -Infinity : Infinity;
+    if (/^\.(?:nan|NaN|NAN)$/.test(s))
+        return NaN;
+    return s;
+}
+function closingQuote(text) {
+    const q = text[0];
+    for (let i = 1; i < text.length; i++) {
+        if (q === '"' && text[i] === '\\')
+            i++;
+        else if (text[i] === q) {
+            if (q === "'" && text[i + 1] === "'")
+                i++;
+            else
+                return i;
+        }
+    }
+    return -1;
+}
+const ESCAPES = {
+    '0': '\0',
+    a: '\x07',
+    b: '\b',
+    t: '\t',
+    '\t': '\t',
+    n: '\n',
+    v: '\v',
+    f: '\f',
+    r: '\r',
+    e: '\x1b',
+    ' ': ' ',
+    '"': '"',
+    '/': '/',
+    '\\': '\\',
+    N: '\u0085',
+    _: '\u00a0',
+    L: '\u2028',
+    P: '\u2029',
+};
+/** The value of a complete quoted scalar (quotes included in `text`). */
+function quoted(text, no) {
+    const body = text.slice(1, -1);
+    if (text[0] === "'")
+        return body.replace(/''/g, "'");
+    let out = '';
+    for (let i = 0; i < body.length; i++) {
+        const c = body[i];
+        if (c !== '\\') {
+            out += c;
+            continue;
+        }
+        const e = body[++i] ?? '';
+        const hex = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;
+        if (hex > 0) {
+            const digits = body.slice(i + 1, i + 1 + hex);
+            if (!new RegExp(`^[0-9a-fA-F]{${hex}}$`).test(digits))
+                throw new YamlSubsetError(no, `a bad \\${e} escape`);
+            out += String.fromCodePoint(parseInt(digits, 16));
+            i += hex;
+        }
+        else if (e in ESCAPES) {
+            out += ESCAPES[e];
+        }
+        else {
+            throw new YamlSubsetError(no, `an unknown escape '\\${e}' in a double-quoted value`);
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/masking/rules.ts
+
+/** A bad list of rules; the caller (inputs.ts) turns it into an InputError naming its input. */
+class MaskingRulesError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'MaskingRulesError';
+    }
+}
+/** Schema of a rule that names only a table. */
+const DEFAULT_SCHEMA = 'public';
+const FIELDS = {
+    database: 'database_name',
+    schema: 'schema_name',
+    table: 'table_name',
+    column: 'column_name',
+    function: 'masking_function',
+    value: 'masking_value',
+};
+const RULE_SHAPE = 'A rule is: table (or schema.table), column, and exactly one of function (a PostgreSQL Anonymizer ' +
+    'expression such as anon.dummy_free_email()) or value (a literal); optionally database (default: the ' +
+    "'database' input) and schema (default: public).";
+const MAX_IDENTIFIER_BYTES = 63;
+const MAX_EXPRESSION_CHARS = 10_000;
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+/**
+ * Parses and checks a list of rules; `database` fills in rules that name none. Throws
+ * MaskingRulesError for the first thing wrong.
+ */
+function parseMaskingRules(text, format, database) {
+    const items = readList(text, format);
+    if (items.length === 0) {
+        throw new MaskingRulesError('the list of rules is empty. Leave the input unset for a branch that is not anonymized. ' + RULE_SHAPE);
+    }
+    const rules = items.map((item, i) => toRule(item, i, database));
+    const seen = new Map();
+    rules.forEach((r, i) => {
+        const key = columnKey(r);
+        const earlier = seen.get(key);
+        if (earlier !== undefined) {
+            throw new MaskingRulesError(`${label(i, items[i]?.line)} masks the same column as ${label(earlier, items[earlier]?.line)}; ` +
+                'give each column one rule.');
+        }
+        seen.set(key, i);
+    });
+    return rules;
+}
+function readList(text, format) {
+    const trimmed = text.trim();
+    // JSON is YAML too, and the YAML subset has no flow style: text opening a list or a mapping is JSON.
+    const json = format === 'json' || /^[[{]/.test(trimmed);
+    if (json) {
+        let value;
+        try {
+            value = JSON.parse(trimmed);
+        }
+        catch (e) {
+            throw new MaskingRulesError(`the rules are not valid JSON (${e.message.replace(/ in JSON at position \d+.*$/, '')}).` +
+                (format === 'json' ? '' : ' (Text starting with [ or { is read as JSON.)'));
+        }
+        if (!Array.isArray(value))
+            throw new MaskingRulesError('the rules must be a list (a JSON array). ' + RULE_SHAPE);
+        return value.map((v) => ({ value: v, line: 0 }));
+    }
+    try {
+        return parseYamlList(text);
+    }
+    catch (e) {
+        if (e instanceof YamlSubsetError)
+            throw new MaskingRulesError(`the rules are not YAML this action reads: ${e.message}.`);
+        throw e;
+    }
+}
+function label(i, line) {
+    return `rule ${i + 1}${line ? ` (line ${line})` : ''}`;
+}
+function toRule(item, i, database) {
+    const where = label(i, item.line);
+    const fail = (what) => {
+        throw new MaskingRulesError(`${where}: ${what}`);
+    };
+    const o = item.value;
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) {
+        return fail(`expected a rule (fields such as table and column), got ${describe(o)}. ${RULE_SHAPE}`);
+    }
+    const record = o;
+    const known = new Set([...Object.keys(FIELDS), ...Object.values(FIELDS)]);
+    const unknown = Object.keys(record).filter((k) => !known.has(k));
+    if (unknown.length > 0) {
+        fail(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${shortKey(k)}'`).join(', ')}. ` +
+            `Fields: ${Object.keys(FIELDS).join(', ')} (or Neon's ${Object.values(FIELDS).join(', ')}).`);
+    }
+    const get = (f) => {
+        const short = record[f];
+        const long = record[FIELDS[f]];
+        if (short !== undefined && long !== undefined)
+            fail(`'${f}' and '${FIELDS[f]}' are the same field; give one`);
+        const v = short ?? long;
+        if (v === undefined)
+            return undefined;
+        if (typeof v !== 'string') {
+            return fail(`'${short !== undefined ? f : FIELDS[f]}' must be text, got ${describe(v)}` +
+                (v === null || typeof v === 'number' || typeof v === 'boolean' ? ` (in YAML, quote it: '…')` : ''));
+        }
+        return v;
+    };
+    const name = (f, v) => {
+        if (v === '')
+            fail(`'${f}' is empty`);
+        if (v !== v.trim())
+            fail(`'${f}' starts or ends with spaces`);
+        if (CONTROL_RE.test(v))
+            fail(`'${f}' holds a control character`);
+        const bytes = Buffer.byteLength(v, 'utf8');
+        if (bytes > MAX_IDENTIFIER_BYTES) {
+            fail(`'${f}' has ${bytes} bytes; Postgres names are at most ${MAX_IDENTIFIER_BYTES}`);
+        }
+        return v;
+    };
+    const tableText = get('table');
+    const column = get('column');
+    const fn = get('function');
+    const value = get('value');
+    let schema = get('schema');
+    if (tableText === undefined)
+        fail(`'table' is missing. ${RULE_SHAPE}`);
+    if (column === undefined)
+        fail(`'column' is missing. ${RULE_SHAPE}`);
+    let table = tableText;
+    // `schema.table` when no schema is given; with `schema`, the table is taken as written.
+    if (schema === undefined && table.includes('.')) {
+        const dot = table.indexOf('.');
+        schema = table.slice(0, dot);
+        table = table.slice(dot + 1);
+        if (schema === '' || table === '')
+            fail(`'table' must be a table or schema.table`);
+    }
+    if (fn !== undefined && value !== undefined)
+        fail(`'function' and 'value' are both given; give exactly one`);
+    if (fn === undefined && value === undefined)
+        fail(`neither 'function' nor 'value' is given; give exactly one`);
+    if (fn !== undefined) {
+        if (fn.trim() === '')
+            fail(`'function' is empty`);
+        if (fn.includes('\0'))
+            fail(`'function' holds a NUL character`);
+        if (fn.length > MAX_EXPRESSION_CHARS)
+            fail(`'function' is longer than ${MAX_EXPRESSION_CHARS} characters`);
+    }
+    if (value !== undefined) {
+        if (value.includes('\0'))
+            fail(`'value' holds a NUL character`);
+        if (value.length > MAX_EXPRESSION_CHARS)
+            fail(`'value' is longer than ${MAX_EXPRESSION_CHARS} characters`);
+    }
+    const dbText = get('database');
+    return {
+        database_name: dbText === undefined ? database : name('database', dbText),
+        schema_name: schema === undefined ? DEFAULT_SCHEMA : name('schema', schema),
+        table_name: name('table', table),
+        column_name: name('column', column),
+        ...(fn !== undefined ? { masking_function: fn } : { masking_value: value }),
+    };
+}
+function describe(v) {
+    if (v === null)
+        return 'nothing (null)';
+    if (Array.isArray(v))
+        return 'a list';
+    return typeof v === 'object' ? 'a mapping' : `a ${typeof v}`;
+}
+// An unknown key is the user's typo, not data; still, keep it short and on one line.
+function shortKey(k) {
+    // eslint-disable-next-line no-control-regex
+    const one = k.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+    return one.length > 40 ? `${one.slice(0, 40)}…` : one;
+}
+/** The column a rule masks: database, schema, table and column. */
+function columnKey(r) {
+    return JSON.stringify([r.database_name, r.schema_name, r.table_name, r.column_name]);
+}
+function ruleKey(r) {
+    return JSON.stringify([
+        r.database_name,
+        r.schema_name,
+        r.table_name,
+        r.column_name,
+        r.masking_function ?? null,
+        r.masking_value ?? null,
+    ]);
+}
+/**
+ * Whether two lists hold the same rules, in any order: Neon's PATCH replaces the whole list, so
+ * this is what decides whether an adopted branch needs one (and a new masking run).
+ */
+function sameRules(a, b) {
+    if (a.length !== b.length)
+        return false;
+    const x = a.map(ruleKey).sort();
+    const y = b.map(ruleKey).sort();
+    return x.every((k, i) => k === y[i]);
+}
+/** "1 rule", "3 rules". */
+function countRules(n) {
+    return `${n} masking rule${n === 1 ? '' : 's'}`;
+}
+
+;// CONCATENATED MODULE: ./src/masking/input.ts
+/**
+ * The `masking_rules` and `masking_rules_file` inputs: one or the other, read and checked by
+ * getInputs before any request (rules.ts says what a rule is).
+ */
+
+
+
+
+/** A rules file larger than this is not a list of rules. */
+const MAX_RULES_FILE_BYTES = 1 << 20;
+const FORMATS = { '.json': 'json', '.yaml': 'yaml', '.yml': 'yaml' };
+function readMaskingRules(o) {
+    const { fail } = o;
+    if (o.inline !== '' && o.file !== '') {
+        fail(INPUTS.maskingRules, `Inputs '${INPUTS.maskingRules}' and '${INPUTS.maskingRulesFile}' are both set; give the rules one way.`);
+    }
+    const input = o.inline !== '' ? INPUTS.maskingRules : o.file !== '' ? INPUTS.maskingRulesFile : undefined;
+    if (input === undefined)
+        return undefined;
+    if (o.branchType === 'schema-only') {
+        fail(input, `Input '${input}' is set, but 'branch_type' is 'schema-only': a schema-only branch has no data to ` +
+            `mask. Use branch_type: default for masked data, or drop the rules for an empty copy of the schema.`);
+    }
+    if (input === INPUTS.maskingRules) {
+        return { rules: parse(o, input, o.inline, 'auto', `Invalid input '${input}'`), source: input };
+    }
+    if (!o.readFile)
+        return undefined;
+    const { path, shown } = locate(o);
+    const format = FORMATS[(0,external_node_path_namespaceObject.extname)(path).toLowerCase()];
+    if (!format) {
+        fail(input, `Invalid input '${input}': ${shown} must end in .json, .yaml or .yml (it says how to read it).`);
+    }
+    let text;
+    try {
+        text = (o.read ?? ((p) => (0,external_node_fs_namespaceObject.readFileSync)(p, 'utf8')))(path);
+    }
+    catch (e) {
+        return fail(input, `Input '${input}': could not read ${shown}: ${e.code ?? e.message}.`);
+    }
+    if (Buffer.byteLength(text, 'utf8') > MAX_RULES_FILE_BYTES) {
+        fail(input, `Invalid input '${input}': ${shown} is larger than ${MAX_RULES_FILE_BYTES} bytes.`);
+    }
+    return {
+        rules: parse(o, input, text, format, `Invalid input '${input}' (${shown})`),
+        source: `${input} (${shown})`,
+    };
+}
+function parse(o, input, text, format, prefix) {
+    try {
+        return parseMaskingRules(text, format, o.database);
+    }
+    catch (e) {
+        if (e instanceof MaskingRulesError)
+            return o.fail(input, `${prefix}: ${e.message}`);
+        throw e;
+    }
+}
+/**
+ * The file, resolved in the workspace. A path that leads out of it (`..`, an absolute path
+ * elsewhere, a symbolic link) is refused: the rules belong to the repository, and an error
+ * message must never be how another file's content gets printed.
+ */
+function locate(o) {
+    const input = INPUTS.maskingRulesFile;
+    const workspace = o.workspace ?? process.env.GITHUB_WORKSPACE ?? process.cwd();
+    // eslint-disable-next-line no-control-regex
+    const shown = `'${o.file.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}'`;
+    const candidate = (0,external_node_path_namespaceObject.isAbsolute)(o.file) ? o.file : (0,external_node_path_namespaceObject.resolve)(workspace, o.file);
+    if (outside((0,external_node_path_namespaceObject.resolve)(workspace), candidate))
+        o.fail(input, outsideMessage(shown));
+    // Tests hand in files by path: only the lexical check applies.
+    if (o.read)
+        return { path: candidate, shown };
+    let real;
+    let root;
+    try {
+        root = (0,external_node_fs_namespaceObject.realpathSync)(workspace);
+        real = (0,external_node_fs_namespaceObject.realpathSync)(candidate);
+    }
+    catch {
+        return o.fail(input, `Input '${input}': ${shown} does not exist in the workspace (${workspace}). Check the repository ` +
+            `out first (actions/checkout), or fix the path (it is relative to the repository's root).`);
+    }
+    // A symbolic link in the workspace may lead out of it.
+    if (outside(root, real))
+        o.fail(input, outsideMessage(shown));
+    if (!(0,external_node_fs_namespaceObject.statSync)(real).isFile())
+        o.fail(input, `Invalid input '${input}': ${shown} is not a file.`);
+    return { path: real, shown };
+}
+function outside(root, path) {
+    const rel = (0,external_node_path_namespaceObject.relative)(root, path);
+    return rel === '' || rel.startsWith('..') || (0,external_node_path_namespaceObject.isAbsolute)(rel);
+}
+function outsideMessage(shown) {
+    return (`Invalid input '${INPUTS.maskingRulesFile}': ${shown} is outside the workspace; give a path inside ` +
+        'the repository, e.g. db/masking-rules.yml.');
+}
 
 ;// CONCATENATED MODULE: ./src/neon/compute-units.ts
 /**
@@ -10366,6 +10998,7 @@ function formatDuration(ms) {
 
 
 
+
 /** A bad input value. The message names the input and what is allowed, and never holds a secret. */
 class InputError extends Error {
     /** The input's name as written in action.yml, e.g. `expires_in`. */
@@ -10398,10 +11031,12 @@ const DEFAULTS = {
     cleanupPrefix: 'preview/',
     cleanupMaxAge: '7d',
     onBranchLimit: 'fail',
+    getAuthUrl: 'false',
+    getDataApiUrl: 'false',
 };
 const PROJECT_ID_RE = /^[a-z0-9-]{1,60}$/;
 const MAX_NAME_CHARS = 256;
-const MAX_IDENTIFIER_BYTES = 63;
+const inputs_MAX_IDENTIFIER_BYTES = 63;
 const MAX_SUSPEND_TIMEOUT = 604_800;
 const MAX_TIMEOUT_SECONDS = 3600;
 // Same set core.getBooleanInput accepts (YAML 1.2 core schema), so behaviour matches other actions.
@@ -10411,7 +11046,7 @@ const FALSE_VALUES = ['false', 'False', 'FALSE'];
 const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 // C0, DEL and C1 controls: they corrupt logs and API paths and are never intended in a name.
 // eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+const inputs_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE_GLOBAL = /[\u0000-\u001f\u007f-\u009f]/g;
 // Secrets shorter than this are not redacted from messages: replacing every 'a' would garble them, and a real
@@ -10470,7 +11105,7 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
         const value = get(input);
         if (value === '')
             return undefined;
-        if (CONTROL_RE.test(value))
+        if (inputs_CONTROL_RE.test(value))
             return invalid(input, value, 'Names must not contain control characters.');
         const length = [...value].length;
         if (length > MAX_NAME_CHARS) {
@@ -10485,8 +11120,8 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
         if (value.includes('\0'))
             return invalid(input, value, 'Postgres names cannot contain a NUL character.');
         const bytes = Buffer.byteLength(value, 'utf8');
-        if (bytes > MAX_IDENTIFIER_BYTES) {
-            return invalid(input, value, `Postgres names are 1 to ${MAX_IDENTIFIER_BYTES} bytes of UTF-8; this one has ${bytes} bytes.`);
+        if (bytes > inputs_MAX_IDENTIFIER_BYTES) {
+            return invalid(input, value, `Postgres names are 1 to ${inputs_MAX_IDENTIFIER_BYTES} bytes of UTF-8; this one has ${bytes} bytes.`);
         }
         return value;
     };
@@ -10591,6 +11226,20 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
             invalid(INPUTS.computeUnits, computeText, err.message);
         }
     }
+    const masking = readMaskingRules({
+        inline: get(INPUTS.maskingRules),
+        file: get(INPUTS.maskingRulesFile),
+        // The rules matter where a branch is made; elsewhere a file is not even read (a job that
+        // deletes need not check the repository out). `auto` reads it unless main.ts knows better.
+        readFile: ['create', 'reset'].includes(mode === 'auto' ? (options.autoMode ?? 'create') : mode),
+        database,
+        branchType,
+        fail,
+        ...(options.workspace !== undefined ? { workspace: options.workspace } : {}),
+        ...(options.readFile ? { read: options.readFile } : {}),
+    });
+    const getAuthUrl = bool(INPUTS.getAuthUrl, DEFAULTS.getAuthUrl);
+    const getDataApiUrl = bool(INPUTS.getDataApiUrl, DEFAULTS.getDataApiUrl);
     const inputs = {
         mode,
         ephemeral,
@@ -10612,6 +11261,8 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
         cleanupPrefix,
         cleanupMaxAgeMs,
         onBranchLimit,
+        getAuthUrl,
+        getDataApiUrl,
     };
     // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
     if (branchName !== undefined)
@@ -10624,6 +11275,8 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
         inputs.computeUnits = computeUnits;
     if (preserveUnderName !== undefined)
         inputs.preserveUnderName = preserveUnderName;
+    if (masking !== undefined)
+        inputs.masking = masking;
     return inputs;
 }
 /** `^self`: the branch itself (neonctl's name for the restore target); `^parent`: its parent. */
@@ -10752,8 +11405,6 @@ function quote(value) {
     return `'${shown}'`;
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/github/context.ts
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
@@ -10931,6 +11582,22 @@ function resolveBranchName(inputs, ctx) {
         'only pull_request and pull_request_target events name a branch by themselves.');
 }
 
+;// CONCATENATED MODULE: ./src/masking/describe.ts
+/**
+ * How the comment and the summary say what the data is: "anonymized, 3 columns masked". Never the
+ * rules themselves: Neon marks their every field x-sensitive, and the comment of a public
+ * repository is public.
+ */
+function describeData(a) {
+    const n = a.maskedColumns;
+    const columns = n === undefined ? '' : `, ${n} column${n === 1 ? '' : 's'} masked`;
+    return `anonymized${columns}${a.remasked ? ' (masked again by this run)' : ''}`;
+}
+/** What a re-created branch's comment and summary say. */
+function describeRecreated(previousId) {
+    return `yes: Neon cannot reset an anonymized branch, so it was made anew with freshly masked data; its branch id (it was ${previousId}), host and password changed`;
+}
+
 ;// CONCATENATED MODULE: ./src/github/markdown.ts
 /** Markdown that untrusted text cannot break out of. Pure. */
 // C0, DEL and C1 control characters (a newline would end a table row or a code span).
@@ -11045,6 +11712,8 @@ function log_group(name, fn) {
 
 
 
+
+
 /** Escapes text for HTML element content and attribute values. */
 function escapeHtml(text) {
     return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -11093,6 +11762,10 @@ function renderSummary(v) {
         rows.push(['Point in time', b.pointInTime]);
     if (r?.computeUnits)
         rows.push(['Compute', describeComputeUnits(r.computeUnits)]);
+    if (r?.anonymization)
+        rows.push(['Data', describeData(r.anonymization)]);
+    if (r?.recreated)
+        rows.push(['Re-created', describeRecreated(r.recreated.previousId)]);
     if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
         rows.push(['Created', r.created ? 'yes, by this run' : 'no, adopted the existing branch']);
     }
@@ -11114,6 +11787,12 @@ function renderSummary(v) {
         rows.push(['Expires', b.expiresAt ?? 'never']);
     if (r?.connection)
         rows.push(['Host', r.connection.urls.host]);
+    if (b?.schemaOnly)
+        rows.push(['Data', SCHEMA_ONLY]);
+    if (r?.authUrl !== undefined)
+        rows.push(['Neon Auth', r.authUrl ?? 'not enabled on this branch']);
+    if (r?.dataApiUrl !== undefined)
+        rows.push(['Data API', r.dataApiUrl ?? "not enabled for the branch's database"]);
     const room = r?.branchLimit;
     if (room) {
         rows.push([
@@ -13064,10 +13743,13 @@ function fit(text, budget) {
 
 
 
+
 /** GitHub refuses comment bodies of 65,536 characters or more. */
 const MAX_COMMENT_CHARS = 65_536;
 const comment_body_MAX_ERROR_CHARS = 8_000;
 const CONSOLE = 'https://console.neon.tech/app/projects';
+/** How a branch made with Neon's `init_source: schema-only` is described (comment and summary). */
+const SCHEMA_ONLY = "schema only: the parent's schema, none of its rows";
 /**
  * The hidden marker that finds the comment again: one per Neon project and branch, so two
  * instances of the action on one pull request (two branches) keep two comments. `<`, `>`, `@` and
@@ -13229,8 +13911,21 @@ function renderBranchSection(v) {
         rows.push(['Point in time', codeSpan(branch.pointInTime)]);
     if (r?.computeUnits && v.status !== 'deleted' && !schemaRun)
         rows.push(['Compute', describeComputeUnits(r.computeUnits)]);
+    if (r?.anonymization && v.status !== 'deleted' && !schemaRun)
+        rows.push(['Data', describeData(r.anonymization)]);
     if (!schemaRun)
         rows.push(['State', stateText(v)]);
+    if (branch?.schemaOnly && v.status !== 'deleted' && !schemaRun)
+        rows.push(['Data', SCHEMA_ONLY]);
+    if (v.status !== 'deleted' && !schemaRun) {
+        if (r?.authUrl !== undefined)
+            rows.push(['Neon Auth', r.authUrl !== null ? codeSpan(r.authUrl) : 'not enabled on this branch']);
+        if (r?.dataApiUrl !== undefined)
+            rows.push([
+                'Data API',
+                r.dataApiUrl !== null ? codeSpan(r.dataApiUrl) : "not enabled for the branch's database",
+            ]);
+    }
     if (branch && v.status !== 'deleted' && v.status !== 'failed') {
         rows.push(['Expires', expiryText(branch.expiresAt, v.now)]);
     }
@@ -13294,6 +13989,9 @@ function stateText(v) {
         case 'ready':
             return 'ready: existing branch adopted, expiry refreshed';
         case 'reset':
+            if (r?.recreated) {
+                return `ready: re-created from the parent with freshly masked data (Neon cannot reset an anonymized branch); new branch id (it was ${codeSpan(r.recreated.previousId)}), host and password`;
+            }
             return r?.branch?.pointInTime
                 ? 'ready: data restored to the point in time above; same host and password'
                 : 'ready: data reset from the parent; same host and password';
@@ -13434,7 +14132,7 @@ async function upsertStickyComment(c) {
         return outcome;
     }
     catch (e) {
-        const error = `Could not ${step} pull request ${where}: ${describe(e)}`;
+        const error = `Could not ${step} pull request ${where}: ${comment_describe(e)}`;
         c.log.warning(`${error}. The branch is fine; only the comment is missing or stale.${hint(e)}`);
         return { status: 'failed', error };
     }
@@ -13455,7 +14153,7 @@ async function whoAmI(c) {
         return typeof login === 'string' && login !== '' ? { login } : undefined;
     }
     catch (e) {
-        c.log.debug(`Could not ask GitHub who the token is (GraphQL viewer): ${describe(e)}`);
+        c.log.debug(`Could not ask GitHub who the token is (GraphQL viewer): ${comment_describe(e)}`);
         return undefined;
     }
 }
@@ -13498,7 +14196,7 @@ async function collapse(c, owner, repo, marked, body) {
             // Gone already (the racing run deleted it) is what we wanted.
             if (comment_statusOf(e) === 404)
                 continue;
-            c.log.warning(`Could not delete duplicate pull request comment ${dup.id}: ${describe(e)}`);
+            c.log.warning(`Could not delete duplicate pull request comment ${dup.id}: ${comment_describe(e)}`);
         }
     }
     return { id: keep.id, url: keep.html_url, changed };
@@ -13508,7 +14206,7 @@ function comment_statusOf(e) {
     return typeof s === 'number' ? s : undefined;
 }
 /** GitHub's answer as one line: its message is GitHub's text (util/log-text.ts). */
-function describe(e) {
+function comment_describe(e) {
     const status = comment_statusOf(e);
     const message = escapeControl(e instanceof Error ? e.message : String(e));
     return status ? `HTTP ${status}: ${message}` : message;
@@ -14091,6 +14789,66 @@ class Finality {
     }
 }
 
+;// CONCATENATED MODULE: ./src/modes/guards.ts
+
+/**
+ * The branches a preview workflow must never touch: handing out the default branch's URL sends
+ * migrations to production, and protected branches are protected for a reason. `action` completes
+ * "refusing to …", e.g. "reset it".
+ */
+function refuseUnsafeTarget(branch, action) {
+    if (branch.default) {
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is the project's default branch; refusing to ${action}`);
+    }
+    if (branch.protected) {
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is a protected branch; refusing to ${action}`);
+    }
+}
+/**
+ * What this action does to a branch that Neon may restrict, and the name Neon gives it in the
+ * branch's `restricted_actions` (API description, Branch.restricted_actions and
+ * BranchRestrictedAction: "Possible values include `restore`, `delete-rw-endpoint`").
+ * - reset is `POST …/restore`: `restore`, as the description names it (an anonymized branch has it:
+ *   BEHAVIOUR.md, "Anonymized branches").
+ * - delete is `DELETE /branches/{id}`. The description names no value for it, and says its list is
+ *   open ("include"): `delete` is the name by the same rule (the action the request performs). No
+ *   source states it; an unknown name never refuses anything, so the guess can only err on Neon's
+ *   side, which refuses the request itself.
+ */
+const RESTRICTABLE = {
+    reset: { neonName: 'restore', doing: 'reset it' },
+    delete: { neonName: 'delete', doing: 'delete it' },
+};
+/** Neon's restriction of `action` on the branch, when it has one. */
+function restrictionOf(branch, action) {
+    return branch.restricted_actions?.find((r) => r.name === RESTRICTABLE[action].neonName);
+}
+/** A request refused before it was sent, because Neon restricts it on the branch. */
+class RestrictedActionError extends Error {
+    branch;
+    action;
+    restriction;
+    constructor(branch, action, restriction) {
+        super(`Neon restricts '${restriction.name}' on branch '${branch.name}' (${branch.id}): ` +
+            `${restriction.reason || 'no reason given'}; refusing to ${RESTRICTABLE[action].doing}. ` +
+            `Nothing was changed.`);
+        this.branch = branch;
+        this.action = action;
+        this.restriction = restriction;
+        this.name = 'RestrictedActionError';
+    }
+}
+/**
+ * Refuses, before any request, what Neon's `restricted_actions` says the branch does not allow,
+ * quoting Neon's reason: an anonymized branch cannot be restored, and a request Neon would refuse
+ * anyway is better refused with Neon's own explanation than sent. Throws RestrictedActionError.
+ */
+function refuseRestricted(branch, action) {
+    const restriction = restrictionOf(branch, action);
+    if (restriction)
+        throw new RestrictedActionError(branch, action, restriction);
+}
+
 ;// CONCATENATED MODULE: ./src/neon/durations.ts
 /** Samples kept per action: recent enough to follow a project's habits, enough to trust. */
 const KEEP = 20;
@@ -14171,13 +14929,15 @@ function projectDurations(neon, projectId) {
 }
 
 ;// CONCATENATED MODULE: ./src/neon/types.ts
-/**
- * The parts of Neon API v2 objects this action reads, written from Neon's OpenAPI description (a
- * copy is test/sim/openapi/neon-openapi-v2.json) and the behaviour it leaves out (BEHAVIOUR.md). Fields are optional where Neon may omit them.
- */
+// --- ours ---
 /** Statuses after which an operation will not change again. */
 const OPERATION_SUCCESS = new Set(['finished', 'skipped']);
-const OPERATION_FAILURE = new Set(['failed', 'error', 'cancelled', 'cancelling']);
+const OPERATION_FAILURE = new Set([
+    'failed',
+    'error',
+    'cancelled',
+    'cancelling',
+]);
 
 ;// CONCATENATED MODULE: ./src/neon/operations.ts
 
@@ -14473,6 +15233,7 @@ class ModeRun {
 
 
 
+
 const cleanup_DAY_MS = 86_400_000;
 /**
  * cleanup: the scheduled sweeper. Deletes stale branches under `cleanup_prefix` and never anything
@@ -14602,20 +15363,25 @@ async function judgeBranches(run, index, now, doomed) {
     const ephemeral = ephemeralCandidates(run, index, now);
     const all = [...candidates, ...ephemeral];
     const finality = new Finality(all, index, doomed ?? (() => { }));
+    // Every verdict passes here on its way to Finality: a delete Neon restricts is never sent.
+    const judged = (c) => {
+        keepIfRestricted(c);
+        finality.judgedOwn(c);
+    };
     // What needs no look-up first, so those deletes can start before any answer is in: another
     // repository's branches (kept), the age rule, and a tie by name that the age rule keeps anyway.
     const maxDays = inputs.cleanupMaxAgeMs / cleanup_DAY_MS;
     const old = (c) => c.ageDays * cleanup_DAY_MS > inputs.cleanupMaxAgeMs;
     for (const c of candidates) {
         if (c.foreign !== undefined) {
-            finality.judgedOwn(c);
+            judged(c);
         }
         else if (!c.tie) {
             c.remove = old(c);
             c.reason = c.remove
                 ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
                 : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`;
-            finality.judgedOwn(c);
+            judged(c);
         }
         else if (c.tie.by === 'name' && !old(c)) {
             // Whatever its pull request's state, the name alone never dooms it before cleanup_max_age.
@@ -14623,14 +15389,25 @@ async function judgeBranches(run, index, now, doomed) {
             c.reason =
                 `PR #${c.tie.pr} only by its name; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
                     `so kept whatever that pull request's state`;
-            finality.judgedOwn(c);
+            judged(c);
         }
     }
     const toLookUp = candidates.filter((c) => c.tie && (c.tie.by === 'annotation' || old(c)));
-    await judgeByPullRequest(run, toLookUp, maxDays, (c) => finality.judgedOwn(c));
-    await judgeByRun(run, ephemeral, (c) => finality.judgedOwn(c));
+    await judgeByPullRequest(run, toLookUp, maxDays, judged);
+    await judgeByRun(run, ephemeral, judged);
     keepParentsOfKeptChildren(run, index, all);
     return all;
+}
+/**
+ * A branch whose delete Neon restricts (`restricted_actions`, guards.ts) stays, whatever its own
+ * rule says, with Neon's reason in the verdict; its parent then stays too (keepParentsOfKeptChildren).
+ */
+function keepIfRestricted(c) {
+    const restriction = restrictionOf(c.branch, 'delete');
+    if (!c.remove || !restriction)
+        return;
+    c.remove = false;
+    c.reason += `; kept: Neon restricts '${restriction.name}' on it (${restriction.reason || 'no reason given'})`;
 }
 /** A judged branch as a row of the verdict table. */
 function verdictOf(c, verdict) {
@@ -14766,6 +15543,351 @@ function warnAboutPrefix(run, index) {
 }
 function fmtDays(days) {
     return days >= 1 ? `${Math.round(days * 10) / 10} d` : `${Math.round(days * 24 * 10) / 10} h`;
+}
+
+;// CONCATENATED MODULE: ./src/util/settle.ts
+/**
+ * Runs independent requests side by side and waits for every one of them, so that no request is
+ * still running when a failure is reported; then gives their values, or throws the first failure
+ * in the order given (the order the caller would have made them in one after another).
+ */
+async function allFinished(promises) {
+    const results = await Promise.allSettled(promises);
+    for (const r of results)
+        if (r.status === 'rejected')
+            throw r.reason;
+    return results.map((r) => r.value);
+}
+
+;// CONCATENATED MODULE: ./src/neon/anonymization.ts
+
+/** States after which a masking run will not move on by itself. */
+const FAILED_STATES = new Set(['error', 'initialization_error']);
+const DONE_STATE = 'anonymized';
+/**
+ * Neon's masking ended in `error` or `initialization_error`. The message carries Neon's
+ * status_message for the log; `publicMessage` leaves it out for the pull request comment and the
+ * job summary, since it can name the tables and columns that Neon marks `x-sensitive`.
+ */
+class AnonymizationFailedError extends Error {
+    branch;
+    state;
+    statusMessage;
+    publicMessage;
+    constructor(branch, state, statusMessage) {
+        const head = `Neon's masking of branch '${branch.name}' (${branch.id}) ended in '${state}'`;
+        super(`${head}: ${statusMessage?.trim() || '(Neon gave no status message)'}`);
+        this.branch = branch;
+        this.state = state;
+        this.statusMessage = statusMessage;
+        this.name = 'AnonymizationFailedError';
+        this.publicMessage =
+            `${head} (Neon's status message is in the run log: it can name masked columns, so it is kept out ` +
+                `of the pull request comment and the job summary)`;
+    }
+    /** Adds what was done about it (the branch deleted, or not) to both messages. */
+    addNote(note) {
+        this.message = `${this.message.replace(/\.?$/, '.')} ${note}`;
+        this.publicMessage = `${this.publicMessage.replace(/\.?$/, '.')} ${note}`;
+    }
+}
+/**
+ * Polls until the masking is done, and returns the final status; throws AnonymizationFailedError
+ * on `error` / `initialization_error`, and WaitTimeoutError past the deadline.
+ *
+ * Right after `POST …/anonymize` the status may still be the previous run's `anonymized` (or
+ * `error`): a terminal state is believed only when the run it reports started after `since`'s,
+ * or once a state in progress has been seen since.
+ */
+async function waitForAnonymized(w, poll, stats) {
+    const before = w.since?.last_run?.started_at;
+    let moving = w.since === undefined || !isTerminal(w.since.state);
+    let lastMessage;
+    const status = await waitUntil(`Neon to mask branch '${w.branch.name}' (${w.branch.id})`, async () => {
+        const s = await w.status();
+        if (!isTerminal(s.state))
+            moving = true;
+        const fresh = moving || (s.last_run?.started_at !== undefined && s.last_run.started_at !== before);
+        if (s.status_message && s.status_message !== lastMessage && !FAILED_STATES.has(s.state)) {
+            lastMessage = s.status_message;
+            w.progress?.(`Masking '${w.branch.name}': ${s.state}: ${s.status_message}`);
+        }
+        return { done: fresh && isTerminal(s.state), state: s.state, value: s };
+    }, poll, stats, { delayFirst: w.since !== undefined && !isTerminal(w.since.state) });
+    const final = status ?? (await w.status());
+    if (FAILED_STATES.has(final.state))
+        throw new AnonymizationFailedError(w.branch, final.state, final.status_message);
+    return final;
+}
+function isTerminal(state) {
+    return state === DONE_STATE || FAILED_STATES.has(state);
+}
+/** `masked_columns` of the last run, when Neon reports it. */
+function maskedColumns(s) {
+    const n = s.last_run?.masked_columns;
+    return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/modes/anonymized.ts
+
+
+
+
+
+/**
+ * The annotation by which Neon's CLI labels a branch `[anon]` (`neon` 5.0.1,
+ * `dist/commands/branches.js`); written by this action too, so that the label, and adoption
+ * without rules, do not depend on whether Neon adds it itself.
+ */
+const ANONYMIZED_ANNOTATION = 'anonymized';
+/** POST /branch_anonymized: the plain create's body as `branch_create`, the rules, start at once. */
+function anonymizedCreateRequest(body, rules) {
+    const { annotation_value, ...branchCreate } = body;
+    return {
+        branch_create: branchCreate,
+        masking_rules: rules,
+        start_anonymization: true,
+        annotation_value: { ...(annotation_value ?? {}), [ANONYMIZED_ANNOTATION]: 'true' },
+    };
+}
+/** Whether what the branch list says about a branch suggests that it is anonymized (no request). */
+function looksAnonymized(found) {
+    return (found.annotation?.value[ANONYMIZED_ANNOTATION] !== undefined ||
+        (found.branch.restricted_actions ?? []).some((a) => a.name === 'restore'));
+}
+/**
+ * The branch's masking state, or null when it is not an anonymized branch: Neon keeps status
+ * "only [for] anonymized branches" (API description, getAnonymizedBranchStatus), and answers a
+ * plain one with a refusal whose status it does not document; every 4xx but the ones a retry or
+ * a key is about is read as "not anonymized".
+ */
+async function readAnonymizedStatus(run, branch) {
+    try {
+        return await run.deps.neon.getAnonymizedStatus(run.project, branch.id);
+    }
+    catch (e) {
+        if (notAnonymized(e))
+            return null;
+        throw e;
+    }
+}
+function notAnonymized(e) {
+    return (e instanceof NeonApiError &&
+        e.status >= 400 &&
+        e.status < 500 &&
+        ![401, 403, 408, 423, 429].includes(e.status));
+}
+function report(s, rules, remasked) {
+    const n = maskedColumns(s);
+    return {
+        ...(n !== undefined ? { maskedColumns: n } : {}),
+        ...(rules !== undefined ? { rules } : {}),
+        remasked,
+    };
+}
+function waitFor(run, branch, since) {
+    const { neon, log } = run.deps;
+    return waitForAnonymized({
+        branch,
+        status: () => neon.getAnonymizedStatus(run.project, branch.id),
+        ...(since ? { since } : {}),
+        progress: (line) => log.info(line),
+    }, run.poll, run.wait);
+}
+/**
+ * After the create's operations: waits until Neon has masked the new branch. A failed masking
+ * deletes the branch (it holds the parent's data, unmasked, which nobody asked for) and says so.
+ */
+async function awaitNewBranchMasking(run, branch, rules) {
+    run.deps.log.info(`Waiting for Neon to mask branch '${branch.name}' with ${countRules(rules)}`);
+    return settleMasking(run, branch, async () => report(await waitFor(run, branch), rules, false));
+}
+/** Runs `work`; when the masking failed, deletes the branch before the failure goes on. */
+async function settleMasking(run, branch, work) {
+    try {
+        return await work();
+    }
+    catch (e) {
+        if (e instanceof AnonymizationFailedError)
+            await deleteUnmasked(run, branch, e);
+        throw e;
+    }
+}
+async function deleteUnmasked(run, branch, e) {
+    const { neon, log } = run.deps;
+    log.info(`Deleting branch '${branch.name}' (${branch.id}): its data is not masked as the rules ask`);
+    try {
+        refuseRestricted(branch, 'delete');
+        const res = await neon.deleteBranch(run.project, branch.id);
+        if (res) {
+            run.changed(`deleted branch '${branch.name}' (${branch.id}), whose data was not masked`);
+            // Its own budget: the masking may have used up the run's.
+            await run.waitOps(res.operations, true);
+        }
+        run.deps.ephemeral?.nothing();
+        e.addNote('The branch was deleted, as it held data that was not masked as the rules ask; fix the rules ' +
+            '(or wait for Neon) and run again to create it anew.');
+    }
+    catch (d) {
+        e.addNote(`Deleting the branch, which holds data that is not masked as the rules ask, failed too ` +
+            `(${d instanceof Error ? d.message : String(d)}): delete it now (mode: delete, or the Neon console).`);
+    }
+}
+/** What adoptMasking would do, from the same reads; changes nothing. */
+async function dryRunMasking(run, branch, masking) {
+    const { status, current } = await readMasking(run, branch, masking);
+    if (status.state === 'anonymized' && sameRules(current, masking.rules)) {
+        return `its ${countRules(current.length)} match ${masking.source}: nothing to mask again`;
+    }
+    return sameRules(current, masking.rules)
+        ? `it is '${status.state}': would mask it again with its ${countRules(current.length)}`
+        : `would replace its masking rules (${current.length} → ${masking.rules.length}) and mask it again`;
+}
+/** The branch's masking status and rules, read side by side; an error when it is not anonymized. */
+async function readMasking(run, branch, masking) {
+    const [status, current] = await allFinished([
+        readAnonymizedStatus(run, branch),
+        run.deps.neon.getMaskingRules(run.project, branch.id).catch((e) => {
+            if (notAnonymized(e))
+                return null;
+            throw e;
+        }),
+    ]);
+    if (!status || !current) {
+        throw new Error(`branch '${branch.name}' (${branch.id}) is not an anonymized branch: its data is an unmasked copy of ` +
+            `its parent, and ${masking.source} asks for masked data. Nothing was changed. Delete it (mode: delete) ` +
+            `and run create again for an anonymized branch, or drop the rules for a plain one.`);
+    }
+    return { status, current };
+}
+/**
+ * An adopted branch, checked against the workflow's rules (reads only, side by side). Returns
+ * what finishes the job: nothing more when the branch is masked with the same rules (in any
+ * order); otherwise the rules replaced (PATCH) and a new masking run started, whose end it waits
+ * for. A branch that is not anonymized is an error, before any change: its data is a plain copy.
+ * What it returns throws AnonymizationFailedError when the masking failed: the caller runs it
+ * within settleMasking, beside the other work on the branch, so that the branch is deleted only
+ * once nothing else is in flight on it.
+ */
+async function adoptMasking(run, found, masking) {
+    const { branch } = found;
+    const { neon, log } = run.deps;
+    if (!masking) {
+        if (!looksAnonymized(found))
+            return async () => undefined;
+        const status = await readAnonymizedStatus(run, branch);
+        if (!status)
+            return async () => undefined;
+        log.notice(`Branch '${branch.name}' is an anonymized branch, and masking_rules is not set: its masking rules are ` +
+            `left as they are.`);
+        return async () => {
+            if (FAILED_STATES.has(status.state)) {
+                throw new AnonymizationFailedError(branch, status.state, status.status_message);
+            }
+            return report(isTerminal(status.state) ? status : await waitFor(run, branch, status), undefined, false);
+        };
+    }
+    const rules = masking.rules;
+    const { status, current } = await readMasking(run, branch, masking);
+    let s = status;
+    if (!isTerminal(s.state) && s.state !== 'initialized') {
+        // Another run's masking (a concurrent create, or one whose wait ran out): see where it ends.
+        log.info(`Branch '${branch.name}' is being masked already (${s.state}); waiting for that first`);
+        s = await waitFor(run, branch, s).catch(async (e) => {
+            if (e instanceof AnonymizationFailedError)
+                return neon.getAnonymizedStatus(run.project, branch.id);
+            throw e;
+        });
+    }
+    if (s.state === 'initialization_error') {
+        // Neon starts a masking run from `initialized`, `error` or `anonymized` only (API description,
+        // startAnonymization): this branch cannot be masked any more.
+        const failed = new AnonymizationFailedError(branch, s.state, s.status_message);
+        return () => Promise.reject(failed);
+    }
+    const differ = !sameRules(current, rules);
+    if (s.state === 'anonymized' && !differ) {
+        log.info(`Branch '${branch.name}' is masked with the same ${countRules(rules.length)}; nothing to do`);
+        const done = s;
+        return async () => report(done, rules.length, false);
+    }
+    if (differ) {
+        await neon.updateMaskingRules(run.project, branch.id, rules);
+        run.changed(`replaced the branch's masking rules (${current.length} → ${rules.length})`);
+    }
+    if (s.state === 'anonymized') {
+        log.warning(`Branch '${branch.name}' is masked again, with the rules of ${masking.source}. Neon masks the data ` +
+            `the branch holds now, which is masked already: a column whose rule was removed keeps its masked ` +
+            `values, and no original value comes back. For data masked afresh from the parent, run mode: reset ` +
+            `(it re-creates an anonymized branch).`);
+    }
+    else {
+        log.info(`Branch '${branch.name}' is '${s.state}': masking it with ${countRules(rules.length)}`);
+    }
+    const started = await startMasking(run, branch);
+    run.changed(`started masking the branch again`);
+    return async () => report(await waitFor(run, branch, started), rules.length, true);
+}
+/**
+ * POST …/anonymize. Refused (a 4xx) while a run is under way, which another run can have started
+ * between our read and our request: then that run is waited for instead.
+ */
+async function startMasking(run, branch) {
+    const { neon, log } = run.deps;
+    try {
+        return await neon.startAnonymization(run.project, branch.id);
+    }
+    catch (e) {
+        if (!(e instanceof NeonApiError) || e.status < 400 || e.status >= 500)
+            throw e;
+        const now = await neon.getAnonymizedStatus(run.project, branch.id);
+        if (now.state !== 'created' && now.state !== 'anonymizing')
+            throw e;
+        log.info(`Neon refused a new masking run of '${branch.name}' (${e.status}): one is under way; waiting for it`);
+        return now;
+    }
+}
+/** The rules a re-created branch gets: the workflow's, or else the branch's own. */
+async function rulesForRecreation(run, r) {
+    if (r.masking)
+        return { rules: r.masking.rules, source: r.masking.source };
+    const rules = await run.deps.neon.getMaskingRules(run.project, r.branch.id);
+    if (rules.length === 0) {
+        throw new Error(`branch '${r.branch.name}' (${r.branch.id}) is anonymized but has no masking rules, and masking_rules ` +
+            `is not set: give the rules to re-create it with. Nothing was changed.`);
+    }
+    return { rules, source: `the branch's own rules` };
+}
+/**
+ * reset of an anonymized branch: Neon cannot reset or restore one (BEHAVIOUR.md; its
+ * `restricted_actions` says so), so it is deleted, and made anew from the parent as an anonymized
+ * branch with the same name, then masked, then prepared as create prepares one. Its id, host and
+ * password change: the caller's result says so. A failure after the delete says that the old
+ * branch is gone (run.changes lists it).
+ */
+async function recreateAnonymized(run, r, rules) {
+    const { neon, log } = run.deps;
+    const { branch } = r;
+    log.info(`Branch '${branch.name}' is anonymized, and Neon cannot reset it` +
+        `${r.reason ? ` (${r.reason.replace(/\.$/, '')})` : ''}: re-creating it from '${r.source.name}' with ` +
+        `freshly masked data. Its id, host and password change.`);
+    if (r.preserveAs !== undefined) {
+        const renamed = await neon.updateBranch(run.project, branch.id, { name: r.preserveAs });
+        run.changed(`renamed branch '${branch.name}' (${branch.id}) to '${r.preserveAs}' to re-create it`);
+        await run.waitOps(renamed.operations);
+    }
+    else {
+        const gone = await neon.deleteBranch(run.project, branch.id);
+        if (gone) {
+            run.changed(`deleted branch '${branch.name}' (${branch.id}) to re-create it`);
+            await run.waitOps(gone.operations);
+        }
+    }
+    const res = await neon.createAnonymizedBranch(run.project, anonymizedCreateRequest(r.body, rules));
+    run.changed(`created anonymized branch '${res.branch.name}' (${res.branch.id}) in its place`);
+    log.info(`Created anonymized branch '${res.branch.name}' (${res.branch.id}); waiting for ${res.operations.length} operations`);
+    await run.waitOps(res.operations);
+    return { res, report: { rules: rules.length, remasked: false } };
 }
 
 ;// CONCATENATED MODULE: ./src/modes/branch-limit.ts
@@ -15095,20 +16217,6 @@ function buildConnectionUrls(c) {
     return { dbUrl: build(c.host, common), dbUrlPooled: build(hostPooled, pooled), host: c.host, hostPooled };
 }
 
-;// CONCATENATED MODULE: ./src/util/settle.ts
-/**
- * Runs independent requests side by side and waits for every one of them, so that no request is
- * still running when a failure is reported; then gives their values, or throws the first failure
- * in the order given (the order the caller would have made them in one after another).
- */
-async function allFinished(promises) {
-    const results = await Promise.allSettled(promises);
-    for (const r of results)
-        if (r.status === 'rejected')
-            throw r.reason;
-    return results.map((r) => r.value);
-}
-
 ;// CONCATENATED MODULE: ./src/modes/connect.ts
 
 
@@ -15118,19 +16226,44 @@ async function allFinished(promises) {
 
 
 /**
+ * What a create's answer tells once its operations are done: the branch is ready and, when a
+ * start_compute of its read_write compute was among them, the compute is active; its roles,
+ * databases and (in `connection_uris`) the role's password are known. So prepareConnection asks
+ * nothing twice.
+ */
+function madeFromCreate(res, role) {
+    let endpoint = res.endpoints.find((e) => e.type === 'read_write');
+    if (endpoint &&
+        res.operations.some((o) => o.action === 'start_compute' && o.endpoint_id === endpoint?.id)) {
+        endpoint = { ...endpoint, current_state: 'active' };
+    }
+    return {
+        branch: { ...res.branch, current_state: 'ready' },
+        known: {
+            endpoint,
+            roles: res.roles.map((r) => r.name),
+            databases: res.databases.map((d) => d.name),
+            password: res.connection_uris?.find((c) => c.connection_parameters.role === role)?.connection_parameters
+                .password,
+        },
+    };
+}
+/**
  * Brings a branch to the point where the outputs can be used: ready, with a usable read_write
- * compute, the role and the database present; returns the masked connection details and when the
- * branch became ready (ms since the run started).
+ * compute, the role and the database present; returns the masked connection details, when the
+ * branch became ready, and the Neon Auth and Data API URLs the inputs ask for.
  */
 async function prepareConnection(run, branch, known = {}) {
     const { inputs, deps } = run;
     const { neon } = deps;
     const ready = await ensureBranchReady(run, branch);
-    // The three reads do not depend on each other, so they go out together: on an adopted branch
-    // (every push after the first) that is two round trips instead of four before the outputs. What
-    // they find missing is then created one thing at a time, as before (the database needs the role).
+    // The reads do not depend on each other, so they go out together: on an adopted branch (every
+    // push after the first) that is two round trips instead of four before the outputs, and the
+    // Neon Auth and Data API reads ride along. What they find missing is then created one thing at a
+    // time, as before (the database needs the role).
     const askPassword = known.password === undefined && (known.roles === undefined || known.roles.includes(inputs.role));
-    const [endpoints, revealed, databases] = await allFinished([
+    const [services, endpoints, revealed, databases] = await allFinished([
+        readServices(run, ready),
         // Without a known endpoint (then `endpoints` is what ensureEndpoint needs).
         known.endpoint ? undefined : neon.listBranchEndpoints(run.project, ready.id),
         // A 404 for the password is the answer "no such role" (null): ensureRole creates it.
@@ -15164,8 +16297,41 @@ async function prepareConnection(run, branch, known = {}) {
         branch: ready,
         readyMs,
         ...(computeUnits ? { computeUnits } : {}),
+        ...services,
         connection: { urls, password, role: inputs.role, database: inputs.database, endpointId: endpoint.id },
     };
+}
+/** The URLs a result carries: only those asked for. */
+function servicesOf(p) {
+    return {
+        ...(p.authUrl !== undefined ? { authUrl: p.authUrl } : {}),
+        ...(p.dataApiUrl !== undefined ? { dataApiUrl: p.dataApiUrl } : {}),
+    };
+}
+async function readServices(run, branch) {
+    const { inputs, deps } = run;
+    const where = `branch '${branch.name}' (${branch.id})`;
+    const [auth, dataApi] = await allFinished([
+        inputs.getAuthUrl ? deps.neon.getNeonAuth(run.project, branch.id) : undefined,
+        inputs.getDataApiUrl ? deps.neon.getDataApi(run.project, branch.id, inputs.database) : undefined,
+    ]);
+    const services = {};
+    if (inputs.getAuthUrl) {
+        services.authUrl = auth?.base_url || null;
+        if (auth === null) {
+            deps.log.notice(`Neon Auth is not enabled on ${where}: the auth_url output is empty.`);
+        }
+        else if (!services.authUrl) {
+            deps.log.notice(`Neon Auth is enabled on ${where}, but Neon reported no base_url: auth_url is empty.`);
+        }
+    }
+    if (inputs.getDataApiUrl) {
+        services.dataApiUrl = dataApi?.url || null;
+        if (!services.dataApiUrl) {
+            deps.log.notice(`The Data API is not enabled for database '${inputs.database}' on ${where}: the data_api_url output is empty.`);
+        }
+    }
+    return services;
 }
 async function ensureBranchReady(run, branch) {
     if (branch.current_state === 'ready')
@@ -15317,22 +16483,6 @@ async function refreshExpiry(run, branch) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/modes/guards.ts
-
-/**
- * The branches a preview workflow must never touch: handing out the default branch's URL sends
- * migrations to production, and protected branches are protected for a reason. `action` completes
- * "refusing to …", e.g. "reset it".
- */
-function refuseUnsafeTarget(branch, action) {
-    if (branch.default) {
-        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is the project's default branch; refusing to ${action}`);
-    }
-    if (branch.protected) {
-        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is a protected branch; refusing to ${action}`);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/modes/history-window.ts
 
 
@@ -15375,6 +16525,10 @@ function parentText(inputs) {
     const at = p?.lsn ?? p?.timestamp;
     return `${inputs.parentBranch ?? ''}${at !== undefined ? `@${at}` : ''}`;
 }
+/** `schemaOnly` for a branch Neon made with `init_source: schema-only` (no rows of its parent). */
+function schemaOnly(branch) {
+    return branch.init_source === 'schema-only' ? { schemaOnly: true } : {};
+}
 /**
  * Where a branch starts on its parent, as Neon reports it, and (when `parent_branch` asked for a
  * point) how that point reads in the comment and summary: the point asked, with the other coordinate
@@ -15396,6 +16550,9 @@ function pointInfo(branch, asked) {
 }
 
 ;// CONCATENATED MODULE: ./src/modes/create.ts
+
+
+
 
 
 
@@ -15438,11 +16595,25 @@ async function createMode(deps, inputs) {
         const outcome = found ? { existing: found } : await createOrFind(run, name, limits, first);
         const { parent } = outcome;
         const made = 'made' in outcome ? outcome.made : undefined;
-        const branch = 'made' in outcome ? outcome.made.branch : await adopt(run, outcome.existing, parent);
+        const existing = 'existing' in outcome ? outcome.existing : undefined;
+        const branch = made ? made.branch : await adopt(run, existing, parent);
         const created = made !== undefined;
-        const [prepared, expiresAt] = created
-            ? [await prepareConnection(run, branch, made.known), branch.expires_at ?? null]
-            : await prepareWithExpiry(run, branch);
+        // An anonymized branch is handed out only once Neon has masked it: the result (and so every
+        // output, the comment and the summary) is made after that. Connection details are gathered
+        // meanwhile; they only go out with the result.
+        let prepared;
+        let expiresAt;
+        let anonymization;
+        if (made) {
+            prepared = await prepareConnection(run, branch, made.known);
+            expiresAt = branch.expires_at ?? null;
+            if (inputs.masking)
+                anonymization = await awaitNewBranchMasking(run, branch, inputs.masking.rules.length);
+        }
+        else {
+            const finish = await adoptMasking(run, existing, inputs.masking);
+            [anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () => allFinished([finish(), prepareWithExpiry(run, branch)]));
+        }
         return {
             mode: 'create',
             branch: {
@@ -15452,10 +16623,13 @@ async function createMode(deps, inputs) {
                 ...(created && parent ? { parentName: parent.name } : {}),
                 ...pointInfo(branch, inputs.parentPoint),
                 expiresAt,
+                ...schemaOnly(branch),
             },
             created,
             connection: prepared.connection,
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+            ...(anonymization ? { anonymization } : {}),
+            ...servicesOf(prepared),
             ...limits.result(),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
@@ -15517,39 +16691,25 @@ async function createOrFind(run, name, limits, first) {
             deps.ephemeral?.creating(name, key);
             recorded = true;
         }
-        const res = await limits.create(() => neon.createBranch(run.project, createRequest(run, name, parent?.id, key)), 
+        const body = createRequest(run, name, parent?.id, key);
+        const masking = inputs.masking;
+        const res = await limits.create(() => masking
+            ? neon.createAnonymizedBranch(run.project, anonymizedCreateRequest(body, masking.rules))
+            : neon.createBranch(run.project, body), 
         // No look-up was made, and at its limit Neon may answer an existing name with 422 rather
         // than 409 (which it checks first is undocumented): look the name up before anything else,
         // and adopt what exists rather than make room or fail.
         first ? (refusal) => lookUpAtLimit(run, name, refusal) : undefined);
         created = true;
-        let branch = res.branch;
+        const branch = res.branch;
         deps.ephemeral?.created({ id: branch.id, name: branch.name }, res.operations.map((o) => o.id));
-        run.changed(`created branch '${branch.name}' (${branch.id})`);
-        log.info(`Created branch '${branch.name}' (${branch.id}); waiting for ${res.operations.length} operations`);
-        let endpoint = res.endpoints.find((e) => e.type === 'read_write');
+        const kind = masking ? 'anonymized branch' : 'branch';
+        run.changed(`created ${kind} '${branch.name}' (${branch.id})`);
+        log.info(`Created ${kind} '${branch.name}' (${branch.id}); waiting for ${res.operations.length} operations`);
         await run.waitOps(res.operations);
         // Nothing of the create is running any more: the post step need not poll for it.
         deps.ephemeral?.created({ id: branch.id, name: branch.name }, []);
-        // Its operations are done, so the branch is ready and the compute started: no need to ask.
-        branch = { ...branch, current_state: 'ready' };
-        if (endpoint &&
-            res.operations.some((o) => o.action === 'start_compute' && o.endpoint_id === endpoint?.id)) {
-            endpoint = { ...endpoint, current_state: 'active' };
-        }
-        return {
-            parent,
-            made: {
-                branch,
-                known: {
-                    endpoint,
-                    roles: res.roles.map((r) => r.name),
-                    databases: res.databases.map((d) => d.name),
-                    password: res.connection_uris?.find((c) => c.connection_parameters.role === inputs.role)
-                        ?.connection_parameters.password,
-                },
-            },
-        };
+        return { parent, made: madeFromCreate(res, inputs.role) };
     }
     catch (e) {
         if (created)
@@ -15650,6 +16810,7 @@ function ephemeralCollision(run, name, existing) {
 function refusedOutright(e) {
     return e instanceof NeonApiError && e.status >= 400 && e.status < 500 && e.status !== 408;
 }
+/** The body of POST /branches for this run (also what reset re-creates an anonymized branch with). */
 function createRequest(run, name, parentId, ephemeralKey) {
     const { inputs } = run;
     const expiresAt = expiryTimestamp(inputs.expiry, new Date(run.deps.clock.now()));
@@ -15683,6 +16844,8 @@ async function dryRun(run, name, found, limits) {
         refuseUnsafeTarget(existing, 'use it as a preview branch');
         refuseForeign(run, found);
         line = `would adopt branch '${existing.name}' (${existing.id}) and make sure its compute, role and database exist`;
+        if (run.inputs.masking)
+            line += `; ${await dryRunMasking(run, existing, run.inputs.masking)}`;
     }
     else {
         const parent = await resolveParent(run);
@@ -15692,8 +16855,12 @@ async function dryRun(run, name, found, limits) {
         const from = parent
             ? describePoint(`'${parent.name}' (${parent.id})`, run.inputs.parentPoint ?? {})
             : 'the default branch';
+        const masking = run.inputs.masking;
         line =
-            `would create branch '${name}' from ${from}` +
+            `would create ${masking ? 'an anonymized branch' : 'branch'} '${name}' from ${from}` +
+                (masking
+                    ? ` with ${countRules(masking.rules.length)} (${masking.source}), and wait for Neon to mask it`
+                    : '') +
                 (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring');
         room = await limits.plan();
     }
@@ -15708,6 +16875,7 @@ async function dryRun(run, name, found, limits) {
             name,
             parentId: existing?.parent_id,
             expiresAt: existing?.expires_at ?? null,
+            ...(existing ? schemaOnly(existing) : {}),
         },
         created: false,
         ...limits.result(),
@@ -15855,6 +17023,7 @@ async function deleteMode(deps, inputs) {
                 timings: run.timings(),
             };
         }
+        refuseRestricted(branch, 'delete');
         const children = index.children(branch.id);
         if (children.length > 0) {
             throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) has child branches: ${children.map((c) => `'${escapeControl(c.name)}' (${c.id})`).join(', ')}. ` +
@@ -15898,6 +17067,9 @@ async function deleteMode(deps, inputs) {
 
 
 
+
+
+
 /**
  * reset: bring the pull request's branch back to its parent's current state (or `parent_branch`'s,
  * at the point in time it names; `^self@…` is the branch's own past) with Neon's restore, which
@@ -15917,9 +17089,22 @@ async function resetMode(deps, inputs) {
         }
         const branch = found.branch;
         refuseUnsafeTarget(branch, 'reset it');
+        // Before anything else that could change it (an anonymized branch is re-created below).
         const owner = ownership(found.annotation, deps.context);
         if (owner.kind === 'foreign')
             throw foreignBranchError(branch, owner, deps.context, run.project);
+        // Neon cannot reset an anonymized branch: it is re-created instead. Whether it is one is asked
+        // only when something suggests it (or rules are given): a plain reset costs no extra request.
+        const status = inputs.masking || looksAnonymized(found) ? await readAnonymizedStatus(run, branch) : null;
+        if (status)
+            return await resetAnonymized(run, index, branch, restrictionOf(branch, 'reset')?.reason);
+        if (inputs.masking) {
+            throw new Error(`branch '${branch.name}' (${branch.id}) is not an anonymized branch, and ${inputs.masking.source} asks ` +
+                `for masked data: a reset would give it its parent's data, unmasked. Nothing was changed. Delete it ` +
+                `(mode: delete) and run create for an anonymized branch, or drop the rules.`);
+        }
+        // Anything else Neon restricts is refused with its reason, before any request.
+        refuseRestricted(branch, 'reset');
         const source = resolveSource(run, index, branch);
         const self = source.id === branch.id;
         // A root branch has no parent to reset to, but it has a past of its own.
@@ -15975,6 +17160,7 @@ async function resetMode(deps, inputs) {
             created: false,
             connection: prepared.connection,
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+            ...servicesOf(prepared),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -16010,6 +17196,74 @@ function resolveSource(run, index, branch) {
         throw new Error(`the parent ${branch.parent_id} of '${escapeControl(branch.name)}' no longer exists`);
     return parent;
 }
+/**
+ * reset of an anonymized branch: re-created from its parent (or `parent_branch`) with the
+ * workflow's rules, or its own when the workflow gives none, and masked afresh; with
+ * `preserve_under_name` the old branch is renamed instead of deleted. Nothing is handed out before
+ * Neon says `anonymized`, as for create.
+ */
+async function resetAnonymized(run, index, branch, reason) {
+    const { inputs, deps } = run;
+    if (inputs.parentBranch === SELF) {
+        throw new Error(`'${branch.name}' (${branch.id}) is an anonymized branch, which Neon cannot restore, to its own past or ` +
+            `otherwise; reset re-creates it from a parent instead (parent_branch: ^parent, or a branch name)`);
+    }
+    // Re-creating deletes it (or, with preserve_under_name, renames it): what Neon forbids is refused first.
+    if (!inputs.preserveUnderName)
+        refuseRestricted(branch, 'delete');
+    const source = resolveSource(run, index, branch);
+    const children = index.children(branch.id);
+    if (children.length > 0) {
+        throw new Error(`'${branch.name}' (${branch.id}) is an anonymized branch, which reset re-creates (Neon cannot reset it), ` +
+            `but it has child branches (${children.map((c) => `'${c.name}'`).join(', ')}), so it cannot be deleted. ` +
+            `Nothing was changed.`);
+    }
+    const preserve = inputs.preserveUnderName;
+    if (preserve && index.find(preserve)) {
+        throw new Error(`preserve_under_name '${preserve}' is already the name of a branch; choose another`);
+    }
+    await checkHistoryWindow(run, source, inputs.parentPoint, parentText(inputs));
+    const { rules, source: rulesFrom } = await rulesForRecreation(run, { branch, masking: inputs.masking });
+    const to = describePoint(`'${source.name}' (${source.id})`, inputs.parentPoint ?? {});
+    const line = `re-create anonymized branch '${branch.name}' (${branch.id}) from ${to} with ${countRules(rules.length)} ` +
+        `(${rulesFrom})${preserve ? `, keeping the old one as '${preserve}'` : ''}: Neon cannot reset an anonymized ` +
+        `branch, so its id, host and password change`;
+    if (inputs.dryRun) {
+        deps.log.notice(`Dry run: would ${line}. Nothing was changed.`);
+        run.changed(`would ${line}`);
+        return {
+            mode: 'reset',
+            branch: reset_info(run, branch, source, branch.expires_at ?? null),
+            changes: run.changes,
+            timings: run.timings(),
+        };
+    }
+    const { res } = await recreateAnonymized(run, {
+        branch,
+        source,
+        body: createRequest(run, branch.name, source.id),
+        masking: inputs.masking,
+        reason,
+        ...(preserve ? { preserveAs: preserve } : {}),
+    }, rules);
+    const made = madeFromCreate(res, inputs.role);
+    const prepared = await prepareConnection(run, made.branch, made.known);
+    const anonymization = await awaitNewBranchMasking(run, made.branch, rules.length);
+    deps.log.notice(`Branch '${made.branch.name}' was re-created as ${made.branch.id} (it was ${branch.id}): its host and ` +
+        `password changed too, so update anything that kept the old connection string.`);
+    return {
+        mode: 'reset',
+        branch: reset_info(run, made.branch, source, made.branch.expires_at ?? null),
+        created: true,
+        recreated: { previousId: branch.id },
+        connection: prepared.connection,
+        ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+        ...servicesOf(prepared),
+        anonymization,
+        changes: run.changes,
+        timings: run.timings(prepared.readyMs),
+    };
+}
 function reset_info(run, branch, source, expiresAt) {
     return {
         id: branch.id,
@@ -16019,6 +17273,7 @@ function reset_info(run, branch, source, expiresAt) {
         // The point asked; Neon's parent_lsn / parent_timestamp describe the branch's new parent.
         ...pointInfo(source.id === branch.id ? {} : branch, run.inputs.parentPoint),
         expiresAt,
+        ...schemaOnly(branch),
     };
 }
 
@@ -16401,7 +17656,7 @@ class NeonClient {
                 sort_order: q.sortOrder,
             },
         });
-        return r.data ?? { branches: [] };
+        return r.data ?? { branches: [], annotations: {} };
     }
     /**
      * Every branch matching `search` (all when omitted), following `pagination.next` until the end.
@@ -16507,7 +17762,8 @@ class NeonClient {
             .password;
     }
     async createRole(projectId, branchId, name) {
-        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles', { project_id: projectId, branch_id: branchId }, { body: { role: { name } } });
+        const body = { role: { name } };
+        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles', { project_id: projectId, branch_id: branchId }, { body });
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles`);
         return { role: data.role, operations: data.operations ?? [] };
     }
@@ -16516,19 +17772,70 @@ class NeonClient {
         return r.data?.databases ?? [];
     }
     async createDatabase(projectId, branchId, name, ownerName) {
-        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/databases', { project_id: projectId, branch_id: branchId }, { body: { database: { name, owner_name: ownerName } } });
+        const body = { database: { name, owner_name: ownerName } };
+        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/databases', { project_id: projectId, branch_id: branchId }, { body });
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/databases`);
         return { database: data.database, operations: data.operations ?? [] };
+    }
+    // --- Neon Auth and the Data API ---
+    /**
+     * The branch's Neon Auth integration (its `base_url` is the `auth_url` output), or null when Neon
+     * Auth is not enabled on the branch: Neon answers 404 then (BEHAVIOUR.md, "Neon Auth and the Data
+     * API"; Neon's create-branch-action reads it the same way).
+     */
+    async getNeonAuth(projectId, branchId) {
+        return this.unlessNotFound(this.request('GET', '/projects/{project_id}/branches/{branch_id}/auth', {
+            project_id: projectId,
+            branch_id: branchId,
+        }), 'GET', `/projects/${projectId}/branches/${branchId}/auth`);
+    }
+    /**
+     * The Data API of one database of the branch (its `url` is the `data_api_url` output), or null
+     * when the Data API is not enabled for that database: Neon answers 404 then (BEHAVIOUR.md).
+     */
+    async getDataApi(projectId, branchId, database) {
+        return this.unlessNotFound(this.request('GET', '/projects/{project_id}/branches/{branch_id}/data-api/{database_name}', {
+            project_id: projectId,
+            branch_id: branchId,
+            database_name: database,
+        }), 'GET', `/projects/${projectId}/branches/${branchId}/data-api/${database}`);
     }
     // --- schemas ---
     /**
      * A database's schema as `pg_dump --schema-only` prints it (BEHAVIOUR.md, Schemas), at the
-     * branch's head or at an LSN or a timestamp of its history (never both: openapi-v2.json).
+     * branch's head or at an LSN or a timestamp of its history (never both: Neon's API description).
      */
     async getBranchSchema(projectId, branchId, dbName, at = {}) {
         const r = await this.request('GET', '/projects/{project_id}/branches/{branch_id}/schema', { project_id: projectId, branch_id: branchId }, { query: { db_name: dbName, lsn: at.lsn, timestamp: at.lsn === undefined ? at.timestamp : undefined } });
         // neonctl reads a missing `sql` as an empty schema (schema_diff.js fetchSchema: `sql ?? ""`).
         return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/schema`).sql ?? '';
+    }
+    // --- anonymized branches (BEHAVIOUR.md, "Anonymized branches") ---
+    /**
+     * Creates a branch whose data Neon masks with PostgreSQL Anonymizer: answered like createBranch;
+     * the masking runs after its operations, and `getAnonymizedStatus` says when it is done.
+     */
+    async createAnonymizedBranch(projectId, body) {
+        const r = await this.request('POST', '/projects/{project_id}/branch_anonymized', { project_id: projectId }, { body });
+        return this.need(r, 'POST', `/projects/${projectId}/branch_anonymized`);
+    }
+    async getMaskingRules(projectId, branchId) {
+        const r = await this.request('GET', '/projects/{project_id}/branches/{branch_id}/masking_rules', { project_id: projectId, branch_id: branchId });
+        return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/masking_rules`).masking_rules;
+    }
+    /** Replaces every rule of the branch (Neon's PATCH is a replacement, not a merge). */
+    async updateMaskingRules(projectId, branchId, rules) {
+        const r = await this.request('PATCH', '/projects/{project_id}/branches/{branch_id}/masking_rules', { project_id: projectId, branch_id: branchId }, { body: { masking_rules: rules } });
+        return this.need(r, 'PATCH', `/projects/${projectId}/branches/${branchId}/masking_rules`).masking_rules;
+    }
+    /** Starts a masking run with the branch's rules, on the data the branch holds now. */
+    async startAnonymization(projectId, branchId) {
+        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/anonymize', { project_id: projectId, branch_id: branchId });
+        return this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/anonymize`);
+    }
+    async getAnonymizedStatus(projectId, branchId) {
+        const r = await this.request('GET', '/projects/{project_id}/branches/{branch_id}/anonymized_status', { project_id: projectId, branch_id: branchId });
+        return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/anonymized_status`);
     }
     // --- operations ---
     async getOperation(projectId, operationId) {
@@ -16546,6 +17853,17 @@ class NeonClient {
         return r.data?.operations ?? [];
     }
     // --- the choke point ---
+    /** The answer's body, or null for Neon's 404; every other failure is thrown as it is. */
+    async unlessNotFound(reply, method, path) {
+        try {
+            return this.need(await reply, method, path);
+        }
+        catch (e) {
+            if (isNotFound(e))
+                return null;
+            throw e;
+        }
+    }
     need(r, method, path) {
         if (r.data === undefined) {
             throw new NeonApiError({
@@ -17080,6 +18398,7 @@ async function run(opts = {}) {
         // which is then skipped below.
         const inputs = getInputs(undefined, () => new Date(clock.now()), {
             allowEmptyApiKey: context.pullRequest?.fromFork === true,
+            ...autoModeHint(context),
         });
         state.inputs = inputs;
         const choice = inputs.mode === 'auto' ? chooseAutoMode(context) : undefined;
@@ -17144,9 +18463,12 @@ async function run(opts = {}) {
     catch (e) {
         const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true);
         setFailed(logLines(message));
+        // The comment and the summary get the public form of the message: without what Neon marks
+        // x-sensitive (the status message of a failed masking can name masked columns).
+        const shown = publicForm(e, message);
         try {
-            const comment = await updateComment(state, clock, redact, 'failed', { error: redact(message) });
-            await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: message })));
+            const comment = await updateComment(state, clock, redact, 'failed', { error: redact(shown) });
+            await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: shown })));
         }
         catch (e2) {
             coreLogger.warning(`Could not report the failure in the comment or summary: ${e2.message}`);
@@ -17322,6 +18644,15 @@ function publishOutputs(r, maskSecret) {
         set(OUTPUTS.parentLsn, r.branch?.parentLsn ?? '');
         set(OUTPUTS.parentTimestamp, r.branch?.parentTimestamp ?? '');
     }
+    if (r.connection)
+        set(OUTPUTS.anonymized, r.anonymization !== undefined);
+    if (r.anonymization?.maskedColumns !== undefined)
+        set(OUTPUTS.maskedColumns, String(r.anonymization.maskedColumns));
+    // Asked for and not enabled on the branch: empty, as Neon's create-branch-action leaves it.
+    if (r.authUrl !== undefined)
+        set(OUTPUTS.authUrl, r.authUrl ?? '');
+    if (r.dataApiUrl !== undefined)
+        set(OUTPUTS.dataApiUrl, r.dataApiUrl ?? '');
     set(OUTPUTS.deleted, r.deleted);
     if (r.deletedBranches)
         set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches));
@@ -17332,6 +18663,33 @@ function publishOutputs(r, maskSecret) {
         set(OUTPUTS.schemaDiff, r.schema.diff);
         set(OUTPUTS.schemaChanged, r.schema.diff !== '');
     }
+}
+/**
+ * `mode: auto`'s choice, when the event makes one, for getInputs (which then reads a rules file
+ * only where a branch is made). An event auto cannot map fails later, in the same words.
+ */
+function autoModeHint(context) {
+    try {
+        return { autoMode: chooseAutoMode(context).mode };
+    }
+    catch {
+        return {};
+    }
+}
+/**
+ * The message with every part that must not be public replaced by its public form: an error in
+ * the chain that carries a `publicMessage` (AnonymizationFailedError) has its message swapped.
+ */
+function publicForm(e, message) {
+    let out = message;
+    const seen = new Set();
+    for (let x = e; x instanceof Error && !seen.has(x); x = x.cause) {
+        seen.add(x);
+        const pub = x.publicMessage;
+        if (typeof pub === 'string')
+            out = out.split(x.message).join(pub);
+    }
+    return out;
 }
 /** One readable message: what failed, Neon's answer, the request id, and what was already changed. */
 function describeFailure(e, neon, ephemeral = false) {

@@ -30,6 +30,10 @@ export const INPUTS = {
   onBranchLimit: 'on_branch_limit',
   preserveUnderName: 'preserve_under_name',
   computeUnits: 'compute_units',
+  maskingRules: 'masking_rules',
+  maskingRulesFile: 'masking_rules_file',
+  getAuthUrl: 'get_auth_url',
+  getDataApiUrl: 'get_data_api_url',
 } as const
 
 /** An input name as written in action.yml. */
@@ -58,6 +62,10 @@ export const OUTPUTS = {
   parentTimestamp: 'parent_timestamp',
   schemaDiff: 'schema_diff',
   schemaChanged: 'schema_changed',
+  anonymized: 'anonymized',
+  maskedColumns: 'masked_columns',
+  authUrl: 'auth_url',
+  dataApiUrl: 'data_api_url',
 } as const
 
 /** An output name as written in action.yml. */

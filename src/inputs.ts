@@ -10,6 +10,7 @@ import {
   MAX_EXPIRY_MS,
   type InputName,
 } from './constants.js'
+import { readMaskingRules, type MaskingRulesInput } from './masking/input.js'
 import { parseComputeUnits, type ComputeUnits } from './neon/compute-units.js'
 import { isInFuture, parsePointInTime, POINT_IN_TIME_FORMS } from './neon/point-in-time.js'
 import { formatDuration, parseDuration } from './util/duration.js'
@@ -74,6 +75,16 @@ export interface Inputs {
   preserveUnderName?: string
   /** The size of the read-write compute; unset for Neon's (the project's) default. */
   computeUnits?: ComputeUnits
+  /**
+   * `masking_rules` or `masking_rules_file`, parsed and checked: the branch is an anonymized one,
+   * its data masked by Neon before anything is handed out. Unset for a plain branch (and in modes
+   * that do not create, where the rules are not read).
+   */
+  masking?: MaskingRulesInput
+  /** create and reset: read the branch's Neon Auth URL for the `auth_url` output. */
+  getAuthUrl: boolean
+  /** create and reset: read the Data API URL of `database` for the `data_api_url` output. */
+  getDataApiUrl: boolean
 }
 
 /** A point in a branch's history, as `parent_branch` gave it (exactly one is set). */
@@ -119,6 +130,8 @@ const DEFAULTS = {
   cleanupPrefix: 'preview/',
   cleanupMaxAge: '7d',
   onBranchLimit: 'fail',
+  getAuthUrl: 'false',
+  getDataApiUrl: 'false',
 } as const
 
 const PROJECT_ID_RE = /^[a-z0-9-]{1,60}$/
@@ -152,6 +165,15 @@ export interface GetInputsOptions {
    * which gets no secrets under `pull_request`: that run is skipped, not failed.
    */
   allowEmptyApiKey?: boolean
+  /**
+   * The mode `mode: auto` resolves to for this event, when main.ts already knows it: a
+   * `masking_rules_file` is then read only when that mode creates (create, reset).
+   */
+  autoMode?: Exclude<Mode, 'auto'>
+  /** Where `masking_rules_file` is looked up (default GITHUB_WORKSPACE, else the working directory). */
+  workspace?: string
+  /** Reads `masking_rules_file` (default: the file system); tests hand in files. */
+  readFile?: (absolutePath: string) => string
 }
 
 /**
@@ -374,6 +396,21 @@ export function getInputs(
     }
   }
 
+  const masking = readMaskingRules({
+    inline: get(INPUTS.maskingRules),
+    file: get(INPUTS.maskingRulesFile),
+    // The rules matter where a branch is made; elsewhere a file is not even read (a job that
+    // deletes need not check the repository out). `auto` reads it unless main.ts knows better.
+    readFile: ['create', 'reset'].includes(mode === 'auto' ? (options.autoMode ?? 'create') : mode),
+    database,
+    branchType,
+    fail,
+    ...(options.workspace !== undefined ? { workspace: options.workspace } : {}),
+    ...(options.readFile ? { read: options.readFile } : {}),
+  })
+  const getAuthUrl = bool(INPUTS.getAuthUrl, DEFAULTS.getAuthUrl)
+  const getDataApiUrl = bool(INPUTS.getDataApiUrl, DEFAULTS.getDataApiUrl)
+
   const inputs: Inputs = {
     mode,
     ephemeral,
@@ -395,6 +432,8 @@ export function getInputs(
     cleanupPrefix,
     cleanupMaxAgeMs,
     onBranchLimit,
+    getAuthUrl,
+    getDataApiUrl,
   }
   // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
   if (branchName !== undefined) inputs.branchName = branchName
@@ -402,6 +441,7 @@ export function getInputs(
   if (parentPoint !== undefined) inputs.parentPoint = parentPoint
   if (computeUnits !== undefined) inputs.computeUnits = computeUnits
   if (preserveUnderName !== undefined) inputs.preserveUnderName = preserveUnderName
+  if (masking !== undefined) inputs.masking = masking
   return inputs
 }
 

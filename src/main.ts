@@ -110,6 +110,7 @@ export async function run(opts: RunOptions = {}): Promise<void> {
     // which is then skipped below.
     const inputs = getInputs(undefined, () => new Date(clock.now()), {
       allowEmptyApiKey: context.pullRequest?.fromFork === true,
+      ...autoModeHint(context),
     })
     state.inputs = inputs
     const choice = inputs.mode === 'auto' ? chooseAutoMode(context) : undefined
@@ -178,9 +179,12 @@ export async function run(opts: RunOptions = {}): Promise<void> {
   } catch (e) {
     const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true)
     core.setFailed(logLines(message))
+    // The comment and the summary get the public form of the message: without what Neon marks
+    // x-sensitive (the status message of a failed masking can name masked columns).
+    const shown = publicForm(e, message)
     try {
-      const comment = await updateComment(state, clock, redact, 'failed', { error: redact(message) })
-      await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: message })))
+      const comment = await updateComment(state, clock, redact, 'failed', { error: redact(shown) })
+      await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: shown })))
     } catch (e2) {
       coreLogger.warning(`Could not report the failure in the comment or summary: ${(e2 as Error).message}`)
     }
@@ -375,6 +379,12 @@ function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): voi
     set(OUTPUTS.parentLsn, r.branch?.parentLsn ?? '')
     set(OUTPUTS.parentTimestamp, r.branch?.parentTimestamp ?? '')
   }
+  if (r.connection) set(OUTPUTS.anonymized, r.anonymization !== undefined)
+  if (r.anonymization?.maskedColumns !== undefined)
+    set(OUTPUTS.maskedColumns, String(r.anonymization.maskedColumns))
+  // Asked for and not enabled on the branch: empty, as Neon's create-branch-action leaves it.
+  if (r.authUrl !== undefined) set(OUTPUTS.authUrl, r.authUrl ?? '')
+  if (r.dataApiUrl !== undefined) set(OUTPUTS.dataApiUrl, r.dataApiUrl ?? '')
   set(OUTPUTS.deleted, r.deleted)
   if (r.deletedBranches) set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches))
   if (r.staleBranches) set(OUTPUTS.staleBranches, JSON.stringify(r.staleBranches))
@@ -383,6 +393,33 @@ function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): voi
     set(OUTPUTS.schemaDiff, r.schema.diff)
     set(OUTPUTS.schemaChanged, r.schema.diff !== '')
   }
+}
+
+/**
+ * `mode: auto`'s choice, when the event makes one, for getInputs (which then reads a rules file
+ * only where a branch is made). An event auto cannot map fails later, in the same words.
+ */
+function autoModeHint(context: RunContext): { autoMode?: ConcreteMode } {
+  try {
+    return { autoMode: chooseAutoMode(context).mode }
+  } catch {
+    return {}
+  }
+}
+
+/**
+ * The message with every part that must not be public replaced by its public form: an error in
+ * the chain that carries a `publicMessage` (AnonymizationFailedError) has its message swapped.
+ */
+function publicForm(e: unknown, message: string): string {
+  let out = message
+  const seen = new Set<unknown>()
+  for (let x: unknown = e; x instanceof Error && !seen.has(x); x = x.cause) {
+    seen.add(x)
+    const pub = (x as { publicMessage?: unknown }).publicMessage
+    if (typeof pub === 'string') out = out.split(x.message).join(pub)
+  }
+  return out
 }
 
 /** One readable message: what failed, Neon's answer, the request id, and what was already changed. */

@@ -18,6 +18,8 @@ import * as core from '@actions/core'
 import type { CommentOutcome } from './github/comment.js'
 import { coreLogger } from './log.js'
 import type { ModeResult, SchemaComparison } from './modes/types.js'
+import { describeData, describeRecreated } from './masking/describe.js'
+import { SCHEMA_ONLY } from './github/comment-body.js'
 import { describeComputeUnits } from './neon/compute-units.js'
 
 export interface SummaryView {
@@ -93,6 +95,8 @@ export function renderSummary(v: SummaryView): string {
   if (parent) rows.push(['Parent', parent])
   if (b?.pointInTime) rows.push(['Point in time', b.pointInTime])
   if (r?.computeUnits) rows.push(['Compute', describeComputeUnits(r.computeUnits)])
+  if (r?.anonymization) rows.push(['Data', describeData(r.anonymization)])
+  if (r?.recreated) rows.push(['Re-created', describeRecreated(r.recreated.previousId)])
   if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
     rows.push(['Created', r.created ? 'yes, by this run' : 'no, adopted the existing branch'])
   }
@@ -111,6 +115,10 @@ export function renderSummary(v: SummaryView): string {
   }
   if (b && !v.dryRun && r?.mode !== 'delete' && b.id) rows.push(['Expires', b.expiresAt ?? 'never'])
   if (r?.connection) rows.push(['Host', r.connection.urls.host])
+  if (b?.schemaOnly) rows.push(['Data', SCHEMA_ONLY])
+  if (r?.authUrl !== undefined) rows.push(['Neon Auth', r.authUrl ?? 'not enabled on this branch'])
+  if (r?.dataApiUrl !== undefined)
+    rows.push(['Data API', r.dataApiUrl ?? "not enabled for the branch's database"])
   const room = r?.branchLimit
   if (room) {
     rows.push([

@@ -6,6 +6,7 @@
  */
 import type { RunContext } from './context.js'
 import type { ModeResult } from '../modes/types.js'
+import { describeData } from '../masking/describe.js'
 import { describeComputeUnits } from '../neon/compute-units.js'
 import { isProjectId } from '../inputs.js'
 import { codeBlock, codeSpan } from './markdown.js'
@@ -40,6 +41,9 @@ export interface CommentView {
 export const MAX_COMMENT_CHARS = 65_536
 const MAX_ERROR_CHARS = 8_000
 const CONSOLE = 'https://console.neon.tech/app/projects'
+
+/** How a branch made with Neon's `init_source: schema-only` is described (comment and summary). */
+export const SCHEMA_ONLY = "schema only: the parent's schema, none of its rows"
 
 /**
  * The hidden marker that finds the comment again: one per Neon project and branch, so two
@@ -206,7 +210,19 @@ function renderBranchSection(v: CommentView): string {
   if (branch?.pointInTime && !schemaRun) rows.push(['Point in time', codeSpan(branch.pointInTime)])
   if (r?.computeUnits && v.status !== 'deleted' && !schemaRun)
     rows.push(['Compute', describeComputeUnits(r.computeUnits)])
+  if (r?.anonymization && v.status !== 'deleted' && !schemaRun)
+    rows.push(['Data', describeData(r.anonymization)])
   if (!schemaRun) rows.push(['State', stateText(v)])
+  if (branch?.schemaOnly && v.status !== 'deleted' && !schemaRun) rows.push(['Data', SCHEMA_ONLY])
+  if (v.status !== 'deleted' && !schemaRun) {
+    if (r?.authUrl !== undefined)
+      rows.push(['Neon Auth', r.authUrl !== null ? codeSpan(r.authUrl) : 'not enabled on this branch'])
+    if (r?.dataApiUrl !== undefined)
+      rows.push([
+        'Data API',
+        r.dataApiUrl !== null ? codeSpan(r.dataApiUrl) : "not enabled for the branch's database",
+      ])
+  }
   if (branch && v.status !== 'deleted' && v.status !== 'failed') {
     rows.push(['Expires', expiryText(branch.expiresAt, v.now)])
   }
@@ -279,6 +295,9 @@ function stateText(v: CommentView): string {
     case 'ready':
       return 'ready: existing branch adopted, expiry refreshed'
     case 'reset':
+      if (r?.recreated) {
+        return `ready: re-created from the parent with freshly masked data (Neon cannot reset an anonymized branch); new branch id (it was ${codeSpan(r.recreated.previousId)}), host and password`
+      }
       return r?.branch?.pointInTime
         ? 'ready: data restored to the point in time above; same host and password'
         : 'ready: data reset from the parent; same host and password'

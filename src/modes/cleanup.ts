@@ -5,6 +5,7 @@ import type { Annotation, Branch } from '../neon/types.js'
 import { ChildrenFirstDeleter, type DeleteOutcome } from './cleanup-deleter.js'
 import { ephemeralCandidates, isEphemeral, judgeByRun } from './cleanup-ephemeral.js'
 import { Finality } from './cleanup-finality.js'
+import { restrictionOf } from './guards.js'
 import { ownership } from './ownership.js'
 import { ModeRun } from './run.js'
 import type { CleanupVerdict, ModeDeps, ModeResult } from './types.js'
@@ -190,6 +191,11 @@ export async function judgeBranches(
   const ephemeral = ephemeralCandidates(run, index, now)
   const all = [...candidates, ...ephemeral]
   const finality = new Finality(all, index, doomed ?? (() => {}))
+  // Every verdict passes here on its way to Finality: a delete Neon restricts is never sent.
+  const judged = (c: Candidate): void => {
+    keepIfRestricted(c)
+    finality.judgedOwn(c)
+  }
 
   // What needs no look-up first, so those deletes can start before any answer is in: another
   // repository's branches (kept), the age rule, and a tie by name that the age rule keeps anyway.
@@ -197,27 +203,38 @@ export async function judgeBranches(
   const old = (c: Candidate): boolean => c.ageDays * DAY_MS > inputs.cleanupMaxAgeMs
   for (const c of candidates) {
     if (c.foreign !== undefined) {
-      finality.judgedOwn(c)
+      judged(c)
     } else if (!c.tie) {
       c.remove = old(c)
       c.reason = c.remove
         ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
         : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`
-      finality.judgedOwn(c)
+      judged(c)
     } else if (c.tie.by === 'name' && !old(c)) {
       // Whatever its pull request's state, the name alone never dooms it before cleanup_max_age.
       c.youngNameTie = true
       c.reason =
         `PR #${c.tie.pr} only by its name; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
         `so kept whatever that pull request's state`
-      finality.judgedOwn(c)
+      judged(c)
     }
   }
   const toLookUp = candidates.filter((c) => c.tie && (c.tie.by === 'annotation' || old(c)))
-  await judgeByPullRequest(run, toLookUp, maxDays, (c) => finality.judgedOwn(c))
-  await judgeByRun(run, ephemeral, (c) => finality.judgedOwn(c))
+  await judgeByPullRequest(run, toLookUp, maxDays, judged)
+  await judgeByRun(run, ephemeral, judged)
   keepParentsOfKeptChildren(run, index, all)
   return all
+}
+
+/**
+ * A branch whose delete Neon restricts (`restricted_actions`, guards.ts) stays, whatever its own
+ * rule says, with Neon's reason in the verdict; its parent then stays too (keepParentsOfKeptChildren).
+ */
+function keepIfRestricted(c: Candidate): void {
+  const restriction = restrictionOf(c.branch, 'delete')
+  if (!c.remove || !restriction) return
+  c.remove = false
+  c.reason += `; kept: Neon restricts '${restriction.name}' on it (${restriction.reason || 'no reason given'})`
 }
 
 /** A judged branch as a row of the verdict table. */

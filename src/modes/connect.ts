@@ -3,7 +3,7 @@ import { describeComputeUnits, type ComputeUnits } from '../neon/compute-units.j
 import { buildConnectionUrls } from '../neon/connection-string.js'
 import { isConflict, isNotFound, NeonApiError } from '../neon/errors.js'
 import { waitUntil } from '../neon/operations.js'
-import type { Branch, Endpoint } from '../neon/types.js'
+import type { Branch, CreateBranchResponse, Endpoint } from '../neon/types.js'
 import type { ModeRun } from './run.js'
 import type { ConnectionInfo } from './types.js'
 import { allFinished } from '../util/settle.js'
@@ -21,25 +21,58 @@ export interface Known {
   password?: string
 }
 
+/** What prepareConnection found: the branch ready and the masked connection details. */
+export interface Prepared extends BranchServices {
+  branch: Branch
+  connection: ConnectionInfo
+  /** When the branch became ready, in ms since the run started. */
+  readyMs: number
+  computeUnits?: ComputeUnits
+}
+
+/**
+ * What a create's answer tells once its operations are done: the branch is ready and, when a
+ * start_compute of its read_write compute was among them, the compute is active; its roles,
+ * databases and (in `connection_uris`) the role's password are known. So prepareConnection asks
+ * nothing twice.
+ */
+export function madeFromCreate(res: CreateBranchResponse, role: string): { branch: Branch; known: Known } {
+  let endpoint = res.endpoints.find((e) => e.type === 'read_write')
+  if (
+    endpoint &&
+    res.operations.some((o) => o.action === 'start_compute' && o.endpoint_id === endpoint?.id)
+  ) {
+    endpoint = { ...endpoint, current_state: 'active' }
+  }
+  return {
+    branch: { ...res.branch, current_state: 'ready' },
+    known: {
+      endpoint,
+      roles: res.roles.map((r) => r.name),
+      databases: res.databases.map((d) => d.name),
+      password: res.connection_uris?.find((c) => c.connection_parameters.role === role)?.connection_parameters
+        .password,
+    },
+  }
+}
+
 /**
  * Brings a branch to the point where the outputs can be used: ready, with a usable read_write
- * compute, the role and the database present; returns the masked connection details and when the
- * branch became ready (ms since the run started).
+ * compute, the role and the database present; returns the masked connection details, when the
+ * branch became ready, and the Neon Auth and Data API URLs the inputs ask for.
  */
-export async function prepareConnection(
-  run: ModeRun,
-  branch: Branch,
-  known: Known = {},
-): Promise<{ branch: Branch; connection: ConnectionInfo; readyMs: number; computeUnits?: ComputeUnits }> {
+export async function prepareConnection(run: ModeRun, branch: Branch, known: Known = {}): Promise<Prepared> {
   const { inputs, deps } = run
   const { neon } = deps
   const ready = await ensureBranchReady(run, branch)
-  // The three reads do not depend on each other, so they go out together: on an adopted branch
-  // (every push after the first) that is two round trips instead of four before the outputs. What
-  // they find missing is then created one thing at a time, as before (the database needs the role).
+  // The reads do not depend on each other, so they go out together: on an adopted branch (every
+  // push after the first) that is two round trips instead of four before the outputs, and the
+  // Neon Auth and Data API reads ride along. What they find missing is then created one thing at a
+  // time, as before (the database needs the role).
   const askPassword =
     known.password === undefined && (known.roles === undefined || known.roles.includes(inputs.role))
-  const [endpoints, revealed, databases] = await allFinished([
+  const [services, endpoints, revealed, databases] = await allFinished([
+    readServices(run, ready),
     // Without a known endpoint (then `endpoints` is what ensureEndpoint needs).
     known.endpoint ? undefined : neon.listBranchEndpoints(run.project, ready.id),
     // A 404 for the password is the answer "no such role" (null): ensureRole creates it.
@@ -76,8 +109,55 @@ export async function prepareConnection(
     branch: ready,
     readyMs,
     ...(computeUnits ? { computeUnits } : {}),
+    ...services,
     connection: { urls, password, role: inputs.role, database: inputs.database, endpointId: endpoint.id },
   }
+}
+
+/**
+ * Neon Auth's and the Data API's URLs for the branch, each when its input asks (`get_auth_url`,
+ * `get_data_api_url`, named and read as Neon's create-branch-action does): the URL, or null with a
+ * notice when the feature is not enabled there (Neon's 404). Any other failure is thrown, as any
+ * other read's.
+ */
+export interface BranchServices {
+  authUrl?: string | null
+  dataApiUrl?: string | null
+}
+
+/** The URLs a result carries: only those asked for. */
+export function servicesOf(p: BranchServices): BranchServices {
+  return {
+    ...(p.authUrl !== undefined ? { authUrl: p.authUrl } : {}),
+    ...(p.dataApiUrl !== undefined ? { dataApiUrl: p.dataApiUrl } : {}),
+  }
+}
+
+async function readServices(run: ModeRun, branch: Branch): Promise<BranchServices> {
+  const { inputs, deps } = run
+  const where = `branch '${branch.name}' (${branch.id})`
+  const [auth, dataApi] = await allFinished([
+    inputs.getAuthUrl ? deps.neon.getNeonAuth(run.project, branch.id) : undefined,
+    inputs.getDataApiUrl ? deps.neon.getDataApi(run.project, branch.id, inputs.database) : undefined,
+  ])
+  const services: BranchServices = {}
+  if (inputs.getAuthUrl) {
+    services.authUrl = auth?.base_url || null
+    if (auth === null) {
+      deps.log.notice(`Neon Auth is not enabled on ${where}: the auth_url output is empty.`)
+    } else if (!services.authUrl) {
+      deps.log.notice(`Neon Auth is enabled on ${where}, but Neon reported no base_url: auth_url is empty.`)
+    }
+  }
+  if (inputs.getDataApiUrl) {
+    services.dataApiUrl = dataApi?.url || null
+    if (!services.dataApiUrl) {
+      deps.log.notice(
+        `The Data API is not enabled for database '${inputs.database}' on ${where}: the data_api_url output is empty.`,
+      )
+    }
+  }
+  return services
 }
 
 async function ensureBranchReady(run: ModeRun, branch: Branch): Promise<Branch> {
@@ -220,7 +300,7 @@ export async function prepareWithExpiry(
   run: ModeRun,
   branch: Branch,
   known: Known = {},
-): Promise<[Awaited<ReturnType<typeof prepareConnection>>, string | null]> {
+): Promise<[Prepared, string | null]> {
   if (branch.current_state !== 'ready') {
     const prepared = await prepareConnection(run, branch, known)
     return [prepared, await refreshExpiry(run, prepared.branch)]

@@ -8,14 +8,30 @@ import { isBranchLimit, isConflict, NeonApiError, withContext } from '../neon/er
 import { findBranch, type FoundBranch } from '../neon/lookup.js'
 import { describePoint, sameLsn } from '../neon/point-in-time.js'
 import type { Branch, CreateBranchRequest } from '../neon/types.js'
+import { allFinished } from '../util/settle.js'
+import {
+  adoptMasking,
+  anonymizedCreateRequest,
+  awaitNewBranchMasking,
+  dryRunMasking,
+  settleMasking,
+} from './anonymized.js'
+import { countRules } from '../masking/rules.js'
 import { BranchLimit } from './branch-limit.js'
-import { computeRequest, prepareConnection, prepareWithExpiry, type Known } from './connect.js'
+import {
+  computeRequest,
+  madeFromCreate,
+  prepareConnection,
+  prepareWithExpiry,
+  servicesOf,
+  type Known,
+} from './connect.js'
 import { refuseUnsafeTarget } from './guards.js'
 import { foreignBranchError, ownership } from './ownership.js'
 import { checkHistoryWindow } from './history-window.js'
-import { parentText, pointInfo } from './point.js'
+import { parentText, pointInfo, schemaOnly } from './point.js'
 import { ModeRun } from './run.js'
-import type { ModeDeps, ModeResult } from './types.js'
+import type { AnonymizationReport, ModeDeps, ModeResult } from './types.js'
 
 /**
  * create: make the pull request's branch, or adopt it when it exists (a re-run, the next push, a
@@ -43,12 +59,28 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
     const outcome: Outcome = found ? { existing: found } : await createOrFind(run, name, limits, first)
     const { parent } = outcome
     const made = 'made' in outcome ? outcome.made : undefined
-    const branch = 'made' in outcome ? outcome.made.branch : await adopt(run, outcome.existing, parent)
+    const existing = 'existing' in outcome ? outcome.existing : undefined
+    const branch = made ? made.branch : await adopt(run, existing!, parent)
     const created = made !== undefined
 
-    const [prepared, expiresAt] = created
-      ? [await prepareConnection(run, branch, made.known), branch.expires_at ?? null]
-      : await prepareWithExpiry(run, branch)
+    // An anonymized branch is handed out only once Neon has masked it: the result (and so every
+    // output, the comment and the summary) is made after that. Connection details are gathered
+    // meanwhile; they only go out with the result.
+    let prepared: Awaited<ReturnType<typeof prepareConnection>>
+    let expiresAt: string | null
+    let anonymization: AnonymizationReport | undefined
+    if (made) {
+      prepared = await prepareConnection(run, branch, made.known)
+      expiresAt = branch.expires_at ?? null
+      if (inputs.masking)
+        anonymization = await awaitNewBranchMasking(run, branch, inputs.masking.rules.length)
+    } else {
+      const finish = await adoptMasking(run, existing!, inputs.masking)
+      // Side by side; a failed masking deletes the branch once both are done (settleMasking).
+      ;[anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () =>
+        allFinished([finish(), prepareWithExpiry(run, branch)]),
+      )
+    }
     return {
       mode: 'create',
       branch: {
@@ -58,10 +90,13 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
         ...(created && parent ? { parentName: parent.name } : {}),
         ...pointInfo(branch, inputs.parentPoint),
         expiresAt,
+        ...schemaOnly(branch),
       },
       created,
       connection: prepared.connection,
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+      ...(anonymization ? { anonymization } : {}),
+      ...servicesOf(prepared),
       ...limits.result(),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
@@ -140,48 +175,33 @@ async function createOrFind(
       deps.ephemeral?.creating(name, key)
       recorded = true
     }
+    const body = createRequest(run, name, parent?.id, key)
+    const masking = inputs.masking
     const res = await limits.create(
-      () => neon.createBranch(run.project, createRequest(run, name, parent?.id, key)),
+      () =>
+        masking
+          ? neon.createAnonymizedBranch(run.project, anonymizedCreateRequest(body, masking.rules))
+          : neon.createBranch(run.project, body),
       // No look-up was made, and at its limit Neon may answer an existing name with 422 rather
       // than 409 (which it checks first is undocumented): look the name up before anything else,
       // and adopt what exists rather than make room or fail.
       first ? (refusal) => lookUpAtLimit(run, name, refusal) : undefined,
     )
     created = true
-    let branch = res.branch
+    const branch = res.branch
     deps.ephemeral?.created(
       { id: branch.id, name: branch.name },
       res.operations.map((o) => o.id),
     )
-    run.changed(`created branch '${branch.name}' (${branch.id})`)
+    const kind = masking ? 'anonymized branch' : 'branch'
+    run.changed(`created ${kind} '${branch.name}' (${branch.id})`)
     log.info(
-      `Created branch '${branch.name}' (${branch.id}); waiting for ${res.operations.length} operations`,
+      `Created ${kind} '${branch.name}' (${branch.id}); waiting for ${res.operations.length} operations`,
     )
-    let endpoint = res.endpoints.find((e) => e.type === 'read_write')
     await run.waitOps(res.operations)
     // Nothing of the create is running any more: the post step need not poll for it.
     deps.ephemeral?.created({ id: branch.id, name: branch.name }, [])
-    // Its operations are done, so the branch is ready and the compute started: no need to ask.
-    branch = { ...branch, current_state: 'ready' }
-    if (
-      endpoint &&
-      res.operations.some((o) => o.action === 'start_compute' && o.endpoint_id === endpoint?.id)
-    ) {
-      endpoint = { ...endpoint, current_state: 'active' }
-    }
-    return {
-      parent,
-      made: {
-        branch,
-        known: {
-          endpoint,
-          roles: res.roles.map((r) => r.name),
-          databases: res.databases.map((d) => d.name),
-          password: res.connection_uris?.find((c) => c.connection_parameters.role === inputs.role)
-            ?.connection_parameters.password,
-        },
-      },
-    }
+    return { parent, made: madeFromCreate(res, inputs.role) }
   } catch (e) {
     if (created) throw e
     const refusal = e instanceof NameTakenAtLimit ? e.refusal : e
@@ -291,7 +311,8 @@ function refusedOutright(e: unknown): boolean {
   return e instanceof NeonApiError && e.status >= 400 && e.status < 500 && e.status !== 408
 }
 
-function createRequest(
+/** The body of POST /branches for this run (also what reset re-creates an anonymized branch with). */
+export function createRequest(
   run: ModeRun,
   name: string,
   parentId: string | undefined,
@@ -335,6 +356,7 @@ async function dryRun(
     refuseUnsafeTarget(existing, 'use it as a preview branch')
     refuseForeign(run, found)
     line = `would adopt branch '${existing.name}' (${existing.id}) and make sure its compute, role and database exist`
+    if (run.inputs.masking) line += `; ${await dryRunMasking(run, existing, run.inputs.masking)}`
   } else {
     const parent = await resolveParent(run)
     if (parent) await checkHistoryWindow(run, parent, run.inputs.parentPoint, parentText(run.inputs))
@@ -342,8 +364,12 @@ async function dryRun(
     const from = parent
       ? describePoint(`'${parent.name}' (${parent.id})`, run.inputs.parentPoint ?? {})
       : 'the default branch'
+    const masking = run.inputs.masking
     line =
-      `would create branch '${name}' from ${from}` +
+      `would create ${masking ? 'an anonymized branch' : 'branch'} '${name}' from ${from}` +
+      (masking
+        ? ` with ${countRules(masking.rules.length)} (${masking.source}), and wait for Neon to mask it`
+        : '') +
       (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring')
     room = await limits.plan()
   }
@@ -357,6 +383,7 @@ async function dryRun(
       name,
       parentId: existing?.parent_id,
       expiresAt: existing?.expires_at ?? null,
+      ...(existing ? schemaOnly(existing) : {}),
     },
     created: false,
     ...limits.result(),

@@ -1,7 +1,7 @@
 import type { Inputs } from '../inputs.js'
 import { resolveBranchName } from '../github/branch-target.js'
 import { BranchIndex } from '../neon/lookup.js'
-import { refuseUnsafeTarget } from './guards.js'
+import { refuseRestricted, refuseUnsafeTarget } from './guards.js'
 import { ownership } from './ownership.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult } from './types.js'
@@ -52,6 +52,7 @@ export async function deleteMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
         timings: run.timings(),
       }
     }
+    refuseRestricted(branch, 'delete')
     const children = index.children(branch.id)
     if (children.length > 0) {
       throw new Error(

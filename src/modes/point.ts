@@ -9,6 +9,11 @@ export function parentText(inputs: Pick<Inputs, 'parentBranch' | 'parentPoint'>)
   return `${inputs.parentBranch ?? ''}${at !== undefined ? `@${at}` : ''}`
 }
 
+/** `schemaOnly` for a branch Neon made with `init_source: schema-only` (no rows of its parent). */
+export function schemaOnly(branch: Pick<Branch, 'init_source'>): Pick<BranchInfo, 'schemaOnly'> {
+  return branch.init_source === 'schema-only' ? { schemaOnly: true } : {}
+}
+
 /**
  * Where a branch starts on its parent, as Neon reports it, and (when `parent_branch` asked for a
  * point) how that point reads in the comment and summary: the point asked, with the other coordinate

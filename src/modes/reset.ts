@@ -4,11 +4,20 @@ import { resolveBranchName } from '../github/branch-target.js'
 import { BranchIndex } from '../neon/lookup.js'
 import { describePoint } from '../neon/point-in-time.js'
 import type { Branch, RestoreBranchRequest } from '../neon/types.js'
-import { prepareWithExpiry } from './connect.js'
-import { refuseUnsafeTarget } from './guards.js'
+import { countRules } from '../masking/rules.js'
+import {
+  awaitNewBranchMasking,
+  looksAnonymized,
+  readAnonymizedStatus,
+  recreateAnonymized,
+  rulesForRecreation,
+} from './anonymized.js'
+import { madeFromCreate, prepareConnection, prepareWithExpiry, servicesOf } from './connect.js'
+import { createRequest } from './create.js'
+import { refuseRestricted, refuseUnsafeTarget, restrictionOf } from './guards.js'
 import { foreignBranchError, ownership } from './ownership.js'
 import { checkHistoryWindow } from './history-window.js'
-import { parentText, pointInfo } from './point.js'
+import { parentText, pointInfo, schemaOnly } from './point.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult } from './types.js'
 import { escapeControl as shown } from '../util/log-text.js'
@@ -34,8 +43,22 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     }
     const branch = found.branch
     refuseUnsafeTarget(branch, 'reset it')
+    // Before anything else that could change it (an anonymized branch is re-created below).
     const owner = ownership(found.annotation, deps.context)
     if (owner.kind === 'foreign') throw foreignBranchError(branch, owner, deps.context, run.project)
+    // Neon cannot reset an anonymized branch: it is re-created instead. Whether it is one is asked
+    // only when something suggests it (or rules are given): a plain reset costs no extra request.
+    const status = inputs.masking || looksAnonymized(found) ? await readAnonymizedStatus(run, branch) : null
+    if (status) return await resetAnonymized(run, index, branch, restrictionOf(branch, 'reset')?.reason)
+    if (inputs.masking) {
+      throw new Error(
+        `branch '${branch.name}' (${branch.id}) is not an anonymized branch, and ${inputs.masking.source} asks ` +
+          `for masked data: a reset would give it its parent's data, unmasked. Nothing was changed. Delete it ` +
+          `(mode: delete) and run create for an anonymized branch, or drop the rules.`,
+      )
+    }
+    // Anything else Neon restricts is refused with its reason, before any request.
+    refuseRestricted(branch, 'reset')
     const source = resolveSource(run, index, branch)
     const self = source.id === branch.id
     // A root branch has no parent to reset to, but it has a past of its own.
@@ -104,6 +127,7 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
       created: false,
       connection: prepared.connection,
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+      ...servicesOf(prepared),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
     }
@@ -139,6 +163,90 @@ function resolveSource(run: ModeRun, index: BranchIndex, branch: Branch): Branch
   return parent
 }
 
+/**
+ * reset of an anonymized branch: re-created from its parent (or `parent_branch`) with the
+ * workflow's rules, or its own when the workflow gives none, and masked afresh; with
+ * `preserve_under_name` the old branch is renamed instead of deleted. Nothing is handed out before
+ * Neon says `anonymized`, as for create.
+ */
+async function resetAnonymized(
+  run: ModeRun,
+  index: BranchIndex,
+  branch: Branch,
+  reason: string | undefined,
+): Promise<ModeResult> {
+  const { inputs, deps } = run
+  if (inputs.parentBranch === SELF) {
+    throw new Error(
+      `'${branch.name}' (${branch.id}) is an anonymized branch, which Neon cannot restore, to its own past or ` +
+        `otherwise; reset re-creates it from a parent instead (parent_branch: ^parent, or a branch name)`,
+    )
+  }
+  // Re-creating deletes it (or, with preserve_under_name, renames it): what Neon forbids is refused first.
+  if (!inputs.preserveUnderName) refuseRestricted(branch, 'delete')
+  const source = resolveSource(run, index, branch)
+  const children = index.children(branch.id)
+  if (children.length > 0) {
+    throw new Error(
+      `'${branch.name}' (${branch.id}) is an anonymized branch, which reset re-creates (Neon cannot reset it), ` +
+        `but it has child branches (${children.map((c) => `'${c.name}'`).join(', ')}), so it cannot be deleted. ` +
+        `Nothing was changed.`,
+    )
+  }
+  const preserve = inputs.preserveUnderName
+  if (preserve && index.find(preserve)) {
+    throw new Error(`preserve_under_name '${preserve}' is already the name of a branch; choose another`)
+  }
+  await checkHistoryWindow(run, source, inputs.parentPoint, parentText(inputs))
+  const { rules, source: rulesFrom } = await rulesForRecreation(run, { branch, masking: inputs.masking })
+  const to = describePoint(`'${source.name}' (${source.id})`, inputs.parentPoint ?? {})
+  const line =
+    `re-create anonymized branch '${branch.name}' (${branch.id}) from ${to} with ${countRules(rules.length)} ` +
+    `(${rulesFrom})${preserve ? `, keeping the old one as '${preserve}'` : ''}: Neon cannot reset an anonymized ` +
+    `branch, so its id, host and password change`
+  if (inputs.dryRun) {
+    deps.log.notice(`Dry run: would ${line}. Nothing was changed.`)
+    run.changed(`would ${line}`)
+    return {
+      mode: 'reset',
+      branch: info(run, branch, source, branch.expires_at ?? null),
+      changes: run.changes,
+      timings: run.timings(),
+    }
+  }
+  const { res } = await recreateAnonymized(
+    run,
+    {
+      branch,
+      source,
+      body: createRequest(run, branch.name, source.id),
+      masking: inputs.masking,
+      reason,
+      ...(preserve ? { preserveAs: preserve } : {}),
+    },
+    rules,
+  )
+  const made = madeFromCreate(res, inputs.role)
+  const prepared = await prepareConnection(run, made.branch, made.known)
+  const anonymization = await awaitNewBranchMasking(run, made.branch, rules.length)
+  deps.log.notice(
+    `Branch '${made.branch.name}' was re-created as ${made.branch.id} (it was ${branch.id}): its host and ` +
+      `password changed too, so update anything that kept the old connection string.`,
+  )
+  return {
+    mode: 'reset',
+    branch: info(run, made.branch, source, made.branch.expires_at ?? null),
+    created: true,
+    recreated: { previousId: branch.id },
+    connection: prepared.connection,
+    ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+    ...servicesOf(prepared),
+    anonymization,
+    changes: run.changes,
+    timings: run.timings(prepared.readyMs),
+  }
+}
+
 function info(
   run: ModeRun,
   branch: Branch,
@@ -153,5 +261,6 @@ function info(
     // The point asked; Neon's parent_lsn / parent_timestamp describe the branch's new parent.
     ...pointInfo(source.id === branch.id ? {} : branch, run.inputs.parentPoint),
     expiresAt,
+    ...schemaOnly(branch),
   }
 }

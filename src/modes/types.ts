@@ -74,6 +74,8 @@ export interface BranchInfo {
   pointInTime?: string
   /** RFC 3339, or null when the branch does not expire. */
   expiresAt: string | null
+  /** Neon's `init_source: schema-only`: the parent's schema and none of its rows. */
+  schemaOnly?: boolean
 }
 
 export interface ConnectionInfo {
@@ -107,6 +109,16 @@ export interface BranchLimitReport {
   madeRoom: CleanupVerdict[]
 }
 
+/** An anonymized branch's masking, as Neon reported it once it was done. */
+export interface AnonymizationReport {
+  /** `last_run.masked_columns`, when Neon reports it. */
+  maskedColumns?: number
+  /** How many rules the branch is masked with, when the run gave them (or read them). */
+  rules?: number
+  /** True when this run had an existing branch masked again (its rules changed, or it had failed). */
+  remasked: boolean
+}
+
 /** What a mode did, for outputs, the job summary and the PR comment. */
 export interface ModeResult {
   mode: Exclude<Mode, 'auto'>
@@ -115,6 +127,16 @@ export interface ModeResult {
   connection?: ConnectionInfo
   /** The read-write compute's size after the run (as applied, or as found). */
   computeUnits?: ComputeUnits
+  /**
+   * create and reset, with `get_auth_url`: the branch's Neon Auth URL (`base_url`), or null when
+   * Neon Auth is not enabled on it; absent when not asked.
+   */
+  authUrl?: string | null
+  /**
+   * create and reset, with `get_data_api_url`: the Data API URL of `database` on the branch, or null
+   * when the Data API is not enabled for it; absent when not asked.
+   */
+  dataApiUrl?: string | null
   deleted?: boolean
   /** delete: why an existing branch was left alone (`deleted` false), e.g. another repository's. */
   notDeleted?: string
@@ -128,6 +150,13 @@ export interface ModeResult {
   skipped?: boolean
   /** schema-diff: what the comparison found. */
   schema?: SchemaComparison
+  /** Set for an anonymized branch: the masking is done (nothing is handed out before). */
+  anonymization?: AnonymizationReport
+  /**
+   * reset of an anonymized branch, which Neon cannot reset: the branch was deleted and made anew,
+   * so its id, host and password changed.
+   */
+  recreated?: { previousId: string }
   /** create: set when the project was at its branch limit and `on_branch_limit: make-room` made room. */
   branchLimit?: BranchLimitReport
   /** cleanup: one line per candidate. */

@@ -1,3 +1,4 @@
+import type { AnonymizedStatus, CreateAnonymizedBranchRequest, MaskingRule } from './anonymization-types.js'
 import { CancelledError } from '../util/cancel.js'
 import type { Clock } from '../util/clock.js'
 import { isNotFound, NeonApiError } from './errors.js'
@@ -11,16 +12,35 @@ import {
 import type {
   Annotation,
   Branch,
+  BranchesCountResponse,
   BranchesPage,
+  BranchOperations,
+  BranchSchemaResponse,
+  BranchWithAnnotation,
   CreateBranchRequest,
   CreateBranchResponse,
+  CreateDatabaseRequest,
+  CreateEndpointRequest,
+  CreateRoleRequest,
+  DataApi,
   Database,
+  DatabaseOperations,
+  DatabasesResponse,
   Endpoint,
-  EndpointOptions,
+  EndpointOperations,
+  EndpointsResponse,
+  ErrorBody,
+  NeonAuthIntegration,
   Operation,
+  OperationResponse,
+  OperationsPage,
   Project,
+  ProjectResponse,
   RestoreBranchRequest,
-  Role,
+  RoleOperations,
+  RolePasswordResponse,
+  UpdateBranchRequest,
+  UpdateEndpointRequest,
 } from './types.js'
 
 export interface NeonClientOptions {
@@ -94,7 +114,7 @@ export class NeonClient {
   // --- projects ---
 
   async getProject(projectId: string): Promise<Project> {
-    const r = await this.request<{ project: Project }>('GET', '/projects/{project_id}', {
+    const r = await this.request<ProjectResponse>('GET', '/projects/{project_id}', {
       project_id: projectId,
     })
     return this.need(r, 'GET', `/projects/${projectId}`).project
@@ -104,7 +124,7 @@ export class NeonClient {
 
   /** How many branches the project has, as Neon counts them against its branch limit. */
   async countBranches(projectId: string): Promise<number> {
-    const r = await this.request<{ count: number }>('GET', '/projects/{project_id}/branches/count', {
+    const r = await this.request<BranchesCountResponse>('GET', '/projects/{project_id}/branches/count', {
       project_id: projectId,
     })
     return this.need(r, 'GET', `/projects/${projectId}/branches/count`).count
@@ -129,7 +149,7 @@ export class NeonClient {
         },
       },
     )
-    return r.data ?? { branches: [] }
+    return r.data ?? { branches: [], annotations: {} }
   }
 
   /**
@@ -163,7 +183,7 @@ export class NeonClient {
   }
 
   async getBranch(projectId: string, branchId: string): Promise<Branch> {
-    const r = await this.request<{ branch: Branch }>('GET', '/projects/{project_id}/branches/{branch_id}', {
+    const r = await this.request<BranchWithAnnotation>('GET', '/projects/{project_id}/branches/{branch_id}', {
       project_id: projectId,
       branch_id: branchId,
     })
@@ -200,13 +220,13 @@ export class NeonClient {
   async updateBranch(
     projectId: string,
     branchId: string,
-    branch: { name?: string; expires_at?: string | null; protected?: boolean },
-  ): Promise<{ branch: Branch; operations: Operation[] }> {
-    const r = await this.request<{ branch: Branch; operations?: Operation[] }>(
+    branch: UpdateBranchRequest['branch'],
+  ): Promise<BranchOperations> {
+    const r = await this.request<BranchOperations>(
       'PATCH',
       '/projects/{project_id}/branches/{branch_id}',
       { project_id: projectId, branch_id: branchId },
-      { body: { branch } },
+      { body: { branch } satisfies UpdateBranchRequest },
     )
     const data = this.need(r, 'PATCH', `/projects/${projectId}/branches/${branchId}`)
     return { branch: data.branch, operations: data.operations ?? [] }
@@ -220,8 +240,8 @@ export class NeonClient {
     projectId: string,
     branchId: string,
     body: RestoreBranchRequest,
-  ): Promise<{ branch: Branch; operations: Operation[] }> {
-    const r = await this.request<{ branch: Branch; operations?: Operation[] }>(
+  ): Promise<BranchOperations> {
+    const r = await this.request<BranchOperations>(
       'POST',
       '/projects/{project_id}/branches/{branch_id}/restore',
       { project_id: projectId, branch_id: branchId },
@@ -235,11 +255,8 @@ export class NeonClient {
    * Deletes a branch. Returns null when the branch was already gone (deleted by another run, or
    * expired): Neon answers 204 for that, and a 404 means the same, so every caller reads one answer.
    */
-  async deleteBranch(
-    projectId: string,
-    branchId: string,
-  ): Promise<{ branch: Branch; operations: Operation[] } | null> {
-    let r: Reply<{ branch: Branch; operations?: Operation[] }>
+  async deleteBranch(projectId: string, branchId: string): Promise<BranchOperations | null> {
+    let r: Reply<BranchOperations>
     try {
       r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', {
         project_id: projectId,
@@ -256,7 +273,7 @@ export class NeonClient {
   // --- endpoints ---
 
   async listBranchEndpoints(projectId: string, branchId: string): Promise<Endpoint[]> {
-    const r = await this.request<{ endpoints: Endpoint[] }>(
+    const r = await this.request<EndpointsResponse>(
       'GET',
       '/projects/{project_id}/branches/{branch_id}/endpoints',
       { project_id: projectId, branch_id: branchId },
@@ -266,13 +283,13 @@ export class NeonClient {
 
   async createEndpoint(
     projectId: string,
-    endpoint: EndpointOptions & { branch_id: string },
-  ): Promise<{ endpoint: Endpoint; operations: Operation[] }> {
-    const r = await this.request<{ endpoint: Endpoint; operations?: Operation[] }>(
+    endpoint: CreateEndpointRequest['endpoint'],
+  ): Promise<EndpointOperations> {
+    const r = await this.request<EndpointOperations>(
       'POST',
       '/projects/{project_id}/endpoints',
       { project_id: projectId },
-      { body: { endpoint } },
+      { body: { endpoint } satisfies CreateEndpointRequest },
     )
     const data = this.need(r, 'POST', `/projects/${projectId}/endpoints`)
     return { endpoint: data.endpoint, operations: data.operations ?? [] }
@@ -282,13 +299,16 @@ export class NeonClient {
   async updateEndpoint(
     projectId: string,
     endpointId: string,
-    endpoint: Pick<EndpointOptions, 'autoscaling_limit_min_cu' | 'autoscaling_limit_max_cu'>,
-  ): Promise<{ endpoint: Endpoint; operations: Operation[] }> {
-    const r = await this.request<{ endpoint: Endpoint; operations?: Operation[] }>(
+    endpoint: Pick<
+      UpdateEndpointRequest['endpoint'],
+      'autoscaling_limit_min_cu' | 'autoscaling_limit_max_cu'
+    >,
+  ): Promise<EndpointOperations> {
+    const r = await this.request<EndpointOperations>(
       'PATCH',
       '/projects/{project_id}/endpoints/{endpoint_id}',
       { project_id: projectId, endpoint_id: endpointId },
-      { body: { endpoint } },
+      { body: { endpoint } satisfies UpdateEndpointRequest },
     )
     const data = this.need(r, 'PATCH', `/projects/${projectId}/endpoints/${endpointId}`)
     return { endpoint: data.endpoint, operations: data.operations ?? [] }
@@ -297,7 +317,7 @@ export class NeonClient {
   // --- roles and databases ---
 
   async revealPassword(projectId: string, branchId: string, role: string): Promise<string> {
-    const r = await this.request<{ password: string }>(
+    const r = await this.request<RolePasswordResponse>(
       'GET',
       '/projects/{project_id}/branches/{branch_id}/roles/{role_name}/reveal_password',
       { project_id: projectId, branch_id: branchId, role_name: role },
@@ -306,23 +326,20 @@ export class NeonClient {
       .password
   }
 
-  async createRole(
-    projectId: string,
-    branchId: string,
-    name: string,
-  ): Promise<{ role: Role; operations: Operation[] }> {
-    const r = await this.request<{ role: Role; operations?: Operation[] }>(
+  async createRole(projectId: string, branchId: string, name: string): Promise<RoleOperations> {
+    const body: CreateRoleRequest = { role: { name } }
+    const r = await this.request<RoleOperations>(
       'POST',
       '/projects/{project_id}/branches/{branch_id}/roles',
       { project_id: projectId, branch_id: branchId },
-      { body: { role: { name } } },
+      { body },
     )
     const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles`)
     return { role: data.role, operations: data.operations ?? [] }
   }
 
   async listDatabases(projectId: string, branchId: string): Promise<Database[]> {
-    const r = await this.request<{ databases: Database[] }>(
+    const r = await this.request<DatabasesResponse>(
       'GET',
       '/projects/{project_id}/branches/{branch_id}/databases',
       { project_id: projectId, branch_id: branchId },
@@ -335,22 +352,57 @@ export class NeonClient {
     branchId: string,
     name: string,
     ownerName: string,
-  ): Promise<{ database: Database; operations: Operation[] }> {
-    const r = await this.request<{ database: Database; operations?: Operation[] }>(
+  ): Promise<DatabaseOperations> {
+    const body: CreateDatabaseRequest = { database: { name, owner_name: ownerName } }
+    const r = await this.request<DatabaseOperations>(
       'POST',
       '/projects/{project_id}/branches/{branch_id}/databases',
       { project_id: projectId, branch_id: branchId },
-      { body: { database: { name, owner_name: ownerName } } },
+      { body },
     )
     const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/databases`)
     return { database: data.database, operations: data.operations ?? [] }
+  }
+
+  // --- Neon Auth and the Data API ---
+
+  /**
+   * The branch's Neon Auth integration (its `base_url` is the `auth_url` output), or null when Neon
+   * Auth is not enabled on the branch: Neon answers 404 then (BEHAVIOUR.md, "Neon Auth and the Data
+   * API"; Neon's create-branch-action reads it the same way).
+   */
+  async getNeonAuth(projectId: string, branchId: string): Promise<NeonAuthIntegration | null> {
+    return this.unlessNotFound(
+      this.request<NeonAuthIntegration>('GET', '/projects/{project_id}/branches/{branch_id}/auth', {
+        project_id: projectId,
+        branch_id: branchId,
+      }),
+      'GET',
+      `/projects/${projectId}/branches/${branchId}/auth`,
+    )
+  }
+
+  /**
+   * The Data API of one database of the branch (its `url` is the `data_api_url` output), or null
+   * when the Data API is not enabled for that database: Neon answers 404 then (BEHAVIOUR.md).
+   */
+  async getDataApi(projectId: string, branchId: string, database: string): Promise<DataApi | null> {
+    return this.unlessNotFound(
+      this.request<DataApi>('GET', '/projects/{project_id}/branches/{branch_id}/data-api/{database_name}', {
+        project_id: projectId,
+        branch_id: branchId,
+        database_name: database,
+      }),
+      'GET',
+      `/projects/${projectId}/branches/${branchId}/data-api/${database}`,
+    )
   }
 
   // --- schemas ---
 
   /**
    * A database's schema as `pg_dump --schema-only` prints it (BEHAVIOUR.md, Schemas), at the
-   * branch's head or at an LSN or a timestamp of its history (never both: openapi-v2.json).
+   * branch's head or at an LSN or a timestamp of its history (never both: Neon's API description).
    */
   async getBranchSchema(
     projectId: string,
@@ -358,7 +410,7 @@ export class NeonClient {
     dbName: string,
     at: { lsn?: string; timestamp?: string } = {},
   ): Promise<string> {
-    const r = await this.request<{ sql?: string }>(
+    const r = await this.request<BranchSchemaResponse>(
       'GET',
       '/projects/{project_id}/branches/{branch_id}/schema',
       { project_id: projectId, branch_id: branchId },
@@ -368,10 +420,72 @@ export class NeonClient {
     return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/schema`).sql ?? ''
   }
 
+  // --- anonymized branches (BEHAVIOUR.md, "Anonymized branches") ---
+
+  /**
+   * Creates a branch whose data Neon masks with PostgreSQL Anonymizer: answered like createBranch;
+   * the masking runs after its operations, and `getAnonymizedStatus` says when it is done.
+   */
+  async createAnonymizedBranch(
+    projectId: string,
+    body: CreateAnonymizedBranchRequest,
+  ): Promise<CreateBranchResponse> {
+    const r = await this.request<CreateBranchResponse>(
+      'POST',
+      '/projects/{project_id}/branch_anonymized',
+      { project_id: projectId },
+      { body },
+    )
+    return this.need(r, 'POST', `/projects/${projectId}/branch_anonymized`)
+  }
+
+  async getMaskingRules(projectId: string, branchId: string): Promise<MaskingRule[]> {
+    const r = await this.request<{ masking_rules: MaskingRule[] }>(
+      'GET',
+      '/projects/{project_id}/branches/{branch_id}/masking_rules',
+      { project_id: projectId, branch_id: branchId },
+    )
+    return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/masking_rules`).masking_rules
+  }
+
+  /** Replaces every rule of the branch (Neon's PATCH is a replacement, not a merge). */
+  async updateMaskingRules(
+    projectId: string,
+    branchId: string,
+    rules: MaskingRule[],
+  ): Promise<MaskingRule[]> {
+    const r = await this.request<{ masking_rules: MaskingRule[] }>(
+      'PATCH',
+      '/projects/{project_id}/branches/{branch_id}/masking_rules',
+      { project_id: projectId, branch_id: branchId },
+      { body: { masking_rules: rules } },
+    )
+    return this.need(r, 'PATCH', `/projects/${projectId}/branches/${branchId}/masking_rules`).masking_rules
+  }
+
+  /** Starts a masking run with the branch's rules, on the data the branch holds now. */
+  async startAnonymization(projectId: string, branchId: string): Promise<AnonymizedStatus> {
+    const r = await this.request<AnonymizedStatus>(
+      'POST',
+      '/projects/{project_id}/branches/{branch_id}/anonymize',
+      { project_id: projectId, branch_id: branchId },
+    )
+    return this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/anonymize`)
+  }
+
+  async getAnonymizedStatus(projectId: string, branchId: string): Promise<AnonymizedStatus> {
+    const r = await this.request<AnonymizedStatus>(
+      'GET',
+      '/projects/{project_id}/branches/{branch_id}/anonymized_status',
+      { project_id: projectId, branch_id: branchId },
+    )
+    return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/anonymized_status`)
+  }
+
   // --- operations ---
 
   async getOperation(projectId: string, operationId: string): Promise<Operation> {
-    const r = await this.request<{ operation: Operation }>(
+    const r = await this.request<OperationResponse>(
       'GET',
       '/projects/{project_id}/operations/{operation_id}',
       { project_id: projectId, operation_id: operationId },
@@ -386,7 +500,7 @@ export class NeonClient {
    * without it the poller only polls more, so it is not worth a retry's wait.
    */
   async listRecentOperations(projectId: string, limit: number): Promise<Operation[]> {
-    const r = await this.request<{ operations: Operation[] }>(
+    const r = await this.request<OperationsPage>(
       'GET',
       '/projects/{project_id}/operations',
       { project_id: projectId },
@@ -396,6 +510,16 @@ export class NeonClient {
   }
 
   // --- the choke point ---
+
+  /** The answer's body, or null for Neon's 404; every other failure is thrown as it is. */
+  private async unlessNotFound<T>(reply: Promise<Reply<T>>, method: string, path: string): Promise<T | null> {
+    try {
+      return this.need(await reply, method, path)
+    } catch (e) {
+      if (isNotFound(e)) return null
+      throw e
+    }
+  }
 
   private need<T>(r: Reply<T>, method: string, path: string): T {
     if (r.data === undefined) {
@@ -466,7 +590,7 @@ export class NeonClient {
         if (res.ok && parseError === undefined) {
           return { status: res.status, data: res.status === 204 ? undefined : (body as T) }
         }
-        const err = (body ?? {}) as { code?: unknown; message?: unknown; request_id?: unknown }
+        const err = (body ?? {}) as ErrorBody
         failure = new NeonApiError({
           method,
           path,

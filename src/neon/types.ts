@@ -1,154 +1,102 @@
 /**
- * The parts of Neon API v2 objects this action reads, written from Neon's OpenAPI description (a
- * copy is test/sim/openapi/neon-openapi-v2.json) and the behaviour it leaves out (BEHAVIOUR.md). Fields are optional where Neon may omit them.
+ * Neon's objects as this action reads and sends them: the types of Neon's own TypeScript SDK, npm
+ * `@neondatabase/api-client`, generated from the API description the simulator validates against
+ * (`public-v2-for-users.gen.yaml`, BEHAVIOUR.md "Neon's current API description"). A field Neon
+ * renames or removes in a release fails `tsc --noEmit` wherever the action reads it; Dependabot
+ * brings each release as a pull request.
+ *
+ * Types only: `import type` is erased at build, so nothing of the SDK, nor of axios (which it needs
+ * at run time), reaches dist/index.js (test/unit/bundle-sdk.test.ts checks). The client stays ours
+ * (client.ts: Node's fetch, one `request()` choke point, our retry policy and secret masking).
  */
+import type * as Sdk from '@neondatabase/api-client'
 
-export type OperationStatus =
-  'scheduling' | 'running' | 'finished' | 'skipped' | 'failed' | 'error' | 'cancelling' | 'cancelled'
+/**
+ * A Neon type as `JSON.parse` gives it. The SDK declares its enumerations as TypeScript enums
+ * (OperationStatus, OperationAction, EndpointType, EndpointState, …), which are values: naming a
+ * member would import the SDK at run time. `${E}` turns each into the union of its string values, so
+ * the code compares with plain strings ('read_write') and tsc still refuses a value Neon drops.
+ */
+export type Plain<T> = T extends string
+  ? `${T}`
+  : T extends readonly (infer U)[]
+    ? Plain<U>[]
+    : T extends object
+      ? { [K in keyof T]: Plain<T[K]> }
+      : T
 
-export interface Operation {
-  id: string
-  project_id: string
-  branch_id?: string
-  endpoint_id?: string
-  action: string
-  status: OperationStatus
-  error?: string
-  failures_count: number
-  retry_at?: string
-  created_at: string
-  updated_at: string
-  total_duration_ms: number
-}
+export type OperationStatus = Plain<Sdk.OperationStatus>
+export type Operation = Plain<Sdk.Operation>
+export type Branch = Plain<Sdk.Branch>
+/** One of `Branch.restricted_actions`: an action Neon refuses on the branch, and why. */
+export type BranchRestrictedAction = Plain<Sdk.BranchRestrictedAction>
+export type Annotation = Plain<Sdk.AnnotationData>
+export type Endpoint = Plain<Sdk.Endpoint>
+export type Project = Plain<Sdk.Project>
+export type Role = Plain<Sdk.Role>
+export type Database = Plain<Sdk.Database>
 
-export interface Branch {
-  id: string
-  project_id: string
-  parent_id?: string
-  /** Where on the parent the branch starts (Neon reports both for a branch made at a point). */
-  parent_lsn?: string
-  parent_timestamp?: string
-  name: string
-  current_state: string
-  pending_state?: string
-  default: boolean
-  protected: boolean
-  primary?: boolean
-  init_source?: string
-  expires_at?: string
-  ttl_interval_seconds?: number
-  created_at: string
-  updated_at: string
-}
+export type ProjectResponse = Plain<Sdk.ProjectResponse>
+export type BranchesCountResponse = Plain<Sdk.BranchesCountResponse>
+/** `GET /projects/{id}/branches`: one page, with the annotations of its branches (listProjectBranches). */
+export type BranchesPage = Plain<
+  Sdk.BranchesResponse & Sdk.AnnotationsMapResponse & Sdk.CursorPaginationResponse
+>
+/** `GET /projects/{id}/branches/{branch_id}` (getProjectBranch). */
+export type BranchWithAnnotation = Plain<Sdk.BranchResponse & Sdk.AnnotationResponse>
+/**
+ * `PATCH`, `DELETE` and `…/restore` of a branch answer the branch and the operations started. The
+ * SDK marks `operations` required in these answers and the ones below; the client still reads an
+ * absent list as empty (`?? []`): a missing list means nothing to wait for, never a crash.
+ */
+export type BranchOperations = Plain<Sdk.BranchOperations>
+export type EndpointOperations = Plain<Sdk.EndpointOperations>
+export type RoleOperations = Plain<Sdk.RoleOperations>
+export type DatabaseOperations = Plain<Sdk.DatabaseOperations>
 
-export interface Annotation {
-  object: { type: string; id: string }
-  value: Record<string, string>
-  created_at?: string
-  updated_at?: string
-}
+export type EndpointsResponse = Plain<Sdk.EndpointsResponse>
+export type RolePasswordResponse = Plain<Sdk.RolePasswordResponse>
+export type DatabasesResponse = Plain<Sdk.DatabasesResponse>
+export type BranchSchemaResponse = Plain<Sdk.BranchSchemaResponse>
+export type OperationResponse = Plain<Sdk.OperationResponse>
+/** `GET /projects/{id}/operations` (listProjectOperations). */
+export type OperationsPage = Plain<Sdk.OperationsResponse & Sdk.PaginationResponse>
 
-export interface Endpoint {
-  id: string
-  host: string
-  project_id: string
-  branch_id: string
-  type: 'read_write' | 'read_only'
-  current_state: 'init' | 'active' | 'idle'
-  pending_state?: string
-  disabled?: boolean
-  suspend_timeout_seconds?: number
-  autoscaling_limit_min_cu?: number
-  autoscaling_limit_max_cu?: number
-  region_id?: string
-}
+/** `POST /projects/{id}/branches` (createProjectBranch). */
+export type CreateBranchRequest = Plain<Sdk.BranchCreateRequest & Sdk.AnnotationCreateValueRequest>
+export type CreateBranchResponse = Plain<
+  Sdk.BranchResponse &
+    Sdk.EndpointsResponse &
+    Sdk.OperationsResponse &
+    Sdk.RolesResponse &
+    Sdk.DatabasesResponse &
+    Sdk.ConnectionURIsOptionalResponse
+>
+export type CreateEndpointRequest = Plain<Sdk.EndpointCreateRequest>
+export type UpdateEndpointRequest = Plain<Sdk.EndpointUpdateRequest>
+export type UpdateBranchRequest = Plain<Sdk.BranchUpdateRequest>
+export type RestoreBranchRequest = Plain<Sdk.BranchRestoreRequest>
+export type CreateRoleRequest = Plain<Sdk.RoleCreateRequest>
+export type CreateDatabaseRequest = Plain<Sdk.DatabaseCreateRequest>
 
-/** The parts of a project this action reads. */
-export interface Project {
-  id: string
-  name?: string
-  /** How far back branches can be created or restored from (BEHAVIOUR.md, "Limits of a project"). */
-  history_retention_seconds?: number
-}
+/** `GET /projects/{id}/branches/{branch_id}/auth` (getNeonAuth): the branch's Neon Auth, `base_url` among it. */
+export type NeonAuthIntegration = Plain<Sdk.NeonAuthIntegration>
+/** `GET /projects/{id}/branches/{branch_id}/data-api/{database_name}` (getProjectBranchDataAPI). */
+export type DataApi = Plain<Sdk.DataAPIReponse>
 
-/** Endpoint options the action sends (OpenAPI BranchCreateRequestEndpointOptions). */
-export interface EndpointOptions {
-  type: 'read_write' | 'read_only'
-  suspend_timeout_seconds?: number
-  autoscaling_limit_min_cu?: number
-  autoscaling_limit_max_cu?: number
-}
+/**
+ * Neon's error body (GeneralError) as a failed response may carry it: read field by field, because a
+ * proxy or a gateway in front of Neon may answer anything.
+ */
+export type ErrorBody = { [K in keyof Sdk.GeneralError]?: unknown }
 
-/** OpenAPI BranchRestoreRequest. */
-export interface RestoreBranchRequest {
-  source_branch_id: string
-  source_lsn?: string
-  source_timestamp?: string
-  preserve_under_name?: string
-}
-
-export interface Role {
-  branch_id: string
-  name: string
-  password?: string
-  protected?: boolean
-}
-
-export interface Database {
-  id: number
-  branch_id: string
-  name: string
-  owner_name: string
-}
-
-export interface ConnectionDetails {
-  connection_uri: string
-  connection_parameters: {
-    database: string
-    password: string
-    role: string
-    host: string
-    pooler_host: string
-  }
-}
-
-/** The parts of `GET /projects/{id}` this action reads. */
-export interface Project {
-  id: string
-  name?: string
-  /** The account's plan; `branches_limit` is the project's branch limit (BEHAVIOUR.md, "Limits of a project"). */
-  owner?: { branches_limit?: number; subscription_type?: string }
-}
-
-export interface BranchesPage {
-  branches: Branch[]
-  annotations?: Record<string, Annotation>
-  pagination?: { next?: string; sort_by?: string; sort_order?: string }
-}
-
-export interface CreateBranchResponse {
-  branch: Branch
-  endpoints: Endpoint[]
-  operations: Operation[]
-  roles: Role[]
-  databases: Database[]
-  connection_uris?: ConnectionDetails[]
-}
-
-export interface CreateBranchRequest {
-  branch: {
-    name: string
-    parent_id?: string
-    /** At most one of the two (BEHAVIOUR.md, "Point in time"). */
-    parent_lsn?: string
-    parent_timestamp?: string
-    init_source?: 'parent-data' | 'schema-only'
-    expires_at?: string
-  }
-  endpoints: EndpointOptions[]
-  annotation_value?: Record<string, string>
-}
+// --- ours ---
 
 /** Statuses after which an operation will not change again. */
-export const OPERATION_SUCCESS: ReadonlySet<string> = new Set(['finished', 'skipped'])
-export const OPERATION_FAILURE: ReadonlySet<string> = new Set(['failed', 'error', 'cancelled', 'cancelling'])
+export const OPERATION_SUCCESS: ReadonlySet<string> = new Set<OperationStatus>(['finished', 'skipped'])
+export const OPERATION_FAILURE: ReadonlySet<string> = new Set<OperationStatus>([
+  'failed',
+  'error',
+  'cancelled',
+  'cancelling',
+])

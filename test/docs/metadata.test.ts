@@ -49,7 +49,13 @@ describe('action.yml', () => {
 describe('example workflows', () => {
   it('there are examples for pull requests, reset, cleanup and workflow_dispatch', () => {
     expect(examples.sort()).toEqual(
-      expect.arrayContaining(['manual.yml', 'nightly-cleanup.yml', 'pull-request.yml', 'reset-on-label.yml']),
+      expect.arrayContaining([
+        'manual.yml',
+        'masked-preview.yml',
+        'nightly-cleanup.yml',
+        'pull-request.yml',
+        'reset-on-label.yml',
+      ]),
     )
   })
 

@@ -112,6 +112,7 @@ describe('a passing job', () => {
     expect(o.db_url).toMatch(/^postgresql:\/\/neondb_owner:.+@ep-.+\/neondb\?sslmode=require$/)
     expect(Object.keys(o).sort()).toEqual(
       [
+        'anonymized',
         'branch_id',
         'branch_name',
         'compute_units',

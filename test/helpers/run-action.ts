@@ -40,6 +40,8 @@ export interface StartedAction {
   child: ChildProcess
   /** Everything printed so far. */
   stdout(): string
+  /** The command files the step appends to (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_STATE). */
+  files: { output: string; summary: string; state: string }
   result: Promise<ActionRun>
 }
 
@@ -122,7 +124,12 @@ function spawnStep(base: Record<string, string>, dir: string): StartedAction {
       env,
     }),
   )
-  return { child, stdout: () => stdout, result }
+  return {
+    child,
+    stdout: () => stdout,
+    files: { output: outputFile, summary: summaryFile, state: stateFile },
+    result,
+  }
 }
 
 /**

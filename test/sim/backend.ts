@@ -4,6 +4,7 @@
 // are scheduled), applies it asynchronously, and holds those operations (and so the branch's
 // readiness) until it has.
 
+import type { MaskOutcome, SimMaskingRule } from './masking-types.js'
 import type { SimBranch } from './state.js'
 
 export interface Backend {
@@ -42,6 +43,12 @@ export interface Backend {
    * the backend; absent when the backend holds no real databases (the World's is used instead).
    */
   dumpSchema?(branch: SimBranch, database: string): Promise<string>
+  /**
+   * Masks the branch's data with the rules, for real, after every change queued before it, and
+   * calls `done` with how it ended. Absent: the backend holds no data, and the simulator decides
+   * the outcome itself (anonymization.ts).
+   */
+  anonymize?(branch: SimBranch, rules: readonly SimMaskingRule[], done: (outcome: MaskOutcome) => void): void
 }
 
 export const NO_BACKEND: Backend = {

@@ -3,6 +3,12 @@
 //
 // Usage: npm run sim -- [--port N] [--api-key KEY] [--project-id ID] [--json]
 //                       [--latency-ms N] [--operation-ms N] [--branch-limit N|free]
+//                       [--neon-auth] [--data-api]
+//
+// --neon-auth enables Neon Auth on the project's default branch: the branches the action makes from
+// it have their own (Neon's docs, "Branching authentication"), so `get_auth_url: true` gets a URL.
+// --data-api enables the Data API on every branch as it is made (a set-up, not Neon's behaviour:
+// WorldOptions.dataApiOnNewBranches), so `get_data_api_url: true` gets one.
 //
 // Contract (the self-test workflow, .env.example and test/workflows/ rely on it):
 // - Everything is printed only once the simulator is ready: the HTTP server listens on 127.0.0.1
@@ -22,32 +28,10 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startNeonSimulator, type NeonSimulator } from './index.js'
+import { openApi } from './openapi.js'
 
-// Every operation action Neon's OpenAPI lists (openapi-v2.json, OperationAction), for --operation-ms.
-const ACTIONS = [
-  'create_compute',
-  'create_timeline',
-  'start_compute',
-  'suspend_compute',
-  'apply_config',
-  'check_availability',
-  'delete_timeline',
-  'create_branch',
-  'tenant_ignore',
-  'tenant_attach',
-  'tenant_detach',
-  'tenant_reattach',
-  'replace_safekeeper',
-  'disable_maintenance',
-  'apply_storage_config',
-  'prepare_secondary_pageserver',
-  'switch_pageserver',
-  'detach_parent_branch',
-  'timeline_archive',
-  'timeline_unarchive',
-  'start_reserved_compute',
-  'sync_dbs_and_roles_from_compute',
-]
+// Every operation action Neon's API description lists (OperationAction), for --operation-ms.
+const ACTIONS = (openApi().components.schemas['OperationAction'] as { enum: string[] }).enum
 
 const VALUE_FLAGS = [
   '--port',
@@ -57,7 +41,7 @@ const VALUE_FLAGS = [
   '--operation-ms',
   '--branch-limit',
 ]
-const BOOLEAN_FLAGS = ['--json']
+const BOOLEAN_FLAGS = ['--json', '--neon-auth', '--data-api']
 
 function fail(message: string): never {
   process.stderr.write(`neon simulator: ${message}\n`)
@@ -129,6 +113,7 @@ try {
     ...(port !== undefined ? { port } : {}),
     ...(branchLimit !== undefined ? { branchLimit } : {}),
     ...(apiKey !== undefined ? { apiKeys: [apiKey] } : {}),
+    ...(flags.has('--data-api') ? { dataApiOnNewBranches: true } : {}),
     ...(latencyMs !== undefined ? { latencyMs } : {}),
     ...(operationMs !== undefined
       ? { operationMs: Object.fromEntries(ACTIONS.map((a) => [a, operationMs])) }
@@ -140,6 +125,7 @@ try {
 let project
 try {
   project = sim.createProject({ name: 'demo', ...(projectId !== undefined ? { id: projectId } : {}) })
+  if (flags.has('--neon-auth')) sim.enableNeonAuth(project.id, project.defaultBranchId)
   if (sim.postgres) addressService = await startAddressService(sim)
 } catch (err) {
   await sim.close()

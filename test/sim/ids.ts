@@ -183,6 +183,10 @@ export class IdGen {
   operationId(): string {
     return this.unique(() => this.rng.uuid())
   }
+  /** A UUID for anything else that has one (a Neon Auth provider project). */
+  uuid(): string {
+    return this.unique(() => this.rng.uuid())
+  }
   password(): string {
     return `npg_${this.rng.chars(ALNUM, 12)}`
   }

@@ -21,6 +21,8 @@ export type {
   EndpointState,
   EndpointType,
   InitSource,
+  NeonAuthState,
+  RestrictedAction,
 } from './state.js'
 export type {
   StateView,

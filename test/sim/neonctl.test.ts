@@ -153,4 +153,31 @@ describe(`neonctl ${NEONCTL_VERSION} against the simulator`, { timeout: 240_000 
     expect(json(got.stdout).id).toBe(target.id)
     expect(got.routes.filter((r) => r.startsWith('GET /projects/{project_id}/branches ')).length).toBe(2)
   })
+
+  it("labels an anonymized branch [anon] in its table, from the branch list's annotations", async () => {
+    const made = await fetch(`${sim.apiUrl}/projects/${project.id}/branch_anonymized`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${sim.apiKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        branch_create: { branch: { name: 'masked' }, endpoints: [{ type: 'read_write' }] },
+        masking_rules: [
+          {
+            database_name: 'neondb',
+            schema_name: 'public',
+            table_name: 'users',
+            column_name: 'email',
+            masking_function: 'anon.fake_email()',
+          },
+        ],
+        start_anonymization: true,
+      }),
+    })
+    expect(made.status).toBe(201)
+    // `neon` 5.0.1, dist/commands/branches.js: `annotations[br.id]?.value.anonymized` → "[anon]".
+    const table = await runNeonctl(sim, project.id, ['branches', 'list', '--output', 'table'], home)
+    const line = table.split('\n').find((l) => l.includes('masked'))
+    expect(line).toContain('[anon] masked')
+    // Only that one: the default branch (and any other) is not labelled.
+    expect(table.split('\n').filter((l) => l.includes('[anon]'))).toEqual([line])
+  })
 })

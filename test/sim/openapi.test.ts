@@ -1,4 +1,5 @@
-// Validates every response of a full scenario against Neon's OpenAPI 3.0 description (test/sim/openapi/neon-openapi-v2.json, a copy of shared/neon-api/openapi-v2.json).
+// Validates every response of a full scenario against Neon's current OpenAPI 3.0 description (the one
+// its SDK ships, npm @neondatabase/api-client: see openapi.ts).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNeonSimulator, type NeonSimulator } from './index.js'
@@ -169,6 +170,102 @@ describe('OpenAPI conformance', () => {
     settle()
     await call('DELETE', `${P}/branches/${child.body.branch.id}`)
     await call('GET', `${P}/branches/${child.body.branch.id}`)
+
+    // Anonymized branches (BEHAVIOUR.md, "Anonymized branches"): every route, in every state.
+    const rules = [
+      {
+        database_name: 'neondb',
+        schema_name: 'public',
+        table_name: 'users',
+        column_name: 'email',
+        masking_function: 'anon.fake_email()',
+      },
+      {
+        database_name: 'neondb',
+        schema_name: 'public',
+        table_name: 'users',
+        column_name: 'phone',
+        masking_value: 'CONFIDENTIAL',
+      },
+    ]
+    const anon = await call('POST', `${P}/branch_anonymized`, {
+      branch_create: {
+        branch: { name: 'preview/anon', parent_id: main },
+        endpoints: [{ type: 'read_write' }],
+      },
+      masking_rules: rules,
+      start_anonymization: true,
+      annotation_value: { 'github-pr-number': '2' },
+    })
+    expect(anon.status).toBe(201)
+    expect(anon.body.branch.restricted_actions).toHaveLength(2)
+    const aid = anon.body.branch.id as string
+    const A = `${P}/branches/${aid}`
+    expect((await call('GET', `${A}/anonymized_status`)).body.state).toBe('created')
+    expect((await call('POST', `${A}/anonymize`)).status).toBe(400)
+    settle()
+    const masked = await call('GET', `${A}/anonymized_status`)
+    expect(masked.body.state).toBe('anonymized')
+    expect(masked.body.last_run.masked_columns).toBe(2)
+    await call('GET', A)
+    await call('GET', `${A}/masking_rules`)
+    await call('PATCH', `${A}/masking_rules`, { masking_rules: rules.slice(0, 1) })
+    expect((await call('POST', `${A}/anonymize`)).body.state).toBe('anonymizing')
+    expect((await call('GET', `${A}/anonymized_status`)).body.state).toBe('anonymizing')
+    settle()
+    expect((await call('POST', `${A}/restore`, { source_branch_id: main })).status).toBe(400)
+    expect((await call('DELETE', `${P}/endpoints/${anon.body.endpoints[0].id}`)).status).toBe(400)
+    expect((await call('GET', `${P}/branches/${main}/anonymized_status`)).status).toBe(404)
+    expect((await call('GET', `${P}/branches/${main}/masking_rules`)).status).toBe(400)
+    sim.failNextAnonymization('anonymization', 'ERROR: simulated')
+    const failing = await call('POST', `${P}/branch_anonymized`, {
+      branch_create: {
+        branch: { name: 'preview/anon-2', parent_id: main },
+        endpoints: [{ type: 'read_write' }],
+      },
+      masking_rules: rules,
+      start_anonymization: true,
+    })
+    settle()
+    const failed = await call('GET', `${P}/branches/${failing.body.branch.id}/anonymized_status`)
+    expect(failed.body).toMatchObject({
+      state: 'error',
+      status_message: 'ERROR: simulated',
+      failed_at: expect.any(String),
+    })
+    const unstarted = await call('POST', `${P}/branch_anonymized`, {
+      branch_create: { branch: { name: 'preview/anon-3', parent_id: main } },
+      masking_rules: rules,
+    })
+    settle()
+    expect(
+      (await call('GET', `${P}/branches/${unstarted.body.branch.id}/anonymized_status`)).body.state,
+    ).toBe('initialized')
+    await call('DELETE', A)
+    settle()
+    // restricted_actions on a branch, Neon Auth and the Data API, each answered and refused.
+    const restricted = sim.addBranch(pid, {
+      name: 'restricted',
+      restrictedActions: [
+        { name: 'restore', reason: 'the branch is anonymized' },
+        { name: 'delete-rw-endpoint', reason: 'the branch is anonymized' },
+      ],
+    })
+    const got = await call('GET', `${P}/branches/${restricted.id}`)
+    expect(got.body.branch.restricted_actions).toHaveLength(2)
+    expect(
+      (await call('POST', `${P}/branches/${restricted.id}/restore`, { source_branch_id: main })).status,
+    ).toBe(400)
+    expect((await call('GET', `${P}/branches/${bid}/auth`)).status).toBe(404)
+    expect((await call('GET', `${P}/branches/${bid}/data-api/neondb`)).status).toBe(404)
+    sim.enableNeonAuth(pid, bid)
+    sim.enableDataApi(pid, bid, 'neondb')
+    expect((await call('GET', `${P}/branches/${bid}/auth`)).body.base_url).toMatch(
+      /^https:\/\/ep-[^/]+\.neonauth\./,
+    )
+    expect((await call('GET', `${P}/branches/${bid}/data-api/neondb`)).body.url).toMatch(
+      /^https:\/\/ep-[^/]+\.apirest\./,
+    )
 
     // A project seeded directly, and deletion.
     const seeded = sim.createProject()

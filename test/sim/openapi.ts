@@ -1,7 +1,12 @@
-// Neon's OpenAPI description (openapi/neon-openapi-v2.json) as validators: the simulator checks
-// every request with them, and openapi.test.ts checks every response.
+// Neon's current OpenAPI description as validators: the simulator checks every request with them,
+// and openapi.test.ts checks every response. The description is the one Neon's own TypeScript SDK
+// is generated from, `public-v2-for-users.gen.yaml` in npm `@neondatabase/api-client` (BEHAVIOUR.md,
+// "Neon's current API description"): a pinned dev dependency, so each Neon release reaches the
+// tests as a Dependabot pull request, and no copy of it here can fall behind.
 
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { parse as parseYaml } from 'yaml'
 import { Ajv, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 
@@ -10,7 +15,10 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
   a: Ajv,
 ) => Ajv
 
-export const SPEC_URL = new URL('./openapi/neon-openapi-v2.json', import.meta.url)
+/** The YAML file inside the installed SDK (its package.json does not export it, so resolve the root). */
+export const SPEC_PATH = createRequire(import.meta.url)
+  .resolve('@neondatabase/api-client/package.json')
+  .replace(/package\.json$/, 'public-v2-for-users.gen.yaml')
 const SPEC_ID = 'https://neon.sim/openapi-v2.json'
 
 interface Parameter {
@@ -41,7 +49,7 @@ let loaded: { spec: OpenApi; ajv: Ajv } | undefined
 
 function load(): { spec: OpenApi; ajv: Ajv } {
   if (loaded) return loaded
-  const spec = JSON.parse(readFileSync(SPEC_URL, 'utf8')) as OpenApi
+  const spec = parseYaml(readFileSync(SPEC_PATH, 'utf8')) as OpenApi
   const ajv = new Ajv({ strict: false, allErrors: true })
   addFormats(ajv)
   for (const f of ['int32', 'int64', 'int'])

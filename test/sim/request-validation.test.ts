@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNeonSimulator, type NeonSimulator } from './index.js'
 import { api, manualClock } from './helpers.js'
-import { requestProblems } from './openapi.js'
+import { createRequire } from 'node:module'
+import { openApi, requestProblems, SPEC_PATH } from './openapi.js'
 
 let sim: NeonSimulator
 let P: string
@@ -104,6 +105,49 @@ describe('requests are checked against the OpenAPI description', () => {
     } finally {
       await loose.close()
     }
+  })
+
+  it("the description is Neon's current one, the file its SDK ships (npm @neondatabase/api-client)", () => {
+    const sdk = createRequire(import.meta.url)('@neondatabase/api-client/package.json') as { version: string }
+    const pinned = (
+      createRequire(import.meta.url)('../../package.json') as { devDependencies: Record<string, string> }
+    ).devDependencies['@neondatabase/api-client']
+    // Pinned to an exact version, so a Neon release arrives as a pull request that changes it.
+    expect(pinned).toBe(sdk.version)
+    expect(SPEC_PATH).toMatch(/node_modules\/@neondatabase\/api-client\/public-v2-for-users\.gen\.yaml$/)
+    const paths = Object.keys(openApi().paths)
+    // BEHAVIOUR.md, "Neon's current API description": 111 paths in 2.7.3 (the older copy had 47), among
+    // them the routes of anonymized branches, recovery, Neon Auth and the Data API.
+    expect(paths.length).toBeGreaterThanOrEqual(111)
+    for (const p of [
+      '/projects/{project_id}/branch_anonymized',
+      '/projects/{project_id}/branches/{branch_id}/masking_rules',
+      '/projects/{project_id}/branches/{branch_id}/recover',
+      '/projects/{project_id}/branches/{branch_id}/auth',
+      '/projects/{project_id}/branches/{branch_id}/data-api/{database_name}',
+    ])
+      expect(paths).toContain(p)
+  })
+
+  it('refuses what only the newer description forbids (the older copy let these through)', async () => {
+    // BranchCreateRequest and BranchUpdateRequest bound a name to 1..256 characters.
+    expect(await refused('POST', `${P}/branches`, { branch: { name: '' } })).toMatch(
+      /\/branch\/name must NOT have fewer than 1 characters/,
+    )
+    expect(await refused('POST', `${P}/branches`, { branch: { name: 'n'.repeat(257) } })).toMatch(
+      /\/branch\/name must NOT have more than 256 characters/,
+    )
+    expect(await refused('PATCH', `${P}/branches/${branchId}`, { branch: { name: '' } })).toMatch(
+      /\/branch\/name/,
+    )
+    // expires_at on an update is a date-time or null (the older copy had no expires_at at all).
+    expect(
+      await refused('PATCH', `${P}/branches/${branchId}`, { branch: { expires_at: 'next tuesday' } }),
+    ).toMatch(/\/branch\/expires_at must match format "date-time"/)
+    // include_deleted on the branch list is a boolean (branch recovery, in preview).
+    expect(await refused('GET', `${P}/branches?include_deleted=perhaps`)).toMatch(
+      /query parameter include_deleted must be boolean/,
+    )
   })
 
   it('a route the description lacks is not checked; unknown body fields pass (nothing forbids them)', () => {

@@ -1,6 +1,7 @@
 // Converts the simulator's model into Neon API v2 JSON shapes.
 
 import type {
+  NeonAuthState,
   World,
   SimProject,
   SimBranch,
@@ -129,7 +130,52 @@ export function branchJson(w: World, b: SimBranch): Record<string, unknown> {
     ...(b.ttlIntervalSeconds !== undefined ? { ttl_interval_seconds: b.ttlIntervalSeconds } : {}),
     created_by: { name: 'Neon Simulator', image: '' },
     init_source: b.initSource,
+    ...(b.restrictedActions?.length
+      ? { restricted_actions: b.restrictedActions.map((r) => ({ name: r.name, reason: r.reason })) }
+      : {}),
   }
+}
+
+/**
+ * A URL of a service at the branch's read-write endpoint: Neon puts Neon Auth at
+ * `https://<endpoint id>.neonauth.<rest of the endpoint's host>/<database>/auth` (the example of
+ * GET …/auth in Neon's API reference, and Neon's docs, "Branching authentication": each branch's auth
+ * at its own read-write endpoint). The Data API's `apirest` label and `/rest/v1` path follow the same
+ * pattern as Neon's Data API URLs show them; no document in this repository states that form. A
+ * branch without an endpoint has no such host: then undefined.
+ */
+function serviceUrl(w: World, b: SimBranch, label: string, path: string): string | undefined {
+  const ep = w.readWriteEndpoint(b.id)
+  if (!ep) return undefined
+  const dot = ep.host.indexOf('.')
+  return `https://${ep.host.slice(0, dot)}.${label}${ep.host.slice(dot)}/${path}`
+}
+
+/** GET …/auth: the API description's NeonAuthIntegration (base_url is optional there). */
+export function neonAuthJson(w: World, b: SimBranch, auth: NeonAuthState): Record<string, unknown> {
+  const base = serviceUrl(w, b, 'neonauth', `${encodeURIComponent(auth.dbName)}/auth`)
+  // Without a read-write endpoint (Neon Auth is served at it) no source says what Neon answers:
+  // base_url, optional in the description, is left out, and jwks_url (required) names a host under
+  // `.invalid` (RFC 2606), which no client can mistake for Neon's. The same for the Data API below.
+  return {
+    auth_provider: auth.provider,
+    auth_provider_project_id: auth.providerProjectId,
+    branch_id: b.id,
+    db_name: auth.dbName,
+    created_at: iso(auth.createdAt),
+    owned_by: 'neon',
+    jwks_url: `${base ?? `https://${b.id}.neonauth.invalid/${encodeURIComponent(auth.dbName)}/auth`}/.well-known/jwks.json`,
+    ...(base !== undefined ? { base_url: base } : {}),
+    name: w.project(b.projectId)?.name ?? b.projectId,
+  }
+}
+
+/** GET …/data-api/{database}: the API description's DataAPIReponse (`url` and `status` required). */
+export function dataApiJson(w: World, b: SimBranch, database: string): Record<string, unknown> {
+  const url =
+    serviceUrl(w, b, 'apirest', `${encodeURIComponent(database)}/rest/v1`) ??
+    `https://${b.id}.apirest.invalid/${encodeURIComponent(database)}/rest/v1`
+  return { url, status: 'ready' }
 }
 
 export function annotationJson(b: SimBranch): Record<string, unknown> {

@@ -8,10 +8,18 @@ import { FaultSet, describeFault, type Faults, type FaultSpec } from './faults.j
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js'
 import type { PgBackendHandle, PostgresOptions, SimPostgres } from './pg/index.js'
 import { Rng } from './ids.js'
-import { requestProblems } from './openapi.js'
+import { openApi, requestProblems } from './openapi.js'
 import { systemClock, type Clock } from '../../src/util/clock.js'
 import { ApiError, type Route } from './router.js'
+import { anonymizationRoutes } from './routes/anonymization.js'
+import {
+  clearAnonymizationFaults,
+  configureAnonymization,
+  failNextAnonymization,
+  type AnonymizationDurations,
+} from './anonymization.js'
 import { branchRoutes } from './routes/branches.js'
+import { branchServiceRoutes } from './routes/branch-services.js'
 import { databaseRoutes } from './routes/databases.js'
 import { endpointRoutes } from './routes/endpoints.js'
 import { operationRoutes } from './routes/operations.js'
@@ -24,7 +32,9 @@ import {
   type BranchLimitOption,
   type CreateCheckOrder,
   type InitSource,
+  type NeonAuthState,
   type OperationStatus,
+  type RestrictedAction,
   type SimBranch,
   type SimProject,
 } from './state.js'
@@ -68,7 +78,7 @@ export interface SimulatorOptions {
    */
   rateLimit?: RateLimitOptions
   /**
-   * Check every request against Neon's OpenAPI description (openapi/neon-openapi-v2.json) and
+   * Check every request against Neon's current OpenAPI description (openapi.ts: the SDK's) and
    * answer 400 where it is not allowed (default true; see openapi.ts for what is checked).
    */
   validateRequests?: boolean
@@ -87,6 +97,10 @@ export interface SimulatorOptions {
    * (CreateCheckOrder in state.ts).
    */
   createCheckOrder?: CreateCheckOrder
+  /** How long an anonymized branch takes to be initialized and masked (anonymization.ts; no source gives Neon's). */
+  anonymizationMs?: Partial<AnonymizationDurations>
+  /** The Data API enabled on every branch made from now on (not Neon's behaviour: WorldOptions). */
+  dataApiOnNewBranches?: boolean
 }
 
 export interface RequestLogEntry {
@@ -120,6 +134,8 @@ export interface AddBranchOptions {
   updatedAt?: string
   withEndpoint?: boolean
   initSource?: InitSource
+  /** What Neon refuses on the branch (its `restricted_actions`; see RestrictedAction in state.ts). */
+  restrictedActions?: RestrictedAction[]
 }
 
 export interface CreateProjectOptions {
@@ -151,6 +167,22 @@ export interface NeonSimulator {
   /** Seeds a branch as it is; the branch limit is not enforced on seeding (a test may start past it). */
   addBranch(projectId: string, o: AddBranchOptions): SimBranch
   setRolePassword(projectId: string, branchId: string, role: string, password: string): void
+  /** Sets what Neon refuses on a branch (`restricted_actions`); `[]` lifts every restriction. */
+  setRestrictedActions(projectId: string, branchId: string, actions: RestrictedAction[]): void
+  /**
+   * Enables Neon Auth on a branch, as `POST …/auth` would: GET …/auth then answers it (and not 404),
+   * and branches made from it later have it too (Neon's docs, "Branching authentication").
+   */
+  enableNeonAuth(
+    projectId: string,
+    branchId: string,
+    o?: { provider?: NeonAuthState['provider']; database?: string },
+  ): void
+  /**
+   * Enables the Data API for one database of a branch, as `POST …/data-api/{database}` would: GET
+   * …/data-api/{database} then answers it (and not 404). Not inherited by branches made from it.
+   */
+  enableDataApi(projectId: string, branchId: string, database: string): void
   /**
    * Sets the schema GET …/schema answers for a database of a branch (without the real PostgreSQL
    * backend, whose schema is the real one): a new version as of now, so earlier timestamps and LSNs
@@ -158,6 +190,11 @@ export interface NeonSimulator {
    */
   setSchema(projectId: string, branchId: string, database: string, sql: string): string
   failNextOperation(match: { action?: string; projectId?: string }, error: string): void
+  /**
+   * The next masking run that starts ends in `initialization_error` or `error` with this
+   * status_message (without a real backend, the only way a run fails but for an unknown function).
+   */
+  failNextAnonymization(phase: 'initialization' | 'anonymization', message: string): void
   /** The next matching operation fails `failures` times, `retryAfterMs` apart (failures_count, retry_at), then finishes. */
   retryNextOperation(
     match: { action?: string; projectId?: string },
@@ -181,6 +218,8 @@ export interface NeonSimulator {
 const ROUTES: Route[] = [
   ...projectRoutes,
   ...branchRoutes,
+  ...anonymizationRoutes,
+  ...branchServiceRoutes,
   ...endpointRoutes,
   ...roleRoutes,
   ...databaseRoutes,
@@ -256,9 +295,17 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     ...(opts.branchPageCap !== undefined ? { branchPageCap: opts.branchPageCap } : {}),
     ...(opts.branchLimit !== undefined ? { branchLimit: opts.branchLimit } : {}),
     ...(opts.createCheckOrder !== undefined ? { createCheckOrder: opts.createCheckOrder } : {}),
+    ...(opts.dataApiOnNewBranches ? { dataApiOnNewBranches: true } : {}),
     ...(pgHandle ? { backend: pgHandle.backend } : opts.backend ? { backend: opts.backend } : {}),
   })
   pgHandle?.bind(world)
+  configureAnonymization(world, opts.anonymizationMs)
+  // Neon's API description is read (once per process) now rather than on the first request: that
+  // takes seconds on a busy machine, and a client's request timeout is wall-clock.
+  // Neon's description is read and parsed now, once per process (openapi.ts caches it), not inside
+  // the first request: parsing it takes about a second, more on a busy machine, and a client's
+  // request timeout must not pay for that.
+  if (opts.validateRequests ?? true) openApi()
   const faults = new FaultSet(seed)
   const limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit) : undefined
   let requestRng = new Rng(seed ^ 0x2545f491)
@@ -487,6 +534,8 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
         ...(o.updatedAt !== undefined ? { updatedAt: parseTime(o.updatedAt, 'updatedAt') } : {}),
         ...(o.initSource !== undefined ? { initSource: o.initSource } : {}),
       })
+      if (o.restrictedActions !== undefined)
+        branch.restrictedActions = o.restrictedActions.map((r) => ({ ...r }))
       if (o.withEndpoint ?? true) {
         const ep = world.newEndpoint(project, branch.id, { type: 'read_write' })
         ep.createdAt = branch.createdAt
@@ -515,6 +564,24 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
       }
       world.backend.roleChanged(b, role)
     },
+    setRestrictedActions(projectId, branchId, actions) {
+      requireProjectSeed(projectId)
+      const b = world.liveBranch(projectId, branchId)
+      if (!b) throw new Error(`simulator: unknown branch ${branchId}`)
+      b.restrictedActions = actions.map((r) => ({ ...r }))
+    },
+    enableNeonAuth(projectId, branchId, o = {}) {
+      requireProjectSeed(projectId)
+      const b = world.liveBranch(projectId, branchId)
+      if (!b) throw new Error(`simulator: unknown branch ${branchId}`)
+      world.enableNeonAuth(b, o)
+    },
+    enableDataApi(projectId, branchId, database) {
+      requireProjectSeed(projectId)
+      const b = world.liveBranch(projectId, branchId)
+      if (!b) throw new Error(`simulator: unknown branch ${branchId}`)
+      world.enableDataApi(b, database)
+    },
     setSchema(projectId, branchId, database, sql) {
       requireProjectSeed(projectId)
       if (world.backend.dumpSchema) {
@@ -527,6 +594,9 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
       const lsn = world.ids.parentLsn()
       db.schema = [...(db.schema ?? []), { at: world.now(), lsn, sql }]
       return lsn
+    },
+    failNextAnonymization(phase, message) {
+      failNextAnonymization(world, phase, message)
     },
     failNextOperation(match, error) {
       world.failRules.push({ ...match, error })
@@ -543,6 +613,7 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     },
     reset() {
       world.reset()
+      clearAnonymizationFaults(world)
       limiter?.reset()
       faults.reset()
       log.length = 0

@@ -10,6 +10,43 @@ export type EndpointState = 'init' | 'active' | 'idle'
 export type EndpointType = 'read_write' | 'read_only'
 export type InitSource = 'parent-data' | 'schema-only'
 
+/**
+ * An action Neon refuses on a branch, and why: the API description's Branch.restricted_actions
+ * (BranchRestrictedAction: `name`, `reason`; "Possible values include `restore`,
+ * `delete-rw-endpoint`"). An anonymized branch has `restore` and `delete-rw-endpoint` (BEHAVIOUR.md,
+ * "Anonymized branches").
+ */
+export interface RestrictedAction {
+  name: string
+  reason: string
+}
+
+/**
+ * The names the simulator enforces: `restore` refuses POST …/restore, `delete-rw-endpoint` refuses
+ * DELETE of the branch's read_write endpoint (both named by the description), and `delete` refuses
+ * DELETE of the branch (named by no source: the name src/modes/guards.ts reads for it). Any other
+ * name is reported and enforces nothing.
+ */
+/**
+ * Neon Auth on a branch (the API description's NeonAuthIntegration; Neon's docs, "Branching
+ * authentication": auth lives in the branch's `neon_auth` schema, works with one database and the
+ * branch's read-write endpoint, and a branch made from one with Neon Auth has its own copy, served
+ * at its own endpoint).
+ */
+export interface NeonAuthState {
+  /** NeonAuthSupportedAuthProvider: `mock`, `stack` or `better_auth`. */
+  provider: 'mock' | 'stack' | 'better_auth'
+  providerProjectId: string
+  dbName: string
+  createdAt: number
+}
+
+export const RESTRICTION = {
+  restore: 'restore',
+  deleteRwEndpoint: 'delete-rw-endpoint',
+  delete: 'delete',
+} as const
+
 export interface SimProject {
   id: string
   name: string
@@ -73,6 +110,12 @@ export interface SimBranch {
   annotations: Record<string, string>
   annotationCreatedAt?: number
   annotationUpdatedAt?: number
+  /** What Neon refuses on the branch (restricted_actions); unset: nothing. */
+  restrictedActions?: RestrictedAction[]
+  /** Neon Auth on the branch, when enabled (GET …/auth answers it; 404 otherwise). */
+  neonAuth?: NeonAuthState
+  /** Databases of the branch whose Data API is enabled (GET …/data-api/{database} answers it; 404 otherwise). */
+  dataApi?: string[]
   /** Operation whose completion makes the branch `ready`. */
   createOpId?: string
   deletedAt?: number
@@ -176,6 +219,12 @@ export interface WorldOptions {
   branchLimit?: BranchLimitOption
   /** Which refusal a create of an existing name at the branch limit gets (see CreateCheckOrder). */
   createCheckOrder?: CreateCheckOrder
+  /**
+   * Every branch made from now on gets the Data API enabled for each of its databases. Not a Neon
+   * behaviour (Neon enables it per branch and database, and no source says a child inherits it): a
+   * set-up for local runs, `npm run sim -- --data-api`, so that `data_api_url` can be seen there.
+   */
+  dataApiOnNewBranches?: boolean
 }
 
 /**
@@ -674,6 +723,13 @@ export class World {
       branch.annotationCreatedAt = createdAt
       branch.annotationUpdatedAt = createdAt
     }
+    // Neon Auth's data is the branch's `neon_auth` schema and its rows, so a copy of the parent's
+    // data copies it (Neon's docs, "Branching authentication"); a schema-only branch copies no rows,
+    // and no source says it keeps Neon Auth: here it does not. The Data API: no source says whether a
+    // branch inherits it, so it does not (it is enabled per branch and database).
+    if (o.parent.neonAuth && initSource === 'parent-data') {
+      branch.neonAuth = { ...o.parent.neonAuth, createdAt }
+    }
     if (o.expiresAt !== undefined) {
       branch.expiresAt = o.expiresAt
       branch.ttlIntervalSeconds = Math.max(0, Math.round((o.expiresAt - createdAt) / 1000))
@@ -691,9 +747,32 @@ export class World {
     for (const d of this.branchDatabases(o.parent.id)) {
       this.databases.set(roleKey(id, d.name), { ...d, branchId: id, id: this.ids.databaseId() })
     }
+    if (this.opts.dataApiOnNewBranches) branch.dataApi = this.branchDatabases(id).map((d) => d.name)
     if (o.default) this.setDefault(project, branch)
     this.backend.branchCreated(branch, o.parent)
     return branch
+  }
+
+  /** Enables Neon Auth on a branch (as POST …/auth does), on `database` (default: its first). */
+  enableNeonAuth(
+    branch: SimBranch,
+    o: { provider?: NeonAuthState['provider']; database?: string } = {},
+  ): void {
+    const dbName = o.database ?? this.branchDatabases(branch.id)[0]?.name
+    if (dbName === undefined) throw new Error(`simulator: branch ${branch.id} has no database for Neon Auth`)
+    branch.neonAuth = {
+      provider: o.provider ?? 'better_auth',
+      providerProjectId: this.ids.uuid(),
+      dbName,
+      createdAt: this.now(),
+    }
+  }
+
+  /** Enables the Data API for one database of a branch (as POST …/data-api/{database} does). */
+  enableDataApi(branch: SimBranch, database: string): void {
+    if (!this.databases.has(roleKey(branch.id, database)))
+      throw new Error(`simulator: branch ${branch.id} has no database ${database}`)
+    if (!branch.dataApi?.includes(database)) branch.dataApi = [...(branch.dataApi ?? []), database]
   }
 
   /** The largest LSN handed out so far. */

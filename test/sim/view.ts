@@ -29,6 +29,7 @@ export interface BranchView {
   last_reset_at?: string
   expires_at?: string
   ttl_interval_seconds?: number
+  restricted_actions?: { name: string; reason: string }[]
   /** Soft-deleted: gone from the API, kept here. */
   deleted: boolean
 }

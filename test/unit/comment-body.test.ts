@@ -248,3 +248,41 @@ describe('the console link (issue 22, finding 7)', () => {
     )
   })
 })
+
+describe('renderComment: Neon Auth, the Data API and schema-only branches (issue 24)', () => {
+  const AUTH = 'https://ep-cool-darkness-123456.neonauth.c-2.us-east-2.aws.neon.tech/neondb/auth'
+  const DATA = 'https://ep-cool-darkness-123456.apirest.c-2.us-east-2.aws.neon.tech/neondb/rest/v1'
+  const withResult = (over: Partial<ReturnType<typeof createdResult>>) =>
+    view({ result: { ...createdResult(), ...over } })
+
+  it('shows the URLs asked for, or that the feature is not enabled', () => {
+    const body = renderComment(withResult({ authUrl: AUTH, dataApiUrl: null }))
+    expect(body).toContain(`| Neon Auth | \`${AUTH}\` |`)
+    expect(body).toContain("| Data API | not enabled for the branch's database |")
+    const other = renderComment(withResult({ authUrl: null, dataApiUrl: DATA }))
+    expect(other).toContain('| Neon Auth | not enabled on this branch |')
+    expect(other).toContain(`| Data API | \`${DATA}\` |`)
+  })
+
+  it('says nothing of either when not asked, nor once the branch is deleted', () => {
+    expect(renderComment(view())).not.toMatch(/Neon Auth|Data API/)
+    const deleted = renderComment(
+      view({ status: 'deleted', mode: 'delete', result: { ...deletedResult(), authUrl: AUTH } }),
+    )
+    expect(deleted).not.toContain('Neon Auth')
+  })
+
+  it('says "schema only" for a branch Neon made with init_source: schema-only', () => {
+    const r = createdResult()
+    const body = renderComment(view({ result: { ...r, branch: { ...r.branch!, schemaOnly: true } } }))
+    expect(body).toContain("| Data | schema only: the parent's schema, none of its rows |")
+    expect(renderComment(view())).not.toContain('schema only')
+  })
+
+  it('a URL cannot break out of its code span or the table', () => {
+    const body = renderComment(withResult({ authUrl: 'https://x.invalid/a|b`c' }))
+    const row = body.split('\n').find((l) => l.startsWith('| Neon Auth |'))!
+    // One cell boundary each side; the pipe inside is escaped.
+    expect(row.replace(/\\\|/g, '').match(/\|/g)).toHaveLength(3)
+  })
+})

@@ -69,6 +69,8 @@ describe('getInputs: defaults', () => {
       cleanupPrefix: 'preview/',
       cleanupMaxAgeMs: 7 * DAY,
       onBranchLimit: 'fail',
+      getAuthUrl: false,
+      getDataApiUrl: false,
     } satisfies Inputs)
     // Optional inputs are absent, not present-but-undefined.
     expect('branchName' in inputs).toBe(false)
@@ -119,6 +121,8 @@ describe('getInputs: defaults', () => {
       cleanup_max_age: '2w',
       on_branch_limit: 'make-room',
       preserve_under_name: 'preview/pr-1-main-old',
+      get_auth_url: 'true',
+      get_data_api_url: 'TRUE',
     })
     expect(inputs).toEqual({
       mode: 'reset',
@@ -144,6 +148,8 @@ describe('getInputs: defaults', () => {
       cleanupMaxAgeMs: 14 * DAY,
       onBranchLimit: 'make-room',
       preserveUnderName: 'preview/pr-1-main-old',
+      getAuthUrl: true,
+      getDataApiUrl: true,
     } satisfies Inputs)
   })
 
@@ -339,6 +345,8 @@ describe.each([
   ['prisma', 'prisma', false],
   ['comment', 'comment', true],
   ['dry_run', 'dryRun', false],
+  ['get_auth_url', 'getAuthUrl', false],
+  ['get_data_api_url', 'getDataApiUrl', false],
 ] as const)('getInputs: boolean %s', (input, key, fallback) => {
   it(`defaults to ${fallback}`, () => {
     expect(parse()[key]).toBe(fallback)

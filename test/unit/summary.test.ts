@@ -145,3 +145,24 @@ describe('renderSummary: the branch limit', () => {
     expect(renderSummary({ mode: 'create', result: createdResult() })).not.toContain('Branch limit')
   })
 })
+
+describe('renderSummary: Neon Auth, the Data API and schema-only branches (issue 24)', () => {
+  it('shows the URLs asked for, escaped, and "schema only"', () => {
+    const r = createdResult()
+    const html = renderSummary({
+      mode: 'create',
+      result: {
+        ...r,
+        branch: { ...r.branch!, schemaOnly: true },
+        authUrl: 'https://ep-a.neonauth.example/neondb/auth?<b>',
+        dataApiUrl: null,
+      },
+    })
+    expect(html).toContain('<td>Neon Auth</td><td>https://ep-a.neonauth.example/neondb/auth?&lt;b&gt;</td>')
+    expect(html).toContain('<td>Data API</td><td>not enabled for the branch&#39;s database</td>')
+    expect(html).toContain('<td>Data</td><td>schema only: the parent&#39;s schema, none of its rows</td>')
+    expect(renderSummary({ mode: 'create', result: createdResult() })).not.toMatch(
+      /Neon Auth|Data API|schema only/,
+    )
+  })
+})

@@ -20,6 +20,8 @@ import { join } from 'node:path'
 import pg from 'pg'
 import type { Backend } from '../backend.js'
 import { roleKey, type SimBranch, type World } from '../state.js'
+import type { MaskOutcome, SimMaskingRule } from '../masking-types.js'
+import { maskBranch } from './anonymize.js'
 import { ADMIN_USER, type Cluster } from './cluster.js'
 
 interface RealBranch {
@@ -267,6 +269,32 @@ export class PgBackend implements Backend {
         await this.dropDatabase(real)
         rb.dbs.delete(name)
       }
+    })
+  }
+
+  /**
+   * Masks the branch's data for real (anonymize.ts), after every change queued before it (the
+   * branch's databases exist by then). Its outcome, failures included, goes to `done`; nothing it
+   * meets poisons the queue.
+   */
+  anonymize(branch: SimBranch, rules: readonly SimMaskingRule[], done: (outcome: MaskOutcome) => void): void {
+    this.enqueue([branch.id], `masking branch ${branch.id}`, async () => {
+      const rb = this.real.get(branch.id)
+      const outcome = await maskBranch(
+        async (real) => {
+          const c = new pg.Client({
+            host: this.cluster.socketDir,
+            port: this.cluster.port,
+            user: ADMIN_USER,
+            database: real,
+          })
+          await c.connect()
+          return c
+        },
+        (name) => rb?.dbs.get(name),
+        rules,
+      )
+      done(outcome)
     })
   }
 

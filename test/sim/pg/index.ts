@@ -3,6 +3,7 @@
 // `sim.postgres` (SimPostgres); the API itself stays Neon-shaped.
 
 import pg from 'pg'
+import { refusesConnections } from '../anonymization.js'
 import { poolerHost, type World } from '../state.js'
 import { PgBackend } from './backend.js'
 import { ADMIN_USER, startCluster, type ClusterOptions } from './cluster.js'
@@ -84,6 +85,17 @@ export async function startPgBackend(o: PostgresOptions = {}): Promise<PgBackend
         error: {
           code: 'XX000',
           message: `The requested endpoint could not be found, or you don't have access to it. Please check the provided ID and try again.`,
+        },
+      }
+    }
+    if (world && refusesConnections(world, branch)) {
+      // BEHAVIOUR.md: "The branch is unavailable for connections while anonymization is in
+      // progress." Neon's words and error code for the refusal are not documented: 57P03
+      // (cannot_connect_now) is PostgreSQL's own for a server that cannot take connections yet.
+      return {
+        error: {
+          code: '57P03',
+          message: `branch ${branch.id} is being anonymized: it accepts connections once its data is masked`,
         },
       }
     }

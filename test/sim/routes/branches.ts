@@ -30,6 +30,7 @@ import {
 } from '../serialize.js'
 import {
   parseLsn,
+  RESTRICTION,
   roleKey,
   type EndpointType,
   type OpSpec,
@@ -73,7 +74,7 @@ function checkExpiryAllowed(w: World, b: { protected: boolean; default: boolean;
     throw new ApiError(400, 'expiration is not allowed for branches that have child branches')
 }
 
-function parseAnnotations(v: unknown): Record<string, string> | undefined {
+export function parseAnnotations(v: unknown): Record<string, string> | undefined {
   if (v === undefined || v === null) return undefined
   if (!isRecord(v)) throw new ApiError(400, 'annotation_value must be an object of strings')
   const out: Record<string, string> = {}
@@ -219,9 +220,21 @@ export function parseEndpointOptions(
 }
 
 function createBranch(ctx: Ctx) {
+  const { branch: _made, ...reply } = createBranchFrom(ctx, bodyObject(ctx))
+  return reply
+}
+
+/**
+ * POST /branches with `body`; also the `branch_create` of POST /branch_anonymized (routes/
+ * anonymization.ts), whose `onCreated` marks the branch anonymized before its JSON is made.
+ */
+export function createBranchFrom(
+  ctx: Ctx,
+  body: Record<string, unknown>,
+  onCreated?: (branch: SimBranch) => void,
+): { status: number; body: Record<string, unknown>; branch: SimBranch } {
   const w = ctx.world
   const project = requireProject(ctx)
-  const body = bodyObject(ctx)
   const br = optionalObject(body, 'branch') ?? {}
   const name = optionalString(br, 'name')
   if (name !== undefined) validateName(name)
@@ -291,6 +304,7 @@ function createBranch(ctx: Ctx) {
     initSource: initSourceRaw,
     ...(point ? { parentLsn: point.lsn, parentTimestamp: point.at } : {}),
   })
+  onCreated?.(branch)
   const eps: SimEndpoint[] = endpoints.map((e) => {
     const ep = w.newEndpoint(project, branch.id, e)
     ep.baseState = 'init'
@@ -323,6 +337,7 @@ function createBranch(ctx: Ctx) {
       databases: dbs.map(databaseJson),
       ...(connection ? { connection_uris: connection } : {}),
     },
+    branch,
   }
 }
 
@@ -446,11 +461,23 @@ function updateBranch(ctx: Ctx) {
   return { status: 200, body: { branch: branchJson(w, b), operations: [] } }
 }
 
+/**
+ * Neon refuses an action the branch's `restricted_actions` names (the API description,
+ * Branch.restricted_actions: "the actions that are currently restricted for this branch and the
+ * reason why"). The status and the message of that refusal are not documented: 400, as the
+ * simulator's other refusals of what a branch does not allow, with Neon's reason.
+ */
+export function assertNotRestricted(b: SimBranch, name: string): void {
+  const r = b.restrictedActions?.find((x) => x.name === name)
+  if (r) throw new ApiError(400, `action ${name} is restricted for this branch: ${r.reason}`)
+}
+
 function deleteBranch(ctx: Ctx) {
   const w = ctx.world
   const project = requireProject(ctx)
   const b = w.liveBranch(project.id, ctx.params['branch_id'] ?? '')
   if (!b) return { status: 204 }
+  assertNotRestricted(b, RESTRICTION.delete)
   if (b.default) throw new ApiError(400, 'cannot delete the default branch of the project')
   if (b.root) throw new ApiError(400, 'cannot delete the root branch of the project')
   if (b.protected) throw new ApiError(400, 'cannot delete a protected branch')
@@ -490,6 +517,7 @@ function restoreBranch(ctx: Ctx) {
   )
   const preserve = optionalString(body, 'preserve_under_name') || undefined
   const self = source.id === b.id
+  assertNotRestricted(b, RESTRICTION.restore)
   if (b.protected) throw new ApiError(400, 'cannot restore a protected branch')
   if (self) {
     if (lsn === undefined && ts === undefined)

@@ -17,8 +17,8 @@ import {
   type Route,
 } from '../router.js'
 import { endpointJson, operationJson } from '../serialize.js'
-import type { OpSpec } from '../state.js'
-import { checkComputeUnits, parseEndpointOptions } from './branches.js'
+import { RESTRICTION, type OpSpec } from '../state.js'
+import { assertNotRestricted, checkComputeUnits, parseEndpointOptions } from './branches.js'
 
 function listProjectEndpoints(ctx: Ctx) {
   const project = requireProject(ctx)
@@ -134,6 +134,9 @@ function deleteEndpoint(ctx: Ctx) {
   const project = requireProject(ctx)
   const e = w.liveEndpoint(project.id, ctx.params['endpoint_id'] ?? '')
   if (!e) return { status: 204 }
+  const branch = w.branches.get(e.branchId)
+  // An anonymized branch's read-write compute cannot be deleted (BEHAVIOUR.md, "Anonymized branches").
+  if (branch && e.type === 'read_write') assertNotRestricted(branch, RESTRICTION.deleteRwEndpoint)
   assertUnlocked(ctx, project)
   const specs: OpSpec[] =
     w.endpointState(e).current === 'idle'

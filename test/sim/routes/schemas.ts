@@ -1,7 +1,7 @@
 // Schema routes: GET …/schema and GET …/compare_schema.
 //
 // Sources: BEHAVIOUR.md, section Schemas (the answers `{"sql"}` and `{"diff"}`, pg_dump
-// --schema-only, the unified diff from the base to the branch, empty when equal); openapi-v2.json
+// --schema-only, the unified diff from the base to the branch, empty when equal); Neon's API description
 // (getProjectBranchSchema, getProjectBranchSchemaComparison: the parameters, and "`lsn` and
 // `timestamp` cannot be specified at the same time"). With the real PostgreSQL backend the schema
 // is pg_dump's of the branch's real database; without it, what a test set with sim.setSchema.
@@ -34,7 +34,7 @@ function point(ctx: Ctx, lsnKey: string, timestampKey: string): Point {
 
 function dbName(ctx: Ctx): string {
   const name = ctx.query['db_name']
-  // Required by openapi-v2.json; Neon's wording for its absence is not documented.
+  // Required by Neon's API description; Neon's wording for its absence is not documented.
   if (name === undefined || name === '') throw new ApiError(400, 'db_name is required')
   return name
 }
@@ -93,7 +93,7 @@ function baseBranch(ctx: Ctx, project: SimProject, b: SimBranch): SimBranch {
     if (!base) throw new ApiError(404, `base branch ${id} not found`)
     return base
   }
-  // Optional in openapi-v2.json, with no word on what its absence means: the branch's parent,
+  // Optional in Neon's API description, with no word on what its absence means: the branch's parent,
   // which is what neonctl's schema-diff compares with by default (schema_diff.js, `^parent`).
   const parent = b.parentId !== undefined ? ctx.world.liveBranch(project.id, b.parentId) : undefined
   if (!parent) throw new ApiError(400, 'base_branch_id is required: the branch has no parent')
