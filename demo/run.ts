@@ -194,6 +194,31 @@ async function main(): Promise<void> {
   const closed = await step('pull_request closed → auto: delete', 'pull_request', 'closed', { mode: 'auto' })
   check(closed.code === 0 && closed.outputs.deleted === 'true', 'closing the PR deletes the branch')
   check(sim.state.branches[id]?.deleted === true, 'the branch is gone from Neon')
+  check(
+    (JSON.parse(closed.outputs.recoverable_until ?? '{}') as Record<string, string | null>)[
+      opened.outputs.branch_name ?? ''
+    ] != null,
+    'the delete says until when the branch can be recovered',
+  )
+  const reopened = await step(
+    'pull_request reopened → auto: create recovers it',
+    'pull_request',
+    'reopened',
+    {
+      mode: 'auto',
+    },
+  )
+  check(reopened.code === 0 && reopened.outputs.recovered === 'true', 'reopening recovers the deleted branch')
+  check(
+    reopened.outputs.branch_id === id &&
+      reopened.outputs.db_host === opened.outputs.db_host &&
+      reopened.outputs.password === opened.outputs.password,
+    'the same branch, host and password: the URL the preview holds works again',
+  )
+  const reclosed = await step('pull_request closed again → auto: delete', 'pull_request', 'closed', {
+    mode: 'auto',
+  })
+  check(reclosed.code === 0 && reclosed.outputs.deleted === 'true', 'closing again deletes it again')
   const again = await step('pull_request closed, re-run → delete', 'pull_request', 'closed', {
     mode: 'delete',
   })

@@ -7099,7 +7099,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(505);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(908);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7108,7 +7108,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 505:
+/***/ 908:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10102,6 +10102,7 @@ const OUTPUTS = {
     branchId: 'branch_id',
     branchName: 'branch_name',
     created: 'created',
+    recovered: 'recovered',
     dbUrl: 'db_url',
     dbUrlPooled: 'db_url_pooled',
     dbHost: 'db_host',
@@ -10113,6 +10114,7 @@ const OUTPUTS = {
     expiresAt: 'expires_at',
     deleted: 'deleted',
     deletedBranches: 'deleted_branches',
+    recoverableUntil: 'recoverable_until',
     staleBranches: 'stale_branches',
     skipped: 'skipped',
     computeUnits: 'compute_units',
@@ -11009,7 +11011,7 @@ class InputError extends Error {
         this.input = input;
     }
 }
-const MODES = ['create', 'reset', 'delete', 'cleanup', 'schema-diff', 'auto'];
+const MODES = ['create', 'reset', 'delete', 'cleanup', 'schema-diff', 'recover', 'auto'];
 const SSL_MODES = ['require', 'verify-ca', 'verify-full', 'omit'];
 const BRANCH_TYPES = ['default', 'schema-only'];
 const ON_BRANCH_LIMIT = ['fail', 'make-room'];
@@ -11444,6 +11446,9 @@ function readRunContext(env = process.env) {
         ...(env.GITHUB_JOB ? { job: env.GITHUB_JOB } : {}),
         runUrl: repository && runId ? `${serverUrl}/${repository}/actions/runs/${runId}` : undefined,
     };
+    const workflowFile = workflowFileOf(env.GITHUB_WORKFLOW_REF);
+    if (workflowFile)
+        ctx.workflowFile = workflowFile;
     const pr = payload.pull_request;
     if (isPullRequestEvent(eventName) && pr && typeof pr.number === 'number' && pr.head?.ref) {
         const headRepo = pr.head.repo?.full_name;
@@ -11463,6 +11468,11 @@ function readRunContext(env = process.env) {
         };
     }
     return ctx;
+}
+/** `owner/repo/.github/workflows/preview.yml@refs/…` → `preview.yml`; undefined for anything else. */
+function workflowFileOf(ref) {
+    const m = /\/\.github\/workflows\/([^/@]+)@/.exec(ref ?? '');
+    return m?.[1];
 }
 
 ;// CONCATENATED MODULE: ./src/github/auto-mode.ts
@@ -11693,6 +11703,131 @@ function log_group(name, fn) {
     return group(escapeControl(name), fn);
 }
 
+;// CONCATENATED MODULE: ./src/neon/recovery.ts
+/** What `recovery` says about a listed branch; undefined for a live one (or a malformed field). */
+function recoveryOf(b) {
+    // Checked, not trusted: the two times are what a report and a choice are made from.
+    const r = b.recovery;
+    if (typeof r !== 'object' || r === null)
+        return undefined;
+    return typeof r.deleted_at === 'string' && typeof r.recoverable_until === 'string'
+        ? r
+        : undefined;
+}
+/**
+ * True for a branch a listing marks as deleted. Every look-up for live branches drops these: a
+ * listing is asked for deleted branches only where they are wanted, but one that carried them
+ * anyway must never have a deleted branch adopted, judged or deleted again.
+ */
+function isDeleted(b) {
+    return b.recovery != null;
+}
+/** Most recently deleted first. */
+function byDeletion(a, b) {
+    return Date.parse(b.branch.recovery.deleted_at) - Date.parse(a.branch.recovery.deleted_at);
+}
+/**
+ * Until when each of `ids` (branches just deleted) can be recovered, from one paged listing with
+ * include_deleted (`search` narrows it: a name, or a prefix every one of them shares). A branch the
+ * listing does not show as deleted is left out: Neon does not offer recovery here, or no longer.
+ */
+async function recoveryWindows(client, projectId, ids, search) {
+    const out = new Map();
+    if (ids.size === 0)
+        return out;
+    const { branches } = await client.listBranches(projectId, search, undefined, { includeDeleted: true });
+    for (const b of branches) {
+        const info = recoveryOf(b);
+        if (info && ids.has(b.id))
+            out.set(b.id, info);
+    }
+    return out;
+}
+/**
+ * Every recoverable branch of the project (one paged listing with include_deleted), for the
+ * message of a recover that finds nothing by the name it was given.
+ */
+async function listRecoverable(client, projectId) {
+    const { branches, annotations } = await client.listBranches(projectId, undefined, undefined, {
+        includeDeleted: true,
+    });
+    return branches
+        .filter((b) => recoveryOf(b) !== undefined)
+        .map((branch) => ({ branch, annotation: annotations[branch.id] }));
+}
+
+;// CONCATENATED MODULE: ./src/modes/undo.ts
+
+/** What is said when Neon did not list the branch as recoverable (or was not asked). */
+const UNKNOWN_WINDOW = 'up to 7 days, where Neon offers recovery';
+// eslint-disable-next-line no-control-regex
+const undo_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g;
+/** A name for a log line: control characters (a newline could start a workflow command) shown as `?`. */
+function printable(name) {
+    return name.replace(undo_CONTROL_RE, '?');
+}
+/** "until 2026-12-01T10:00:00Z", or "for up to 7 days, where Neon offers recovery". */
+function recoverableText(r) {
+    return r.recoverableUntil ? `until ${r.recoverableUntil}` : `for ${UNKNOWN_WINDOW}`;
+}
+/** One log line: which branch, until when, and how to bring it back. */
+function undoLine(r) {
+    return (`Branch '${printable(r.name)}' (${r.id}) can be recovered ${recoverableText(r)}: run the action with ` +
+        `mode: recover and branch_name: ${r.id} (a pull request's branch also comes back when the pull ` +
+        `request is reopened).`);
+}
+/**
+ * The reports for `deleted` without asking Neon (make-room, a dry run): the window is the
+ * documented one.
+ */
+function unknownWindows(deleted) {
+    return deleted.map((b) => ({ name: b.name, id: b.id }));
+}
+/**
+ * After the deletes: one listing with include_deleted (narrowed by the longest prefix the names
+ * share) says until when each branch can be recovered, and each is logged with how. A listing that
+ * fails costs only the date: the branch is reported with the documented window, and a debug line
+ * says why.
+ */
+async function reportRecoverable(deps, projectId, deleted) {
+    if (deleted.length === 0)
+        return [];
+    let windows = new Map();
+    try {
+        const prefix = commonPrefix(deleted.map((b) => b.name));
+        windows = await recoveryWindows(deps.neon, projectId, new Set(deleted.map((b) => b.id)), prefix === '' ? undefined : prefix);
+    }
+    catch (e) {
+        deps.log.debug(`Could not list the deleted branches to learn until when they can be recovered: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const reports = deleted.map((b) => {
+        const until = windows.get(b.id)?.recoverable_until;
+        return { name: b.name, id: b.id, ...(until ? { recoverableUntil: until } : {}) };
+    });
+    for (const r of reports)
+        deps.log.info(undoLine(r));
+    return reports;
+}
+/** The `recoverable_until` output: JSON, name → RFC 3339 time, or null where Neon gave none. */
+function recoverableUntilOutput(reports) {
+    const out = {};
+    for (const r of reports)
+        out[r.name] = r.recoverableUntil ?? null;
+    return JSON.stringify(out);
+}
+function commonPrefix(names) {
+    let prefix = names[0] ?? '';
+    for (const n of names) {
+        let i = 0;
+        while (i < prefix.length && i < n.length && prefix[i] === n[i])
+            i++;
+        prefix = prefix.slice(0, i);
+    }
+    // Not half of a surrogate pair: the search would then match nothing.
+    const last = prefix.charCodeAt(prefix.length - 1);
+    return last >= 0xd800 && last <= 0xdbff ? prefix.slice(0, -1) : prefix;
+}
+
 ;// CONCATENATED MODULE: ./src/summary.ts
 /**
  * The job summary every run writes: what ran, on which branch, what changed, how long it took and
@@ -11714,6 +11849,7 @@ function log_group(name, fn) {
 
 
 
+
 /** Escapes text for HTML element content and attribute values. */
 function escapeHtml(text) {
     return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -11728,6 +11864,17 @@ function escapeInline(text) {
  */
 function preBlock(text) {
     return ['', `<pre>${escapeHtml(text.replace(/\r\n?/g, '\n'))}</pre>`];
+}
+// C0, DEL and C1 controls: a blank line would end the HTML block and let Markdown in.
+// eslint-disable-next-line no-control-regex
+const summary_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g;
+/**
+ * Escapes text for HTML and, on top, the characters Markdown gives a meaning to (emphasis, code,
+ * links, tables, mentions), as numeric character references: GitHub reads a job summary as
+ * Markdown with HTML in it, and whatever a name holds must show as it is, inert.
+ */
+function escapeMarkdownHtml(text) {
+    return text.replace(summary_CONTROL_RE, ' ').replace(/[&<>"'\\`*_[\]~|@#!()]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 /** Bytes of the escaped schema diff a summary shows; GitHub caps a step's summary at 1 MiB. */
 const MAX_SUMMARY_DIFF_BYTES = 900_000;
@@ -11767,7 +11914,14 @@ function renderSummary(v) {
     if (r?.recreated)
         rows.push(['Re-created', describeRecreated(r.recreated.previousId)]);
     if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
-        rows.push(['Created', r.created ? 'yes, by this run' : 'no, adopted the existing branch']);
+        rows.push([
+            'Created',
+            r.created
+                ? 'yes, by this run'
+                : r.recovery
+                    ? `no: recovered the branch deleted at ${r.recovery.deletedAt}; its data and URL are as they were`
+                    : 'no, adopted the existing branch',
+        ]);
     }
     if (v.ephemeral && !v.dryRun)
         rows.push(['Ephemeral', 'yes: the post step deletes it when the job ends']);
@@ -11844,6 +11998,8 @@ function renderSummary(v) {
     else if (r?.mode === 'cleanup') {
         html.push(`<p>No branch under the prefix was a candidate.</p>`);
     }
+    if (r?.recoverable?.length)
+        html.push(...undoHtml(r.recoverable, v));
     if (r?.schema)
         html.push(...schemaHtml(r.schema));
     if (r?.failures?.length) {
@@ -11885,6 +12041,43 @@ function schemaHtml(c) {
         out.push(`<p>✂️ ${(lines.length - shown).toLocaleString('en-US')} of ${lines.length.toLocaleString('en-US')} diff lines are not shown (a job summary holds at most 1 MiB); the full diff is in the <code>schema_diff</code> output.</p>`);
     }
     out.push('</details>');
+    return out;
+}
+/** Rows of the undo table at most; every branch is in the `recoverable_until` output. */
+const MAX_UNDO_ROWS = 1000;
+/**
+ * The one-line workflow_dispatch that brings a deleted branch back: the branch by its id (unique,
+ * and `[a-z0-9-]` only), every word shell-quoted.
+ */
+function recoverCommand(id, o) {
+    return [
+        'gh workflow run',
+        o.workflowFile ? shellQuote(o.workflowFile) : '<workflow file>',
+        ...(o.repository ? ['--repo', shellQuote(o.repository)] : []),
+        '-f mode=recover',
+        `-f ${shellQuote(`branch_name=${id}`)}`,
+    ].join(' ');
+}
+/** "Undo a delete": per deleted branch, until when it can be recovered and the command that does it. */
+function undoHtml(reports, o) {
+    const e = escapeMarkdownHtml;
+    const rows = reports
+        .slice(0, MAX_UNDO_ROWS)
+        .map((r) => `<tr><td>${e(r.name)} (${e(r.id)})</td><td>${e(recoverableText(r))}</td>` +
+        `<td><code>${e(recoverCommand(r.id, o))}</code></td></tr>`);
+    const out = [
+        `<h4>Undo a delete</h4>`,
+        `<p>Neon keeps a deleted branch, with its data, host and password, where it offers branch recovery ` +
+            `(a preview). Reopening a pull request brings its branch back (create recovers it); any branch ` +
+            `comes back with <code>mode: recover</code>:</p>`,
+        `<table><tr><th>Branch</th><th>Can be recovered</th><th>Bring it back</th></tr>${rows.join('')}</table>`,
+    ];
+    if (reports.length > MAX_UNDO_ROWS) {
+        out.push(`<p>… and ${reports.length - MAX_UNDO_ROWS} more: see the <code>recoverable_until</code> output.</p>`);
+    }
+    out.push(`<p>The command runs ${o.workflowFile ? `<code>${e(o.workflowFile)}</code>` : 'your workflow'}, which needs ` +
+        `a <code>workflow_dispatch</code> trigger whose inputs <code>mode</code> and <code>branch_name</code> ` +
+        `are passed to this action (README, "Undo a delete").</p>`);
     return out;
 }
 function commentText(c) {
@@ -13744,6 +13937,7 @@ function fit(text, budget) {
 
 
 
+
 /** GitHub refuses comment bodies of 65,536 characters or more. */
 const MAX_COMMENT_CHARS = 65_536;
 const comment_body_MAX_ERROR_CHARS = 8_000;
@@ -13767,12 +13961,13 @@ function statusOf(result) {
         case 'delete':
             return 'deleted';
         default:
-            return result.created ? 'created' : 'ready';
+            return result.created ? 'created' : result.recovered ? 'recovered' : 'ready';
     }
 }
 const HEADLINE = {
     created: '🟢 created and ready',
     ready: '🟢 ready',
+    recovered: '♻️ recovered and ready',
     reset: '🔄 reset from its parent, ready',
     deleted: '🗑️ deleted',
     failed: '🔴 failed',
@@ -13878,7 +14073,7 @@ function trimEnd(text) {
  * schema, a reset brings it back to the parent's, and a deleted branch has none.
  */
 function keepsSchema(status) {
-    return status === 'ready' || status === 'failed';
+    return status === 'ready' || status === 'recovered' || status === 'failed';
 }
 /** The branch section: headline, table, and how to connect (or the failure). */
 function renderBranchSection(v) {
@@ -13949,6 +14144,14 @@ function renderBranchSection(v) {
                     .join(', '),
         ]);
     }
+    const undo = v.status === 'deleted' ? r?.recoverable?.find((x) => x.id === id) : undefined;
+    if (undo) {
+        rows.push([
+            'Recoverable',
+            `${undo.recoverableUntil ? `until ${codeSpan(undo.recoverableUntil)}` : `for ${UNKNOWN_WINDOW}`}: ` +
+                `reopen this pull request to get it back, data and URL as they were`,
+        ]);
+    }
     if (r?.timings.readyMs !== undefined)
         rows.push(['Time to ready', comment_body_seconds(r.timings.readyMs)]);
     if (r && !schemaRun)
@@ -13988,6 +14191,10 @@ function stateText(v) {
             return 'ready: created by this run';
         case 'ready':
             return 'ready: existing branch adopted, expiry refreshed';
+        case 'recovered':
+            return r?.recovery
+                ? `ready: recovered the branch deleted at ${codeSpan(r.recovery.deletedAt)}; its data and URL are as they were`
+                : 'ready: recovered; its data and URL are as they were';
         case 'reset':
             if (r?.recreated) {
                 return `ready: re-created from the parent with freshly masked data (Neon cannot reset an anonymized branch); new branch id (it was ${codeSpan(r.recreated.previousId)}), host and password`;
@@ -14421,6 +14628,7 @@ function isConflict(err) {
 ;// CONCATENATED MODULE: ./src/neon/lookup.ts
 
 
+
 /**
  * Finds a branch by id (`br-…`) or exact name. Neon's `search` is a partial match on name or id,
  * so the list is paged through and filtered for an exact match: `preview/pr-1` must never pick up
@@ -14437,8 +14645,45 @@ async function findBranch(client, projectId, ref) {
         }
     }
     const { branches, annotations } = await client.listBranches(projectId, ref);
-    const branch = branches.find((b) => b.name === ref);
+    const branch = branches.find((b) => b.name === ref && !isDeleted(b));
     return branch ? { branch, annotation: annotations[branch.id] } : undefined;
+}
+/**
+ * findBranch's look-up with `include_deleted=true`: the same request (and pages) answers both "is
+ * there a live branch of this name?" and "which deleted ones could be recovered?". Where Neon does
+ * not offer recovery, `deleted` is empty. A live branch found by id needs no listing.
+ */
+async function findBranchWithDeleted(client, projectId, ref) {
+    if (isBranchId(ref)) {
+        try {
+            // With its annotation: whose the branch is lives there (modes/ownership.ts).
+            return { live: await client.getBranchAnnotated(projectId, ref), deleted: [] };
+        }
+        catch (e) {
+            if (!isNotFound(e))
+                throw e;
+        }
+    }
+    let listed;
+    try {
+        listed = await client.listBranches(projectId, ref, undefined, { includeDeleted: true });
+    }
+    catch (e) {
+        // Where recovery is not offered Neon is expected to list no deleted branch (BEHAVIOUR.md,
+        // "Deleted branches can be recovered"); should it refuse the parameter instead (400, 403 or
+        // 422), the look-up asks again without it rather than fail every create.
+        if (!(e instanceof NeonApiError) || ![400, 403, 422].includes(e.status))
+            throw e;
+        const live = await findBranch(client, projectId, ref);
+        return { ...(live ? { live } : {}), deleted: [], deletedRefused: e.message };
+    }
+    const { branches, annotations } = listed;
+    const live = branches.find((b) => b.name === ref && !isDeleted(b));
+    const deleted = branches
+        .filter((b) => recoveryOf(b) !== undefined && (b.name === ref || b.id === ref))
+        .map((branch) => ({ branch, annotation: annotations[branch.id] }))
+        .sort(byDeletion);
+    return { ...(live ? { live: { branch: live, annotation: annotations[live.id] } } : {}), deleted };
 }
 /**
  * Every branch of a project, loaded with one paged listing, for the modes that need to see the
@@ -14454,9 +14699,10 @@ class BranchIndex {
         for (const b of branches)
             this.byId.set(b.id, b);
     }
+    /** The live branches only: include_deleted is never sent, and a deleted entry is dropped anyway. */
     static async load(client, projectId) {
         const { branches, annotations } = await client.listBranches(projectId);
-        return new BranchIndex(branches, annotations);
+        return new BranchIndex(branches.filter((b) => !isDeleted(b)), annotations);
     }
     /** By id (`br-…`) or exact name; an id wins when a name happens to equal another branch's id. */
     find(ref) {
@@ -15234,6 +15480,7 @@ class ModeRun {
 
 
 
+
 const cleanup_DAY_MS = 86_400_000;
 /**
  * cleanup: the scheduled sweeper. Deletes stale branches under `cleanup_prefix` and never anything
@@ -15260,7 +15507,7 @@ async function cleanupMode(deps, inputs, opts = {}) {
                 if (error === undefined)
                     run.changed(`deleted '${b.name}' (${b.id})`);
                 if (error === undefined || error === 'gone')
-                    deleted.push(b.name);
+                    deleted.push(b);
             });
         let candidates;
         try {
@@ -15275,11 +15522,14 @@ async function cleanupMode(deps, inputs, opts = {}) {
             throw e;
         }
         const doomed = candidates.filter((c) => c.remove).map((c) => c.branch);
+        let recoverable;
         if (deleter) {
             // With the overlap every one of these was handed in already (add ignores them); without, all go now.
             deleter.add(...doomed);
             deleter.close();
             await deleter.finished;
+            // How to undo each: one listing (with include_deleted) after the sweep, never judged.
+            recoverable = await reportRecoverable(deps, run.project, deleted);
         }
         else {
             log.notice(`Dry run: ${doomed.length} of ${candidates.length} candidate branches would be deleted. Nothing was changed.`);
@@ -15311,8 +15561,9 @@ async function cleanupMode(deps, inputs, opts = {}) {
         return {
             mode: 'cleanup',
             // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
-            deletedBranches: inputs.dryRun ? [] : deleted,
+            deletedBranches: inputs.dryRun ? [] : deleted.map((b) => b.name),
             staleBranches: doomed.map((b) => b.name),
+            ...(recoverable ? { recoverable } : {}),
             verdicts,
             ...(failures.length ? { failures } : {}),
             changes: run.changes,
@@ -15895,6 +16146,7 @@ async function recreateAnonymized(run, r, rules) {
 
 
 
+
 /** Branches listed in an error message; the log lists every one. */
 const MAX_LISTED = 10;
 /**
@@ -15957,6 +16209,12 @@ class BranchLimit {
             branchLimit: this.report,
             deletedBranches: this.run.inputs.dryRun ? [] : names,
             staleBranches: names,
+            // No listing to learn the exact window: the create is waiting, and the documented one is said.
+            ...(this.run.inputs.dryRun || names.length === 0
+                ? {}
+                : {
+                    recoverable: unknownWindows(this.report.madeRoom.map((v) => ({ id: v.branchId, name: v.branch }))),
+                }),
         };
     }
     async onRefusal(refusal, attempt) {
@@ -15999,6 +16257,7 @@ class BranchLimit {
                     made.push(verdictOf(c, 'deleted'));
                     this.run.changed(`deleted stale branch '${b.name}' (${b.id}) to make room: ${c.reason}`);
                     log.info(`Deleted stale branch '${b.name}' (${b.id}) to make room: ${c.reason}`);
+                    log.info(undoLine({ id: b.id, name: b.name }));
                 }
                 else if (error === 'gone') {
                     // Most likely another run making room at the same moment: that place is its, not ours.
@@ -16549,7 +16808,268 @@ function pointInfo(branch, asked) {
     return info;
 }
 
+;// CONCATENATED MODULE: ./src/modes/recover.ts
+
+
+
+
+
+
+
+
+
+
+/** The recoverable branches a failed `mode: recover` lists, closest names first. */
+const CLOSEST_LISTED = 5;
+/**
+ * Recovers one deleted branch (POST …/recover: no operations to wait for; the branch comes back
+ * with its endpoints idle, its hosts and passwords as they were, and without an expiry).
+ */
+async function recoverDeleted(run, found) {
+    const { branch } = found;
+    const deletedAt = branch.recovery.deleted_at;
+    const res = await run.deps.neon.recoverBranch(run.project, branch.id);
+    run.changed(`recovered branch '${branch.name}' (${branch.id}), deleted at ${deletedAt}`);
+    run.deps.log.info(`Recovered branch '${printable(branch.name)}' (${branch.id}), deleted at ${deletedAt}; its data and URL are as they were`);
+    const endpoint = res.endpoints.find((e) => e.type === 'read_write');
+    return {
+        branch: res.branch,
+        ...(found.annotation ? { annotation: found.annotation } : {}),
+        known: endpoint ? { endpoint } : {},
+        recovery: {
+            deletedAt,
+            ...(branch.recovery.deletion_method ? { deletionMethod: branch.recovery.deletion_method } : {}),
+        },
+    };
+}
+/**
+ * Whether Neon refused a recovery outright (a 4xx): the feature is not offered to the account, the
+ * branch is gone for good, its name is taken again, … Then create makes a new branch instead. A
+ * 408, or a 423/429 that outlived the retries, is a failure like any other request's, as is a 5xx
+ * or no answer (the recovery may have happened).
+ */
+function refusedRecovery(e) {
+    return (e instanceof NeonApiError &&
+        e.status >= 400 &&
+        e.status < 500 &&
+        e.status !== 408 &&
+        e.status !== 423 &&
+        e.status !== 429);
+}
+/** The repositories a branch's annotations name (ours, `github-repo`, and Neon's action's, `github-commit-repo`). */
+function annotatedRepos(annotation) {
+    const a = annotation?.value ?? {};
+    return [a['github-repo'], a['github-commit-repo']].filter((r) => typeof r === 'string');
+}
+function sameRepo(a, b) {
+    return a.toLowerCase() === b.toLowerCase();
+}
+/** Annotated for a repository, and not this one: never ours to recover. */
+function annotatedForOtherRepository(annotation, context) {
+    return annotatedRepos(annotation).find((r) => !context.repository || !sameRepo(r, context.repository));
+}
+/**
+ * Whether create may recover this deleted branch by itself: its annotations name this repository
+ * (every repository they name), the same pull request (or none, outside a pull request), and it
+ * is not a CI job's ephemeral branch. A branch tied by its name only is never taken: another
+ * repository sharing the Neon project, or a hand-made branch, could carry the same name.
+ */
+function tiedToThisRun(annotation, context) {
+    const a = annotation?.value;
+    if (!a || !context.repository)
+        return false;
+    const repos = annotatedRepos(annotation);
+    if (repos.length === 0 || annotatedForOtherRepository(annotation, context))
+        return false;
+    if (a['github-ephemeral'] === 'true')
+        return false;
+    const pr = context.pullRequest ? String(context.pullRequest.number) : undefined;
+    return a['github-pr-number'] === pr;
+}
+/** Why a deleted branch is not this pull request's, for the log (one line: annotations are anyone's text). */
+function whyNotOurs(found, context) {
+    return printable(whyNot(found, context));
+}
+function whyNot(found, context) {
+    const a = found.annotation?.value ?? {};
+    const other = annotatedForOtherRepository(found.annotation, context);
+    const which = `'${printable(found.branch.name)}' (${found.branch.id}, deleted at ${found.branch.recovery.deleted_at})`;
+    if (other)
+        return `${which} is annotated for repository ${other}`;
+    if (annotatedRepos(found.annotation).length === 0)
+        return `${which} carries no github-repo annotation`;
+    if (a['github-ephemeral'] === 'true')
+        return `${which} is a CI job's ephemeral branch`;
+    return a['github-pr-number']
+        ? `${which} belongs to pull request #${a['github-pr-number']}`
+        : `${which} belongs to no pull request`;
+}
+/**
+ * recover (for workflow_dispatch): brings back the deleted branch `branch_name` names (a name: the
+ * most recently deleted of that name; or a `br-…` id) and hands it out as create does: ready, the
+ * role and the database there, the expiry set again (a recovered branch has none), the outputs.
+ *
+ * A branch of that name that is live is handed out as it is (a re-run of a recover that worked),
+ * unless a deleted one of the name exists too: then the name is taken, and Neon could not bring
+ * the deleted one back under it. Nothing recoverable by that name is an error listing the
+ * recoverable branches whose names are closest. A branch annotated for another repository is
+ * never recovered.
+ */
+async function recoverMode(deps, inputs) {
+    const ref = resolveBranchName(inputs, deps.context);
+    const run = new ModeRun(deps, inputs);
+    const { neon, log } = deps;
+    try {
+        const found = await findBranchWithDeleted(neon, run.project, ref);
+        const candidates = found.deleted;
+        if (found.live && (candidates.length === 0 || isBranchId(ref)))
+            return await handOutLive(run, found.live);
+        if (found.live) {
+            throw new Error(`'${ref}' is the name of a live branch (${found.live.branch.id}) and of ${candidates.length} deleted ` +
+                `one(s) (${candidates.map((c) => c.branch.id).join(', ')}): branch names are unique, so Neon cannot ` +
+                `bring a deleted one back under it. Rename or delete the live branch first, then run recover ` +
+                `with the deleted branch's id. Nothing was changed.`);
+        }
+        const mine = candidates.filter((c) => !annotatedForOtherRepository(c.annotation, deps.context));
+        const target = mine[0];
+        if (!target) {
+            if (candidates.length > 0) {
+                throw new Error(`the deleted branch(es) ${candidates.map((c) => whyNotOurs(c, deps.context)).join('; ')}: ` +
+                    `a branch annotated for another repository is never recovered by this one. Nothing was changed.`);
+            }
+            throw await nothingRecoverable(run, ref);
+        }
+        if (mine.length > 1) {
+            log.notice(`${mine.length} deleted branches are named '${printable(ref)}'; recovering the most recently deleted, ` +
+                `${target.branch.id} (deleted at ${target.branch.recovery.deleted_at}). The others: ` +
+                `${mine
+                    .slice(1)
+                    .map((c) => `${c.branch.id} (deleted at ${c.branch.recovery.deleted_at})`)
+                    .join(', ')}; give branch_name the id of the one you want.`);
+        }
+        const { branch } = target;
+        if (inputs.dryRun) {
+            const line = `would recover branch '${branch.name}' (${branch.id}), deleted at ${branch.recovery.deleted_at}, ` +
+                `and make sure its compute, role and database exist`;
+            log.notice(`Dry run: ${line}. Nothing was changed.`);
+            run.changed(line);
+            return {
+                mode: 'recover',
+                branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
+                created: false,
+                recovered: false,
+                changes: run.changes,
+                timings: run.timings(),
+            };
+        }
+        const recovered = await recoverDeleted(run, target);
+        const [prepared, expiresAt] = await prepareWithExpiry(run, recovered.branch, recovered.known);
+        return {
+            mode: 'recover',
+            branch: {
+                id: recovered.branch.id,
+                name: recovered.branch.name,
+                parentId: recovered.branch.parent_id,
+                ...pointOf(recovered.branch),
+                expiresAt,
+            },
+            created: false,
+            recovered: true,
+            recovery: recovered.recovery,
+            connection: prepared.connection,
+            ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+            ...servicesOf(prepared),
+            changes: run.changes,
+            timings: run.timings(prepared.readyMs),
+        };
+    }
+    catch (e) {
+        throw run.fail(`recover of branch '${ref}'`, e);
+    }
+}
+/** A live branch named by recover: handed out as create would adopt it, never another repository's. */
+async function handOutLive(run, found) {
+    const { branch } = found;
+    const other = annotatedForOtherRepository(found.annotation, run.deps.context);
+    if (other)
+        throw new Error(`'${printable(branch.name)}' (${branch.id}) is annotated for repository ${printable(other)}: not this ` +
+            `repository's to hand out. Nothing was changed.`);
+    refuseUnsafeTarget(branch, 'hand it out');
+    run.deps.log.notice(`Branch '${printable(branch.name)}' (${branch.id}) is not deleted: nothing to recover. Handing it out as it is` +
+        `${run.inputs.dryRun ? ' (dry run: nothing was changed)' : ''}.`);
+    if (run.inputs.dryRun) {
+        return {
+            mode: 'recover',
+            branch: {
+                id: branch.id,
+                name: branch.name,
+                parentId: branch.parent_id,
+                expiresAt: branch.expires_at ?? null,
+            },
+            created: false,
+            recovered: false,
+            changes: run.changes,
+            timings: run.timings(),
+        };
+    }
+    const [prepared, expiresAt] = await prepareWithExpiry(run, branch);
+    return {
+        mode: 'recover',
+        branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, ...pointOf(branch), expiresAt },
+        created: false,
+        recovered: false,
+        connection: prepared.connection,
+        ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
+        ...servicesOf(prepared),
+        changes: run.changes,
+        timings: run.timings(prepared.readyMs),
+    };
+}
+/** Where the branch starts on its parent, and whether it holds only a schema, as create reports them. */
+function pointOf(b) {
+    return {
+        ...(b.parent_lsn ? { parentLsn: b.parent_lsn } : {}),
+        ...(b.parent_timestamp ? { parentTimestamp: b.parent_timestamp } : {}),
+        ...schemaOnly(b),
+    };
+}
+/** The error of a recover that finds nothing: the recoverable branches whose names are closest. */
+async function nothingRecoverable(run, ref) {
+    const what = isBranchId(ref) ? `with id or name '${ref}'` : `named '${ref}'`;
+    const all = (await listRecoverable(run.deps.neon, run.project)).sort(byDeletion);
+    if (all.length === 0) {
+        return new Error(`no deleted branch ${what} can be recovered in project ${run.project}, and Neon lists no recoverable ` +
+            `branch there at all: nothing was deleted in the last 7 days, or the account is not offered branch ` +
+            `recovery (a preview). Nothing was changed.`);
+    }
+    const closest = all
+        .map((c) => ({ c, d: Math.min(distance(ref, c.branch.name), distance(ref, c.branch.id)) }))
+        .sort((x, y) => x.d - y.d)
+        .slice(0, CLOSEST_LISTED)
+        .map(({ c }) => `'${printable(c.branch.name)}' (${c.branch.id}, deleted at ${c.branch.recovery.deleted_at}, ` +
+        `recoverable until ${c.branch.recovery.recoverable_until})`);
+    return new Error(`no deleted branch ${what} can be recovered in project ${run.project}. The recoverable branches with ` +
+        `the closest names (${Math.min(all.length, CLOSEST_LISTED)} of ${all.length}): ${closest.join(', ')}. ` +
+        `Nothing was changed.`);
+}
+/** Levenshtein distance, case-insensitive, over code points. */
+function distance(a, b) {
+    const x = [...a.toLowerCase()];
+    const y = [...b.toLowerCase()];
+    let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= x.length; i++) {
+        const cur = [i];
+        for (let j = 1; j <= y.length; j++) {
+            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+        }
+        prev = cur;
+    }
+    return prev[y.length];
+}
+
 ;// CONCATENATED MODULE: ./src/modes/create.ts
+
+
 
 
 
@@ -16578,25 +17098,47 @@ function pointInfo(branch, asked) {
  *
  * It looks the name up first, unless the branch is almost surely new (createsFirst): then it
  * creates at once and lets Neon's 409 say that the branch exists, and adopts it as it would have.
+ *
+ * The look-up asks for the deleted branches of the name too (the same request): when no live branch
+ * has the name, the most recently deleted one tied to this repository and pull request is recovered
+ * (its data, host and password as they were) and then made ready as an adopted branch is. Where Neon
+ * lists nothing to recover, or refuses the recovery with a 4xx, a new branch is created as before.
  */
 async function createMode(deps, inputs) {
-    const { neon } = deps;
     const name = resolveBranchName(inputs, deps.context);
     const run = new ModeRun(deps, inputs);
     // The project's branch limit: on_branch_limit decides what a 422 for it does.
     const limits = new BranchLimit(run);
     const first = createsFirst(inputs, deps.context, name);
     try {
-        const found = first ? undefined : await findBranch(neon, run.project, name);
+        const looked = first ? undefined : await lookUp(run, name);
+        const found = looked?.live;
         if (found && inputs.ephemeral)
             throw ephemeralCollision(run, name, found.branch);
+        const recoverable = found || !looked ? undefined : recoverableOf(run, name, looked);
         if (inputs.dryRun)
-            return await dryRun(run, name, found, limits);
-        const outcome = found ? { existing: found } : await createOrFind(run, name, limits, first);
+            return await dryRun(run, name, found, limits, recoverable);
+        const outcome = found
+            ? { existing: found }
+            : ((recoverable && (await tryRecovery(run, recoverable))) ??
+                (await createOrFind(run, name, limits, first)));
         const { parent } = outcome;
         const made = 'made' in outcome ? outcome.made : undefined;
-        const existing = 'existing' in outcome ? outcome.existing : undefined;
-        const branch = made ? made.branch : await adopt(run, existing, parent);
+        const recovered = 'recovered' in outcome ? outcome.recovered : undefined;
+        // A recovered branch is from here on an existing one, as adopted.
+        const existing = 'existing' in outcome
+            ? outcome.existing
+            : recovered
+                ? {
+                    branch: recovered.branch,
+                    ...(recovered.annotation ? { annotation: recovered.annotation } : {}),
+                }
+                : undefined;
+        const branch = made
+            ? made.branch
+            : recovered
+                ? await afterRecovery(run, recovered.branch)
+                : await adopt(run, existing, parent);
         const created = made !== undefined;
         // An anonymized branch is handed out only once Neon has masked it: the result (and so every
         // output, the comment and the summary) is made after that. Connection details are gathered
@@ -16612,7 +17154,7 @@ async function createMode(deps, inputs) {
         }
         else {
             const finish = await adoptMasking(run, existing, inputs.masking);
-            [anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () => allFinished([finish(), prepareWithExpiry(run, branch)]));
+            [anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () => allFinished([finish(), prepareWithExpiry(run, branch, recovered?.known)]));
         }
         return {
             mode: 'create',
@@ -16626,6 +17168,8 @@ async function createMode(deps, inputs) {
                 ...schemaOnly(branch),
             },
             created,
+            recovered: recovered !== undefined,
+            ...(recovered ? { recovery: recovered.recovery } : {}),
             connection: prepared.connection,
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...(anonymization ? { anonymization } : {}),
@@ -16645,17 +17189,97 @@ async function createMode(deps, inputs) {
  * new, because there the look-up is a round trip spent before Neon starts its work for nothing:
  * - `ephemeral`: its default name holds the run id, the attempt and the job, so an existing one
  *   is a collision, an error either way;
- * - a pull request `opened` or `reopened`: closing deletes the branch (mode: delete, or auto).
- * Every other event (synchronize above all: every push after the first) finds the branch existing,
- * and there the look-up is what makes adoption cheap; a create first would cost a 409 more. A dry
- * run never creates, so it looks up; a `br-…` id is looked up by id (created, it would be a name).
+ * - a pull request `opened`: GitHub never reuses a pull request number within a repository and
+ *   sends `opened` once per pull request, so no branch tied to it can exist yet, live or deleted.
+ * Not `reopened`: closing deleted the branch, and the look-up (with the deleted branches) is what
+ * finds it to recover; a create first would make a new, empty branch instead. Every other event
+ * (synchronize above all: every push after the first) finds the branch existing, and there the
+ * look-up is what makes adoption cheap; a create first would cost a 409 more. A dry run never
+ * creates, so it looks up; a `br-…` id is looked up by id (created, it would be a name).
+ *
+ * So on `opened` nothing is ever recovered, not even after a 409 whose look-up then finds no live
+ * branch: the 409 said a live branch existed a moment before, so it was deleted in between, most
+ * likely by this pull request's own close running at the same time, and bringing it back would
+ * undo that delete. That case fails as it always has ("… answered 409 … but no such branch").
  */
 function createsFirst(inputs, context, name) {
     if (inputs.dryRun || isBranchId(name))
         return false;
     if (inputs.ephemeral)
         return true;
-    return (isPullRequestEvent(context.eventName) && (context.action === 'opened' || context.action === 'reopened'));
+    return isPullRequestEvent(context.eventName) && context.action === 'opened';
+}
+/**
+ * The look-up: the live branch of the name and, in the same listing, its recoverable deleted ones.
+ * An ephemeral branch is the job's own and new, never recovered: it asks for live branches only.
+ */
+async function lookUp(run, name) {
+    const { neon } = run.deps;
+    if (run.inputs.ephemeral) {
+        const live = await findBranch(neon, run.project, name);
+        return { ...(live ? { live } : {}), deleted: [] };
+    }
+    return findBranchWithDeleted(neon, run.project, name);
+}
+/**
+ * The deleted branch create would recover: the most recently deleted of the name that is tied to
+ * this repository and pull request (tiedToThisRun); never someone else's of the same name. Says,
+ * once, why nothing is recovered where the branch was to be expected (a pull request past
+ * `opened`), and which deleted branches of the name are not this pull request's.
+ */
+function recoverableOf(run, name, looked) {
+    const { context, log } = run.deps;
+    const tied = looked.deleted.filter((d) => tiedToThisRun(d.annotation, context));
+    // Masking rules ask for masked data: a deleted plain branch holds an unmasked copy of its parent,
+    // and adopting it would be refused after the recovery; it is left deleted, and a new anonymized
+    // branch is made.
+    const ours = run.inputs.masking ? tied.filter((d) => looksAnonymized(d)) : tied;
+    for (const d of tied.filter((x) => !ours.includes(x)))
+        log.info(`Not recovering deleted branch '${printable(d.branch.name)}' (${d.branch.id}): it is not anonymized, ` +
+            `and ${run.inputs.masking?.source ?? 'the masking rules'} ask for masked data`);
+    const others = looked.deleted.filter((d) => !tied.includes(d));
+    if (others.length > 0) {
+        log.info(`Not recovering ${others.length} deleted branch(es) named '${printable(name)}' that are not this ` +
+            `${context.pullRequest ? 'pull request' : 'repository'}'s: ${others.map((d) => whyNotOurs(d, context)).join('; ')}`);
+    }
+    const target = ours[0];
+    if (target)
+        return target;
+    if (looked.deletedRefused !== undefined)
+        log.debug(`Neon refused to list deleted branches, so none can be recovered: ${looked.deletedRefused}`);
+    // On a pull request past `opened` the branch was expected: say why a new one is made. Elsewhere
+    // (a workflow_dispatch naming a new branch) a missing branch is the normal case.
+    if (isPullRequestEvent(context.eventName) && context.action !== 'opened') {
+        log.notice(`Branch '${printable(name)}' is not there, and Neon lists no deleted branch of this pull request to recover` +
+            `${others.length > 0 ? ` (${others.length} deleted branch(es) of that name belong to others)` : ''}: ` +
+            `it was never made, was deleted more than 7 days ago, or the account is not offered branch recovery ` +
+            `(a Neon preview). Creating a new branch.`);
+    }
+    return undefined;
+}
+/**
+ * Recovers `target`; where Neon refuses with a 4xx (recovery not offered, the branch gone for good,
+ * its name taken again by a concurrent run) says so once and returns undefined, and create makes a
+ * new branch as before (whose 409 then adopts what a concurrent run made). Any other failure (a
+ * 5xx after the retries, a 423 that outlived them, no answer) fails the run.
+ */
+async function tryRecovery(run, target) {
+    try {
+        return { recovered: await recoverDeleted(run, target) };
+    }
+    catch (e) {
+        if (!refusedRecovery(e))
+            throw e;
+        run.deps.log.notice(`Neon refused to recover branch '${printable(target.branch.name)}' (${target.branch.id}), deleted at ` +
+            `${target.branch.recovery.deleted_at}: ${e.message}. Creating a new branch instead (or adopting one ` +
+            `of that name that another run has just made).`);
+        return undefined;
+    }
+}
+/** A recovered branch, as an adopted one: the warnings about parent_branch's point still apply. */
+async function afterRecovery(run, branch) {
+    await warnIfOtherPoint(run, branch);
+    return branch;
 }
 /** The name exists, found after a create that skipped its look-up met the branch limit. */
 class NameTakenAtLimit extends Error {
@@ -16836,7 +17460,7 @@ function createRequest(run, name, parentId, ephemeralKey) {
     };
 }
 /** Says what create would do, after the same checks, and changes nothing. */
-async function dryRun(run, name, found, limits) {
+async function dryRun(run, name, found, limits, recoverable) {
     const existing = found?.branch;
     let line;
     let room = [];
@@ -16846,6 +17470,12 @@ async function dryRun(run, name, found, limits) {
         line = `would adopt branch '${existing.name}' (${existing.id}) and make sure its compute, role and database exist`;
         if (run.inputs.masking)
             line += `; ${await dryRunMasking(run, existing, run.inputs.masking)}`;
+    }
+    else if (recoverable) {
+        const b = recoverable.branch;
+        line =
+            `would recover branch '${b.name}' (${b.id}), deleted at ${b.recovery.deleted_at}, and make sure ` +
+                `its compute, role and database exist (or, should Neon refuse the recovery, create a new one)`;
     }
     else {
         const parent = await resolveParent(run);
@@ -16871,13 +17501,14 @@ async function dryRun(run, name, found, limits) {
     return {
         mode: 'create',
         branch: {
-            id: existing?.id ?? '',
+            id: existing?.id ?? recoverable?.branch.id ?? '',
             name,
-            parentId: existing?.parent_id,
+            parentId: existing?.parent_id ?? recoverable?.branch.parent_id,
             expiresAt: existing?.expires_at ?? null,
             ...(existing ? schemaOnly(existing) : {}),
         },
         created: false,
+        recovered: false,
         ...limits.result(),
         changes: run.changes,
         timings: run.timings(),
@@ -16980,10 +17611,12 @@ function annotationsFor(deps, ephemeralKey) {
 
 
 
+
 /**
  * delete: remove the pull request's branch when the PR closes. A branch that is already gone (a
  * re-run, Neon's own expiry, another run) is success with `deleted=false`; the default branch, a
- * protected branch and a branch with children are refused before anything is changed.
+ * protected branch and a branch with children are refused before anything is changed. A deleted
+ * branch is reported with until when it can be recovered (undo.ts).
  */
 async function deleteMode(deps, inputs) {
     const name = resolveBranchName(inputs, deps.context);
@@ -17029,10 +17662,11 @@ async function deleteMode(deps, inputs) {
             throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) has child branches: ${children.map((c) => `'${escapeControl(c.name)}' (${c.id})`).join(', ')}. ` +
                 `Neon cannot delete a branch with children; delete them first. Nothing was deleted.`);
         }
-        const result = (deleted) => ({
+        const result = (deleted, recoverable) => ({
             mode: 'delete',
             branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
             deleted,
+            ...(recoverable ? { recoverable } : {}),
             changes: run.changes,
             timings: run.timings(),
         });
@@ -17047,7 +17681,8 @@ async function deleteMode(deps, inputs) {
         run.changed(`deleted branch '${branch.name}' (${branch.id})`);
         log.info(`Deleting '${branch.name}'; waiting for ${res.operations.length} operations`);
         await run.waitOps(res.operations);
-        return result(true);
+        // How to undo it: until when Neon keeps it (one listing with include_deleted).
+        return result(true, await reportRecoverable(deps, run.project, [branch]));
     }
     catch (e) {
         throw run.fail(`delete of branch '${name}'`, e);
@@ -17645,7 +18280,10 @@ class NeonClient {
         });
         return this.need(r, 'GET', `/projects/${projectId}/branches/count`).count;
     }
-    /** One page of the branch list. */
+    /**
+     * One page of the branch list. `includeDeleted` adds the recoverable deleted branches, each with
+     * `recovery` (Neon's `include_deleted=true`; recovery.ts); it is sent only when asked for.
+     */
     async listBranchesPage(projectId, q = {}) {
         const r = await this.request('GET', '/projects/{project_id}/branches', { project_id: projectId }, {
             query: {
@@ -17654,6 +18292,7 @@ class NeonClient {
                 cursor: q.cursor,
                 sort_by: q.sortBy,
                 sort_order: q.sortOrder,
+                include_deleted: q.includeDeleted ? true : undefined,
             },
         });
         return r.data ?? { branches: [], annotations: {} };
@@ -17667,13 +18306,18 @@ class NeonClient {
      * ends only when there is no cursor, a page comes back empty, or a cursor repeats (a server bug
      * must not loop us forever). Page size 100, as Neon's CLI asks.
      */
-    async listBranches(projectId, search, pageSize = BRANCH_PAGE_SIZE) {
+    async listBranches(projectId, search, pageSize = BRANCH_PAGE_SIZE, o = {}) {
         const branches = [];
         const annotations = {};
         const seenCursors = new Set();
         let cursor;
         for (;;) {
-            const page = await this.listBranchesPage(projectId, { search, limit: pageSize, cursor });
+            const page = await this.listBranchesPage(projectId, {
+                search,
+                limit: pageSize,
+                cursor,
+                ...(o.includeDeleted ? { includeDeleted: true } : {}),
+            });
             branches.push(...page.branches);
             Object.assign(annotations, page.annotations ?? {});
             const next = page.pagination?.next;
@@ -17738,6 +18382,15 @@ class NeonClient {
         if (r.status === 204 || r.data === undefined)
             return null;
         return { branch: r.data.branch, operations: r.data.operations ?? [] };
+    }
+    /**
+     * Brings a soft-deleted branch back with its endpoints (Neon's `recoverProjectBranch`, in preview:
+     * BEHAVIOUR.md, "Deleted branches can be recovered"). The answer carries no operations.
+     */
+    async recoverBranch(projectId, branchId) {
+        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/recover', { project_id: projectId, branch_id: branchId });
+        const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/recover`);
+        return { branch: data.branch, endpoints: data.endpoints ?? [] };
     }
     // --- endpoints ---
     async listBranchEndpoints(projectId, branchId) {
@@ -17999,6 +18652,7 @@ function describeNetworkError(e, timeoutMs) {
 
 
 
+
 async function ephemeralPost(deps, record) {
     const { neon, clock, log } = deps;
     const project = record.projectId;
@@ -18056,7 +18710,11 @@ async function ephemeralPost(deps, record) {
         changes.push(`deleted branch '${record.name}' (${branchId})`);
         log.info(`Deleting ephemeral branch '${record.name}' (${branchId}); waiting for ${res.operations.length} operations`);
         await waitForOperations(neon, project, res.operations, poll);
-        return result(true, branchId, waitedFor + res.operations.length);
+        const [recoverable] = await reportRecoverable(deps, project, [{ id: branchId, name: record.name }]);
+        return {
+            ...result(true, branchId, waitedFor + res.operations.length),
+            ...(recoverable ? { recoverable } : {}),
+        };
     }
     catch (e) {
         const message = e instanceof Error ? e.message : String(e);
@@ -18232,6 +18890,8 @@ function shown(value) {
 
 
 
+
+
 /** Throws on failure; main.ts's run() turns that into core.setFailed. */
 async function runPost(o) {
     let record;
@@ -18267,7 +18927,19 @@ async function runPost(o) {
     o.onClient?.(neon);
     const r = await log_group(`Delete the ephemeral branch '${record.name}'`, () => ephemeralPost({ neon, clock: o.clock, log: o.log }, record));
     o.log.info(postLine(r, neon.stats.requests));
-    await writeSummary(`<p>${escapeInline(postLine(r, neon.stats.requests))}</p>`);
+    const html = [`<p>${escapeInline(postLine(r, neon.stats.requests))}</p>`];
+    if (r.recoverable) {
+        // The context is read only for the undo command; a payload that cannot be read costs only that.
+        let context = {};
+        try {
+            context = readRunContext();
+        }
+        catch {
+            context = { repository: process.env.GITHUB_REPOSITORY ?? '' };
+        }
+        html.push(...undoHtml([r.recoverable], context));
+    }
+    await writeSummary(html.join('\n'));
 }
 /**
  * This step's `api_host` and `project_id`, validated as main validated them (the runner gives the
@@ -18300,7 +18972,8 @@ function postLine(r, requests) {
     const which = `'${r.name}'${r.branchId ? ` (${r.branchId})` : ''}`;
     const cost = `${(r.totalMs / 1000).toFixed(1)} s, ${requests} Neon API requests`;
     return r.deleted
-        ? `Ephemeral Neon branch ${which} deleted by the post step (${r.waitedFor} operations waited for; ${cost}).`
+        ? `Ephemeral Neon branch ${which} deleted by the post step (${r.waitedFor} operations waited for; ${cost})` +
+            (r.recoverable ? `; it can be recovered ${recoverableText(r.recoverable)}.` : '.')
         : `Ephemeral Neon branch ${which} not deleted by the post step: ${r.why ?? 'nothing to delete'} (${cost}).`;
 }
 
@@ -18310,6 +18983,8 @@ const ACTION_NAME = 'neon-preview-branch';
 const ACTION_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
 
 
 
@@ -18542,6 +19217,8 @@ async function runMode(mode, deps, inputs) {
             return log_group('Sweep stale preview branches', () => cleanupMode(deps, inputs));
         case 'schema-diff':
             return log_group('Compare the schema with the parent', () => schemaDiffMode(deps, inputs));
+        case 'recover':
+            return log_group('Recover the deleted branch', () => recoverMode(deps, inputs));
     }
 }
 /**
@@ -18611,6 +19288,8 @@ function summaryBase(state, comment) {
         target: state.target,
         dryRun: state.inputs?.dryRun,
         ...(state.inputs?.ephemeral ? { ephemeral: true } : {}),
+        ...(state.context?.repository ? { repository: state.context.repository } : {}),
+        ...(state.context?.workflowFile ? { workflowFile: state.context.workflowFile } : {}),
         ...(state.neon ? { neon: state.neon.stats } : {}),
         ...(state.github ? { github: state.github.stats } : {}),
         ...(comment !== undefined ? { comment } : {}),
@@ -18631,6 +19310,7 @@ function publishOutputs(r, maskSecret) {
     set(OUTPUTS.branchName, r.branch?.name);
     set(OUTPUTS.expiresAt, r.branch ? (r.branch.expiresAt ?? '') : undefined);
     set(OUTPUTS.created, r.created);
+    set(OUTPUTS.recovered, r.recovered);
     set(OUTPUTS.dbUrl, r.connection?.urls.dbUrl);
     set(OUTPUTS.dbUrlPooled, r.connection?.urls.dbUrlPooled);
     set(OUTPUTS.dbHost, r.connection?.urls.host);
@@ -18656,6 +19336,8 @@ function publishOutputs(r, maskSecret) {
     set(OUTPUTS.deleted, r.deleted);
     if (r.deletedBranches)
         set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches));
+    if (r.recoverable)
+        set(OUTPUTS.recoverableUntil, recoverableUntilOutput(r.recoverable));
     if (r.staleBranches)
         set(OUTPUTS.staleBranches, JSON.stringify(r.staleBranches));
     set(OUTPUTS.skipped, r.skipped ?? false);

@@ -17,9 +17,9 @@ import { formatDuration, parseDuration } from './util/duration.js'
 
 /**
  * What the action does; `auto` picks create, delete or cleanup from the event (never schema-diff:
- * it cannot know when the migrations have run).
+ * it cannot know when the migrations have run; never recover: a workflow_dispatch asks for it).
  */
-export type Mode = 'create' | 'reset' | 'delete' | 'cleanup' | 'schema-diff' | 'auto'
+export type Mode = 'create' | 'reset' | 'delete' | 'cleanup' | 'schema-diff' | 'recover' | 'auto'
 /** The `sslmode` put in connection strings; `omit` leaves the parameter out. */
 export type SslMode = 'require' | 'verify-ca' | 'verify-full' | 'omit'
 /** Neon branch type: a full copy-on-write branch, or schema only (no data). */
@@ -107,7 +107,7 @@ export class InputError extends Error {
   }
 }
 
-const MODES: readonly Mode[] = ['create', 'reset', 'delete', 'cleanup', 'schema-diff', 'auto']
+const MODES: readonly Mode[] = ['create', 'reset', 'delete', 'cleanup', 'schema-diff', 'recover', 'auto']
 const SSL_MODES: readonly SslMode[] = ['require', 'verify-ca', 'verify-full', 'omit']
 const BRANCH_TYPES: readonly BranchType[] = ['default', 'schema-only']
 const ON_BRANCH_LIMIT: readonly OnBranchLimit[] = ['fail', 'make-room']

@@ -12,9 +12,11 @@ import { getInputs, InputError, type Inputs, type Mode } from './inputs.js'
 import { cleanupMode } from './modes/cleanup.js'
 import { createMode } from './modes/create.js'
 import { deleteMode } from './modes/delete.js'
+import { recoverMode } from './modes/recover.js'
 import { resetMode } from './modes/reset.js'
 import { ModeError, type EphemeralRecorder, type ModeDeps, type ModeResult } from './modes/types.js'
 import { schemaDiffMode } from './modes/schema-diff.js'
+import { recoverableUntilOutput } from './modes/undo.js'
 import { NeonClient } from './neon/client.js'
 import { formatComputeUnits } from './neon/compute-units.js'
 import { runPost } from './post.js'
@@ -265,6 +267,8 @@ async function runMode(mode: ConcreteMode, deps: ModeDeps, inputs: Inputs): Prom
       return group('Sweep stale preview branches', () => cleanupMode(deps, inputs))
     case 'schema-diff':
       return group('Compare the schema with the parent', () => schemaDiffMode(deps, inputs))
+    case 'recover':
+      return group('Recover the deleted branch', () => recoverMode(deps, inputs))
   }
 }
 
@@ -346,6 +350,8 @@ function summaryBase(state: RunState, comment: CommentOutcome | string | undefin
     target: state.target,
     dryRun: state.inputs?.dryRun,
     ...(state.inputs?.ephemeral ? { ephemeral: true } : {}),
+    ...(state.context?.repository ? { repository: state.context.repository } : {}),
+    ...(state.context?.workflowFile ? { workflowFile: state.context.workflowFile } : {}),
     ...(state.neon ? { neon: state.neon.stats } : {}),
     ...(state.github ? { github: state.github.stats } : {}),
     ...(comment !== undefined ? { comment } : {}),
@@ -366,6 +372,7 @@ function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): voi
   set(OUTPUTS.branchName, r.branch?.name)
   set(OUTPUTS.expiresAt, r.branch ? (r.branch.expiresAt ?? '') : undefined)
   set(OUTPUTS.created, r.created)
+  set(OUTPUTS.recovered, r.recovered)
   set(OUTPUTS.dbUrl, r.connection?.urls.dbUrl)
   set(OUTPUTS.dbUrlPooled, r.connection?.urls.dbUrlPooled)
   set(OUTPUTS.dbHost, r.connection?.urls.host)
@@ -387,6 +394,7 @@ function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): voi
   if (r.dataApiUrl !== undefined) set(OUTPUTS.dataApiUrl, r.dataApiUrl ?? '')
   set(OUTPUTS.deleted, r.deleted)
   if (r.deletedBranches) set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches))
+  if (r.recoverable) set(OUTPUTS.recoverableUntil, recoverableUntilOutput(r.recoverable))
   if (r.staleBranches) set(OUTPUTS.staleBranches, JSON.stringify(r.staleBranches))
   set(OUTPUTS.skipped, r.skipped ?? false)
   if (r.schema) {

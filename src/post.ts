@@ -21,7 +21,9 @@ import { ephemeralPost, type EphemeralPostResult } from './modes/ephemeral-post.
 import type { Logger } from './modes/types.js'
 import { NeonClient } from './neon/client.js'
 import { readEphemeralRecord, recordProblem, type EphemeralRecord } from './state.js'
-import { escapeInline, writeSummary } from './summary.js'
+import { readRunContext } from './github/context.js'
+import { recoverableText } from './modes/undo.js'
+import { escapeInline, undoHtml, writeSummary } from './summary.js'
 import type { Clock } from './util/clock.js'
 
 export interface PostOptions {
@@ -74,7 +76,18 @@ export async function runPost(o: PostOptions): Promise<void> {
     ephemeralPost({ neon, clock: o.clock, log: o.log }, record),
   )
   o.log.info(postLine(r, neon.stats.requests))
-  await writeSummary(`<p>${escapeInline(postLine(r, neon.stats.requests))}</p>`)
+  const html = [`<p>${escapeInline(postLine(r, neon.stats.requests))}</p>`]
+  if (r.recoverable) {
+    // The context is read only for the undo command; a payload that cannot be read costs only that.
+    let context: { repository?: string; workflowFile?: string } = {}
+    try {
+      context = readRunContext()
+    } catch {
+      context = { repository: process.env.GITHUB_REPOSITORY ?? '' }
+    }
+    html.push(...undoHtml([r.recoverable], context))
+  }
+  await writeSummary(html.join('\n'))
 }
 
 /**
@@ -112,6 +125,7 @@ export function postLine(r: EphemeralPostResult, requests: number): string {
   const which = `'${r.name}'${r.branchId ? ` (${r.branchId})` : ''}`
   const cost = `${(r.totalMs / 1000).toFixed(1)} s, ${requests} Neon API requests`
   return r.deleted
-    ? `Ephemeral Neon branch ${which} deleted by the post step (${r.waitedFor} operations waited for; ${cost}).`
+    ? `Ephemeral Neon branch ${which} deleted by the post step (${r.waitedFor} operations waited for; ${cost})` +
+        (r.recoverable ? `; it can be recovered ${recoverableText(r.recoverable)}.` : '.')
     : `Ephemeral Neon branch ${which} not deleted by the post step: ${r.why ?? 'nothing to delete'} (${cost}).`
 }

@@ -17,9 +17,10 @@ import * as core from '@actions/core'
 
 import type { CommentOutcome } from './github/comment.js'
 import { coreLogger } from './log.js'
-import type { ModeResult, SchemaComparison } from './modes/types.js'
+import { SCHEMA_ONLY, shellQuote } from './github/comment-body.js'
+import type { DeletedBranchReport, ModeResult, SchemaComparison } from './modes/types.js'
+import { recoverableText } from './modes/undo.js'
 import { describeData, describeRecreated } from './masking/describe.js'
-import { SCHEMA_ONLY } from './github/comment-body.js'
 import { describeComputeUnits } from './neon/compute-units.js'
 
 export interface SummaryView {
@@ -41,6 +42,9 @@ export interface SummaryView {
   github?: { requests: number }
   /** What happened to the pull request comment; a string says why none was written. */
   comment?: CommentOutcome | string
+  /** `owner/repo` and the running workflow's file, for the command that undoes a delete. */
+  repository?: string
+  workflowFile?: string
 }
 
 /** Escapes text for HTML element content and attribute values. */
@@ -62,6 +66,19 @@ export function escapeInline(text: string): string {
  */
 function preBlock(text: string): string[] {
   return ['', `<pre>${escapeHtml(text.replace(/\r\n?/g, '\n'))}</pre>`]
+}
+
+// C0, DEL and C1 controls: a blank line would end the HTML block and let Markdown in.
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g
+
+/**
+ * Escapes text for HTML and, on top, the characters Markdown gives a meaning to (emphasis, code,
+ * links, tables, mentions), as numeric character references: GitHub reads a job summary as
+ * Markdown with HTML in it, and whatever a name holds must show as it is, inert.
+ */
+export function escapeMarkdownHtml(text: string): string {
+  return text.replace(CONTROL_RE, ' ').replace(/[&<>"'\\`*_[\]~|@#!()]/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
 /** Bytes of the escaped schema diff a summary shows; GitHub caps a step's summary at 1 MiB. */
@@ -98,7 +115,14 @@ export function renderSummary(v: SummaryView): string {
   if (r?.anonymization) rows.push(['Data', describeData(r.anonymization)])
   if (r?.recreated) rows.push(['Re-created', describeRecreated(r.recreated.previousId)])
   if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
-    rows.push(['Created', r.created ? 'yes, by this run' : 'no, adopted the existing branch'])
+    rows.push([
+      'Created',
+      r.created
+        ? 'yes, by this run'
+        : r.recovery
+          ? `no: recovered the branch deleted at ${r.recovery.deletedAt}; its data and URL are as they were`
+          : 'no, adopted the existing branch',
+    ])
   }
   if (v.ephemeral && !v.dryRun) rows.push(['Ephemeral', 'yes: the post step deletes it when the job ends'])
   if (r?.deleted !== undefined) {
@@ -168,6 +192,7 @@ export function renderSummary(v: SummaryView): string {
   } else if (r?.mode === 'cleanup') {
     html.push(`<p>No branch under the prefix was a candidate.</p>`)
   }
+  if (r?.recoverable?.length) html.push(...undoHtml(r.recoverable, v))
   if (r?.schema) html.push(...schemaHtml(r.schema))
   if (r?.failures?.length) {
     html.push(
@@ -211,6 +236,56 @@ function schemaHtml(c: SchemaComparison): string[] {
     )
   }
   out.push('</details>')
+  return out
+}
+
+/** Rows of the undo table at most; every branch is in the `recoverable_until` output. */
+export const MAX_UNDO_ROWS = 1000
+
+/**
+ * The one-line workflow_dispatch that brings a deleted branch back: the branch by its id (unique,
+ * and `[a-z0-9-]` only), every word shell-quoted.
+ */
+export function recoverCommand(id: string, o: { repository?: string; workflowFile?: string }): string {
+  return [
+    'gh workflow run',
+    o.workflowFile ? shellQuote(o.workflowFile) : '<workflow file>',
+    ...(o.repository ? ['--repo', shellQuote(o.repository)] : []),
+    '-f mode=recover',
+    `-f ${shellQuote(`branch_name=${id}`)}`,
+  ].join(' ')
+}
+
+/** "Undo a delete": per deleted branch, until when it can be recovered and the command that does it. */
+export function undoHtml(
+  reports: readonly DeletedBranchReport[],
+  o: { repository?: string; workflowFile?: string },
+): string[] {
+  const e = escapeMarkdownHtml
+  const rows = reports
+    .slice(0, MAX_UNDO_ROWS)
+    .map(
+      (r) =>
+        `<tr><td>${e(r.name)} (${e(r.id)})</td><td>${e(recoverableText(r))}</td>` +
+        `<td><code>${e(recoverCommand(r.id, o))}</code></td></tr>`,
+    )
+  const out = [
+    `<h4>Undo a delete</h4>`,
+    `<p>Neon keeps a deleted branch, with its data, host and password, where it offers branch recovery ` +
+      `(a preview). Reopening a pull request brings its branch back (create recovers it); any branch ` +
+      `comes back with <code>mode: recover</code>:</p>`,
+    `<table><tr><th>Branch</th><th>Can be recovered</th><th>Bring it back</th></tr>${rows.join('')}</table>`,
+  ]
+  if (reports.length > MAX_UNDO_ROWS) {
+    out.push(
+      `<p>… and ${reports.length - MAX_UNDO_ROWS} more: see the <code>recoverable_until</code> output.</p>`,
+    )
+  }
+  out.push(
+    `<p>The command runs ${o.workflowFile ? `<code>${e(o.workflowFile)}</code>` : 'your workflow'}, which needs ` +
+      `a <code>workflow_dispatch</code> trigger whose inputs <code>mode</code> and <code>branch_name</code> ` +
+      `are passed to this action (README, "Undo a delete").</p>`,
+  )
   return out
 }
 

@@ -12,11 +12,12 @@ import { isProjectId } from '../inputs.js'
 import { codeBlock, codeSpan } from './markdown.js'
 import { isBranchId } from './naming.js'
 import { renderSchemaSection, type SchemaSectionView } from './schema-section.js'
+import { UNKNOWN_WINDOW } from '../modes/undo.js'
 
 export { codeBlock, codeSpan } from './markdown.js'
 
 /** Where the branch stands, as the comment shows it. */
-export type CommentStatus = 'created' | 'ready' | 'reset' | 'deleted' | 'failed'
+export type CommentStatus = 'created' | 'ready' | 'recovered' | 'reset' | 'deleted' | 'failed'
 
 export interface CommentView {
   status: CommentStatus
@@ -63,13 +64,14 @@ export function statusOf(result: ModeResult): CommentStatus {
     case 'delete':
       return 'deleted'
     default:
-      return result.created ? 'created' : 'ready'
+      return result.created ? 'created' : result.recovered ? 'recovered' : 'ready'
   }
 }
 
 const HEADLINE: Record<CommentStatus, string> = {
   created: '🟢 created and ready',
   ready: '🟢 ready',
+  recovered: '♻️ recovered and ready',
   reset: '🔄 reset from its parent, ready',
   deleted: '🗑️ deleted',
   failed: '🔴 failed',
@@ -177,7 +179,7 @@ function trimEnd(text: string): string {
  * schema, a reset brings it back to the parent's, and a deleted branch has none.
  */
 function keepsSchema(status: CommentStatus): boolean {
-  return status === 'ready' || status === 'failed'
+  return status === 'ready' || status === 'recovered' || status === 'failed'
 }
 
 /** The branch section: headline, table, and how to connect (or the failure). */
@@ -249,6 +251,14 @@ function renderBranchSection(v: CommentView): string {
           .join(', '),
     ])
   }
+  const undo = v.status === 'deleted' ? r?.recoverable?.find((x) => x.id === id) : undefined
+  if (undo) {
+    rows.push([
+      'Recoverable',
+      `${undo.recoverableUntil ? `until ${codeSpan(undo.recoverableUntil)}` : `for ${UNKNOWN_WINDOW}`}: ` +
+        `reopen this pull request to get it back, data and URL as they were`,
+    ])
+  }
   if (r?.timings.readyMs !== undefined) rows.push(['Time to ready', seconds(r.timings.readyMs)])
   if (r && !schemaRun) rows.push(['Run took', seconds(r.timings.totalMs)])
   lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '')
@@ -294,6 +304,10 @@ function stateText(v: CommentView): string {
       return 'ready: created by this run'
     case 'ready':
       return 'ready: existing branch adopted, expiry refreshed'
+    case 'recovered':
+      return r?.recovery
+        ? `ready: recovered the branch deleted at ${codeSpan(r.recovery.deletedAt)}; its data and URL are as they were`
+        : 'ready: recovered; its data and URL are as they were'
     case 'reset':
       if (r?.recreated) {
         return `ready: re-created from the parent with freshly masked data (Neon cannot reset an anonymized branch); new branch id (it was ${codeSpan(r.recreated.previousId)}), host and password`

@@ -34,6 +34,11 @@ export interface RunContext {
   job?: string
   /** Link to this run, for messages and the PR comment. */
   runUrl?: string
+  /**
+   * The file name of the running workflow (`preview.yml`), from GITHUB_WORKFLOW_REF
+   * (`owner/repo/.github/workflows/preview.yml@refs/heads/main`): `gh workflow run` takes it.
+   */
+  workflowFile?: string
 }
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target'])
@@ -86,6 +91,8 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
     ...(env.GITHUB_JOB ? { job: env.GITHUB_JOB } : {}),
     runUrl: repository && runId ? `${serverUrl}/${repository}/actions/runs/${runId}` : undefined,
   }
+  const workflowFile = workflowFileOf(env.GITHUB_WORKFLOW_REF)
+  if (workflowFile) ctx.workflowFile = workflowFile
   const pr = payload.pull_request
   if (isPullRequestEvent(eventName) && pr && typeof pr.number === 'number' && pr.head?.ref) {
     const headRepo = pr.head.repo?.full_name
@@ -106,4 +113,10 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
     }
   }
   return ctx
+}
+
+/** `owner/repo/.github/workflows/preview.yml@refs/…` → `preview.yml`; undefined for anything else. */
+export function workflowFileOf(ref: string | undefined): string | undefined {
+  const m = /\/\.github\/workflows\/([^/@]+)@/.exec(ref ?? '')
+  return m?.[1]
 }

@@ -4,6 +4,7 @@ import { deleteChildrenFirst, judgeBranches, verdictOf, type Candidate } from '.
 import type { ModeRun } from './run.js'
 import type { BranchLimitReport, CleanupVerdict, ModeResult } from './types.js'
 import { escapeControl as shown } from '../util/log-text.js'
+import { undoLine, unknownWindows } from './undo.js'
 
 /** Branches listed in an error message; the log lists every one. */
 export const MAX_LISTED = 10
@@ -78,6 +79,14 @@ export class BranchLimit {
       branchLimit: this.report,
       deletedBranches: this.run.inputs.dryRun ? [] : names,
       staleBranches: names,
+      // No listing to learn the exact window: the create is waiting, and the documented one is said.
+      ...(this.run.inputs.dryRun || names.length === 0
+        ? {}
+        : {
+            recoverable: unknownWindows(
+              this.report.madeRoom.map((v) => ({ id: v.branchId, name: v.branch })),
+            ),
+          }),
     }
   }
 
@@ -128,6 +137,7 @@ export class BranchLimit {
             made.push(verdictOf(c, 'deleted'))
             this.run.changed(`deleted stale branch '${b.name}' (${b.id}) to make room: ${c.reason}`)
             log.info(`Deleted stale branch '${b.name}' (${b.id}) to make room: ${c.reason}`)
+            log.info(undoLine({ id: b.id, name: b.name }))
           } else if (error === 'gone') {
             // Most likely another run making room at the same moment: that place is its, not ours.
             log.info(

@@ -8,8 +8,9 @@ import { Finality } from './cleanup-finality.js'
 import { restrictionOf } from './guards.js'
 import { ownership } from './ownership.js'
 import { ModeRun } from './run.js'
-import type { CleanupVerdict, ModeDeps, ModeResult } from './types.js'
 import { escapeControl as shown } from '../util/log-text.js'
+import type { CleanupVerdict, DeletedBranchReport, ModeDeps, ModeResult } from './types.js'
+import { reportRecoverable } from './undo.js'
 
 const DAY_MS = 86_400_000
 
@@ -78,13 +79,13 @@ export async function cleanupMode(
 
     // What each delete came to, by branch id; the verdicts are written once everything is judged.
     const outcomes = new Map<string, DeleteOutcome>()
-    const deleted: string[] = []
+    const deleted: Branch[] = []
     const deleter = inputs.dryRun
       ? undefined
       : new ChildrenFirstDeleter(run, Math.max(1, opts.deleteConcurrency ?? 1), (b, error) => {
           outcomes.set(b.id, error)
           if (error === undefined) run.changed(`deleted '${b.name}' (${b.id})`)
-          if (error === undefined || error === 'gone') deleted.push(b.name)
+          if (error === undefined || error === 'gone') deleted.push(b)
         })
     let candidates: Candidate[]
     try {
@@ -98,11 +99,14 @@ export async function cleanupMode(
       throw e
     }
     const doomed = candidates.filter((c) => c.remove).map((c) => c.branch)
+    let recoverable: DeletedBranchReport[] | undefined
     if (deleter) {
       // With the overlap every one of these was handed in already (add ignores them); without, all go now.
       deleter.add(...doomed)
       deleter.close()
       await deleter.finished
+      // How to undo each: one listing (with include_deleted) after the sweep, never judged.
+      recoverable = await reportRecoverable(deps, run.project, deleted)
     } else {
       log.notice(
         `Dry run: ${doomed.length} of ${candidates.length} candidate branches would be deleted. Nothing was changed.`,
@@ -132,8 +136,9 @@ export async function cleanupMode(
     return {
       mode: 'cleanup',
       // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
-      deletedBranches: inputs.dryRun ? [] : deleted,
+      deletedBranches: inputs.dryRun ? [] : deleted.map((b) => b.name),
       staleBranches: doomed.map((b) => b.name),
+      ...(recoverable ? { recoverable } : {}),
       verdicts,
       ...(failures.length ? { failures } : {}),
       changes: run.changes,

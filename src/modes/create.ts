@@ -5,13 +5,20 @@ import { resolveBranchName } from '../github/branch-target.js'
 import { isPullRequestEvent, type RunContext } from '../github/context.js'
 import { isBranchId } from '../github/naming.js'
 import { isBranchLimit, isConflict, NeonApiError, withContext } from '../neon/errors.js'
-import { findBranch, type FoundBranch } from '../neon/lookup.js'
+import {
+  findBranch,
+  findBranchWithDeleted,
+  type FoundBranch,
+  type LookupWithDeleted,
+} from '../neon/lookup.js'
+import type { FoundDeleted } from '../neon/recovery.js'
 import { describePoint, sameLsn } from '../neon/point-in-time.js'
 import type { Branch, CreateBranchRequest } from '../neon/types.js'
 import { allFinished } from '../util/settle.js'
 import {
   adoptMasking,
   anonymizedCreateRequest,
+  looksAnonymized,
   awaitNewBranchMasking,
   dryRunMasking,
   settleMasking,
@@ -30,8 +37,10 @@ import { refuseUnsafeTarget } from './guards.js'
 import { foreignBranchError, ownership } from './ownership.js'
 import { checkHistoryWindow } from './history-window.js'
 import { parentText, pointInfo, schemaOnly } from './point.js'
+import { recoverDeleted, refusedRecovery, tiedToThisRun, whyNotOurs, type Recovered } from './recover.js'
 import { ModeRun } from './run.js'
 import type { AnonymizationReport, ModeDeps, ModeResult } from './types.js'
+import { printable } from './undo.js'
 
 /**
  * create: make the pull request's branch, or adopt it when it exists (a re-run, the next push, a
@@ -43,24 +52,47 @@ import type { AnonymizationReport, ModeDeps, ModeResult } from './types.js'
  *
  * It looks the name up first, unless the branch is almost surely new (createsFirst): then it
  * creates at once and lets Neon's 409 say that the branch exists, and adopts it as it would have.
+ *
+ * The look-up asks for the deleted branches of the name too (the same request): when no live branch
+ * has the name, the most recently deleted one tied to this repository and pull request is recovered
+ * (its data, host and password as they were) and then made ready as an adopted branch is. Where Neon
+ * lists nothing to recover, or refuses the recovery with a 4xx, a new branch is created as before.
  */
 export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
-  const { neon } = deps
   const name = resolveBranchName(inputs, deps.context)
   const run = new ModeRun(deps, inputs)
   // The project's branch limit: on_branch_limit decides what a 422 for it does.
   const limits = new BranchLimit(run)
   const first = createsFirst(inputs, deps.context, name)
   try {
-    const found = first ? undefined : await findBranch(neon, run.project, name)
+    const looked = first ? undefined : await lookUp(run, name)
+    const found = looked?.live
     if (found && inputs.ephemeral) throw ephemeralCollision(run, name, found.branch)
-    if (inputs.dryRun) return await dryRun(run, name, found, limits)
+    const recoverable = found || !looked ? undefined : recoverableOf(run, name, looked)
+    if (inputs.dryRun) return await dryRun(run, name, found, limits, recoverable)
 
-    const outcome: Outcome = found ? { existing: found } : await createOrFind(run, name, limits, first)
+    const outcome: Outcome = found
+      ? { existing: found }
+      : ((recoverable && (await tryRecovery(run, recoverable))) ??
+        (await createOrFind(run, name, limits, first)))
     const { parent } = outcome
     const made = 'made' in outcome ? outcome.made : undefined
-    const existing = 'existing' in outcome ? outcome.existing : undefined
-    const branch = made ? made.branch : await adopt(run, existing!, parent)
+    const recovered = 'recovered' in outcome ? outcome.recovered : undefined
+    // A recovered branch is from here on an existing one, as adopted.
+    const existing =
+      'existing' in outcome
+        ? outcome.existing
+        : recovered
+          ? {
+              branch: recovered.branch,
+              ...(recovered.annotation ? { annotation: recovered.annotation } : {}),
+            }
+          : undefined
+    const branch = made
+      ? made.branch
+      : recovered
+        ? await afterRecovery(run, recovered.branch)
+        : await adopt(run, existing!, parent)
     const created = made !== undefined
 
     // An anonymized branch is handed out only once Neon has masked it: the result (and so every
@@ -78,7 +110,7 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
       const finish = await adoptMasking(run, existing!, inputs.masking)
       // Side by side; a failed masking deletes the branch once both are done (settleMasking).
       ;[anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () =>
-        allFinished([finish(), prepareWithExpiry(run, branch)]),
+        allFinished([finish(), prepareWithExpiry(run, branch, recovered?.known)]),
       )
     }
     return {
@@ -93,6 +125,8 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
         ...schemaOnly(branch),
       },
       created,
+      recovered: recovered !== undefined,
+      ...(recovered ? { recovery: recovered.recovery } : {}),
       connection: prepared.connection,
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
       ...(anonymization ? { anonymization } : {}),
@@ -112,24 +146,111 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
  * new, because there the look-up is a round trip spent before Neon starts its work for nothing:
  * - `ephemeral`: its default name holds the run id, the attempt and the job, so an existing one
  *   is a collision, an error either way;
- * - a pull request `opened` or `reopened`: closing deletes the branch (mode: delete, or auto).
- * Every other event (synchronize above all: every push after the first) finds the branch existing,
- * and there the look-up is what makes adoption cheap; a create first would cost a 409 more. A dry
- * run never creates, so it looks up; a `br-…` id is looked up by id (created, it would be a name).
+ * - a pull request `opened`: GitHub never reuses a pull request number within a repository and
+ *   sends `opened` once per pull request, so no branch tied to it can exist yet, live or deleted.
+ * Not `reopened`: closing deleted the branch, and the look-up (with the deleted branches) is what
+ * finds it to recover; a create first would make a new, empty branch instead. Every other event
+ * (synchronize above all: every push after the first) finds the branch existing, and there the
+ * look-up is what makes adoption cheap; a create first would cost a 409 more. A dry run never
+ * creates, so it looks up; a `br-…` id is looked up by id (created, it would be a name).
+ *
+ * So on `opened` nothing is ever recovered, not even after a 409 whose look-up then finds no live
+ * branch: the 409 said a live branch existed a moment before, so it was deleted in between, most
+ * likely by this pull request's own close running at the same time, and bringing it back would
+ * undo that delete. That case fails as it always has ("… answered 409 … but no such branch").
  */
 export function createsFirst(inputs: Inputs, context: RunContext, name: string): boolean {
   if (inputs.dryRun || isBranchId(name)) return false
   if (inputs.ephemeral) return true
-  return (
-    isPullRequestEvent(context.eventName) && (context.action === 'opened' || context.action === 'reopened')
-  )
+  return isPullRequestEvent(context.eventName) && context.action === 'opened'
+}
+
+/**
+ * The look-up: the live branch of the name and, in the same listing, its recoverable deleted ones.
+ * An ephemeral branch is the job's own and new, never recovered: it asks for live branches only.
+ */
+async function lookUp(run: ModeRun, name: string): Promise<LookupWithDeleted> {
+  const { neon } = run.deps
+  if (run.inputs.ephemeral) {
+    const live = await findBranch(neon, run.project, name)
+    return { ...(live ? { live } : {}), deleted: [] }
+  }
+  return findBranchWithDeleted(neon, run.project, name)
+}
+
+/**
+ * The deleted branch create would recover: the most recently deleted of the name that is tied to
+ * this repository and pull request (tiedToThisRun); never someone else's of the same name. Says,
+ * once, why nothing is recovered where the branch was to be expected (a pull request past
+ * `opened`), and which deleted branches of the name are not this pull request's.
+ */
+function recoverableOf(run: ModeRun, name: string, looked: LookupWithDeleted): FoundDeleted | undefined {
+  const { context, log } = run.deps
+  const tied = looked.deleted.filter((d) => tiedToThisRun(d.annotation, context))
+  // Masking rules ask for masked data: a deleted plain branch holds an unmasked copy of its parent,
+  // and adopting it would be refused after the recovery; it is left deleted, and a new anonymized
+  // branch is made.
+  const ours = run.inputs.masking ? tied.filter((d) => looksAnonymized(d)) : tied
+  for (const d of tied.filter((x) => !ours.includes(x)))
+    log.info(
+      `Not recovering deleted branch '${printable(d.branch.name)}' (${d.branch.id}): it is not anonymized, ` +
+        `and ${run.inputs.masking?.source ?? 'the masking rules'} ask for masked data`,
+    )
+  const others = looked.deleted.filter((d) => !tied.includes(d))
+  if (others.length > 0) {
+    log.info(
+      `Not recovering ${others.length} deleted branch(es) named '${printable(name)}' that are not this ` +
+        `${context.pullRequest ? 'pull request' : 'repository'}'s: ${others.map((d) => whyNotOurs(d, context)).join('; ')}`,
+    )
+  }
+  const target = ours[0]
+  if (target) return target
+  if (looked.deletedRefused !== undefined)
+    log.debug(`Neon refused to list deleted branches, so none can be recovered: ${looked.deletedRefused}`)
+  // On a pull request past `opened` the branch was expected: say why a new one is made. Elsewhere
+  // (a workflow_dispatch naming a new branch) a missing branch is the normal case.
+  if (isPullRequestEvent(context.eventName) && context.action !== 'opened') {
+    log.notice(
+      `Branch '${printable(name)}' is not there, and Neon lists no deleted branch of this pull request to recover` +
+        `${others.length > 0 ? ` (${others.length} deleted branch(es) of that name belong to others)` : ''}: ` +
+        `it was never made, was deleted more than 7 days ago, or the account is not offered branch recovery ` +
+        `(a Neon preview). Creating a new branch.`,
+    )
+  }
+  return undefined
+}
+
+/**
+ * Recovers `target`; where Neon refuses with a 4xx (recovery not offered, the branch gone for good,
+ * its name taken again by a concurrent run) says so once and returns undefined, and create makes a
+ * new branch as before (whose 409 then adopts what a concurrent run made). Any other failure (a
+ * 5xx after the retries, a 423 that outlived them, no answer) fails the run.
+ */
+async function tryRecovery(run: ModeRun, target: FoundDeleted): Promise<Outcome | undefined> {
+  try {
+    return { recovered: await recoverDeleted(run, target) }
+  } catch (e) {
+    if (!refusedRecovery(e)) throw e
+    run.deps.log.notice(
+      `Neon refused to recover branch '${printable(target.branch.name)}' (${target.branch.id}), deleted at ` +
+        `${target.branch.recovery.deleted_at}: ${e.message}. Creating a new branch instead (or adopting one ` +
+        `of that name that another run has just made).`,
+    )
+    return undefined
+  }
+}
+
+/** A recovered branch, as an adopted one: the warnings about parent_branch's point still apply. */
+async function afterRecovery(run: ModeRun, branch: Branch): Promise<Branch> {
+  await warnIfOtherPoint(run, branch)
+  return branch
 }
 
 /**
  * What createOrFind ended with: the branch it made, or the existing one a refusal revealed; and the
  * parent, when `parent_branch` named one and it was resolved.
  */
-type Outcome = ({ made: Made } | { existing: FoundBranch }) & { parent?: Branch }
+type Outcome = ({ made: Made } | { existing: FoundBranch } | { recovered: Recovered }) & { parent?: Branch }
 
 interface Made {
   branch: Branch
@@ -348,6 +469,7 @@ async function dryRun(
   name: string,
   found: FoundBranch | undefined,
   limits: BranchLimit,
+  recoverable?: FoundDeleted,
 ): Promise<ModeResult> {
   const existing = found?.branch
   let line: string
@@ -357,6 +479,11 @@ async function dryRun(
     refuseForeign(run, found)
     line = `would adopt branch '${existing.name}' (${existing.id}) and make sure its compute, role and database exist`
     if (run.inputs.masking) line += `; ${await dryRunMasking(run, existing, run.inputs.masking)}`
+  } else if (recoverable) {
+    const b = recoverable.branch
+    line =
+      `would recover branch '${b.name}' (${b.id}), deleted at ${b.recovery.deleted_at}, and make sure ` +
+      `its compute, role and database exist (or, should Neon refuse the recovery, create a new one)`
   } else {
     const parent = await resolveParent(run)
     if (parent) await checkHistoryWindow(run, parent, run.inputs.parentPoint, parentText(run.inputs))
@@ -379,13 +506,14 @@ async function dryRun(
   return {
     mode: 'create',
     branch: {
-      id: existing?.id ?? '',
+      id: existing?.id ?? recoverable?.branch.id ?? '',
       name,
-      parentId: existing?.parent_id,
+      parentId: existing?.parent_id ?? recoverable?.branch.parent_id,
       expiresAt: existing?.expires_at ?? null,
       ...(existing ? schemaOnly(existing) : {}),
     },
     created: false,
+    recovered: false,
     ...limits.result(),
     changes: run.changes,
     timings: run.timings(),

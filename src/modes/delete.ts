@@ -4,13 +4,15 @@ import { BranchIndex } from '../neon/lookup.js'
 import { refuseRestricted, refuseUnsafeTarget } from './guards.js'
 import { ownership } from './ownership.js'
 import { ModeRun } from './run.js'
-import type { ModeDeps, ModeResult } from './types.js'
 import { escapeControl as shown } from '../util/log-text.js'
+import type { DeletedBranchReport, ModeDeps, ModeResult } from './types.js'
+import { reportRecoverable } from './undo.js'
 
 /**
  * delete: remove the pull request's branch when the PR closes. A branch that is already gone (a
  * re-run, Neon's own expiry, another run) is success with `deleted=false`; the default branch, a
- * protected branch and a branch with children are refused before anything is changed.
+ * protected branch and a branch with children are refused before anything is changed. A deleted
+ * branch is reported with until when it can be recovered (undo.ts).
  */
 export async function deleteMode(deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
   const name = resolveBranchName(inputs, deps.context)
@@ -60,10 +62,11 @@ export async function deleteMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
           `Neon cannot delete a branch with children; delete them first. Nothing was deleted.`,
       )
     }
-    const result = (deleted: boolean): ModeResult => ({
+    const result = (deleted: boolean, recoverable?: DeletedBranchReport[]): ModeResult => ({
       mode: 'delete',
       branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
       deleted,
+      ...(recoverable ? { recoverable } : {}),
       changes: run.changes,
       timings: run.timings(),
     })
@@ -78,7 +81,8 @@ export async function deleteMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
     run.changed(`deleted branch '${branch.name}' (${branch.id})`)
     log.info(`Deleting '${branch.name}'; waiting for ${res.operations.length} operations`)
     await run.waitOps(res.operations)
-    return result(true)
+    // How to undo it: until when Neon keeps it (one listing with include_deleted).
+    return result(true, await reportRecoverable(deps, run.project, [branch]))
   } catch (e) {
     throw run.fail(`delete of branch '${name}'`, e)
   }

@@ -11,7 +11,8 @@ import { findBranch, type FoundBranch } from '../neon/lookup.js'
 import { projectDurations } from '../neon/durations.js'
 import { operationSettled, waitForOperations, waitUntil, type PollOptions } from '../neon/operations.js'
 import type { EphemeralRecord } from '../state.js'
-import { ModeError, type ModeDeps } from './types.js'
+import { ModeError, type DeletedBranchReport, type ModeDeps } from './types.js'
+import { reportRecoverable } from './undo.js'
 
 export interface EphemeralPostResult {
   name: string
@@ -22,6 +23,8 @@ export interface EphemeralPostResult {
   why?: string
   /** Operations waited for: main's still running, then the delete's own. */
   waitedFor: number
+  /** When this step deleted it: until when it can be recovered. */
+  recoverable?: DeletedBranchReport
   totalMs: number
 }
 
@@ -84,7 +87,11 @@ export async function ephemeralPost(deps: PostDeps, record: EphemeralRecord): Pr
       `Deleting ephemeral branch '${record.name}' (${branchId}); waiting for ${res.operations.length} operations`,
     )
     await waitForOperations(neon, project, res.operations, poll)
-    return result(true, branchId, waitedFor + res.operations.length)
+    const [recoverable] = await reportRecoverable(deps, project, [{ id: branchId, name: record.name }])
+    return {
+      ...result(true, branchId, waitedFor + res.operations.length),
+      ...(recoverable ? { recoverable } : {}),
+    }
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e)
     throw new ModeError(

@@ -109,6 +109,26 @@ export interface BranchLimitReport {
   madeRoom: CleanupVerdict[]
 }
 
+/** A branch a run deleted (or found already deleted), and until when Neon can bring it back. */
+export interface DeletedBranchReport {
+  name: string
+  id: string
+  /**
+   * RFC 3339, the listing's `recovery.recoverable_until`; undefined when Neon did not list the
+   * branch as recoverable (recovery not offered to the account, or the listing failed): then it is
+   * "up to 7 days, where Neon offers recovery".
+   */
+  recoverableUntil?: string
+}
+
+/** create and recover: the deleted branch that was brought back. */
+export interface RecoveryReport {
+  /** RFC 3339, when it had been deleted. */
+  deletedAt: string
+  /** `user` or `ttl`, as Neon said. */
+  deletionMethod?: string
+}
+
 /** An anonymized branch's masking, as Neon reported it once it was done. */
 export interface AnonymizationReport {
   /** `last_run.masked_columns`, when Neon reports it. */
@@ -124,6 +144,11 @@ export interface ModeResult {
   mode: Exclude<Mode, 'auto'>
   branch?: BranchInfo
   created?: boolean
+  /** create and recover: true when this run recovered a deleted branch (then `recovery` says which). */
+  recovered?: boolean
+  recovery?: RecoveryReport
+  /** delete, cleanup, make-room: every branch deleted, with until when it can be recovered. */
+  recoverable?: DeletedBranchReport[]
   connection?: ConnectionInfo
   /** The read-write compute's size after the run (as applied, or as found). */
   computeUnits?: ComputeUnits

@@ -15,6 +15,7 @@ import type {
   BranchesCountResponse,
   BranchesPage,
   BranchOperations,
+  BranchRecoverResponse,
   BranchSchemaResponse,
   BranchWithAnnotation,
   CreateBranchRequest,
@@ -130,10 +131,20 @@ export class NeonClient {
     return this.need(r, 'GET', `/projects/${projectId}/branches/count`).count
   }
 
-  /** One page of the branch list. */
+  /**
+   * One page of the branch list. `includeDeleted` adds the recoverable deleted branches, each with
+   * `recovery` (Neon's `include_deleted=true`; recovery.ts); it is sent only when asked for.
+   */
   async listBranchesPage(
     projectId: string,
-    q: { search?: string; limit?: number; cursor?: string; sortBy?: string; sortOrder?: string } = {},
+    q: {
+      search?: string
+      limit?: number
+      cursor?: string
+      sortBy?: string
+      sortOrder?: string
+      includeDeleted?: boolean
+    } = {},
   ): Promise<BranchesPage> {
     const r = await this.request<BranchesPage>(
       'GET',
@@ -146,6 +157,7 @@ export class NeonClient {
           cursor: q.cursor,
           sort_by: q.sortBy,
           sort_order: q.sortOrder,
+          include_deleted: q.includeDeleted ? true : undefined,
         },
       },
     )
@@ -165,13 +177,19 @@ export class NeonClient {
     projectId: string,
     search?: string,
     pageSize = BRANCH_PAGE_SIZE,
+    o: { includeDeleted?: boolean } = {},
   ): Promise<Required<Omit<BranchesPage, 'pagination'>>> {
     const branches: Branch[] = []
     const annotations: NonNullable<BranchesPage['annotations']> = {}
     const seenCursors = new Set<string>()
     let cursor: string | undefined
     for (;;) {
-      const page = await this.listBranchesPage(projectId, { search, limit: pageSize, cursor })
+      const page = await this.listBranchesPage(projectId, {
+        search,
+        limit: pageSize,
+        cursor,
+        ...(o.includeDeleted ? { includeDeleted: true } : {}),
+      })
       branches.push(...page.branches)
       Object.assign(annotations, page.annotations ?? {})
       const next = page.pagination?.next
@@ -268,6 +286,23 @@ export class NeonClient {
     }
     if (r.status === 204 || r.data === undefined) return null
     return { branch: r.data.branch, operations: r.data.operations ?? [] }
+  }
+
+  /**
+   * Brings a soft-deleted branch back with its endpoints (Neon's `recoverProjectBranch`, in preview:
+   * BEHAVIOUR.md, "Deleted branches can be recovered"). The answer carries no operations.
+   */
+  async recoverBranch(
+    projectId: string,
+    branchId: string,
+  ): Promise<{ branch: Branch; endpoints: Endpoint[] }> {
+    const r = await this.request<BranchRecoverResponse>(
+      'POST',
+      '/projects/{project_id}/branches/{branch_id}/recover',
+      { project_id: projectId, branch_id: branchId },
+    )
+    const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/recover`)
+    return { branch: data.branch, endpoints: data.endpoints ?? [] }
   }
 
   // --- endpoints ---

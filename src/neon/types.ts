@@ -76,6 +76,8 @@ export type CreateEndpointRequest = Plain<Sdk.EndpointCreateRequest>
 export type UpdateEndpointRequest = Plain<Sdk.EndpointUpdateRequest>
 export type UpdateBranchRequest = Plain<Sdk.BranchUpdateRequest>
 export type RestoreBranchRequest = Plain<Sdk.BranchRestoreRequest>
+/** `POST /projects/{id}/branches/{branch_id}/recover` (recoverProjectBranch): no operations. */
+export type BranchRecoverResponse = Plain<Sdk.BranchRecoverResponse>
 export type CreateRoleRequest = Plain<Sdk.RoleCreateRequest>
 export type CreateDatabaseRequest = Plain<Sdk.DatabaseCreateRequest>
 

@@ -138,12 +138,12 @@ describe('dist/index.js, mode create, on a pull_request event', () => {
     expect(secretLeaks(run, ['revoked-key'])).toEqual([])
   })
 
-  it('a mode that is not one of the six fails naming the allowed ones, before any call', async () => {
+  it('a mode that is not one of the seven fails naming the allowed ones, before any call', async () => {
     const before = sim.log.length
     const run = await create({ mode: 'sweep' })
     expect(run.code).toBe(1)
     expect(run.stdout).toMatch(
-      /::error::Invalid input 'mode': 'sweep'\. Expected one of: create, reset, delete, cleanup, schema-diff, auto\./,
+      /::error::Invalid input 'mode': 'sweep'\. Expected one of: create, reset, delete, cleanup, schema-diff, recover, auto\./,
     )
     expect(sim.log.length).toBe(before)
   })

@@ -127,6 +127,7 @@ describe('a passing job', () => {
         'parent_lsn',
         'parent_timestamp',
         'password',
+        'recovered',
         'role',
         'skipped',
       ].sort(),
@@ -168,17 +169,21 @@ describe('a passing job', () => {
     expect(post.outputs).toEqual({})
     expect(post.state).toEqual({})
     // Post: the read of the branch (is it this job's? issue 22), the delete, one read of the
-    // project's recent operations (when the delete should end), and polls of its operation; nothing
-    // else.
+    // project's recent operations (when the delete should end), polls of its operation, and last
+    // one listing of the deleted branch (until when it can be recovered); nothing else.
     const postRoutes = sim.log.slice(postStart).map((l) => l.route)
     expect(postRoutes.slice(0, 2)).toEqual([
       'GET /projects/{project_id}/branches/{branch_id}',
       'DELETE /projects/{project_id}/branches/{branch_id}',
     ])
     expect(postRoutes.filter((r) => r === 'GET /projects/{project_id}/operations')).toHaveLength(1)
+    expect(postRoutes.at(-1)).toBe('GET /projects/{project_id}/branches')
+    expect(sim.log.at(-1)?.query).toEqual({ search: o.branch_name, limit: '100', include_deleted: 'true' })
+    expect(post.stdout).toMatch(/; it can be recovered until \d{4}-\d\d-\d\dT[\d:]+Z\./)
+    expect(post.summary).toContain('<h4>Undo a delete</h4>')
     expect(
       postRoutes
-        .slice(2)
+        .slice(2, -1)
         .every(
           (r) =>
             r === 'GET /projects/{project_id}/operations/{operation_id}' ||

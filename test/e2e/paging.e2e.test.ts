@@ -69,7 +69,13 @@ describe('dist/index.js: a scheduled sweep of 350 branches', () => {
     for (const name of seeded.keptCandidates) expect(left).toContain(name)
     expect(sim.log.filter((l) => l.status >= 400 && l.status !== 423)).toEqual([])
     const routes = byRoute()
-    expect(routes['GET /projects/{project_id}/branches']).toBe(4)
+    // Four pages for the sweep (never with the deleted branches), then one listing with them, for
+    // until when each deleted branch can be recovered.
+    const lists = sim.log.filter((l) => l.route === 'GET /projects/{project_id}/branches')
+    expect(lists.map((l) => l.query['include_deleted'] ?? null)).toEqual([null, null, null, null, 'true'])
+    expect(Object.keys(JSON.parse(run.outputs.recoverable_until!) as object).sort()).toEqual(
+      [...seeded.stale].sort(),
+    )
     expect(routes['DELETE /projects/{project_id}/branches/{branch_id}']).toBe(seeded.stale.length)
     // One look-up per pull request the candidates are tied to (1, 3 and 4).
     expect(gh.requests.filter((r) => r.method === 'GET').length).toBe(3)

@@ -240,13 +240,21 @@ describe('a branch made by dist/index.js, on a real PostgreSQL', () => {
     expect(pgsim.realDatabase(branchId, 'app db')).toBeUndefined()
   })
 
-  it("the action's delete drops the database: it is gone from the cluster, and the URL no longer connects", async () => {
+  it("the action's delete: the URL no longer connects, the data is kept for a recovery, and dropped once it is final", async () => {
     const url = await pgsim.resolve(run.outputs.db_url_pooled ?? '')
     const real = pgsim.realDatabase(branchId, 'neondb')
     expect(real).toBeDefined()
     const deleted = await create({ mode: 'delete' })
     expect(deleted.code).toBe(0)
     expect(deleted.outputs.deleted).toBe('true')
+    await expect(queryUrl(url, 'SELECT 1')).rejects.toThrow(/endpoint could not be found/)
+    // A soft delete (kept 7 days for a recovery): the database is still in the cluster.
+    await pgsim.settled()
+    expect(pgsim.realDatabase(branchId, 'neondb')).toBe(real)
+    // The end of the window, here at once: the project stops offering recovery.
+    sim.setBranchRecovery(projectId, false)
+    sim.setBranchRecovery(projectId, true)
+    await pgsim.settled()
     expect(pgsim.realDatabase(branchId, 'neondb')).toBeUndefined()
     const left = await pgsim.query<{ datname: string }>(
       'SELECT datname FROM pg_database WHERE datname = $1',
@@ -392,5 +400,67 @@ describe('a branch at a past point, on a real PostgreSQL', () => {
     expect(run.code).toBe(0)
     expect(run.outputs.parent_timestamp).toBe(after)
     expect(await names(run.outputs.db_url!)).toContain('fig')
+  })
+})
+
+describe('a pull request closed and reopened, on a real PostgreSQL', () => {
+  function pr(action: 'opened' | 'closed' | 'reopened'): Promise<ActionRun> {
+    return runAction({
+      eventName: 'pull_request',
+      payload: {
+        action,
+        number: 77,
+        pull_request: {
+          number: 77,
+          head: { ref: 'feature/undo', sha: 'e'.repeat(40), repo: { full_name: 'octo-org/octo-repo' } },
+          base: { ref: 'main', repo: { full_name: 'octo-org/octo-repo' } },
+        },
+      },
+      repository: 'octo-org/octo-repo',
+      githubApiUrl: gh.url,
+      inputs: {
+        mode: action === 'closed' ? 'delete' : 'create',
+        api_key: sim.apiKey,
+        project_id: projectId,
+        api_host: sim.apiUrl,
+        comment: 'false',
+      },
+    })
+  }
+
+  it('gets its branch back, same id, host and password, with the data written before the close', async () => {
+    const opened = await pr('opened')
+    expect(opened.code).toBe(0)
+    expect(opened.outputs.created).toBe('true')
+    const url = opened.outputs.db_url!
+    const before = await connectUrl(await pgsim.resolve(url))
+    await before.query('CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)')
+    await before.query(`INSERT INTO notes VALUES (1, 'written before the close')`)
+    await before.end()
+
+    const closed = await pr('closed')
+    expect(closed.code).toBe(0)
+    expect(closed.outputs.deleted).toBe('true')
+    // Deleted: the endpoint admits no one, but the data is kept (a soft delete).
+    await expect(queryUrl(await pgsim.resolve(url), 'SELECT 1')).rejects.toThrow(/could not be found/)
+    expect(pgsim.realDatabase(opened.outputs.branch_id!, 'neondb')).toBeDefined()
+
+    const reopened = await pr('reopened')
+    expect(reopened.code).toBe(0)
+    expect(reopened.outputs.recovered).toBe('true')
+    expect(reopened.outputs.branch_id).toBe(opened.outputs.branch_id)
+    expect(reopened.outputs.db_host).toBe(opened.outputs.db_host)
+    expect(reopened.outputs.password).toBe(opened.outputs.password)
+    expect(reopened.outputs.db_url).toBe(url)
+    // The URL the preview deployment already holds works again, and sees the rows.
+    const rows = await queryUrl<{ body: string }>(
+      await pgsim.resolve(url),
+      'SELECT body FROM notes ORDER BY id',
+    )
+    expect(rows).toEqual([{ body: 'written before the close' }])
+    // And through libpq, on the pooled URL.
+    expect(
+      await psql(await pgsim.resolve(reopened.outputs.db_url_pooled!), 'SELECT count(*) FROM notes'),
+    ).toBe('1')
   })
 })

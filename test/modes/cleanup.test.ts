@@ -326,8 +326,17 @@ describe('cleanup safety and faults', () => {
     sim.addBranch(projectId, { name: 'preview/stale', updatedAt: ago(10), withEndpoint: false })
     const r = await sweep().result
     expect(r.deletedBranches).toEqual(['preview/stale'])
-    // 1,102 branches at Neon's 100 a page: 12 pages, the last one short.
-    expect(sim.log.filter((l) => l.route === 'GET /projects/{project_id}/branches').length).toBe(12)
+    // 1,102 branches at Neon's 100 a page: 12 pages, the last one short; the sweep never asks for
+    // deleted branches. Then one listing of the deleted one (by its name), for until when it can
+    // be recovered.
+    const lists = sim.log.filter((l) => l.route === 'GET /projects/{project_id}/branches')
+    expect(lists.filter((l) => l.query['include_deleted'] === undefined).length).toBe(12)
+    expect(lists.filter((l) => l.query['include_deleted'] !== undefined).map((l) => l.query)).toEqual([
+      { search: 'preview/stale', limit: '100', include_deleted: 'true' },
+    ])
+    expect(r.recoverable).toEqual([
+      { name: 'preview/stale', id: expect.stringMatching(/^br-/), recoverableUntil: expect.any(String) },
+    ])
   })
 
   it('without a GitHub token, branches tied to pull requests are kept and untied stale ones still go', async () => {

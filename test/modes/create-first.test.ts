@@ -1,5 +1,6 @@
 // create without the look-up where the branch is almost surely new (createsFirst: `ephemeral`, a
-// pull request `opened` or `reopened`): the create comes first and a 409 means adoption. These
+// pull request `opened`; not `reopened`, whose look-up finds the deleted branch to recover): the
+// create comes first and a 409 means adoption. These
 // tests hold it to the guarantees of the look-up-first create, in-process on the virtual clock;
 // test/e2e/create-first.e2e.test.ts runs the same cases through dist/index.js.
 import { afterEach, describe, expect, it } from 'vitest'
@@ -33,7 +34,7 @@ async function start(opts: SimulatorOptions = {}): Promise<{ sim: NeonSimulator;
 
 const NAME = 'preview/pr-12-feature/login'
 const OPENED = prContext()
-const REOPENED = prContext(12, 'feature/login', { action: 'reopened' })
+const OPENED_TARGET = prContext(12, 'feature/login', { eventName: 'pull_request_target' })
 const PUSH = prContext(12, 'feature/login', { action: 'synchronize' })
 const LIST = 'GET /projects/{project_id}/branches'
 const POST = 'POST /projects/{project_id}/branches'
@@ -76,10 +77,11 @@ describe('createsFirst: which runs skip the look-up', () => {
     ...(action !== undefined ? { action } : { action: undefined }),
   })
 
-  it('a pull request opened or reopened, and ephemeral, create first; every other event looks up', () => {
+  it('a pull request opened, and ephemeral, create first; every other event (reopened too) looks up', () => {
     for (const e of ['pull_request', 'pull_request_target']) {
       expect(createsFirst(inputs(), ctx(e, 'opened'), NAME)).toBe(true)
-      expect(createsFirst(inputs(), ctx(e, 'reopened'), NAME)).toBe(true)
+      // Closing deleted the branch: the look-up (with the deleted branches) finds it to recover.
+      expect(createsFirst(inputs(), ctx(e, 'reopened'), NAME)).toBe(false)
       for (const a of ['synchronize', 'ready_for_review', 'labeled', 'edited', 'closed'])
         expect(createsFirst(inputs(), ctx(e, a), NAME)).toBe(false)
     }
@@ -203,7 +205,10 @@ describe('create first: the guarantees of the look-up', () => {
       createMode(harness(s, OPENED).deps, inputsFor(projectId, s.apiKey, { branch_name: 'main' })),
     ).rejects.toThrow(/'main' \(br-[a-z0-9-]+\) is the project's default branch; refusing to use it/)
     await expect(
-      createMode(harness(s, REOPENED).deps, inputsFor(projectId, s.apiKey, { branch_name: 'prod-copy' })),
+      createMode(
+        harness(s, OPENED_TARGET).deps,
+        inputsFor(projectId, s.apiKey, { branch_name: 'prod-copy' }),
+      ),
     ).rejects.toThrow(/'prod-copy' \(br-[a-z0-9-]+\) is a protected branch; refusing to use it/)
     expect(s.log.filter((l) => l.route === POST).map((l) => l.status)).toEqual([409, 409])
     expect(Object.keys(s.state.branches)).toHaveLength(before)

@@ -81,9 +81,14 @@ describe('a sweep of 350 branches, the stale ones past the first page', () => {
     )
     // Neon was never asked to delete a branch with children.
     expect(sim.log.filter((l) => l.method === 'DELETE' && l.status >= 400)).toEqual([])
-    // 351 listed at 100 a page: four pages, the last one short.
-    expect(listRequests()).toHaveLength(4)
-    expect(listRequests().map((l) => l.query['limit'])).toEqual(['100', '100', '100', '100'])
+    // 351 listed at 100 a page: four pages, the last one short; never with the deleted branches.
+    const sweepLists = listRequests().filter((l) => l.query['include_deleted'] === undefined)
+    expect(sweepLists).toHaveLength(4)
+    expect(sweepLists.map((l) => l.query['limit'])).toEqual(['100', '100', '100', '100'])
+    // After the deletes, the deleted ones (they share 'preview/') are listed once more, for until
+    // when each can be recovered: every one of them is.
+    expect(r.recoverable?.map((x) => x.name).sort()).toEqual([...seeded.stale].sort())
+    expect(r.recoverable?.every((x) => x.recoverableUntil !== undefined)).toBe(true)
   })
 })
 

@@ -38,6 +38,12 @@ class RecordingBackend implements Backend {
   branchDeleted(b: { id: string; name: string }): void {
     this.note(b.id, `deleted ${b.name}`)
   }
+  branchRecovered(b: { id: string; name: string }): void {
+    this.note(b.id, `recovered ${b.name}`)
+  }
+  branchPurged(b: { id: string; name: string }): void {
+    this.note(b.id, `purged ${b.name}`)
+  }
   roleChanged(b: { id: string; name: string }, name: string): void {
     this.note(b.id, `role ${name} on ${b.name}`)
   }
@@ -161,9 +167,45 @@ describe('Backend hooks', () => {
       'deleted child',
       'created short from main',
       `deleted ${expiring.name}`,
+      // The project goes with its soft-deleted branches: their data is dropped for good.
       'deleted main',
+      'purged main',
+      'purged child',
+      `purged ${expiring.name}`,
       'reset',
     ])
+  })
+})
+
+describe('Backend hooks of a deleted branch', () => {
+  const clock = manualClock()
+  const backend = new RecordingBackend()
+  let sim: NeonSimulator
+
+  beforeAll(async () => {
+    sim = await startNeonSimulator({ clock, backend })
+  })
+  afterAll(async () => {
+    await sim.close()
+  })
+
+  it('a delete keeps the data (deleted), a recovery brings it back, the end of the window purges it', async () => {
+    const project = sim.createProject({ id: 'hooked-pond-12345678' })
+    const P = `/projects/${project.id}`
+    const b = sim.addBranch(project.id, { name: 'kept' })
+    backend.events = []
+    const settle = (): void => {
+      backend.applyAll()
+      clock.advance(60_000)
+    }
+    expect((await api(sim, 'DELETE', `${P}/branches/${b.id}`)).status).toBe(200)
+    settle()
+    expect((await api(sim, 'POST', `${P}/branches/${b.id}/recover`)).status).toBe(200)
+    expect((await api(sim, 'DELETE', `${P}/branches/${b.id}`)).status).toBe(200)
+    settle()
+    clock.advance(7 * 86_400_000)
+    await api(sim, 'GET', `${P}/branches`)
+    expect(backend.events).toEqual(['deleted kept', 'recovered kept', 'deleted kept', 'purged kept'])
   })
 })
 

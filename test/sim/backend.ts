@@ -25,8 +25,19 @@ export interface Backend {
    * Called before the route moves the roles and databases over: read them from the World when applying.
    */
   branchRestored(branch: SimBranch, source: SimBranch): void
-  /** A branch was deleted (by the API, by its expiry, or with its project). */
+  /**
+   * A branch was deleted (by the API or by its expiry): its computes stop, so its sessions end, but
+   * it is only soft-deleted, and its data, roles and databases stay until branchPurged (BEHAVIOUR.md,
+   * "Deleted branches can be recovered").
+   */
   branchDeleted(branch: SimBranch): void
+  /** A soft-deleted branch was recovered: it is reachable again, with the data it had. */
+  branchRecovered(branch: SimBranch): void
+  /**
+   * A deleted branch is gone for good: its recovery window passed, it was deleted with
+   * `hard_delete`, its project offers no recovery, or its project was deleted.
+   */
+  branchPurged(branch: SimBranch): void
   /** A role of a branch was created, got a new password, or was deleted: make it match the World. */
   roleChanged(branch: SimBranch, name: string): void
   /** A database of a branch was created, updated (renamed from `renamedFrom`, new owner) or deleted. */
@@ -57,6 +68,8 @@ export const NO_BACKEND: Backend = {
   branchCreated: () => undefined,
   branchRestored: () => undefined,
   branchDeleted: () => undefined,
+  branchRecovered: () => undefined,
+  branchPurged: () => undefined,
   roleChanged: () => undefined,
   databaseChanged: () => undefined,
   reset: () => undefined,

@@ -3,12 +3,13 @@
 //
 // Usage: npm run sim -- [--port N] [--api-key KEY] [--project-id ID] [--json]
 //                       [--latency-ms N] [--operation-ms N] [--branch-limit N|free]
-//                       [--neon-auth] [--data-api]
+//                       [--neon-auth] [--data-api] [--no-branch-recovery]
 //
 // --neon-auth enables Neon Auth on the project's default branch: the branches the action makes from
 // it have their own (Neon's docs, "Branching authentication"), so `get_auth_url: true` gets a URL.
 // --data-api enables the Data API on every branch as it is made (a set-up, not Neon's behaviour:
 // WorldOptions.dataApiOnNewBranches), so `get_data_api_url: true` gets one.
+// --no-branch-recovery: an account not offered branch recovery (a Neon preview): deletes are final.
 //
 // Contract (the self-test workflow, .env.example and test/workflows/ rely on it):
 // - Everything is printed only once the simulator is ready: the HTTP server listens on 127.0.0.1
@@ -41,7 +42,7 @@ const VALUE_FLAGS = [
   '--operation-ms',
   '--branch-limit',
 ]
-const BOOLEAN_FLAGS = ['--json', '--neon-auth', '--data-api']
+const BOOLEAN_FLAGS = ['--json', '--neon-auth', '--data-api', '--no-branch-recovery']
 
 function fail(message: string): never {
   process.stderr.write(`neon simulator: ${message}\n`)
@@ -112,6 +113,8 @@ try {
   sim = await startNeonSimulator({
     ...(port !== undefined ? { port } : {}),
     ...(branchLimit !== undefined ? { branchLimit } : {}),
+    // An account that is not offered branch recovery (a Neon preview): deletes are final.
+    ...(flags.has('--no-branch-recovery') ? { branchRecovery: false } : {}),
     ...(apiKey !== undefined ? { apiKeys: [apiKey] } : {}),
     ...(flags.has('--data-api') ? { dataApiOnNewBranches: true } : {}),
     ...(latencyMs !== undefined ? { latencyMs } : {}),

@@ -34,7 +34,13 @@ export type {
   ProjectView,
 } from './view.js'
 export { LOCKED_MESSAGE } from './router.js'
-export { FREE_PLAN_BRANCH_LIMIT, type BranchLimitOption, type CreateCheckOrder } from './state.js'
+export {
+  FREE_PLAN_BRANCH_LIMIT,
+  RECOVERY_WINDOW_MS,
+  type BranchLimitOption,
+  type BranchRecoveryOption,
+  type CreateCheckOrder,
+} from './state.js'
 export type { Backend } from './backend.js'
 export type { SimPostgres, PostgresOptions } from './pg/index.js'
 export { NEON_RATE_LIMITS, type RateLimitOptions } from './rate-limit.js'

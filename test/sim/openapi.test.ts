@@ -267,6 +267,21 @@ describe('OpenAPI conformance', () => {
       /^https:\/\/ep-[^/]+\.apirest\./,
     )
 
+    // Deleted branches: listed with `recovery`, recovered with {branch, endpoints}, and the refusals.
+    const withDeleted = await call('GET', `${P}/branches?include_deleted=true`)
+    expect(
+      withDeleted.body.branches.find((b: { id: string }) => b.id === child.body.branch.id).recovery,
+    ).toBeDefined()
+    await call('GET', `${P}/branches?include_deleted=true&search=child&limit=1`)
+    await call('GET', `${P}/branches?include_deleted=false`)
+    expect((await call('POST', `${P}/branches/${child.body.branch.id}/recover`)).status).toBe(200)
+    expect((await call('POST', `${P}/branches/${child.body.branch.id}/recover`)).status).toBe(400)
+    expect((await call('POST', `${P}/branches/br-no-such-12345678/recover`)).status).toBe(404)
+    settle()
+    await call('DELETE', `${P}/branches/${child.body.branch.id}?hard_delete=true`)
+    settle()
+    expect((await call('POST', `${P}/branches/${child.body.branch.id}/recover`)).status).toBe(404)
+
     // A project seeded directly, and deletion.
     const seeded = sim.createProject()
     sim.addBranch(seeded.id, { name: 'seeded', annotations: { a: 'b' } })

@@ -8,7 +8,7 @@ import { FaultSet, describeFault, type Faults, type FaultSpec } from './faults.j
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js'
 import type { PgBackendHandle, PostgresOptions, SimPostgres } from './pg/index.js'
 import { Rng } from './ids.js'
-import { openApi, requestProblems } from './openapi.js'
+import { compileRequestValidators, requestProblems } from './openapi.js'
 import { systemClock, type Clock } from '../../src/util/clock.js'
 import { ApiError, type Route } from './router.js'
 import { anonymizationRoutes } from './routes/anonymization.js'
@@ -28,8 +28,10 @@ import { roleRoutes } from './routes/roles.js'
 import { schemaRoutes } from './routes/schemas.js'
 import {
   World,
+  noRecoveryOf,
   roleKey,
   type BranchLimitOption,
+  type BranchRecoveryOption,
   type CreateCheckOrder,
   type InitSource,
   type NeonAuthState,
@@ -97,6 +99,14 @@ export interface SimulatorOptions {
    * (CreateCheckOrder in state.ts).
    */
   createCheckOrder?: CreateCheckOrder
+  /**
+   * Whether projects offer branch recovery (default true: a delete is soft, kept 7 days, listed by
+   * `include_deleted=true` and undone by `POST …/recover`). `false`, or `{ refuseWith: <4xx> }`, is an
+   * account without the preview: deletes are final, nothing deleted is listed, and recover answers
+   * 404 (or the given status). `createProject({ branchRecovery })` and `sim.setBranchRecovery` set
+   * one project's.
+   */
+  branchRecovery?: BranchRecoveryOption
   /** How long an anonymized branch takes to be initialized and masked (anonymization.ts; no source gives Neon's). */
   anonymizationMs?: Partial<AnonymizationDurations>
   /** The Data API enabled on every branch made from now on (not Neon's behaviour: WorldOptions). */
@@ -153,6 +163,8 @@ export interface CreateProjectOptions {
   planMaxCu?: number
   /** This project's branch limit (a number, or `'free'` for 10); default the simulator's `branchLimit`. */
   branchLimit?: BranchLimitOption
+  /** Whether this project offers branch recovery; default the simulator's `branchRecovery`. */
+  branchRecovery?: BranchRecoveryOption
 }
 
 export interface NeonSimulator {
@@ -189,6 +201,12 @@ export interface NeonSimulator {
    * still see the old one, and branches made later inherit it. Returns the version's LSN.
    */
   setSchema(projectId: string, branchId: string, database: string, sql: string): string
+  /**
+   * Turns branch recovery on or off for a project from now on (see SimulatorOptions.branchRecovery).
+   * Turning it off deletes every soft-deleted branch of the project for good, as it would be for an
+   * account never offered recovery.
+   */
+  setBranchRecovery(projectId: string, offered: BranchRecoveryOption): void
   failNextOperation(match: { action?: string; projectId?: string }, error: string): void
   /**
    * The next masking run that starts ends in `initialization_error` or `error` with this
@@ -295,17 +313,16 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
     ...(opts.branchPageCap !== undefined ? { branchPageCap: opts.branchPageCap } : {}),
     ...(opts.branchLimit !== undefined ? { branchLimit: opts.branchLimit } : {}),
     ...(opts.createCheckOrder !== undefined ? { createCheckOrder: opts.createCheckOrder } : {}),
+    ...(opts.branchRecovery !== undefined ? { branchRecovery: opts.branchRecovery } : {}),
     ...(opts.dataApiOnNewBranches ? { dataApiOnNewBranches: true } : {}),
     ...(pgHandle ? { backend: pgHandle.backend } : opts.backend ? { backend: opts.backend } : {}),
   })
   pgHandle?.bind(world)
   configureAnonymization(world, opts.anonymizationMs)
-  // Neon's API description is read (once per process) now rather than on the first request: that
-  // takes seconds on a busy machine, and a client's request timeout is wall-clock.
-  // Neon's description is read and parsed now, once per process (openapi.ts caches it), not inside
-  // the first request: parsing it takes about a second, more on a busy machine, and a client's
-  // request timeout must not pay for that.
-  if (opts.validateRequests ?? true) openApi()
+  // Neon's description is read and parsed now, once per process (openapi.ts caches it), and the
+  // request validators of every route compiled, not inside the first request: that takes about a
+  // second, more on a busy machine, and a client's request timeout must not pay for it.
+  if (opts.validateRequests ?? true) compileRequestValidators(ROUTES)
   const faults = new FaultSet(seed)
   const limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit) : undefined
   let requestRng = new Rng(seed ^ 0x2545f491)
@@ -594,6 +611,13 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
       const lsn = world.ids.parentLsn()
       db.schema = [...(db.schema ?? []), { at: world.now(), lsn, sql }]
       return lsn
+    },
+    setBranchRecovery(projectId, offered) {
+      const p = requireProjectSeed(projectId)
+      const off = noRecoveryOf(offered)
+      if (off) p.noRecovery = off
+      else delete p.noRecovery
+      if (off) for (const b of world.branches.values()) if (b.projectId === projectId) world.purge(b)
     },
     failNextAnonymization(phase, message) {
       failNextAnonymization(world, phase, message)

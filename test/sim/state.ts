@@ -72,6 +72,13 @@ export interface SimProject {
    * project"). Undefined: no limit is enforced.
    */
   branchesLimit?: number
+  /**
+   * Set when the project does not offer branch recovery (BEHAVIOUR.md, "Deleted branches can be
+   * recovered": the feature is in preview and not offered to every account). Then a delete is final
+   * at once, `include_deleted` lists no deleted branch, and `POST …/recover` answers `status`
+   * (BEHAVIOUR.md: "refused with a 4xx (which one is not documented)"). Unset: recovery is offered.
+   */
+  noRecovery?: { status: number }
 }
 
 /**
@@ -79,6 +86,28 @@ export interface SimProject {
  * `owner.branches_limit: 10` with `subscription_type: free_v3`).
  */
 export const FREE_PLAN_BRANCH_LIMIT = 10
+
+/**
+ * How long a deleted branch stays recoverable: "A deleted branch is soft-deleted for 7 days"
+ * (BEHAVIOUR.md, "Deleted branches can be recovered"; Neon's API description, recoverProjectBranch:
+ * "within the 7-day deletion recovery period").
+ */
+export const RECOVERY_WINDOW_MS = 7 * 86_400_000
+
+/**
+ * Whether projects offer branch recovery, as the simulator's options take it: true (the default),
+ * false (not offered: `recover` answers 404, as for a branch that no longer exists), or the 4xx the
+ * refusal should carry (Neon documents none: BEHAVIOUR.md, "Deleted branches can be recovered").
+ */
+export type BranchRecoveryOption = boolean | { refuseWith: number }
+
+export function noRecoveryOf(o: BranchRecoveryOption | undefined): { status: number } | undefined {
+  if (o === undefined || o === true) return undefined
+  const status = o === false ? 404 : o.refuseWith
+  if (!Number.isInteger(status) || status < 400 || status > 499)
+    throw new Error(`simulator: a refused recovery answers a 4xx, not ${status}`)
+  return { status }
+}
 
 /** A branch limit as the simulator's options take it: a number, or the free plan's preset. */
 export type BranchLimitOption = number | 'free'
@@ -118,7 +147,12 @@ export interface SimBranch {
   dataApi?: string[]
   /** Operation whose completion makes the branch `ready`. */
   createOpId?: string
+  /** Soft-deleted at (by the API or by its expiry): gone from the API, recoverable for 7 days. */
   deletedAt?: number
+  /** How it was deleted (Neon's BranchRecoveryInfo.deletion_method: `user` or `ttl`). */
+  deletionMethod?: 'user' | 'ttl'
+  /** Deleted for good: past its recovery window, `hard_delete`, or in a project without recovery. */
+  purged?: boolean
   logicalSize: number
 }
 
@@ -140,6 +174,8 @@ export interface SimEndpoint {
   baseState: EndpointState
   transition?: { opId: string; to: EndpointState }
   deletedAt?: number
+  /** Deleted because its branch was: a recovery of the branch brings it back. */
+  deletedWithBranch?: boolean
 }
 
 export interface SimRole {
@@ -219,6 +255,8 @@ export interface WorldOptions {
   branchLimit?: BranchLimitOption
   /** Which refusal a create of an existing name at the branch limit gets (see CreateCheckOrder). */
   createCheckOrder?: CreateCheckOrder
+  /** Whether projects made from now on offer branch recovery, unless they say otherwise (default yes). */
+  branchRecovery?: BranchRecoveryOption
   /**
    * Every branch made from now on gets the Data API enabled for each of its databases. Not a Neon
    * behaviour (Neon enables it per branch and database, and no source says a child inherits it): a
@@ -440,10 +478,84 @@ export class World {
     for (const b of this.branches.values()) {
       if (b.deletedAt !== undefined || b.expiresAt === undefined || b.expiresAt > now) continue
       if (this.children(b.id).length > 0) continue
-      b.deletedAt = b.expiresAt
-      for (const e of this.branchEndpoints(b.id)) e.deletedAt = b.expiresAt
-      this.backend.branchDeleted(b)
+      // Deleted by its TTL: recoverable like any deleted branch, `deletion_method: ttl` (Neon's API
+      // description, BranchRecoveryInfo).
+      this.softDelete(b, b.expiresAt, 'ttl')
     }
+    this.purgeDeleted(now)
+  }
+
+  // ---------- deletion and recovery ----------
+
+  /**
+   * Deletes a branch as Neon does: soft, kept for 7 days with its endpoints, roles and data
+   * (BEHAVIOUR.md, "Branches": "Deleted branches are kept (soft-deleted) for 7 days"; "Deleted
+   * branches can be recovered"), and final at once where the project offers no recovery.
+   */
+  softDelete(b: SimBranch, at: number, method: 'user' | 'ttl'): void {
+    b.deletedAt = at
+    b.deletionMethod = method
+    for (const e of this.branchEndpoints(b.id)) {
+      e.deletedAt = at
+      e.deletedWithBranch = true
+    }
+    this.backend.branchDeleted(b)
+    if (this.project(b.projectId)?.noRecovery) this.purge(b)
+  }
+
+  /** Deletes a soft-deleted branch for good (its window passed, `hard_delete`, no recovery offered). */
+  purge(b: SimBranch): void {
+    if (b.purged || b.deletedAt === undefined) return
+    b.purged = true
+    this.backend.branchPurged(b)
+  }
+
+  /** When a deleted branch stops being recoverable: 7 days after its delete. */
+  recoverableUntil(b: SimBranch): number | undefined {
+    return b.deletedAt === undefined ? undefined : b.deletedAt + RECOVERY_WINDOW_MS
+  }
+
+  /** Neon's background job: deleted branches past their recovery window go for good. */
+  purgeDeleted(now = this.now()): void {
+    for (const b of this.branches.values()) {
+      const until = this.recoverableUntil(b)
+      if (until !== undefined && !b.purged && now >= until) this.purge(b)
+    }
+  }
+
+  /** The project's soft-deleted branches that can still be recovered. */
+  recoverableBranches(projectId: string): SimBranch[] {
+    if (this.project(projectId)?.noRecovery) return []
+    return [...this.branches.values()].filter(
+      (b) => b.projectId === projectId && b.deletedAt !== undefined && !b.purged,
+    )
+  }
+
+  /**
+   * Brings a soft-deleted branch back (the route has checked that it may): its endpoints idle, its
+   * roles with their passwords, its data, and no expiry (Neon's API description, recoverProjectBranch:
+   * "Recovery restores the branch and its endpoints to an idle state. Connection strings remain valid
+   * after recovery. TTL branches become non-TTL branches after recovery.").
+   */
+  recover(b: SimBranch): SimEndpoint[] {
+    const now = this.now()
+    delete b.deletedAt
+    delete b.deletionMethod
+    delete b.expiresAt
+    delete b.ttlIntervalSeconds
+    b.updatedAt = now
+    const back: SimEndpoint[] = []
+    for (const e of this.endpoints.values()) {
+      if (e.branchId !== b.id || !e.deletedWithBranch) continue
+      delete e.deletedAt
+      delete e.transition
+      e.deletedWithBranch = false
+      e.baseState = 'idle'
+      e.updatedAt = now
+      back.push(e)
+    }
+    this.backend.branchRecovered(b)
+    return back
   }
 
   // ---------- history (point in time) ----------
@@ -571,6 +683,8 @@ export class World {
     planMaxCu?: number
     /** Overrides the simulator's `branchLimit` for this project. */
     branchLimit?: BranchLimitOption
+    /** Overrides the simulator's `branchRecovery` for this project. */
+    branchRecovery?: BranchRecoveryOption
   }): {
     project: SimProject
     branch: SimBranch
@@ -603,6 +717,8 @@ export class World {
     }
     const limit = branchLimitOf(o.branchLimit ?? this.opts.branchLimit)
     if (limit !== undefined) project.branchesLimit = limit
+    const noRecovery = noRecoveryOf(o.branchRecovery ?? this.opts.branchRecovery)
+    if (noRecovery) project.noRecovery = noRecovery
     this.projects.set(id, project)
     const branch: SimBranch = {
       id: branchId,

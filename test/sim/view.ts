@@ -30,8 +30,10 @@ export interface BranchView {
   expires_at?: string
   ttl_interval_seconds?: number
   restricted_actions?: { name: string; reason: string }[]
-  /** Soft-deleted: gone from the API, kept here. */
+  /** Soft-deleted: gone from the API (but `include_deleted=true` while recoverable), kept here. */
   deleted: boolean
+  /** Deleted for good: no longer recoverable. */
+  purged: boolean
 }
 
 export interface EndpointView {
@@ -125,8 +127,9 @@ export function stateView(w: World): StateView {
   }
   for (const b of w.branches.values()) {
     view.branches[b.id] = {
-      ...(branchJson(w, b) as unknown as Omit<BranchView, 'deleted'>),
+      ...(branchJson(w, b) as unknown as Omit<BranchView, 'deleted' | 'purged'>),
       deleted: b.deletedAt !== undefined,
+      purged: b.purged === true,
     }
     if (Object.keys(b.annotations).length > 0)
       view.annotations[b.id] = { ...(annotationJson(b)['value'] as Record<string, string>) }

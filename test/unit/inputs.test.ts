@@ -159,15 +159,18 @@ describe('getInputs: defaults', () => {
 })
 
 describe('getInputs: mode', () => {
-  it.each(['create', 'reset', 'delete', 'cleanup', 'auto'])('accepts %s', (mode) => {
-    expect(parse({ mode }).mode).toBe(mode)
-  })
+  it.each(['create', 'reset', 'delete', 'cleanup', 'schema-diff', 'recover', 'auto'])(
+    'accepts %s',
+    (mode) => {
+      expect(parse({ mode }).mode).toBe(mode)
+    },
+  )
 
   it('is required', () => {
     expectInvalid(
       { mode: '' },
       'mode',
-      "Input 'mode' is required. Expected one of: create, reset, delete, cleanup, schema-diff, auto.",
+      "Input 'mode' is required. Expected one of: create, reset, delete, cleanup, schema-diff, recover, auto.",
     )
   })
 
@@ -175,7 +178,7 @@ describe('getInputs: mode', () => {
     expectInvalid(
       { mode },
       'mode',
-      /^Invalid input 'mode': '.*'\. Expected one of: create, reset, delete, cleanup, schema-diff, auto\.$/,
+      /^Invalid input 'mode': '.*'\. Expected one of: create, reset, delete, cleanup, schema-diff, recover, auto\.$/,
     )
   })
 })

@@ -2,7 +2,8 @@
 //
 // Databases: each branch's database is a real database named `<branch id>/<name>` (cut, with a hash,
 // past 63 bytes), made with CREATE DATABASE … TEMPLATE <the parent's> so a branch starts with its
-// parent's data; restore drops it and copies the source's again; delete drops it.
+// parent's data; restore drops it and copies the source's again; delete ends its sessions and keeps
+// it (a soft delete, which a recovery undoes); it is dropped when the branch is deleted for good.
 //
 // Roles: role names are global in a cluster, but each Neon branch has its own passwords. So a Neon role
 // `r` is a real NOLOGIN role `r` (it owns the databases and everything its sessions create, and is the
@@ -220,8 +221,34 @@ export class PgBackend implements Backend {
     })
   }
 
+  /**
+   * Soft delete: the branch's sessions end (Neon's API description, deleteProjectBranch: "places all
+   * compute endpoints into an idle state, breaking existing client connections"), and the proxy
+   * admits no new one while the branch is deleted (index.ts); the databases stay, so a recovery gives
+   * the data back (branchPurged drops them).
+   */
   branchDeleted(branch: SimBranch): void {
-    this.enqueue([branch.id], `deleting branch ${branch.id}`, async () => {
+    this.enqueue([branch.id], `suspending deleted branch ${branch.id}`, async () => {
+      const rb = this.real.get(branch.id)
+      if (!rb) return
+      for (const real of rb.dbs.values())
+        await this.sql(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [real],
+        )
+    })
+  }
+
+  /** Nothing to apply: the databases and login roles were kept; the proxy admits sessions again. */
+  branchRecovered(branch: SimBranch): void {
+    this.enqueue([branch.id], `recovering branch ${branch.id}`, async () => {
+      if (!this.real.has(branch.id))
+        throw new Error(`branch ${branch.id} was recovered, but its databases are gone`)
+    })
+  }
+
+  branchPurged(branch: SimBranch): void {
+    this.enqueue([branch.id], `deleting branch ${branch.id} for good`, async () => {
       const rb = this.real.get(branch.id)
       if (!rb) return
       for (const real of rb.dbs.values()) await this.dropDatabase(real)

@@ -1,4 +1,5 @@
-// Branch routes: create, list, count, get, update, delete, restore, set_as_default.
+// Branch routes: create, list, count, get, update, delete, restore, set_as_default (and recover,
+// from recovery.ts).
 
 import {
   ApiError,
@@ -28,6 +29,7 @@ import {
   operationJson,
   roleJson,
 } from '../serialize.js'
+import { listedBranchJson, listedWithDeleted, recoveryRoutes } from './recovery.js'
 import {
   parseLsn,
   RESTRICTION,
@@ -355,8 +357,13 @@ function compare(a: SimBranch, b: SimBranch, by: SortBy, desc: boolean): number 
   return desc ? -c : c
 }
 
-function searchBranches(w: World, projectId: string, search: string | undefined): SimBranch[] {
-  const all = w.liveBranches(projectId)
+function searchBranches(
+  w: World,
+  projectId: string,
+  search: string | undefined,
+  includeDeleted = false,
+): SimBranch[] {
+  const all = includeDeleted ? listedWithDeleted(w, projectId) : w.liveBranches(projectId)
   if (!search) return all
   const s = search.toLowerCase()
   return all.filter((b) => b.name.toLowerCase().includes(s) || b.id.toLowerCase().includes(s))
@@ -372,7 +379,11 @@ function listBranches(ctx: Ctx) {
   if (order !== 'asc' && order !== 'desc') throw new ApiError(400, 'sort_order must be asc or desc')
   const desc = order === 'desc'
   const limit = queryLimit(ctx, 1, 10000)
-  let items = searchBranches(w, project.id, ctx.query['search']).sort((a, b) => compare(a, b, sortBy, desc))
+  // include_deleted=true adds the recoverable deleted branches (recovery.ts).
+  const includeDeleted = ctx.query['include_deleted'] === 'true'
+  let items = searchBranches(w, project.id, ctx.query['search'], includeDeleted).sort((a, b) =>
+    compare(a, b, sortBy, desc),
+  )
   const cursorRaw = ctx.query['cursor']
   if (cursorRaw) {
     const c = decodeCursor(cursorRaw)
@@ -397,7 +408,7 @@ function listBranches(ctx: Ctx) {
   return {
     status: 200,
     body: {
-      branches: items.map((b) => branchJson(w, b)),
+      branches: items.map((b) => listedBranchJson(w, b)),
       annotations,
       pagination: { ...(next ? { next } : {}), sort_by: sortBy, sort_order: order.toUpperCase() },
     },
@@ -489,12 +500,14 @@ function deleteBranch(ctx: Ctx) {
     .filter((e) => w.endpointState(e).current !== 'idle')
     .map((e) => ({ action: 'suspend_compute', branchId: b.id, endpointId: e.id }))
   specs.push({ action: 'delete_timeline', branchId: b.id })
-  w.backend.branchDeleted(b)
-  const ops = w.schedule(project.id, specs)
   const now = w.now()
-  b.deletedAt = now
+  // A soft delete, recoverable for 7 days, unless `hard_delete=true` (Neon's API description,
+  // deleteProjectBranch: "If true, the branch is permanently deleted immediately without a recovery
+  // window") or the project offers no recovery (state.ts, softDelete).
+  w.softDelete(b, now, 'user')
+  if (ctx.query['hard_delete'] === 'true') w.purge(b)
+  const ops = w.schedule(project.id, specs)
   b.updatedAt = now
-  for (const e of eps) e.deletedAt = now
   return { status: 200, body: { branch: branchJson(w, b), operations: ops.map((o) => operationJson(w, o)) } }
 }
 
@@ -652,4 +665,5 @@ export const branchRoutes: Route[] = [
     path: '/projects/{project_id}/branches/{branch_id}/set_as_default',
     handler: setAsDefault,
   },
+  ...recoveryRoutes,
 ]

@@ -121,7 +121,12 @@ function deleteProject(ctx: Ctx) {
   const branchIds = new Set(
     [...w.branches.values()].filter((b) => b.projectId === project.id).map((b) => b.id),
   )
-  for (const b of w.liveBranches(project.id)) w.backend.branchDeleted(b)
+  // The project goes with every branch, soft-deleted ones included: their data goes for good.
+  for (const id of branchIds) {
+    const b = w.branches.get(id)
+    if (b && b.deletedAt === undefined) w.backend.branchDeleted(b)
+    if (b && !b.purged) w.backend.branchPurged(b)
+  }
   for (const id of branchIds) w.branches.delete(id)
   for (const [k, e] of w.endpoints) if (e.projectId === project.id) w.endpoints.delete(k)
   for (const [k, r] of w.roles) if (branchIds.has(r.branchId)) w.roles.delete(k)
