@@ -7099,7 +7099,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(398);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(908);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7108,7 +7108,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 398:
+/***/ 908:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -11055,7 +11055,7 @@ const CONTROL_RE_GLOBAL = /[\u0000-\u001f\u007f-\u009f]/g;
 // Neon key or GitHub token is far longer.
 const MIN_REDACT_LENGTH = 4;
 const MAX_QUOTED_CHARS = 100;
-const URL_EXPECTED = `Expected an http:// or https:// URL, e.g. ${DEFAULT_API_HOST}.`;
+const URL_EXPECTED = `Expected an https:// URL (http:// only for localhost), e.g. ${DEFAULT_API_HOST}.`;
 const defaultRead = (name) => getInput(name);
 /**
  * Reads and validates every input. `read` defaults to core.getInput-like behaviour (trimmed, '' when unset) so
@@ -11334,6 +11334,11 @@ function expiryTimestamp(e, now) {
 function isoSeconds(d) {
     return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+/**
+ * `api_host` as the one base URL the API key is ever sent to: https, or plain http only to this
+ * machine (a simulator, a local proxy), where the key never crosses a network. Exported for the
+ * post step, which checks its recorded host against it.
+ */
 function parseApiHost(value, invalid, fail) {
     let url;
     try {
@@ -11349,10 +11354,29 @@ function parseApiHost(value, invalid, fail) {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
         return invalid(INPUTS.apiHost, value, URL_EXPECTED);
     }
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+        return invalid(INPUTS.apiHost, value, `Plain http:// would send the API key in clear text: use https://, e.g. ${DEFAULT_API_HOST}. ` +
+            'http:// is accepted only for this machine: localhost, 127.0.0.0/8 or [::1].');
+    }
     if (url.search !== '' || url.hash !== '') {
         return invalid(INPUTS.apiHost, value, 'The API base URL must not have a query string or fragment.');
     }
     return url.href.replace(/\/+$/, '');
+}
+/**
+ * The hosts plain http may go to: the loopback names and addresses. `hostname` is the WHATWG URL
+ * parser's, already normalized (lower-cased; `127.1` and `0x7f.0.0.1` read as `127.0.0.1`;
+ * `[0:0:0:0:0:0:0:1]` as `[::1]`), so an address cannot pass in another spelling.
+ */
+function isLoopbackHost(hostname) {
+    if (hostname === 'localhost' || hostname === '[::1]')
+        return true;
+    const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
+    return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+}
+/** Whether `id` has the form of a Neon project id (what `project_id` accepts). */
+function isProjectId(id) {
+    return PROJECT_ID_RE.test(id);
 }
 /** Parses an RFC 3339 date-time with an explicit zone; null when malformed or out of range (e.g. 2030-02-30). */
 function parseRfc3339(text) {
@@ -11412,6 +11436,7 @@ function readRunContext(env = process.env) {
     const ctx = {
         eventName,
         repository,
+        ...(env.GITHUB_REPOSITORY_ID ? { repositoryId: env.GITHUB_REPOSITORY_ID } : {}),
         action: payload.action,
         sha: env.GITHUB_SHA,
         serverUrl,
@@ -11615,6 +11640,69 @@ function longestRun(text, ch, min) {
     return longest;
 }
 
+;// CONCATENATED MODULE: ./src/util/log-text.ts
+/**
+ * Text from outside (Neon's names and messages, GitHub's answers, a recorded state) made safe for
+ * the run's log. Pure.
+ *
+ * The runner reads a step's stdout line by line, and a line is a workflow command when, after its
+ * leading whitespace, it starts with `::` (`::add-mask::`, `::stop-commands::`, `::error::` …), or
+ * when it holds `##[` anywhere (the legacy form); it splits lines at `\n`, at `\r` and at `\r\n`
+ * (actions/runner, src/Runner.Common/ActionCommand.cs: TryParseV2 and TryParse). @actions/core
+ * escapes the data of its own commands (warning, error, notice, debug, group), but `core.info`
+ * writes its text as it is: a branch name holding `\n::stop-commands::x` would end the masking of
+ * every secret printed after it.
+ */
+// C0 controls (\n and \r among them), DEL, C1 controls, and the Unicode line and paragraph separators.
+// eslint-disable-next-line no-control-regex
+const log_text_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+/** Every control character as a visible `\uXXXX`: the text stays on one line, and says what it held. */
+function escapeControl(text) {
+    return text.replace(log_text_CONTROL_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+/**
+ * One log line that the runner cannot take for a command: control characters escaped (so nothing
+ * in it starts a line of its own), a leading `::` and every `##[` broken with an escape.
+ */
+function logLine(text) {
+    return escapeControl(text)
+        .replace(/^(\s*):/, '$1\\u003a')
+        .replace(/##\[/g, '##\\u005b');
+}
+/**
+ * A multi-line message (an error that lists what failed, one per line) with each line escaped:
+ * only the `\n` between lines is kept, so a `\r` or another control character inside a line
+ * cannot start one, and `##[` broken as in logLine. Used where @actions/core escapes the whole
+ * message again (core.setFailed).
+ */
+function logLines(text) {
+    return text
+        .split(/\r\n|\n/)
+        .map((line) => escapeControl(line).replace(/##\[/g, '##\\u005b'))
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/log.ts
+/**
+ * The run's log, through @actions/core, with every message made safe for the runner first (see
+ * util/log-text.ts): names and messages from Neon and GitHub reach these lines, and none of them
+ * may start a workflow command. Everything the action logs goes through here or core.setFailed
+ * (main.ts, with logLines).
+ */
+
+
+const coreLogger = {
+    info: (m) => info(logLine(m)),
+    // @actions/core escapes these commands' data itself; the message is made one line all the same.
+    notice: (m) => notice(logLine(m)),
+    warning: (m) => warning(logLine(m)),
+    debug: (m) => core_debug(logLine(m)),
+};
+/** core.group with its title escaped (a branch name may be in it). */
+function log_group(name, fn) {
+    return group(escapeControl(name), fn);
+}
+
 ;// CONCATENATED MODULE: ./src/neon/recovery.ts
 /** What `recovery` says about a listed branch; undefined for a live one (or a malformed field). */
 function recoveryOf(b) {
@@ -11747,7 +11835,16 @@ function commonPrefix(names) {
  *
  * Rendering is pure (renderSummary, tested directly); writeSummary is the one call to core.summary.
  * Every value is HTML-escaped: branch names come from head refs and Neon, and are not ours to trust.
+ *
+ * GitHub renders the summary as Markdown with HTML (CommonMark), and there an HTML block such as
+ * `<table>` or `<details>` ends at the first blank line: whatever follows is Markdown again, where
+ * `![x](…)` is an image and `[x](…)` a link. So no value ever brings a line break into one
+ * (escapeInline turns them into `<br>`), and the text that keeps its lines (a schema diff, an
+ * error) goes in a `<pre>` that starts a block of its own after a blank line: such a block ends
+ * only at a line holding `</pre>` (CommonMark 0.31, HTML blocks, start condition 1), which the
+ * escaped text cannot hold.
  */
+
 
 
 
@@ -11756,6 +11853,17 @@ function commonPrefix(names) {
 /** Escapes text for HTML element content and attribute values. */
 function escapeHtml(text) {
     return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+/** HTML-escaped, and every line break a `<br>`: the text cannot end the HTML block it is in. */
+function escapeInline(text) {
+    return escapeHtml(text).replace(/\r\n|\r|\n|\u2028|\u2029/g, '<br>');
+}
+/**
+ * Text that keeps its lines, in a `<pre>` block of its own: the blank line before it ends the
+ * HTML block above, so `<pre` opens one that only `</pre>` ends. Two entries of the `html` list.
+ */
+function preBlock(text) {
+    return ['', `<pre>${escapeHtml(text.replace(/\r\n?/g, '\n'))}</pre>`];
 }
 // C0, DEL and C1 controls: a blank line would end the HTML block and let Markdown in.
 // eslint-disable-next-line no-control-regex
@@ -11818,7 +11926,16 @@ function renderSummary(v) {
     if (v.ephemeral && !v.dryRun)
         rows.push(['Ephemeral', 'yes: the post step deletes it when the job ends']);
     if (r?.deleted !== undefined) {
-        rows.push(['Deleted', r.deleted ? 'yes' : v.dryRun ? 'no (dry run)' : 'no, it was already gone']);
+        rows.push([
+            'Deleted',
+            r.deleted
+                ? 'yes'
+                : v.dryRun
+                    ? 'no (dry run)'
+                    : r.notDeleted
+                        ? `no: ${r.notDeleted}`
+                        : 'no, it was already gone',
+        ]);
     }
     if (b && !v.dryRun && r?.mode !== 'delete' && b.id)
         rows.push(['Expires', b.expiresAt ?? 'never']);
@@ -11886,18 +12003,19 @@ function renderSummary(v) {
     if (r?.schema)
         html.push(...schemaHtml(r.schema));
     if (r?.failures?.length) {
-        html.push(`<h4>Failures</h4>`, `<ul>${r.failures.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`);
+        html.push(`<h4>Failures</h4>`, `<ul>${r.failures.map((f) => `<li>${escapeInline(f)}</li>`).join('')}</ul>`);
     }
     if (v.error)
-        html.push(`<h4>Error</h4>`, `<pre>${escapeHtml(v.error)}</pre>`);
+        html.push(`<h4>Error</h4>`, ...preBlock(v.error));
     return html.join('\n');
 }
 /**
  * The schema diff, as the comment shows it but whole, up to {@link MAX_SUMMARY_DIFF_BYTES}; the
- * `schema_diff` output always has all of it. Escaped inside <pre>, it cannot end the block.
+ * `schema_diff` output always has all of it. Escaped, in a `<pre>` block of its own (preBlock):
+ * neither its blank lines nor anything in it can end the block.
  */
 function schemaHtml(c) {
-    const code = (s) => `<code>${escapeHtml(s)}</code>`;
+    const code = (s) => `<code>${escapeInline(s)}</code>`;
     const where = `${code(c.database)} on ${code(c.branch.name)}, compared with ${code(c.base.name)}`;
     if (c.diff === '')
         return ['<h4>Schema changes</h4>', `<p>No schema changes: ${where}.</p>`];
@@ -11915,6 +12033,8 @@ function schemaHtml(c) {
         '<h4>Schema changes</h4>',
         `<p>Schema of ${where}:</p>`,
         `<details open><summary><b>+${c.added.toLocaleString('en-US')} −${c.removed.toLocaleString('en-US')}</b>: ${counts} in ${code(c.database)}</summary>`,
+        // Already escaped, line by line, to be measured: preBlock would escape it twice.
+        '',
         `<pre lang="diff">${lines.slice(0, shown).join('\n')}</pre>`,
     ];
     if (shown < lines.length) {
@@ -11973,7 +12093,7 @@ function commentText(c) {
     }
 }
 function table(head, rows) {
-    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
+    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${escapeInline(c)}</${tag}>`).join('')}</tr>`;
     return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>`;
 }
 /**
@@ -11987,7 +12107,7 @@ async function writeSummary(html) {
         await summary.addRaw(html, true).write();
     }
     catch (e) {
-        warning(`Could not write the job summary: ${e.message}`);
+        coreLogger.warning(`Could not write the job summary: ${e.message}`);
     }
 }
 
@@ -13816,6 +13936,8 @@ function fit(text, budget) {
 
 
 
+
+
 /** GitHub refuses comment bodies of 65,536 characters or more. */
 const MAX_COMMENT_CHARS = 65_536;
 const comment_body_MAX_ERROR_CHARS = 8_000;
@@ -13958,21 +14080,22 @@ function renderBranchSection(v) {
     const r = v.result;
     const branch = r?.branch;
     const name = branch?.name || v.target;
-    const id = branch?.id || (v.target.startsWith('br-') ? v.target : '');
+    const id = branch?.id || (isBranchId(v.target) ? v.target : '');
     // schema-diff writes a branch section only when there is no comment yet: who the branch is, and
     // nothing about its state, which that run did not look at.
     const schemaRun = v.mode === 'schema-diff';
     const lines = [
         schemaRun
             ? `### Neon preview branch ${codeSpan(name)}`
-            : `### Neon preview branch ${codeSpan(name)}: ${HEADLINE[v.status]}`,
+            : `### Neon preview branch ${codeSpan(name)}: ${r?.notDeleted ? '⚠️ left alone' : HEADLINE[v.status]}`,
         '',
     ];
     const rows = [];
+    const link = v.status !== 'deleted' ? consoleLink(v.projectId, id) : undefined;
     rows.push([
         'Branch',
-        id && v.status !== 'deleted'
-            ? `${codeSpan(name)} · [${codeSpan(id)}](${CONSOLE}/${encodeURIComponent(v.projectId)}/branches/${encodeURIComponent(id)})`
+        link
+            ? `${codeSpan(name)} · [${codeSpan(id)}](${link})`
             : `${codeSpan(name)}${id ? ` (${codeSpan(id)})` : ''}`,
     ]);
     rows.push(['Project', codeSpan(v.projectId)]);
@@ -14047,6 +14170,20 @@ function renderBranchSection(v) {
     }
     return lines.join('\n');
 }
+/**
+ * The branch's page in the Neon console, only for a project id and a branch id of the forms Neon
+ * gives them (a name, or an id from elsewhere, is shown as code, never linked), and with every
+ * character a Markdown link destination could end at percent-encoded anyway.
+ */
+function consoleLink(projectId, branchId) {
+    if (!isProjectId(projectId) || !isBranchId(branchId))
+        return undefined;
+    return `${CONSOLE}/${pathSegment(projectId)}/branches/${pathSegment(branchId)}`;
+}
+/** encodeURIComponent, and the characters it leaves alone that Markdown reads: `( ) ! ' *`. */
+function pathSegment(text) {
+    return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
 function stateText(v) {
     const r = v.result;
     switch (v.status) {
@@ -14066,9 +14203,11 @@ function stateText(v) {
                 ? 'ready: data restored to the point in time above; same host and password'
                 : 'ready: data reset from the parent; same host and password';
         case 'deleted':
-            return r?.deleted === false
-                ? 'deleted (it was already gone: nothing to do)'
-                : 'deleted because the pull request closed';
+            return r?.notDeleted
+                ? `not deleted: ${r.notDeleted}`
+                : r?.deleted === false
+                    ? 'deleted (it was already gone: nothing to do)'
+                    : 'deleted because the pull request closed';
         case 'failed':
             return 'failed; see below';
     }
@@ -14122,16 +14261,25 @@ function truncateComment(body, max = MAX_COMMENT_CHARS - 1) {
 ;// CONCATENATED MODULE: ./src/github/comment.ts
 /**
  * The sticky pull request comment: one per pull request and branch, found again by its hidden
- * marker and updated in place. Writing it is best effort: any failure is a warning, never a failed
- * step (a fork's read-only token answers 403, and the branch is what the job needs).
+ * marker and its author (the action itself), and updated in place. Writing it is best effort: any
+ * failure is a warning, never a failed step (a fork's read-only token answers 403, and the branch
+ * is what the job needs).
  */
+
 
 const PER_PAGE = 100;
 /**
- * Creates the marked comment, or updates the marked one in place. When earlier concurrent runs
- * left several, the oldest is kept (its link may already be shared) and updated; the rest are
- * deleted. After creating one, the comments are listed again: a run that raced this one may have
- * created its own at the same moment, and the two runs converge on the oldest.
+ * Creates the marked comment, or updates the marked one in place. Only a comment this action wrote
+ * is ever edited or deleted: one that opens with the marker **and** whose author is the identity
+ * the token writes as (the marker is predictable, so anyone who can comment can post it). That
+ * identity is GitHub's GraphQL `viewer` for the token (`github-actions[bot]` for the GITHUB_TOKEN,
+ * `<app>[bot]` for an app's token, the user for a personal token), asked beside the first listing;
+ * when that cannot be had, the author GitHub gives the comment this run creates is the answer.
+ *
+ * When earlier concurrent runs left several of ours, the oldest is kept (its link may already be
+ * shared) and updated; the rest are deleted. After creating one, the comments are listed again: a
+ * run that raced this one may have created its own at the same moment, and the two runs converge
+ * on the oldest.
  *
  * Never throws: a failure is logged as a warning and returned as `failed`.
  */
@@ -14142,40 +14290,51 @@ async function upsertStickyComment(c) {
         const text = typeof c.body === 'string' ? c.body : c.body(existing);
         return truncateComment(text.startsWith(c.marker) ? text : `${c.marker}\n${text}`);
     };
+    // Beside the listing, so it costs no round trip of its own; awaited on every path below.
+    const viewer = whoAmI(c);
     let step = 'list the comments of';
     try {
         const marked = await listMarked(c, owner, repo);
-        let outcome;
-        if (marked.length === 0) {
-            step = 'create a comment on';
-            const body = bodyFor(undefined);
-            const { data } = await c.octokit.rest.issues.createComment({
-                owner,
-                repo,
-                issue_number: c.issueNumber,
-                body,
-            });
-            c.log.info(`Created the pull request comment ${data.html_url}`);
-            outcome = { status: 'created', id: data.id, url: data.html_url, removedDuplicates: 0 };
-            step = "check for a concurrent run's comment on";
-            const again = await listMarked(c, owner, repo);
-            if (again.length > 1) {
-                step = 'collapse duplicate comments on';
-                const kept = await collapse(c, owner, repo, again, body);
-                outcome = { ...outcome, id: kept.id, removedDuplicates: again.length - 1 };
-            }
+        const me = marked.length > 0 ? await viewer : undefined;
+        const ours = me ? marked.filter((x) => wroteIt(x, me)) : [];
+        const others = marked.length - ours.length;
+        if (me && others > 0) {
+            c.log.info(`Left alone ${others} comment(s) that carry this action's marker but were written by someone else ` +
+                `than ${me.login}: only the action's own comment is ever edited or deleted`);
         }
-        else {
+        if (ours.length > 0) {
             step = 'update the comment on';
-            const kept = await collapse(c, owner, repo, marked, bodyFor(marked[0]?.body ?? undefined));
-            outcome = {
-                status: kept.changed ? 'updated' : 'unchanged',
-                id: kept.id,
-                removedDuplicates: marked.length - 1,
-            };
+            const kept = await collapse(c, owner, repo, ours, bodyFor(ours[0]?.body ?? undefined));
             c.log.info(kept.changed
                 ? `Updated the pull request comment ${kept.url ?? kept.id}`
                 : `The pull request comment is already up to date`);
+            return {
+                status: kept.changed ? 'updated' : 'unchanged',
+                id: kept.id,
+                removedDuplicates: ours.length - 1,
+            };
+        }
+        // None of ours (or, without the viewer, none known to be): a new one, whose author is us.
+        step = 'create a comment on';
+        const body = bodyFor(undefined);
+        const { data } = await c.octokit.rest.issues.createComment({
+            owner,
+            repo,
+            issue_number: c.issueNumber,
+            body,
+        });
+        c.log.info(`Created the pull request comment ${data.html_url}`);
+        let outcome = { status: 'created', id: data.id, url: data.html_url, removedDuplicates: 0 };
+        const author = data.user?.login ? { login: data.user.login } : (me ?? (await viewer));
+        if (!author)
+            return outcome;
+        step = "check for a concurrent run's comment on";
+        const again = (await listMarked(c, owner, repo)).filter((x) => wroteIt(x, author));
+        if (again.length > 1) {
+            // A racing run's, or (without the viewer) an earlier run's: the oldest stays, with this body.
+            step = 'collapse duplicate comments on';
+            const kept = await collapse(c, owner, repo, again, bodyFor(again[0]?.body ?? undefined));
+            outcome = { ...outcome, id: kept.id, removedDuplicates: again.length - 1 };
         }
         return outcome;
     }
@@ -14184,6 +14343,37 @@ async function upsertStickyComment(c) {
         c.log.warning(`${error}. The branch is fine; only the comment is missing or stale.${hint(e)}`);
         return { status: 'failed', error };
     }
+    finally {
+        await viewer;
+    }
+}
+/**
+ * The login the token writes as (GraphQL `query { viewer { login } }`: it answers for a personal
+ * token, an app's installation token and the GITHUB_TOKEN alike, where REST `GET /user` refuses the
+ * last two), or undefined when it cannot be had (then the caller learns it from a comment it
+ * creates). Never rejects.
+ */
+async function whoAmI(c) {
+    try {
+        const r = await c.octokit.graphql('query { viewer { login } }');
+        const login = r.viewer?.login;
+        return typeof login === 'string' && login !== '' ? { login } : undefined;
+    }
+    catch (e) {
+        c.log.debug(`Could not ask GitHub who the token is (GraphQL viewer): ${comment_describe(e)}`);
+        return undefined;
+    }
+}
+/**
+ * Whether `me` wrote the comment. Logins are unique whatever their case; a login ending in `[bot]`
+ * is an app's (GitHub's comment object says `type: "Bot"`), any other a user's, so a user can
+ * never pass for the action's bot.
+ */
+function wroteIt(x, me) {
+    const login = x.user?.login;
+    if (!login || login.toLowerCase() !== me.login.toLowerCase())
+        return false;
+    return x.user?.type === (me.login.endsWith('[bot]') ? 'Bot' : 'User');
 }
 async function listMarked(c, owner, repo) {
     const all = (await c.octokit.paginate(c.octokit.rest.issues.listComments, {
@@ -14197,7 +14387,7 @@ async function listMarked(c, owner, repo) {
         .filter((x) => (x.body ?? '').startsWith(c.marker))
         .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id);
 }
-/** Keeps the oldest marked comment with `body` in it and deletes the others. */
+/** Keeps the oldest of our marked comments with `body` in it and deletes the others (ours too). */
 async function collapse(c, owner, repo, marked, body) {
     const [keep, ...rest] = marked;
     const changed = keep.body !== body;
@@ -14222,9 +14412,10 @@ function comment_statusOf(e) {
     const s = e.status;
     return typeof s === 'number' ? s : undefined;
 }
+/** GitHub's answer as one line: its message is GitHub's text (util/log-text.ts). */
 function comment_describe(e) {
     const status = comment_statusOf(e);
-    const message = e instanceof Error ? e.message : String(e);
+    const message = escapeControl(e instanceof Error ? e.message : String(e));
     return status ? `HTTP ${status}: ${message}` : message;
 }
 function hint(e) {
@@ -14237,6 +14428,7 @@ function hint(e) {
 }
 
 ;// CONCATENATED MODULE: ./src/github/pulls.ts
+
 /**
  * Looks pull requests up through the REST API, each number once per run (cached), with a bounded
  * number in flight so a sweep of hundreds of branches neither crawls nor trips GitHub's secondary
@@ -14258,7 +14450,7 @@ function restPullLookup(api, repository, concurrency = 8) {
             if (e.status === 404)
                 return 'missing';
             const status = e.status;
-            return new Error(`GET /repos/${repository}/pulls/${n}: ${status ? `HTTP ${status}: ` : ''}${e.message}`);
+            return new Error(`GET /repos/${repository}/pulls/${n}: ${status ? `HTTP ${status}: ` : ''}${escapeControl(e.message)}`);
         }
     };
     return {
@@ -14303,6 +14495,7 @@ async function lookUpAll(keys, cache, one, concurrency, onAnswer) {
  * be in use right now.
  */
 
+
 /** Looks runs up through the REST API, cached and a few at a time, like the pull request look-up. */
 function restRunLookup(api, repository, concurrency = 8) {
     const [owner = '', repo = ''] = repository.split('/');
@@ -14318,7 +14511,7 @@ function restRunLookup(api, repository, concurrency = 8) {
             const status = e.status;
             if (status === 404)
                 return 'missing';
-            return new Error(`GET /repos/${repository}/actions/runs/${id}: ${status ? `HTTP ${status}: ` : ''}${e.message}`);
+            return new Error(`GET /repos/${repository}/actions/runs/${id}: ${status ? `HTTP ${status}: ` : ''}${escapeControl(e.message)}`);
         }
     };
     return {
@@ -14332,6 +14525,7 @@ function restRunLookup(api, repository, concurrency = 8) {
 }
 
 ;// CONCATENATED MODULE: ./src/neon/errors.ts
+
 /** HTTP reason phrases for the statuses Neon answers, for readable error messages. */
 const REASONS = {
     400: 'Bad Request',
@@ -14372,12 +14566,14 @@ class NeonApiError extends Error {
         this.attempts = d.attempts;
     }
 }
+// Neon's code, message and request id are Neon's text: control characters escaped, so that the
+// message stays one line wherever it goes (the log above all; util/log-text.ts).
 function formatApiError(d) {
     const status = d.status === 0 ? 'no response' : `HTTP ${d.status} ${REASONS[d.status] ?? ''}`.trim();
-    const code = d.code ? ` [${d.code}]` : '';
-    const id = d.requestId ? ` (request id ${d.requestId})` : ' (no request id)';
+    const code = d.code ? ` [${escapeControl(d.code)}]` : '';
+    const id = d.requestId ? ` (request id ${escapeControl(d.requestId)})` : ' (no request id)';
     const tries = d.attempts > 1 ? ` after ${d.attempts} attempts` : '';
-    return `${d.method} ${d.path}: ${status}${code}: ${d.neonMessage}${id}${tries}`;
+    return `${d.method} ${d.path}: ${status}${code}: ${escapeControl(d.neonMessage)}${id}${tries}`;
 }
 /** An operation that Neon reports as failed, errored or cancelled. */
 class OperationFailedError extends Error {
@@ -14386,7 +14582,7 @@ class OperationFailedError extends Error {
     status;
     detail;
     constructor(operationId, action, status, detail) {
-        super(`Neon operation ${action} (${operationId}) ended '${status}'${detail ? `: ${detail}` : ''}`);
+        super(escapeControl(`Neon operation ${action} (${operationId}) ended '${status}'${detail ? `: ${detail}` : ''}`));
         this.operationId = operationId;
         this.action = action;
         this.status = status;
@@ -14441,7 +14637,7 @@ function isConflict(err) {
 async function findBranch(client, projectId, ref) {
     if (isBranchId(ref)) {
         try {
-            return { branch: await client.getBranch(projectId, ref) };
+            return await client.getBranchAnnotated(projectId, ref);
         }
         catch (e) {
             if (!isNotFound(e))
@@ -14460,7 +14656,8 @@ async function findBranch(client, projectId, ref) {
 async function findBranchWithDeleted(client, projectId, ref) {
     if (isBranchId(ref)) {
         try {
-            return { live: { branch: await client.getBranch(projectId, ref) }, deleted: [] };
+            // With its annotation: whose the branch is lives there (modes/ownership.ts).
+            return { live: await client.getBranchAnnotated(projectId, ref), deleted: [] };
         }
         catch (e) {
             if (!isNotFound(e))
@@ -14644,7 +14841,46 @@ async function deleteOne(run, b) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/modes/ownership.ts
+
+/** Whose the branch with these annotations is, seen from this run's repository. */
+function ownership(annotation, here) {
+    const a = annotation?.value ?? {};
+    const id = a['github-repo-id'];
+    const named = ['github-repo', 'github-commit-repo']
+        .map((key) => ({ key, repo: a[key] }))
+        .filter((x) => !!x.repo);
+    if (id && here.repositoryId) {
+        if (id === here.repositoryId)
+            return { kind: 'ours' };
+        return { kind: 'foreign', repo: named[0]?.repo ?? `the repository with id ${id}`, key: 'github-repo-id' };
+    }
+    // Without the run's repository (a local run) nothing can be told apart.
+    if (named.length === 0 || !here.repository)
+        return { kind: 'unknown' };
+    const other = named.find((x) => x.repo.toLowerCase() !== here.repository.toLowerCase());
+    return other ? { kind: 'foreign', repo: other.repo, key: other.key } : { kind: 'ours' };
+}
+/**
+ * The refusal for create and reset (and schema-diff): which repository the branch is for, and the
+ * way out, a `branch_name` of this repository's own.
+ */
+function foreignBranchError(branch, o, ctx, projectId) {
+    const here = ctx.repository;
+    const own = (here.split('/')[1] ?? here).toLowerCase().replace(/[^a-z0-9._-]/g, '-');
+    const suggestion = ctx.pullRequest
+        ? `branch_name: preview/${own}/pr-\${{ github.event.pull_request.number }}-\${{ github.head_ref }} ` +
+            `(in this repository's delete step too)`
+        : `branch_name: preview/${own}/<name>`;
+    return new Error(`branch '${escapeControl(branch.name)}' (${escapeControl(branch.id)}) in project ${projectId} is ` +
+        `annotated for repository ${escapeControl(o.repo)} (${o.key}), not ${here}: it is that ` +
+        `repository's branch, and this action never adopts, resets or deletes another repository's ` +
+        `branch, nor hands out its URL. The two repositories share the Neon project and name their ` +
+        `branches alike; give this one names of its own, e.g. ${suggestion}. Nothing was changed.`);
+}
+
 ;// CONCATENATED MODULE: ./src/modes/cleanup-ephemeral.ts
+
 const DAY_MS = 86_400_000;
 /** True for a branch made with `ephemeral: true` (by any repository). */
 function isEphemeral(annotation) {
@@ -14658,13 +14894,13 @@ async function judgeEphemeral(run, index, now) {
 }
 /** This repository's ephemeral branches, not yet judged (`remove` false until judgeByRun). */
 function ephemeralCandidates(run, index, now) {
-    const repo = run.deps.context.repository;
     const candidates = [];
     for (const b of index.branches) {
         const a = index.annotations[b.id]?.value;
         if (!a || !isEphemeral(index.annotations[b.id]) || b.default || b.protected)
             continue;
-        if ((a['github-repo'] ?? a['github-commit-repo']) !== repo)
+        // Only this repository's (annotated so: ownership.ts), never one whose repository is unknown.
+        if (ownership(index.annotations[b.id], run.deps.context).kind !== 'ours')
             continue;
         const runId = a['github-run-id'];
         const job = [
@@ -14800,6 +15036,7 @@ class Finality {
 }
 
 ;// CONCATENATED MODULE: ./src/modes/guards.ts
+
 /**
  * The branches a preview workflow must never touch: handing out the default branch's URL sends
  * migrations to production, and protected branches are protected for a reason. `action` completes
@@ -14807,10 +15044,10 @@ class Finality {
  */
 function refuseUnsafeTarget(branch, action) {
     if (branch.default) {
-        throw new Error(`'${branch.name}' (${branch.id}) is the project's default branch; refusing to ${action}`);
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is the project's default branch; refusing to ${action}`);
     }
     if (branch.protected) {
-        throw new Error(`'${branch.name}' (${branch.id}) is a protected branch; refusing to ${action}`);
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is a protected branch; refusing to ${action}`);
     }
 }
 /**
@@ -15242,6 +15479,8 @@ class ModeRun {
 
 
 
+
+
 const cleanup_DAY_MS = 86_400_000;
 /**
  * cleanup: the scheduled sweeper. Deletes stale branches under `cleanup_prefix` and never anything
@@ -15317,7 +15556,7 @@ async function cleanupMode(deps, inputs, opts = {}) {
             if (error === undefined || error === 'gone')
                 continue;
             const b = index.get(id);
-            failures.push(`'${b.name}' (${b.id}): ${error}`);
+            failures.push(`'${escapeControl(b.name)}' (${b.id}): ${escapeControl(error)}`);
         }
         return {
             mode: 'cleanup',
@@ -15360,8 +15599,17 @@ async function judgeBranches(run, index, now, doomed) {
         remove: false,
         reason: '',
     }));
-    for (const c of candidates)
-        c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix);
+    warnAboutPrefix(run, index);
+    for (const c of candidates) {
+        const o = ownership(index.annotations[c.branch.id], run.deps.context);
+        if (o.kind === 'foreign') {
+            c.foreign = o.repo;
+            c.reason = `annotated for another repository (${o.repo}, ${o.key}): not ours`;
+        }
+        else {
+            c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix);
+        }
+    }
     // Ephemeral CI branches, whatever their prefix, judged by their workflow run.
     const ephemeral = ephemeralCandidates(run, index, now);
     const all = [...candidates, ...ephemeral];
@@ -15371,18 +15619,32 @@ async function judgeBranches(run, index, now, doomed) {
         keepIfRestricted(c);
         finality.judgedOwn(c);
     };
-    // The age rule first: it needs no look-up, so those deletes can start before any answer is in.
+    // What needs no look-up first, so those deletes can start before any answer is in: another
+    // repository's branches (kept), the age rule, and a tie by name that the age rule keeps anyway.
+    const maxDays = inputs.cleanupMaxAgeMs / cleanup_DAY_MS;
+    const old = (c) => c.ageDays * cleanup_DAY_MS > inputs.cleanupMaxAgeMs;
     for (const c of candidates) {
-        if (c.tie)
-            continue;
-        const maxDays = inputs.cleanupMaxAgeMs / cleanup_DAY_MS;
-        c.remove = c.ageDays * cleanup_DAY_MS > inputs.cleanupMaxAgeMs;
-        c.reason = c.remove
-            ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
-            : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`;
-        judged(c);
+        if (c.foreign !== undefined) {
+            judged(c);
+        }
+        else if (!c.tie) {
+            c.remove = old(c);
+            c.reason = c.remove
+                ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
+                : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`;
+            judged(c);
+        }
+        else if (c.tie.by === 'name' && !old(c)) {
+            // Whatever its pull request's state, the name alone never dooms it before cleanup_max_age.
+            c.youngNameTie = true;
+            c.reason =
+                `PR #${c.tie.pr} only by its name; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
+                    `so kept whatever that pull request's state`;
+            judged(c);
+        }
     }
-    await judgeByPullRequest(run, candidates, judged);
+    const toLookUp = candidates.filter((c) => c.tie && (c.tie.by === 'annotation' || old(c)));
+    await judgeByPullRequest(run, toLookUp, maxDays, judged);
     await judgeByRun(run, ephemeral, judged);
     keepParentsOfKeptChildren(run, index, all);
     return all;
@@ -15410,27 +15672,27 @@ function verdictOf(c, verdict) {
         reason: c.reason,
     };
 }
-/** Annotation first (it survives renames); else a `pr-<n>` in the name under the prefix. */
+/**
+ * Annotation first (it survives renames); else a `pr-<n>` in the name under the prefix. For a
+ * branch that is not another repository's (judgeBranches asks ownership.ts first).
+ */
 function tieOf(branch, annotation, prefix) {
     const a = annotation?.value ?? {};
     const n = Number(a['github-pr-number']);
     if (Number.isInteger(n) && n > 0)
-        return { pr: n, repo: a['github-repo'] ?? a['github-commit-repo'], by: 'annotation' };
+        return { pr: n, by: 'annotation' };
     const m = branch.name.slice(prefix.length).match(/(?:^|[^a-z0-9])pr-(\d+)(?![0-9])/i);
     if (m?.[1])
         return { pr: Number(m[1]), by: 'name' };
     return undefined;
 }
-/** Judges the candidates tied to a pull request; `judged` hears each as its verdict is set. */
-async function judgeByPullRequest(run, candidates, judged) {
-    const repo = run.deps.context.repository;
-    const ours = candidates.filter((c) => c.tie && (!c.tie.repo || c.tie.repo === repo));
-    for (const c of candidates) {
-        if (c.tie?.repo && c.tie.repo !== repo) {
-            c.reason = `annotated for another repository (${c.tie.repo}): not ours`;
-            judged(c);
-        }
-    }
+/**
+ * Judges the candidates tied to a pull request of this repository (`ours`: none is another
+ * repository's); `judged` hears each as its verdict is set. A tie by annotation goes with its pull
+ * request; a tie by name only is kept while that pull request is open, and otherwise judged by
+ * age, like a branch tied to none (only old ones are handed in: a young one is kept whatever).
+ */
+async function judgeByPullRequest(run, ours, maxDays, judged) {
     if (ours.length === 0)
         return;
     const lookup = run.deps.pulls;
@@ -15460,6 +15722,10 @@ async function judgeByPullRequest(run, candidates, judged) {
             c.prState = s;
             c.remove = s !== 'open';
             c.reason = s === 'open' ? `${pr} is open` : s === 'missing' ? `${pr} does not exist` : `${pr} is ${s}`;
+            if (c.remove && c.tie.by === 'name') {
+                // Only old ones were looked up (judgeBranches): the age rule, as for a branch tied to none.
+                c.reason += `; tied only by its name, so judged by age: not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`;
+            }
         }
         judged(c);
     };
@@ -15504,6 +15770,27 @@ async function deleteChildrenFirst(run, doomed, concurrency, done) {
     deleter.add(...doomed);
     deleter.close();
     await deleter.finished;
+}
+/**
+ * A prefix that does not end in `/` also matches names it was perhaps not meant for: `preview`
+ * takes `preview-prod` and `previewer/x` as well as `preview/…`. Said, with those of the project.
+ */
+function warnAboutPrefix(run, index) {
+    const prefix = run.inputs.cleanupPrefix;
+    if (prefix.endsWith('/'))
+        return;
+    const also = index.branches
+        .filter((b) => b.name.startsWith(prefix) && !b.name.startsWith(`${prefix}/`))
+        .map((b) => b.name)
+        .sort();
+    const listed = also.slice(0, 10).map((n) => `'${n}'`);
+    run.deps.log.warning(`cleanup_prefix '${prefix}' does not end in '/': it matches every name that starts with it, such as ` +
+        `'${prefix}-anything' or '${prefix}x/…', not only '${prefix}/…'. ` +
+        (also.length === 0
+            ? `No branch of this project is such a name now.`
+            : `In this project it also matches ${also.length} branch(es) outside '${prefix}/': ` +
+                `${listed.join(', ')}${also.length > listed.length ? ', …' : ''}.`) +
+        ` End it with '/' unless that is meant.`);
 }
 function fmtDays(days) {
     return days >= 1 ? `${Math.round(days * 10) / 10} d` : `${Math.round(days * 24 * 10) / 10} h`;
@@ -15859,6 +16146,7 @@ async function recreateAnonymized(run, r, rules) {
 
 
 
+
 /** Branches listed in an error message; the log lists every one. */
 const MAX_LISTED = 10;
 /**
@@ -15977,7 +16265,7 @@ class BranchLimit {
                         `it frees no place for this run`);
                 }
                 else {
-                    failures.push(`'${b.name}' (${b.id}): ${error}`);
+                    failures.push(`'${escapeControl(b.name)}' (${b.id}): ${error}`);
                     log.warning(`Could not delete '${b.name}' (${b.id}) to make room: ${error}`);
                 }
             });
@@ -16076,7 +16364,7 @@ function atLimit(s, refusal) {
 }
 function staleLine(c) {
     const age = `${Math.round(c.ageDays * 10) / 10} days since its last update`;
-    return `'${c.branch.name}' (${c.branch.id}): ${c.reason}; ${age}`;
+    return `'${escapeControl(c.branch.name)}' (${c.branch.id}): ${escapeControl(c.reason)}; ${age}`;
 }
 /** What cleanup would delete (the first MAX_LISTED) and what holds the rest of the quota. */
 function describeSurvey(s, run) {
@@ -16091,11 +16379,11 @@ function describeSurvey(s, run) {
     else {
         lines.push(`mode: cleanup with these inputs would delete none of them now.`);
     }
-    lines.push(`What holds the quota: ${quotaBreakdown(s, run.inputs.cleanupPrefix, run.deps.context.repository)}.`);
+    lines.push(`What holds the quota: ${quotaBreakdown(s, run.inputs.cleanupPrefix)}.`);
     return lines.join('\n');
 }
 /** "1 default branch, 2 outside cleanup_prefix 'preview/', 7 under it: 4 of open pull requests, …" */
-function quotaBreakdown(s, prefix, repo) {
+function quotaBreakdown(s, prefix) {
     const all = s.index.branches;
     const parts = [];
     const n = (k, what) => {
@@ -16107,7 +16395,7 @@ function quotaBreakdown(s, prefix, repo) {
     n(all.filter((b) => !b.default && !b.protected && !b.name.startsWith(prefix)).length, `outside cleanup_prefix '${prefix}'`);
     const why = new Map(KEPT_BECAUSE.map((k) => [k, 0]));
     for (const c of s.judged) {
-        const k = c.remove ? 'stale' : keptBecause(c, repo);
+        const k = c.remove ? 'stale' : keptBecause(c);
         why.set(k, (why.get(k) ?? 0) + 1);
     }
     if (s.judged.length > 0) {
@@ -16125,14 +16413,14 @@ const KEPT_BECAUSE = [
     'kept as parents of branches that stay',
     'updated within cleanup_max_age',
 ];
-function keptBecause(c, repo) {
+function keptBecause(c) {
     if (c.heldByChild)
         return 'kept as parents of branches that stay';
     if (c.prState === 'open')
         return 'of open pull requests';
-    if (c.tie?.repo && c.tie.repo !== repo)
+    if (c.foreign !== undefined)
         return 'of another repository';
-    if (c.tie)
+    if (c.tie && !c.youngNameTie)
         return 'whose pull request could not be looked up';
     return 'updated within cleanup_max_age';
 }
@@ -16189,6 +16477,7 @@ function buildConnectionUrls(c) {
 }
 
 ;// CONCATENATED MODULE: ./src/modes/connect.ts
+
 
 
 
@@ -16308,7 +16597,7 @@ async function ensureBranchReady(run, branch) {
         return branch;
     const { neon, log } = run.deps;
     log.info(`Waiting for branch '${branch.name}' to be ready (now '${branch.current_state}')`);
-    const ready = await waitUntil(`branch '${branch.name}' (${branch.id}) to be ready`, async () => {
+    const ready = await waitUntil(`branch '${escapeControl(branch.name)}' (${branch.id}) to be ready`, async () => {
         const b = await neon.getBranch(run.project, branch.id);
         return { done: b.current_state === 'ready', state: b.current_state, value: b };
     }, run.poll, run.wait, { delayFirst: true });
@@ -16457,6 +16746,7 @@ async function refreshExpiry(run, branch) {
 
 
 
+
 /**
  * Refuses a `parent_branch` timestamp that Neon no longer (or never) holds, before any change:
  * the project keeps `history_retention_seconds` of history (GET /projects/{id}; BEHAVIOUR.md,
@@ -16475,7 +16765,7 @@ async function checkHistoryWindow(run, source, point, text) {
     if (point.timestampMs >= start)
         return;
     const bound = start === created
-        ? `'${source.name}' (${source.id}) was created at ${iso(created)} and has no history before that`
+        ? `'${escapeControl(source.name)}' (${source.id}) was created at ${iso(created)} and has no history before that`
         : `project ${run.project} keeps ${formatDuration((retention ?? 0) * 1000)} of history ` +
             `(history_retention_seconds = ${retention})`;
     throw new InputError(INPUTS.parentBranch, `Invalid input '${INPUTS.parentBranch}': '${text}'. The timestamp ${point.timestamp} is outside ` +
@@ -16797,6 +17087,7 @@ function distance(a, b) {
 
 
 
+
 /**
  * create: make the pull request's branch, or adopt it when it exists (a re-run, the next push, a
  * concurrent run), then make sure it is ready to connect to: a usable read_write endpoint, the
@@ -16826,7 +17117,7 @@ async function createMode(deps, inputs) {
             throw ephemeralCollision(run, name, found.branch);
         const recoverable = found || !looked ? undefined : recoverableOf(run, name, looked);
         if (inputs.dryRun)
-            return await dryRun(run, name, found?.branch, limits, recoverable);
+            return await dryRun(run, name, found, limits, recoverable);
         const outcome = found
             ? { existing: found }
             : ((recoverable && (await tryRecovery(run, recoverable))) ??
@@ -17110,11 +17401,15 @@ async function lookUpAtLimit(run, name, refusal) {
     if (found)
         throw new NameTakenAtLimit(found, refusal);
 }
-/** Takes an existing branch as the preview branch: never the default or a protected one. */
+/**
+ * Takes an existing branch as the preview branch: never the default or a protected one, and never
+ * one annotated for another repository. Every way to an existing branch (the look-up, a 409, a
+ * refusal at the branch limit) comes through here, before anything is changed on it.
+ */
 async function adopt(run, found, parent) {
     const { branch } = found;
     refuseUnsafeTarget(branch, 'use it as a preview branch');
-    warnIfOtherRepository(run.deps, found.annotation?.value);
+    refuseForeign(run, found);
     run.deps.log.info(`Adopting existing branch '${branch.name}' (${branch.id})`);
     await warnIfOtherPoint(run, branch, parent);
     return branch;
@@ -17165,11 +17460,13 @@ function createRequest(run, name, parentId, ephemeralKey) {
     };
 }
 /** Says what create would do, after the same checks, and changes nothing. */
-async function dryRun(run, name, existing, limits, recoverable) {
+async function dryRun(run, name, found, limits, recoverable) {
+    const existing = found?.branch;
     let line;
     let room = [];
-    if (existing) {
+    if (found && existing) {
         refuseUnsafeTarget(existing, 'use it as a preview branch');
+        refuseForeign(run, found);
         line = `would adopt branch '${existing.name}' (${existing.id}) and make sure its compute, role and database exist`;
         if (run.inputs.masking)
             line += `; ${await dryRunMasking(run, existing, run.inputs.masking)}`;
@@ -17217,13 +17514,11 @@ async function dryRun(run, name, existing, limits, recoverable) {
         timings: run.timings(),
     };
 }
-/** Two repositories sharing one Neon project could otherwise silently share a branch. */
-function warnIfOtherRepository(deps, annotation) {
-    const repo = annotation?.['github-repo'] ?? annotation?.['github-commit-repo'];
-    if (repo && deps.context.repository && repo !== deps.context.repository) {
-        deps.log.warning(`The branch was created for repository ${repo}, not ${deps.context.repository}; adopting it anyway ` +
-            `because its name matches. Set 'branch_name' to keep the repositories apart.`);
-    }
+/** Two repositories sharing one Neon project would otherwise share a branch (ownership.ts). */
+function refuseForeign(run, found) {
+    const o = ownership(found.annotation, run.deps.context);
+    if (o.kind === 'foreign')
+        throw foreignBranchError(found.branch, o, run.deps.context, run.project);
 }
 /**
  * An adopted branch keeps the data it was made with. When `parent_branch` asks for a point in time
@@ -17280,6 +17575,9 @@ function annotationsFor(deps, ephemeralKey) {
         a['github-repo'] = ctx.repository;
         a['github-commit-repo'] = ctx.repository;
     }
+    // Survives a rename or a transfer of the repository (ownership.ts).
+    if (ctx.repositoryId)
+        a['github-repo-id'] = ctx.repositoryId;
     if (ephemeralKey !== undefined) {
         a['github-ephemeral'] = 'true';
         a['github-ephemeral-key'] = ephemeralKey;
@@ -17312,6 +17610,8 @@ function annotationsFor(deps, ephemeralKey) {
 
 
 
+
+
 /**
  * delete: remove the pull request's branch when the PR closes. A branch that is already gone (a
  * re-run, Neon's own expiry, another run) is success with `deleted=false`; the default branch, a
@@ -17339,10 +17639,27 @@ async function deleteMode(deps, inputs) {
             return gone(`does not exist in project ${run.project} (already deleted, expired, or never created)`);
         const branch = found.branch;
         refuseUnsafeTarget(branch, 'delete it');
+        const owner = ownership(found.annotation, deps.context);
+        if (owner.kind === 'foreign') {
+            // Not ours to delete, and not a failure of this repository's workflow: its own delete goes on.
+            log.warning(`Branch '${branch.name}' (${branch.id}) is annotated for repository ${owner.repo} (${owner.key}), ` +
+                `not ${deps.context.repository}: it is that repository's branch, and it was left alone ` +
+                `(deleted=false). If this repository has a branch of its own under another name, set ` +
+                `branch_name to it.`);
+            return {
+                mode: 'delete',
+                // Its id is not shown (nor linked) in this repository's comment: it is not this one's branch.
+                branch: { id: '', name, expiresAt: null },
+                deleted: false,
+                notDeleted: `it is annotated for repository ${owner.repo}, not this one`,
+                changes: [],
+                timings: run.timings(),
+            };
+        }
         refuseRestricted(branch, 'delete');
         const children = index.children(branch.id);
         if (children.length > 0) {
-            throw new Error(`'${branch.name}' (${branch.id}) has child branches: ${children.map((c) => `'${c.name}' (${c.id})`).join(', ')}. ` +
+            throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) has child branches: ${children.map((c) => `'${escapeControl(c.name)}' (${c.id})`).join(', ')}. ` +
                 `Neon cannot delete a branch with children; delete them first. Nothing was deleted.`);
         }
         const result = (deleted, recoverable) => ({
@@ -17386,6 +17703,8 @@ async function deleteMode(deps, inputs) {
 
 
 
+
+
 /**
  * reset: bring the pull request's branch back to its parent's current state (or `parent_branch`'s,
  * at the point in time it names; `^self@…` is the branch's own past) with Neon's restore, which
@@ -17405,6 +17724,10 @@ async function resetMode(deps, inputs) {
         }
         const branch = found.branch;
         refuseUnsafeTarget(branch, 'reset it');
+        // Before anything else that could change it (an anonymized branch is re-created below).
+        const owner = ownership(found.annotation, deps.context);
+        if (owner.kind === 'foreign')
+            throw foreignBranchError(branch, owner, deps.context, run.project);
         // Neon cannot reset an anonymized branch: it is re-created instead. Whether it is one is asked
         // only when something suggests it (or rules are given): a plain reset costs no extra request.
         const status = inputs.masking || looksAnonymized(found) ? await readAnonymizedStatus(run, branch) : null;
@@ -17422,7 +17745,7 @@ async function resetMode(deps, inputs) {
         // A root branch has no parent to reset to, but it has a past of its own.
         if (!branch.parent_id && !self) {
             const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch';
-            throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
+            throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
         }
         const children = index.children(branch.id);
         const preserve = inputs.preserveUnderName;
@@ -17433,7 +17756,7 @@ async function resetMode(deps, inputs) {
                 `that name (Neon requires it).`);
         }
         if (children.length > 0 && !preserve) {
-            throw new Error(`'${branch.name}' has child branches (${children.map((c) => `'${c.name}'`).join(', ')}); ` +
+            throw new Error(`'${escapeControl(branch.name)}' has child branches (${children.map((c) => `'${escapeControl(c.name)}'`).join(', ')}); ` +
                 `set 'preserve_under_name' to keep its current state under that name (Neon moves the children there)`);
         }
         if (preserve && index.find(preserve)) {
@@ -17501,11 +17824,11 @@ function resolveSource(run, index, branch) {
     }
     if (!branch.parent_id) {
         const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch';
-        throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
     }
     const parent = index.get(branch.parent_id);
     if (!parent)
-        throw new Error(`the parent ${branch.parent_id} of '${branch.name}' no longer exists`);
+        throw new Error(`the parent ${branch.parent_id} of '${escapeControl(branch.name)}' no longer exists`);
     return parent;
 }
 /**
@@ -17589,7 +17912,83 @@ function reset_info(run, branch, source, expiresAt) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/util/schema-secrets.ts
+/**
+ * Credentials in schema text, replaced by `***` before the text goes anywhere public (the pull
+ * request comment, the job summary, the `schema_diff` output). Pure.
+ *
+ * `pg_dump --schema-only` (what Neon's schema endpoint returns: BEHAVIOUR.md, Schemas) prints, in
+ * the clear:
+ * - the options of user mappings, servers, foreign-data wrappers and foreign tables as
+ *   ` OPTIONS (\n    name 'value',\n    …\n)`, each option `quote_ident(name) || ' ' ||
+ *   quote_literal(value)` (pg_dump.c, dumpUserMappings and getForeignServers): a user mapping's
+ *   `password 'secret'` above all ("the options typically define the actual user name and password
+ *   of the mapping": CREATE USER MAPPING; postgres_fdw also takes `sslpassword` there);
+ * - `CREATE SUBSCRIPTION … CONNECTION '<conninfo>'` (pg_dump.c, dumpSubscription), a libpq
+ *   connection string: `password=secret` or `password='se cret'` in the keyword/value form, or
+ *   `postgresql://user:secret@host/db` in the URI form (libpq, Connection Strings);
+ * - whatever a function body, a column default or a comment holds: the same two forms (a
+ *   `dblink_connect('… password=…')`), a URI with a password, or `"password": "…"` in JSON.
+ * A role's `PASSWORD '…'` (pg_dumpall, not pg_dump, prints roles) is the first form again.
+ *
+ * The patterns err on the side of hiding: a value that only looks like a credential is hidden too.
+ */
+// Option and keyword names whose value is a credential (`password_required` is a flag, not one).
+const SECRET_NAME = '(?!password_required\\b)(?:[a-z0-9]+_)*(?:ssl)?(?:password|passwd|pwd|passphrase|secret|token|api_?key|access_?key|private_?key|credentials?)(?:_[a-z0-9]+)*';
+// `name 'value'` (an OPTIONS entry, or PASSWORD '…' of a role): the name, quoted or not, then a
+// literal, E'…' included (quote_literal writes E'…' for a value holding a backslash).
+const OPTION_RE = new RegExp(`(^|[\\s(,])("?)(${SECRET_NAME})\\2(\\s+)(E?)'((?:[^']|'')*)'`, 'gim');
+// `password=value` of a connection string, the value quoted (within an SQL literal its quotes are
+// doubled) or not (up to a blank or the literal's closing quote).
+const CONNINFO_RE = new RegExp(`\\b((?:ssl)?password)(\\s*=\\s*)(''(?:\\\\''|\\\\.|[^'\\\\])*''|'(?:\\\\.|[^'\\\\])*'|(?:\\\\.|''|'(?![\\s,;)]|$)|[^\\s'\\\\])+)`, 'gim');
+// `scheme://user:password@` of a URI. Bounded (a scheme of at most 32 characters, a user name of at
+// most 256, a password of at most 1024): the text is the pull request's, and an unbounded run here
+// would let a long `a.a.a…` or `a://b:a://b:…` line cost time quadratic in its length.
+const URI_RE = /\b([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/'"]{0,256}:)([^\s@'"]{1,1024})@/gi;
+// `"password": "value"` of JSON.
+const JSON_RE = new RegExp(`("${SECRET_NAME}"\\s*:\\s*)"((?:[^"\\\\]|\\\\.)*)"`, 'gi');
+/** `text` with every credential replaced by `***`, and the values replaced. */
+function redactSchemaSecrets(text) {
+    const found = new Set();
+    const keep = (...values) => {
+        for (const v of values)
+            if (v !== '' && v !== '***')
+                found.add(v);
+    };
+    let out = text.replace(OPTION_RE, (_, lead, q, name, ws, e, v) => {
+        keep(v, v.replace(/''/g, "'"), e ? v.replace(/''/g, "'").replace(/\\\\/g, '\\') : '');
+        return `${lead}${q}${name}${q}${ws}${e}'***'`;
+    });
+    out = out.replace(CONNINFO_RE, (_, name, eq, v) => {
+        const inner = v.replace(/^''(.*)''$/s, '$1').replace(/^'(.*)'$/s, '$1');
+        // In a URI's query (`?password=x&sslmode=…`) the value ends at `&`, and is percent-encoded.
+        const query = inner.split('&')[0] ?? '';
+        keep(v, inner, inner.replace(/''/g, "'").replace(/\\(.)/g, '$1'), query, safeDecode(query));
+        return `${name}${eq}***`;
+    });
+    out = out.replace(URI_RE, (_, head, v) => {
+        keep(v, safeDecode(v));
+        return `${head}***@`;
+    });
+    out = out.replace(JSON_RE, (_, head, v) => {
+        keep(v, v.replace(/\\(.)/g, '$1'));
+        return `${head}"***"`;
+    });
+    return { text: out, secrets: [...found] };
+}
+function safeDecode(v) {
+    try {
+        return decodeURIComponent(v);
+    }
+    catch {
+        return v;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/modes/schema-diff.ts
+
+
+
 
 
 
@@ -17614,6 +18013,10 @@ async function schemaDiffMode(deps, inputs) {
                 `(run mode 'create' first, or set 'branch_name')`);
         }
         const branch = found.branch;
+        // Its schema would go into this pull request's comment: another repository's is not ours to show.
+        const owner = ownership(found.annotation, deps.context);
+        if (owner.kind === 'foreign')
+            throw foreignBranchError(branch, owner, deps.context, run.project);
         const base = await resolveBase(run, branch);
         const baseSide = { branchId: base.branch.id, ...base.at };
         const branchSide = { branchId: branch.id };
@@ -17625,7 +18028,18 @@ async function schemaDiffMode(deps, inputs) {
             readSchema(run, base.branch, baseSide),
             readSchema(run, branch, branchSide),
         ]);
-        const diff = schemaPatch(db, baseSide, branchSide, baseSql, branchSql);
+        // A user mapping's password or a subscription's connection string would go into a public
+        // comment: replaced by *** in the diff (so in the comment, the summary and the output alike),
+        // and masked in the log besides. A password that changed still shows as a changed line.
+        const redacted = redactSchemaSecrets(schemaPatch(db, baseSide, branchSide, baseSql, branchSql));
+        // Not a value of 1 to 3 characters: masking it would garble every line of the log.
+        for (const secret of redacted.secrets)
+            if (secret.length >= 4)
+                deps.setSecret(secret);
+        if (redacted.secrets.length > 0) {
+            log.info('The schema diff holds credentials (user mapping options, connection strings): shown as ***');
+        }
+        const diff = redacted.text;
         const { added, removed } = countChanges(diff);
         log.info(diff === '' ? 'No schema changes' : `Schema changes: ${added} lines added, ${removed} removed`);
         return {
@@ -17672,7 +18086,7 @@ async function resolveBase(run, branch) {
     }
     if (!branch.parent_id) {
         const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch';
-        throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent to compare with; set 'parent_branch'`);
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is ${kind} with no parent to compare with; set 'parent_branch'`);
     }
     try {
         const parent = await run.deps.neon.getBranch(run.project, branch.parent_id);
@@ -17680,7 +18094,7 @@ async function resolveBase(run, branch) {
     }
     catch (e) {
         if (e instanceof NeonApiError && e.status === 404) {
-            throw new Error(`the parent ${branch.parent_id} of '${branch.name}' no longer exists; set 'parent_branch'`, { cause: e });
+            throw new Error(`the parent ${branch.parent_id} of '${escapeControl(branch.name)}' no longer exists; set 'parent_branch'`, { cause: e });
         }
         throw e;
     }
@@ -17707,8 +18121,8 @@ async function readSchema(run, branch, side) {
         }
         if (names.includes(db))
             throw e;
-        throw new Error(`database '${db}' does not exist on branch '${branch.name}' (${branch.id}); it has ` +
-            `${names.length ? names.map((n) => `'${n}'`).join(', ') : 'no databases'}. Set 'database' to one of them ` +
+        throw new Error(`database '${db}' does not exist on branch '${escapeControl(branch.name)}' (${branch.id}); it has ` +
+            `${names.length ? names.map((n) => `'${escapeControl(n)}'`).join(', ') : 'no databases'}. Set 'database' to one of them ` +
             `(Neon answered: ${e.message})`, { cause: e });
     }
 }
@@ -17920,6 +18334,15 @@ class NeonClient {
             branch_id: branchId,
         });
         return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}`).branch;
+    }
+    /**
+     * The branch and its annotation: Neon's GET answers both (OpenAPI getProjectBranch:
+     * BranchResponse and AnnotationResponse), and whose a branch is lives in the annotation.
+     */
+    async getBranchAnnotated(projectId, branchId) {
+        const r = await this.request('GET', '/projects/{project_id}/branches/{branch_id}', { project_id: projectId, branch_id: branchId });
+        const data = this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}`);
+        return { branch: data.branch, ...(data.annotation ? { annotation: data.annotation } : {}) };
     }
     async createBranch(projectId, body) {
         const r = await this.request('POST', '/projects/{project_id}/branches', { project_id: projectId }, { body });
@@ -18218,9 +18641,10 @@ function describeNetworkError(e, timeoutMs) {
 ;// CONCATENATED MODULE: ./src/modes/ephemeral-post.ts
 /**
  * The post step of `ephemeral: true`: deletes the branch this job's main step created, and
- * nothing else. Runs after success, failure and cancellation alike. The branch may still have
- * operations running (main was cancelled while waiting for them): those are waited for first, as
- * Neon would refuse the delete with 423 meanwhile. A branch already gone (Neon's expiry, a
+ * nothing else: the branch must carry this job's key and be neither default nor protected (Neon is
+ * asked first, whatever was recorded). Runs after success, failure and cancellation alike. The
+ * branch may still have operations running (main was cancelled while waiting for them): those are
+ * waited for first, as Neon would refuse the delete with 423 meanwhile. A branch already gone (Neon's expiry, a
  * re-run's cleanup) is a success.
  */
 
@@ -18251,21 +18675,29 @@ async function ephemeralPost(deps, record) {
         totalMs: clock.now() - started,
     });
     try {
-        let branchId = record.branchId;
+        // Neon's word on the branch, before anything else: a recorded id is deleted only when that
+        // branch carries this job's key (the record could have been written by another step).
+        const found = record.branchId
+            ? await neon.getBranchAnnotated(project, record.branchId).catch((e) => {
+                if (isNotFound(e))
+                    return undefined;
+                throw e;
+            })
+            : // Main stopped with its create request in flight: the branch exists only if Neon got it.
+                await findBranch(neon, project, record.name);
+        if (!found) {
+            return record.branchId
+                ? result(false, record.branchId, 0, 'it was already gone')
+                : result(false, undefined, 0, 'the main step never got to create it');
+        }
+        const refusal = notOurs(found, record);
+        if (refusal !== undefined) {
+            log.warning(`Branch '${found.branch.name}' (${found.branch.id}) was not deleted: ${refusal}; it was left alone.`);
+            return result(false, found.branch.id, 0, refusal);
+        }
+        const branchId = found.branch.id;
         let waitedFor = 0;
-        if (branchId === undefined) {
-            // Main stopped with its create request in flight: the branch exists only if Neon got it,
-            // and it is ours only if it carries main's key.
-            const found = await findBranch(neon, project, record.name);
-            const key = found?.annotation?.value['github-ephemeral-key'];
-            if (!found)
-                return result(false, undefined, 0, 'the main step never got to create it');
-            if (key !== record.key) {
-                log.warning(`Branch '${record.name}' (${found.branch.id}) exists, but this job's main step did not create it ` +
-                    `(its github-ephemeral-key annotation is not this job's); it was left alone.`);
-                return result(false, found.branch.id, 0, 'another job created it');
-            }
-            branchId = found.branch.id;
+        if (record.branchId === undefined) {
             if (found.branch.current_state !== 'ready')
                 await waitForBranchReady(deps, project, branchId, poll);
         }
@@ -18290,6 +18722,21 @@ async function ephemeralPost(deps, record) {
             `failed: ${message}. It still expires by itself (see its expires_at), and 'mode: cleanup' deletes ` +
             `it once this workflow run has completed.`, changes, e);
     }
+}
+/**
+ * Why the branch is not this job's to delete, or undefined when it is: it must carry the key this
+ * job's main step wrote (`github-ephemeral-key`), and be neither the project's default branch nor
+ * a protected one (Neon refuses those anyway; this refuses before asking).
+ */
+function notOurs(found, record) {
+    if (found.annotation?.value['github-ephemeral-key'] !== record.key) {
+        return "this job's main step did not create it (its github-ephemeral-key annotation is not this job's)";
+    }
+    if (found.branch.default)
+        return "it is the project's default branch";
+    if (found.branch.protected)
+        return 'it is a protected branch';
+    return undefined;
 }
 /** Waits until each of main's operations has settled, however it ended; returns how many it polled. */
 async function settleOperations(deps, project, ids, poll) {
@@ -18326,6 +18773,7 @@ async function waitForBranchReady(deps, project, id, poll) {
  * post run is the run that sees `STATE_isPost`. Saving appends to the file at $GITHUB_STATE
  * synchronously, so what is saved survives a kill a moment later.
  */
+
 
 const STATE_KEYS = {
     isPost: 'isPost',
@@ -18376,15 +18824,66 @@ function parseEphemeralRecord(text) {
     }
     return r;
 }
+// What main records: a key from randomUUID, operation ids as Neon gives them (uuids: BEHAVIOUR.md,
+// Asynchronous operations), a branch id of Neon's `br-` form, a name without control characters.
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// eslint-disable-next-line no-control-regex
+const state_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+const state_MAX_NAME_CHARS = 256;
+const MAX_TIMEOUT_MS = 3_600_000;
+/**
+ * Why a record must not be acted on, or undefined when it may. The state reaches the post step
+ * through STATE_* variables, which an earlier step of the job can write too ($GITHUB_ENV): a
+ * record is trusted only as far as it agrees with this step's own inputs (the same as main's,
+ * validated again) and has the forms main writes. Checked before any request: a forged record
+ * must not get the API key sent to its host, nor a DELETE for its id.
+ */
+function recordProblem(r, expected) {
+    if (r.apiHost !== expected.apiHost) {
+        return `it names the API host ${shown(r.apiHost)}, not this step's api_host (${expected.apiHost})`;
+    }
+    if (r.projectId !== expected.projectId) {
+        return `it names the project ${shown(r.projectId)}, not this step's project_id (${expected.projectId})`;
+    }
+    if (r.branchId !== undefined && !isBranchId(r.branchId)) {
+        return `its branch id ${shown(r.branchId)} is not of Neon's br-… form`;
+    }
+    if (r.name === '' || [...r.name].length > state_MAX_NAME_CHARS || state_CONTROL_RE.test(r.name)) {
+        return `its branch name ${shown(r.name)} is not one the main step could have used`;
+    }
+    if (!UUID_RE.test(r.key))
+        return 'its github-ephemeral-key is not of the form the main step writes';
+    if (!(r.operationIds ?? []).every((id) => UUID_RE.test(id))) {
+        return "its operation ids are not of Neon's form";
+    }
+    if (!Number.isInteger(r.timeoutMs) || r.timeoutMs < 1000 || r.timeoutMs > MAX_TIMEOUT_MS) {
+        return `its timeout (${r.timeoutMs} ms) is not one the timeout input allows`;
+    }
+    return undefined;
+}
+/** A recorded value in a message: quoted, control characters escaped (JSON's), at most 100 characters. */
+function shown(value) {
+    const chars = [...value];
+    return JSON.stringify(chars.length > 100 ? `${chars.slice(0, 100).join('')}…` : value);
+}
 
 ;// CONCATENATED MODULE: ./src/post.ts
 /**
  * The post run (action.yml `runs.post`, the same bundle): the runner starts it when the job ends,
  * after success, failure or cancellation. It deletes the ephemeral branch the main step recorded,
  * and does nothing (one debug line) when main recorded none: `ephemeral` off, or main stopped
- * before it created anything. It never reads the inputs beyond `api_key`: they were validated in
- * main, and one that depends on the time (`expires_at`) might no longer validate now.
+ * before it created anything.
+ *
+ * The record comes back as a STATE_* variable, which an earlier step of the job could also have
+ * written (through $GITHUB_ENV): it is acted on only when it agrees with this step's own
+ * `api_host` and `project_id` (the same inputs main had, validated again) and has the forms main
+ * writes (state.ts, recordProblem), and the branch is deleted only when Neon says it carries this
+ * job's key and is neither the default nor a protected branch (ephemeral-post.ts). Otherwise
+ * nothing is requested or deleted, and a warning says why. It reads no other input: one that
+ * depends on the time (`expires_at`) might no longer validate now.
  */
+
+
 
 
 
@@ -18395,11 +18894,22 @@ function parseEphemeralRecord(text) {
 
 /** Throws on failure; main.ts's run() turns that into core.setFailed. */
 async function runPost(o) {
-    const record = readEphemeralRecord();
+    let record;
+    try {
+        record = readEphemeralRecord();
+    }
+    catch (e) {
+        return refuse(o, e.message);
+    }
     if (!record) {
         o.log.debug('Post step: the main step recorded no ephemeral branch (ephemeral is off, or main stopped before ' +
             'creating one): nothing to delete.');
         return;
+    }
+    const expected = ownInputs();
+    const problem = 'problem' in expected ? expected.problem : recordProblem(record, expected);
+    if (problem !== undefined) {
+        return refuse(o, `the recorded ephemeral branch was not acted on: ${problem}; nothing was deleted`);
     }
     const apiKey = getInput(INPUTS.apiKey);
     if (apiKey === '') {
@@ -18415,9 +18925,9 @@ async function runPost(o) {
         debug: (line) => o.log.debug(line),
     });
     o.onClient?.(neon);
-    const r = await group(`Delete the ephemeral branch '${record.name}'`, () => ephemeralPost({ neon, clock: o.clock, log: o.log }, record));
+    const r = await log_group(`Delete the ephemeral branch '${record.name}'`, () => ephemeralPost({ neon, clock: o.clock, log: o.log }, record));
     o.log.info(postLine(r, neon.stats.requests));
-    const html = [`<p>${escapeHtml(postLine(r, neon.stats.requests))}</p>`];
+    const html = [`<p>${escapeInline(postLine(r, neon.stats.requests))}</p>`];
     if (r.recoverable) {
         // The context is read only for the undo command; a payload that cannot be read costs only that.
         let context = {};
@@ -18430,6 +18940,32 @@ async function runPost(o) {
         html.push(...undoHtml([r.recoverable], context));
     }
     await writeSummary(html.join('\n'));
+}
+/**
+ * This step's `api_host` and `project_id`, validated as main validated them (the runner gives the
+ * post step the inputs of the main step), or why they cannot be used.
+ */
+function ownInputs() {
+    const projectId = getInput(INPUTS.projectId);
+    if (!isProjectId(projectId))
+        return { problem: `this step's project_id is not a Neon project id` };
+    try {
+        const fail = (input, message) => {
+            throw new InputError(input, message);
+        };
+        // The value is not echoed: this is no place to repeat what main already said about it.
+        const apiHost = parseApiHost(getInput(INPUTS.apiHost) || DEFAULT_API_HOST, (input, _value, expected) => fail(input, `Invalid input '${input}'. ${expected}`), fail);
+        return { apiHost, projectId };
+    }
+    catch (e) {
+        return { problem: e.message };
+    }
+}
+/** Nothing is deleted: a warning (the job's own result stands), and the summary says so too. */
+async function refuse(o, why) {
+    const line = `Post step: ${why}.`;
+    o.log.warning(line);
+    await writeSummary(`<p>${escapeInline(line)}</p>`);
 }
 /** One line for the log and the job summary. */
 function postLine(r, requests) {
@@ -18447,6 +18983,8 @@ const ACTION_NAME = 'neon-preview-branch';
 const ACTION_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
 
 
 
@@ -18516,11 +19054,11 @@ async function run(opts = {}) {
         }
         catch (e) {
             if (e instanceof Error && e.stack)
-                core_debug(e.stack);
+                core_debug(logLines(e.stack));
             const requests = neon
                 ? `\n(${neon.stats.requests} Neon API requests, ${neon.stats.retries} retried)`
                 : '';
-            setFailed(`${e instanceof Error ? e.message : String(e)}${requests}`);
+            setFailed(logLines(`${e instanceof Error ? e.message : String(e)}${requests}`));
         }
         return;
     }
@@ -18542,7 +19080,7 @@ async function run(opts = {}) {
         const mode = choice?.mode ?? inputs.mode;
         state.mode = mode;
         state.autoBecause = choice?.because;
-        info(`Mode: ${mode}${choice ? ` (chosen by mode: auto for the '${choice.because}' event)` : ''}`);
+        coreLogger.info(`Mode: ${mode}${choice ? ` (chosen by mode: auto for the '${choice.because}' event)` : ''}`);
         if (inputs.apiKey === '') {
             await skipFork(state, context);
             return;
@@ -18561,7 +19099,7 @@ async function run(opts = {}) {
             userAgent: USER_AGENT,
             clock: cancellation?.clock ?? clock,
             onSecret: maskSecret,
-            debug: (line) => core_debug(line),
+            debug: coreLogger.debug,
             ...(cancellation ? { cancelled: () => cancellation.reason } : {}),
         });
         state.neon = neon;
@@ -18590,16 +19128,16 @@ async function run(opts = {}) {
         const result = await runMode(mode, deps, inputs);
         publishOutputs(result, maskSecret);
         for (const change of result.changes)
-            info(`${inputs.dryRun ? 'Dry run' : 'Changed'}: ${change}`);
+            coreLogger.info(`${inputs.dryRun ? 'Dry run' : 'Changed'}: ${change}`);
         const comment = await updateComment(state, clock, redact, statusOf(result), { result });
         await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), result })));
         if (result.failures?.length) {
-            setFailed(`${mode} finished, but ${result.failures.length} of its steps failed:\n- ${result.failures.join('\n- ')}`);
+            setFailed(logLines(`${mode} finished, but ${result.failures.length} of its steps failed:\n- ${result.failures.join('\n- ')}`));
         }
     }
     catch (e) {
         const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true);
-        setFailed(message);
+        setFailed(logLines(message));
         // The comment and the summary get the public form of the message: without what Neon marks
         // x-sensitive (the status message of a failed masking can name masked columns).
         const shown = publicForm(e, message);
@@ -18608,7 +19146,7 @@ async function run(opts = {}) {
             await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: shown })));
         }
         catch (e2) {
-            warning(`Could not report the failure in the comment or summary: ${e2.message}`);
+            coreLogger.warning(`Could not report the failure in the comment or summary: ${e2.message}`);
         }
     }
     finally {
@@ -18660,7 +19198,7 @@ async function skipFork(state, context) {
     const pr = context.pullRequest;
     const why = `pull request #${pr?.number ?? '?'} comes from a fork (${pr?.headRepo ?? 'a deleted repository'}), ` +
         `and GitHub gives no secrets to pull_request runs from forks, so api_key is empty`;
-    notice(`Skipping: ${why}. No Neon branch was created or changed. To give fork pull requests a branch, ` +
+    coreLogger.notice(`Skipping: ${why}. No Neon branch was created or changed. To give fork pull requests a branch, ` +
         `run on pull_request_target with care (it runs with secrets), or review and re-run from a branch ` +
         `of this repository.`);
     setOutput(OUTPUTS.skipped, 'true');
@@ -18670,17 +19208,17 @@ async function skipFork(state, context) {
 async function runMode(mode, deps, inputs) {
     switch (mode) {
         case 'create':
-            return group(`Create or adopt the preview branch`, () => createMode(deps, inputs));
+            return log_group(`Create or adopt the preview branch`, () => createMode(deps, inputs));
         case 'reset':
-            return group('Reset the preview branch', () => resetMode(deps, inputs));
+            return log_group('Reset the preview branch', () => resetMode(deps, inputs));
         case 'delete':
-            return group('Delete the preview branch', () => deleteMode(deps, inputs));
+            return log_group('Delete the preview branch', () => deleteMode(deps, inputs));
         case 'cleanup':
-            return group('Sweep stale preview branches', () => cleanupMode(deps, inputs));
+            return log_group('Sweep stale preview branches', () => cleanupMode(deps, inputs));
         case 'schema-diff':
-            return group('Compare the schema with the parent', () => schemaDiffMode(deps, inputs));
+            return log_group('Compare the schema with the parent', () => schemaDiffMode(deps, inputs));
         case 'recover':
-            return group('Recover the deleted branch', () => recoverMode(deps, inputs));
+            return log_group('Recover the deleted branch', () => recoverMode(deps, inputs));
     }
 }
 /**
@@ -18695,7 +19233,7 @@ function github(state, inputs, context) {
             token: inputs.githubToken,
             baseUrl: context.apiUrl,
             userAgent: USER_AGENT,
-            log: { debug: (m) => core_debug(m), warning: (m) => warning(m) },
+            log: { debug: coreLogger.debug, warning: coreLogger.warning },
         });
         return state.github.octokit;
     });
@@ -18719,7 +19257,7 @@ async function updateComment(state, clock, redact, status, content) {
     if (inputs.dryRun && mode !== 'schema-diff')
         return 'not written in a dry run';
     if (!inputs.githubToken) {
-        warning(`No github_token: the pull request comment was not written.`);
+        coreLogger.warning(`No github_token: the pull request comment was not written.`);
         return 'not written: no github_token';
     }
     // Rendered against the comment as it stands, so the sections this run does not own are kept.
@@ -18734,7 +19272,7 @@ async function updateComment(state, clock, redact, status, content) {
         producer: `${ACTION_NAME} ${ACTION_VERSION}`,
         ...(existing !== undefined ? { existing } : {}),
     }));
-    return group('Update the pull request comment', async () => upsertStickyComment({
+    return log_group('Update the pull request comment', async () => upsertStickyComment({
         octokit: await github(state, inputs, context),
         repository: pr.baseRepo ?? context.repository,
         issueNumber: pr.number,
@@ -18757,12 +19295,6 @@ function summaryBase(state, comment) {
         ...(comment !== undefined ? { comment } : {}),
     };
 }
-const coreLogger = {
-    info: (m) => info(m),
-    notice: (m) => notice(m),
-    warning: (m) => warning(m),
-    debug: (m) => core_debug(m),
-};
 function publishOutputs(r, maskSecret) {
     const set = (name, value) => {
         if (value !== undefined)
@@ -18847,7 +19379,7 @@ function describeFailure(e, neon, ephemeral = false) {
         return e.message;
     let message = e instanceof Error ? e.message : String(e);
     if (e instanceof Error && e.stack)
-        core_debug(e.stack);
+        core_debug(logLines(e.stack));
     if (e instanceof ModeError && e.changes.length > 0) {
         message +=
             `\nAlready done in Neon before the failure: ${e.changes.join('; ')}. ` +

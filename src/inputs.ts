@@ -154,7 +154,7 @@ const CONTROL_RE_GLOBAL = /[\u0000-\u001f\u007f-\u009f]/g
 // Neon key or GitHub token is far longer.
 const MIN_REDACT_LENGTH = 4
 const MAX_QUOTED_CHARS = 100
-const URL_EXPECTED = `Expected an http:// or https:// URL, e.g. ${DEFAULT_API_HOST}.`
+const URL_EXPECTED = `Expected an https:// URL (http:// only for localhost), e.g. ${DEFAULT_API_HOST}.`
 
 const defaultRead = (name: string): string => core.getInput(name)
 
@@ -519,7 +519,12 @@ function isoSeconds(d: Date): string {
   return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
-function parseApiHost(
+/**
+ * `api_host` as the one base URL the API key is ever sent to: https, or plain http only to this
+ * machine (a simulator, a local proxy), where the key never crosses a network. Exported for the
+ * post step, which checks its recorded host against it.
+ */
+export function parseApiHost(
   value: string,
   invalid: (input: InputName, value: string, expected: string) => never,
   fail: (input: InputName, message: string) => never,
@@ -540,10 +545,34 @@ function parseApiHost(
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     return invalid(INPUTS.apiHost, value, URL_EXPECTED)
   }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    return invalid(
+      INPUTS.apiHost,
+      value,
+      `Plain http:// would send the API key in clear text: use https://, e.g. ${DEFAULT_API_HOST}. ` +
+        'http:// is accepted only for this machine: localhost, 127.0.0.0/8 or [::1].',
+    )
+  }
   if (url.search !== '' || url.hash !== '') {
     return invalid(INPUTS.apiHost, value, 'The API base URL must not have a query string or fragment.')
   }
   return url.href.replace(/\/+$/, '')
+}
+
+/**
+ * The hosts plain http may go to: the loopback names and addresses. `hostname` is the WHATWG URL
+ * parser's, already normalized (lower-cased; `127.1` and `0x7f.0.0.1` read as `127.0.0.1`;
+ * `[0:0:0:0:0:0:0:1]` as `[::1]`), so an address cannot pass in another spelling.
+ */
+function isLoopbackHost(hostname: string): boolean {
+  if (hostname === 'localhost' || hostname === '[::1]') return true
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname)
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255)
+}
+
+/** Whether `id` has the form of a Neon project id (what `project_id` accepts). */
+export function isProjectId(id: string): boolean {
+  return PROJECT_ID_RE.test(id)
 }
 
 /** Parses an RFC 3339 date-time with an explicit zone; null when malformed or out of range (e.g. 2030-02-30). */

@@ -14,13 +14,7 @@ import { createMode } from './modes/create.js'
 import { deleteMode } from './modes/delete.js'
 import { recoverMode } from './modes/recover.js'
 import { resetMode } from './modes/reset.js'
-import {
-  ModeError,
-  type EphemeralRecorder,
-  type Logger,
-  type ModeDeps,
-  type ModeResult,
-} from './modes/types.js'
+import { ModeError, type EphemeralRecorder, type ModeDeps, type ModeResult } from './modes/types.js'
 import { schemaDiffMode } from './modes/schema-diff.js'
 import { recoverableUntilOutput } from './modes/undo.js'
 import { NeonClient } from './neon/client.js'
@@ -30,7 +24,9 @@ import { isPostRun, markMainRan, saveEphemeralRecord, type EphemeralRecord } fro
 import { renderSummary, writeSummary, type SummaryView } from './summary.js'
 import { cancellable, type Cancellation } from './util/cancel.js'
 import { systemClock, type Clock } from './util/clock.js'
+import { logLines } from './util/log-text.js'
 import { ACTION_NAME, ACTION_VERSION } from './version.js'
+import { coreLogger, group } from './log.js'
 
 /** Test seams: the end-to-end tests run dist/index.js as it is, so these stay defaults there. */
 export interface RunOptions {
@@ -97,11 +93,11 @@ export async function run(opts: RunOptions = {}): Promise<void> {
         onClient: (n) => (neon = n),
       })
     } catch (e) {
-      if (e instanceof Error && e.stack) core.debug(e.stack)
+      if (e instanceof Error && e.stack) core.debug(logLines(e.stack))
       const requests = neon
         ? `\n(${neon.stats.requests} Neon API requests, ${neon.stats.retries} retried)`
         : ''
-      core.setFailed(`${e instanceof Error ? e.message : String(e)}${requests}`)
+      core.setFailed(logLines(`${e instanceof Error ? e.message : String(e)}${requests}`))
     }
     return
   }
@@ -123,7 +119,9 @@ export async function run(opts: RunOptions = {}): Promise<void> {
     const mode = choice?.mode ?? (inputs.mode as ConcreteMode)
     state.mode = mode
     state.autoBecause = choice?.because
-    core.info(`Mode: ${mode}${choice ? ` (chosen by mode: auto for the '${choice.because}' event)` : ''}`)
+    coreLogger.info(
+      `Mode: ${mode}${choice ? ` (chosen by mode: auto for the '${choice.because}' event)` : ''}`,
+    )
 
     if (inputs.apiKey === '') {
       await skipFork(state, context)
@@ -142,7 +140,7 @@ export async function run(opts: RunOptions = {}): Promise<void> {
       userAgent: USER_AGENT,
       clock: cancellation?.clock ?? clock,
       onSecret: maskSecret,
-      debug: (line) => core.debug(line),
+      debug: coreLogger.debug,
       ...(cancellation ? { cancelled: () => cancellation.reason } : {}),
     })
     state.neon = neon
@@ -169,17 +167,20 @@ export async function run(opts: RunOptions = {}): Promise<void> {
     }
     const result = await runMode(mode, deps, inputs)
     publishOutputs(result, maskSecret)
-    for (const change of result.changes) core.info(`${inputs.dryRun ? 'Dry run' : 'Changed'}: ${change}`)
+    for (const change of result.changes)
+      coreLogger.info(`${inputs.dryRun ? 'Dry run' : 'Changed'}: ${change}`)
     const comment = await updateComment(state, clock, redact, statusOf(result), { result })
     await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), result })))
     if (result.failures?.length) {
       core.setFailed(
-        `${mode} finished, but ${result.failures.length} of its steps failed:\n- ${result.failures.join('\n- ')}`,
+        logLines(
+          `${mode} finished, but ${result.failures.length} of its steps failed:\n- ${result.failures.join('\n- ')}`,
+        ),
       )
     }
   } catch (e) {
     const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true)
-    core.setFailed(message)
+    core.setFailed(logLines(message))
     // The comment and the summary get the public form of the message: without what Neon marks
     // x-sensitive (the status message of a failed masking can name masked columns).
     const shown = publicForm(e, message)
@@ -187,7 +188,7 @@ export async function run(opts: RunOptions = {}): Promise<void> {
       const comment = await updateComment(state, clock, redact, 'failed', { error: redact(shown) })
       await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: shown })))
     } catch (e2) {
-      core.warning(`Could not report the failure in the comment or summary: ${(e2 as Error).message}`)
+      coreLogger.warning(`Could not report the failure in the comment or summary: ${(e2 as Error).message}`)
     }
   } finally {
     stopSignals()
@@ -244,7 +245,7 @@ async function skipFork(state: RunState, context: RunContext): Promise<void> {
   const why =
     `pull request #${pr?.number ?? '?'} comes from a fork (${pr?.headRepo ?? 'a deleted repository'}), ` +
     `and GitHub gives no secrets to pull_request runs from forks, so api_key is empty`
-  core.notice(
+  coreLogger.notice(
     `Skipping: ${why}. No Neon branch was created or changed. To give fork pull requests a branch, ` +
       `run on pull_request_target with care (it runs with secrets), or review and re-run from a branch ` +
       `of this repository.`,
@@ -257,17 +258,17 @@ async function skipFork(state: RunState, context: RunContext): Promise<void> {
 async function runMode(mode: ConcreteMode, deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
   switch (mode) {
     case 'create':
-      return core.group(`Create or adopt the preview branch`, () => createMode(deps, inputs))
+      return group(`Create or adopt the preview branch`, () => createMode(deps, inputs))
     case 'reset':
-      return core.group('Reset the preview branch', () => resetMode(deps, inputs))
+      return group('Reset the preview branch', () => resetMode(deps, inputs))
     case 'delete':
-      return core.group('Delete the preview branch', () => deleteMode(deps, inputs))
+      return group('Delete the preview branch', () => deleteMode(deps, inputs))
     case 'cleanup':
-      return core.group('Sweep stale preview branches', () => cleanupMode(deps, inputs))
+      return group('Sweep stale preview branches', () => cleanupMode(deps, inputs))
     case 'schema-diff':
-      return core.group('Compare the schema with the parent', () => schemaDiffMode(deps, inputs))
+      return group('Compare the schema with the parent', () => schemaDiffMode(deps, inputs))
     case 'recover':
-      return core.group('Recover the deleted branch', () => recoverMode(deps, inputs))
+      return group('Recover the deleted branch', () => recoverMode(deps, inputs))
   }
 }
 
@@ -284,7 +285,7 @@ function github(state: RunState, inputs: Inputs, context: RunContext): Promise<G
         token: inputs.githubToken,
         baseUrl: context.apiUrl,
         userAgent: USER_AGENT,
-        log: { debug: (m) => core.debug(m), warning: (m) => core.warning(m) },
+        log: { debug: coreLogger.debug, warning: coreLogger.warning },
       })
       return state.github.octokit
     },
@@ -312,7 +313,7 @@ async function updateComment(
   if (mode === 'cleanup') return undefined
   if (inputs.dryRun && mode !== 'schema-diff') return 'not written in a dry run'
   if (!inputs.githubToken) {
-    core.warning(`No github_token: the pull request comment was not written.`)
+    coreLogger.warning(`No github_token: the pull request comment was not written.`)
     return 'not written: no github_token'
   }
   // Rendered against the comment as it stands, so the sections this run does not own are kept.
@@ -330,7 +331,7 @@ async function updateComment(
         ...(existing !== undefined ? { existing } : {}),
       }),
     )
-  return core.group('Update the pull request comment', async () =>
+  return group('Update the pull request comment', async () =>
     upsertStickyComment({
       octokit: await github(state, inputs, context),
       repository: pr.baseRepo ?? context.repository,
@@ -355,13 +356,6 @@ function summaryBase(state: RunState, comment: CommentOutcome | string | undefin
     ...(state.github ? { github: state.github.stats } : {}),
     ...(comment !== undefined ? { comment } : {}),
   }
-}
-
-const coreLogger: Logger = {
-  info: (m) => core.info(m),
-  notice: (m) => core.notice(m),
-  warning: (m) => core.warning(m),
-  debug: (m) => core.debug(m),
 }
 
 function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): void {
@@ -440,7 +434,7 @@ function publicForm(e: unknown, message: string): string {
 function describeFailure(e: unknown, neon: NeonClient | undefined, ephemeral = false): string {
   if (e instanceof InputError) return e.message
   let message = e instanceof Error ? e.message : String(e)
-  if (e instanceof Error && e.stack) core.debug(e.stack)
+  if (e instanceof Error && e.stack) core.debug(logLines(e.stack))
   if (e instanceof ModeError && e.changes.length > 0) {
     message +=
       `\nAlready done in Neon before the failure: ${e.changes.join('; ')}. ` +

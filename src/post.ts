@@ -2,19 +2,28 @@
  * The post run (action.yml `runs.post`, the same bundle): the runner starts it when the job ends,
  * after success, failure or cancellation. It deletes the ephemeral branch the main step recorded,
  * and does nothing (one debug line) when main recorded none: `ephemeral` off, or main stopped
- * before it created anything. It never reads the inputs beyond `api_key`: they were validated in
- * main, and one that depends on the time (`expires_at`) might no longer validate now.
+ * before it created anything.
+ *
+ * The record comes back as a STATE_* variable, which an earlier step of the job could also have
+ * written (through $GITHUB_ENV): it is acted on only when it agrees with this step's own
+ * `api_host` and `project_id` (the same inputs main had, validated again) and has the forms main
+ * writes (state.ts, recordProblem), and the branch is deleted only when Neon says it carries this
+ * job's key and is neither the default nor a protected branch (ephemeral-post.ts). Otherwise
+ * nothing is requested or deleted, and a warning says why. It reads no other input: one that
+ * depends on the time (`expires_at`) might no longer validate now.
  */
 import * as core from '@actions/core'
 
-import { INPUTS } from './constants.js'
+import { DEFAULT_API_HOST, INPUTS } from './constants.js'
+import { InputError, isProjectId, parseApiHost } from './inputs.js'
+import { group } from './log.js'
 import { ephemeralPost, type EphemeralPostResult } from './modes/ephemeral-post.js'
 import type { Logger } from './modes/types.js'
 import { NeonClient } from './neon/client.js'
-import { readEphemeralRecord } from './state.js'
+import { readEphemeralRecord, recordProblem, type EphemeralRecord } from './state.js'
 import { readRunContext } from './github/context.js'
 import { recoverableText } from './modes/undo.js'
-import { escapeHtml, undoHtml, writeSummary } from './summary.js'
+import { escapeInline, undoHtml, writeSummary } from './summary.js'
 import type { Clock } from './util/clock.js'
 
 export interface PostOptions {
@@ -29,13 +38,23 @@ export interface PostOptions {
 
 /** Throws on failure; main.ts's run() turns that into core.setFailed. */
 export async function runPost(o: PostOptions): Promise<void> {
-  const record = readEphemeralRecord()
+  let record: EphemeralRecord | undefined
+  try {
+    record = readEphemeralRecord()
+  } catch (e) {
+    return refuse(o, (e as Error).message)
+  }
   if (!record) {
     o.log.debug(
       'Post step: the main step recorded no ephemeral branch (ephemeral is off, or main stopped before ' +
         'creating one): nothing to delete.',
     )
     return
+  }
+  const expected = ownInputs()
+  const problem = 'problem' in expected ? expected.problem : recordProblem(record, expected)
+  if (problem !== undefined) {
+    return refuse(o, `the recorded ephemeral branch was not acted on: ${problem}; nothing was deleted`)
   }
   const apiKey = core.getInput(INPUTS.apiKey)
   if (apiKey === '') {
@@ -53,11 +72,11 @@ export async function runPost(o: PostOptions): Promise<void> {
     debug: (line) => o.log.debug(line),
   })
   o.onClient?.(neon)
-  const r = await core.group(`Delete the ephemeral branch '${record.name}'`, () =>
+  const r = await group(`Delete the ephemeral branch '${record.name}'`, () =>
     ephemeralPost({ neon, clock: o.clock, log: o.log }, record),
   )
   o.log.info(postLine(r, neon.stats.requests))
-  const html = [`<p>${escapeHtml(postLine(r, neon.stats.requests))}</p>`]
+  const html = [`<p>${escapeInline(postLine(r, neon.stats.requests))}</p>`]
   if (r.recoverable) {
     // The context is read only for the undo command; a payload that cannot be read costs only that.
     let context: { repository?: string; workflowFile?: string } = {}
@@ -69,6 +88,36 @@ export async function runPost(o: PostOptions): Promise<void> {
     html.push(...undoHtml([r.recoverable], context))
   }
   await writeSummary(html.join('\n'))
+}
+
+/**
+ * This step's `api_host` and `project_id`, validated as main validated them (the runner gives the
+ * post step the inputs of the main step), or why they cannot be used.
+ */
+function ownInputs(): { apiHost: string; projectId: string } | { problem: string } {
+  const projectId = core.getInput(INPUTS.projectId)
+  if (!isProjectId(projectId)) return { problem: `this step's project_id is not a Neon project id` }
+  try {
+    const fail = (input: string, message: string): never => {
+      throw new InputError(input, message)
+    }
+    // The value is not echoed: this is no place to repeat what main already said about it.
+    const apiHost = parseApiHost(
+      core.getInput(INPUTS.apiHost) || DEFAULT_API_HOST,
+      (input, _value, expected) => fail(input, `Invalid input '${input}'. ${expected}`),
+      fail,
+    )
+    return { apiHost, projectId }
+  } catch (e) {
+    return { problem: (e as Error).message }
+  }
+}
+
+/** Nothing is deleted: a warning (the job's own result stands), and the summary says so too. */
+async function refuse(o: PostOptions, why: string): Promise<void> {
+  const line = `Post step: ${why}.`
+  o.log.warning(line)
+  await writeSummary(`<p>${escapeInline(line)}</p>`)
 }
 
 /** One line for the log and the job summary. */

@@ -7,6 +7,8 @@
  */
 import * as core from '@actions/core'
 
+import { isBranchId } from './github/naming.js'
+
 export const STATE_KEYS = {
   isPost: 'isPost',
   /** JSON of an {@link EphemeralRecord}, or '' when there is nothing for the post step to delete. */
@@ -80,4 +82,51 @@ export function parseEphemeralRecord(text: string): EphemeralRecord | undefined 
     )
   }
   return r as EphemeralRecord
+}
+
+// What main records: a key from randomUUID, operation ids as Neon gives them (uuids: BEHAVIOUR.md,
+// Asynchronous operations), a branch id of Neon's `br-` form, a name without control characters.
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/
+const MAX_NAME_CHARS = 256
+const MAX_TIMEOUT_MS = 3_600_000
+
+/**
+ * Why a record must not be acted on, or undefined when it may. The state reaches the post step
+ * through STATE_* variables, which an earlier step of the job can write too ($GITHUB_ENV): a
+ * record is trusted only as far as it agrees with this step's own inputs (the same as main's,
+ * validated again) and has the forms main writes. Checked before any request: a forged record
+ * must not get the API key sent to its host, nor a DELETE for its id.
+ */
+export function recordProblem(
+  r: EphemeralRecord,
+  expected: { apiHost: string; projectId: string },
+): string | undefined {
+  if (r.apiHost !== expected.apiHost) {
+    return `it names the API host ${shown(r.apiHost)}, not this step's api_host (${expected.apiHost})`
+  }
+  if (r.projectId !== expected.projectId) {
+    return `it names the project ${shown(r.projectId)}, not this step's project_id (${expected.projectId})`
+  }
+  if (r.branchId !== undefined && !isBranchId(r.branchId)) {
+    return `its branch id ${shown(r.branchId)} is not of Neon's br-… form`
+  }
+  if (r.name === '' || [...r.name].length > MAX_NAME_CHARS || CONTROL_RE.test(r.name)) {
+    return `its branch name ${shown(r.name)} is not one the main step could have used`
+  }
+  if (!UUID_RE.test(r.key)) return 'its github-ephemeral-key is not of the form the main step writes'
+  if (!(r.operationIds ?? []).every((id) => UUID_RE.test(id))) {
+    return "its operation ids are not of Neon's form"
+  }
+  if (!Number.isInteger(r.timeoutMs) || r.timeoutMs < 1000 || r.timeoutMs > MAX_TIMEOUT_MS) {
+    return `its timeout (${r.timeoutMs} ms) is not one the timeout input allows`
+  }
+  return undefined
+}
+
+/** A recorded value in a message: quoted, control characters escaped (JSON's), at most 100 characters. */
+function shown(value: string): string {
+  const chars = [...value]
+  return JSON.stringify(chars.length > 100 ? `${chars.slice(0, 100).join('')}…` : value)
 }

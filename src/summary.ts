@@ -4,10 +4,19 @@
  *
  * Rendering is pure (renderSummary, tested directly); writeSummary is the one call to core.summary.
  * Every value is HTML-escaped: branch names come from head refs and Neon, and are not ours to trust.
+ *
+ * GitHub renders the summary as Markdown with HTML (CommonMark), and there an HTML block such as
+ * `<table>` or `<details>` ends at the first blank line: whatever follows is Markdown again, where
+ * `![x](…)` is an image and `[x](…)` a link. So no value ever brings a line break into one
+ * (escapeInline turns them into `<br>`), and the text that keeps its lines (a schema diff, an
+ * error) goes in a `<pre>` that starts a block of its own after a blank line: such a block ends
+ * only at a line holding `</pre>` (CommonMark 0.31, HTML blocks, start condition 1), which the
+ * escaped text cannot hold.
  */
 import * as core from '@actions/core'
 
 import type { CommentOutcome } from './github/comment.js'
+import { coreLogger } from './log.js'
 import { SCHEMA_ONLY, shellQuote } from './github/comment-body.js'
 import type { DeletedBranchReport, ModeResult, SchemaComparison } from './modes/types.js'
 import { recoverableText } from './modes/undo.js'
@@ -44,6 +53,19 @@ export function escapeHtml(text: string): string {
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
   )
+}
+
+/** HTML-escaped, and every line break a `<br>`: the text cannot end the HTML block it is in. */
+export function escapeInline(text: string): string {
+  return escapeHtml(text).replace(/\r\n|\r|\n|\u2028|\u2029/g, '<br>')
+}
+
+/**
+ * Text that keeps its lines, in a `<pre>` block of its own: the blank line before it ends the
+ * HTML block above, so `<pre` opens one that only `</pre>` ends. Two entries of the `html` list.
+ */
+function preBlock(text: string): string[] {
+  return ['', `<pre>${escapeHtml(text.replace(/\r\n?/g, '\n'))}</pre>`]
 }
 
 // C0, DEL and C1 controls: a blank line would end the HTML block and let Markdown in.
@@ -104,7 +126,16 @@ export function renderSummary(v: SummaryView): string {
   }
   if (v.ephemeral && !v.dryRun) rows.push(['Ephemeral', 'yes: the post step deletes it when the job ends'])
   if (r?.deleted !== undefined) {
-    rows.push(['Deleted', r.deleted ? 'yes' : v.dryRun ? 'no (dry run)' : 'no, it was already gone'])
+    rows.push([
+      'Deleted',
+      r.deleted
+        ? 'yes'
+        : v.dryRun
+          ? 'no (dry run)'
+          : r.notDeleted
+            ? `no: ${r.notDeleted}`
+            : 'no, it was already gone',
+    ])
   }
   if (b && !v.dryRun && r?.mode !== 'delete' && b.id) rows.push(['Expires', b.expiresAt ?? 'never'])
   if (r?.connection) rows.push(['Host', r.connection.urls.host])
@@ -164,18 +195,22 @@ export function renderSummary(v: SummaryView): string {
   if (r?.recoverable?.length) html.push(...undoHtml(r.recoverable, v))
   if (r?.schema) html.push(...schemaHtml(r.schema))
   if (r?.failures?.length) {
-    html.push(`<h4>Failures</h4>`, `<ul>${r.failures.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`)
+    html.push(
+      `<h4>Failures</h4>`,
+      `<ul>${r.failures.map((f) => `<li>${escapeInline(f)}</li>`).join('')}</ul>`,
+    )
   }
-  if (v.error) html.push(`<h4>Error</h4>`, `<pre>${escapeHtml(v.error)}</pre>`)
+  if (v.error) html.push(`<h4>Error</h4>`, ...preBlock(v.error))
   return html.join('\n')
 }
 
 /**
  * The schema diff, as the comment shows it but whole, up to {@link MAX_SUMMARY_DIFF_BYTES}; the
- * `schema_diff` output always has all of it. Escaped inside <pre>, it cannot end the block.
+ * `schema_diff` output always has all of it. Escaped, in a `<pre>` block of its own (preBlock):
+ * neither its blank lines nor anything in it can end the block.
  */
 function schemaHtml(c: SchemaComparison): string[] {
-  const code = (s: string): string => `<code>${escapeHtml(s)}</code>`
+  const code = (s: string): string => `<code>${escapeInline(s)}</code>`
   const where = `${code(c.database)} on ${code(c.branch.name)}, compared with ${code(c.base.name)}`
   if (c.diff === '') return ['<h4>Schema changes</h4>', `<p>No schema changes: ${where}.</p>`]
   const lines = escapeHtml(c.diff.replace(/\r\n?/g, '\n').replace(/\n$/, '')).split('\n')
@@ -191,6 +226,8 @@ function schemaHtml(c: SchemaComparison): string[] {
     '<h4>Schema changes</h4>',
     `<p>Schema of ${where}:</p>`,
     `<details open><summary><b>+${c.added.toLocaleString('en-US')} −${c.removed.toLocaleString('en-US')}</b>: ${counts} in ${code(c.database)}</summary>`,
+    // Already escaped, line by line, to be measured: preBlock would escape it twice.
+    '',
     `<pre lang="diff">${lines.slice(0, shown).join('\n')}</pre>`,
   ]
   if (shown < lines.length) {
@@ -266,7 +303,7 @@ function commentText(c: CommentOutcome | string): string {
 
 function table(head: string[], rows: string[][]): string {
   const tr = (cells: string[], tag: 'th' | 'td'): string =>
-    `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`
+    `<tr>${cells.map((c) => `<${tag}>${escapeInline(c)}</${tag}>`).join('')}</tr>`
   return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>`
 }
 
@@ -279,6 +316,6 @@ export async function writeSummary(html: string): Promise<void> {
   try {
     await core.summary.addRaw(html, true).write()
   } catch (e) {
-    core.warning(`Could not write the job summary: ${(e as Error).message}`)
+    coreLogger.warning(`Could not write the job summary: ${(e as Error).message}`)
   }
 }

@@ -8,7 +8,9 @@ import type { RunContext } from './context.js'
 import type { ModeResult } from '../modes/types.js'
 import { describeData } from '../masking/describe.js'
 import { describeComputeUnits } from '../neon/compute-units.js'
+import { isProjectId } from '../inputs.js'
 import { codeBlock, codeSpan } from './markdown.js'
+import { isBranchId } from './naming.js'
 import { renderSchemaSection, type SchemaSectionView } from './schema-section.js'
 import { UNKNOWN_WINDOW } from '../modes/undo.js'
 
@@ -185,22 +187,23 @@ function renderBranchSection(v: CommentView): string {
   const r = v.result
   const branch = r?.branch
   const name = branch?.name || v.target
-  const id = branch?.id || (v.target.startsWith('br-') ? v.target : '')
+  const id = branch?.id || (isBranchId(v.target) ? v.target : '')
   // schema-diff writes a branch section only when there is no comment yet: who the branch is, and
   // nothing about its state, which that run did not look at.
   const schemaRun = v.mode === 'schema-diff'
   const lines: string[] = [
     schemaRun
       ? `### Neon preview branch ${codeSpan(name)}`
-      : `### Neon preview branch ${codeSpan(name)}: ${HEADLINE[v.status]}`,
+      : `### Neon preview branch ${codeSpan(name)}: ${r?.notDeleted ? '⚠️ left alone' : HEADLINE[v.status]}`,
     '',
   ]
 
   const rows: [string, string][] = []
+  const link = v.status !== 'deleted' ? consoleLink(v.projectId, id) : undefined
   rows.push([
     'Branch',
-    id && v.status !== 'deleted'
-      ? `${codeSpan(name)} · [${codeSpan(id)}](${CONSOLE}/${encodeURIComponent(v.projectId)}/branches/${encodeURIComponent(id)})`
+    link
+      ? `${codeSpan(name)} · [${codeSpan(id)}](${link})`
       : `${codeSpan(name)}${id ? ` (${codeSpan(id)})` : ''}`,
   ])
   rows.push(['Project', codeSpan(v.projectId)])
@@ -279,6 +282,21 @@ function renderBranchSection(v: CommentView): string {
   return lines.join('\n')
 }
 
+/**
+ * The branch's page in the Neon console, only for a project id and a branch id of the forms Neon
+ * gives them (a name, or an id from elsewhere, is shown as code, never linked), and with every
+ * character a Markdown link destination could end at percent-encoded anyway.
+ */
+export function consoleLink(projectId: string, branchId: string): string | undefined {
+  if (!isProjectId(projectId) || !isBranchId(branchId)) return undefined
+  return `${CONSOLE}/${pathSegment(projectId)}/branches/${pathSegment(branchId)}`
+}
+
+/** encodeURIComponent, and the characters it leaves alone that Markdown reads: `( ) ! ' *`. */
+function pathSegment(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}
+
 function stateText(v: CommentView): string {
   const r = v.result
   switch (v.status) {
@@ -298,9 +316,11 @@ function stateText(v: CommentView): string {
         ? 'ready: data restored to the point in time above; same host and password'
         : 'ready: data reset from the parent; same host and password'
     case 'deleted':
-      return r?.deleted === false
-        ? 'deleted (it was already gone: nothing to do)'
-        : 'deleted because the pull request closed'
+      return r?.notDeleted
+        ? `not deleted: ${r.notDeleted}`
+        : r?.deleted === false
+          ? 'deleted (it was already gone: nothing to do)'
+          : 'deleted because the pull request closed'
     case 'failed':
       return 'failed; see below'
   }

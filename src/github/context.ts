@@ -5,6 +5,8 @@ export interface RunContext {
   eventName: string
   /** `owner/repo` of the workflow's repository. */
   repository: string
+  /** GITHUB_REPOSITORY_ID: the repository's id, which stays when it is renamed or transferred. */
+  repositoryId?: string
   /** The event's `action` field (opened, synchronize, closed, …), when it has one. */
   action?: string
   pullRequest?: {
@@ -79,6 +81,7 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
   const ctx: RunContext = {
     eventName,
     repository,
+    ...(env.GITHUB_REPOSITORY_ID ? { repositoryId: env.GITHUB_REPOSITORY_ID } : {}),
     action: payload.action,
     sha: env.GITHUB_SHA,
     serverUrl,

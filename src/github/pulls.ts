@@ -1,3 +1,5 @@
+import { escapeControl } from '../util/log-text.js'
+
 /** Where a pull request stands, as far as cleanup is concerned. */
 export type PullState = 'open' | 'closed' | 'merged' | 'missing'
 
@@ -49,7 +51,7 @@ export function restPullLookup(api: PullsApi, repository: string, concurrency = 
       if ((e as { status?: number }).status === 404) return 'missing'
       const status = (e as { status?: number }).status
       return new Error(
-        `GET /repos/${repository}/pulls/${n}: ${status ? `HTTP ${status}: ` : ''}${(e as Error).message}`,
+        `GET /repos/${repository}/pulls/${n}: ${status ? `HTTP ${status}: ` : ''}${escapeControl((e as Error).message)}`,
       )
     }
   }

@@ -3,6 +3,7 @@
  * has completed lost its post step (the runner machine died), and one whose run is in progress may
  * be in use right now.
  */
+import { escapeControl } from '../util/log-text.js'
 import { lookUpAll } from './pulls.js'
 
 /**
@@ -48,7 +49,7 @@ export function restRunLookup(api: RunsApi, repository: string, concurrency = 8)
       const status = (e as { status?: number }).status
       if (status === 404) return 'missing'
       return new Error(
-        `GET /repos/${repository}/actions/runs/${id}: ${status ? `HTTP ${status}: ` : ''}${(e as Error).message}`,
+        `GET /repos/${repository}/actions/runs/${id}: ${status ? `HTTP ${status}: ` : ''}${escapeControl((e as Error).message)}`,
       )
     }
   }

@@ -3,6 +3,7 @@ import { BranchIndex } from '../neon/lookup.js'
 import { deleteChildrenFirst, judgeBranches, verdictOf, type Candidate } from './cleanup.js'
 import type { ModeRun } from './run.js'
 import type { BranchLimitReport, CleanupVerdict, ModeResult } from './types.js'
+import { escapeControl as shown } from '../util/log-text.js'
 import { undoLine, unknownWindows } from './undo.js'
 
 /** Branches listed in an error message; the log lists every one. */
@@ -144,7 +145,7 @@ export class BranchLimit {
                 `it frees no place for this run`,
             )
           } else {
-            failures.push(`'${b.name}' (${b.id}): ${error}`)
+            failures.push(`'${shown(b.name)}' (${b.id}): ${error}`)
             log.warning(`Could not delete '${b.name}' (${b.id}) to make room: ${error}`)
           }
         },
@@ -252,7 +253,7 @@ function atLimit(s: LimitSurvey, refusal: NeonApiError): string {
 
 function staleLine(c: Candidate): string {
   const age = `${Math.round(c.ageDays * 10) / 10} days since its last update`
-  return `'${c.branch.name}' (${c.branch.id}): ${c.reason}; ${age}`
+  return `'${shown(c.branch.name)}' (${c.branch.id}): ${shown(c.reason)}; ${age}`
 }
 
 /** What cleanup would delete (the first MAX_LISTED) and what holds the rest of the quota. */
@@ -265,18 +266,12 @@ export function describeSurvey(s: LimitSurvey, run: ModeRun): string {
   } else {
     lines.push(`mode: cleanup with these inputs would delete none of them now.`)
   }
-  lines.push(
-    `What holds the quota: ${quotaBreakdown(s, run.inputs.cleanupPrefix, run.deps.context.repository)}.`,
-  )
+  lines.push(`What holds the quota: ${quotaBreakdown(s, run.inputs.cleanupPrefix)}.`)
   return lines.join('\n')
 }
 
 /** "1 default branch, 2 outside cleanup_prefix 'preview/', 7 under it: 4 of open pull requests, …" */
-export function quotaBreakdown(
-  s: Pick<LimitSurvey, 'index' | 'judged'>,
-  prefix: string,
-  repo: string,
-): string {
+export function quotaBreakdown(s: Pick<LimitSurvey, 'index' | 'judged'>, prefix: string): string {
   const all = s.index.branches
   const parts: string[] = []
   const n = (k: number, what: string): void => {
@@ -290,7 +285,7 @@ export function quotaBreakdown(
   )
   const why = new Map<string, number>(KEPT_BECAUSE.map((k) => [k, 0]))
   for (const c of s.judged) {
-    const k = c.remove ? 'stale' : keptBecause(c, repo)
+    const k = c.remove ? 'stale' : keptBecause(c)
     why.set(k, (why.get(k) ?? 0) + 1)
   }
   if (s.judged.length > 0) {
@@ -310,10 +305,10 @@ const KEPT_BECAUSE = [
   'updated within cleanup_max_age',
 ] as const
 
-function keptBecause(c: Candidate, repo: string): (typeof KEPT_BECAUSE)[number] {
+function keptBecause(c: Candidate): (typeof KEPT_BECAUSE)[number] {
   if (c.heldByChild) return 'kept as parents of branches that stay'
   if (c.prState === 'open') return 'of open pull requests'
-  if (c.tie?.repo && c.tie.repo !== repo) return 'of another repository'
-  if (c.tie) return 'whose pull request could not be looked up'
+  if (c.foreign !== undefined) return 'of another repository'
+  if (c.tie && !c.youngNameTie) return 'whose pull request could not be looked up'
   return 'updated within cleanup_max_age'
 }

@@ -11,6 +11,7 @@ import type { Annotation } from '../neon/types.js'
 import type { Candidate } from './cleanup.js'
 import type { ModeRun } from './run.js'
 import type { RunState } from '../github/runs.js'
+import { ownership } from './ownership.js'
 
 const DAY_MS = 86_400_000
 
@@ -31,12 +32,12 @@ export async function judgeEphemeral(run: ModeRun, index: BranchIndex, now: numb
 
 /** This repository's ephemeral branches, not yet judged (`remove` false until judgeByRun). */
 export function ephemeralCandidates(run: ModeRun, index: BranchIndex, now: number): EphemeralCandidate[] {
-  const repo = run.deps.context.repository
   const candidates: EphemeralCandidate[] = []
   for (const b of index.branches) {
     const a = index.annotations[b.id]?.value
     if (!a || !isEphemeral(index.annotations[b.id]) || b.default || b.protected) continue
-    if ((a['github-repo'] ?? a['github-commit-repo']) !== repo) continue
+    // Only this repository's (annotated so: ownership.ts), never one whose repository is unknown.
+    if (ownership(index.annotations[b.id], run.deps.context).kind !== 'ours') continue
     const runId = a['github-run-id']
     const job = [
       runId ? `run ${runId}` : 'no run id',

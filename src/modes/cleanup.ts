@@ -6,17 +6,22 @@ import { ChildrenFirstDeleter, type DeleteOutcome } from './cleanup-deleter.js'
 import { ephemeralCandidates, isEphemeral, judgeByRun } from './cleanup-ephemeral.js'
 import { Finality } from './cleanup-finality.js'
 import { restrictionOf } from './guards.js'
+import { ownership } from './ownership.js'
 import { ModeRun } from './run.js'
+import { escapeControl as shown } from '../util/log-text.js'
 import type { CleanupVerdict, DeletedBranchReport, ModeDeps, ModeResult } from './types.js'
 import { reportRecoverable } from './undo.js'
 
 const DAY_MS = 86_400_000
 
-/** What ties a branch to a pull request, and whose it is. */
+/**
+ * What ties a branch to a pull request of this repository. `name`: only a `pr-<n>` in its name
+ * does, which may be a coincidence (another tool's branch, or another repository's made by hand):
+ * such a tie can keep a branch (its pull request is open) but never dooms it before
+ * `cleanup_max_age`.
+ */
 export interface Tie {
   pr: number
-  /** `owner/repo` from the annotation; undefined when only the name tied it (then it is ours). */
-  repo?: string
   by: 'annotation' | 'name'
 }
 
@@ -31,6 +36,10 @@ export interface Candidate {
   prState?: string
   /** Stale, but kept because a child of it stays (Neon cannot delete a branch with children). */
   heldByChild?: boolean
+  /** Annotated for this other repository (ownership.ts): never deleted. */
+  foreign?: string
+  /** Tied by its name only, and within `cleanup_max_age`: kept without a look-up. */
+  youngNameTie?: boolean
 }
 
 export interface CleanupOptions {
@@ -122,7 +131,7 @@ export async function cleanupMode(
     for (const [id, error] of outcomes) {
       if (error === undefined || error === 'gone') continue
       const b = index.get(id)!
-      failures.push(`'${b.name}' (${b.id}): ${error}`)
+      failures.push(`'${shown(b.name)}' (${b.id}): ${shown(error)}`)
     }
     return {
       mode: 'cleanup',
@@ -173,7 +182,16 @@ export async function judgeBranches(
       remove: false,
       reason: '',
     }))
-  for (const c of candidates) c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix)
+  warnAboutPrefix(run, index)
+  for (const c of candidates) {
+    const o = ownership(index.annotations[c.branch.id], run.deps.context)
+    if (o.kind === 'foreign') {
+      c.foreign = o.repo
+      c.reason = `annotated for another repository (${o.repo}, ${o.key}): not ours`
+    } else {
+      c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix)
+    }
+  }
   // Ephemeral CI branches, whatever their prefix, judged by their workflow run.
   const ephemeral = ephemeralCandidates(run, index, now)
   const all = [...candidates, ...ephemeral]
@@ -184,17 +202,30 @@ export async function judgeBranches(
     finality.judgedOwn(c)
   }
 
-  // The age rule first: it needs no look-up, so those deletes can start before any answer is in.
+  // What needs no look-up first, so those deletes can start before any answer is in: another
+  // repository's branches (kept), the age rule, and a tie by name that the age rule keeps anyway.
+  const maxDays = inputs.cleanupMaxAgeMs / DAY_MS
+  const old = (c: Candidate): boolean => c.ageDays * DAY_MS > inputs.cleanupMaxAgeMs
   for (const c of candidates) {
-    if (c.tie) continue
-    const maxDays = inputs.cleanupMaxAgeMs / DAY_MS
-    c.remove = c.ageDays * DAY_MS > inputs.cleanupMaxAgeMs
-    c.reason = c.remove
-      ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
-      : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`
-    judged(c)
+    if (c.foreign !== undefined) {
+      judged(c)
+    } else if (!c.tie) {
+      c.remove = old(c)
+      c.reason = c.remove
+        ? `tied to no pull request; not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
+        : `tied to no pull request; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)})`
+      judged(c)
+    } else if (c.tie.by === 'name' && !old(c)) {
+      // Whatever its pull request's state, the name alone never dooms it before cleanup_max_age.
+      c.youngNameTie = true
+      c.reason =
+        `PR #${c.tie.pr} only by its name; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
+        `so kept whatever that pull request's state`
+      judged(c)
+    }
   }
-  await judgeByPullRequest(run, candidates, judged)
+  const toLookUp = candidates.filter((c) => c.tie && (c.tie.by === 'annotation' || old(c)))
+  await judgeByPullRequest(run, toLookUp, maxDays, judged)
   await judgeByRun(run, ephemeral, judged)
   keepParentsOfKeptChildren(run, index, all)
   return all
@@ -224,31 +255,31 @@ export function verdictOf(c: Candidate, verdict: CleanupVerdict['verdict']): Cle
   }
 }
 
-/** Annotation first (it survives renames); else a `pr-<n>` in the name under the prefix. */
+/**
+ * Annotation first (it survives renames); else a `pr-<n>` in the name under the prefix. For a
+ * branch that is not another repository's (judgeBranches asks ownership.ts first).
+ */
 export function tieOf(branch: Branch, annotation: Annotation | undefined, prefix: string): Tie | undefined {
   const a = annotation?.value ?? {}
   const n = Number(a['github-pr-number'])
-  if (Number.isInteger(n) && n > 0)
-    return { pr: n, repo: a['github-repo'] ?? a['github-commit-repo'], by: 'annotation' }
+  if (Number.isInteger(n) && n > 0) return { pr: n, by: 'annotation' }
   const m = branch.name.slice(prefix.length).match(/(?:^|[^a-z0-9])pr-(\d+)(?![0-9])/i)
   if (m?.[1]) return { pr: Number(m[1]), by: 'name' }
   return undefined
 }
 
-/** Judges the candidates tied to a pull request; `judged` hears each as its verdict is set. */
+/**
+ * Judges the candidates tied to a pull request of this repository (`ours`: none is another
+ * repository's); `judged` hears each as its verdict is set. A tie by annotation goes with its pull
+ * request; a tie by name only is kept while that pull request is open, and otherwise judged by
+ * age, like a branch tied to none (only old ones are handed in: a young one is kept whatever).
+ */
 async function judgeByPullRequest(
   run: ModeRun,
-  candidates: Candidate[],
+  ours: Candidate[],
+  maxDays: number,
   judged: (c: Candidate) => void,
 ): Promise<void> {
-  const repo = run.deps.context.repository
-  const ours = candidates.filter((c) => c.tie && (!c.tie.repo || c.tie.repo === repo))
-  for (const c of candidates) {
-    if (c.tie?.repo && c.tie.repo !== repo) {
-      c.reason = `annotated for another repository (${c.tie.repo}): not ours`
-      judged(c)
-    }
-  }
   if (ours.length === 0) return
   const lookup = run.deps.pulls
   if (!lookup) {
@@ -274,6 +305,10 @@ async function judgeByPullRequest(
       c.prState = s
       c.remove = s !== 'open'
       c.reason = s === 'open' ? `${pr} is open` : s === 'missing' ? `${pr} does not exist` : `${pr} is ${s}`
+      if (c.remove && c.tie!.by === 'name') {
+        // Only old ones were looked up (judgeBranches): the age rule, as for a branch tied to none.
+        c.reason += `; tied only by its name, so judged by age: not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
+      }
     }
     judged(c)
   }
@@ -323,6 +358,29 @@ export async function deleteChildrenFirst(
   deleter.add(...doomed)
   deleter.close()
   await deleter.finished
+}
+
+/**
+ * A prefix that does not end in `/` also matches names it was perhaps not meant for: `preview`
+ * takes `preview-prod` and `previewer/x` as well as `preview/…`. Said, with those of the project.
+ */
+function warnAboutPrefix(run: ModeRun, index: BranchIndex): void {
+  const prefix = run.inputs.cleanupPrefix
+  if (prefix.endsWith('/')) return
+  const also = index.branches
+    .filter((b) => b.name.startsWith(prefix) && !b.name.startsWith(`${prefix}/`))
+    .map((b) => b.name)
+    .sort()
+  const listed = also.slice(0, 10).map((n) => `'${n}'`)
+  run.deps.log.warning(
+    `cleanup_prefix '${prefix}' does not end in '/': it matches every name that starts with it, such as ` +
+      `'${prefix}-anything' or '${prefix}x/…', not only '${prefix}/…'. ` +
+      (also.length === 0
+        ? `No branch of this project is such a name now.`
+        : `In this project it also matches ${also.length} branch(es) outside '${prefix}/': ` +
+          `${listed.join(', ')}${also.length > listed.length ? ', …' : ''}.`) +
+      ` End it with '/' unless that is meant.`,
+  )
 }
 
 function fmtDays(days: number): string {

@@ -7,6 +7,7 @@ import type { Branch, CreateBranchResponse, Endpoint } from '../neon/types.js'
 import type { ModeRun } from './run.js'
 import type { ConnectionInfo } from './types.js'
 import { allFinished } from '../util/settle.js'
+import { escapeControl as shown } from '../util/log-text.js'
 
 /** What an earlier answer already told us, so that nothing is asked twice. */
 export interface Known {
@@ -164,7 +165,7 @@ async function ensureBranchReady(run: ModeRun, branch: Branch): Promise<Branch> 
   const { neon, log } = run.deps
   log.info(`Waiting for branch '${branch.name}' to be ready (now '${branch.current_state}')`)
   const ready = await waitUntil(
-    `branch '${branch.name}' (${branch.id}) to be ready`,
+    `branch '${shown(branch.name)}' (${branch.id}) to be ready`,
     async () => {
       const b = await neon.getBranch(run.project, branch.id)
       return { done: b.current_state === 'ready', state: b.current_state, value: b }

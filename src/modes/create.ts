@@ -34,6 +34,7 @@ import {
   type Known,
 } from './connect.js'
 import { refuseUnsafeTarget } from './guards.js'
+import { foreignBranchError, ownership } from './ownership.js'
 import { checkHistoryWindow } from './history-window.js'
 import { parentText, pointInfo, schemaOnly } from './point.js'
 import { recoverDeleted, refusedRecovery, tiedToThisRun, whyNotOurs, type Recovered } from './recover.js'
@@ -68,7 +69,7 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
     const found = looked?.live
     if (found && inputs.ephemeral) throw ephemeralCollision(run, name, found.branch)
     const recoverable = found || !looked ? undefined : recoverableOf(run, name, looked)
-    if (inputs.dryRun) return await dryRun(run, name, found?.branch, limits, recoverable)
+    if (inputs.dryRun) return await dryRun(run, name, found, limits, recoverable)
 
     const outcome: Outcome = found
       ? { existing: found }
@@ -393,11 +394,15 @@ async function lookUpAtLimit(run: ModeRun, name: string, refusal: NeonApiError):
   if (found) throw new NameTakenAtLimit(found, refusal)
 }
 
-/** Takes an existing branch as the preview branch: never the default or a protected one. */
+/**
+ * Takes an existing branch as the preview branch: never the default or a protected one, and never
+ * one annotated for another repository. Every way to an existing branch (the look-up, a 409, a
+ * refusal at the branch limit) comes through here, before anything is changed on it.
+ */
 async function adopt(run: ModeRun, found: FoundBranch, parent: Branch | undefined): Promise<Branch> {
   const { branch } = found
   refuseUnsafeTarget(branch, 'use it as a preview branch')
-  warnIfOtherRepository(run.deps, found.annotation?.value)
+  refuseForeign(run, found)
   run.deps.log.info(`Adopting existing branch '${branch.name}' (${branch.id})`)
   await warnIfOtherPoint(run, branch, parent)
   return branch
@@ -462,14 +467,16 @@ export function createRequest(
 async function dryRun(
   run: ModeRun,
   name: string,
-  existing: Branch | undefined,
+  found: FoundBranch | undefined,
   limits: BranchLimit,
   recoverable?: FoundDeleted,
 ): Promise<ModeResult> {
+  const existing = found?.branch
   let line: string
   let room: string[] = []
-  if (existing) {
+  if (found && existing) {
     refuseUnsafeTarget(existing, 'use it as a preview branch')
+    refuseForeign(run, found)
     line = `would adopt branch '${existing.name}' (${existing.id}) and make sure its compute, role and database exist`
     if (run.inputs.masking) line += `; ${await dryRunMasking(run, existing, run.inputs.masking)}`
   } else if (recoverable) {
@@ -513,15 +520,10 @@ async function dryRun(
   }
 }
 
-/** Two repositories sharing one Neon project could otherwise silently share a branch. */
-function warnIfOtherRepository(deps: ModeDeps, annotation: Record<string, string> | undefined): void {
-  const repo = annotation?.['github-repo'] ?? annotation?.['github-commit-repo']
-  if (repo && deps.context.repository && repo !== deps.context.repository) {
-    deps.log.warning(
-      `The branch was created for repository ${repo}, not ${deps.context.repository}; adopting it anyway ` +
-        `because its name matches. Set 'branch_name' to keep the repositories apart.`,
-    )
-  }
+/** Two repositories sharing one Neon project would otherwise share a branch (ownership.ts). */
+function refuseForeign(run: ModeRun, found: FoundBranch): void {
+  const o = ownership(found.annotation, run.deps.context)
+  if (o.kind === 'foreign') throw foreignBranchError(found.branch, o, run.deps.context, run.project)
 }
 
 /**
@@ -584,6 +586,8 @@ function annotationsFor(deps: ModeDeps, ephemeralKey?: string): Record<string, s
     a['github-repo'] = ctx.repository
     a['github-commit-repo'] = ctx.repository
   }
+  // Survives a rename or a transfer of the repository (ownership.ts).
+  if (ctx.repositoryId) a['github-repo-id'] = ctx.repositoryId
   if (ephemeralKey !== undefined) {
     a['github-ephemeral'] = 'true'
     a['github-ephemeral-key'] = ephemeralKey

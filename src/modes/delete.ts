@@ -2,7 +2,9 @@ import type { Inputs } from '../inputs.js'
 import { resolveBranchName } from '../github/branch-target.js'
 import { BranchIndex } from '../neon/lookup.js'
 import { refuseRestricted, refuseUnsafeTarget } from './guards.js'
+import { ownership } from './ownership.js'
 import { ModeRun } from './run.js'
+import { escapeControl as shown } from '../util/log-text.js'
 import type { DeletedBranchReport, ModeDeps, ModeResult } from './types.js'
 import { reportRecoverable } from './undo.js'
 
@@ -33,11 +35,30 @@ export async function deleteMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
       return gone(`does not exist in project ${run.project} (already deleted, expired, or never created)`)
     const branch = found.branch
     refuseUnsafeTarget(branch, 'delete it')
+    const owner = ownership(found.annotation, deps.context)
+    if (owner.kind === 'foreign') {
+      // Not ours to delete, and not a failure of this repository's workflow: its own delete goes on.
+      log.warning(
+        `Branch '${branch.name}' (${branch.id}) is annotated for repository ${owner.repo} (${owner.key}), ` +
+          `not ${deps.context.repository}: it is that repository's branch, and it was left alone ` +
+          `(deleted=false). If this repository has a branch of its own under another name, set ` +
+          `branch_name to it.`,
+      )
+      return {
+        mode: 'delete',
+        // Its id is not shown (nor linked) in this repository's comment: it is not this one's branch.
+        branch: { id: '', name, expiresAt: null },
+        deleted: false,
+        notDeleted: `it is annotated for repository ${owner.repo}, not this one`,
+        changes: [],
+        timings: run.timings(),
+      }
+    }
     refuseRestricted(branch, 'delete')
     const children = index.children(branch.id)
     if (children.length > 0) {
       throw new Error(
-        `'${branch.name}' (${branch.id}) has child branches: ${children.map((c) => `'${c.name}' (${c.id})`).join(', ')}. ` +
+        `'${shown(branch.name)}' (${branch.id}) has child branches: ${children.map((c) => `'${shown(c.name)}' (${c.id})`).join(', ')}. ` +
           `Neon cannot delete a branch with children; delete them first. Nothing was deleted.`,
       )
     }

@@ -1,12 +1,13 @@
 /**
  * The post step of `ephemeral: true`: deletes the branch this job's main step created, and
- * nothing else. Runs after success, failure and cancellation alike. The branch may still have
- * operations running (main was cancelled while waiting for them): those are waited for first, as
- * Neon would refuse the delete with 423 meanwhile. A branch already gone (Neon's expiry, a
+ * nothing else: the branch must carry this job's key and be neither default nor protected (Neon is
+ * asked first, whatever was recorded). Runs after success, failure and cancellation alike. The
+ * branch may still have operations running (main was cancelled while waiting for them): those are
+ * waited for first, as Neon would refuse the delete with 423 meanwhile. A branch already gone (Neon's expiry, a
  * re-run's cleanup) is a success.
  */
 import { isNotFound } from '../neon/errors.js'
-import { findBranch } from '../neon/lookup.js'
+import { findBranch, type FoundBranch } from '../neon/lookup.js'
 import { projectDurations } from '../neon/durations.js'
 import { operationSettled, waitForOperations, waitUntil, type PollOptions } from '../neon/operations.js'
 import type { EphemeralRecord } from '../state.js'
@@ -51,22 +52,30 @@ export async function ephemeralPost(deps: PostDeps, record: EphemeralRecord): Pr
     totalMs: clock.now() - started,
   })
   try {
-    let branchId = record.branchId
+    // Neon's word on the branch, before anything else: a recorded id is deleted only when that
+    // branch carries this job's key (the record could have been written by another step).
+    const found = record.branchId
+      ? await neon.getBranchAnnotated(project, record.branchId).catch((e: unknown) => {
+          if (isNotFound(e)) return undefined
+          throw e
+        })
+      : // Main stopped with its create request in flight: the branch exists only if Neon got it.
+        await findBranch(neon, project, record.name)
+    if (!found) {
+      return record.branchId
+        ? result(false, record.branchId, 0, 'it was already gone')
+        : result(false, undefined, 0, 'the main step never got to create it')
+    }
+    const refusal = notOurs(found, record)
+    if (refusal !== undefined) {
+      log.warning(
+        `Branch '${found.branch.name}' (${found.branch.id}) was not deleted: ${refusal}; it was left alone.`,
+      )
+      return result(false, found.branch.id, 0, refusal)
+    }
+    const branchId = found.branch.id
     let waitedFor = 0
-    if (branchId === undefined) {
-      // Main stopped with its create request in flight: the branch exists only if Neon got it,
-      // and it is ours only if it carries main's key.
-      const found = await findBranch(neon, project, record.name)
-      const key = found?.annotation?.value['github-ephemeral-key']
-      if (!found) return result(false, undefined, 0, 'the main step never got to create it')
-      if (key !== record.key) {
-        log.warning(
-          `Branch '${record.name}' (${found.branch.id}) exists, but this job's main step did not create it ` +
-            `(its github-ephemeral-key annotation is not this job's); it was left alone.`,
-        )
-        return result(false, found.branch.id, 0, 'another job created it')
-      }
-      branchId = found.branch.id
+    if (record.branchId === undefined) {
       if (found.branch.current_state !== 'ready') await waitForBranchReady(deps, project, branchId, poll)
     } else {
       waitedFor += await settleOperations(deps, project, record.operationIds ?? [], poll)
@@ -93,6 +102,20 @@ export async function ephemeralPost(deps: PostDeps, record: EphemeralRecord): Pr
       e,
     )
   }
+}
+
+/**
+ * Why the branch is not this job's to delete, or undefined when it is: it must carry the key this
+ * job's main step wrote (`github-ephemeral-key`), and be neither the project's default branch nor
+ * a protected one (Neon refuses those anyway; this refuses before asking).
+ */
+function notOurs(found: FoundBranch, record: EphemeralRecord): string | undefined {
+  if (found.annotation?.value['github-ephemeral-key'] !== record.key) {
+    return "this job's main step did not create it (its github-ephemeral-key annotation is not this job's)"
+  }
+  if (found.branch.default) return "it is the project's default branch"
+  if (found.branch.protected) return 'it is a protected branch'
+  return undefined
 }
 
 /** Waits until each of main's operations has settled, however it ended; returns how many it polled. */

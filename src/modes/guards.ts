@@ -1,4 +1,5 @@
 import type { Branch, BranchRestrictedAction } from '../neon/types.js'
+import { escapeControl as shown } from '../util/log-text.js'
 
 /**
  * The branches a preview workflow must never touch: handing out the default branch's URL sends
@@ -7,10 +8,12 @@ import type { Branch, BranchRestrictedAction } from '../neon/types.js'
  */
 export function refuseUnsafeTarget(branch: Branch, action: string): void {
   if (branch.default) {
-    throw new Error(`'${branch.name}' (${branch.id}) is the project's default branch; refusing to ${action}`)
+    throw new Error(
+      `'${shown(branch.name)}' (${branch.id}) is the project's default branch; refusing to ${action}`,
+    )
   }
   if (branch.protected) {
-    throw new Error(`'${branch.name}' (${branch.id}) is a protected branch; refusing to ${action}`)
+    throw new Error(`'${shown(branch.name)}' (${branch.id}) is a protected branch; refusing to ${action}`)
   }
 }
 

@@ -3,6 +3,7 @@ import { InputError, type ParentPoint } from '../inputs.js'
 import type { Branch } from '../neon/types.js'
 import { formatDuration } from '../util/duration.js'
 import type { ModeRun } from './run.js'
+import { escapeControl as shown } from '../util/log-text.js'
 
 /**
  * Refuses a `parent_branch` timestamp that Neon no longer (or never) holds, before any change:
@@ -26,7 +27,7 @@ export async function checkHistoryWindow(
   if (point.timestampMs >= start) return
   const bound =
     start === created
-      ? `'${source.name}' (${source.id}) was created at ${iso(created)} and has no history before that`
+      ? `'${shown(source.name)}' (${source.id}) was created at ${iso(created)} and has no history before that`
       : `project ${run.project} keeps ${formatDuration((retention ?? 0) * 1000)} of history ` +
         `(history_retention_seconds = ${retention})`
   throw new InputError(

@@ -15,10 +15,12 @@ import {
 import { madeFromCreate, prepareConnection, prepareWithExpiry, servicesOf } from './connect.js'
 import { createRequest } from './create.js'
 import { refuseRestricted, refuseUnsafeTarget, restrictionOf } from './guards.js'
+import { foreignBranchError, ownership } from './ownership.js'
 import { checkHistoryWindow } from './history-window.js'
 import { parentText, pointInfo, schemaOnly } from './point.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult } from './types.js'
+import { escapeControl as shown } from '../util/log-text.js'
 
 /**
  * reset: bring the pull request's branch back to its parent's current state (or `parent_branch`'s,
@@ -41,6 +43,9 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     }
     const branch = found.branch
     refuseUnsafeTarget(branch, 'reset it')
+    // Before anything else that could change it (an anonymized branch is re-created below).
+    const owner = ownership(found.annotation, deps.context)
+    if (owner.kind === 'foreign') throw foreignBranchError(branch, owner, deps.context, run.project)
     // Neon cannot reset an anonymized branch: it is re-created instead. Whether it is one is asked
     // only when something suggests it (or rules are given): a plain reset costs no extra request.
     const status = inputs.masking || looksAnonymized(found) ? await readAnonymizedStatus(run, branch) : null
@@ -59,7 +64,7 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     // A root branch has no parent to reset to, but it has a past of its own.
     if (!branch.parent_id && !self) {
       const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch'
-      throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent; it cannot be reset`)
+      throw new Error(`'${shown(branch.name)}' (${branch.id}) is ${kind} with no parent; it cannot be reset`)
     }
     const children = index.children(branch.id)
     const preserve = inputs.preserveUnderName
@@ -74,7 +79,7 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     }
     if (children.length > 0 && !preserve) {
       throw new Error(
-        `'${branch.name}' has child branches (${children.map((c) => `'${c.name}'`).join(', ')}); ` +
+        `'${shown(branch.name)}' has child branches (${children.map((c) => `'${shown(c.name)}'`).join(', ')}); ` +
           `set 'preserve_under_name' to keep its current state under that name (Neon moves the children there)`,
       )
     }
@@ -151,10 +156,10 @@ function resolveSource(run: ModeRun, index: BranchIndex, branch: Branch): Branch
   }
   if (!branch.parent_id) {
     const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch'
-    throw new Error(`'${branch.name}' (${branch.id}) is ${kind} with no parent; it cannot be reset`)
+    throw new Error(`'${shown(branch.name)}' (${branch.id}) is ${kind} with no parent; it cannot be reset`)
   }
   const parent = index.get(branch.parent_id)
-  if (!parent) throw new Error(`the parent ${branch.parent_id} of '${branch.name}' no longer exists`)
+  if (!parent) throw new Error(`the parent ${branch.parent_id} of '${shown(branch.name)}' no longer exists`)
   return parent
 }
 

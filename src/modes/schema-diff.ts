@@ -4,9 +4,12 @@ import { NeonApiError } from '../neon/errors.js'
 import { findBranch } from '../neon/lookup.js'
 import type { Branch } from '../neon/types.js'
 import { countChanges, schemaPatch, type SchemaSide } from '../util/schema-patch.js'
+import { redactSchemaSecrets } from '../util/schema-secrets.js'
+import { foreignBranchError, ownership } from './ownership.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult } from './types.js'
 import { allFinished } from '../util/settle.js'
+import { escapeControl as shown } from '../util/log-text.js'
 
 /**
  * schema-diff: what the pull request's migrations did to `database`. Reads the schema of the
@@ -28,6 +31,9 @@ export async function schemaDiffMode(deps: ModeDeps, inputs: Inputs): Promise<Mo
       )
     }
     const branch = found.branch
+    // Its schema would go into this pull request's comment: another repository's is not ours to show.
+    const owner = ownership(found.annotation, deps.context)
+    if (owner.kind === 'foreign') throw foreignBranchError(branch, owner, deps.context, run.project)
     const base = await resolveBase(run, branch)
     const baseSide: SchemaSide = { branchId: base.branch.id, ...base.at }
     const branchSide: SchemaSide = { branchId: branch.id }
@@ -41,7 +47,16 @@ export async function schemaDiffMode(deps: ModeDeps, inputs: Inputs): Promise<Mo
       readSchema(run, base.branch, baseSide),
       readSchema(run, branch, branchSide),
     ])
-    const diff = schemaPatch(db, baseSide, branchSide, baseSql, branchSql)
+    // A user mapping's password or a subscription's connection string would go into a public
+    // comment: replaced by *** in the diff (so in the comment, the summary and the output alike),
+    // and masked in the log besides. A password that changed still shows as a changed line.
+    const redacted = redactSchemaSecrets(schemaPatch(db, baseSide, branchSide, baseSql, branchSql))
+    // Not a value of 1 to 3 characters: masking it would garble every line of the log.
+    for (const secret of redacted.secrets) if (secret.length >= 4) deps.setSecret(secret)
+    if (redacted.secrets.length > 0) {
+      log.info('The schema diff holds credentials (user mapping options, connection strings): shown as ***')
+    }
+    const diff = redacted.text
     const { added, removed } = countChanges(diff)
     log.info(diff === '' ? 'No schema changes' : `Schema changes: ${added} lines added, ${removed} removed`)
     return {
@@ -96,7 +111,7 @@ async function resolveBase(run: ModeRun, branch: Branch): Promise<Base> {
   if (!branch.parent_id) {
     const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch'
     throw new Error(
-      `'${branch.name}' (${branch.id}) is ${kind} with no parent to compare with; set 'parent_branch'`,
+      `'${shown(branch.name)}' (${branch.id}) is ${kind} with no parent to compare with; set 'parent_branch'`,
     )
   }
   try {
@@ -105,7 +120,7 @@ async function resolveBase(run: ModeRun, branch: Branch): Promise<Base> {
   } catch (e) {
     if (e instanceof NeonApiError && e.status === 404) {
       throw new Error(
-        `the parent ${branch.parent_id} of '${branch.name}' no longer exists; set 'parent_branch'`,
+        `the parent ${branch.parent_id} of '${shown(branch.name)}' no longer exists; set 'parent_branch'`,
         { cause: e },
       )
     }
@@ -132,8 +147,8 @@ async function readSchema(run: ModeRun, branch: Branch, side: SchemaSide): Promi
     }
     if (names.includes(db)) throw e
     throw new Error(
-      `database '${db}' does not exist on branch '${branch.name}' (${branch.id}); it has ` +
-        `${names.length ? names.map((n) => `'${n}'`).join(', ') : 'no databases'}. Set 'database' to one of them ` +
+      `database '${db}' does not exist on branch '${shown(branch.name)}' (${branch.id}); it has ` +
+        `${names.length ? names.map((n) => `'${shown(n)}'`).join(', ') : 'no databases'}. Set 'database' to one of them ` +
         `(Neon answered: ${e.message})`,
       { cause: e },
     )

@@ -163,6 +163,8 @@ export interface ModeResult {
    */
   dataApiUrl?: string | null
   deleted?: boolean
+  /** delete: why an existing branch was left alone (`deleted` false), e.g. another repository's. */
+  notDeleted?: string
   /** cleanup: what was deleted (or found already gone) by this run; `[]` in a dry run. */
   deletedBranches?: string[]
   /**

@@ -10,6 +10,7 @@ import {
   type RetryPolicy,
 } from './retry.js'
 import type {
+  Annotation,
   Branch,
   BranchesCountResponse,
   BranchesPage,
@@ -205,6 +206,23 @@ export class NeonClient {
       branch_id: branchId,
     })
     return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}`).branch
+  }
+
+  /**
+   * The branch and its annotation: Neon's GET answers both (OpenAPI getProjectBranch:
+   * BranchResponse and AnnotationResponse), and whose a branch is lives in the annotation.
+   */
+  async getBranchAnnotated(
+    projectId: string,
+    branchId: string,
+  ): Promise<{ branch: Branch; annotation?: Annotation }> {
+    const r = await this.request<{ branch: Branch; annotation?: Annotation }>(
+      'GET',
+      '/projects/{project_id}/branches/{branch_id}',
+      { project_id: projectId, branch_id: branchId },
+    )
+    const data = this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}`)
+    return { branch: data.branch, ...(data.annotation ? { annotation: data.annotation } : {}) }
   }
 
   async createBranch(projectId: string, body: CreateBranchRequest): Promise<CreateBranchResponse> {

@@ -1,3 +1,5 @@
+import { escapeControl } from '../util/log-text.js'
+
 /** HTTP reason phrases for the statuses Neon answers, for readable error messages. */
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -52,12 +54,14 @@ export class NeonApiError extends Error implements NeonApiErrorDetails {
   }
 }
 
+// Neon's code, message and request id are Neon's text: control characters escaped, so that the
+// message stays one line wherever it goes (the log above all; util/log-text.ts).
 function formatApiError(d: NeonApiErrorDetails): string {
   const status = d.status === 0 ? 'no response' : `HTTP ${d.status} ${REASONS[d.status] ?? ''}`.trim()
-  const code = d.code ? ` [${d.code}]` : ''
-  const id = d.requestId ? ` (request id ${d.requestId})` : ' (no request id)'
+  const code = d.code ? ` [${escapeControl(d.code)}]` : ''
+  const id = d.requestId ? ` (request id ${escapeControl(d.requestId)})` : ' (no request id)'
   const tries = d.attempts > 1 ? ` after ${d.attempts} attempts` : ''
-  return `${d.method} ${d.path}: ${status}${code}: ${d.neonMessage}${id}${tries}`
+  return `${d.method} ${d.path}: ${status}${code}: ${escapeControl(d.neonMessage)}${id}${tries}`
 }
 
 /** An operation that Neon reports as failed, errored or cancelled. */
@@ -68,7 +72,11 @@ export class OperationFailedError extends Error {
     readonly status: string,
     readonly detail: string | undefined,
   ) {
-    super(`Neon operation ${action} (${operationId}) ended '${status}'${detail ? `: ${detail}` : ''}`)
+    super(
+      escapeControl(
+        `Neon operation ${action} (${operationId}) ended '${status}'${detail ? `: ${detail}` : ''}`,
+      ),
+    )
     this.name = 'OperationFailedError'
   }
 }

@@ -21,7 +21,7 @@ export async function findBranch(
 ): Promise<FoundBranch | undefined> {
   if (isBranchId(ref)) {
     try {
-      return { branch: await client.getBranch(projectId, ref) }
+      return await client.getBranchAnnotated(projectId, ref)
     } catch (e) {
       if (!isNotFound(e)) throw e
     }
@@ -53,7 +53,8 @@ export async function findBranchWithDeleted(
 ): Promise<LookupWithDeleted> {
   if (isBranchId(ref)) {
     try {
-      return { live: { branch: await client.getBranch(projectId, ref) }, deleted: [] }
+      // With its annotation: whose the branch is lives there (modes/ownership.ts).
+      return { live: await client.getBranchAnnotated(projectId, ref), deleted: [] }
     } catch (e) {
       if (!isNotFound(e)) throw e
     }

@@ -168,11 +168,14 @@ describe('a passing job', () => {
     // Post sets no outputs and saves no state of its own.
     expect(post.outputs).toEqual({})
     expect(post.state).toEqual({})
-    // Post: the delete, one read of the project's recent operations (when the delete should end),
-    // polls of its operation, and last one listing of the deleted branch (until when it can be
-    // recovered); nothing else.
+    // Post: the read of the branch (is it this job's? issue 22), the delete, one read of the
+    // project's recent operations (when the delete should end), polls of its operation, and last
+    // one listing of the deleted branch (until when it can be recovered); nothing else.
     const postRoutes = sim.log.slice(postStart).map((l) => l.route)
-    expect(postRoutes[0]).toBe('DELETE /projects/{project_id}/branches/{branch_id}')
+    expect(postRoutes.slice(0, 2)).toEqual([
+      'GET /projects/{project_id}/branches/{branch_id}',
+      'DELETE /projects/{project_id}/branches/{branch_id}',
+    ])
     expect(postRoutes.filter((r) => r === 'GET /projects/{project_id}/operations')).toHaveLength(1)
     expect(postRoutes.at(-1)).toBe('GET /projects/{project_id}/branches')
     expect(sim.log.at(-1)?.query).toEqual({ search: o.branch_name, limit: '100', include_deleted: 'true' })
@@ -180,7 +183,7 @@ describe('a passing job', () => {
     expect(post.summary).toContain('<h4>Undo a delete</h4>')
     expect(
       postRoutes
-        .slice(1, -1)
+        .slice(2, -1)
         .every(
           (r) =>
             r === 'GET /projects/{project_id}/operations/{operation_id}' ||
@@ -315,7 +318,10 @@ describe('cancellation', () => {
     const record = JSON.parse(main.state.ephemeral_branch!) as Record<string, unknown>
     const pending = JSON.stringify({ ...record, branchId: undefined, operationIds: undefined })
     const stranger = await runPost(main, {
-      STATE_ephemeral_branch: JSON.stringify({ ...JSON.parse(pending), key: 'not-ours' }),
+      STATE_ephemeral_branch: JSON.stringify({
+        ...JSON.parse(pending),
+        key: '00000000-0000-4000-8000-000000000000',
+      }),
     })
     expect(stranger.code).toBe(0)
     expect(stranger.stdout).toContain("this job's main step did not create it")

@@ -48,11 +48,33 @@ export interface GitHubFault {
 
 export type FakeGitHub = Awaited<ReturnType<typeof startFakeGitHub>>
 
+/** Who a token authenticates as: what GitHub puts in `user` of what the token writes. */
+export interface FakeIdentity {
+  login: string
+  type: 'Bot' | 'User'
+}
+
+/**
+ * The identity of a token nobody registered: the workflow's GITHUB_TOKEN, the `github-actions`
+ * app's installation token, whose comments GitHub attributes to `github-actions[bot]`, type `Bot`
+ * (REST "issue comment" objects: `user.login`, `user.type`; the same login Git commits made with
+ * the token show: release-plz/action#85).
+ */
+export const GITHUB_ACTIONS_BOT: FakeIdentity = { login: 'github-actions[bot]', type: 'Bot' }
+
 /**
  * A stateful fake of the GitHub REST API, enough for what the action calls: pull requests, workflow
  * runs (REST docs: "Get a workflow run"; an unknown run is 404) and issue comments (paginated with `per_page`/`page` and a Link header, ids, timestamps).
  * Every request is logged with its body so tests can assert that no secret was ever sent.
  * Comment timestamps come from a counter (one second apart), so "oldest" is never a tie.
+ *
+ * Authors: a comment is written by the identity of the token that wrote it (`identities`, by
+ * token; GITHUB_ACTIONS_BOT for any other), and a seeded one by whoever the test says. GraphQL
+ * `POST /graphql` answers `query { viewer { login } }` with the token's login (GitHub's GraphQL
+ * `viewer`, "the currently authenticated user"; with an installation token, GITHUB_TOKEN included,
+ * the app's bot login `<slug>[bot]`: fullsend-ai/fullsend#1953, marocchino/sticky-pull-request-comment
+ * src/comment.ts); any other query is a GraphQL error. No source says what GitHub answers for the
+ * rest of GraphQL, and the action asks nothing else.
  */
 export async function startFakeGitHub(): Promise<{
   url: string
@@ -61,6 +83,8 @@ export async function startFakeGitHub(): Promise<{
   pulls: Map<string, FakePullRequest>
   runs: Map<string, FakeWorkflowRun>
   faults: GitHubFault[]
+  /** Who each token is; a token not in here is GITHUB_ACTIONS_BOT. */
+  identities: Map<string, FakeIdentity>
   addPull(repo: string, pr: Partial<FakePullRequest> & { number: number }): void
   addRun(repo: string, run: Partial<FakeWorkflowRun> & { id: number }): void
   /**
@@ -69,8 +93,11 @@ export async function startFakeGitHub(): Promise<{
    * while GitHub has not answered yet.
    */
   hold(path: RegExp): () => void
-  /** Seeds a comment as if someone had written it; returns it. */
-  addComment(repo: string, issue: number, body: string, user?: string): FakeComment
+  /**
+   * Seeds a comment as if someone had written it (default: github-actions[bot]); a login ending
+   * in `[bot]` is a Bot, any other a User. Returns it.
+   */
+  addComment(repo: string, issue: number, body: string, user?: string | FakeIdentity): FakeComment
   /** The bodies of an issue's comments, oldest first. */
   commentBodies(repo: string, issue: number): string[]
   close(): Promise<void>
@@ -80,18 +107,29 @@ export async function startFakeGitHub(): Promise<{
   const runs = new Map<string, FakeWorkflowRun>()
   const requests: GitHubRequest[] = []
   const faults: GitHubFault[] = []
+  const identities = new Map<string, FakeIdentity>()
+  const identityOf = (authorization: string | undefined): FakeIdentity => {
+    const token = authorization?.replace(/^(token|bearer)\s+/i, '') ?? ''
+    return identities.get(token) ?? GITHUB_ACTIONS_BOT
+  }
   const holds: { path: RegExp; released: Promise<void> }[] = []
   let nextId = 1000
   let tick = Date.parse('2030-01-01T00:00:00Z')
   const stamp = (): string => new Date((tick += 1000)).toISOString()
-  const newComment = (key: string, body: string, login = 'github-actions[bot]'): FakeComment => {
+  const newComment = (
+    key: string,
+    body: string,
+    author: string | FakeIdentity = GITHUB_ACTIONS_BOT,
+  ): FakeComment => {
     const now = stamp()
     const id = nextId++
     const [repo, issue] = key.split('#')
+    const user =
+      typeof author === 'string' ? { login: author, type: author.endsWith('[bot]') ? 'Bot' : 'User' } : author
     const c: FakeComment = {
       id,
       body,
-      user: { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' },
+      user: { ...user },
       created_at: now,
       updated_at: now,
       html_url: `https://github.com/${repo}/pull/${issue}#issuecomment-${id}`,
@@ -177,7 +215,8 @@ export async function startFakeGitHub(): Promise<{
         return send(res, log, 200, slice, headers)
       }
       if (method === 'POST') {
-        return send(res, log, 201, newComment(key, String((body as { body?: string })?.body ?? '')))
+        const text = String((body as { body?: string })?.body ?? '')
+        return send(res, log, 201, newComment(key, text, identityOf(req.headers.authorization)))
       }
     }
     m = url.pathname.match(/^\/repos\/([^/]+\/[^/]+)\/issues\/comments\/(\d+)$/)
@@ -201,6 +240,15 @@ export async function startFakeGitHub(): Promise<{
       }
       return send(res, log, 404, { message: 'Not Found' })
     }
+    if (url.pathname === '/graphql' && method === 'POST') {
+      const query = String((body as { query?: unknown })?.query ?? '')
+      if (/^\s*(query\s*)?\{\s*viewer\s*\{\s*login\s*\}\s*\}\s*$/.test(query)) {
+        return send(res, log, 200, {
+          data: { viewer: { login: identityOf(req.headers.authorization).login } },
+        })
+      }
+      return send(res, log, 200, { errors: [{ message: 'the fake GitHub answers only viewer { login }' }] })
+    }
     m = url.pathname.match(/^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/)
     if (m && method === 'GET') {
       const pr = pulls.get(`${m[1]}#${m[2]}`)
@@ -223,6 +271,7 @@ export async function startFakeGitHub(): Promise<{
     pulls,
     runs,
     faults,
+    identities,
     addRun(repo, run) {
       runs.set(`${repo}#${run.id}`, {
         status: 'in_progress',

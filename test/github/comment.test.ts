@@ -141,7 +141,8 @@ describe('sticky comment', () => {
     let racer = 0
     const octokit = client().octokit
     octokit.hook.before('request', (o) => {
-      if (o.method === 'POST' && racer === 0) racer = gh.addComment(REPO, pr, `${marker}\nracing run`).id
+      if (o.method === 'POST' && String(o.url).endsWith('/comments') && racer === 0)
+        racer = gh.addComment(REPO, pr, `${marker}\nracing run`).id
     })
     const out = await upsert(body(createdResult()), undefined, octokit)
     expect(out).toMatchObject({ status: 'created', id: racer, removedDuplicates: 1 })
@@ -191,6 +192,7 @@ describe('sticky comment', () => {
   it('a 403 only warns, naming what failed and the permission to grant', async () => {
     gh.faults.push({
       method: 'POST',
+      path: /\/comments$/,
       status: 403,
       message: 'Resource not accessible by integration',
       times: 5,
@@ -229,6 +231,7 @@ describe('sticky comment', () => {
   it('a rate limit (secondary, or remaining 0) is waited out and retried by the throttling plugin', async () => {
     gh.faults.push({
       method: 'POST',
+      path: /\/comments$/,
       status: 403,
       message: 'You have exceeded a secondary rate limit',
       headers: { 'retry-after': '1' },
@@ -236,6 +239,7 @@ describe('sticky comment', () => {
     })
     gh.faults.push({
       method: 'GET',
+      path: /\/comments$/,
       status: 403,
       message: 'API rate limit exceeded',
       headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000)) },
@@ -259,5 +263,75 @@ describe('sticky comment', () => {
     }
     // The token goes in the Authorization header only.
     expect(gh.requests.at(-1)?.authorization).toBe(`token ${TOKEN}`)
+  })
+})
+
+describe("only the action's own comment (issue 22, finding 6)", () => {
+  const marker = () => commentMarker(PROJECT, 'preview/pr-7-feature/login')
+  const comment = (id: number) => gh.comments.get(`${REPO}#${pr}`)!.find((c) => c.id === id)
+
+  it.each([
+    ['a user who posted the marker', 'mallory'],
+    ['a user whose login looks like the bot', { login: 'github-actions', type: 'User' as const }],
+    [
+      'a user claiming the bot login with another type',
+      { login: 'github-actions[bot]', type: 'User' as const },
+    ],
+    ["another app's bot", 'someone-elses-app[bot]'],
+  ])('never edits or deletes a marked comment by %s, even the oldest', async (_, author) => {
+    const planted = gh.addComment(REPO, pr, `${marker()}\nI am the sticky comment now`, author)
+    const first = await upsert(body(createdResult()))
+    expect(first.status).toBe('created')
+    const again = await upsert(body(resetResult()))
+    expect(again).toMatchObject({ status: 'updated', removedDuplicates: 0 })
+    expect(comment(planted.id)?.body).toBe(`${marker()}\nI am the sticky comment now`)
+    const ours = gh.comments.get(`${REPO}#${pr}`)!.filter((c) => c.id !== planted.id)
+    expect(ours).toHaveLength(1)
+    expect(ours[0]!.user).toEqual({ login: 'github-actions[bot]', type: 'Bot' })
+    expect(ours[0]!.body).toContain('reset from its parent')
+    // Nothing was ever sent to the planted comment.
+    expect(gh.requests.filter((r) => r.path.endsWith(`/comments/${planted.id}`))).toEqual([])
+    expect(logs.join('\n')).toMatch(/Left alone 1 comment\(s\) that carry this action's marker/)
+  })
+
+  it('asks GitHub who the token is once per update, beside the listing (GraphQL viewer)', async () => {
+    const before = gh.requests.length
+    await upsert(body(createdResult()))
+    await upsert(body(resetResult()))
+    const graphql = gh.requests.slice(before).filter((r) => r.path === '/graphql')
+    expect(graphql).toHaveLength(2)
+    expect(graphql.every((r) => r.authorization === `token ${TOKEN}`)).toBe(true)
+  })
+
+  it("with a personal token, that user's comments are the action's own, and the bot's are not", async () => {
+    const pat = 'ghp_personaltoken0123'
+    gh.identities.set(pat, { login: 'octocat', type: 'User' })
+    const botComment = gh.addComment(REPO, pr, `${marker()}\nwritten with the GITHUB_TOKEN`)
+    const octokit = createGitHubClient({
+      token: pat,
+      baseUrl: gh.url,
+      userAgent: 'neon-preview-branch/test',
+      log: { debug: log.debug, warning: log.warning },
+      retryAfterBaseValue: 1,
+      throttle: false,
+    }).octokit
+    expect((await upsert(body(createdResult()), undefined, octokit)).status).toBe('created')
+    expect((await upsert(body(resetResult()), undefined, octokit)).status).toBe('updated')
+    expect(comment(botComment.id)?.body).toBe(`${marker()}\nwritten with the GITHUB_TOKEN`)
+    const mine = gh.comments.get(`${REPO}#${pr}`)!.filter((c) => c.user.login === 'octocat')
+    expect(mine).toHaveLength(1)
+    expect(mine[0]!.body).toContain('reset from its parent')
+  })
+
+  it('when GitHub will not say who the token is, the comment it creates tells; its own duplicates collapse, others stay', async () => {
+    const planted = gh.addComment(REPO, pr, `${marker()}\nplanted`, 'mallory')
+    const older = gh.addComment(REPO, pr, `${marker()}\nan earlier run's`)
+    gh.faults.push({ method: 'POST', path: /^\/graphql$/, status: 403, message: 'Forbidden', times: 10 })
+    const out = await upsert(body(createdResult(undefined, false)))
+    expect(out).toMatchObject({ status: 'created', id: older.id, removedDuplicates: 1 })
+    const left = gh.comments.get(`${REPO}#${pr}`)!
+    expect(left.map((c) => c.id)).toEqual([planted.id, older.id])
+    expect(comment(planted.id)?.body).toBe(`${marker()}\nplanted`)
+    expect(comment(older.id)?.body).toContain('🟢 ready')
   })
 })

@@ -36,7 +36,8 @@ interface Spec {
   parent?: number
   protected: boolean
   ageDays: number
-  tie: 'ours' | 'theirs' | 'name' | 'none'
+  /** `theirs-name`: another repository's by annotation (no PR number), with a `pr-<n>` in its name. */
+  tie: 'ours' | 'theirs' | 'theirs-name' | 'name' | 'none'
   pr: number
 }
 
@@ -48,10 +49,10 @@ function generate(seed: number): { specs: Spec[]; prs: Map<number, PrState> } {
   const specs: Spec[] = []
   const count = 15 + Math.floor(r() * 20)
   for (let i = 0; i < count; i++) {
-    const tie = pick(['ours', 'theirs', 'name', 'none'] as const)
+    const tie = pick(['ours', 'theirs', 'theirs-name', 'name', 'none'] as const)
     const pr = 1 + Math.floor(r() * 12)
     const inPrefix = r() < 0.8
-    const base = tie === 'name' ? `pr-${pr}-b${i}` : `b${i}`
+    const base = tie === 'name' || tie === 'theirs-name' ? `pr-${pr}-b${i}` : `b${i}`
     specs.push({
       name: `${inPrefix ? PREFIX : 'other/'}${base}`,
       parent: i > 0 && r() < 0.4 ? Math.floor(r() * i) : undefined,
@@ -67,8 +68,11 @@ function generate(seed: number): { specs: Spec[]; prs: Map<number, PrState> } {
 function expectedDeleted(specs: Spec[], prs: Map<number, PrState>): Set<string> {
   const eligible = (s: Spec): boolean => {
     if (!s.name.startsWith(PREFIX) || s.protected) return false
-    if (s.tie === 'theirs') return false
-    if (s.tie === 'ours' || s.tie === 'name') return prs.get(s.pr) !== 'open'
+    // Another repository's: never (issue 22).
+    if (s.tie === 'theirs' || s.tie === 'theirs-name') return false
+    if (s.tie === 'ours') return prs.get(s.pr) !== 'open'
+    // A tie by name keeps an open pull request's branch, and dooms none before the maximum age.
+    if (s.tie === 'name') return prs.get(s.pr) !== 'open' && s.ageDays > MAX_AGE_DAYS
     return s.ageDays > MAX_AGE_DAYS
   }
   const memo = new Map<number, boolean>()
@@ -124,7 +128,9 @@ describe('cleanup never deletes anything outside the rules (property, seeded)', 
               ? { 'github-pr-number': String(s.pr), 'github-repo': REPO }
               : s.tie === 'theirs'
                 ? { 'github-pr-number': String(s.pr), 'github-commit-repo': 'elsewhere/repo' }
-                : {},
+                : s.tie === 'theirs-name'
+                  ? { 'github-repo': 'elsewhere/repo' }
+                  : {},
         })
         ids.push(b.id)
       }
@@ -177,7 +183,9 @@ describe('cleanup with the look-ups answering in a random order while deletes ru
               ? { 'github-pr-number': String(s.pr), 'github-repo': REPO }
               : s.tie === 'theirs'
                 ? { 'github-pr-number': String(s.pr), 'github-commit-repo': 'elsewhere/repo' }
-                : {},
+                : s.tie === 'theirs-name'
+                  ? { 'github-repo': 'elsewhere/repo' }
+                  : {},
         })
         ids.push(b.id)
       }

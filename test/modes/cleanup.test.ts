@@ -71,7 +71,10 @@ describe('cleanup over a project with every kind of branch', () => {
     // 4 does not exist on GitHub.
     pr(5, 'closed')
     pr(77, 'closed')
+    pr(78, 'closed')
+    pr(79, 'open')
     pr(88, 'closed')
+    pr(89, 'closed')
     const add = (
       name: string,
       o: Parameters<NeonSimulator['addBranch']>[1] extends infer T ? Partial<T> : never = {},
@@ -98,7 +101,20 @@ describe('cleanup over a project with every kind of branch', () => {
         sim.world.branches.get(gone.id)!.deletedAt = sim.clock.now()
       },
     })
+    // Issue 22: a tie by name alone keeps an open pull request's branch, and dooms none early.
     add('preview/pr-77-from-name-only', { updatedAt: ago(1) })
+    add('preview/pr-78-name-only-old', { updatedAt: ago(30) })
+    add('preview/pr-79-name-only-open-old', { updatedAt: ago(30) })
+    add('preview/my-pr-80-scratch', { updatedAt: ago(2) }) // PR 80 does not exist
+    // Issue 22: another repository's branches are kept, tied to a pull request or not, old or not.
+    add('preview/theirs-untied-old', {
+      updatedAt: ago(30),
+      annotations: { 'github-commit-repo': 'someone/else' },
+    })
+    add('preview/pr-89-theirs-by-name', {
+      updatedAt: ago(30),
+      annotations: { 'github-repo': 'someone/else' },
+    })
     add('preview/pr-88-github-fails', { annotations: annotated(88) })
     gh.faults.push({ method: 'GET', path: /\/pulls\/88$/, status: 500, times: 1000 })
     result = await sweep().result
@@ -116,6 +132,11 @@ describe('cleanup over a project with every kind of branch', () => {
         'preview/pr-88-github-fails',
         'preview/stale-with-kept-child',
         'preview/young-child',
+        'preview/pr-77-from-name-only',
+        'preview/pr-79-name-only-open-old',
+        'preview/my-pr-80-scratch',
+        'preview/theirs-untied-old',
+        'preview/pr-89-theirs-by-name',
       ].sort(),
     )
     expect([...result.deletedBranches!].sort()).toEqual(
@@ -127,7 +148,7 @@ describe('cleanup over a project with every kind of branch', () => {
         'preview/pr-2-deleted-meanwhile',
         'preview/pr-3-merged',
         'preview/pr-4-missing',
-        'preview/pr-77-from-name-only',
+        'preview/pr-78-name-only-old',
       ].sort(),
     )
     expect(result.failures).toBeUndefined()
@@ -153,8 +174,31 @@ describe('cleanup over a project with every kind of branch', () => {
     })
     expect(v['preview/pr-3-merged']).toMatchObject({ verdict: 'deleted', prState: 'merged' })
     expect(v['preview/pr-4-missing']?.reason).toBe('PR #4 does not exist')
-    expect(v['preview/pr-5-other-repo']?.reason).toMatch(/another repository \(someone\/else\): not ours/)
-    expect(v['preview/pr-77-from-name-only']?.reason).toBe('PR #77 (from the name) is closed')
+    expect(v['preview/pr-5-other-repo']?.reason).toMatch(
+      /another repository \(someone\/else, github-repo\): not ours/,
+    )
+    expect(v['preview/pr-77-from-name-only']).toMatchObject({
+      verdict: 'kept',
+      pr: 77,
+      reason: "PR #77 only by its name; updated 1 d ago (≤ 7 d), so kept whatever that pull request's state",
+    })
+    expect(v['preview/pr-78-name-only-old']).toMatchObject({
+      verdict: 'deleted',
+      prState: 'closed',
+      reason:
+        'PR #78 (from the name) is closed; tied only by its name, so judged by age: not updated for 30 d (> 7 d)',
+    })
+    expect(v['preview/pr-79-name-only-open-old']).toMatchObject({
+      verdict: 'kept',
+      reason: 'PR #79 (from the name) is open',
+    })
+    expect(v['preview/my-pr-80-scratch']?.verdict).toBe('kept')
+    expect(v['preview/theirs-untied-old']).toMatchObject({
+      verdict: 'kept',
+      reason: 'annotated for another repository (someone/else, github-commit-repo): not ours',
+    })
+    expect(v['preview/pr-89-theirs-by-name']?.verdict).toBe('kept')
+    expect(v['preview/pr-89-theirs-by-name']?.pr).toBeUndefined()
     expect(v['preview/pr-88-github-fails']).toMatchObject({ verdict: 'kept', prState: 'unknown' })
     expect(v['preview/nightly-old']?.reason).toMatch(
       /tied to no pull request; not updated for 30 d \(> 7 d\)/,
@@ -169,8 +213,10 @@ describe('cleanup over a project with every kind of branch', () => {
     expect(v['main']).toBeUndefined()
   })
 
-  it('looks each pull request up once', () => {
+  it('looks each pull request up once, and none that could not change a verdict', () => {
     const lookups = gh.requests.filter((r) => r.path.includes('/pulls/')).map((r) => r.path)
+    // 77 and 80 are tied by name only and young: kept whatever; 5 and 89 are another repository's.
+    for (const n of [5, 77, 80, 89]) expect(lookups.filter((p) => p.endsWith(`/pulls/${n}`))).toEqual([])
     expect(new Set(lookups.filter((p) => !p.endsWith('/88'))).size).toBe(
       lookups.filter((p) => !p.endsWith('/88')).length,
     )
@@ -301,5 +347,24 @@ describe('cleanup safety and faults', () => {
     const r = await cleanupMode(h.deps, inputsFor(projectId, sim.apiKey, { mode: 'cleanup' }))
     expect(r.deletedBranches).toEqual(['preview/old'])
     expect(h.logs.join('\n')).toMatch(/No GitHub token: 1 branches tied to pull requests were kept unchecked/)
+  })
+})
+
+describe('cleanup_prefix without a trailing / (issue 22, finding 4)', () => {
+  it('warns, naming the branches it also matches; with a / it says nothing', async () => {
+    sim.addBranch(projectId, { name: 'preview/pr-1-x', updatedAt: ago(1) })
+    sim.addBranch(projectId, { name: 'preview-prod', updatedAt: ago(1) })
+    sim.addBranch(projectId, { name: 'previewer/tool', updatedAt: ago(1) })
+    const loose = sweep({ cleanup_prefix: 'preview' })
+    await loose.result
+    const warning = loose.h.logs.find((l) => l.startsWith('warning: cleanup_prefix'))
+    expect(warning).toBe(
+      "warning: cleanup_prefix 'preview' does not end in '/': it matches every name that starts with it, " +
+        "such as 'preview-anything' or 'previewx/…', not only 'preview/…'. In this project it also matches 2 " +
+        "branch(es) outside 'preview/': 'preview-prod', 'previewer/tool'. End it with '/' unless that is meant.",
+    )
+    const strict = sweep({ cleanup_prefix: 'preview/' })
+    await strict.result
+    expect(strict.h.logs.filter((l) => l.includes('cleanup_prefix'))).toEqual([])
   })
 })

@@ -215,19 +215,16 @@ describe('create first: the guarantees of the look-up', () => {
     expect(s.log.filter((l) => l.method !== 'GET' && l.status < 400)).toEqual([])
   })
 
-  it('adopting after the 409 warns about another repository, as the look-up does', async () => {
+  it("after the 409, another repository's branch is refused, as the look-up refuses it (issue 22)", async () => {
     const { sim: s, projectId } = await start()
     s.addBranch(projectId, { name: NAME, annotations: { 'github-repo': 'someone/else' } })
     const h = harness(s, OPENED)
-    const r = await createMode(h.deps, inputsFor(projectId, s.apiKey))
-    expect(r.created).toBe(false)
-    const logs = h.logs.join('\n')
-    expect(logs).toMatch(
-      /Branch 'preview\/pr-12-feature\/login' already exists \(Neon answered the create with 409\); adopting it/,
+    await expect(createMode(h.deps, inputsFor(projectId, s.apiKey))).rejects.toThrow(
+      /'preview\/pr-12-feature\/login' \(br-[a-z0-9-]+\) in project hidden-river-50598307 is annotated for repository someone\/else \(github-repo\), not octo-org\/octo-repo/,
     )
-    expect(logs).toMatch(
-      /warning: The branch was created for repository someone\/else, not octo-org\/octo-repo/,
-    )
+    expect(s.log.filter((l) => l.method !== 'GET').map((l) => `${l.route} ${l.status}`)).toEqual([
+      `${POST} 409`,
+    ])
   })
 
   it('a create refused for its point (400) adopts the existing branch and warns that it starts elsewhere', async () => {

@@ -188,13 +188,18 @@ describe('cleanup', () => {
 
 describe('the ephemeral post step', () => {
   it('says until when the branch it deleted can be recovered', async () => {
-    const b = sim.addBranch(projectId, { name: 'ci/run-1-1-test' })
+    // The post step deletes only a branch carrying the job's key (issue 22).
+    const key = '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b'
+    const b = sim.addBranch(projectId, {
+      name: 'ci/run-1-1-test',
+      annotations: { 'github-ephemeral': 'true', 'github-ephemeral-key': key },
+    })
     const h = harness(sim, dispatch())
     const r = await ephemeralPost(h.deps, {
       projectId,
       apiHost: sim.apiUrl,
       name: b.name,
-      key: 'k',
+      key,
       timeoutMs: 60_000,
       branchId: b.id,
       operationIds: [],

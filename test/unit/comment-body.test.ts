@@ -1,6 +1,8 @@
+import MarkdownIt from 'markdown-it'
 import { describe, expect, it } from 'vitest'
 import {
   codeBlock,
+  consoleLink,
   codeSpan,
   commentMarker,
   MAX_COMMENT_CHARS,
@@ -211,6 +213,39 @@ describe('renderComment: made room at the branch limit', () => {
       '| Made room | the project was at its branch limit (10 of 10); deleted `preview/pr-3-<b>x</b>` (PR #3 closed), `preview/old` |',
     )
     expect(renderComment(view())).not.toContain('Made room')
+  })
+})
+
+describe('the console link (issue 22, finding 7)', () => {
+  const md = new MarkdownIt({ html: true, linkify: true })
+  const hrefs = (body: string): string[] =>
+    [...md.render(body).matchAll(/<a href="([^"]*)"/g)].map((m) => m[1] ?? '')
+
+  it.each([
+    ['a target that only looks like an id', 'br-x)(www.evil.example', undefined],
+    ['an id from Neon with a closing parenthesis', 'preview/pr-7-x', 'br-x)(www.evil.example'],
+    ['an id with a space and a link in it', 'preview/pr-7-x', 'br-a [click](https://evil.example)'],
+  ])('%s is shown as code and never linked, and makes no link of its own', (_, target, id) => {
+    const result = createdResult(target)
+    if (id !== undefined) result.branch = { ...result.branch!, id }
+    const body = renderComment(
+      view({ target, result: id === undefined ? undefined : result, status: 'failed', error: 'x' }),
+    )
+    const links = hrefs(body)
+    expect(links.filter((h) => h.includes('evil'))).toEqual([])
+    expect(links.filter((h) => h.includes('console.neon.tech'))).toEqual([])
+  })
+
+  it('links a real id, with ( ) and the like percent-encoded by construction', () => {
+    expect(consoleLink(PROJECT, 'br-misty-sun-a1b2c3d4')).toBe(
+      `https://console.neon.tech/app/projects/${PROJECT}/branches/br-misty-sun-a1b2c3d4`,
+    )
+    expect(consoleLink(PROJECT, 'br-x)(www.evil.example')).toBeUndefined()
+    expect(consoleLink('Evil(project)', 'br-misty-sun-a1b2c3d4')).toBeUndefined()
+    const body = renderComment(view())
+    expect(hrefs(body)).toContain(
+      `https://console.neon.tech/app/projects/${PROJECT}/branches/br-misty-sun-a1b2c3d4`,
+    )
   })
 })
 

@@ -227,9 +227,44 @@ describe('getInputs: api_host', () => {
   it.each(['console.neon.tech/api/v2', 'ftp://example.com', 'file:///etc/passwd', 'not a url', 'https://'])(
     'rejects %j',
     (value) => {
-      expectInvalid({ api_host: value }, 'api_host', /Expected an http:\/\/ or https:\/\/ URL/)
+      expectInvalid(
+        { api_host: value },
+        'api_host',
+        /Expected an https:\/\/ URL \(http:\/\/ only for localhost\)/,
+      )
     },
   )
+
+  // Issue 22: plain http carries the API key in clear text, so only to this machine.
+  it.each([
+    ['http://localhost:4010/api/v2', 'http://localhost:4010/api/v2'],
+    ['http://LOCALHOST/api', 'http://localhost/api'],
+    ['http://127.0.0.1:8080', 'http://127.0.0.1:8080'],
+    ['http://127.255.3.4/api', 'http://127.255.3.4/api'],
+    ['http://127.1:9/api', 'http://127.0.0.1:9/api'],
+    ['http://[::1]:4010/api/v2', 'http://[::1]:4010/api/v2'],
+    ['http://[0:0:0:0:0:0:0:1]/api', 'http://[::1]/api'],
+  ])('accepts plain http to this machine: %s', (value, expected) => {
+    expect(parse({ api_host: value }).apiHost).toBe(expected)
+  })
+
+  it.each([
+    'http://10.0.0.5:8080/api/v2',
+    'http://console.neon.tech/api/v2',
+    'http://localhost.evil.example/api',
+    'http://127.0.0.1.nip.io/api',
+    'http://0.0.0.0:4010/api',
+    'http://[::ffff:127.0.0.1]/api',
+    'http://[::2]/api',
+    'http://192.168.1.10/api',
+  ])('rejects plain http to another host: %s, naming the input', (value) => {
+    const err = expectInvalid(
+      { api_host: value },
+      'api_host',
+      /^Invalid input 'api_host': .*Plain http:\/\/ would send the API key in clear text: use https:\/\//,
+    )
+    expect(err.message).toContain('localhost, 127.0.0.0/8 or [::1]')
+  })
 
   it.each(['https://x.test/api?x=1', 'https://x.test/api#frag'])(
     'rejects query or fragment in %s',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseEphemeralRecord } from '../../src/state.js'
+import { parseEphemeralRecord, recordProblem } from '../../src/state.js'
 import { parseOutputFile } from '../helpers/run-action.js'
 
 const RECORD = {
@@ -49,5 +49,31 @@ describe('the runner state file format (parseOutputFile)', () => {
       '',
     ].join('\n')
     expect(parseOutputFile(text)).toEqual({ isPost: 'true', ephemeral_branch: '' })
+  })
+})
+
+describe('recordProblem (issue 22, finding 5)', () => {
+  const expected = { apiHost: 'https://console.neon.tech/api/v2', projectId: 'p-1' }
+  const ok = { ...RECORD, key: '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b', branchId: 'br-a-1', operationIds: [] }
+
+  it('accepts what main writes', () => {
+    expect(recordProblem(ok, expected)).toBeUndefined()
+    expect(recordProblem({ ...ok, branchId: undefined, operationIds: undefined }, expected)).toBeUndefined()
+  })
+
+  it.each([
+    [{ apiHost: 'https://evil.example/api/v2' }, /names the API host "https:\/\/evil\.example\/api\/v2"/],
+    [{ apiHost: 'https://console.neon.tech/api/v2/' }, /names the API host/],
+    [{ projectId: 'p-2' }, /names the project "p-2", not this step's project_id \(p-1\)/],
+    [{ branchId: 'br-A' }, /branch id "br-A" is not of Neon's br-… form/],
+    [{ branchId: '../x' }, /branch id "\.\.\/x"/],
+    [{ name: '' }, /branch name "" is not one/],
+    [{ name: 'a\nb' }, /branch name "a\\nb"/],
+    [{ name: 'x'.repeat(257) }, /branch name "x{100}…"/],
+    [{ key: 'k' }, /github-ephemeral-key is not of the form/],
+    [{ operationIds: ['op-1'] }, /operation ids are not of Neon's form/],
+    [{ timeoutMs: 0 }, /timeout \(0 ms\)/],
+  ])('refuses %j', (change, why) => {
+    expect(recordProblem({ ...ok, ...change }, expected)).toMatch(why)
   })
 })
