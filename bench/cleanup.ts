@@ -46,7 +46,9 @@ export async function runCleanupBench(quick: boolean): Promise<CleanupBenchResul
   const gh = await startFakeGitHub()
   const project = sim.createProject({ id: 'bench-cleanup-1' })
   const now = Date.now()
-  // Stale, of mixed kinds: closed PRs, merged PRs, missing PRs, tied by name only, and untied old ones.
+  // Stale, of mixed kinds: closed PRs, merged PRs, missing PRs, tied by name only to a closed PR and
+  // old (since issue 22 a young one is kept: a name alone does not make a branch ours), and untied
+  // old ones.
   let pr = 1
   for (let i = 0; i < STALE; i++) {
     const kind = i % 5
@@ -57,7 +59,7 @@ export async function runCleanupBench(quick: boolean): Promise<CleanupBenchResul
     sim.addBranch(project.id, {
       name: kind === 4 ? `preview/nightly-${i}` : `preview/pr-${n}-stale`,
       annotations: kind <= 2 ? { 'github-pr-number': String(n), 'github-repo': REPO } : {},
-      updatedAt: iso(now - (kind === 4 ? 30 : 1) * DAY),
+      updatedAt: iso(now - (kind === 3 || kind === 4 ? 30 : 1) * DAY),
       withEndpoint: false,
     })
   }
