@@ -51,6 +51,8 @@ interface RunState {
   github?: { octokit: GitHubClient; stats: GitHubStats }
   /** The client being built: Octokit is loaded on first use only (see github()). */
   githubLoading?: Promise<GitHubClient>
+  /** The step's deadline (epoch ms), once the inputs are read. */
+  deadline?: number
 }
 
 const USER_AGENT = `${ACTION_NAME}/${ACTION_VERSION} (+https://github.com/features/actions)`
@@ -133,6 +135,10 @@ export async function run(opts: RunOptions = {}): Promise<void> {
     const ephemeral = inputs.ephemeral && mode === 'create' && !inputs.dryRun
     const cancellation = ephemeral ? cancellable(clock) : undefined
     if (cancellation) stopSignals = onSignals(cancellation)
+    // One deadline for everything the step does: every wait, every retry and Retry-After, the
+    // project lock, every delete of a sweep.
+    const deadline = clock.now() + inputs.timeoutMs
+    state.deadline = deadline
     const neon = new NeonClient({
       apiKey: inputs.apiKey,
       apiHost: inputs.apiHost,
@@ -140,6 +146,8 @@ export async function run(opts: RunOptions = {}): Promise<void> {
       clock: cancellation?.clock ?? clock,
       onSecret: maskSecret,
       debug: (line) => core.debug(line),
+      info: (line) => core.info(line),
+      deadline,
       ...(cancellation ? { cancelled: () => cancellation.reason } : {}),
     })
     state.neon = neon
@@ -149,6 +157,7 @@ export async function run(opts: RunOptions = {}): Promise<void> {
       context,
       log: coreLogger,
       setSecret: maskSecret,
+      deadline,
     }
     if (ephemeral) deps.ephemeral = stateRecorder(inputs)
     // For cleanup: pull request and workflow run states. Built here, they make no request (and do
@@ -277,6 +286,7 @@ function github(state: RunState, inputs: Inputs, context: RunContext): Promise<G
         baseUrl: context.apiUrl,
         userAgent: USER_AGENT,
         log: { debug: (m) => core.debug(m), warning: (m) => core.warning(m) },
+        ...(state.deadline !== undefined ? { deadline: state.deadline } : {}),
       })
       return state.github.octokit
     },
