@@ -569,6 +569,8 @@ export class NeonClient {
             }
             continue
           }
+          // Rate limited while waiting for the lock: fewer tries at each release from now on.
+          if (res.status === 429) lock?.rateLimited()
           retryAfter = parseRetryAfter(res.headers.get('retry-after'), clock.now())
           // A 2xx whose body we cannot read is retried only when reading again is harmless; a body
           // over the size cap never is.

@@ -16,18 +16,23 @@
  *    With no history for what runs, it backs off briefly instead (250 ms doubling to 2 s).
  * 2. Refused again at the predicted release means that another run took the lock at that moment:
  *    its operations end about one typical hold later, so the run does not read again. It aims at one
- *    of the next releases, picked at random from a window that doubles with each such refusal and
- *    shrinks as releases pass (binary exponential backoff counted in holds of the lock, at most
- *    MAX_WINDOW ahead): the more runs wait, the fewer of them try at each release. When it skips
- *    releases it looks again (one read) just after the one before its own, where a release that
- *    nobody took is seen at once instead of a whole hold late; a look that finds the project free
- *    says that few runs are left waiting, and the window starts again from one.
+ *    of the next releases, picked at random from a window that starts at FIRST_LOSS_WINDOW, doubles
+ *    with each such refusal and shrinks as releases pass (binary exponential backoff counted in
+ *    holds of the lock, at most MAX_WINDOW ahead): the more runs wait, the fewer of them try at each
+ *    release, and a burst stays within the account's rate limit.
+ * 3. While it skips releases it looks again (one read) just after the next one, and then every half
+ *    window of releases: taken, the look says when that hold ends and the skip goes on from there;
+ *    not taken, fewer runs are waiting than the window thought, so it tries at once (a release nobody
+ *    takes is seen a moment late, not whole holds late) and its window starts again from one.
+ * 4. A look answered 429 (the account's requests used up, by every run sharing the key) widens the
+ *    window to the full MAX_WINDOW and waits a second or two.
  *
  * Nothing of this is documented by Neon beyond the lock itself: the durations come from the
  * project's own history, and the rest is this file's choice, measured in `npm run bench:burst`.
  */
 import type { Clock } from '../util/clock.js'
 import type { OperationDurations } from './durations.js'
+import { NeonApiError } from './errors.js'
 import { OPERATION_FAILURE, OPERATION_SUCCESS, type Operation } from './types.js'
 
 /** The spread of a run's first aim at a release: a burst's runs all aim at the same one. */
@@ -37,12 +42,22 @@ export const SPREAD_MS = 150
 /** Nothing known of what holds the project: the first backoff, doubling up to the cap. */
 export const BACKOFF_MIN_MS = 250
 export const BACKOFF_MAX_MS = 2000
-/** The most releases a run skips before it tries again (its backoff window's cap). */
-export const MAX_WINDOW = 6
+/**
+ * The backoff window after the first refusal at a release, and its cap, in releases. Every run of a
+ * burst aims at the first release; refused there, a quarter of them try at the next. The cap keeps
+ * a burst of fifty runs within Neon's 700 requests a minute (a window of ten: about one try and
+ * two looks at each release from fifty waiting runs, beside the work of the run that got the lock).
+ */
+export const FIRST_LOSS_WINDOW = 4
+export const MAX_WINDOW = 12
 /** A look taken after a skipped release comes this long after it was predicted. */
 export const LOOK_AFTER_MS = 150
 /** The least time between two requests of one wait (the read after a 423 and the try after it). */
 export const MIN_GAP_MS = 50
+/** After a look refused with 429: 1 to 2 s (Neon documents 700 a minute and 40 a second per route). */
+export const RATE_LIMITED_MS = 1000
+/** What holds the project after a refusal at a release, until the next look says more. */
+const TAKEN_OVER = "another run's operations, started as"
 /** With nothing known of what holds the project, it is looked at again no sooner than this. */
 export const UNKNOWN_LOOK_MS = 5000
 /** The least spread assumed of a predicted end, however regular the history. */
@@ -121,6 +136,8 @@ export function describeHolders(pending: readonly Operation[]): string {
     .join(', ')
 }
 
+const isRateLimited = (e: unknown): boolean => e instanceof NeonApiError && e.status === 429
+
 /** The wait would pass the step's deadline: the request fails now, saying so. */
 export class LockDeadline extends Error {
   constructor(
@@ -172,7 +189,8 @@ export class LockWait {
     if (!this.aimed || this.holdMs === undefined) return this.look()
     // Another run took the lock as it was released (about when this try was sent): its hold ends
     // about one hold later. Fewer runs aim at each release the more often this happens.
-    this.window = Math.min(MAX_WINDOW, Math.max(2, this.window * 2))
+    if (!this.holders.startsWith(TAKEN_OVER)) this.holders = `${TAKEN_OVER} ${this.holders} ended`
+    this.window = Math.min(MAX_WINDOW, Math.max(FIRST_LOSS_WINDOW, this.window * 2))
     const skip = Math.floor(this.deps.random() * this.window)
     this.window = Math.max(1, this.window - skip / 2)
     const release = sentAt + this.holdMs
@@ -180,13 +198,26 @@ export class LockWait {
       this.chain++
       return this.aimAt(release, this.chain, SPREAD_MS)
     }
-    this.chain += skip
-    await this.sleepUntil(release + (skip - 1) * this.holdMs + this.margin(this.chain) + LOOK_AFTER_MS)
-    return this.look()
+    // Skipping releases: look just after the next one. Taken by another run, the look says when
+    // that one ends, and the rest of the releases to skip follow it; not taken, few runs are left
+    // and this one tries at once, instead of sleeping through releases nobody takes.
+    await this.sleepUntil(release + this.margin(this.chain + 1) + LOOK_AFTER_MS)
+    return this.look(skip - 1)
   }
 
-  /** Reads what holds the project and sleeps until just after it should let go. */
-  private async look(): Promise<void> {
+  /**
+   * A try of this request was answered 429 (the client retries it by its policy, after Retry-After):
+   * the account's requests are used up by the runs sharing the key, so this one steps back furthest.
+   */
+  rateLimited(): void {
+    this.window = MAX_WINDOW
+  }
+
+  /**
+   * Reads what holds the project and sleeps until just after it should let go, or `skip` releases
+   * of a typical hold after that.
+   */
+  private async look(skip = 0): Promise<void> {
     const { clock, durations } = this.deps
     if (this.unknownSince !== undefined && clock.now() - this.unknownSince < UNKNOWN_LOOK_MS) {
       return this.backOff()
@@ -195,8 +226,14 @@ export class LockWait {
     let ops: readonly Operation[] | undefined
     try {
       ops = await this.deps.readOperations()
-    } catch {
-      // Unreadable now (a 429, a timeout): the try itself will tell.
+    } catch (e) {
+      // Unreadable now (a timeout, a 5xx): the try itself will tell. A 429 says that the account's
+      // requests are used up, by every run sharing the key: this one steps back the furthest.
+      if (isRateLimited(e)) {
+        this.window = MAX_WINDOW
+        this.aimed = false
+        return this.sleepUntil(clock.now() + RATE_LIMITED_MS * (1 + this.deps.random()))
+      }
     }
     if (ops) durations.learn(ops)
     const now = clock.now()
@@ -227,10 +264,18 @@ export class LockWait {
     this.holders = release.holders
     this.holdMs = release.holdMs
     this.sd = release.sd
-    this.chain = 1
+    // Still skipping: looking again every half window of releases, so that releases nobody takes
+    // (the runs still waiting are fewer than the window thought) cost at most that many holds.
+    const every = Math.max(1, Math.ceil(this.window / 2))
+    if (skip >= every) {
+      this.aimed = false
+      await this.sleepUntil(release.at + (every - 1) * release.holdMs + this.margin(every) + LOOK_AFTER_MS)
+      return this.look(skip - every)
+    }
+    this.chain = 1 + skip
     const spread = this.first ? FIRST_SPREAD_MS : SPREAD_MS
     this.first = false
-    return this.aimAt(release.at, 1, spread)
+    return this.aimAt(release.at + skip * release.holdMs, this.chain, spread)
   }
 
   /** Nothing known of when the project is let go: 250 ms, doubling to 2 s, jittered. */

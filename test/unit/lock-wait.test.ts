@@ -6,6 +6,7 @@ import {
   FIRST_SPREAD_MS,
   LockWait,
   predictRelease,
+  RATE_LIMITED_MS,
   SPREAD_MS,
   type LockWaitDeps,
 } from '../../src/neon/lock-wait.js'
@@ -215,6 +216,29 @@ describe('the wait for the project lock (virtual clock)', () => {
     expect(closest).toBeGreaterThan(0)
     // Later aims (after a refusal at a release) use the narrower spread.
     expect(SPREAD_MS).toBeLessThan(FIRST_SPREAD_MS)
+  })
+
+  it('steps back a second or two when the look itself is refused for the rate limit', async () => {
+    let now = T0
+    const sleeps: number[] = []
+    const clock: Clock = { now: () => now, sleep: async (ms) => void (sleeps.push(ms), (now += ms)) }
+    const wait = new LockWait({
+      clock,
+      random: () => 0.5,
+      deadline: T0 + 60_000,
+      readOperations: async () => {
+        throw new NeonApiError({
+          method: 'GET',
+          path: '/x',
+          status: 429,
+          neonMessage: 'rate limit',
+          attempts: 1,
+        })
+      },
+      durations: new OperationDurations(),
+    })
+    await wait.beforeRetry(T0)
+    expect(sleeps).toEqual([RATE_LIMITED_MS * 1.5])
   })
 
   it('twenty clients creating at once all get their branch, the lock never idle for long, and no 429', async () => {
