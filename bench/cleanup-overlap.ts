@@ -5,7 +5,7 @@
  * delete operation takes DELETE_MS, polling is the action's default. Printed for the sequential
  * sweep (judge everything, then delete: the sweep before issue 17) and the overlapped one.
  *
- * Virtual time is an event clock (EventClock below), not the tests' FakeClock: FakeClock moves time
+ * Virtual time is an event clock (test/helpers/event-clock.ts), not the tests' FakeClock: FakeClock moves time
  * the moment anyone sleeps, so a Neon request in flight while a GitHub look-up sleeps would be
  * charged that sleep. Here time moves only when nothing is in flight (every request to the
  * simulator is counted), to the earliest wake-up asked for, so concurrent work overlaps as it
@@ -13,7 +13,7 @@
  */
 import { restPullLookup } from '../src/github/pulls.js'
 import { cleanupMode, type CleanupOptions } from '../src/modes/cleanup.js'
-import type { Clock } from '../src/util/clock.js'
+import { EventClock } from '../test/helpers/event-clock.js'
 import { slowPulls, type FakePullAnswer } from '../test/helpers/held-pulls.js'
 import { seedLargeSweep, SWEEP_REPO } from '../test/helpers/large-project.js'
 import { harness, inputsFor } from '../test/helpers/mode-harness.js'
@@ -23,61 +23,6 @@ const LOOKUP_MS = 150
 const DELETE_MS = 400
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0)
 const DAY = 86_400_000
-
-/**
- * Discrete-event virtual time. `sleep` queues a wake-up; `drive` wakes the earliest one each time
- * the process is idle: no request in flight (fetch is wrapped to count them, bodies read inside the
- * count) for a few event-loop turns.
- */
-class EventClock implements Clock {
-  private readonly timers: { wake: number; seq: number; resolve: () => void }[] = []
-  private seq = 0
-  private inflight = 0
-  constructor(private t: number) {}
-  now = (): number => this.t
-  sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => this.timers.push({ wake: this.t + Math.max(0, ms), seq: this.seq++, resolve }))
-
-  /** Counts every fetch of the process as in flight until its body is read. */
-  wrapFetch(): () => void {
-    const real = globalThis.fetch
-    globalThis.fetch = async (input, init) => {
-      this.inflight++
-      try {
-        const res = await real(input, init)
-        const body = await res.arrayBuffer()
-        return new Response(body.byteLength > 0 ? body : null, {
-          status: res.status,
-          statusText: res.statusText,
-          headers: res.headers,
-        })
-      } finally {
-        this.inflight--
-      }
-    }
-    return () => (globalThis.fetch = real)
-  }
-
-  async drive<T>(work: Promise<T>): Promise<T> {
-    let finished = false
-    void work.then(
-      () => (finished = true),
-      () => (finished = true),
-    )
-    while (!finished) {
-      for (let quiet = 0; quiet < 5 && !finished;) {
-        await new Promise<void>((r) => setImmediate(r))
-        quiet = this.inflight === 0 ? quiet + 1 : 0
-      }
-      if (finished || this.timers.length === 0) continue
-      this.timers.sort((a, b) => a.wake - b.wake || a.seq - b.seq)
-      const next = this.timers.shift()!
-      this.t = Math.max(this.t, next.wake)
-      next.resolve()
-    }
-    return work
-  }
-}
 
 interface Figures {
   totalMs: number

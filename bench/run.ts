@@ -7,8 +7,8 @@
  *
  *   npm run bench                 15 runs per scenario, cleanup of 1,000 branches; writes the
  *                                 generated part of docs/benchmarks.md (bench/report.ts)
- *   npm run bench -- --quick      3 runs, cleanup of 100 (what CI runs; timing never fails CI);
- *                                 prints only, unless --write
+ *   npm run bench -- --quick      3 runs, cleanup of 100, a burst of 5 pull requests (what CI
+ *                                 runs; timing never fails CI); prints only, unless --write
  *   --runs N                      N runs per scenario
  *
  * Prints a table and PASS/FAIL against the targets of issues 7 and 17. Nothing here is a unit test.
@@ -25,6 +25,7 @@ import { FakeClock } from '../test/helpers/fake-clock.js'
 import { ACTION_NODE, DIST, runAction, type ActionRun } from '../test/helpers/run-action.js'
 import { Rng } from '../test/sim/ids.js'
 import { NEON_RATE_LIMITS, startNeonSimulator, type NeonSimulator } from '../test/sim/index.js'
+import { runBursts } from './burst.js'
 import { runCleanupBench } from './cleanup.js'
 import { writeReport, type ExitLagRow, type ScenarioRow, type TargetRow } from './report.js'
 
@@ -361,6 +362,11 @@ async function main(): Promise<void> {
   console.log('')
   const cleanup = await runCleanupBench(quick)
   await gh.close()
+  if (quick) {
+    // A small burst (bench/burst.ts has the full one: `npm run bench:burst`).
+    console.log('')
+    await runBursts([5], DIST, 'burst')
+  }
 
   const firstRequest = median(startupSamples)
   const bare = median(bareSamples)

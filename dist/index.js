@@ -7044,37 +7044,66 @@ const dist_src_Octokit = Octokit.plugin(requestLog, legacyRestEndpointMethods, p
 /** The Octokit class this action uses. */
 const ActionOctokit = dist_src_Octokit.plugin(retry, throttling);
 const DEFAULT_RETRIES = 2;
+const DEFAULT_SECONDARY_RETRIES = 5;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_WAIT_S = 60;
+/** A request's timeout, when the deadline would cut it shorter, is at least this. */
+const MIN_TIMEOUT_MS = 5000;
+/**
+ * Statuses the retry plugin does not retry: its own list (plugin-retry 8.1.1: 400, 401, 403, 404,
+ * 410, 422, 451) and 429. GitHub answers a rate limit with a 403 or a 429 ("Rate limits for the
+ * REST API", "Exceeding the rate limit") and says when to try again; the throttling plugin reads
+ * that, while the retry plugin would retry a 429 after its own 1 s and 4 s, before GitHub's
+ * `retry-after`, which GitHub warns may get an integration banned.
+ */
+const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
 /**
  * Builds the client. The throttling handlers retry a bounded number of times (never forever: a
  * comment is not worth a job stuck on a rate limit) and only when the wait is short.
  */
 function createGitHubClient(o) {
     const retries = o.retries ?? DEFAULT_RETRIES;
+    const secondaryRetries = o.secondaryRetries ?? DEFAULT_SECONDARY_RETRIES;
     const maxWait = o.maxRateLimitWaitSeconds ?? DEFAULT_MAX_WAIT_S;
     const timeoutMs = o.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const base = o.retryAfterBaseValue;
-    const onLimit = (kind) => (retryAfter, options, _octokit, retryCount) => {
+    const now = o.now ?? Date.now;
+    const deadline = o.deadline ?? Infinity;
+    const onLimit = (kind, tries) => (retryAfter, options, _octokit, retryCount) => {
         const what = `${options.method ?? 'GET'} ${options.url ?? ''}`;
-        if (retryCount < retries && retryAfter <= maxWait) {
+        // The plugins wait retryAfter units of retryAfterBaseValue ms (seconds, but for tests).
+        const endsAt = now() + retryAfter * (base ?? 1000);
+        if (retryCount < tries && retryAfter <= maxWait && endsAt < deadline) {
             o.log.debug(`GitHub ${kind} on ${what}; retrying in ${retryAfter} s (retry ${retryCount + 1})`);
             return true;
         }
-        o.log.warning(`GitHub ${kind} on ${what}; not retrying (retry-after ${retryAfter} s)`);
+        const why = retryCount >= tries
+            ? `after ${retryCount} retries`
+            : retryAfter > maxWait
+                ? `GitHub asks to wait ${retryAfter} s`
+                : `waiting ${retryAfter} s would pass the step's deadline (the 'timeout' input)`;
+        o.log.warning(`GitHub ${kind} on ${what}; not retrying: ${why}`);
         return false;
     };
-    const timedFetch = (input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+    const timedFetch = (input, init) => fetch(input, {
+        ...init,
+        signal: init?.signal ??
+            AbortSignal.timeout(Math.ceil(Math.min(timeoutMs, Math.max(MIN_TIMEOUT_MS, deadline - now())))),
+    });
     const octokit = new ActionOctokit({
         auth: o.token,
         baseUrl: o.baseUrl.replace(/\/+$/, ''),
         userAgent: o.userAgent,
         request: { fetch: timedFetch },
-        retry: { retries, ...(base !== undefined ? { retryAfterBaseValue: base } : {}) },
+        retry: {
+            retries,
+            doNotRetry: DO_NOT_RETRY,
+            ...(base !== undefined ? { retryAfterBaseValue: base } : {}),
+        },
         throttle: {
             enabled: o.throttle ?? true,
-            onRateLimit: onLimit('rate limit'),
-            onSecondaryRateLimit: onLimit('secondary rate limit'),
+            onRateLimit: onLimit('rate limit', retries),
+            onSecondaryRateLimit: onLimit('secondary rate limit', secondaryRetries),
             ...(base !== undefined ? { retryAfterBaseValue: base } : {}),
         },
         log: {
@@ -7099,7 +7128,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(908);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(151);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7108,7 +7137,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 908:
+/***/ 151:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -11967,6 +11996,15 @@ function renderSummary(v) {
         rows.push(['Total time', seconds(r.timings.totalMs)]);
         rows.push(['Waiting on Neon', `${seconds(r.timings.wait.waitedMs)}, ${r.timings.wait.polls} polls`]);
     }
+    const lock = v.neon?.lock;
+    if (lock && lock.waits > 0) {
+        rows.push([
+            'Waited for the project lock',
+            `${seconds(lock.waitedMs)} (${lock.tries} ${lock.tries === 1 ? 'try' : 'tries'} refused with 423` +
+                (lock.waits > 1 ? `, over ${lock.waits} requests; the longest wait ${seconds(lock.longestMs)}` : '') +
+                ')',
+        ]);
+    }
     if (v.neon)
         rows.push(['Neon API requests', `${v.neon.requests} (${v.neon.retries} retries)`]);
     if (v.github && v.github.requests > 0)
@@ -14420,7 +14458,8 @@ function comment_describe(e) {
 }
 function hint(e) {
     const status = comment_statusOf(e);
-    if (status === 403 || status === 404) {
+    // A 403 for a secondary rate limit is not a permission problem: no hint that would mislead.
+    if ((status === 403 && !/\bsecondary rate\b/i.test(String(e?.message))) || status === 404) {
         return (` The token needs 'pull-requests: write' (add it under 'permissions:'); pull requests from forks ` +
             `get a read-only token, so set 'comment: false' there or accept this warning.`);
     }
@@ -14554,6 +14593,7 @@ class NeonApiError extends Error {
     neonMessage;
     requestId;
     attempts;
+    detail;
     constructor(d) {
         super(formatApiError(d));
         this.name = 'NeonApiError';
@@ -14564,6 +14604,21 @@ class NeonApiError extends Error {
         this.neonMessage = d.neonMessage;
         this.requestId = d.requestId;
         this.attempts = d.attempts;
+        if (d.detail !== undefined)
+            this.detail = d.detail;
+    }
+    /** The same failure, with why it was not tried again. */
+    withDetail(detail) {
+        return new NeonApiError({
+            method: this.method,
+            path: this.path,
+            status: this.status,
+            ...(this.code !== undefined ? { code: this.code } : {}),
+            neonMessage: this.neonMessage,
+            ...(this.requestId !== undefined ? { requestId: this.requestId } : {}),
+            attempts: this.attempts,
+            detail,
+        });
     }
 }
 // Neon's code, message and request id are Neon's text: control characters escaped, so that the
@@ -14573,7 +14628,7 @@ function formatApiError(d) {
     const code = d.code ? ` [${escapeControl(d.code)}]` : '';
     const id = d.requestId ? ` (request id ${escapeControl(d.requestId)})` : ' (no request id)';
     const tries = d.attempts > 1 ? ` after ${d.attempts} attempts` : '';
-    return `${d.method} ${d.path}: ${status}${code}: ${escapeControl(d.neonMessage)}${id}${tries}`;
+    return `${d.method} ${d.path}: ${status}${code}: ${escapeControl(d.neonMessage)}${id}${tries}${d.detail ? `. ${escapeControl(d.detail)}` : ''}`;
 }
 /** An operation that Neon reports as failed, errored or cancelled. */
 class OperationFailedError extends Error {
@@ -14827,13 +14882,13 @@ class ChildrenFirstDeleter {
         }
     }
 }
-/** Deletes one branch and waits for its operations, each delete with its own `timeout` budget. */
+/** Deletes one branch and waits for its operations, within the step's deadline (shared by every delete). */
 async function deleteOne(run, b) {
     try {
         const res = await run.deps.neon.deleteBranch(run.project, b.id);
         if (res === null)
             return 'gone';
-        await run.waitOps(res.operations, true);
+        await run.waitOps(res.operations);
         return undefined;
     }
     catch (e) {
@@ -15115,6 +15170,8 @@ const HISTORY_LIMIT = 100;
 class OperationDurations {
     history;
     samples = new Map();
+    /** Finished operations already learned from, so that a page read twice is not counted twice. */
+    seen = new Set();
     loading;
     /** `history` reads the project's recent operations (newest first); without it only what this run sees is learned. */
     constructor(history) {
@@ -15124,6 +15181,8 @@ class OperationDurations {
     add(op) {
         if (op.status !== 'finished' || !(op.total_duration_ms > 0))
             return;
+        if (op.id !== undefined)
+            this.seen.add(op.id);
         const list = this.samples.get(op.action) ?? [];
         list.push(op.total_duration_ms);
         if (list.length > KEEP)
@@ -15132,6 +15191,33 @@ class OperationDurations {
     }
     has(action) {
         return (this.samples.get(action)?.length ?? 0) > 0;
+    }
+    /**
+     * Learns from a page of the project's operations read for another reason (the wait for the
+     * project lock reads it to see what holds the project): it is the same history, so the poller
+     * need not read it again.
+     */
+    learn(ops) {
+        this.loading ??= Promise.resolve();
+        // Oldest first, as load() does; an operation already learned (from an earlier page, or seen
+        // finishing by the poller) is not counted twice.
+        for (const op of [...ops].reverse())
+            if (!this.seen.has(op.id))
+                this.add(op);
+    }
+    /**
+     * The typical duration of an action here (the median of the recent ones) and how much it varies
+     * (a standard deviation: from the 16th and 84th percentiles once there are five samples, else a
+     * tenth of the median); undefined when none has been seen.
+     */
+    typical(action) {
+        const s = [...(this.samples.get(action) ?? [])].sort((a, b) => a - b);
+        if (s.length === 0)
+            return undefined;
+        const at = (q) => s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
+        const ms = at(0.5);
+        const sd = s.length < 5 ? ms / 10 : (at(0.84) - at(0.16)) / 2;
+        return { ms, sd };
     }
     /**
      * Reads the project's history once (later calls share the first). Never fails: without a
@@ -15169,9 +15255,13 @@ class OperationDurations {
         return { lo: Math.round(lo), hi: Math.round(hi) };
     }
 }
-/** What one run knows of a project's durations: its recent history, read once when first needed. */
+/**
+ * What one run knows of a project's durations: its recent history, read once when first needed.
+ * One per client and project (NeonClient.durationsOf), shared by the poller and the wait for the
+ * project lock, so that the history is read once whichever needs it first.
+ */
 function projectDurations(neon, projectId) {
-    return new OperationDurations(() => neon.listRecentOperations(projectId, HISTORY_LIMIT));
+    return neon.durationsOf(projectId);
 }
 
 ;// CONCATENATED MODULE: ./src/neon/types.ts
@@ -15414,8 +15504,8 @@ class ModeError extends Error {
 
 
 /**
- * One mode's run: its deadline (from the `timeout` input), its polling statistics, and the list of
- * changes made so far, so that a failure can always say what was already done in Neon.
+ * One mode's run: its deadline (the step's, from the `timeout` input), its polling statistics, and
+ * the list of changes made so far, so that a failure can always say what was already done in Neon.
  */
 class ModeRun {
     deps;
@@ -15431,7 +15521,7 @@ class ModeRun {
         this.poll = {
             ...deps.poll,
             clock: deps.clock,
-            deadline: this.started + inputs.timeoutMs,
+            deadline: deps.deadline ?? this.started + inputs.timeoutMs,
             progress: (line) => deps.log.info(line),
             durations: projectDurations(deps.neon, inputs.projectId),
         };
@@ -15440,14 +15530,11 @@ class ModeRun {
         return this.inputs.projectId;
     }
     /**
-     * Waits for operations this run started, within the run's deadline; or, with `ownDeadline`,
-     * within `timeout` from now (a sweep of many deletes gives each its own budget).
+     * Waits for operations this run started, within the step's deadline: `timeout` bounds the whole
+     * step, a sweep of many deletes included.
      */
-    waitOps(operations, ownDeadline = false) {
-        const poll = ownDeadline
-            ? { ...this.poll, deadline: this.deps.clock.now() + this.inputs.timeoutMs }
-            : this.poll;
-        return waitForOperations(this.deps.neon, this.project, operations, poll, this.wait);
+    waitOps(operations) {
+        return waitForOperations(this.deps.neon, this.project, operations, this.poll, this.wait);
     }
     changed(line) {
         this.changes.push(line);
@@ -15972,8 +16059,12 @@ async function deleteUnmasked(run, branch, e) {
         const res = await neon.deleteBranch(run.project, branch.id);
         if (res) {
             run.changed(`deleted branch '${branch.name}' (${branch.id}), whose data was not masked`);
-            // Its own budget: the masking may have used up the run's.
-            await run.waitOps(res.operations, true);
+            // Neon took the delete: should the step's deadline pass while its operations run, the branch
+            // goes all the same, and the note says so rather than asking for a delete already made.
+            await run.waitOps(res.operations).catch((w) => {
+                e.addNote(`Neon accepted the delete of the branch; waiting for it to finish stopped ` +
+                    `(${w instanceof Error ? w.message : String(w)}).`);
+            });
         }
         run.deps.ephemeral?.nothing();
         e.addNote('The branch was deleted, as it held data that was not masked as the rules ask; fix the rules ' +
@@ -18198,6 +18289,241 @@ function cancellable(base = systemClock) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/neon/lock-wait.ts
+
+
+/** The spread of a run's first aim at a release: a burst's runs all aim at the same one. */
+const FIRST_SPREAD_MS = 1200;
+/** The spread of later aims, when the backoff has thinned out who aims at a release. */
+const SPREAD_MS = 150;
+/** Nothing known of what holds the project: the first backoff, doubling up to the cap. */
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 2000;
+/**
+ * The backoff window after the first refusal at a release, and its cap, in releases. Every run of a
+ * burst aims at the first release; refused there, a quarter of them try at the next. The cap keeps
+ * a burst of fifty runs within Neon's 700 requests a minute (a window of ten: about one try and
+ * two looks at each release from fifty waiting runs, beside the work of the run that got the lock).
+ */
+const FIRST_LOSS_WINDOW = 4;
+const MAX_WINDOW = 12;
+/** A look taken after a skipped release comes this long after it was predicted. */
+const LOOK_AFTER_MS = 150;
+/** The least time between two requests of one wait (the read after a 423 and the try after it). */
+const MIN_GAP_MS = 50;
+/** After a look refused with 429: 1 to 2 s (Neon documents 700 a minute and 40 a second per route). */
+const RATE_LIMITED_MS = 1000;
+/** What holds the project after a refusal at a release, until the next look says more. */
+const TAKEN_OVER = "another run's operations, started as";
+/** With nothing known of what holds the project, it is looked at again no sooner than this. */
+const UNKNOWN_LOOK_MS = 5000;
+/** The least spread assumed of a predicted end, however regular the history. */
+const MIN_SD_MS = 25;
+/** Still holding the project: in progress, or `cancelling` (on its way to `cancelled`, BEHAVIOUR.md). */
+const unfinished = (op) => op.status === 'cancelling' || (!OPERATION_SUCCESS.has(op.status) && !OPERATION_FAILURE.has(op.status));
+/**
+ * When the project's unfinished operations should all have ended. The project runs them one after
+ * another, oldest first; a running one has run `total_duration_ms` so far (see OperationDurations),
+ * and each is expected to take the median of its action's recent durations here.
+ */
+function predictRelease(ops, durations, now) {
+    const pending = ops.filter(unfinished).reverse();
+    if (pending.length === 0)
+        return { kind: 'free' };
+    const holders = describeHolders(pending);
+    let at = now;
+    let variance = 0;
+    for (const op of pending) {
+        const t = durations.typical(op.action);
+        if (!t)
+            return { kind: 'unknown', holders };
+        const sd = Math.max(MIN_SD_MS, t.sd);
+        // Overdue: it should end any moment, within about its usual spread.
+        const left = op.status === 'running' ? Math.max(sd, t.ms - op.total_duration_ms) : t.ms;
+        at += left;
+        variance += sd * sd;
+    }
+    // The holder's whole request: its operations were created together (same created_at), the finished
+    // ones included, so the next request to take the lock is expected to hold it about as long.
+    const batch = ops.filter((op) => op.created_at === pending[0].created_at);
+    const holdMs = batch.reduce((sum, op) => sum + (durations.typical(op.action)?.ms ?? 0), 0);
+    return { kind: 'held', at: Math.round(at), sd: Math.sqrt(variance), holdMs: holdMs || at - now, holders };
+}
+/** `create_branch (br-x, running 1.2 s), start_compute (scheduling)` for messages. */
+function describeHolders(pending) {
+    return pending
+        .map((op) => {
+        const on = op.branch_id ?? op.endpoint_id;
+        const state = op.status === 'running' ? `running ${(op.total_duration_ms / 1000).toFixed(1)} s` : op.status;
+        return `${op.action} (${on ? `${on}, ` : ''}${state})`;
+    })
+        .join(', ');
+}
+const isRateLimited = (e) => e instanceof NeonApiError && e.status === 429;
+/** The wait would pass the step's deadline: the request fails now, saying so. */
+class LockDeadline extends Error {
+    waitedMs;
+    tries;
+    holders;
+    constructor(waitedMs, tries, holders) {
+        super(`Waited ${(waitedMs / 1000).toFixed(1)} s for the project lock (${tries} ${tries === 1 ? 'try' : 'tries'} ` +
+            `refused with 423); it is held by ${holders}; the next try would come after the step's deadline ` +
+            `(the 'timeout' input). Raise 'timeout', or start fewer jobs against this project at once.`);
+        this.waitedMs = waitedMs;
+        this.tries = tries;
+        this.holders = holders;
+        this.name = 'LockDeadline';
+    }
+}
+/**
+ * The wait of one request for the project lock, from its first 423 until it gets through: call
+ * `beforeRetry` after every 423, and try again when it returns.
+ */
+class LockWait {
+    deps;
+    /** Tries refused with 423 so far. */
+    tries = 0;
+    started;
+    /** What held the project at the last look. */
+    holders = 'operations not seen (the project could not be read)';
+    /** The backoff window, in releases of the lock. */
+    window = 1;
+    /** The last try was aimed at a release: a 423 to it means another run took the lock then. */
+    aimed = false;
+    first = true;
+    holdMs;
+    sd = MIN_SD_MS;
+    /** Releases predicted since the last look: the error of a prediction grows with each. */
+    chain = 0;
+    backoffs = 0;
+    /** When the last look found holders of unknown duration: until UNKNOWN_LOOK_MS later, only back off. */
+    unknownSince;
+    /** The last look found nothing unfinished. */
+    lastLookFree = false;
+    constructor(deps) {
+        this.deps = deps;
+        this.started = deps.clock.now();
+    }
+    /** Sleeps (and looks at the project when that is worth a request) until the next try; `sentAt` is when the refused one was sent. */
+    async beforeRetry(sentAt) {
+        this.tries++;
+        if (!this.aimed || this.holdMs === undefined)
+            return this.look();
+        // Another run took the lock as it was released (about when this try was sent): its hold ends
+        // about one hold later. Fewer runs aim at each release the more often this happens.
+        if (!this.holders.startsWith(TAKEN_OVER))
+            this.holders = `${TAKEN_OVER} ${this.holders} ended`;
+        this.window = Math.min(MAX_WINDOW, Math.max(FIRST_LOSS_WINDOW, this.window * 2));
+        const skip = Math.floor(this.deps.random() * this.window);
+        this.window = Math.max(1, this.window - skip / 2);
+        const release = sentAt + this.holdMs;
+        if (skip === 0) {
+            this.chain++;
+            return this.aimAt(release, this.chain, SPREAD_MS);
+        }
+        // Skipping releases: look just after the next one. Taken by another run, the look says when
+        // that one ends, and the rest of the releases to skip follow it; not taken, few runs are left
+        // and this one tries at once, instead of sleeping through releases nobody takes.
+        await this.sleepUntil(release + this.margin(this.chain + 1) + LOOK_AFTER_MS);
+        return this.look(skip - 1);
+    }
+    /**
+     * A try of this request was answered 429 (the client retries it by its policy, after Retry-After):
+     * the account's requests are used up by the runs sharing the key, so this one steps back furthest.
+     */
+    rateLimited() {
+        this.window = MAX_WINDOW;
+    }
+    /**
+     * Reads what holds the project and sleeps until just after it should let go, or `skip` releases
+     * of a typical hold after that.
+     */
+    async look(skip = 0) {
+        const { clock, durations } = this.deps;
+        if (this.unknownSince !== undefined && clock.now() - this.unknownSince < UNKNOWN_LOOK_MS) {
+            return this.backOff();
+        }
+        this.unknownSince = undefined;
+        let ops;
+        try {
+            ops = await this.deps.readOperations();
+        }
+        catch (e) {
+            // Unreadable now (a timeout, a 5xx): the try itself will tell. A 429 says that the account's
+            // requests are used up, by every run sharing the key: this one steps back the furthest.
+            if (isRateLimited(e)) {
+                this.window = MAX_WINDOW;
+                this.aimed = false;
+                return this.sleepUntil(clock.now() + RATE_LIMITED_MS * (1 + this.deps.random()));
+            }
+        }
+        if (ops)
+            durations.learn(ops);
+        const now = clock.now();
+        const release = ops ? predictRelease(ops, durations, now) : undefined;
+        this.chain = 0;
+        if (release?.kind === 'free' && this.lastLookFree) {
+            // Refused again although nothing shows as running (Neon's other 423, "endpoint is in some
+            // transitive state", or operations this page does not show): what holds it is unknown.
+            this.lastLookFree = false;
+            this.unknownSince = now;
+            return this.backOff();
+        }
+        this.lastLookFree = release?.kind === 'free';
+        if (release?.kind === 'free') {
+            // Released since the 423, and nobody took it: few runs are waiting, so this one goes back to
+            // trying at every release. Refused now means another run took it just now.
+            this.window = 1;
+            this.aimed = true;
+            return this.sleepUntil(now + this.deps.random() * SPREAD_MS);
+        }
+        if (release?.kind !== 'held') {
+            if (release) {
+                this.holders = release.holders;
+                this.unknownSince = now;
+            }
+            return this.backOff();
+        }
+        this.holders = release.holders;
+        this.holdMs = release.holdMs;
+        this.sd = release.sd;
+        // Still skipping: looking again every half window of releases, so that releases nobody takes
+        // (the runs still waiting are fewer than the window thought) cost at most that many holds.
+        const every = Math.max(1, Math.ceil(this.window / 2));
+        if (skip >= every) {
+            this.aimed = false;
+            await this.sleepUntil(release.at + (every - 1) * release.holdMs + this.margin(every) + LOOK_AFTER_MS);
+            return this.look(skip - every);
+        }
+        this.chain = 1 + skip;
+        const spread = this.first ? FIRST_SPREAD_MS : SPREAD_MS;
+        this.first = false;
+        return this.aimAt(release.at + skip * release.holdMs, this.chain, spread);
+    }
+    /** Nothing known of when the project is let go: 250 ms, doubling to 2 s, jittered. */
+    async backOff() {
+        this.aimed = false;
+        const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.backoffs++);
+        return this.sleepUntil(this.deps.clock.now() + ceiling * (0.5 + this.deps.random() / 2));
+    }
+    async aimAt(release, chain, spread) {
+        this.aimed = true;
+        await this.sleepUntil(release + this.margin(chain) + this.deps.random() * spread);
+    }
+    /** Past the predicted end by one standard deviation of it, which grows with every release predicted blind. */
+    margin(chain) {
+        return Math.max(MIN_SD_MS, this.sd) * Math.sqrt(Math.max(1, chain));
+    }
+    async sleepUntil(at) {
+        const { clock, deadline } = this.deps;
+        const now = clock.now();
+        const wake = Math.max(at, now + MIN_GAP_MS);
+        if (wake >= deadline)
+            throw new LockDeadline(now - this.started, this.tries, this.holders);
+        await clock.sleep(wake - now);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/neon/retry.ts
 const DEFAULT_RETRY_POLICY = {
     maxAttempts: 8,
@@ -18244,8 +18570,24 @@ function parseRetryAfter(value, nowMs) {
 
 
 
+
+
 /** Neon's own page size for branch lists, and its cap (BEHAVIOUR.md, Branches). */
 const BRANCH_PAGE_SIZE = 100;
+/**
+ * Pages one listing follows at most: 1,000 pages of 100 are 100,000 branches, far past any plan's
+ * branch limit (Neon documents no limit above a few thousand), so only a server that hands out
+ * cursors for ever reaches it, and the run stops instead of paging until its timeout.
+ */
+const MAX_LIST_PAGES = 1000;
+/**
+ * The largest response body read: 64 MiB. The largest answer the action asks for is a schema
+ * (`pg_dump --schema-only` of a database), megabytes for very large schemas; past this the
+ * answer is not Neon's, and reading on would only exhaust the runner's memory.
+ */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** A try's own timeout, when the step's deadline would cut it shorter, is at least this. */
+const MIN_TRY_TIMEOUT_MS = 1000;
 /** Keys whose string values are secrets wherever they appear in a Neon response. */
 const SECRET_KEYS = new Set(['password', 'connection_uri', 'uri']);
 /**
@@ -18255,15 +18597,36 @@ const SECRET_KEYS = new Set(['password', 'connection_uri', 'uri']);
  */
 class NeonClient {
     opts;
-    stats = { requests: 0, retries: 0, byRoute: {} };
+    stats = {
+        requests: 0,
+        retries: 0,
+        byRoute: {},
+        lock: { waits: 0, tries: 0, waitedMs: 0, longestMs: 0 },
+    };
     policy;
     random;
     requestTimeoutMs;
+    deadline;
+    durations = new Map();
     constructor(opts) {
         this.opts = opts;
         this.policy = opts.retry ?? DEFAULT_RETRY_POLICY;
         this.random = opts.random ?? Math.random;
         this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+        this.deadline = opts.deadline ?? Infinity;
+    }
+    /**
+     * How long each action's operations take in this project, as this run knows it: one store per
+     * project, shared by every poll and every wait for the project lock, and the project's recent
+     * history read once, by whichever needs it first.
+     */
+    durationsOf(projectId) {
+        let d = this.durations.get(projectId);
+        if (!d) {
+            d = new OperationDurations(() => this.listRecentOperations(projectId, HISTORY_LIMIT));
+            this.durations.set(projectId, d);
+        }
+        return d;
     }
     // --- projects ---
     async getProject(projectId) {
@@ -18310,8 +18673,9 @@ class NeonClient {
         const branches = [];
         const annotations = {};
         const seenCursors = new Set();
+        const maxPages = this.opts.maxListPages ?? MAX_LIST_PAGES;
         let cursor;
-        for (;;) {
+        for (let pages = 1;; pages++) {
             const page = await this.listBranchesPage(projectId, {
                 search,
                 limit: pageSize,
@@ -18323,6 +18687,11 @@ class NeonClient {
             const next = page.pagination?.next;
             if (!next || page.branches.length === 0 || seenCursors.has(next))
                 break;
+            if (pages >= maxPages) {
+                throw new Error(`listing the branches of project ${projectId}${search ? ` matching '${search}'` : ''} stopped after ` +
+                    `${pages} pages (${branches.length} branches) with more still announced: no project has that ` +
+                    `many, so the API at ${this.opts.apiHost} is not answering as Neon does`);
+            }
             seenCursors.add(next);
             cursor = next;
         }
@@ -18539,83 +18908,169 @@ class NeonClient {
         const routeKey = `${method} ${route}`;
         const { clock } = this.opts;
         const maxAttempts = Math.min(this.policy.maxAttempts, o.attempts ?? Infinity);
-        const timeoutMs = Math.min(this.requestTimeoutMs, o.timeoutMs ?? Infinity);
-        for (let attempt = 1;; attempt++) {
-            const cancelled = this.opts.cancelled?.();
-            if (cancelled !== undefined)
-                throw new CancelledError(cancelled);
-            this.stats.requests++;
-            this.stats.byRoute[routeKey] = (this.stats.byRoute[routeKey] ?? 0) + 1;
-            const started = clock.now();
-            let failure;
-            let retryAfter;
-            try {
-                const res = await fetch(url, {
-                    method,
-                    headers: {
-                        Authorization: `Bearer ${this.opts.apiKey}`,
-                        Accept: 'application/json',
-                        'User-Agent': this.opts.userAgent,
-                        ...(o.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-                    },
-                    body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
-                    signal: AbortSignal.timeout(timeoutMs),
-                });
-                const requestId = res.headers.get('x-neon-ret-request-id') ?? res.headers.get('x-request-id') ?? undefined;
-                const text = await res.text();
-                this.opts.debug?.(`${method} ${path} -> ${res.status} (${clock.now() - started} ms${requestId ? `, request id ${requestId}` : ''})`);
-                let body;
-                let parseError;
-                if (text !== '') {
-                    try {
-                        body = JSON.parse(text);
-                    }
-                    catch {
-                        parseError = `the response was not valid JSON (${text.length} bytes)`;
-                    }
+        const what = `${method} ${path}`;
+        // A mutating request refused with 423 waits for the project lock (lock-wait.ts); those tries do
+        // not count against maxAttempts, which is for failures.
+        const mutating = method !== 'GET';
+        let lock;
+        let lockTries = 0;
+        try {
+            for (let sent = 1;; sent++) {
+                const attempt = sent - lockTries;
+                const cancelled = this.opts.cancelled?.();
+                if (cancelled !== undefined)
+                    throw new CancelledError(cancelled);
+                const started = clock.now();
+                if (started >= this.deadline) {
+                    throw new NeonApiError({
+                        method,
+                        path,
+                        status: 0,
+                        neonMessage: "not sent: the step's deadline (the 'timeout' input) has passed",
+                        attempts: sent - 1,
+                    });
                 }
-                if (body !== undefined)
-                    this.maskSecrets(body);
-                if (res.ok && parseError === undefined) {
-                    return { status: res.status, data: res.status === 204 ? undefined : body };
+                const timeoutMs = this.tryTimeout(o, started);
+                this.stats.requests++;
+                this.stats.byRoute[routeKey] = (this.stats.byRoute[routeKey] ?? 0) + 1;
+                let failure;
+                let retryAfter;
+                try {
+                    const res = await fetch(url, {
+                        method,
+                        headers: {
+                            Authorization: `Bearer ${this.opts.apiKey}`,
+                            Accept: 'application/json',
+                            'User-Agent': this.opts.userAgent,
+                            ...(o.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+                        },
+                        body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
+                        // The key goes to api_host and nowhere else: a redirect is refused, not followed.
+                        redirect: 'error',
+                        signal: AbortSignal.timeout(timeoutMs),
+                    });
+                    const requestId = res.headers.get('x-neon-ret-request-id') ?? res.headers.get('x-request-id') ?? undefined;
+                    const text = await readBody(res, this.opts.maxResponseBytes ?? MAX_RESPONSE_BYTES);
+                    this.opts.debug?.(`${method} ${path} -> ${res.status} (${clock.now() - started} ms${requestId ? `, request id ${requestId}` : ''})`);
+                    let body;
+                    let parseError;
+                    if (text === undefined) {
+                        parseError = `the response was larger than ${this.opts.maxResponseBytes ?? MAX_RESPONSE_BYTES} bytes; not read`;
+                    }
+                    else if (text !== '') {
+                        try {
+                            body = JSON.parse(text);
+                        }
+                        catch {
+                            parseError = `the response was not valid JSON (${text.length} bytes)`;
+                        }
+                    }
+                    if (body !== undefined)
+                        this.maskSecrets(body);
+                    if (res.ok && parseError === undefined) {
+                        return { status: res.status, data: res.status === 204 ? undefined : body };
+                    }
+                    const err = (body ?? {});
+                    failure = new NeonApiError({
+                        method,
+                        path,
+                        status: res.status,
+                        code: typeof err.code === 'string' && err.code !== '' ? err.code : undefined,
+                        neonMessage: parseError ??
+                            (typeof err.message === 'string' && err.message !== '' ? err.message : res.statusText),
+                        requestId: typeof err.request_id === 'string' ? err.request_id : requestId,
+                        attempts: sent,
+                    });
+                    if (res.status === 423 && mutating && text !== undefined) {
+                        lock ??= new LockWait({
+                            clock,
+                            random: this.random,
+                            deadline: this.deadline,
+                            durations: this.durationsOf(params['project_id'] ?? ''),
+                            readOperations: () => this.listRecentOperations(params['project_id'] ?? '', HISTORY_LIMIT),
+                        });
+                        lockTries++;
+                        this.stats.retries++;
+                        try {
+                            await lock.beforeRetry(started);
+                        }
+                        catch (e) {
+                            if (e instanceof LockDeadline)
+                                throw failure.withDetail(e.message);
+                            throw e;
+                        }
+                        continue;
+                    }
+                    // Rate limited while waiting for the lock: fewer tries at each release from now on.
+                    if (res.status === 429)
+                        lock?.rateLimited();
+                    retryAfter = parseRetryAfter(res.headers.get('retry-after'), clock.now());
+                    // A 2xx whose body we cannot read is retried only when reading again is harmless; a body
+                    // over the size cap never is.
+                    const retryable = text === undefined
+                        ? false
+                        : res.ok
+                            ? method === 'GET'
+                            : isRetryable(this.policy, method, res.status);
+                    if (!retryable || attempt >= maxAttempts)
+                        throw failure;
                 }
-                const err = (body ?? {});
-                failure = new NeonApiError({
-                    method,
-                    path,
-                    status: res.status,
-                    code: typeof err.code === 'string' && err.code !== '' ? err.code : undefined,
-                    neonMessage: parseError ??
-                        (typeof err.message === 'string' && err.message !== '' ? err.message : res.statusText),
-                    requestId: typeof err.request_id === 'string' ? err.request_id : requestId,
-                    attempts: attempt,
-                });
-                retryAfter = parseRetryAfter(res.headers.get('retry-after'), clock.now());
-                // A 2xx whose body we cannot read is retried only when reading again is harmless.
-                const retryable = res.ok ? method === 'GET' : isRetryable(this.policy, method, res.status);
-                if (!retryable || attempt >= maxAttempts)
-                    throw failure;
+                catch (e) {
+                    if (e instanceof NeonApiError || e instanceof CancelledError)
+                        throw e;
+                    const redirected = isRedirectRefusal(e);
+                    failure = new NeonApiError({
+                        method,
+                        path,
+                        status: 0,
+                        neonMessage: redirected
+                            ? 'the answer was a redirect, which is refused: the API key goes to api_host and nowhere else ' +
+                                '(is api_host the API itself, https://…/api/v2?)'
+                            : describeNetworkError(e, timeoutMs, timeoutMs < this.ownTimeout(o)),
+                        attempts: sent,
+                    });
+                    this.opts.debug?.(`${method} ${path} -> ${failure.neonMessage}`);
+                    if (redirected || attempt >= maxAttempts)
+                        throw failure;
+                }
+                const delay = retryDelayMs(this.policy, attempt - 1, this.random, retryAfter);
+                const wake = clock.now() + delay;
+                if (wake >= this.deadline) {
+                    throw failure.withDetail(retryAfter !== undefined
+                        ? `Neon asked to wait ${(retryAfter / 1000).toFixed(1)} s before trying again (Retry-After), ` +
+                            `which would pass the step's deadline (the 'timeout' input); not tried again`
+                        : `The next try, in ${delay} ms, would come after the step's deadline (the 'timeout' input); ` +
+                            `not tried again`);
+                }
+                this.stats.retries++;
+                this.opts.debug?.(`retrying ${what} in ${delay} ms (attempt ${attempt + 1} of ${maxAttempts}): ` +
+                    `${failure.status || 'no response'} ${failure.neonMessage}`);
+                await clock.sleep(delay);
             }
-            catch (e) {
-                if (e instanceof NeonApiError)
-                    throw e;
-                failure = new NeonApiError({
-                    method,
-                    path,
-                    status: 0,
-                    neonMessage: describeNetworkError(e, timeoutMs),
-                    attempts: attempt,
-                });
-                this.opts.debug?.(`${method} ${path} -> ${failure.neonMessage}`);
-                if (attempt >= maxAttempts)
-                    throw failure;
-            }
-            const delay = retryDelayMs(this.policy, attempt - 1, this.random, retryAfter);
-            this.stats.retries++;
-            this.opts.debug?.(`retrying ${method} ${path} in ${delay} ms (attempt ${attempt + 1} of ${maxAttempts}): ` +
-                `${failure.status || 'no response'} ${failure.neonMessage}`);
-            await clock.sleep(delay);
         }
+        finally {
+            if (lock)
+                this.recordLockWait(what, lock);
+        }
+    }
+    /** A try's timeout: the client's, the request's, and no later than the step's deadline (but at least MIN_TRY_TIMEOUT_MS). */
+    tryTimeout(o, now) {
+        // Whole milliseconds: AbortSignal.timeout refuses a fraction (a virtual clock's sleeps make them).
+        return Math.ceil(Math.min(this.ownTimeout(o), Math.max(MIN_TRY_TIMEOUT_MS, this.deadline - now)));
+    }
+    ownTimeout(o) {
+        return Math.min(this.requestTimeoutMs, o.timeoutMs ?? Infinity);
+    }
+    /** One log line per wait for the project lock, and its figures for the summary. */
+    recordLockWait(what, lock) {
+        const waited = this.opts.clock.now() - lock.started;
+        const s = this.stats.lock;
+        s.waits++;
+        s.tries += lock.tries;
+        s.waitedMs += waited;
+        s.longestMs = Math.max(s.longestMs, waited);
+        this.opts.info?.(`Waited ${(waited / 1000).toFixed(1)} s for the project lock before ${what} (${lock.tries} ` +
+            `${lock.tries === 1 ? 'try' : 'tries'} refused with 423; last held by ${lock.holders})`);
     }
     /** Hands every secret in a response to onSecret before anyone else sees the response. */
     maskSecrets(value) {
@@ -18629,13 +19084,46 @@ class NeonClient {
         }
     }
 }
-function describeNetworkError(e, timeoutMs) {
+function describeNetworkError(e, timeoutMs, cutByDeadline = false) {
     if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) {
-        return `no response within ${timeoutMs} ms`;
+        return `no response within ${timeoutMs} ms${cutByDeadline ? " (what was left of the step's 'timeout')" : ''}`;
     }
     const cause = e instanceof Error ? e.cause : undefined;
     const detail = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
     return `network error: ${detail}`;
+}
+/** fetch with `redirect: 'error'` rejects a redirect with "fetch failed" caused by "unexpected redirect" (undici). */
+function isRedirectRefusal(e) {
+    const cause = e instanceof Error ? e.cause : undefined;
+    return typeof cause?.message === 'string' && /redirect/i.test(cause.message);
+}
+/**
+ * The body as text, or undefined when it is larger than `limit` bytes (announced by Content-Length,
+ * or found while reading): then the rest is not read.
+ */
+async function readBody(res, limit) {
+    const announced = Number(res.headers.get('content-length') ?? NaN);
+    if (announced > limit) {
+        await res.body?.cancel().catch(() => { });
+        return undefined;
+    }
+    if (!res.body)
+        return '';
+    const reader = res.body.getReader();
+    const chunks = [];
+    let size = 0;
+    for (;;) {
+        const { done, value } = await reader.read();
+        if (done)
+            break;
+        size += value.byteLength;
+        if (size > limit) {
+            await reader.cancel().catch(() => { });
+            return undefined;
+        }
+        chunks.push(value);
+    }
+    return Buffer.concat(chunks).toString('utf8');
 }
 
 ;// CONCATENATED MODULE: ./src/modes/ephemeral-post.ts
@@ -18660,7 +19148,7 @@ async function ephemeralPost(deps, record) {
     const poll = {
         ...deps.poll,
         clock,
-        deadline: started + record.timeoutMs,
+        deadline: deps.deadline ?? started + record.timeoutMs,
         progress: (line) => log.info(line),
         // As main's waits do: the project's recent operations say when the delete should end.
         durations: projectDurations(neon, project),
@@ -18916,6 +19404,8 @@ async function runPost(o) {
         throw new Error(`post step: api_key is empty, so ephemeral branch '${record.name}' cannot be deleted; it expires by ` +
             'itself, and mode: cleanup deletes it once this run has completed.');
     }
+    // The post step is a step of its own, with the same `timeout` as the main step had.
+    const deadline = o.clock.now() + record.timeoutMs;
     const neon = new NeonClient({
         apiKey,
         apiHost: record.apiHost,
@@ -18923,9 +19413,11 @@ async function runPost(o) {
         clock: o.clock,
         onSecret: o.maskSecret,
         debug: (line) => o.log.debug(line),
+        info: (line) => o.log.info(line),
+        deadline,
     });
     o.onClient?.(neon);
-    const r = await log_group(`Delete the ephemeral branch '${record.name}'`, () => ephemeralPost({ neon, clock: o.clock, log: o.log }, record));
+    const r = await log_group(`Delete the ephemeral branch '${record.name}'`, () => ephemeralPost({ neon, clock: o.clock, log: o.log, deadline }, record));
     o.log.info(postLine(r, neon.stats.requests));
     const html = [`<p>${escapeInline(postLine(r, neon.stats.requests))}</p>`];
     if (r.recoverable) {
@@ -19093,6 +19585,10 @@ async function run(opts = {}) {
         const cancellation = ephemeral ? cancellable(clock) : undefined;
         if (cancellation)
             stopSignals = onSignals(cancellation);
+        // One deadline for everything the step does: every wait, every retry and Retry-After, the
+        // project lock, every delete of a sweep.
+        const deadline = clock.now() + inputs.timeoutMs;
+        state.deadline = deadline;
         const neon = new NeonClient({
             apiKey: inputs.apiKey,
             apiHost: inputs.apiHost,
@@ -19100,6 +19596,8 @@ async function run(opts = {}) {
             clock: cancellation?.clock ?? clock,
             onSecret: maskSecret,
             debug: coreLogger.debug,
+            info: coreLogger.info,
+            deadline,
             ...(cancellation ? { cancelled: () => cancellation.reason } : {}),
         });
         state.neon = neon;
@@ -19109,6 +19607,7 @@ async function run(opts = {}) {
             context,
             log: coreLogger,
             setSecret: maskSecret,
+            deadline,
         };
         if (ephemeral)
             deps.ephemeral = stateRecorder(inputs);
@@ -19234,6 +19733,7 @@ function github(state, inputs, context) {
             baseUrl: context.apiUrl,
             userAgent: USER_AGENT,
             log: { debug: coreLogger.debug, warning: coreLogger.warning },
+            ...(state.deadline !== undefined ? { deadline: state.deadline } : {}),
         });
         return state.github.octokit;
     });

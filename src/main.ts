@@ -49,6 +49,8 @@ interface RunState {
   github?: { octokit: GitHubClient; stats: GitHubStats }
   /** The client being built: Octokit is loaded on first use only (see github()). */
   githubLoading?: Promise<GitHubClient>
+  /** The step's deadline (epoch ms), once the inputs are read. */
+  deadline?: number
 }
 
 const USER_AGENT = `${ACTION_NAME}/${ACTION_VERSION} (+https://github.com/features/actions)`
@@ -134,6 +136,10 @@ export async function run(opts: RunOptions = {}): Promise<void> {
     const ephemeral = inputs.ephemeral && mode === 'create' && !inputs.dryRun
     const cancellation = ephemeral ? cancellable(clock) : undefined
     if (cancellation) stopSignals = onSignals(cancellation)
+    // One deadline for everything the step does: every wait, every retry and Retry-After, the
+    // project lock, every delete of a sweep.
+    const deadline = clock.now() + inputs.timeoutMs
+    state.deadline = deadline
     const neon = new NeonClient({
       apiKey: inputs.apiKey,
       apiHost: inputs.apiHost,
@@ -141,6 +147,8 @@ export async function run(opts: RunOptions = {}): Promise<void> {
       clock: cancellation?.clock ?? clock,
       onSecret: maskSecret,
       debug: coreLogger.debug,
+      info: coreLogger.info,
+      deadline,
       ...(cancellation ? { cancelled: () => cancellation.reason } : {}),
     })
     state.neon = neon
@@ -150,6 +158,7 @@ export async function run(opts: RunOptions = {}): Promise<void> {
       context,
       log: coreLogger,
       setSecret: maskSecret,
+      deadline,
     }
     if (ephemeral) deps.ephemeral = stateRecorder(inputs)
     // For cleanup: pull request and workflow run states. Built here, they make no request (and do
@@ -286,6 +295,7 @@ function github(state: RunState, inputs: Inputs, context: RunContext): Promise<G
         baseUrl: context.apiUrl,
         userAgent: USER_AGENT,
         log: { debug: coreLogger.debug, warning: coreLogger.warning },
+        ...(state.deadline !== undefined ? { deadline: state.deadline } : {}),
       })
       return state.github.octokit
     },

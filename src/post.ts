@@ -63,6 +63,8 @@ export async function runPost(o: PostOptions): Promise<void> {
         'itself, and mode: cleanup deletes it once this run has completed.',
     )
   }
+  // The post step is a step of its own, with the same `timeout` as the main step had.
+  const deadline = o.clock.now() + record.timeoutMs
   const neon = new NeonClient({
     apiKey,
     apiHost: record.apiHost,
@@ -70,10 +72,12 @@ export async function runPost(o: PostOptions): Promise<void> {
     clock: o.clock,
     onSecret: o.maskSecret,
     debug: (line) => o.log.debug(line),
+    info: (line) => o.log.info(line),
+    deadline,
   })
   o.onClient?.(neon)
   const r = await group(`Delete the ephemeral branch '${record.name}'`, () =>
-    ephemeralPost({ neon, clock: o.clock, log: o.log }, record),
+    ephemeralPost({ neon, clock: o.clock, log: o.log, deadline }, record),
   )
   o.log.info(postLine(r, neon.stats.requests))
   const html = [`<p>${escapeInline(postLine(r, neon.stats.requests))}</p>`]

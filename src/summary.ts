@@ -38,7 +38,11 @@ export interface SummaryView {
   dryRun?: boolean
   /** `ephemeral: true`: the post step deletes the branch when the job ends. */
   ephemeral?: boolean
-  neon?: { requests: number; retries: number }
+  neon?: {
+    requests: number
+    retries: number
+    lock?: { waits: number; tries: number; waitedMs: number; longestMs: number }
+  }
   github?: { requests: number }
   /** What happened to the pull request comment; a string says why none was written. */
   comment?: CommentOutcome | string
@@ -158,6 +162,15 @@ export function renderSummary(v: SummaryView): string {
   if (r) {
     rows.push(['Total time', seconds(r.timings.totalMs)])
     rows.push(['Waiting on Neon', `${seconds(r.timings.wait.waitedMs)}, ${r.timings.wait.polls} polls`])
+  }
+  const lock = v.neon?.lock
+  if (lock && lock.waits > 0) {
+    rows.push([
+      'Waited for the project lock',
+      `${seconds(lock.waitedMs)} (${lock.tries} ${lock.tries === 1 ? 'try' : 'tries'} refused with 423` +
+        (lock.waits > 1 ? `, over ${lock.waits} requests; the longest wait ${seconds(lock.longestMs)}` : '') +
+        ')',
+    ])
   }
   if (v.neon) rows.push(['Neon API requests', `${v.neon.requests} (${v.neon.retries} retries)`])
   if (v.github && v.github.requests > 0) rows.push(['GitHub API requests', String(v.github.requests)])

@@ -210,7 +210,8 @@ function describe(e: unknown): string {
 
 function hint(e: unknown): string {
   const status = statusOf(e)
-  if (status === 403 || status === 404) {
+  // A 403 for a secondary rate limit is not a permission problem: no hint that would mislead.
+  if ((status === 403 && !/\bsecondary rate\b/i.test(String((e as Error)?.message))) || status === 404) {
     return (
       ` The token needs 'pull-requests: write' (add it under 'permissions:'); pull requests from forks ` +
       `get a read-only token, so set 'comment: false' there or accept this warning.`

@@ -24,9 +24,23 @@ export interface GitHubClientOptions {
   log: GitHubLog
   /**
    * How many times a request is retried: by the retry plugin on 5xx and other retryable statuses,
-   * and by the throttling handlers on a (secondary) rate limit. Default 2.
+   * and by the throttling handlers on a primary rate limit. Default 2.
    */
   retries?: number
+  /**
+   * How many times a request refused by a secondary rate limit is retried, each after the
+   * `retry-after` GitHub asks for. Default 5: a burst of jobs commenting at once is exactly what
+   * trips that limit, and GitHub's answer to it is to wait and try again.
+   */
+  secondaryRetries?: number
+  /**
+   * The step's deadline, epoch ms (from the `timeout` input): no rate-limit wait is begun that
+   * would end after it, and a request's own timeout ends at it (but gives it at least 5 s: the
+   * comment that reports a failure is written after the work, when little may be left).
+   */
+  deadline?: number
+  /** The clock of `deadline`; default Date.now (the plugins' timers are real ones). */
+  now?: () => number
   /**
    * Milliseconds per unit of the plugins' delays (seconds by default). Tests lower it to 1 so a
    * retry waits 1 ms instead of 1 s, the seam octokit's own tests use.
@@ -46,8 +60,19 @@ export interface GitHubStats {
 }
 
 const DEFAULT_RETRIES = 2
+const DEFAULT_SECONDARY_RETRIES = 5
 const DEFAULT_TIMEOUT_MS = 30_000
 const DEFAULT_MAX_WAIT_S = 60
+/** A request's timeout, when the deadline would cut it shorter, is at least this. */
+const MIN_TIMEOUT_MS = 5000
+/**
+ * Statuses the retry plugin does not retry: its own list (plugin-retry 8.1.1: 400, 401, 403, 404,
+ * 410, 422, 451) and 429. GitHub answers a rate limit with a 403 or a 429 ("Rate limits for the
+ * REST API", "Exceeding the rate limit") and says when to try again; the throttling plugin reads
+ * that, while the retry plugin would retry a 429 after its own 1 s and 4 s, before GitHub's
+ * `retry-after`, which GitHub warns may get an integration banned.
+ */
+const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451]
 
 /**
  * Builds the client. The throttling handlers retry a bounded number of times (never forever: a
@@ -55,11 +80,14 @@ const DEFAULT_MAX_WAIT_S = 60
  */
 export function createGitHubClient(o: GitHubClientOptions): { octokit: GitHubClient; stats: GitHubStats } {
   const retries = o.retries ?? DEFAULT_RETRIES
+  const secondaryRetries = o.secondaryRetries ?? DEFAULT_SECONDARY_RETRIES
   const maxWait = o.maxRateLimitWaitSeconds ?? DEFAULT_MAX_WAIT_S
   const timeoutMs = o.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS
   const base = o.retryAfterBaseValue
+  const now = o.now ?? Date.now
+  const deadline = o.deadline ?? Infinity
   const onLimit =
-    (kind: string) =>
+    (kind: string, tries: number) =>
     (
       retryAfter: number,
       options: { method?: string; url?: string },
@@ -67,26 +95,43 @@ export function createGitHubClient(o: GitHubClientOptions): { octokit: GitHubCli
       retryCount: number,
     ) => {
       const what = `${options.method ?? 'GET'} ${options.url ?? ''}`
-      if (retryCount < retries && retryAfter <= maxWait) {
+      // The plugins wait retryAfter units of retryAfterBaseValue ms (seconds, but for tests).
+      const endsAt = now() + retryAfter * (base ?? 1000)
+      if (retryCount < tries && retryAfter <= maxWait && endsAt < deadline) {
         o.log.debug(`GitHub ${kind} on ${what}; retrying in ${retryAfter} s (retry ${retryCount + 1})`)
         return true
       }
-      o.log.warning(`GitHub ${kind} on ${what}; not retrying (retry-after ${retryAfter} s)`)
+      const why =
+        retryCount >= tries
+          ? `after ${retryCount} retries`
+          : retryAfter > maxWait
+            ? `GitHub asks to wait ${retryAfter} s`
+            : `waiting ${retryAfter} s would pass the step's deadline (the 'timeout' input)`
+      o.log.warning(`GitHub ${kind} on ${what}; not retrying: ${why}`)
       return false
     }
   const timedFetch: typeof fetch = (input, init) =>
-    fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) })
+    fetch(input, {
+      ...init,
+      signal:
+        init?.signal ??
+        AbortSignal.timeout(Math.ceil(Math.min(timeoutMs, Math.max(MIN_TIMEOUT_MS, deadline - now())))),
+    })
 
   const octokit = new ActionOctokit({
     auth: o.token,
     baseUrl: o.baseUrl.replace(/\/+$/, ''),
     userAgent: o.userAgent,
     request: { fetch: timedFetch },
-    retry: { retries, ...(base !== undefined ? { retryAfterBaseValue: base } : {}) },
+    retry: {
+      retries,
+      doNotRetry: DO_NOT_RETRY,
+      ...(base !== undefined ? { retryAfterBaseValue: base } : {}),
+    },
     throttle: {
       enabled: o.throttle ?? true,
-      onRateLimit: onLimit('rate limit'),
-      onSecondaryRateLimit: onLimit('secondary rate limit'),
+      onRateLimit: onLimit('rate limit', retries),
+      onSecondaryRateLimit: onLimit('secondary rate limit', secondaryRetries),
       ...(base !== undefined ? { retryAfterBaseValue: base } : {}),
     },
     log: {

@@ -110,12 +110,12 @@ export class ChildrenFirstDeleter {
   }
 }
 
-/** Deletes one branch and waits for its operations, each delete with its own `timeout` budget. */
+/** Deletes one branch and waits for its operations, within the step's deadline (shared by every delete). */
 async function deleteOne(run: ModeRun, b: Branch): Promise<DeleteOutcome> {
   try {
     const res = await run.deps.neon.deleteBranch(run.project, b.id)
     if (res === null) return 'gone'
-    await run.waitOps(res.operations, true)
+    await run.waitOps(res.operations)
     return undefined
   } catch (e) {
     return e instanceof Error ? e.message : String(e)

@@ -28,7 +28,7 @@ export interface EphemeralPostResult {
   totalMs: number
 }
 
-type PostDeps = Pick<ModeDeps, 'neon' | 'clock' | 'log' | 'poll'>
+type PostDeps = Pick<ModeDeps, 'neon' | 'clock' | 'log' | 'poll' | 'deadline'>
 
 export async function ephemeralPost(deps: PostDeps, record: EphemeralRecord): Promise<EphemeralPostResult> {
   const { neon, clock, log } = deps
@@ -37,7 +37,7 @@ export async function ephemeralPost(deps: PostDeps, record: EphemeralRecord): Pr
   const poll: PollOptions = {
     ...deps.poll,
     clock,
-    deadline: started + record.timeoutMs,
+    deadline: deps.deadline ?? started + record.timeoutMs,
     progress: (line) => log.info(line),
     // As main's waits do: the project's recent operations say when the delete should end.
     durations: projectDurations(neon, project),

@@ -5,8 +5,8 @@ import type { Operation } from '../neon/types.js'
 import { ModeError, type ModeDeps, type ModeResult } from './types.js'
 
 /**
- * One mode's run: its deadline (from the `timeout` input), its polling statistics, and the list of
- * changes made so far, so that a failure can always say what was already done in Neon.
+ * One mode's run: its deadline (the step's, from the `timeout` input), its polling statistics, and
+ * the list of changes made so far, so that a failure can always say what was already done in Neon.
  */
 export class ModeRun {
   readonly started: number
@@ -22,7 +22,7 @@ export class ModeRun {
     this.poll = {
       ...deps.poll,
       clock: deps.clock,
-      deadline: this.started + inputs.timeoutMs,
+      deadline: deps.deadline ?? this.started + inputs.timeoutMs,
       progress: (line) => deps.log.info(line),
       durations: projectDurations(deps.neon, inputs.projectId),
     }
@@ -33,14 +33,11 @@ export class ModeRun {
   }
 
   /**
-   * Waits for operations this run started, within the run's deadline; or, with `ownDeadline`,
-   * within `timeout` from now (a sweep of many deletes gives each its own budget).
+   * Waits for operations this run started, within the step's deadline: `timeout` bounds the whole
+   * step, a sweep of many deletes included.
    */
-  waitOps(operations: readonly Operation[], ownDeadline = false): Promise<void> {
-    const poll = ownDeadline
-      ? { ...this.poll, deadline: this.deps.clock.now() + this.inputs.timeoutMs }
-      : this.poll
-    return waitForOperations(this.deps.neon, this.project, operations, poll, this.wait)
+  waitOps(operations: readonly Operation[]): Promise<void> {
+    return waitForOperations(this.deps.neon, this.project, operations, this.poll, this.wait)
   }
 
   changed(line: string): void {

@@ -26,6 +26,11 @@ export interface ModeDeps {
   setSecret(value: string): void
   /** Polling cadence; the deadline is derived from the `timeout` input. */
   poll?: Partial<Omit<PollOptions, 'clock' | 'deadline'>>
+  /**
+   * The step's deadline, epoch ms: `timeout` from when the step started (main.ts sets it, and the
+   * client shares it). Without it, a mode's deadline is `timeout` from when the mode started.
+   */
+  deadline?: number
   /** Pull request states, for cleanup; absent when no GitHub token is available. */
   pulls?: PullRequestLookup
   /** Workflow run states, for cleanup of ephemeral branches; absent without a GitHub token. */

@@ -1,7 +1,9 @@
 import type { AnonymizedStatus, CreateAnonymizedBranchRequest, MaskingRule } from './anonymization-types.js'
 import { CancelledError } from '../util/cancel.js'
 import type { Clock } from '../util/clock.js'
+import { HISTORY_LIMIT, OperationDurations } from './durations.js'
 import { isNotFound, NeonApiError } from './errors.js'
+import { LockDeadline, LockWait } from './lock-wait.js'
 import {
   DEFAULT_RETRY_POLICY,
   isRetryable,
@@ -63,6 +65,27 @@ export interface NeonClientOptions {
   debug?: (line: string) => void
   /** Why the run was cancelled, once it was: then no new request is started (util/cancel.ts). */
   cancelled?: () => string | undefined
+  /**
+   * The step's deadline, epoch ms (from the `timeout` input): no try starts after it, no retry is
+   * waited for past it (a Retry-After included), and a try's own timeout ends at it.
+   */
+  deadline?: number
+  /** One line per wait for the project lock, for the log (never holds a body). */
+  info?: (line: string) => void
+  /** Most pages one listing follows (default MAX_LIST_PAGES). */
+  maxListPages?: number
+  /** Largest response body read, in bytes (default MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number
+}
+
+/** The waits for the project lock, for the job summary and the benchmarks. */
+export interface LockStats {
+  /** Requests that had to wait. */
+  waits: number
+  /** Their tries refused with 423. */
+  tries: number
+  waitedMs: number
+  longestMs: number
 }
 
 /** Request counts, for the job summary and the benchmarks. */
@@ -70,6 +93,7 @@ export interface ClientStats {
   requests: number
   retries: number
   byRoute: Record<string, number>
+  lock: LockStats
 }
 
 type Params = Record<string, string>
@@ -92,6 +116,23 @@ interface Reply<T> {
 /** Neon's own page size for branch lists, and its cap (BEHAVIOUR.md, Branches). */
 export const BRANCH_PAGE_SIZE = 100
 
+/**
+ * Pages one listing follows at most: 1,000 pages of 100 are 100,000 branches, far past any plan's
+ * branch limit (Neon documents no limit above a few thousand), so only a server that hands out
+ * cursors for ever reaches it, and the run stops instead of paging until its timeout.
+ */
+export const MAX_LIST_PAGES = 1000
+
+/**
+ * The largest response body read: 64 MiB. The largest answer the action asks for is a schema
+ * (`pg_dump --schema-only` of a database), megabytes for very large schemas; past this the
+ * answer is not Neon's, and reading on would only exhaust the runner's memory.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+/** A try's own timeout, when the step's deadline would cut it shorter, is at least this. */
+export const MIN_TRY_TIMEOUT_MS = 1000
+
 /** Keys whose string values are secrets wherever they appear in a Neon response. */
 const SECRET_KEYS = new Set(['password', 'connection_uri', 'uri'])
 
@@ -101,15 +142,37 @@ const SECRET_KEYS = new Set(['password', 'connection_uri', 'uri'])
  * error mapping live there and nowhere else.
  */
 export class NeonClient {
-  readonly stats: ClientStats = { requests: 0, retries: 0, byRoute: {} }
+  readonly stats: ClientStats = {
+    requests: 0,
+    retries: 0,
+    byRoute: {},
+    lock: { waits: 0, tries: 0, waitedMs: 0, longestMs: 0 },
+  }
   private readonly policy: RetryPolicy
   private readonly random: () => number
   private readonly requestTimeoutMs: number
+  private readonly deadline: number
+  private readonly durations = new Map<string, OperationDurations>()
 
   constructor(private readonly opts: NeonClientOptions) {
     this.policy = opts.retry ?? DEFAULT_RETRY_POLICY
     this.random = opts.random ?? Math.random
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000
+    this.deadline = opts.deadline ?? Infinity
+  }
+
+  /**
+   * How long each action's operations take in this project, as this run knows it: one store per
+   * project, shared by every poll and every wait for the project lock, and the project's recent
+   * history read once, by whichever needs it first.
+   */
+  durationsOf(projectId: string): OperationDurations {
+    let d = this.durations.get(projectId)
+    if (!d) {
+      d = new OperationDurations(() => this.listRecentOperations(projectId, HISTORY_LIMIT))
+      this.durations.set(projectId, d)
+    }
+    return d
   }
 
   // --- projects ---
@@ -182,8 +245,9 @@ export class NeonClient {
     const branches: Branch[] = []
     const annotations: NonNullable<BranchesPage['annotations']> = {}
     const seenCursors = new Set<string>()
+    const maxPages = this.opts.maxListPages ?? MAX_LIST_PAGES
     let cursor: string | undefined
-    for (;;) {
+    for (let pages = 1; ; pages++) {
       const page = await this.listBranchesPage(projectId, {
         search,
         limit: pageSize,
@@ -194,6 +258,13 @@ export class NeonClient {
       Object.assign(annotations, page.annotations ?? {})
       const next = page.pagination?.next
       if (!next || page.branches.length === 0 || seenCursors.has(next)) break
+      if (pages >= maxPages) {
+        throw new Error(
+          `listing the branches of project ${projectId}${search ? ` matching '${search}'` : ''} stopped after ` +
+            `${pages} pages (${branches.length} branches) with more still announced: no project has that ` +
+            `many, so the API at ${this.opts.apiHost} is not answering as Neon does`,
+        )
+      }
       seenCursors.add(next)
       cursor = next
     }
@@ -583,84 +654,171 @@ export class NeonClient {
     const routeKey = `${method} ${route}`
     const { clock } = this.opts
     const maxAttempts = Math.min(this.policy.maxAttempts, o.attempts ?? Infinity)
-    const timeoutMs = Math.min(this.requestTimeoutMs, o.timeoutMs ?? Infinity)
-
-    for (let attempt = 1; ; attempt++) {
-      const cancelled = this.opts.cancelled?.()
-      if (cancelled !== undefined) throw new CancelledError(cancelled)
-      this.stats.requests++
-      this.stats.byRoute[routeKey] = (this.stats.byRoute[routeKey] ?? 0) + 1
-      const started = clock.now()
-      let failure: NeonApiError
-      let retryAfter: number | undefined
-      try {
-        const res = await fetch(url, {
-          method,
-          headers: {
-            Authorization: `Bearer ${this.opts.apiKey}`,
-            Accept: 'application/json',
-            'User-Agent': this.opts.userAgent,
-            ...(o.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-          },
-          body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
-          signal: AbortSignal.timeout(timeoutMs),
-        })
-        const requestId =
-          res.headers.get('x-neon-ret-request-id') ?? res.headers.get('x-request-id') ?? undefined
-        const text = await res.text()
-        this.opts.debug?.(
-          `${method} ${path} -> ${res.status} (${clock.now() - started} ms${requestId ? `, request id ${requestId}` : ''})`,
-        )
-        let body: unknown
-        let parseError: string | undefined
-        if (text !== '') {
-          try {
-            body = JSON.parse(text)
-          } catch {
-            parseError = `the response was not valid JSON (${text.length} bytes)`
+    const what = `${method} ${path}`
+    // A mutating request refused with 423 waits for the project lock (lock-wait.ts); those tries do
+    // not count against maxAttempts, which is for failures.
+    const mutating = method !== 'GET'
+    let lock: LockWait | undefined
+    let lockTries = 0
+    try {
+      for (let sent = 1; ; sent++) {
+        const attempt = sent - lockTries
+        const cancelled = this.opts.cancelled?.()
+        if (cancelled !== undefined) throw new CancelledError(cancelled)
+        const started = clock.now()
+        if (started >= this.deadline) {
+          throw new NeonApiError({
+            method,
+            path,
+            status: 0,
+            neonMessage: "not sent: the step's deadline (the 'timeout' input) has passed",
+            attempts: sent - 1,
+          })
+        }
+        const timeoutMs = this.tryTimeout(o, started)
+        this.stats.requests++
+        this.stats.byRoute[routeKey] = (this.stats.byRoute[routeKey] ?? 0) + 1
+        let failure: NeonApiError
+        let retryAfter: number | undefined
+        try {
+          const res = await fetch(url, {
+            method,
+            headers: {
+              Authorization: `Bearer ${this.opts.apiKey}`,
+              Accept: 'application/json',
+              'User-Agent': this.opts.userAgent,
+              ...(o.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+            },
+            body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
+            // The key goes to api_host and nowhere else: a redirect is refused, not followed.
+            redirect: 'error',
+            signal: AbortSignal.timeout(timeoutMs),
+          })
+          const requestId =
+            res.headers.get('x-neon-ret-request-id') ?? res.headers.get('x-request-id') ?? undefined
+          const text = await readBody(res, this.opts.maxResponseBytes ?? MAX_RESPONSE_BYTES)
+          this.opts.debug?.(
+            `${method} ${path} -> ${res.status} (${clock.now() - started} ms${requestId ? `, request id ${requestId}` : ''})`,
+          )
+          let body: unknown
+          let parseError: string | undefined
+          if (text === undefined) {
+            parseError = `the response was larger than ${this.opts.maxResponseBytes ?? MAX_RESPONSE_BYTES} bytes; not read`
+          } else if (text !== '') {
+            try {
+              body = JSON.parse(text)
+            } catch {
+              parseError = `the response was not valid JSON (${text.length} bytes)`
+            }
           }
-        }
-        if (body !== undefined) this.maskSecrets(body)
+          if (body !== undefined) this.maskSecrets(body)
 
-        if (res.ok && parseError === undefined) {
-          return { status: res.status, data: res.status === 204 ? undefined : (body as T) }
+          if (res.ok && parseError === undefined) {
+            return { status: res.status, data: res.status === 204 ? undefined : (body as T) }
+          }
+          const err = (body ?? {}) as ErrorBody
+          failure = new NeonApiError({
+            method,
+            path,
+            status: res.status,
+            code: typeof err.code === 'string' && err.code !== '' ? err.code : undefined,
+            neonMessage:
+              parseError ??
+              (typeof err.message === 'string' && err.message !== '' ? err.message : res.statusText),
+            requestId: typeof err.request_id === 'string' ? err.request_id : requestId,
+            attempts: sent,
+          })
+          if (res.status === 423 && mutating && text !== undefined) {
+            lock ??= new LockWait({
+              clock,
+              random: this.random,
+              deadline: this.deadline,
+              durations: this.durationsOf(params['project_id'] ?? ''),
+              readOperations: () => this.listRecentOperations(params['project_id'] ?? '', HISTORY_LIMIT),
+            })
+            lockTries++
+            this.stats.retries++
+            try {
+              await lock.beforeRetry(started)
+            } catch (e) {
+              if (e instanceof LockDeadline) throw failure.withDetail(e.message)
+              throw e
+            }
+            continue
+          }
+          // Rate limited while waiting for the lock: fewer tries at each release from now on.
+          if (res.status === 429) lock?.rateLimited()
+          retryAfter = parseRetryAfter(res.headers.get('retry-after'), clock.now())
+          // A 2xx whose body we cannot read is retried only when reading again is harmless; a body
+          // over the size cap never is.
+          const retryable =
+            text === undefined
+              ? false
+              : res.ok
+                ? method === 'GET'
+                : isRetryable(this.policy, method, res.status)
+          if (!retryable || attempt >= maxAttempts) throw failure
+        } catch (e) {
+          if (e instanceof NeonApiError || e instanceof CancelledError) throw e
+          const redirected = isRedirectRefusal(e)
+          failure = new NeonApiError({
+            method,
+            path,
+            status: 0,
+            neonMessage: redirected
+              ? 'the answer was a redirect, which is refused: the API key goes to api_host and nowhere else ' +
+                '(is api_host the API itself, https://…/api/v2?)'
+              : describeNetworkError(e, timeoutMs, timeoutMs < this.ownTimeout(o)),
+            attempts: sent,
+          })
+          this.opts.debug?.(`${method} ${path} -> ${failure.neonMessage}`)
+          if (redirected || attempt >= maxAttempts) throw failure
         }
-        const err = (body ?? {}) as ErrorBody
-        failure = new NeonApiError({
-          method,
-          path,
-          status: res.status,
-          code: typeof err.code === 'string' && err.code !== '' ? err.code : undefined,
-          neonMessage:
-            parseError ??
-            (typeof err.message === 'string' && err.message !== '' ? err.message : res.statusText),
-          requestId: typeof err.request_id === 'string' ? err.request_id : requestId,
-          attempts: attempt,
-        })
-        retryAfter = parseRetryAfter(res.headers.get('retry-after'), clock.now())
-        // A 2xx whose body we cannot read is retried only when reading again is harmless.
-        const retryable = res.ok ? method === 'GET' : isRetryable(this.policy, method, res.status)
-        if (!retryable || attempt >= maxAttempts) throw failure
-      } catch (e) {
-        if (e instanceof NeonApiError) throw e
-        failure = new NeonApiError({
-          method,
-          path,
-          status: 0,
-          neonMessage: describeNetworkError(e, timeoutMs),
-          attempts: attempt,
-        })
-        this.opts.debug?.(`${method} ${path} -> ${failure.neonMessage}`)
-        if (attempt >= maxAttempts) throw failure
+        const delay = retryDelayMs(this.policy, attempt - 1, this.random, retryAfter)
+        const wake = clock.now() + delay
+        if (wake >= this.deadline) {
+          throw failure.withDetail(
+            retryAfter !== undefined
+              ? `Neon asked to wait ${(retryAfter / 1000).toFixed(1)} s before trying again (Retry-After), ` +
+                  `which would pass the step's deadline (the 'timeout' input); not tried again`
+              : `The next try, in ${delay} ms, would come after the step's deadline (the 'timeout' input); ` +
+                  `not tried again`,
+          )
+        }
+        this.stats.retries++
+        this.opts.debug?.(
+          `retrying ${what} in ${delay} ms (attempt ${attempt + 1} of ${maxAttempts}): ` +
+            `${failure.status || 'no response'} ${failure.neonMessage}`,
+        )
+        await clock.sleep(delay)
       }
-      const delay = retryDelayMs(this.policy, attempt - 1, this.random, retryAfter)
-      this.stats.retries++
-      this.opts.debug?.(
-        `retrying ${method} ${path} in ${delay} ms (attempt ${attempt + 1} of ${maxAttempts}): ` +
-          `${failure.status || 'no response'} ${failure.neonMessage}`,
-      )
-      await clock.sleep(delay)
+    } finally {
+      if (lock) this.recordLockWait(what, lock)
     }
+  }
+
+  /** A try's timeout: the client's, the request's, and no later than the step's deadline (but at least MIN_TRY_TIMEOUT_MS). */
+  private tryTimeout(o: RequestOptions, now: number): number {
+    // Whole milliseconds: AbortSignal.timeout refuses a fraction (a virtual clock's sleeps make them).
+    return Math.ceil(Math.min(this.ownTimeout(o), Math.max(MIN_TRY_TIMEOUT_MS, this.deadline - now)))
+  }
+
+  private ownTimeout(o: RequestOptions): number {
+    return Math.min(this.requestTimeoutMs, o.timeoutMs ?? Infinity)
+  }
+
+  /** One log line per wait for the project lock, and its figures for the summary. */
+  private recordLockWait(what: string, lock: LockWait): void {
+    const waited = this.opts.clock.now() - lock.started
+    const s = this.stats.lock
+    s.waits++
+    s.tries += lock.tries
+    s.waitedMs += waited
+    s.longestMs = Math.max(s.longestMs, waited)
+    this.opts.info?.(
+      `Waited ${(waited / 1000).toFixed(1)} s for the project lock before ${what} (${lock.tries} ` +
+        `${lock.tries === 1 ? 'try' : 'tries'} refused with 423; last held by ${lock.holders})`,
+    )
   }
 
   /** Hands every secret in a response to onSecret before anyone else sees the response. */
@@ -673,11 +831,44 @@ export class NeonClient {
   }
 }
 
-function describeNetworkError(e: unknown, timeoutMs: number): string {
+function describeNetworkError(e: unknown, timeoutMs: number, cutByDeadline = false): string {
   if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) {
-    return `no response within ${timeoutMs} ms`
+    return `no response within ${timeoutMs} ms${cutByDeadline ? " (what was left of the step's 'timeout')" : ''}`
   }
   const cause = e instanceof Error ? (e.cause as { code?: string; message?: string } | undefined) : undefined
   const detail = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e))
   return `network error: ${detail}`
+}
+
+/** fetch with `redirect: 'error'` rejects a redirect with "fetch failed" caused by "unexpected redirect" (undici). */
+function isRedirectRefusal(e: unknown): boolean {
+  const cause = e instanceof Error ? (e.cause as { message?: unknown } | undefined) : undefined
+  return typeof cause?.message === 'string' && /redirect/i.test(cause.message)
+}
+
+/**
+ * The body as text, or undefined when it is larger than `limit` bytes (announced by Content-Length,
+ * or found while reading): then the rest is not read.
+ */
+async function readBody(res: Response, limit: number): Promise<string | undefined> {
+  const announced = Number(res.headers.get('content-length') ?? NaN)
+  if (announced > limit) {
+    await res.body?.cancel().catch(() => {})
+    return undefined
+  }
+  if (!res.body) return ''
+  const reader = res.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel().catch(() => {})
+      return undefined
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }

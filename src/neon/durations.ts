@@ -26,14 +26,17 @@ export const HISTORY_LIMIT = 100
  */
 export class OperationDurations {
   private readonly samples = new Map<string, number[]>()
+  /** Finished operations already learned from, so that a page read twice is not counted twice. */
+  private readonly seen = new Set<string>()
   private loading?: Promise<void>
 
   /** `history` reads the project's recent operations (newest first); without it only what this run sees is learned. */
   constructor(private readonly history?: () => Promise<readonly Operation[]>) {}
 
   /** Learns from an operation that finished. Anything else (failed, still running, 0 ms) teaches nothing. */
-  add(op: Pick<Operation, 'action' | 'status' | 'total_duration_ms'>): void {
+  add(op: Pick<Operation, 'action' | 'status' | 'total_duration_ms'> & { id?: string }): void {
     if (op.status !== 'finished' || !(op.total_duration_ms > 0)) return
+    if (op.id !== undefined) this.seen.add(op.id)
     const list = this.samples.get(op.action) ?? []
     list.push(op.total_duration_ms)
     if (list.length > KEEP) list.shift()
@@ -42,6 +45,32 @@ export class OperationDurations {
 
   has(action: string): boolean {
     return (this.samples.get(action)?.length ?? 0) > 0
+  }
+
+  /**
+   * Learns from a page of the project's operations read for another reason (the wait for the
+   * project lock reads it to see what holds the project): it is the same history, so the poller
+   * need not read it again.
+   */
+  learn(ops: readonly Operation[]): void {
+    this.loading ??= Promise.resolve()
+    // Oldest first, as load() does; an operation already learned (from an earlier page, or seen
+    // finishing by the poller) is not counted twice.
+    for (const op of [...ops].reverse()) if (!this.seen.has(op.id)) this.add(op)
+  }
+
+  /**
+   * The typical duration of an action here (the median of the recent ones) and how much it varies
+   * (a standard deviation: from the 16th and 84th percentiles once there are five samples, else a
+   * tenth of the median); undefined when none has been seen.
+   */
+  typical(action: string): { ms: number; sd: number } | undefined {
+    const s = [...(this.samples.get(action) ?? [])].sort((a, b) => a - b)
+    if (s.length === 0) return undefined
+    const at = (q: number): number => s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))]!
+    const ms = at(0.5)
+    const sd = s.length < 5 ? ms / 10 : (at(0.84) - at(0.16)) / 2
+    return { ms, sd }
   }
 
   /**
@@ -78,10 +107,14 @@ export class OperationDurations {
   }
 }
 
-/** What one run knows of a project's durations: its recent history, read once when first needed. */
+/**
+ * What one run knows of a project's durations: its recent history, read once when first needed.
+ * One per client and project (NeonClient.durationsOf), shared by the poller and the wait for the
+ * project lock, so that the history is read once whichever needs it first.
+ */
 export function projectDurations(
-  neon: Pick<NeonClient, 'listRecentOperations'>,
+  neon: Pick<NeonClient, 'durationsOf'>,
   projectId: string,
 ): OperationDurations {
-  return new OperationDurations(() => neon.listRecentOperations(projectId, HISTORY_LIMIT))
+  return neon.durationsOf(projectId)
 }

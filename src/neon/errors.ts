@@ -26,6 +26,8 @@ export interface NeonApiErrorDetails {
   neonMessage: string
   requestId?: string
   attempts: number
+  /** Why no further try was made, when that is not obvious (the step's deadline, a redirect). */
+  detail?: string
 }
 
 /**
@@ -40,6 +42,7 @@ export class NeonApiError extends Error implements NeonApiErrorDetails {
   readonly neonMessage: string
   readonly requestId?: string
   readonly attempts: number
+  readonly detail?: string
 
   constructor(d: NeonApiErrorDetails) {
     super(formatApiError(d))
@@ -51,6 +54,21 @@ export class NeonApiError extends Error implements NeonApiErrorDetails {
     this.neonMessage = d.neonMessage
     this.requestId = d.requestId
     this.attempts = d.attempts
+    if (d.detail !== undefined) this.detail = d.detail
+  }
+
+  /** The same failure, with why it was not tried again. */
+  withDetail(detail: string): NeonApiError {
+    return new NeonApiError({
+      method: this.method,
+      path: this.path,
+      status: this.status,
+      ...(this.code !== undefined ? { code: this.code } : {}),
+      neonMessage: this.neonMessage,
+      ...(this.requestId !== undefined ? { requestId: this.requestId } : {}),
+      attempts: this.attempts,
+      detail,
+    })
   }
 }
 
@@ -61,7 +79,7 @@ function formatApiError(d: NeonApiErrorDetails): string {
   const code = d.code ? ` [${escapeControl(d.code)}]` : ''
   const id = d.requestId ? ` (request id ${escapeControl(d.requestId)})` : ' (no request id)'
   const tries = d.attempts > 1 ? ` after ${d.attempts} attempts` : ''
-  return `${d.method} ${d.path}: ${status}${code}: ${escapeControl(d.neonMessage)}${id}${tries}`
+  return `${d.method} ${d.path}: ${status}${code}: ${escapeControl(d.neonMessage)}${id}${tries}${d.detail ? `. ${escapeControl(d.detail)}` : ''}`
 }
 
 /** An operation that Neon reports as failed, errored or cancelled. */

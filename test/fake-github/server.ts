@@ -63,6 +63,36 @@ export interface FakeIdentity {
 export const GITHUB_ACTIONS_BOT: FakeIdentity = { login: 'github-actions[bot]', type: 'Bot' }
 
 /**
+ * GitHub's secondary rate limit on content creation, as its REST documentation describes it
+ * ("Rate limits for the REST API"): past a number of content-generating requests in a minute
+ * (80 on github.com), a request is refused with a 403 or a 429 and "an error message that indicates
+ * that you exceeded a secondary rate limit", with a `retry-after` header when GitHub gives one
+ * (without it, the client is to wait at least a minute). The documents do not quote the message;
+ * the one below is the wording GitHub is known to send, and Octokit's throttling plugin recognises a
+ * secondary limit by /\bsecondary rate\b/i in it (plugin-throttling 11.0.5, dist-src/index.js).
+ * Which requests count is not documented: here every POST, PATCH, PUT and DELETE does, and a refused
+ * one does not (no source says either way).
+ */
+export interface SecondaryLimit {
+  /** Content-creating requests allowed in any window of `windowMs`, whoever sends them. */
+  writes: number
+  windowMs: number
+  /** The `retry-after` header, in seconds; none when undefined. */
+  retryAfterS?: number
+  /** 403 (the default) or 429: GitHub answers a secondary limit with either. */
+  status?: 403 | 429
+}
+
+export const SECONDARY_LIMIT_MESSAGE =
+  'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you ' +
+  'reach out to GitHub Support for help, please include the request ID FAKE:1.'
+
+export interface FakeGitHubOptions {
+  /** Refuse content creation past this rate (off by default). */
+  secondaryLimit?: SecondaryLimit
+}
+
+/**
  * A stateful fake of the GitHub REST API, enough for what the action calls: pull requests, workflow
  * runs (REST docs: "Get a workflow run"; an unknown run is 404) and issue comments (paginated with `per_page`/`page` and a Link header, ids, timestamps).
  * Every request is logged with its body so tests can assert that no secret was ever sent.
@@ -76,9 +106,11 @@ export const GITHUB_ACTIONS_BOT: FakeIdentity = { login: 'github-actions[bot]', 
  * src/comment.ts); any other query is a GraphQL error. No source says what GitHub answers for the
  * rest of GraphQL, and the action asks nothing else.
  */
-export async function startFakeGitHub(): Promise<{
+export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<{
   url: string
   requests: GitHubRequest[]
+  /** Requests refused by the secondary limit. */
+  secondaryLimited: GitHubRequest[]
   comments: Map<string, FakeComment[]>
   pulls: Map<string, FakePullRequest>
   runs: Map<string, FakeWorkflowRun>
@@ -112,6 +144,9 @@ export async function startFakeGitHub(): Promise<{
     const token = authorization?.replace(/^(token|bearer)\s+/i, '') ?? ''
     return identities.get(token) ?? GITHUB_ACTIONS_BOT
   }
+  const secondaryLimited: GitHubRequest[] = []
+  /** When each content-creating request that was let through arrived, for the secondary limit. */
+  const writes: number[] = []
   const holds: { path: RegExp; released: Promise<void> }[] = []
   let nextId = 1000
   let tick = Date.parse('2030-01-01T00:00:00Z')
@@ -198,6 +233,28 @@ export async function startFakeGitHub(): Promise<{
       fault.times = (fault.times ?? 1) - 1
       return send(res, log, fault.status, { message: fault.message ?? 'injected fault' }, fault.headers)
     }
+    const limit = opts.secondaryLimit
+    // A GraphQL query creates no content (the action sends only `viewer { login }`), so it is not
+    // counted: GitHub limits GraphQL by points, not by this count ("Rate limits for the GraphQL API").
+    if (limit && method !== 'GET' && method !== 'HEAD' && url.pathname !== '/graphql') {
+      const now = Date.now()
+      while (writes.length > 0 && writes[0]! <= now - limit.windowMs) writes.shift()
+      if (writes.length >= limit.writes) {
+        secondaryLimited.push(log)
+        return send(
+          res,
+          log,
+          limit.status ?? 403,
+          {
+            message: SECONDARY_LIMIT_MESSAGE,
+            documentation_url:
+              'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+          },
+          limit.retryAfterS !== undefined ? { 'retry-after': String(limit.retryAfterS) } : {},
+        )
+      }
+      writes.push(now)
+    }
     let m = url.pathname.match(/^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/)
     if (m) {
       const key = `${m[1]}#${m[2]}`
@@ -267,6 +324,7 @@ export async function startFakeGitHub(): Promise<{
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    secondaryLimited,
     comments,
     pulls,
     runs,

@@ -250,6 +250,22 @@ describe('sticky comment', () => {
     expect(logs.filter((l) => /rate limit .*retrying/.test(l))).toHaveLength(2)
   })
 
+  it('a secondary limit that outlasts the retries warns without the permission hint: the token is fine', async () => {
+    gh.faults.push({
+      method: 'POST',
+      path: /\/comments$/,
+      status: 403,
+      message: 'You have exceeded a secondary rate limit',
+      headers: { 'retry-after': '0' },
+      times: 10,
+    })
+    const out = await upsert(body(createdResult()), undefined, client(true).octokit)
+    expect(out.status).toBe('failed')
+    const warning = logs.find((l) => l.startsWith('warning:') && l.includes('Could not create'))!
+    expect(warning).toContain('secondary rate limit')
+    expect(warning).not.toContain('pull-requests: write')
+  })
+
   it('no secret is ever sent in a comment body', async () => {
     await upsert(body(createdResult()))
     await upsert(body(undefined, undefined, 'create failed: HTTP 500'))

@@ -35,7 +35,13 @@ export interface Harness {
  * runs on the simulator's own clock: virtual time when the simulator was started with a
  * `FakeClock`, so polls and retries cost nothing and no test depends on the machine's speed.
  */
-export function harness(sim: NeonSimulator, context: RunContext = prContext(), apiKey = sim.apiKey): Harness {
+export function harness(
+  sim: NeonSimulator,
+  context: RunContext = prContext(),
+  apiKey = sim.apiKey,
+  /** The step's deadline (epoch ms on the simulator's clock), shared by client and mode as main.ts does. */
+  deadline?: number,
+): Harness {
   const logs: string[] = []
   const secrets: string[] = []
   const neon = new NeonClient({
@@ -46,6 +52,7 @@ export function harness(sim: NeonSimulator, context: RunContext = prContext(), a
     retry: { ...DEFAULT_RETRY_POLICY, baseMs: 20, capMs: 100 },
     requestTimeoutMs: 2000,
     onSecret: (s) => secrets.push(s),
+    ...(deadline !== undefined ? { deadline } : {}),
   })
   const log: Logger = {
     info: (m) => logs.push(`info: ${m}`),
@@ -64,6 +71,7 @@ export function harness(sim: NeonSimulator, context: RunContext = prContext(), a
       log,
       setSecret: (s) => secrets.push(s),
       poll: { initialMs: 10, maxMs: 50 },
+      ...(deadline !== undefined ? { deadline } : {}),
     },
   }
 }

@@ -33,6 +33,8 @@ export interface RunActionOptions {
   repository?: string
   githubApiUrl: string
   env?: Record<string, string>
+  /** The bundle to run; default the committed dist/index.js (a benchmark may compare an older one). */
+  script?: string
 }
 
 /** A run in progress, for tests that signal it. */
@@ -81,7 +83,7 @@ function mainEnv(o: RunActionOptions, dir: string): Record<string, string> {
 /** Starts dist/index.js as the main step; `result` settles when it exits. */
 export function startAction(o: RunActionOptions): StartedAction {
   const dir = mkdtempSync(join(tmpdir(), 'npb-run-'))
-  return spawnStep(mainEnv(o, dir), dir)
+  return spawnStep(mainEnv(o, dir), dir, o.script)
 }
 
 /**
@@ -96,7 +98,7 @@ export async function runPost(main: ActionRun, env: Record<string, string> = {})
   return spawnStep({ ...base, ...stateEnv, ...env }, dir).result
 }
 
-function spawnStep(base: Record<string, string>, dir: string): StartedAction {
+function spawnStep(base: Record<string, string>, dir: string, script = DIST): StartedAction {
   const outputFile = join(dir, 'output')
   const summaryFile = join(dir, 'summary')
   const stateFile = join(dir, 'state')
@@ -107,7 +109,7 @@ function spawnStep(base: Record<string, string>, dir: string): StartedAction {
     GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_STATE: stateFile,
   }
-  const child = spawn(ACTION_NODE, [DIST], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(ACTION_NODE, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))

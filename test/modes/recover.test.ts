@@ -271,17 +271,22 @@ describe('create recovers the pull request deleted branch', () => {
     expect(logs.join('\n')).toContain('was created concurrently by another run; adopting it')
   })
 
-  it('a recovery refused otherwise fails as other requests do: a 5xx after the retries, a 500, a 423 past them', async () => {
+  it("a recovery refused otherwise fails as other requests do: a 5xx after the retries, a 500, a 423 past the step's timeout", async () => {
     for (const [status, times, attempts] of [
       [503, Infinity, 8],
       [500, 1, 1],
-      [423, Infinity, 8],
+      [423, Infinity, 1],
     ] as const) {
       const { s, projectId } = await start()
       await openedThenClosed(s, projectId)
       s.faults.add({ route: RECOVER, status, times })
       const from = s.log.length
-      const err = await create(s, projectId, REOPENED).catch((e: unknown) => e)
+      // A 423 is a wait for the project lock (issue 21), up to the step's deadline: one of 60 s here.
+      const deadline = status === 423 ? s.clock.now() + 60_000 : undefined
+      const h = harness(s, REOPENED, s.apiKey, deadline)
+      const err = await createMode(h.deps, inputsFor(projectId, s.apiKey, { timeout: '60' })).catch(
+        (e: unknown) => e,
+      )
       expect(err).toBeInstanceOf(ModeError)
       const message = (err as Error).message
       expect(message).toMatch(
@@ -291,6 +296,7 @@ describe('create recovers the pull request deleted branch', () => {
       )
       expect(message).toContain('(request id ')
       if (attempts > 1) expect(message).toContain(`after ${attempts} attempts`)
+      if (status === 423) expect(message).toMatch(/Waited \d+\.\d s for the project lock .*'timeout'/)
       expect(s.log.slice(from).filter((l) => l.route === POST)).toEqual([])
       await s.close()
       sim = undefined

@@ -60,6 +60,7 @@ describe('NeonClient.request', () => {
       requests: 1,
       retries: 0,
       byRoute: { 'POST /projects/{project_id}/branches': 1 },
+      lock: { waits: 0, tries: 0, waitedMs: 0, longestMs: 0 },
     })
   })
 
@@ -69,7 +70,8 @@ describe('NeonClient.request', () => {
     expect(seen[0]?.url).toBe('/api/v2/projects/p-1/branches/br-a-1/roles/we%2Fird%20role%3F/reveal_password')
   })
 
-  it('retries 423 and 429, honouring Retry-After, then succeeds', async () => {
+  it('retries a read answered 423 and 429 by the backoff policy, honouring Retry-After, then succeeds', async () => {
+    // A mutating request answered 423 waits for the project lock instead (lock-wait.test.ts).
     const locked = {
       code: '',
       message: 'project already has running conflicting operations, scheduling of new ones is prohibited',
@@ -77,14 +79,14 @@ describe('NeonClient.request', () => {
     const { c, clock, seen } = await client([
       json(423, locked),
       json(429, { code: '', message: 'rate limit' }, { 'Retry-After': '2' }),
-      json(200, { branch, operations: [] }),
+      json(200, { endpoints: [] }),
     ])
-    const r = await c.updateBranch('p-1', 'br-a-1', { expires_at: null })
-    expect(r.branch.id).toBe('br-a-1')
+    await expect(c.listBranchEndpoints('p-1', 'br-a-1')).resolves.toEqual([])
     expect(seen).toHaveLength(3)
     // first retry: full jitter with random 0.5 of base 500 → 250; second: Retry-After 2 s.
     expect(clock.sleeps).toEqual([250, 2000])
     expect(c.stats.retries).toBe(2)
+    expect(c.stats.lock.waits).toBe(0)
   })
 
   it('retries 500 on GET but not on POST', async () => {
