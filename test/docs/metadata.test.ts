@@ -13,7 +13,7 @@ const { runLint } = createRequire(import.meta.url)(
 
 /**
  * The metadata and the examples a user copies are checked with GitHub's own parser (which knows
- * node24) and with actionlint, and README's tables must say what action.yml says.
+ * node24) and with actionlint (README's former tables are docs/reference.md: test/docs/reference.test.ts).
  */
 
 const root = new URL('../../', import.meta.url)
@@ -47,13 +47,17 @@ describe('action.yml', () => {
 })
 
 describe('example workflows', () => {
-  it('there are examples for pull requests, reset, cleanup and workflow_dispatch', () => {
+  it('there are examples for pull requests, reset, cleanup, workflow_dispatch, recover, the branch limit, a point in time and bursts', () => {
     expect(examples.sort()).toEqual(
       expect.arrayContaining([
+        'branch-limit.yml',
+        'bursts.yml',
         'manual.yml',
         'masked-preview.yml',
         'nightly-cleanup.yml',
+        'point-in-time.yml',
         'pull-request.yml',
+        'recover.yml',
         'reset-on-label.yml',
       ]),
     )
@@ -94,38 +98,11 @@ describe('example workflows', () => {
   })
 })
 
-describe('README', () => {
-  const readme = read('README.md')
-  const table = (heading: string) => {
-    const section = readme.split(`## ${heading}\n`)[1]?.split('\n## ')[0] ?? ''
-    return section
-      .split('\n')
-      .filter((l) => l.startsWith('| `'))
-      .map((l) => l.split('|').map((c) => c.trim()))
-  }
-  const yml = read('action.yml')
-
-  it('lists every input with the default action.yml gives it, and nothing else', () => {
-    const rows = table('Inputs')
-    expect(rows.map((r) => r[1]!.replace(/`/g, '')).sort()).toEqual(Object.values(INPUTS).sort())
-    for (const r of rows) {
-      const name = r[1]!.replace(/`/g, '')
-      const block = yml.split(`\n  ${name}:\n`)[1]?.split(/\n {2}\S/)[0] ?? ''
-      const def = block.match(/^\s+default: (.*)$/m)?.[1]?.replace(/^'(.*)'$/, '$1')
-      const required = /^\s+required: true$/m.test(block)
-      const readmeDefault = r[2]!
-      if (required) expect(readmeDefault, name).toBe('(required)')
-      else if (def === '')
-        expect(readmeDefault, name).toMatch(
-          /^`''`$|^from the event$|^project default branch$|^`[^`]+`, `[^`]+` with `ephemeral`$/,
-        )
-      else expect(readmeDefault, name).toBe(`\`${def}\``)
-    }
-  })
-
-  it('lists every output action.yml declares, and nothing else', () => {
-    const rows = table('Outputs')
-    expect(rows.map((r) => r[1]!.replace(/`/g, '')).sort()).toEqual(Object.values(OUTPUTS).sort())
+// The inputs and outputs tables a user reads are docs/reference.md, generated from action.yml; that
+// they say what action.yml says, default for default, is test/docs/reference.test.ts.
+describe('action.yml outputs', () => {
+  it('declares every output constants.ts names, and nothing else', () => {
+    const yml = read('action.yml')
     const declared = [...(yml.split('\noutputs:\n')[1] ?? '').matchAll(/^ {2}([a-z_]+):$/gm)].map((m) => m[1])
     expect(declared.sort()).toEqual(Object.values(OUTPUTS).sort())
   })

@@ -1,5 +1,5 @@
 /**
- * Issue 22, finding 8: every workflow a user copies (examples/, README's YAML) and every workflow
+ * Issue 22, finding 8: every workflow a user copies (examples/, the YAML of README and docs/) and every workflow
  * of this repository (.github/workflows/) passes values to scripts through `env:`, never as
  * `${{ … }}` inside `run:` (there the expression's value becomes part of the script: an output
  * holding a branch name, a title or a ref can run commands), and declares its token's permissions,
@@ -49,6 +49,14 @@ function permissionsOf(wf: Workflow): { where: string; permissions: unknown }[] 
   }))
 }
 
+// README and every docs/ page that shows YAML (the reference and the benchmarks show none).
+const pages = [
+  'README.md',
+  ...readdirSync(new URL('docs/', root))
+    .filter((f) => f.endsWith('.md') && f !== 'reference.md' && f !== 'benchmarks.md')
+    .map((f) => `docs/${f}`),
+]
+
 // What the examples may grant: reading, and writing the pull request comment (README, Permissions).
 const ALLOWED_WRITE = new Set(['pull-requests'])
 
@@ -57,10 +65,15 @@ describe('no ${{ }} inside run:, values through env: (issue 22)', () => {
     expect(injected(parseYaml(read(file)))).toEqual([])
   })
 
-  it("README's YAML blocks", () => {
-    const blocks = [...read('README.md').matchAll(/^```ya?ml\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '')
-    expect(blocks.length).toBeGreaterThan(5)
+  it.each(pages)("%s's YAML blocks", (page) => {
+    const blocks = [...read(page).matchAll(/^```ya?ml\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '')
+    expect(blocks.length).toBeGreaterThan(0)
     expect(blocks.flatMap((b) => injected(parseYaml(b)))).toEqual([])
+  })
+
+  it('README and docs/ hold YAML blocks to check', () => {
+    const count = pages.map((p) => [...read(p).matchAll(/^```ya?ml\n/gm)].length).reduce((a, b) => a + b, 0)
+    expect(count).toBeGreaterThan(20)
   })
 
   it('the check finds an expression in a script, in a list step or a nested one', () => {
