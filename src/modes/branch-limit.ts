@@ -1,6 +1,7 @@
 import { isBranchLimit, NeonApiError, withContext } from '../neon/errors.js'
 import { BranchIndex } from '../neon/lookup.js'
-import { deleteChildrenFirst, judgeBranches, verdictOf, type Candidate } from './cleanup.js'
+import { deleteChildrenFirst, judgeBranches, verdictOf } from './cleanup/index.js'
+import type { Candidate } from './cleanup/candidate.js'
 import type { ModeRun } from './run.js'
 import type { BranchLimitReport, CleanupVerdict, ModeResult } from './types.js'
 import { escapeControl as shown } from '../util/log-text.js'
