@@ -17,10 +17,10 @@ import * as core from '@actions/core'
 
 import type { CommentOutcome } from './github/comment.js'
 import { coreLogger } from './log.js'
-import { SCHEMA_ONLY, shellQuote } from './github/comment-body.js'
 import type { DeletedBranchReport, ModeResult, SchemaComparison } from './modes/types.js'
 import { recoverableText } from './modes/undo.js'
-import { describeData, describeRecreated } from './masking/describe.js'
+import { describeData, describeRecreated, SCHEMA_ONLY } from './masking/describe.js'
+import { escapeHtml, escapeInline, escapeMarkdownHtml, shellQuote } from './util/escape.js'
 import { describeComputeUnits } from './neon/compute-units.js'
 
 export interface SummaryView {
@@ -51,38 +51,12 @@ export interface SummaryView {
   workflowFile?: string
 }
 
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  )
-}
-
-/** HTML-escaped, and every line break a `<br>`: the text cannot end the HTML block it is in. */
-export function escapeInline(text: string): string {
-  return escapeHtml(text).replace(/\r\n|\r|\n|\u2028|\u2029/g, '<br>')
-}
-
 /**
  * Text that keeps its lines, in a `<pre>` block of its own: the blank line before it ends the
  * HTML block above, so `<pre` opens one that only `</pre>` ends. Two entries of the `html` list.
  */
 function preBlock(text: string): string[] {
   return ['', `<pre>${escapeHtml(text.replace(/\r\n?/g, '\n'))}</pre>`]
-}
-
-// C0, DEL and C1 controls: a blank line would end the HTML block and let Markdown in.
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g
-
-/**
- * Escapes text for HTML and, on top, the characters Markdown gives a meaning to (emphasis, code,
- * links, tables, mentions), as numeric character references: GitHub reads a job summary as
- * Markdown with HTML in it, and whatever a name holds must show as it is, inert.
- */
-export function escapeMarkdownHtml(text: string): string {
-  return text.replace(CONTROL_RE, ' ').replace(/[&<>"'\\`*_[\]~|@#!()]/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
 /** Bytes of the escaped schema diff a summary shows; GitHub caps a step's summary at 1 MiB. */

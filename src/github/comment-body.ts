@@ -6,15 +6,13 @@
  */
 import type { RunContext } from './context.js'
 import type { ModeResult } from '../modes/types.js'
-import { describeData } from '../masking/describe.js'
+import { describeData, SCHEMA_ONLY } from '../masking/describe.js'
 import { describeComputeUnits } from '../neon/compute-units.js'
 import { isProjectId } from '../inputs.js'
-import { codeBlock, codeSpan } from './markdown.js'
+import { codeBlock, codeSpan, shellQuote, tableCell } from '../util/escape.js'
 import { isBranchId } from './naming.js'
 import { renderSchemaSection, type SchemaSectionView } from './schema-section.js'
 import { UNKNOWN_WINDOW } from '../modes/undo.js'
-
-export { codeBlock, codeSpan } from './markdown.js'
 
 /** Where the branch stands, as the comment shows it. */
 export type CommentStatus = 'created' | 'ready' | 'recovered' | 'reset' | 'deleted' | 'failed'
@@ -42,9 +40,6 @@ export interface CommentView {
 export const MAX_COMMENT_CHARS = 65_536
 const MAX_ERROR_CHARS = 8_000
 const CONSOLE = 'https://console.neon.tech/app/projects'
-
-/** How a branch made with Neon's `init_source: schema-only` is described (comment and summary). */
-export const SCHEMA_ONLY = "schema only: the parent's schema, none of its rows"
 
 /**
  * The hidden marker that finds the comment again: one per Neon project and branch, so two
@@ -342,16 +337,6 @@ function expiryText(expiresAt: string | null, now: number): string {
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`
-}
-
-// In a GFM table `|` splits cells even inside a code span unless escaped; `\|` is kept as `|` there.
-function tableCell(text: string): string {
-  return text.replace(/\|/g, '\\|')
-}
-
-/** POSIX single-quoting when the word has anything but safe characters. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9._/:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
 }
 
 function shorten(text: string): string {
