@@ -223,6 +223,17 @@ function renderBranchSection(v: CommentView): string {
   if (branch && v.status !== 'deleted' && v.status !== 'failed') {
     rows.push(['Expires', expiryText(branch.expiresAt, v.now)])
   }
+  rows.push(...runRows(v, id, schemaRun))
+  lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '')
+
+  if (!schemaRun) lines.push(...connectOrFailure(v, name))
+  return lines.join('\n')
+}
+
+/** The rows about this run: the commit, room made, how to undo a delete, times. */
+function runRows(v: CommentView, id: string, schemaRun: boolean): [string, string][] {
+  const r = v.result
+  const rows: [string, string][] = []
   const sha = v.context.pullRequest?.headSha || v.context.sha
   if (sha && /^[0-9a-f]{7,64}$/i.test(sha)) {
     const short = sha.slice(0, 7)
@@ -256,11 +267,16 @@ function renderBranchSection(v: CommentView): string {
   }
   if (r?.timings.readyMs !== undefined) rows.push(['Time to ready', seconds(r.timings.readyMs)])
   if (r && !schemaRun) rows.push(['Run took', seconds(r.timings.totalMs)])
-  lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '')
+  return rows
+}
 
-  if (schemaRun) {
-    // The failure, if any, is shown in the schema section.
-  } else if (v.status === 'failed') {
+/**
+ * After the table: the failure, or how to connect (nothing for a deleted branch). Not for
+ * schema-diff, whose failure, if any, is shown in the schema section.
+ */
+function connectOrFailure(v: CommentView, name: string): string[] {
+  const lines: string[] = []
+  if (v.status === 'failed') {
     lines.push(`**The ${v.mode} step failed:**`, '', codeBlock(shorten(v.error ?? 'unknown error')), '')
     if (v.context.runUrl) lines.push(`See [the run log](${v.context.runUrl}) for details.`, '')
   } else if (v.status !== 'deleted') {
@@ -274,7 +290,7 @@ function renderBranchSection(v: CommentView): string {
       '',
     )
   }
-  return lines.join('\n')
+  return lines
 }
 
 /**
