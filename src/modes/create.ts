@@ -326,16 +326,7 @@ async function createOrFind(
   } catch (e) {
     if (created) throw e
     const refusal = e instanceof NameTakenAtLimit ? e.refusal : e
-    // A 409: another run (or our own first attempt, whose answer was lost) created it.
-    const existing =
-      e instanceof NameTakenAtLimit
-        ? e.found
-        : isConflict(e)
-          ? await findBranch(neon, run.project, name)
-          : first && refusedBeforeNeon(e)
-            ? // Only to learn whether to adopt: when the look-up fails too, the refusal is the answer.
-              await findBranch(neon, run.project, name).catch(() => undefined)
-            : undefined
+    const existing = await findAfterRefusal(run, name, e, first)
     // A 409 on a retried create can mean that our first attempt made it (BEHAVIOUR.md, 5xx): an
     // ephemeral branch carrying this run's key is this job's own, not a collision.
     const ours = key !== undefined && existing?.annotation?.value['github-ephemeral-key'] === key
@@ -362,6 +353,22 @@ async function createOrFind(
     )
     return { parent, existing }
   }
+}
+
+/** The branch of that name after the create was refused, when the refusal says to look (or found it). */
+async function findAfterRefusal(
+  run: ModeRun,
+  name: string,
+  e: unknown,
+  first: boolean,
+): Promise<FoundBranch | undefined> {
+  const { neon } = run.deps
+  if (e instanceof NameTakenAtLimit) return e.found
+  // A 409: another run (or our own first attempt, whose answer was lost) created it.
+  if (isConflict(e)) return findBranch(neon, run.project, name)
+  // Only to learn whether to adopt: when the look-up fails too, the refusal is the answer.
+  if (first && refusedBeforeNeon(e)) return findBranch(neon, run.project, name).catch(() => undefined)
+  return undefined
 }
 
 /**
