@@ -13,7 +13,6 @@ const MAX_LINES = 80
 // Functions not yet split, at their length when the limit came in. A length here may only go
 // down: the test fails when one grows, and when one is split below the limit and still listed.
 const ALLOWED: Record<string, number> = {
-  'src/modes/cleanup/index.ts cleanupMode': 83,
   'src/modes/branch-limit.ts BranchLimit.onRefusal': 81,
   'src/modes/create.ts createMode': 81,
 }

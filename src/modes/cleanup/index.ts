@@ -87,25 +87,7 @@ export async function cleanupMode(
       for (const b of doomed) run.changed(`would delete '${b.name}' (${b.id})`)
     }
 
-    const failures: string[] = []
-    const verdicts = candidates.map((c) => {
-      const v = verdictOf(c, c.remove ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept')
-      if (!c.remove || inputs.dryRun) return v
-      const error = outcomes.get(c.branch.id)
-      if (error === 'gone') {
-        v.reason += '; it was already gone (204)'
-      } else if (error !== undefined) {
-        v.verdict = 'failed'
-        v.reason += `; delete failed: ${error}`
-      }
-      return v
-    })
-    // Failures in the order the deletes ended, as before.
-    for (const [id, error] of outcomes) {
-      if (error === undefined || error === 'gone') continue
-      const b = index.get(id)!
-      failures.push(`'${shown(b.name)}' (${b.id}): ${shown(error)}`)
-    }
+    const { verdicts, failures } = verdictsOfSweep(candidates, outcomes, index, inputs.dryRun)
     return {
       mode: 'cleanup',
       // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
@@ -120,6 +102,35 @@ export async function cleanupMode(
   } catch (e) {
     throw run.fail(`cleanup of project ${run.project}`, e)
   }
+}
+
+/** The verdict on each candidate, with what its delete came to, and the deletes that failed. */
+function verdictsOfSweep(
+  candidates: Candidate[],
+  outcomes: Map<string, DeleteOutcome>,
+  index: BranchIndex,
+  dryRun: boolean,
+): { verdicts: CleanupVerdict[]; failures: string[] } {
+  const failures: string[] = []
+  const verdicts = candidates.map((c) => {
+    const v = verdictOf(c, c.remove ? (dryRun ? 'would delete' : 'deleted') : 'kept')
+    if (!c.remove || dryRun) return v
+    const error = outcomes.get(c.branch.id)
+    if (error === 'gone') {
+      v.reason += '; it was already gone (204)'
+    } else if (error !== undefined) {
+      v.verdict = 'failed'
+      v.reason += `; delete failed: ${error}`
+    }
+    return v
+  })
+  // Failures in the order the deletes ended, as before.
+  for (const [id, error] of outcomes) {
+    if (error === undefined || error === 'gone') continue
+    const b = index.get(id)!
+    failures.push(`'${shown(b.name)}' (${b.id}): ${shown(error)}`)
+  }
+  return { verdicts, failures }
 }
 
 /**
