@@ -78,16 +78,7 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
     const { parent } = outcome
     const made = 'made' in outcome ? outcome.made : undefined
     const recovered = 'recovered' in outcome ? outcome.recovered : undefined
-    // A recovered branch is from here on an existing one, as adopted.
-    const existing =
-      'existing' in outcome
-        ? outcome.existing
-        : recovered
-          ? {
-              branch: recovered.branch,
-              ...(recovered.annotation ? { annotation: recovered.annotation } : {}),
-            }
-          : undefined
+    const existing = existingOf(outcome)
     const branch = made
       ? made.branch
       : recovered
@@ -138,6 +129,15 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
   } catch (e) {
     throw run.fail(`create of branch '${name}'`, e)
   }
+}
+
+/** The branch to adopt: the one found, or a recovered one, which is from here on an existing one. */
+function existingOf(outcome: Outcome): FoundBranch | undefined {
+  if ('existing' in outcome) return outcome.existing
+  const recovered = 'recovered' in outcome ? outcome.recovered : undefined
+  return recovered
+    ? { branch: recovered.branch, ...(recovered.annotation ? { annotation: recovered.annotation } : {}) }
+    : undefined
 }
 
 /**
