@@ -13978,6 +13978,16 @@ function renderBranchSection(v) {
     if (branch && v.status !== 'deleted' && v.status !== 'failed') {
         rows.push(['Expires', expiryText(branch.expiresAt, v.now)]);
     }
+    rows.push(...runRows(v, id, schemaRun));
+    lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '');
+    if (!schemaRun)
+        lines.push(...connectOrFailure(v, name));
+    return lines.join('\n');
+}
+/** The rows about this run: the commit, room made, how to undo a delete, times. */
+function runRows(v, id, schemaRun) {
+    const r = v.result;
+    const rows = [];
     const sha = v.context.pullRequest?.headSha || v.context.sha;
     if (sha && /^[0-9a-f]{7,64}$/i.test(sha)) {
         const short = sha.slice(0, 7);
@@ -14010,11 +14020,15 @@ function renderBranchSection(v) {
         rows.push(['Time to ready', seconds(r.timings.readyMs)]);
     if (r && !schemaRun)
         rows.push(['Run took', seconds(r.timings.totalMs)]);
-    lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '');
-    if (schemaRun) {
-        // The failure, if any, is shown in the schema section.
-    }
-    else if (v.status === 'failed') {
+    return rows;
+}
+/**
+ * After the table: the failure, or how to connect (nothing for a deleted branch). Not for
+ * schema-diff, whose failure, if any, is shown in the schema section.
+ */
+function connectOrFailure(v, name) {
+    const lines = [];
+    if (v.status === 'failed') {
         lines.push(`**The ${v.mode} step failed:**`, '', codeBlock(shorten(v.error ?? 'unknown error')), '');
         if (v.context.runUrl)
             lines.push(`See [the run log](${v.context.runUrl}) for details.`, '');
@@ -14022,7 +14036,7 @@ function renderBranchSection(v) {
     else if (v.status !== 'deleted') {
         lines.push('Connect from your machine with [`neonctl`](https://neon.tech/docs/reference/neon-cli):', '', codeBlock(`neonctl connection-string ${shellQuote(name)} --project-id ${shellQuote(v.projectId)}`, 'sh'), '');
     }
-    return lines.join('\n');
+    return lines;
 }
 /**
  * The branch's page in the Neon console, only for a project id and a branch id of the forms Neon
@@ -15475,28 +15489,7 @@ async function cleanupMode(deps, inputs, opts = {}) {
             for (const b of doomed)
                 run.changed(`would delete '${b.name}' (${b.id})`);
         }
-        const failures = [];
-        const verdicts = candidates.map((c) => {
-            const v = verdictOf(c, c.remove ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept');
-            if (!c.remove || inputs.dryRun)
-                return v;
-            const error = outcomes.get(c.branch.id);
-            if (error === 'gone') {
-                v.reason += '; it was already gone (204)';
-            }
-            else if (error !== undefined) {
-                v.verdict = 'failed';
-                v.reason += `; delete failed: ${error}`;
-            }
-            return v;
-        });
-        // Failures in the order the deletes ended, as before.
-        for (const [id, error] of outcomes) {
-            if (error === undefined || error === 'gone')
-                continue;
-            const b = index.get(id);
-            failures.push(`'${escapeControl(b.name)}' (${b.id}): ${escapeControl(error)}`);
-        }
+        const { verdicts, failures } = verdictsOfSweep(candidates, outcomes, index, inputs.dryRun);
         return {
             mode: 'cleanup',
             // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
@@ -15512,6 +15505,32 @@ async function cleanupMode(deps, inputs, opts = {}) {
     catch (e) {
         throw run.fail(`cleanup of project ${run.project}`, e);
     }
+}
+/** The verdict on each candidate, with what its delete came to, and the deletes that failed. */
+function verdictsOfSweep(candidates, outcomes, index, dryRun) {
+    const failures = [];
+    const verdicts = candidates.map((c) => {
+        const v = verdictOf(c, c.remove ? (dryRun ? 'would delete' : 'deleted') : 'kept');
+        if (!c.remove || dryRun)
+            return v;
+        const error = outcomes.get(c.branch.id);
+        if (error === 'gone') {
+            v.reason += '; it was already gone (204)';
+        }
+        else if (error !== undefined) {
+            v.verdict = 'failed';
+            v.reason += `; delete failed: ${error}`;
+        }
+        return v;
+    });
+    // Failures in the order the deletes ended, as before.
+    for (const [id, error] of outcomes) {
+        if (error === undefined || error === 'gone')
+            continue;
+        const b = index.get(id);
+        failures.push(`'${escapeControl(b.name)}' (${b.id}): ${escapeControl(error)}`);
+    }
+    return { verdicts, failures };
 }
 /**
  * The cleanup rules, in one place: every branch of `index` that `mode: cleanup` considers (under
@@ -16173,18 +16192,7 @@ class BranchLimit {
         }
         const at = atLimit(survey, refusal);
         this.logStale(survey);
-        const byHand = `Delete a branch by hand, or raise the limit (Neon's plans set it).`;
-        if (this.run.inputs.onBranchLimit === 'fail') {
-            const hint = survey.stale.length > 0
-                ? `Set on_branch_limit: make-room to delete the oldest of them (only as many as the create ` +
-                    `needs) and create, or run mode: cleanup.`
-                : byHand;
-            throw new Error([at, describeSurvey(survey, this.run), hint].join('\n'));
-        }
-        if (survey.stale.length === 0) {
-            const none = 'on_branch_limit: make-room found nothing the cleanup rules allow it to delete.';
-            throw new Error([at, none, describeSurvey(survey, this.run), byHand].join('\n'));
-        }
+        this.refuseWithoutRoom(at, survey);
         const needed = roomNeeded(survey);
         const made = [];
         const failures = [];
@@ -16229,6 +16237,21 @@ class BranchLimit {
             throw new Error(`${at} make-room deleted ${made.map((v) => `'${v.branch}'`).join(', ')}, but Neon refused the ` +
                 `create again (${e.message}): another run took the place first. Re-run the job to ` +
                 `make room again.`);
+        }
+    }
+    /** With `on_branch_limit: fail`, or nothing stale to delete: the refusal, with what could be done. */
+    refuseWithoutRoom(at, survey) {
+        const byHand = `Delete a branch by hand, or raise the limit (Neon's plans set it).`;
+        if (this.run.inputs.onBranchLimit === 'fail') {
+            const hint = survey.stale.length > 0
+                ? `Set on_branch_limit: make-room to delete the oldest of them (only as many as the create ` +
+                    `needs) and create, or run mode: cleanup.`
+                : byHand;
+            throw new Error([at, describeSurvey(survey, this.run), hint].join('\n'));
+        }
+        if (survey.stale.length === 0) {
+            const none = 'on_branch_limit: make-room found nothing the cleanup rules allow it to delete.';
+            throw new Error([at, none, describeSurvey(survey, this.run), byHand].join('\n'));
         }
     }
     async survey(limit, count) {
@@ -17068,15 +17091,7 @@ async function createMode(deps, inputs) {
         const { parent } = outcome;
         const made = 'made' in outcome ? outcome.made : undefined;
         const recovered = 'recovered' in outcome ? outcome.recovered : undefined;
-        // A recovered branch is from here on an existing one, as adopted.
-        const existing = 'existing' in outcome
-            ? outcome.existing
-            : recovered
-                ? {
-                    branch: recovered.branch,
-                    ...(recovered.annotation ? { annotation: recovered.annotation } : {}),
-                }
-                : undefined;
+        const existing = existingOf(outcome);
         const branch = made
             ? made.branch
             : recovered
@@ -17125,6 +17140,15 @@ async function createMode(deps, inputs) {
     catch (e) {
         throw run.fail(`create of branch '${name}'`, e);
     }
+}
+/** The branch to adopt: the one found, or a recovered one, which is from here on an existing one. */
+function existingOf(outcome) {
+    if ('existing' in outcome)
+        return outcome.existing;
+    const recovered = 'recovered' in outcome ? outcome.recovered : undefined;
+    return recovered
+        ? { branch: recovered.branch, ...(recovered.annotation ? { annotation: recovered.annotation } : {}) }
+        : undefined;
 }
 /**
  * Whether create skips the look-up and sends the create at once, a 409 (or, at the branch limit,
@@ -17282,15 +17306,7 @@ async function createOrFind(run, name, limits, first) {
         if (created)
             throw e;
         const refusal = e instanceof NameTakenAtLimit ? e.refusal : e;
-        // A 409: another run (or our own first attempt, whose answer was lost) created it.
-        const existing = e instanceof NameTakenAtLimit
-            ? e.found
-            : isConflict(e)
-                ? await findBranch(neon, run.project, name)
-                : first && refusedBeforeNeon(e)
-                    ? // Only to learn whether to adopt: when the look-up fails too, the refusal is the answer.
-                        await findBranch(neon, run.project, name).catch(() => undefined)
-                    : undefined;
+        const existing = await findAfterRefusal(run, name, e, first);
         // A 409 on a retried create can mean that our first attempt made it (BEHAVIOUR.md, 5xx): an
         // ephemeral branch carrying this run's key is this job's own, not a collision.
         const ours = key !== undefined && existing?.annotation?.value['github-ephemeral-key'] === key;
@@ -17317,6 +17333,19 @@ async function createOrFind(run, name, limits, first) {
                 : `Branch '${name}' already exists; adopting it as it is (a new one could not be made: ${errorText(refusal)})`);
         return { parent, existing };
     }
+}
+/** The branch of that name after the create was refused, when the refusal says to look (or found it). */
+async function findAfterRefusal(run, name, e, first) {
+    const { neon } = run.deps;
+    if (e instanceof NameTakenAtLimit)
+        return e.found;
+    // A 409: another run (or our own first attempt, whose answer was lost) created it.
+    if (isConflict(e))
+        return findBranch(neon, run.project, name);
+    // Only to learn whether to adopt: when the look-up fails too, the refusal is the answer.
+    if (first && refusedBeforeNeon(e))
+        return findBranch(neon, run.project, name).catch(() => undefined);
+    return undefined;
 }
 /**
  * A refusal of the create itself, before Neon did anything: ours (a parent that does not exist, a
@@ -17685,26 +17714,8 @@ async function resetMode(deps, inputs) {
         refuseRestricted(branch, 'reset');
         const source = resolveSource(run, index, branch);
         const self = source.id === branch.id;
-        // A root branch has no parent to reset to, but it has a past of its own.
-        if (!branch.parent_id && !self) {
-            const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch';
-            throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
-        }
-        const children = index.children(branch.id);
         const preserve = inputs.preserveUnderName;
-        if (self && !preserve) {
-            // Reached when parent_branch names the branch itself (^self is refused earlier, by getInputs).
-            throw new InputError(INPUTS.preserveUnderName, `Input '${INPUTS.preserveUnderName}' is required: parent_branch '${parentText(inputs)}' is the ` +
-                `branch itself, and a branch restored to its own past keeps its current state as a branch of ` +
-                `that name (Neon requires it).`);
-        }
-        if (children.length > 0 && !preserve) {
-            throw new Error(`'${escapeControl(branch.name)}' has child branches (${children.map((c) => `'${escapeControl(c.name)}'`).join(', ')}); ` +
-                `set 'preserve_under_name' to keep its current state under that name (Neon moves the children there)`);
-        }
-        if (preserve && index.find(preserve)) {
-            throw new Error(`preserve_under_name '${preserve}' is already the name of a branch; choose another`);
-        }
+        refuseUnresettable(inputs, index, branch, self);
         await checkHistoryWindow(run, source, inputs.parentPoint, parentText(inputs));
         const to = describePoint(self ? 'its own state' : `'${source.name}' (${source.id})`, inputs.parentPoint ?? {});
         const line = `reset '${branch.name}' (${branch.id}) to ${to}` +
@@ -17719,13 +17730,7 @@ async function resetMode(deps, inputs) {
                 timings: run.timings(),
             };
         }
-        const point = inputs.parentPoint;
-        const request = {
-            source_branch_id: source.id,
-            ...(point?.lsn !== undefined ? { source_lsn: point.lsn } : {}),
-            ...(point?.timestamp !== undefined ? { source_timestamp: point.timestamp } : {}),
-            ...(preserve ? { preserve_under_name: preserve } : {}),
-        };
+        const request = restoreRequest(source.id, inputs.parentPoint, preserve);
         const res = await neon.restoreBranch(run.project, branch.id, request);
         run.changed(line);
         log.info(`Resetting '${branch.name}' to ${to}; waiting for ${res.operations.length} operations`);
@@ -17746,6 +17751,42 @@ async function resetMode(deps, inputs) {
     catch (e) {
         throw run.fail(`reset of branch '${name}'`, e);
     }
+}
+/**
+ * What makes the branch impossible to reset as asked, refused before any change: no parent (and
+ * not its own past), its own past or children without `preserve_under_name`, a name to preserve
+ * under that is taken.
+ */
+function refuseUnresettable(inputs, index, branch, self) {
+    // A root branch has no parent to reset to, but it has a past of its own.
+    if (!branch.parent_id && !self) {
+        const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch';
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
+    }
+    const children = index.children(branch.id);
+    const preserve = inputs.preserveUnderName;
+    if (self && !preserve) {
+        // Reached when parent_branch names the branch itself (^self is refused earlier, by getInputs).
+        throw new InputError(INPUTS.preserveUnderName, `Input '${INPUTS.preserveUnderName}' is required: parent_branch '${parentText(inputs)}' is the ` +
+            `branch itself, and a branch restored to its own past keeps its current state as a branch of ` +
+            `that name (Neon requires it).`);
+    }
+    if (children.length > 0 && !preserve) {
+        throw new Error(`'${escapeControl(branch.name)}' has child branches (${children.map((c) => `'${escapeControl(c.name)}'`).join(', ')}); ` +
+            `set 'preserve_under_name' to keep its current state under that name (Neon moves the children there)`);
+    }
+    if (preserve && index.find(preserve)) {
+        throw new Error(`preserve_under_name '${preserve}' is already the name of a branch; choose another`);
+    }
+}
+/** Neon's restore request: from `sourceId` at the point given, keeping the old state when asked. */
+function restoreRequest(sourceId, point, preserve) {
+    return {
+        source_branch_id: sourceId,
+        ...(point?.lsn !== undefined ? { source_lsn: point.lsn } : {}),
+        ...(point?.timestamp !== undefined ? { source_timestamp: point.timestamp } : {}),
+        ...(preserve ? { preserve_under_name: preserve } : {}),
+    };
 }
 /**
  * `parent_branch` when given (it must exist; `^self` is the branch, `^parent` its parent), else the
@@ -19306,7 +19347,36 @@ const summary_seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 /** The summary as HTML (GitHub renders job summaries as Markdown with HTML). */
 function renderSummary(v) {
     const r = v.result;
-    const outcome = v.error
+    const rows = [];
+    rows.push(['Mode', `${v.mode ?? '-'}${v.autoBecause ? ` (chosen by auto for ${v.autoBecause})` : ''}`]);
+    rows.push(['Outcome', outcomeOf(v)]);
+    if (v.skipped)
+        rows.push(['Why', v.skipped]);
+    rows.push(...branchRows(v), ...costRows(v));
+    const html = [
+        `<h3>Neon preview branch: ${escapeHtml(v.mode ?? 'not started')}</h3>`,
+        table(['What', 'Value'], rows),
+    ];
+    if (r?.verdicts?.length) {
+        html.push(...verdictsHtml(r.verdicts));
+    }
+    else if (r?.mode === 'cleanup') {
+        html.push(`<p>No branch under the prefix was a candidate.</p>`);
+    }
+    if (r?.recoverable?.length)
+        html.push(...undoHtml(r.recoverable, v));
+    if (r?.schema)
+        html.push(...schemaHtml(r.schema));
+    if (r?.failures?.length) {
+        html.push(`<h4>Failures</h4>`, `<ul>${r.failures.map((f) => `<li>${escapeInline(f)}</li>`).join('')}</ul>`);
+    }
+    if (v.error)
+        html.push(`<h4>Error</h4>`, ...preBlock(v.error));
+    return html.join('\n');
+}
+function outcomeOf(v) {
+    const r = v.result;
+    return v.error
         ? '❌ failed'
         : v.skipped
             ? '⏭️ skipped'
@@ -19315,11 +19385,11 @@ function renderSummary(v) {
                 : r?.failures?.length
                     ? '⚠️ finished with failures'
                     : '✅ succeeded';
+}
+/** The rows about the branch: which, from where, what data, created or deleted, its URLs. */
+function branchRows(v) {
+    const r = v.result;
     const rows = [];
-    rows.push(['Mode', `${v.mode ?? '-'}${v.autoBecause ? ` (chosen by auto for ${v.autoBecause})` : ''}`]);
-    rows.push(['Outcome', outcome]);
-    if (v.skipped)
-        rows.push(['Why', v.skipped]);
     const b = r?.branch;
     const branchName = b?.name || v.target;
     if (branchName)
@@ -19369,6 +19439,12 @@ function renderSummary(v) {
         rows.push(['Neon Auth', r.authUrl ?? 'not enabled on this branch']);
     if (r?.dataApiUrl !== undefined)
         rows.push(['Data API', r.dataApiUrl ?? "not enabled for the branch's database"]);
+    return rows;
+}
+/** The rows about the run: the branch limit, the sweep, changes, times, requests, the comment. */
+function costRows(v) {
+    const r = v.result;
+    const rows = [];
     const room = r?.branchLimit;
     if (room) {
         rows.push([
@@ -19404,41 +19480,28 @@ function renderSummary(v) {
         rows.push(['GitHub API requests', String(v.github.requests)]);
     if (v.comment !== undefined)
         rows.push(['Pull request comment', commentText(v.comment)]);
-    const html = [
-        `<h3>Neon preview branch: ${escapeHtml(v.mode ?? 'not started')}</h3>`,
-        table(['What', 'Value'], rows),
-    ];
-    if (r?.verdicts?.length) {
-        // GitHub caps a step's summary at 1 MiB: every deleted, failed or would-be-deleted branch is
-        // listed, and kept ones only up to a bound, so a project of many thousands still fits.
-        const acted = r.verdicts.filter((x) => x.verdict !== 'kept');
-        const kept = r.verdicts.filter((x) => x.verdict === 'kept');
-        const shownKept = kept.slice(0, Math.max(0, MAX_VERDICT_ROWS - acted.length));
-        html.push(`<h4>Cleanup verdicts (${r.verdicts.length} candidate branches)</h4>`);
-        html.push(table(['Branch', 'Pull request', 'Age (days)', 'Verdict', 'Reason'], [...acted, ...shownKept].map((x) => [
-            `${x.branch} (${x.branchId})`,
-            x.pr === undefined ? '-' : `#${x.pr}${x.prState ? ` (${x.prState})` : ''}`,
-            String(x.ageDays),
-            x.verdict,
-            x.reason,
-        ])));
-        if (shownKept.length < kept.length) {
-            html.push(`<p>… and ${kept.length - shownKept.length} more kept branches, not listed.</p>`);
-        }
+    return rows;
+}
+/** The cleanup verdicts as a table. */
+function verdictsHtml(verdicts) {
+    const html = [];
+    // GitHub caps a step's summary at 1 MiB: every deleted, failed or would-be-deleted branch is
+    // listed, and kept ones only up to a bound, so a project of many thousands still fits.
+    const acted = verdicts.filter((x) => x.verdict !== 'kept');
+    const kept = verdicts.filter((x) => x.verdict === 'kept');
+    const shownKept = kept.slice(0, Math.max(0, MAX_VERDICT_ROWS - acted.length));
+    html.push(`<h4>Cleanup verdicts (${verdicts.length} candidate branches)</h4>`);
+    html.push(table(['Branch', 'Pull request', 'Age (days)', 'Verdict', 'Reason'], [...acted, ...shownKept].map((x) => [
+        `${x.branch} (${x.branchId})`,
+        x.pr === undefined ? '-' : `#${x.pr}${x.prState ? ` (${x.prState})` : ''}`,
+        String(x.ageDays),
+        x.verdict,
+        x.reason,
+    ])));
+    if (shownKept.length < kept.length) {
+        html.push(`<p>… and ${kept.length - shownKept.length} more kept branches, not listed.</p>`);
     }
-    else if (r?.mode === 'cleanup') {
-        html.push(`<p>No branch under the prefix was a candidate.</p>`);
-    }
-    if (r?.recoverable?.length)
-        html.push(...undoHtml(r.recoverable, v));
-    if (r?.schema)
-        html.push(...schemaHtml(r.schema));
-    if (r?.failures?.length) {
-        html.push(`<h4>Failures</h4>`, `<ul>${r.failures.map((f) => `<li>${escapeInline(f)}</li>`).join('')}</ul>`);
-    }
-    if (v.error)
-        html.push(`<h4>Error</h4>`, ...preBlock(v.error));
-    return html.join('\n');
+    return html;
 }
 /**
  * The schema diff, as the comment shows it but whole, up to {@link MAX_SUMMARY_DIFF_BYTES}; the
