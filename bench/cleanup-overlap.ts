@@ -12,7 +12,7 @@
  * would with a real clock and each HTTP round trip costs nothing. Nothing here reads the wall clock.
  */
 import { restPullLookup } from '../src/github/pulls.js'
-import { cleanupMode, type CleanupOptions } from '../src/modes/cleanup.js'
+import { cleanupMode, type CleanupOptions } from '../src/modes/cleanup/index.js'
 import { EventClock } from '../test/helpers/event-clock.js'
 import { slowPulls, type FakePullAnswer } from '../test/helpers/held-pulls.js'
 import { seedLargeSweep, SWEEP_REPO } from '../test/helpers/large-project.js'

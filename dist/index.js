@@ -7128,7 +7128,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(151);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(669);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7137,7 +7137,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 151:
+/***/ 669:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10167,6 +10167,322 @@ const EPHEMERAL_DEFAULT_EXPIRES_IN = '2h';
 /** Postgres truncates identifiers at 63 bytes (NAMEDATALEN - 1); branch names are kept under the same bound. */
 const MAX_NAME_BYTES = 63;
 
+;// CONCATENATED MODULE: ./src/inputs/defaults.ts
+// The allowed values and the defaults of the inputs.
+
+const MODES = [
+    'create',
+    'reset',
+    'delete',
+    'cleanup',
+    'schema-diff',
+    'recover',
+    'auto',
+];
+const SSL_MODES = ['require', 'verify-ca', 'verify-full', 'omit'];
+const BRANCH_TYPES = ['default', 'schema-only'];
+const ON_BRANCH_LIMIT = ['fail', 'make-room'];
+// Defaults mirror action.yml, so calling getInputs with only the required inputs (as tests and local runs do)
+// behaves exactly like the runner, which fills in action.yml defaults itself.
+const DEFAULTS = {
+    apiHost: DEFAULT_API_HOST,
+    branchType: 'default',
+    database: 'neondb',
+    role: 'neondb_owner',
+    ssl: 'require',
+    channelBinding: 'false',
+    prisma: 'false',
+    suspendTimeout: '0',
+    expiresIn: '14d',
+    timeout: '300',
+    comment: 'true',
+    dryRun: 'false',
+    cleanupPrefix: 'preview/',
+    cleanupMaxAge: '7d',
+    onBranchLimit: 'fail',
+    getAuthUrl: 'false',
+    getDataApiUrl: 'false',
+};
+
+;// CONCATENATED MODULE: ./src/inputs/cleanup.ts
+// What the sweep (and create's make-room) may delete: `cleanup_prefix`, `cleanup_max_age`,
+// `on_branch_limit`.
+
+
+function readCleanup(r) {
+    // An empty prefix falls back to the default rather than meaning "every branch": cleanup deletes branches, and
+    // sweeping a whole project because a variable expanded to '' must not be possible.
+    const cleanupPrefix = r.optionalName(INPUTS.cleanupPrefix) ?? DEFAULTS.cleanupPrefix;
+    const cleanupMaxAgeMs = r.duration(INPUTS.cleanupMaxAge, r.get(INPUTS.cleanupMaxAge) || DEFAULTS.cleanupMaxAge);
+    const onBranchLimit = r.oneOf(INPUTS.onBranchLimit, ON_BRANCH_LIMIT, DEFAULTS.onBranchLimit);
+    return { cleanupPrefix, cleanupMaxAgeMs, onBranchLimit };
+}
+
+;// CONCATENATED MODULE: ./src/neon/compute-units.ts
+/**
+ * Compute sizes, as Neon documents them (shared/neon-api/BEHAVIOUR.md, "Compute sizes"): sizes are
+ * 0.25, 0.5 and whole numbers of compute units. A fixed size (min = max) goes up to 56 CU; an
+ * autoscaling range (min < max) lies within 0.25 to 16 CU and spans at most 8 CU. What a plan allows
+ * (the free plan's 2 CU, which whole numbers above 16 are offered, the minimum Neon wants for a
+ * maximum above 10) is Neon's to refuse: its message is passed on.
+ *
+ * Pure: no I/O.
+ */
+const MIN_CU = 0.25;
+const MAX_FIXED_CU = 56;
+const MAX_AUTOSCALING_CU = 16;
+const MAX_AUTOSCALING_SPAN_CU = 8;
+const NUMBER_RE = /^\d+(?:\.\d+)?$/;
+/** What compute_units accepts, for messages. */
+const COMPUTE_UNITS_FORMS = `one size (0.25, 0.5 or a whole number up to ${MAX_FIXED_CU}, e.g. 1) or an autoscaling range ` +
+    `min-max within ${MIN_CU} to ${MAX_AUTOSCALING_CU} spanning at most ${MAX_AUTOSCALING_SPAN_CU} (e.g. 0.25-2)`;
+/**
+ * Parses `2` or `0.25-4` (spaces around the dash allowed). Throws an Error whose message says what
+ * is wrong and what is allowed; the caller names the input.
+ */
+function parseComputeUnits(text) {
+    const parts = text.split('-').map((s) => s.trim());
+    if (parts.length > 2 || parts.some((p) => !NUMBER_RE.test(p))) {
+        throw new Error(`Expected ${COMPUTE_UNITS_FORMS}.`);
+    }
+    const [min, max] = parts.map(Number);
+    for (const n of [min, max ?? min]) {
+        if (!isOfferedSize(n)) {
+            throw new Error(`${n} CU is not a size Neon offers: sizes are 0.25, 0.5 and whole numbers.`);
+        }
+    }
+    if (max === undefined || max === min) {
+        if (min > MAX_FIXED_CU)
+            throw new Error(`A fixed size is at most ${MAX_FIXED_CU} CU.`);
+        return { min, max: min };
+    }
+    if (min > max)
+        throw new Error(`The minimum (${min}) is above the maximum (${max}); write min-max.`);
+    if (max > MAX_AUTOSCALING_CU) {
+        throw new Error(`Autoscaling goes up to ${MAX_AUTOSCALING_CU} CU; above that only a fixed size (one number) is possible.`);
+    }
+    if (max - min > MAX_AUTOSCALING_SPAN_CU) {
+        throw new Error(`An autoscaling range spans at most ${MAX_AUTOSCALING_SPAN_CU} CU; ${min}-${max} spans ${max - min}.`);
+    }
+    return { min, max };
+}
+function isOfferedSize(n) {
+    return n === 0.25 || n === 0.5 || (Number.isInteger(n) && n >= 1);
+}
+/** `1` for a fixed size, `0.25-2` for a range: the form compute_units takes, so an output can be fed back. */
+function formatComputeUnits(cu) {
+    return cu.min === cu.max ? String(cu.min) : `${cu.min}-${cu.max}`;
+}
+/** For people: `1 CU` or `0.25–2 CU (autoscaling)`. */
+function describeComputeUnits(cu) {
+    return cu.min === cu.max ? `${cu.min} CU` : `${cu.min}–${cu.max} CU (autoscaling)`;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/compute.ts
+// The compute: `suspend_timeout` and `compute_units`.
+
+
+
+const MAX_SUSPEND_TIMEOUT = 604_800;
+/** Seconds; 0 = Neon's default, -1 = never suspend. */
+function readSuspendTimeout(r) {
+    return r.integer(INPUTS.suspendTimeout, DEFAULTS.suspendTimeout, -1, MAX_SUSPEND_TIMEOUT, 'seconds (0 = Neon default, -1 = never suspend)');
+}
+/** The size of the read-write compute; undefined for Neon's (the project's) default. */
+function readComputeUnits(r) {
+    const text = r.get(INPUTS.computeUnits);
+    if (text === '')
+        return undefined;
+    try {
+        return parseComputeUnits(text);
+    }
+    catch (err) {
+        return r.invalid(INPUTS.computeUnits, text, err.message);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/inputs/connection.ts
+// How the connection strings are written: `database`, `role`, `ssl`, `channel_binding`, `prisma`.
+
+
+function readConnection(r) {
+    const database = r.identifier(INPUTS.database, DEFAULTS.database);
+    const role = r.identifier(INPUTS.role, DEFAULTS.role);
+    const ssl = r.oneOf(INPUTS.ssl, SSL_MODES, DEFAULTS.ssl);
+    const channelBinding = r.bool(INPUTS.channelBinding, DEFAULTS.channelBinding);
+    const prisma = r.bool(INPUTS.prisma, DEFAULTS.prisma);
+    return { database, role, ssl, channelBinding, prisma };
+}
+
+;// CONCATENATED MODULE: ./src/util/duration.ts
+/**
+ * Durations as users write them in workflow inputs (`90m`, `12h`, `7d`, `2w`), converted to milliseconds.
+ */
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
+const UNIT_MS = { s: SECOND, m: MINUTE, h: HOUR, d: DAY, w: WEEK };
+// One integer and one unit, nothing else: compound forms ('1d12h') and decimals ('1.5h') are rejected so that
+// there is exactly one way to read every accepted value.
+const DURATION_RE = /^(\d+)([a-z])$/i;
+/**
+ * Parses `<int><unit>` (units s, m, h, d, w; case-insensitive; surrounding whitespace ignored) into milliseconds.
+ *
+ * @throws Error (plain, so the caller can wrap it with the input's name) when the text is empty, has no unit or an
+ *   unknown one, is zero, negative, fractional, or too large to represent exactly.
+ */
+function parseDuration(text) {
+    const trimmed = text.trim();
+    if (trimmed === '')
+        throw new Error('Expected a duration such as 90m, 12h, 7d or 2w; got an empty value.');
+    const match = DURATION_RE.exec(trimmed);
+    const digits = match?.[1];
+    const unit = match?.[2]?.toLowerCase();
+    if (digits === undefined || unit === undefined) {
+        throw new Error(`Expected a duration: a whole number followed by one unit (s, m, h, d, w), such as 90m, 12h, 7d or 2w.`);
+    }
+    const unitMs = UNIT_MS[unit];
+    if (unitMs === undefined) {
+        throw new Error(`Unknown duration unit '${unit}'. Expected one of: s, m, h, d, w.`);
+    }
+    const count = Number(digits);
+    if (count === 0)
+        throw new Error('A duration must be greater than zero.');
+    const ms = count * unitMs;
+    // Beyond 2^53 the millisecond count is no longer exact, and any such value is nonsense for this action anyway.
+    if (!Number.isSafeInteger(count) || !Number.isSafeInteger(ms))
+        throw new Error('The duration is too large.');
+    return ms;
+}
+const FORMAT_UNITS = [
+    ['d', DAY],
+    ['h', HOUR],
+    ['m', MINUTE],
+    ['s', SECOND],
+];
+// Below this count a whole number of one unit reads better than two parts ('90m' rather than '1h 30m'); above
+// it the count stops being readable ('97199s').
+const MAX_SINGLE_UNIT_COUNT = 100;
+/**
+ * Short human form for logs.
+ *
+ * A value that is a whole number of one unit, fewer than 100 of them, is written in the largest such unit, the
+ * way a user would type it (and {@link parseDuration} reads it back): `14d`, `36h`, `90m`, `45s`. Anything else
+ * (typically a remaining time computed from clocks) shows its two most significant parts, truncated: `1d 2h`,
+ * `5m 3s`. Weeks are never used (`14d`, not `2w`), sub-second values are shown as `ms`, and negative values get
+ * a leading `-`.
+ */
+function formatDuration(ms) {
+    if (!Number.isFinite(ms))
+        return String(ms);
+    if (ms < 0)
+        return `-${formatDuration(-ms)}`;
+    const whole = Math.floor(ms);
+    if (whole < SECOND)
+        return whole === 0 ? '0s' : `${whole}ms`;
+    for (const [unit, size] of FORMAT_UNITS) {
+        if (whole % size === 0 && whole / size < MAX_SINGLE_UNIT_COUNT)
+            return `${whole / size}${unit}`;
+    }
+    const parts = [];
+    let rest = whole;
+    for (const [unit, size] of FORMAT_UNITS) {
+        const n = Math.floor(rest / size);
+        rest -= n * size;
+        if (n > 0 || parts.length > 0)
+            parts.push([n, unit]);
+        if (parts.length === 2)
+            break;
+    }
+    // A zero second part ('1d 0h') says nothing the first part does not.
+    return parts
+        .filter(([n], i) => i === 0 || n > 0)
+        .map(([n, unit]) => `${n}${unit}`)
+        .join(' ');
+}
+
+;// CONCATENATED MODULE: ./src/inputs/expiry.ts
+// `expires_in` and `expires_at`: when a created branch expires (Neon's `expires_at`, at most 30 days ahead).
+
+
+
+// RFC 3339 date-time; the zone is mandatory because a zoneless time would depend on the runner's TZ.
+const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+/**
+ * The expiry: `expires_at` when given, else `expires_in` (14 days by default, 2 hours for an
+ * ephemeral branch, or `never`). `expires_in` is validated even when `expires_at` overrides it: a
+ * bad value is still a mistake worth reporting.
+ */
+function readExpiry(r, ephemeral, now) {
+    const expiresInText = r.get(INPUTS.expiresIn) || (ephemeral ? EPHEMERAL_DEFAULT_EXPIRES_IN : DEFAULTS.expiresIn);
+    let expiry;
+    if (expiresInText.toLowerCase() === 'never') {
+        expiry = { kind: 'never' };
+    }
+    else {
+        const ms = r.duration(INPUTS.expiresIn, expiresInText);
+        if (ms > MAX_EXPIRY_MS) {
+            r.invalid(INPUTS.expiresIn, expiresInText, `Neon branches expire at most ${formatDuration(MAX_EXPIRY_MS)} ahead; use a shorter duration or 'never'.`);
+        }
+        expiry = { kind: 'in', ms };
+    }
+    const expiresAtText = r.get(INPUTS.expiresAt);
+    return expiresAtText === '' ? expiry : readExpiresAt(r, expiresAtText, now());
+}
+function readExpiresAt(r, text, current) {
+    const at = parseRfc3339(text);
+    if (at === null) {
+        return r.invalid(INPUTS.expiresAt, text, 'Expected an RFC 3339 timestamp with a time zone, e.g. 2030-01-31T18:00:00Z or 2030-01-31T18:00:00+02:00.');
+    }
+    if (at.getTime() <= current.getTime()) {
+        r.invalid(INPUTS.expiresAt, text, `It must be in the future (now is ${isoSeconds(current)}).`);
+    }
+    const latest = new Date(current.getTime() + MAX_EXPIRY_MS);
+    if (at.getTime() > latest.getTime()) {
+        r.invalid(INPUTS.expiresAt, text, `Neon branches expire at most ${formatDuration(MAX_EXPIRY_MS)} ahead, i.e. no later than ${isoSeconds(latest)}.`);
+    }
+    return { kind: 'at', at };
+}
+/** Expiry → absolute ISO timestamp (no milliseconds, 'Z'), or null for never. */
+function expiryTimestamp(e, now) {
+    switch (e.kind) {
+        case 'never':
+            return null;
+        case 'in':
+            return isoSeconds(new Date(now.getTime() + e.ms));
+        case 'at':
+            return isoSeconds(e.at);
+    }
+}
+// Milliseconds are dropped by truncation, never rounding up, so a value validated as "at most 30 days ahead"
+// stays within Neon's limit.
+function isoSeconds(d) {
+    return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+/** Parses an RFC 3339 date-time with an explicit zone; null when malformed or out of range (e.g. 2030-02-30). */
+function parseRfc3339(text) {
+    const m = RFC3339_RE.exec(text);
+    if (m === null)
+        return null;
+    const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+    const fraction = m[7] ?? '';
+    const sign = m[9] === '-' ? -1 : 1;
+    const offsetHours = Number(m[10] ?? 0);
+    const offsetMinutes = Number(m[11] ?? 0);
+    if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59)
+        return null;
+    if (offsetHours > 23 || offsetMinutes > 59)
+        return null;
+    const local = Date.UTC(year, month - 1, day, hour, minute, second);
+    // Date.UTC rolls 2030-02-30 over into March; a changed day means the date does not exist.
+    if (new Date(local).getUTCDate() !== day)
+        return null;
+    const ms = fraction === '' ? 0 : Math.floor(Number(`0${fraction}`) * 1000);
+    return new Date(local + ms - sign * (offsetHours * 60 + offsetMinutes) * 60_000);
+}
+
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:path"
@@ -10791,64 +11107,235 @@ function outsideMessage(shown) {
         'the repository, e.g. db/masking-rules.yml.');
 }
 
-;// CONCATENATED MODULE: ./src/neon/compute-units.ts
+;// CONCATENATED MODULE: ./src/inputs/masking.ts
+// `masking_rules` and `masking_rules_file`: the reading and checking is masking/input.ts; this
+// decides whether the file is read at all.
+
+
+function readMasking(r, mode, target, options) {
+    return readMaskingRules({
+        inline: r.get(INPUTS.maskingRules),
+        file: r.get(INPUTS.maskingRulesFile),
+        // The rules matter where a branch is made; elsewhere a file is not even read (a job that
+        // deletes need not check the repository out). `auto` reads it unless main.ts knows better.
+        readFile: ['create', 'reset'].includes(mode === 'auto' ? (options.autoMode ?? 'create') : mode),
+        database: target.database,
+        branchType: target.branchType,
+        fail: r.fail,
+        ...(options.workspace !== undefined ? { workspace: options.workspace } : {}),
+        ...(options.readFile ? { read: options.readFile } : {}),
+    });
+}
+
+;// CONCATENATED MODULE: ./src/inputs/mode.ts
+// `mode`, `ephemeral` and whether `api_key` may be empty: what the run is.
+
+
+/** `mode` and `ephemeral` (create only), and the check that `api_key` is there unless allowed empty. */
+function readMode(r, allowEmptyApiKey) {
+    const mode = r.oneOf(INPUTS.mode, MODES);
+    const ephemeral = r.bool(INPUTS.ephemeral, 'false');
+    if (ephemeral && mode !== 'create') {
+        r.fail(INPUTS.ephemeral, `Input '${INPUTS.ephemeral}' is true, which is allowed only with 'mode: create' (mode is '${mode}'): ` +
+            `an ephemeral branch is created by its job and deleted by the same job's post step.`);
+    }
+    if (r.apiKey === '' && !allowEmptyApiKey) {
+        r.fail(INPUTS.apiKey, `Input '${INPUTS.apiKey}' is required but was empty. Pass a Neon API key from a secret, e.g. ` +
+            '`api_key: ${{ secrets.NEON_API_KEY }}` (a secret that is not set, or not available to pull requests ' +
+            'from forks, reads as empty).');
+    }
+    return { mode, ephemeral };
+}
+
+;// CONCATENATED MODULE: ./src/inputs/project.ts
+// `project_id` and `api_host`: which Neon project, and the one base URL the API key is sent to.
+
+
+const PROJECT_ID_RE = /^[a-z0-9-]{1,60}$/;
+const URL_EXPECTED = `Expected an https:// URL (http:// only for localhost), e.g. ${DEFAULT_API_HOST}.`;
+/** `project_id` (required, of the form of a Neon project id) and `api_host`. */
+function readProject(r) {
+    const projectId = r.get(INPUTS.projectId);
+    if (projectId === '') {
+        r.fail(INPUTS.projectId, `Input '${INPUTS.projectId}' is required. Find it in the Neon console under Settings.`);
+    }
+    if (!PROJECT_ID_RE.test(projectId)) {
+        r.invalid(INPUTS.projectId, projectId, 'Expected a Neon project id: 1 to 60 lower-case letters, digits and dashes, e.g. restless-river-12345678.');
+    }
+    const apiHost = parseApiHost(r.get(INPUTS.apiHost) || DEFAULTS.apiHost, r.invalid, r.fail);
+    return { projectId, apiHost };
+}
 /**
- * Compute sizes, as Neon documents them (shared/neon-api/BEHAVIOUR.md, "Compute sizes"): sizes are
- * 0.25, 0.5 and whole numbers of compute units. A fixed size (min = max) goes up to 56 CU; an
- * autoscaling range (min < max) lies within 0.25 to 16 CU and spans at most 8 CU. What a plan allows
- * (the free plan's 2 CU, which whole numbers above 16 are offered, the minimum Neon wants for a
- * maximum above 10) is Neon's to refuse: its message is passed on.
- *
- * Pure: no I/O.
+ * `api_host` as the one base URL the API key is ever sent to: https, or plain http only to this
+ * machine (a simulator, a local proxy), where the key never crosses a network. Exported for the
+ * post step, which checks its recorded host against it.
  */
-const MIN_CU = 0.25;
-const MAX_FIXED_CU = 56;
-const MAX_AUTOSCALING_CU = 16;
-const MAX_AUTOSCALING_SPAN_CU = 8;
-const NUMBER_RE = /^\d+(?:\.\d+)?$/;
-/** What compute_units accepts, for messages. */
-const COMPUTE_UNITS_FORMS = `one size (0.25, 0.5 or a whole number up to ${MAX_FIXED_CU}, e.g. 1) or an autoscaling range ` +
-    `min-max within ${MIN_CU} to ${MAX_AUTOSCALING_CU} spanning at most ${MAX_AUTOSCALING_SPAN_CU} (e.g. 0.25-2)`;
+function parseApiHost(value, invalid, fail) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        return invalid(INPUTS.apiHost, value, URL_EXPECTED);
+    }
+    if (url.username !== '' || url.password !== '') {
+        // Do not echo the value: it holds credentials.
+        return fail(INPUTS.apiHost, `Invalid input '${INPUTS.apiHost}': the URL must not contain a user name or password; authenticate with api_key.`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        return invalid(INPUTS.apiHost, value, URL_EXPECTED);
+    }
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+        return invalid(INPUTS.apiHost, value, `Plain http:// would send the API key in clear text: use https://, e.g. ${DEFAULT_API_HOST}. ` +
+            'http:// is accepted only for this machine: localhost, 127.0.0.0/8 or [::1].');
+    }
+    if (url.search !== '' || url.hash !== '') {
+        return invalid(INPUTS.apiHost, value, 'The API base URL must not have a query string or fragment.');
+    }
+    return url.href.replace(/\/+$/, '');
+}
 /**
- * Parses `2` or `0.25-4` (spaces around the dash allowed). Throws an Error whose message says what
- * is wrong and what is allowed; the caller names the input.
+ * The hosts plain http may go to: the loopback names and addresses. `hostname` is the WHATWG URL
+ * parser's, already normalized (lower-cased; `127.1` and `0x7f.0.0.1` read as `127.0.0.1`;
+ * `[0:0:0:0:0:0:0:1]` as `[::1]`), so an address cannot pass in another spelling.
  */
-function parseComputeUnits(text) {
-    const parts = text.split('-').map((s) => s.trim());
-    if (parts.length > 2 || parts.some((p) => !NUMBER_RE.test(p))) {
-        throw new Error(`Expected ${COMPUTE_UNITS_FORMS}.`);
-    }
-    const [min, max] = parts.map(Number);
-    for (const n of [min, max ?? min]) {
-        if (!isOfferedSize(n)) {
-            throw new Error(`${n} CU is not a size Neon offers: sizes are 0.25, 0.5 and whole numbers.`);
-        }
-    }
-    if (max === undefined || max === min) {
-        if (min > MAX_FIXED_CU)
-            throw new Error(`A fixed size is at most ${MAX_FIXED_CU} CU.`);
-        return { min, max: min };
-    }
-    if (min > max)
-        throw new Error(`The minimum (${min}) is above the maximum (${max}); write min-max.`);
-    if (max > MAX_AUTOSCALING_CU) {
-        throw new Error(`Autoscaling goes up to ${MAX_AUTOSCALING_CU} CU; above that only a fixed size (one number) is possible.`);
-    }
-    if (max - min > MAX_AUTOSCALING_SPAN_CU) {
-        throw new Error(`An autoscaling range spans at most ${MAX_AUTOSCALING_SPAN_CU} CU; ${min}-${max} spans ${max - min}.`);
-    }
-    return { min, max };
+function isLoopbackHost(hostname) {
+    if (hostname === 'localhost' || hostname === '[::1]')
+        return true;
+    const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
+    return m !== null && m.slice(1).every((o) => Number(o) <= 255);
 }
-function isOfferedSize(n) {
-    return n === 0.25 || n === 0.5 || (Number.isInteger(n) && n >= 1);
+/** Whether `id` has the form of a Neon project id (what `project_id` accepts). */
+function isProjectId(id) {
+    return PROJECT_ID_RE.test(id);
 }
-/** `1` for a fixed size, `0.25-2` for a range: the form compute_units takes, so an output can be fed back. */
-function formatComputeUnits(cu) {
-    return cu.min === cu.max ? String(cu.min) : `${cu.min}-${cu.max}`;
+
+;// CONCATENATED MODULE: ./src/inputs/types.ts
+/** A bad input value. The message names the input and what is allowed, and never holds a secret. */
+class InputError extends Error {
+    /** The input's name as written in action.yml, e.g. `expires_in`. */
+    input;
+    constructor(input, message) {
+        super(message);
+        this.name = 'InputError';
+        this.input = input;
+    }
 }
-/** For people: `1 CU` or `0.25–2 CU (autoscaling)`. */
-function describeComputeUnits(cu) {
-    return cu.min === cu.max ? `${cu.min} CU` : `${cu.min}–${cu.max} CU (autoscaling)`;
+
+;// CONCATENATED MODULE: ./src/inputs/reader.ts
+// The reader every input reader uses: it reads an input (trimmed), and checks the common shapes
+// (one of a list, a boolean, a whole number in a range, a branch name, a Postgres name, a duration).
+// Every message it raises is scrubbed of the API key and the GitHub token, and quotes the value.
+
+
+
+const MAX_NAME_CHARS = 256;
+const reader_MAX_IDENTIFIER_BYTES = 63;
+// Same set core.getBooleanInput accepts (YAML 1.2 core schema), so behaviour matches other actions.
+const TRUE_VALUES = ['true', 'True', 'TRUE'];
+const FALSE_VALUES = ['false', 'False', 'FALSE'];
+// C0, DEL and C1 controls: they corrupt logs and API paths and are never intended in a name.
+// eslint-disable-next-line no-control-regex
+const reader_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE_GLOBAL = /[\u0000-\u001f\u007f-\u009f]/g;
+// Secrets shorter than this are not redacted from messages: replacing every 'a' would garble them, and a real
+// Neon key or GitHub token is far longer.
+const MIN_REDACT_LENGTH = 4;
+const MAX_QUOTED_CHARS = 100;
+/** A Reader over `read` (core.getInput-like: '' when unset). */
+function inputReader(read) {
+    const get = (name) => read(name).trim();
+    // Read the secrets first so every later message can be scrubbed of them, even when a user pastes a key into
+    // the wrong input.
+    const apiKey = get(INPUTS.apiKey);
+    const githubToken = get(INPUTS.githubToken);
+    const secrets = [apiKey, githubToken].filter((s) => s.length >= MIN_REDACT_LENGTH);
+    const redact = (text) => secrets.reduce((acc, secret) => acc.split(secret).join('***'), text);
+    const fail = (input, message) => {
+        throw new InputError(input, redact(message));
+    };
+    // The value is redacted before it is shortened for display: cutting first could leave part of a secret.
+    const invalid = (input, value, expected) => fail(input, `Invalid input '${input}': ${quote(redact(value))}. ${expected}`);
+    const checks = { get, fail, invalid };
+    return {
+        apiKey,
+        githubToken,
+        ...checks,
+        oneOf: (input, allowed, fallback) => oneOf(checks, input, allowed, fallback),
+        bool: (input, fallback) => bool(checks, input, fallback),
+        integer: (input, fallback, min, max, what) => integer(checks, input, fallback, min, max, what),
+        optionalName: (input) => optionalName(checks, input),
+        identifier: (input, fallback) => identifier(checks, input, fallback),
+        duration: (input, value) => {
+            try {
+                return parseDuration(value);
+            }
+            catch (err) {
+                return invalid(input, value, err.message);
+            }
+        },
+    };
+}
+function oneOf(r, input, allowed, fallback) {
+    const value = r.get(input);
+    if (value === '' && fallback !== undefined)
+        return fallback;
+    if (value === '') {
+        return r.fail(input, `Input '${input}' is required. Expected one of: ${allowed.join(', ')}.`);
+    }
+    if (!allowed.includes(value)) {
+        return r.invalid(input, value, `Expected one of: ${allowed.join(', ')}.`);
+    }
+    return value;
+}
+function bool(r, input, fallback) {
+    const value = r.get(input) || fallback;
+    if (TRUE_VALUES.includes(value))
+        return true;
+    if (FALSE_VALUES.includes(value))
+        return false;
+    return r.invalid(input, value, 'Expected true or false (True, TRUE, False and FALSE are also accepted).');
+}
+function integer(r, input, fallback, min, max, what) {
+    const value = r.get(input) || fallback;
+    const n = /^-?\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+        return r.invalid(input, value, `Expected a whole number of ${what} from ${min} to ${max}.`);
+    }
+    return n;
+}
+// Branch names: Neon allows up to 256 characters; control characters would only ever be a mistake.
+function optionalName(r, input) {
+    const value = r.get(input);
+    if (value === '')
+        return undefined;
+    if (reader_CONTROL_RE.test(value))
+        return r.invalid(input, value, 'Names must not contain control characters.');
+    const length = [...value].length;
+    if (length > MAX_NAME_CHARS) {
+        return r.invalid(input, value, `Names are at most ${MAX_NAME_CHARS} characters; this one has ${length}.`);
+    }
+    return value;
+}
+// Postgres silently truncates identifiers longer than 63 bytes, which would make the URL name a database or
+// role that does not exist; better to refuse.
+function identifier(r, input, fallback) {
+    const value = r.get(input) || fallback;
+    if (value.includes('\0'))
+        return r.invalid(input, value, 'Postgres names cannot contain a NUL character.');
+    const bytes = Buffer.byteLength(value, 'utf8');
+    if (bytes > reader_MAX_IDENTIFIER_BYTES) {
+        return r.invalid(input, value, `Postgres names are 1 to ${reader_MAX_IDENTIFIER_BYTES} bytes of UTF-8; this one has ${bytes} bytes.`);
+    }
+    return value;
+}
+// Shows a value in messages: control characters escaped so a log line stays one line, long values shortened.
+function quote(value) {
+    const escaped = value.replace(CONTROL_RE_GLOBAL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const chars = [...escaped];
+    const shown = chars.length > MAX_QUOTED_CHARS ? `${chars.slice(0, MAX_QUOTED_CHARS).join('')}…` : escaped;
+    return `'${shown}'`;
 }
 
 ;// CONCATENATED MODULE: ./src/neon/point-in-time.ts
@@ -10931,384 +11418,39 @@ function describePoint(ref, p) {
     return ref;
 }
 
-;// CONCATENATED MODULE: ./src/util/duration.ts
-/**
- * Durations as users write them in workflow inputs (`90m`, `12h`, `7d`, `2w`), converted to milliseconds.
- */
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const WEEK = 7 * DAY;
-const UNIT_MS = { s: SECOND, m: MINUTE, h: HOUR, d: DAY, w: WEEK };
-// One integer and one unit, nothing else: compound forms ('1d12h') and decimals ('1.5h') are rejected so that
-// there is exactly one way to read every accepted value.
-const DURATION_RE = /^(\d+)([a-z])$/i;
-/**
- * Parses `<int><unit>` (units s, m, h, d, w; case-insensitive; surrounding whitespace ignored) into milliseconds.
- *
- * @throws Error (plain, so the caller can wrap it with the input's name) when the text is empty, has no unit or an
- *   unknown one, is zero, negative, fractional, or too large to represent exactly.
- */
-function parseDuration(text) {
-    const trimmed = text.trim();
-    if (trimmed === '')
-        throw new Error('Expected a duration such as 90m, 12h, 7d or 2w; got an empty value.');
-    const match = DURATION_RE.exec(trimmed);
-    const digits = match?.[1];
-    const unit = match?.[2]?.toLowerCase();
-    if (digits === undefined || unit === undefined) {
-        throw new Error(`Expected a duration: a whole number followed by one unit (s, m, h, d, w), such as 90m, 12h, 7d or 2w.`);
-    }
-    const unitMs = UNIT_MS[unit];
-    if (unitMs === undefined) {
-        throw new Error(`Unknown duration unit '${unit}'. Expected one of: s, m, h, d, w.`);
-    }
-    const count = Number(digits);
-    if (count === 0)
-        throw new Error('A duration must be greater than zero.');
-    const ms = count * unitMs;
-    // Beyond 2^53 the millisecond count is no longer exact, and any such value is nonsense for this action anyway.
-    if (!Number.isSafeInteger(count) || !Number.isSafeInteger(ms))
-        throw new Error('The duration is too large.');
-    return ms;
-}
-const FORMAT_UNITS = [
-    ['d', DAY],
-    ['h', HOUR],
-    ['m', MINUTE],
-    ['s', SECOND],
-];
-// Below this count a whole number of one unit reads better than two parts ('90m' rather than '1h 30m'); above
-// it the count stops being readable ('97199s').
-const MAX_SINGLE_UNIT_COUNT = 100;
-/**
- * Short human form for logs.
- *
- * A value that is a whole number of one unit, fewer than 100 of them, is written in the largest such unit, the
- * way a user would type it (and {@link parseDuration} reads it back): `14d`, `36h`, `90m`, `45s`. Anything else
- * (typically a remaining time computed from clocks) shows its two most significant parts, truncated: `1d 2h`,
- * `5m 3s`. Weeks are never used (`14d`, not `2w`), sub-second values are shown as `ms`, and negative values get
- * a leading `-`.
- */
-function formatDuration(ms) {
-    if (!Number.isFinite(ms))
-        return String(ms);
-    if (ms < 0)
-        return `-${formatDuration(-ms)}`;
-    const whole = Math.floor(ms);
-    if (whole < SECOND)
-        return whole === 0 ? '0s' : `${whole}ms`;
-    for (const [unit, size] of FORMAT_UNITS) {
-        if (whole % size === 0 && whole / size < MAX_SINGLE_UNIT_COUNT)
-            return `${whole / size}${unit}`;
-    }
-    const parts = [];
-    let rest = whole;
-    for (const [unit, size] of FORMAT_UNITS) {
-        const n = Math.floor(rest / size);
-        rest -= n * size;
-        if (n > 0 || parts.length > 0)
-            parts.push([n, unit]);
-        if (parts.length === 2)
-            break;
-    }
-    // A zero second part ('1d 0h') says nothing the first part does not.
-    return parts
-        .filter(([n], i) => i === 0 || n > 0)
-        .map(([n, unit]) => `${n}${unit}`)
-        .join(' ');
-}
-
-;// CONCATENATED MODULE: ./src/inputs.ts
-/**
- * Reads and validates every action input up front, so a typo fails the step before any Neon or GitHub call.
- */
+;// CONCATENATED MODULE: ./src/inputs/target.ts
+// The branch target: `branch_name`, `parent_branch` (with its point in time) and
+// `preserve_under_name`.
 
 
 
 
-
-
-/** A bad input value. The message names the input and what is allowed, and never holds a secret. */
-class InputError extends Error {
-    /** The input's name as written in action.yml, e.g. `expires_in`. */
-    input;
-    constructor(input, message) {
-        super(message);
-        this.name = 'InputError';
-        this.input = input;
-    }
-}
-const MODES = ['create', 'reset', 'delete', 'cleanup', 'schema-diff', 'recover', 'auto'];
-const SSL_MODES = ['require', 'verify-ca', 'verify-full', 'omit'];
-const BRANCH_TYPES = ['default', 'schema-only'];
-const ON_BRANCH_LIMIT = ['fail', 'make-room'];
-// Defaults mirror action.yml, so calling getInputs with only the required inputs (as tests and local runs do)
-// behaves exactly like the runner, which fills in action.yml defaults itself.
-const DEFAULTS = {
-    apiHost: DEFAULT_API_HOST,
-    branchType: 'default',
-    database: 'neondb',
-    role: 'neondb_owner',
-    ssl: 'require',
-    channelBinding: 'false',
-    prisma: 'false',
-    suspendTimeout: '0',
-    expiresIn: '14d',
-    timeout: '300',
-    comment: 'true',
-    dryRun: 'false',
-    cleanupPrefix: 'preview/',
-    cleanupMaxAge: '7d',
-    onBranchLimit: 'fail',
-    getAuthUrl: 'false',
-    getDataApiUrl: 'false',
-};
-const PROJECT_ID_RE = /^[a-z0-9-]{1,60}$/;
-const MAX_NAME_CHARS = 256;
-const inputs_MAX_IDENTIFIER_BYTES = 63;
-const MAX_SUSPEND_TIMEOUT = 604_800;
-const MAX_TIMEOUT_SECONDS = 3600;
-// Same set core.getBooleanInput accepts (YAML 1.2 core schema), so behaviour matches other actions.
-const TRUE_VALUES = ['true', 'True', 'TRUE'];
-const FALSE_VALUES = ['false', 'False', 'FALSE'];
-// RFC 3339 date-time; the zone is mandatory because a zoneless time would depend on the runner's TZ.
-const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
-// C0, DEL and C1 controls: they corrupt logs and API paths and are never intended in a name.
-// eslint-disable-next-line no-control-regex
-const inputs_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE_GLOBAL = /[\u0000-\u001f\u007f-\u009f]/g;
-// Secrets shorter than this are not redacted from messages: replacing every 'a' would garble them, and a real
-// Neon key or GitHub token is far longer.
-const MIN_REDACT_LENGTH = 4;
-const MAX_QUOTED_CHARS = 100;
-const URL_EXPECTED = `Expected an https:// URL (http:// only for localhost), e.g. ${DEFAULT_API_HOST}.`;
-const defaultRead = (name) => getInput(name);
-/**
- * Reads and validates every input. `read` defaults to core.getInput-like behaviour (trimmed, '' when unset) so
- * tests pass a plain function; `now` is injectable. Throws InputError on the first bad input.
- */
-function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
-    const get = (name) => read(name).trim();
-    // Read the secrets first so every later message can be scrubbed of them, even when a user pastes a key into
-    // the wrong input.
-    const apiKey = get(INPUTS.apiKey);
-    const githubToken = get(INPUTS.githubToken);
-    const secrets = [apiKey, githubToken].filter((s) => s.length >= MIN_REDACT_LENGTH);
-    const redact = (text) => secrets.reduce((acc, secret) => acc.split(secret).join('***'), text);
-    const fail = (input, message) => {
-        throw new InputError(input, redact(message));
-    };
-    // The value is redacted before it is shortened for display: cutting first could leave part of a secret.
-    const invalid = (input, value, expected) => fail(input, `Invalid input '${input}': ${quote(redact(value))}. ${expected}`);
-    const oneOf = (input, allowed, fallback) => {
-        const value = get(input);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        if (value === '') {
-            return fail(input, `Input '${input}' is required. Expected one of: ${allowed.join(', ')}.`);
-        }
-        if (!allowed.includes(value)) {
-            return invalid(input, value, `Expected one of: ${allowed.join(', ')}.`);
-        }
-        return value;
-    };
-    const bool = (input, fallback) => {
-        const value = get(input) || fallback;
-        if (TRUE_VALUES.includes(value))
-            return true;
-        if (FALSE_VALUES.includes(value))
-            return false;
-        return invalid(input, value, 'Expected true or false (True, TRUE, False and FALSE are also accepted).');
-    };
-    const integer = (input, fallback, min, max, what) => {
-        const value = get(input) || fallback;
-        const n = /^-?\d+$/.test(value) ? Number(value) : NaN;
-        if (!Number.isSafeInteger(n) || n < min || n > max) {
-            return invalid(input, value, `Expected a whole number of ${what} from ${min} to ${max}.`);
-        }
-        return n;
-    };
-    // Branch names: Neon allows up to 256 characters; control characters would only ever be a mistake.
-    const optionalName = (input) => {
-        const value = get(input);
-        if (value === '')
-            return undefined;
-        if (inputs_CONTROL_RE.test(value))
-            return invalid(input, value, 'Names must not contain control characters.');
-        const length = [...value].length;
-        if (length > MAX_NAME_CHARS) {
-            return invalid(input, value, `Names are at most ${MAX_NAME_CHARS} characters; this one has ${length}.`);
-        }
-        return value;
-    };
-    // Postgres silently truncates identifiers longer than 63 bytes, which would make the URL name a database or
-    // role that does not exist; better to refuse.
-    const identifier = (input, fallback) => {
-        const value = get(input) || fallback;
-        if (value.includes('\0'))
-            return invalid(input, value, 'Postgres names cannot contain a NUL character.');
-        const bytes = Buffer.byteLength(value, 'utf8');
-        if (bytes > inputs_MAX_IDENTIFIER_BYTES) {
-            return invalid(input, value, `Postgres names are 1 to ${inputs_MAX_IDENTIFIER_BYTES} bytes of UTF-8; this one has ${bytes} bytes.`);
-        }
-        return value;
-    };
-    const duration = (input, value) => {
-        try {
-            return parseDuration(value);
-        }
-        catch (err) {
-            return invalid(input, value, err.message);
-        }
-    };
-    // Validation order follows action.yml, so "the first bad input" is predictable.
-    const mode = oneOf(INPUTS.mode, MODES);
-    const ephemeral = bool(INPUTS.ephemeral, 'false');
-    if (ephemeral && mode !== 'create') {
-        fail(INPUTS.ephemeral, `Input '${INPUTS.ephemeral}' is true, which is allowed only with 'mode: create' (mode is '${mode}'): ` +
-            `an ephemeral branch is created by its job and deleted by the same job's post step.`);
-    }
-    if (apiKey === '' && !options.allowEmptyApiKey) {
-        fail(INPUTS.apiKey, `Input '${INPUTS.apiKey}' is required but was empty. Pass a Neon API key from a secret, e.g. ` +
-            '`api_key: ${{ secrets.NEON_API_KEY }}` (a secret that is not set, or not available to pull requests ' +
-            'from forks, reads as empty).');
-    }
-    const projectId = get(INPUTS.projectId);
-    if (projectId === '') {
-        fail(INPUTS.projectId, `Input '${INPUTS.projectId}' is required. Find it in the Neon console under Settings.`);
-    }
-    if (!PROJECT_ID_RE.test(projectId)) {
-        invalid(INPUTS.projectId, projectId, 'Expected a Neon project id: 1 to 60 lower-case letters, digits and dashes, e.g. restless-river-12345678.');
-    }
-    const apiHost = parseApiHost(get(INPUTS.apiHost) || DEFAULTS.apiHost, invalid, fail);
-    const branchName = optionalName(INPUTS.branchName);
-    const parentText = optionalName(INPUTS.parentBranch);
-    let parentBranch;
-    let parentPoint;
+/** `branch_name` and `parent_branch`, split into the branch and its point in time. */
+function readBranchTarget(r, mode, now) {
+    const target = {};
+    const branchName = r.optionalName(INPUTS.branchName);
+    if (branchName !== undefined)
+        target.branchName = branchName;
+    const parentText = r.optionalName(INPUTS.parentBranch);
     if (parentText !== undefined) {
-        ;
-        ({ parentBranch, parentPoint } = parseParent(parentText, mode, now(), invalid));
+        target.parentText = parentText;
+        const { parentBranch, parentPoint } = parseParent(parentText, mode, now(), r.invalid);
+        target.parentBranch = parentBranch;
+        if (parentPoint !== undefined)
+            target.parentPoint = parentPoint;
     }
-    const branchType = oneOf(INPUTS.branchType, BRANCH_TYPES, DEFAULTS.branchType);
-    const database = identifier(INPUTS.database, DEFAULTS.database);
-    const role = identifier(INPUTS.role, DEFAULTS.role);
-    const ssl = oneOf(INPUTS.ssl, SSL_MODES, DEFAULTS.ssl);
-    const channelBinding = bool(INPUTS.channelBinding, DEFAULTS.channelBinding);
-    const prisma = bool(INPUTS.prisma, DEFAULTS.prisma);
-    const suspendTimeout = integer(INPUTS.suspendTimeout, DEFAULTS.suspendTimeout, -1, MAX_SUSPEND_TIMEOUT, 'seconds (0 = Neon default, -1 = never suspend)');
-    // expires_in is validated even when expires_at overrides it: a bad value is still a mistake worth reporting.
-    // An empty expires_in is the default: 14 days for a preview, 2 hours for a CI job's own branch.
-    const expiresInText = get(INPUTS.expiresIn) || (ephemeral ? EPHEMERAL_DEFAULT_EXPIRES_IN : DEFAULTS.expiresIn);
-    let expiry;
-    if (expiresInText.toLowerCase() === 'never') {
-        expiry = { kind: 'never' };
-    }
-    else {
-        const ms = duration(INPUTS.expiresIn, expiresInText);
-        if (ms > MAX_EXPIRY_MS) {
-            invalid(INPUTS.expiresIn, expiresInText, `Neon branches expire at most ${formatDuration(MAX_EXPIRY_MS)} ahead; use a shorter duration or 'never'.`);
-        }
-        expiry = { kind: 'in', ms };
-    }
-    const expiresAtText = get(INPUTS.expiresAt);
-    if (expiresAtText !== '') {
-        const at = parseRfc3339(expiresAtText);
-        if (at === null) {
-            invalid(INPUTS.expiresAt, expiresAtText, 'Expected an RFC 3339 timestamp with a time zone, e.g. 2030-01-31T18:00:00Z or 2030-01-31T18:00:00+02:00.');
-        }
-        else {
-            const current = now();
-            if (at.getTime() <= current.getTime()) {
-                invalid(INPUTS.expiresAt, expiresAtText, `It must be in the future (now is ${isoSeconds(current)}).`);
-            }
-            const latest = new Date(current.getTime() + MAX_EXPIRY_MS);
-            if (at.getTime() > latest.getTime()) {
-                invalid(INPUTS.expiresAt, expiresAtText, `Neon branches expire at most ${formatDuration(MAX_EXPIRY_MS)} ahead, i.e. no later than ${isoSeconds(latest)}.`);
-            }
-            expiry = { kind: 'at', at };
-        }
-    }
-    const timeoutMs = integer(INPUTS.timeout, DEFAULTS.timeout, 1, MAX_TIMEOUT_SECONDS, 'seconds') * 1000;
-    // A CI job's throwaway database is not news for the pull request: no comment unless asked for.
-    const comment = bool(INPUTS.comment, ephemeral ? 'false' : DEFAULTS.comment);
-    const dryRun = bool(INPUTS.dryRun, DEFAULTS.dryRun);
-    // An empty prefix falls back to the default rather than meaning "every branch": cleanup deletes branches, and
-    // sweeping a whole project because a variable expanded to '' must not be possible.
-    const cleanupPrefix = optionalName(INPUTS.cleanupPrefix) ?? DEFAULTS.cleanupPrefix;
-    const cleanupMaxAgeMs = duration(INPUTS.cleanupMaxAge, get(INPUTS.cleanupMaxAge) || DEFAULTS.cleanupMaxAge);
-    const onBranchLimit = oneOf(INPUTS.onBranchLimit, ON_BRANCH_LIMIT, DEFAULTS.onBranchLimit);
-    const preserveUnderName = optionalName(INPUTS.preserveUnderName);
+    return target;
+}
+/** `preserve_under_name`, required to reset a branch to its own past (`^self@...`). */
+function readPreserveUnderName(r, mode, target) {
+    const preserveUnderName = r.optionalName(INPUTS.preserveUnderName);
     // Neon's BranchRestoreRequest: restoring a branch from its own history needs preserve_under_name.
-    if (mode === 'reset' && parentBranch === SELF && preserveUnderName === undefined) {
-        fail(INPUTS.preserveUnderName, `Input '${INPUTS.preserveUnderName}' is required when '${INPUTS.parentBranch}' is ` +
-            `${quote(parentText ?? '')}: a branch restored to its own past keeps its current state as a ` +
+    if (mode === 'reset' && target.parentBranch === SELF && preserveUnderName === undefined) {
+        r.fail(INPUTS.preserveUnderName, `Input '${INPUTS.preserveUnderName}' is required when '${INPUTS.parentBranch}' is ` +
+            `${quote(target.parentText ?? '')}: a branch restored to its own past keeps its current state as a ` +
             `branch of that name (Neon requires it), e.g. preserve_under_name: preview/pr-7-before-restore.`);
     }
-    const computeText = get(INPUTS.computeUnits);
-    let computeUnits;
-    if (computeText !== '') {
-        try {
-            computeUnits = parseComputeUnits(computeText);
-        }
-        catch (err) {
-            invalid(INPUTS.computeUnits, computeText, err.message);
-        }
-    }
-    const masking = readMaskingRules({
-        inline: get(INPUTS.maskingRules),
-        file: get(INPUTS.maskingRulesFile),
-        // The rules matter where a branch is made; elsewhere a file is not even read (a job that
-        // deletes need not check the repository out). `auto` reads it unless main.ts knows better.
-        readFile: ['create', 'reset'].includes(mode === 'auto' ? (options.autoMode ?? 'create') : mode),
-        database,
-        branchType,
-        fail,
-        ...(options.workspace !== undefined ? { workspace: options.workspace } : {}),
-        ...(options.readFile ? { read: options.readFile } : {}),
-    });
-    const getAuthUrl = bool(INPUTS.getAuthUrl, DEFAULTS.getAuthUrl);
-    const getDataApiUrl = bool(INPUTS.getDataApiUrl, DEFAULTS.getDataApiUrl);
-    const inputs = {
-        mode,
-        ephemeral,
-        apiKey,
-        projectId,
-        apiHost,
-        branchType,
-        database,
-        role,
-        ssl,
-        channelBinding,
-        prisma,
-        suspendTimeout,
-        expiry,
-        timeoutMs,
-        githubToken,
-        comment,
-        dryRun,
-        cleanupPrefix,
-        cleanupMaxAgeMs,
-        onBranchLimit,
-        getAuthUrl,
-        getDataApiUrl,
-    };
-    // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
-    if (branchName !== undefined)
-        inputs.branchName = branchName;
-    if (parentBranch !== undefined)
-        inputs.parentBranch = parentBranch;
-    if (parentPoint !== undefined)
-        inputs.parentPoint = parentPoint;
-    if (computeUnits !== undefined)
-        inputs.computeUnits = computeUnits;
-    if (preserveUnderName !== undefined)
-        inputs.preserveUnderName = preserveUnderName;
-    if (masking !== undefined)
-        inputs.masking = masking;
-    return inputs;
+    return preserveUnderName;
 }
 /** `^self`: the branch itself (neonctl's name for the restore target); `^parent`: its parent. */
 const SELF = '^self';
@@ -11347,94 +11489,94 @@ function parseParent(text, mode, now, invalid) {
             : undefined;
     return point ? { parentBranch: ref, parentPoint: point } : { parentBranch: ref };
 }
-/** Expiry → absolute ISO timestamp (no milliseconds, 'Z'), or null for never. */
-function expiryTimestamp(e, now) {
-    switch (e.kind) {
-        case 'never':
-            return null;
-        case 'in':
-            return isoSeconds(new Date(now.getTime() + e.ms));
-        case 'at':
-            return isoSeconds(e.at);
-    }
-}
-// Milliseconds are dropped by truncation, never rounding up, so a value validated as "at most 30 days ahead"
-// stays within Neon's limit.
-function isoSeconds(d) {
-    return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+
+;// CONCATENATED MODULE: ./src/inputs/index.ts
 /**
- * `api_host` as the one base URL the API key is ever sent to: https, or plain http only to this
- * machine (a simulator, a local proxy), where the key never crosses a network. Exported for the
- * post step, which checks its recorded host against it.
+ * Reads and validates every action input up front, so a typo fails the step before any Neon or GitHub call.
+ * One reader per concern (mode.ts, project.ts, target.ts, connection.ts, compute.ts, expiry.ts,
+ * cleanup.ts, masking.ts), all through reader.ts; this file calls them in action.yml's order and
+ * assembles the one `Inputs` object.
  */
-function parseApiHost(value, invalid, fail) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        return invalid(INPUTS.apiHost, value, URL_EXPECTED);
-    }
-    if (url.username !== '' || url.password !== '') {
-        // Do not echo the value: it holds credentials.
-        return fail(INPUTS.apiHost, `Invalid input '${INPUTS.apiHost}': the URL must not contain a user name or password; authenticate with api_key.`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        return invalid(INPUTS.apiHost, value, URL_EXPECTED);
-    }
-    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-        return invalid(INPUTS.apiHost, value, `Plain http:// would send the API key in clear text: use https://, e.g. ${DEFAULT_API_HOST}. ` +
-            'http:// is accepted only for this machine: localhost, 127.0.0.0/8 or [::1].');
-    }
-    if (url.search !== '' || url.hash !== '') {
-        return invalid(INPUTS.apiHost, value, 'The API base URL must not have a query string or fragment.');
-    }
-    return url.href.replace(/\/+$/, '');
-}
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const MAX_TIMEOUT_SECONDS = 3600;
+const defaultRead = (name) => getInput(name);
 /**
- * The hosts plain http may go to: the loopback names and addresses. `hostname` is the WHATWG URL
- * parser's, already normalized (lower-cased; `127.1` and `0x7f.0.0.1` read as `127.0.0.1`;
- * `[0:0:0:0:0:0:0:1]` as `[::1]`), so an address cannot pass in another spelling.
+ * Reads and validates every input. `read` defaults to core.getInput-like behaviour (trimmed, '' when unset) so
+ * tests pass a plain function; `now` is injectable. Throws InputError on the first bad input.
  */
-function isLoopbackHost(hostname) {
-    if (hostname === 'localhost' || hostname === '[::1]')
-        return true;
-    const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
-    return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
+    const r = inputReader(read);
+    // Validation order follows action.yml, so "the first bad input" is predictable.
+    const { mode, ephemeral } = readMode(r, options.allowEmptyApiKey === true);
+    const { projectId, apiHost } = readProject(r);
+    const target = readBranchTarget(r, mode, now);
+    const branchType = r.oneOf(INPUTS.branchType, BRANCH_TYPES, DEFAULTS.branchType);
+    const connection = readConnection(r);
+    const suspendTimeout = readSuspendTimeout(r);
+    const expiry = readExpiry(r, ephemeral, now);
+    const timeoutMs = r.integer(INPUTS.timeout, DEFAULTS.timeout, 1, MAX_TIMEOUT_SECONDS, 'seconds') * 1000;
+    // A CI job's throwaway database is not news for the pull request: no comment unless asked for.
+    const comment = r.bool(INPUTS.comment, ephemeral ? 'false' : DEFAULTS.comment);
+    const dryRun = r.bool(INPUTS.dryRun, DEFAULTS.dryRun);
+    const cleanup = readCleanup(r);
+    const preserveUnderName = readPreserveUnderName(r, mode, target);
+    const computeUnits = readComputeUnits(r);
+    const masking = readMasking(r, mode, { database: connection.database, branchType }, options);
+    const getAuthUrl = r.bool(INPUTS.getAuthUrl, DEFAULTS.getAuthUrl);
+    const getDataApiUrl = r.bool(INPUTS.getDataApiUrl, DEFAULTS.getDataApiUrl);
+    const inputs = {
+        mode,
+        ephemeral,
+        apiKey: r.apiKey,
+        projectId,
+        apiHost,
+        branchType,
+        ...connection,
+        suspendTimeout,
+        expiry,
+        timeoutMs,
+        githubToken: r.githubToken,
+        comment,
+        dryRun,
+        ...cleanup,
+        getAuthUrl,
+        getDataApiUrl,
+    };
+    // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
+    if (target.branchName !== undefined)
+        inputs.branchName = target.branchName;
+    if (target.parentBranch !== undefined)
+        inputs.parentBranch = target.parentBranch;
+    if (target.parentPoint !== undefined)
+        inputs.parentPoint = target.parentPoint;
+    if (computeUnits !== undefined)
+        inputs.computeUnits = computeUnits;
+    if (preserveUnderName !== undefined)
+        inputs.preserveUnderName = preserveUnderName;
+    if (masking !== undefined)
+        inputs.masking = masking;
+    return inputs;
 }
-/** Whether `id` has the form of a Neon project id (what `project_id` accepts). */
-function isProjectId(id) {
-    return PROJECT_ID_RE.test(id);
-}
-/** Parses an RFC 3339 date-time with an explicit zone; null when malformed or out of range (e.g. 2030-02-30). */
-function parseRfc3339(text) {
-    const m = RFC3339_RE.exec(text);
-    if (m === null)
-        return null;
-    const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
-    const fraction = m[7] ?? '';
-    const sign = m[9] === '-' ? -1 : 1;
-    const offsetHours = Number(m[10] ?? 0);
-    const offsetMinutes = Number(m[11] ?? 0);
-    if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59)
-        return null;
-    if (offsetHours > 23 || offsetMinutes > 59)
-        return null;
-    const local = Date.UTC(year, month - 1, day, hour, minute, second);
-    // Date.UTC rolls 2030-02-30 over into March; a changed day means the date does not exist.
-    if (new Date(local).getUTCDate() !== day)
-        return null;
-    const ms = fraction === '' ? 0 : Math.floor(Number(`0${fraction}`) * 1000);
-    return new Date(local + ms - sign * (offsetHours * 60 + offsetMinutes) * 60_000);
-}
-// Shows a value in messages: control characters escaped so a log line stays one line, long values shortened.
-function quote(value) {
-    const escaped = value.replace(CONTROL_RE_GLOBAL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-    const chars = [...escaped];
-    const shown = chars.length > MAX_QUOTED_CHARS ? `${chars.slice(0, MAX_QUOTED_CHARS).join('')}…` : escaped;
-    return `'${shown}'`;
-}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+// The inputs live in src/inputs/ (one reader per concern); this file keeps `./inputs.js` the one
+// place the rest of the code imports them from.
+
 
 ;// CONCATENATED MODULE: ./src/github/context.ts
 
@@ -11632,22 +11774,47 @@ function describeData(a) {
     const columns = n === undefined ? '' : `, ${n} column${n === 1 ? '' : 's'} masked`;
     return `anonymized${columns}${a.remasked ? ' (masked again by this run)' : ''}`;
 }
+/** How a branch made with Neon's `init_source: schema-only` is described (comment and summary). */
+const SCHEMA_ONLY = "schema only: the parent's schema, none of its rows";
 /** What a re-created branch's comment and summary say. */
 function describeRecreated(previousId) {
     return `yes: Neon cannot reset an anonymized branch, so it was made anew with freshly masked data; its branch id (it was ${previousId}), host and password changed`;
 }
 
-;// CONCATENATED MODULE: ./src/github/markdown.ts
-/** Markdown that untrusted text cannot break out of. Pure. */
-// C0, DEL and C1 control characters (a newline would end a table row or a code span).
+;// CONCATENATED MODULE: ./src/util/escape.ts
+/**
+ * Escaping, in one place, for every place untrusted text goes in what the public reads: the pull
+ * request comment (GitHub Markdown), the job summary (Markdown with HTML), and the commands shown in
+ * them (POSIX shell). Branch names, refs, titles and schema text come from a pull request or from
+ * Neon, and are not ours to trust. Pure. Escaping for workflow commands and the log is
+ * util/log-text.ts.
+ */
+// C0, DEL and C1 control characters: a newline would end a table row or a code span, a blank line
+// an HTML block (and let Markdown in).
 // eslint-disable-next-line no-control-regex
-const markdown_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g;
+const escape_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g;
+/** Escapes text for HTML element content and attribute values. */
+function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+/** HTML-escaped, and every line break a `<br>`: the text cannot end the HTML block it is in. */
+function escapeInline(text) {
+    return escapeHtml(text).replace(/\r\n|\r|\n|\u2028|\u2029/g, '<br>');
+}
+/**
+ * Escapes text for HTML and, on top, the characters Markdown gives a meaning to (emphasis, code,
+ * links, tables, mentions), as numeric character references: GitHub reads a job summary as
+ * Markdown with HTML in it, and whatever a name holds must show as it is, inert.
+ */
+function escapeMarkdownHtml(text) {
+    return text.replace(escape_CONTROL_RE, ' ').replace(/[&<>"'\\`*_[\]~|@#!()]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
 /**
  * Text as an inline code span: Markdown, HTML, autolinks and @-mentions are all inert inside one.
  * The fence is longer than any run of backticks in the text, so the text cannot close it.
  */
 function codeSpan(text) {
-    const clean = text.replace(markdown_CONTROL_RE, ' ');
+    const clean = text.replace(escape_CONTROL_RE, ' ');
     const fence = '`'.repeat(longestRun(clean, '`', 0) + 1);
     const pad = clean.startsWith('`') || clean.endsWith('`') || clean === '' ? ' ' : '';
     return `${fence}${pad}${clean}${pad}${fence}`;
@@ -11668,485 +11835,13 @@ function longestRun(text, ch, min) {
     }
     return longest;
 }
-
-;// CONCATENATED MODULE: ./src/util/log-text.ts
-/**
- * Text from outside (Neon's names and messages, GitHub's answers, a recorded state) made safe for
- * the run's log. Pure.
- *
- * The runner reads a step's stdout line by line, and a line is a workflow command when, after its
- * leading whitespace, it starts with `::` (`::add-mask::`, `::stop-commands::`, `::error::` …), or
- * when it holds `##[` anywhere (the legacy form); it splits lines at `\n`, at `\r` and at `\r\n`
- * (actions/runner, src/Runner.Common/ActionCommand.cs: TryParseV2 and TryParse). @actions/core
- * escapes the data of its own commands (warning, error, notice, debug, group), but `core.info`
- * writes its text as it is: a branch name holding `\n::stop-commands::x` would end the masking of
- * every secret printed after it.
- */
-// C0 controls (\n and \r among them), DEL, C1 controls, and the Unicode line and paragraph separators.
-// eslint-disable-next-line no-control-regex
-const log_text_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-/** Every control character as a visible `\uXXXX`: the text stays on one line, and says what it held. */
-function escapeControl(text) {
-    return text.replace(log_text_CONTROL_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+// In a GFM table `|` splits cells even inside a code span unless escaped; `\|` is kept as `|` there.
+function tableCell(text) {
+    return text.replace(/\|/g, '\\|');
 }
-/**
- * One log line that the runner cannot take for a command: control characters escaped (so nothing
- * in it starts a line of its own), a leading `::` and every `##[` broken with an escape.
- */
-function logLine(text) {
-    return escapeControl(text)
-        .replace(/^(\s*):/, '$1\\u003a')
-        .replace(/##\[/g, '##\\u005b');
-}
-/**
- * A multi-line message (an error that lists what failed, one per line) with each line escaped:
- * only the `\n` between lines is kept, so a `\r` or another control character inside a line
- * cannot start one, and `##[` broken as in logLine. Used where @actions/core escapes the whole
- * message again (core.setFailed).
- */
-function logLines(text) {
-    return text
-        .split(/\r\n|\n/)
-        .map((line) => escapeControl(line).replace(/##\[/g, '##\\u005b'))
-        .join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/log.ts
-/**
- * The run's log, through @actions/core, with every message made safe for the runner first (see
- * util/log-text.ts): names and messages from Neon and GitHub reach these lines, and none of them
- * may start a workflow command. Everything the action logs goes through here or core.setFailed
- * (main.ts, with logLines).
- */
-
-
-const coreLogger = {
-    info: (m) => info(logLine(m)),
-    // @actions/core escapes these commands' data itself; the message is made one line all the same.
-    notice: (m) => notice(logLine(m)),
-    warning: (m) => warning(logLine(m)),
-    debug: (m) => core_debug(logLine(m)),
-};
-/** core.group with its title escaped (a branch name may be in it). */
-function log_group(name, fn) {
-    return group(escapeControl(name), fn);
-}
-
-;// CONCATENATED MODULE: ./src/neon/recovery.ts
-/** What `recovery` says about a listed branch; undefined for a live one (or a malformed field). */
-function recoveryOf(b) {
-    // Checked, not trusted: the two times are what a report and a choice are made from.
-    const r = b.recovery;
-    if (typeof r !== 'object' || r === null)
-        return undefined;
-    return typeof r.deleted_at === 'string' && typeof r.recoverable_until === 'string'
-        ? r
-        : undefined;
-}
-/**
- * True for a branch a listing marks as deleted. Every look-up for live branches drops these: a
- * listing is asked for deleted branches only where they are wanted, but one that carried them
- * anyway must never have a deleted branch adopted, judged or deleted again.
- */
-function isDeleted(b) {
-    return b.recovery != null;
-}
-/** Most recently deleted first. */
-function byDeletion(a, b) {
-    return Date.parse(b.branch.recovery.deleted_at) - Date.parse(a.branch.recovery.deleted_at);
-}
-/**
- * Until when each of `ids` (branches just deleted) can be recovered, from one paged listing with
- * include_deleted (`search` narrows it: a name, or a prefix every one of them shares). A branch the
- * listing does not show as deleted is left out: Neon does not offer recovery here, or no longer.
- */
-async function recoveryWindows(client, projectId, ids, search) {
-    const out = new Map();
-    if (ids.size === 0)
-        return out;
-    const { branches } = await client.listBranches(projectId, search, undefined, { includeDeleted: true });
-    for (const b of branches) {
-        const info = recoveryOf(b);
-        if (info && ids.has(b.id))
-            out.set(b.id, info);
-    }
-    return out;
-}
-/**
- * Every recoverable branch of the project (one paged listing with include_deleted), for the
- * message of a recover that finds nothing by the name it was given.
- */
-async function listRecoverable(client, projectId) {
-    const { branches, annotations } = await client.listBranches(projectId, undefined, undefined, {
-        includeDeleted: true,
-    });
-    return branches
-        .filter((b) => recoveryOf(b) !== undefined)
-        .map((branch) => ({ branch, annotation: annotations[branch.id] }));
-}
-
-;// CONCATENATED MODULE: ./src/modes/undo.ts
-
-/** What is said when Neon did not list the branch as recoverable (or was not asked). */
-const UNKNOWN_WINDOW = 'up to 7 days, where Neon offers recovery';
-// eslint-disable-next-line no-control-regex
-const undo_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g;
-/** A name for a log line: control characters (a newline could start a workflow command) shown as `?`. */
-function printable(name) {
-    return name.replace(undo_CONTROL_RE, '?');
-}
-/** "until 2026-12-01T10:00:00Z", or "for up to 7 days, where Neon offers recovery". */
-function recoverableText(r) {
-    return r.recoverableUntil ? `until ${r.recoverableUntil}` : `for ${UNKNOWN_WINDOW}`;
-}
-/** One log line: which branch, until when, and how to bring it back. */
-function undoLine(r) {
-    return (`Branch '${printable(r.name)}' (${r.id}) can be recovered ${recoverableText(r)}: run the action with ` +
-        `mode: recover and branch_name: ${r.id} (a pull request's branch also comes back when the pull ` +
-        `request is reopened).`);
-}
-/**
- * The reports for `deleted` without asking Neon (make-room, a dry run): the window is the
- * documented one.
- */
-function unknownWindows(deleted) {
-    return deleted.map((b) => ({ name: b.name, id: b.id }));
-}
-/**
- * After the deletes: one listing with include_deleted (narrowed by the longest prefix the names
- * share) says until when each branch can be recovered, and each is logged with how. A listing that
- * fails costs only the date: the branch is reported with the documented window, and a debug line
- * says why.
- */
-async function reportRecoverable(deps, projectId, deleted) {
-    if (deleted.length === 0)
-        return [];
-    let windows = new Map();
-    try {
-        const prefix = commonPrefix(deleted.map((b) => b.name));
-        windows = await recoveryWindows(deps.neon, projectId, new Set(deleted.map((b) => b.id)), prefix === '' ? undefined : prefix);
-    }
-    catch (e) {
-        deps.log.debug(`Could not list the deleted branches to learn until when they can be recovered: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    const reports = deleted.map((b) => {
-        const until = windows.get(b.id)?.recoverable_until;
-        return { name: b.name, id: b.id, ...(until ? { recoverableUntil: until } : {}) };
-    });
-    for (const r of reports)
-        deps.log.info(undoLine(r));
-    return reports;
-}
-/** The `recoverable_until` output: JSON, name → RFC 3339 time, or null where Neon gave none. */
-function recoverableUntilOutput(reports) {
-    const out = {};
-    for (const r of reports)
-        out[r.name] = r.recoverableUntil ?? null;
-    return JSON.stringify(out);
-}
-function commonPrefix(names) {
-    let prefix = names[0] ?? '';
-    for (const n of names) {
-        let i = 0;
-        while (i < prefix.length && i < n.length && prefix[i] === n[i])
-            i++;
-        prefix = prefix.slice(0, i);
-    }
-    // Not half of a surrogate pair: the search would then match nothing.
-    const last = prefix.charCodeAt(prefix.length - 1);
-    return last >= 0xd800 && last <= 0xdbff ? prefix.slice(0, -1) : prefix;
-}
-
-;// CONCATENATED MODULE: ./src/summary.ts
-/**
- * The job summary every run writes: what ran, on which branch, what changed, how long it took and
- * how many API requests it cost; for cleanup the table of verdicts; on failure the error.
- *
- * Rendering is pure (renderSummary, tested directly); writeSummary is the one call to core.summary.
- * Every value is HTML-escaped: branch names come from head refs and Neon, and are not ours to trust.
- *
- * GitHub renders the summary as Markdown with HTML (CommonMark), and there an HTML block such as
- * `<table>` or `<details>` ends at the first blank line: whatever follows is Markdown again, where
- * `![x](…)` is an image and `[x](…)` a link. So no value ever brings a line break into one
- * (escapeInline turns them into `<br>`), and the text that keeps its lines (a schema diff, an
- * error) goes in a `<pre>` that starts a block of its own after a blank line: such a block ends
- * only at a line holding `</pre>` (CommonMark 0.31, HTML blocks, start condition 1), which the
- * escaped text cannot hold.
- */
-
-
-
-
-
-
-/** Escapes text for HTML element content and attribute values. */
-function escapeHtml(text) {
-    return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-}
-/** HTML-escaped, and every line break a `<br>`: the text cannot end the HTML block it is in. */
-function escapeInline(text) {
-    return escapeHtml(text).replace(/\r\n|\r|\n|\u2028|\u2029/g, '<br>');
-}
-/**
- * Text that keeps its lines, in a `<pre>` block of its own: the blank line before it ends the
- * HTML block above, so `<pre` opens one that only `</pre>` ends. Two entries of the `html` list.
- */
-function preBlock(text) {
-    return ['', `<pre>${escapeHtml(text.replace(/\r\n?/g, '\n'))}</pre>`];
-}
-// C0, DEL and C1 controls: a blank line would end the HTML block and let Markdown in.
-// eslint-disable-next-line no-control-regex
-const summary_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g;
-/**
- * Escapes text for HTML and, on top, the characters Markdown gives a meaning to (emphasis, code,
- * links, tables, mentions), as numeric character references: GitHub reads a job summary as
- * Markdown with HTML in it, and whatever a name holds must show as it is, inert.
- */
-function escapeMarkdownHtml(text) {
-    return text.replace(summary_CONTROL_RE, ' ').replace(/[&<>"'\\`*_[\]~|@#!()]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-/** Bytes of the escaped schema diff a summary shows; GitHub caps a step's summary at 1 MiB. */
-const MAX_SUMMARY_DIFF_BYTES = 900_000;
-/** Rows of the cleanup table; a row is a few hundred bytes, the summary's limit 1 MiB. */
-const MAX_VERDICT_ROWS = 1500;
-const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
-/** The summary as HTML (GitHub renders job summaries as Markdown with HTML). */
-function renderSummary(v) {
-    const r = v.result;
-    const outcome = v.error
-        ? '❌ failed'
-        : v.skipped
-            ? '⏭️ skipped'
-            : v.dryRun
-                ? '🔎 dry run: nothing was changed'
-                : r?.failures?.length
-                    ? '⚠️ finished with failures'
-                    : '✅ succeeded';
-    const rows = [];
-    rows.push(['Mode', `${v.mode ?? '-'}${v.autoBecause ? ` (chosen by auto for ${v.autoBecause})` : ''}`]);
-    rows.push(['Outcome', outcome]);
-    if (v.skipped)
-        rows.push(['Why', v.skipped]);
-    const b = r?.branch;
-    const branchName = b?.name || v.target;
-    if (branchName)
-        rows.push(['Branch', b?.id ? `${branchName} (${b.id})` : branchName]);
-    const parent = b?.parentName ?? b?.parentId;
-    if (parent)
-        rows.push(['Parent', parent]);
-    if (b?.pointInTime)
-        rows.push(['Point in time', b.pointInTime]);
-    if (r?.computeUnits)
-        rows.push(['Compute', describeComputeUnits(r.computeUnits)]);
-    if (r?.anonymization)
-        rows.push(['Data', describeData(r.anonymization)]);
-    if (r?.recreated)
-        rows.push(['Re-created', describeRecreated(r.recreated.previousId)]);
-    if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
-        rows.push([
-            'Created',
-            r.created
-                ? 'yes, by this run'
-                : r.recovery
-                    ? `no: recovered the branch deleted at ${r.recovery.deletedAt}; its data and URL are as they were`
-                    : 'no, adopted the existing branch',
-        ]);
-    }
-    if (v.ephemeral && !v.dryRun)
-        rows.push(['Ephemeral', 'yes: the post step deletes it when the job ends']);
-    if (r?.deleted !== undefined) {
-        rows.push([
-            'Deleted',
-            r.deleted
-                ? 'yes'
-                : v.dryRun
-                    ? 'no (dry run)'
-                    : r.notDeleted
-                        ? `no: ${r.notDeleted}`
-                        : 'no, it was already gone',
-        ]);
-    }
-    if (b && !v.dryRun && r?.mode !== 'delete' && b.id)
-        rows.push(['Expires', b.expiresAt ?? 'never']);
-    if (r?.connection)
-        rows.push(['Host', r.connection.urls.host]);
-    if (b?.schemaOnly)
-        rows.push(['Data', SCHEMA_ONLY]);
-    if (r?.authUrl !== undefined)
-        rows.push(['Neon Auth', r.authUrl ?? 'not enabled on this branch']);
-    if (r?.dataApiUrl !== undefined)
-        rows.push(['Data API', r.dataApiUrl ?? "not enabled for the branch's database"]);
-    const room = r?.branchLimit;
-    if (room) {
-        rows.push([
-            'Branch limit',
-            `at the limit (${room.count} of ${room.limit ?? '?'}): ${room.madeRoom.length ? '' : 'nothing deleted'}` +
-                room.madeRoom.map((v) => `${v.verdict} ${v.branch} (${v.reason})`).join('; '),
-        ]);
-    }
-    if (r?.staleBranches)
-        rows.push(['Stale branches', String(r.staleBranches.length)]);
-    if (r?.deletedBranches)
-        rows.push(['Deleted branches', String(r.deletedBranches.length)]);
-    if (r)
-        rows.push(['Changes', r.changes.length ? r.changes.join('; ') : 'none']);
-    if (r?.timings.readyMs !== undefined)
-        rows.push(['Time to ready', seconds(r.timings.readyMs)]);
-    if (r) {
-        rows.push(['Total time', seconds(r.timings.totalMs)]);
-        rows.push(['Waiting on Neon', `${seconds(r.timings.wait.waitedMs)}, ${r.timings.wait.polls} polls`]);
-    }
-    const lock = v.neon?.lock;
-    if (lock && lock.waits > 0) {
-        rows.push([
-            'Waited for the project lock',
-            `${seconds(lock.waitedMs)} (${lock.tries} ${lock.tries === 1 ? 'try' : 'tries'} refused with 423` +
-                (lock.waits > 1 ? `, over ${lock.waits} requests; the longest wait ${seconds(lock.longestMs)}` : '') +
-                ')',
-        ]);
-    }
-    if (v.neon)
-        rows.push(['Neon API requests', `${v.neon.requests} (${v.neon.retries} retries)`]);
-    if (v.github && v.github.requests > 0)
-        rows.push(['GitHub API requests', String(v.github.requests)]);
-    if (v.comment !== undefined)
-        rows.push(['Pull request comment', commentText(v.comment)]);
-    const html = [
-        `<h3>Neon preview branch: ${escapeHtml(v.mode ?? 'not started')}</h3>`,
-        table(['What', 'Value'], rows),
-    ];
-    if (r?.verdicts?.length) {
-        // GitHub caps a step's summary at 1 MiB: every deleted, failed or would-be-deleted branch is
-        // listed, and kept ones only up to a bound, so a project of many thousands still fits.
-        const acted = r.verdicts.filter((x) => x.verdict !== 'kept');
-        const kept = r.verdicts.filter((x) => x.verdict === 'kept');
-        const shownKept = kept.slice(0, Math.max(0, MAX_VERDICT_ROWS - acted.length));
-        html.push(`<h4>Cleanup verdicts (${r.verdicts.length} candidate branches)</h4>`);
-        html.push(table(['Branch', 'Pull request', 'Age (days)', 'Verdict', 'Reason'], [...acted, ...shownKept].map((x) => [
-            `${x.branch} (${x.branchId})`,
-            x.pr === undefined ? '-' : `#${x.pr}${x.prState ? ` (${x.prState})` : ''}`,
-            String(x.ageDays),
-            x.verdict,
-            x.reason,
-        ])));
-        if (shownKept.length < kept.length) {
-            html.push(`<p>… and ${kept.length - shownKept.length} more kept branches, not listed.</p>`);
-        }
-    }
-    else if (r?.mode === 'cleanup') {
-        html.push(`<p>No branch under the prefix was a candidate.</p>`);
-    }
-    if (r?.recoverable?.length)
-        html.push(...undoHtml(r.recoverable, v));
-    if (r?.schema)
-        html.push(...schemaHtml(r.schema));
-    if (r?.failures?.length) {
-        html.push(`<h4>Failures</h4>`, `<ul>${r.failures.map((f) => `<li>${escapeInline(f)}</li>`).join('')}</ul>`);
-    }
-    if (v.error)
-        html.push(`<h4>Error</h4>`, ...preBlock(v.error));
-    return html.join('\n');
-}
-/**
- * The schema diff, as the comment shows it but whole, up to {@link MAX_SUMMARY_DIFF_BYTES}; the
- * `schema_diff` output always has all of it. Escaped, in a `<pre>` block of its own (preBlock):
- * neither its blank lines nor anything in it can end the block.
- */
-function schemaHtml(c) {
-    const code = (s) => `<code>${escapeInline(s)}</code>`;
-    const where = `${code(c.database)} on ${code(c.branch.name)}, compared with ${code(c.base.name)}`;
-    if (c.diff === '')
-        return ['<h4>Schema changes</h4>', `<p>No schema changes: ${where}.</p>`];
-    const lines = escapeHtml(c.diff.replace(/\r\n?/g, '\n').replace(/\n$/, '')).split('\n');
-    let bytes = 0;
-    let shown = 0;
-    for (const line of lines) {
-        bytes += Buffer.byteLength(line, 'utf8') + 1;
-        if (bytes > MAX_SUMMARY_DIFF_BYTES)
-            break;
-        shown++;
-    }
-    const counts = `${c.added.toLocaleString('en-US')} ${c.added === 1 ? 'line' : 'lines'} added, ${c.removed.toLocaleString('en-US')} removed`;
-    const out = [
-        '<h4>Schema changes</h4>',
-        `<p>Schema of ${where}:</p>`,
-        `<details open><summary><b>+${c.added.toLocaleString('en-US')} −${c.removed.toLocaleString('en-US')}</b>: ${counts} in ${code(c.database)}</summary>`,
-        // Already escaped, line by line, to be measured: preBlock would escape it twice.
-        '',
-        `<pre lang="diff">${lines.slice(0, shown).join('\n')}</pre>`,
-    ];
-    if (shown < lines.length) {
-        out.push(`<p>✂️ ${(lines.length - shown).toLocaleString('en-US')} of ${lines.length.toLocaleString('en-US')} diff lines are not shown (a job summary holds at most 1 MiB); the full diff is in the <code>schema_diff</code> output.</p>`);
-    }
-    out.push('</details>');
-    return out;
-}
-/** Rows of the undo table at most; every branch is in the `recoverable_until` output. */
-const MAX_UNDO_ROWS = 1000;
-/**
- * The one-line workflow_dispatch that brings a deleted branch back: the branch by its id (unique,
- * and `[a-z0-9-]` only), every word shell-quoted.
- */
-function recoverCommand(id, o) {
-    return [
-        'gh workflow run',
-        o.workflowFile ? shellQuote(o.workflowFile) : '<workflow file>',
-        ...(o.repository ? ['--repo', shellQuote(o.repository)] : []),
-        '-f mode=recover',
-        `-f ${shellQuote(`branch_name=${id}`)}`,
-    ].join(' ');
-}
-/** "Undo a delete": per deleted branch, until when it can be recovered and the command that does it. */
-function undoHtml(reports, o) {
-    const e = escapeMarkdownHtml;
-    const rows = reports
-        .slice(0, MAX_UNDO_ROWS)
-        .map((r) => `<tr><td>${e(r.name)} (${e(r.id)})</td><td>${e(recoverableText(r))}</td>` +
-        `<td><code>${e(recoverCommand(r.id, o))}</code></td></tr>`);
-    const out = [
-        `<h4>Undo a delete</h4>`,
-        `<p>Neon keeps a deleted branch, with its data, host and password, where it offers branch recovery ` +
-            `(a preview). Reopening a pull request brings its branch back (create recovers it); any branch ` +
-            `comes back with <code>mode: recover</code>:</p>`,
-        `<table><tr><th>Branch</th><th>Can be recovered</th><th>Bring it back</th></tr>${rows.join('')}</table>`,
-    ];
-    if (reports.length > MAX_UNDO_ROWS) {
-        out.push(`<p>… and ${reports.length - MAX_UNDO_ROWS} more: see the <code>recoverable_until</code> output.</p>`);
-    }
-    out.push(`<p>The command runs ${o.workflowFile ? `<code>${e(o.workflowFile)}</code>` : 'your workflow'}, which needs ` +
-        `a <code>workflow_dispatch</code> trigger whose inputs <code>mode</code> and <code>branch_name</code> ` +
-        `are passed to this action (README, "Undo a delete").</p>`);
-    return out;
-}
-function commentText(c) {
-    if (typeof c === 'string')
-        return c;
-    switch (c.status) {
-        case 'failed':
-            return `not written (warning): ${c.error}`;
-        case 'unchanged':
-            return 'up to date';
-        default:
-            return c.removedDuplicates ? `${c.status}; ${c.removedDuplicates} duplicate(s) removed` : c.status;
-    }
-}
-function table(head, rows) {
-    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${escapeInline(c)}</${tag}>`).join('')}</tr>`;
-    return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>`;
-}
-/**
- * Appends the summary to GITHUB_STEP_SUMMARY. A summary that cannot be written (no file outside a
- * runner, a full disk) is a warning: the work is done and the outputs are set.
- */
-async function writeSummary(html) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
-    try {
-        await summary.addRaw(html, true).write();
-    }
-    catch (e) {
-        coreLogger.warning(`Could not write the job summary: ${e.message}`);
-    }
+/** POSIX single-quoting when the word has anything but safe characters. */
+function shellQuote(word) {
+    return /^[A-Za-z0-9._/:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/diff/lib/index.mjs
@@ -13910,7 +13605,6 @@ function cutLines(text, max) {
 ;// CONCATENATED MODULE: ./src/github/schema-section.ts
 
 
-
 const SCHEMA_HEADING = '#### Schema changes';
 const MAX_ERROR_CHARS = 4_000;
 /** `+3 −1`: lines added and removed, for the summary line and the log. */
@@ -13967,8 +13661,132 @@ function fit(text, budget) {
     return text.length <= budget ? text : '';
 }
 
-;// CONCATENATED MODULE: ./src/github/comment-body.ts
+;// CONCATENATED MODULE: ./src/neon/recovery.ts
+/** What `recovery` says about a listed branch; undefined for a live one (or a malformed field). */
+function recoveryOf(b) {
+    // Checked, not trusted: the two times are what a report and a choice are made from.
+    const r = b.recovery;
+    if (typeof r !== 'object' || r === null)
+        return undefined;
+    return typeof r.deleted_at === 'string' && typeof r.recoverable_until === 'string'
+        ? r
+        : undefined;
+}
+/**
+ * True for a branch a listing marks as deleted. Every look-up for live branches drops these: a
+ * listing is asked for deleted branches only where they are wanted, but one that carried them
+ * anyway must never have a deleted branch adopted, judged or deleted again.
+ */
+function isDeleted(b) {
+    return b.recovery != null;
+}
+/** Most recently deleted first. */
+function byDeletion(a, b) {
+    return Date.parse(b.branch.recovery.deleted_at) - Date.parse(a.branch.recovery.deleted_at);
+}
+/**
+ * Until when each of `ids` (branches just deleted) can be recovered, from one paged listing with
+ * include_deleted (`search` narrows it: a name, or a prefix every one of them shares). A branch the
+ * listing does not show as deleted is left out: Neon does not offer recovery here, or no longer.
+ */
+async function recoveryWindows(client, projectId, ids, search) {
+    const out = new Map();
+    if (ids.size === 0)
+        return out;
+    const { branches } = await client.listBranches(projectId, search, undefined, { includeDeleted: true });
+    for (const b of branches) {
+        const info = recoveryOf(b);
+        if (info && ids.has(b.id))
+            out.set(b.id, info);
+    }
+    return out;
+}
+/**
+ * Every recoverable branch of the project (one paged listing with include_deleted), for the
+ * message of a recover that finds nothing by the name it was given.
+ */
+async function listRecoverable(client, projectId) {
+    const { branches, annotations } = await client.listBranches(projectId, undefined, undefined, {
+        includeDeleted: true,
+    });
+    return branches
+        .filter((b) => recoveryOf(b) !== undefined)
+        .map((branch) => ({ branch, annotation: annotations[branch.id] }));
+}
 
+;// CONCATENATED MODULE: ./src/modes/undo.ts
+
+/** What is said when Neon did not list the branch as recoverable (or was not asked). */
+const UNKNOWN_WINDOW = 'up to 7 days, where Neon offers recovery';
+// eslint-disable-next-line no-control-regex
+const undo_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g;
+/** A name for a log line: control characters (a newline could start a workflow command) shown as `?`. */
+function printable(name) {
+    return name.replace(undo_CONTROL_RE, '?');
+}
+/** "until 2026-12-01T10:00:00Z", or "for up to 7 days, where Neon offers recovery". */
+function recoverableText(r) {
+    return r.recoverableUntil ? `until ${r.recoverableUntil}` : `for ${UNKNOWN_WINDOW}`;
+}
+/** One log line: which branch, until when, and how to bring it back. */
+function undoLine(r) {
+    return (`Branch '${printable(r.name)}' (${r.id}) can be recovered ${recoverableText(r)}: run the action with ` +
+        `mode: recover and branch_name: ${r.id} (a pull request's branch also comes back when the pull ` +
+        `request is reopened).`);
+}
+/**
+ * The reports for `deleted` without asking Neon (make-room, a dry run): the window is the
+ * documented one.
+ */
+function unknownWindows(deleted) {
+    return deleted.map((b) => ({ name: b.name, id: b.id }));
+}
+/**
+ * After the deletes: one listing with include_deleted (narrowed by the longest prefix the names
+ * share) says until when each branch can be recovered, and each is logged with how. A listing that
+ * fails costs only the date: the branch is reported with the documented window, and a debug line
+ * says why.
+ */
+async function reportRecoverable(deps, projectId, deleted) {
+    if (deleted.length === 0)
+        return [];
+    let windows = new Map();
+    try {
+        const prefix = commonPrefix(deleted.map((b) => b.name));
+        windows = await recoveryWindows(deps.neon, projectId, new Set(deleted.map((b) => b.id)), prefix === '' ? undefined : prefix);
+    }
+    catch (e) {
+        deps.log.debug(`Could not list the deleted branches to learn until when they can be recovered: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const reports = deleted.map((b) => {
+        const until = windows.get(b.id)?.recoverable_until;
+        return { name: b.name, id: b.id, ...(until ? { recoverableUntil: until } : {}) };
+    });
+    for (const r of reports)
+        deps.log.info(undoLine(r));
+    return reports;
+}
+/** The `recoverable_until` output: JSON, name → RFC 3339 time, or null where Neon gave none. */
+function recoverableUntilOutput(reports) {
+    const out = {};
+    for (const r of reports)
+        out[r.name] = r.recoverableUntil ?? null;
+    return JSON.stringify(out);
+}
+function commonPrefix(names) {
+    let prefix = names[0] ?? '';
+    for (const n of names) {
+        let i = 0;
+        while (i < prefix.length && i < n.length && prefix[i] === n[i])
+            i++;
+        prefix = prefix.slice(0, i);
+    }
+    // Not half of a surrogate pair: the search would then match nothing.
+    const last = prefix.charCodeAt(prefix.length - 1);
+    return last >= 0xd800 && last <= 0xdbff ? prefix.slice(0, -1) : prefix;
+}
+
+;// CONCATENATED MODULE: ./src/github/comment-body.ts
 
 
 
@@ -13980,8 +13798,6 @@ function fit(text, budget) {
 const MAX_COMMENT_CHARS = 65_536;
 const comment_body_MAX_ERROR_CHARS = 8_000;
 const CONSOLE = 'https://console.neon.tech/app/projects';
-/** How a branch made with Neon's `init_source: schema-only` is described (comment and summary). */
-const SCHEMA_ONLY = "schema only: the parent's schema, none of its rows";
 /**
  * The hidden marker that finds the comment again: one per Neon project and branch, so two
  * instances of the action on one pull request (two branches) keep two comments. `<`, `>`, `@` and
@@ -14162,6 +13978,16 @@ function renderBranchSection(v) {
     if (branch && v.status !== 'deleted' && v.status !== 'failed') {
         rows.push(['Expires', expiryText(branch.expiresAt, v.now)]);
     }
+    rows.push(...runRows(v, id, schemaRun));
+    lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '');
+    if (!schemaRun)
+        lines.push(...connectOrFailure(v, name));
+    return lines.join('\n');
+}
+/** The rows about this run: the commit, room made, how to undo a delete, times. */
+function runRows(v, id, schemaRun) {
+    const r = v.result;
+    const rows = [];
     const sha = v.context.pullRequest?.headSha || v.context.sha;
     if (sha && /^[0-9a-f]{7,64}$/i.test(sha)) {
         const short = sha.slice(0, 7);
@@ -14191,14 +14017,18 @@ function renderBranchSection(v) {
         ]);
     }
     if (r?.timings.readyMs !== undefined)
-        rows.push(['Time to ready', comment_body_seconds(r.timings.readyMs)]);
+        rows.push(['Time to ready', seconds(r.timings.readyMs)]);
     if (r && !schemaRun)
-        rows.push(['Run took', comment_body_seconds(r.timings.totalMs)]);
-    lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '');
-    if (schemaRun) {
-        // The failure, if any, is shown in the schema section.
-    }
-    else if (v.status === 'failed') {
+        rows.push(['Run took', seconds(r.timings.totalMs)]);
+    return rows;
+}
+/**
+ * After the table: the failure, or how to connect (nothing for a deleted branch). Not for
+ * schema-diff, whose failure, if any, is shown in the schema section.
+ */
+function connectOrFailure(v, name) {
+    const lines = [];
+    if (v.status === 'failed') {
         lines.push(`**The ${v.mode} step failed:**`, '', codeBlock(shorten(v.error ?? 'unknown error')), '');
         if (v.context.runUrl)
             lines.push(`See [the run log](${v.context.runUrl}) for details.`, '');
@@ -14206,7 +14036,7 @@ function renderBranchSection(v) {
     else if (v.status !== 'deleted') {
         lines.push('Connect from your machine with [`neonctl`](https://neon.tech/docs/reference/neon-cli):', '', codeBlock(`neonctl connection-string ${shellQuote(name)} --project-id ${shellQuote(v.projectId)}`, 'sh'), '');
     }
-    return lines.join('\n');
+    return lines;
 }
 /**
  * The branch's page in the Neon console, only for a project id and a branch id of the forms Neon
@@ -14264,16 +14094,8 @@ function expiryText(expiresAt, now) {
             : `in ${Math.max(1, Math.round(ms / 3_600_000))} h`;
     return `${codeSpan(expiresAt)} (${rel})`;
 }
-function comment_body_seconds(ms) {
+function seconds(ms) {
     return `${(ms / 1000).toFixed(1)} s`;
-}
-// In a GFM table `|` splits cells even inside a code span unless escaped; `\|` is kept as `|` there.
-function tableCell(text) {
-    return text.replace(/\|/g, '\\|');
-}
-/** POSIX single-quoting when the word has anything but safe characters. */
-function shellQuote(word) {
-    return /^[A-Za-z0-9._/:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 function shorten(text) {
     if (text.length <= comment_body_MAX_ERROR_CHARS)
@@ -14294,6 +14116,48 @@ function truncateComment(body, max = MAX_COMMENT_CHARS - 1) {
         return body;
     const note = '\n\n… (truncated: the full text is in the run log)';
     return cutAt(body, max - note.length) + note;
+}
+
+;// CONCATENATED MODULE: ./src/util/log-text.ts
+/**
+ * Text from outside (Neon's names and messages, GitHub's answers, a recorded state) made safe for
+ * the run's log. Pure.
+ *
+ * The runner reads a step's stdout line by line, and a line is a workflow command when, after its
+ * leading whitespace, it starts with `::` (`::add-mask::`, `::stop-commands::`, `::error::` …), or
+ * when it holds `##[` anywhere (the legacy form); it splits lines at `\n`, at `\r` and at `\r\n`
+ * (actions/runner, src/Runner.Common/ActionCommand.cs: TryParseV2 and TryParse). @actions/core
+ * escapes the data of its own commands (warning, error, notice, debug, group), but `core.info`
+ * writes its text as it is: a branch name holding `\n::stop-commands::x` would end the masking of
+ * every secret printed after it.
+ */
+// C0 controls (\n and \r among them), DEL, C1 controls, and the Unicode line and paragraph separators.
+// eslint-disable-next-line no-control-regex
+const log_text_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+/** Every control character as a visible `\uXXXX`: the text stays on one line, and says what it held. */
+function escapeControl(text) {
+    return text.replace(log_text_CONTROL_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+/**
+ * One log line that the runner cannot take for a command: control characters escaped (so nothing
+ * in it starts a line of its own), a leading `::` and every `##[` broken with an escape.
+ */
+function logLine(text) {
+    return escapeControl(text)
+        .replace(/^(\s*):/, '$1\\u003a')
+        .replace(/##\[/g, '##\\u005b');
+}
+/**
+ * A multi-line message (an error that lists what failed, one per line) with each line escaped:
+ * only the `\n` between lines is kept, so a `\r` or another control character inside a line
+ * cannot start one, and `##[` broken as in logLine. Used where @actions/core escapes the whole
+ * message again (core.setFailed).
+ */
+function logLines(text) {
+    return text
+        .split(/\r\n|\n/)
+        .map((line) => escapeControl(line).replace(/##\[/g, '##\\u005b'))
+        .join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/github/comment.ts
@@ -14772,7 +14636,7 @@ class BranchIndex {
     }
 }
 
-;// CONCATENATED MODULE: ./src/modes/cleanup-deleter.ts
+;// CONCATENATED MODULE: ./src/modes/cleanup/deleter.ts
 /**
  * Deletes branches children first, as they are handed in, at most `concurrency` at once, each
  * waited for (its operations) before its parent's turn. A branch waits while any child of it that
@@ -14934,7 +14798,7 @@ function foreignBranchError(branch, o, ctx, projectId) {
         `branches alike; give this one names of its own, e.g. ${suggestion}. Nothing was changed.`);
 }
 
-;// CONCATENATED MODULE: ./src/modes/cleanup-ephemeral.ts
+;// CONCATENATED MODULE: ./src/modes/cleanup/ephemeral.ts
 
 const DAY_MS = 86_400_000;
 /** True for a branch made with `ephemeral: true` (by any repository). */
@@ -15032,7 +14896,7 @@ async function judgeByRun(run, candidates, judged = () => { }) {
         settle(c, states.get(c.runId));
 }
 
-;// CONCATENATED MODULE: ./src/modes/cleanup-finality.ts
+;// CONCATENATED MODULE: ./src/modes/cleanup/finality.ts
 /**
  * When a cleanup candidate's delete is certain, while other candidates are still being judged (their
  * pull request or workflow run look-ups out), so the sweep can start deleting before the last
@@ -15260,6 +15124,8 @@ class OperationDurations {
  * One per client and project (NeonClient.durationsOf), shared by the poller and the wait for the
  * project lock, so that the history is read once whichever needs it first.
  */
+// `neon` is typed by the one method used (NeonClient has it), not as Pick<NeonClient, ...>: this
+// file must not import client.ts, which imports this one.
 function projectDurations(neon, projectId) {
     return neon.durationsOf(projectId);
 }
@@ -15558,7 +15424,7 @@ class ModeRun {
     }
 }
 
-;// CONCATENATED MODULE: ./src/modes/cleanup.ts
+;// CONCATENATED MODULE: ./src/modes/cleanup/index.ts
 
 
 
@@ -15575,7 +15441,7 @@ const cleanup_DAY_MS = 86_400_000;
  * branches and branches of open pull requests are always kept. A branch tied to a pull request of
  * this repository goes when that PR is closed, merged or gone; one tied to none goes when it has not
  * been updated for `cleanup_max_age`. Children go before parents, and a parent whose child stays
- * stays too. Ephemeral CI branches are judged apart, by their workflow run (cleanup-ephemeral.ts).
+ * stays too. Ephemeral CI branches are judged apart, by their workflow run (ephemeral.ts).
  */
 async function cleanupMode(deps, inputs, opts = {}) {
     const run = new ModeRun(deps, inputs);
@@ -15623,28 +15489,7 @@ async function cleanupMode(deps, inputs, opts = {}) {
             for (const b of doomed)
                 run.changed(`would delete '${b.name}' (${b.id})`);
         }
-        const failures = [];
-        const verdicts = candidates.map((c) => {
-            const v = verdictOf(c, c.remove ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept');
-            if (!c.remove || inputs.dryRun)
-                return v;
-            const error = outcomes.get(c.branch.id);
-            if (error === 'gone') {
-                v.reason += '; it was already gone (204)';
-            }
-            else if (error !== undefined) {
-                v.verdict = 'failed';
-                v.reason += `; delete failed: ${error}`;
-            }
-            return v;
-        });
-        // Failures in the order the deletes ended, as before.
-        for (const [id, error] of outcomes) {
-            if (error === undefined || error === 'gone')
-                continue;
-            const b = index.get(id);
-            failures.push(`'${escapeControl(b.name)}' (${b.id}): ${escapeControl(error)}`);
-        }
+        const { verdicts, failures } = verdictsOfSweep(candidates, outcomes, index, inputs.dryRun);
         return {
             mode: 'cleanup',
             // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
@@ -15660,6 +15505,32 @@ async function cleanupMode(deps, inputs, opts = {}) {
     catch (e) {
         throw run.fail(`cleanup of project ${run.project}`, e);
     }
+}
+/** The verdict on each candidate, with what its delete came to, and the deletes that failed. */
+function verdictsOfSweep(candidates, outcomes, index, dryRun) {
+    const failures = [];
+    const verdicts = candidates.map((c) => {
+        const v = verdictOf(c, c.remove ? (dryRun ? 'would delete' : 'deleted') : 'kept');
+        if (!c.remove || dryRun)
+            return v;
+        const error = outcomes.get(c.branch.id);
+        if (error === 'gone') {
+            v.reason += '; it was already gone (204)';
+        }
+        else if (error !== undefined) {
+            v.verdict = 'failed';
+            v.reason += `; delete failed: ${error}`;
+        }
+        return v;
+    });
+    // Failures in the order the deletes ended, as before.
+    for (const [id, error] of outcomes) {
+        if (error === undefined || error === 'gone')
+            continue;
+        const b = index.get(id);
+        failures.push(`'${escapeControl(b.name)}' (${b.id}): ${escapeControl(error)}`);
+    }
+    return { verdicts, failures };
 }
 /**
  * The cleanup rules, in one place: every branch of `index` that `mode: cleanup` considers (under
@@ -16077,7 +15948,7 @@ async function deleteUnmasked(run, branch, e) {
 }
 /** What adoptMasking would do, from the same reads; changes nothing. */
 async function dryRunMasking(run, branch, masking) {
-    const { status, current } = await readMasking(run, branch, masking);
+    const { status, current } = await anonymized_readMasking(run, branch, masking);
     if (status.state === 'anonymized' && sameRules(current, masking.rules)) {
         return `its ${countRules(current.length)} match ${masking.source}: nothing to mask again`;
     }
@@ -16086,7 +15957,7 @@ async function dryRunMasking(run, branch, masking) {
         : `would replace its masking rules (${current.length} → ${masking.rules.length}) and mask it again`;
 }
 /** The branch's masking status and rules, read side by side; an error when it is not anonymized. */
-async function readMasking(run, branch, masking) {
+async function anonymized_readMasking(run, branch, masking) {
     const [status, current] = await allFinished([
         readAnonymizedStatus(run, branch),
         run.deps.neon.getMaskingRules(run.project, branch.id).catch((e) => {
@@ -16130,7 +16001,7 @@ async function adoptMasking(run, found, masking) {
         };
     }
     const rules = masking.rules;
-    const { status, current } = await readMasking(run, branch, masking);
+    const { status, current } = await anonymized_readMasking(run, branch, masking);
     let s = status;
     if (!isTerminal(s.state) && s.state !== 'initialized') {
         // Another run's masking (a concurrent create, or one whose wait ran out): see where it ends.
@@ -16321,18 +16192,7 @@ class BranchLimit {
         }
         const at = atLimit(survey, refusal);
         this.logStale(survey);
-        const byHand = `Delete a branch by hand, or raise the limit (Neon's plans set it).`;
-        if (this.run.inputs.onBranchLimit === 'fail') {
-            const hint = survey.stale.length > 0
-                ? `Set on_branch_limit: make-room to delete the oldest of them (only as many as the create ` +
-                    `needs) and create, or run mode: cleanup.`
-                : byHand;
-            throw new Error([at, describeSurvey(survey, this.run), hint].join('\n'));
-        }
-        if (survey.stale.length === 0) {
-            const none = 'on_branch_limit: make-room found nothing the cleanup rules allow it to delete.';
-            throw new Error([at, none, describeSurvey(survey, this.run), byHand].join('\n'));
-        }
+        this.refuseWithoutRoom(at, survey);
         const needed = roomNeeded(survey);
         const made = [];
         const failures = [];
@@ -16377,6 +16237,21 @@ class BranchLimit {
             throw new Error(`${at} make-room deleted ${made.map((v) => `'${v.branch}'`).join(', ')}, but Neon refused the ` +
                 `create again (${e.message}): another run took the place first. Re-run the job to ` +
                 `make room again.`);
+        }
+    }
+    /** With `on_branch_limit: fail`, or nothing stale to delete: the refusal, with what could be done. */
+    refuseWithoutRoom(at, survey) {
+        const byHand = `Delete a branch by hand, or raise the limit (Neon's plans set it).`;
+        if (this.run.inputs.onBranchLimit === 'fail') {
+            const hint = survey.stale.length > 0
+                ? `Set on_branch_limit: make-room to delete the oldest of them (only as many as the create ` +
+                    `needs) and create, or run mode: cleanup.`
+                : byHand;
+            throw new Error([at, describeSurvey(survey, this.run), hint].join('\n'));
+        }
+        if (survey.stale.length === 0) {
+            const none = 'on_branch_limit: make-room found nothing the cleanup rules allow it to delete.';
+            throw new Error([at, none, describeSurvey(survey, this.run), byHand].join('\n'));
         }
     }
     async survey(limit, count) {
@@ -17216,15 +17091,7 @@ async function createMode(deps, inputs) {
         const { parent } = outcome;
         const made = 'made' in outcome ? outcome.made : undefined;
         const recovered = 'recovered' in outcome ? outcome.recovered : undefined;
-        // A recovered branch is from here on an existing one, as adopted.
-        const existing = 'existing' in outcome
-            ? outcome.existing
-            : recovered
-                ? {
-                    branch: recovered.branch,
-                    ...(recovered.annotation ? { annotation: recovered.annotation } : {}),
-                }
-                : undefined;
+        const existing = existingOf(outcome);
         const branch = made
             ? made.branch
             : recovered
@@ -17273,6 +17140,15 @@ async function createMode(deps, inputs) {
     catch (e) {
         throw run.fail(`create of branch '${name}'`, e);
     }
+}
+/** The branch to adopt: the one found, or a recovered one, which is from here on an existing one. */
+function existingOf(outcome) {
+    if ('existing' in outcome)
+        return outcome.existing;
+    const recovered = 'recovered' in outcome ? outcome.recovered : undefined;
+    return recovered
+        ? { branch: recovered.branch, ...(recovered.annotation ? { annotation: recovered.annotation } : {}) }
+        : undefined;
 }
 /**
  * Whether create skips the look-up and sends the create at once, a 409 (or, at the branch limit,
@@ -17430,15 +17306,7 @@ async function createOrFind(run, name, limits, first) {
         if (created)
             throw e;
         const refusal = e instanceof NameTakenAtLimit ? e.refusal : e;
-        // A 409: another run (or our own first attempt, whose answer was lost) created it.
-        const existing = e instanceof NameTakenAtLimit
-            ? e.found
-            : isConflict(e)
-                ? await findBranch(neon, run.project, name)
-                : first && refusedBeforeNeon(e)
-                    ? // Only to learn whether to adopt: when the look-up fails too, the refusal is the answer.
-                        await findBranch(neon, run.project, name).catch(() => undefined)
-                    : undefined;
+        const existing = await findAfterRefusal(run, name, e, first);
         // A 409 on a retried create can mean that our first attempt made it (BEHAVIOUR.md, 5xx): an
         // ephemeral branch carrying this run's key is this job's own, not a collision.
         const ours = key !== undefined && existing?.annotation?.value['github-ephemeral-key'] === key;
@@ -17465,6 +17333,19 @@ async function createOrFind(run, name, limits, first) {
                 : `Branch '${name}' already exists; adopting it as it is (a new one could not be made: ${errorText(refusal)})`);
         return { parent, existing };
     }
+}
+/** The branch of that name after the create was refused, when the refusal says to look (or found it). */
+async function findAfterRefusal(run, name, e, first) {
+    const { neon } = run.deps;
+    if (e instanceof NameTakenAtLimit)
+        return e.found;
+    // A 409: another run (or our own first attempt, whose answer was lost) created it.
+    if (isConflict(e))
+        return findBranch(neon, run.project, name);
+    // Only to learn whether to adopt: when the look-up fails too, the refusal is the answer.
+    if (first && refusedBeforeNeon(e))
+        return findBranch(neon, run.project, name).catch(() => undefined);
+    return undefined;
 }
 /**
  * A refusal of the create itself, before Neon did anything: ours (a parent that does not exist, a
@@ -17833,26 +17714,8 @@ async function resetMode(deps, inputs) {
         refuseRestricted(branch, 'reset');
         const source = resolveSource(run, index, branch);
         const self = source.id === branch.id;
-        // A root branch has no parent to reset to, but it has a past of its own.
-        if (!branch.parent_id && !self) {
-            const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch';
-            throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
-        }
-        const children = index.children(branch.id);
         const preserve = inputs.preserveUnderName;
-        if (self && !preserve) {
-            // Reached when parent_branch names the branch itself (^self is refused earlier, by getInputs).
-            throw new InputError(INPUTS.preserveUnderName, `Input '${INPUTS.preserveUnderName}' is required: parent_branch '${parentText(inputs)}' is the ` +
-                `branch itself, and a branch restored to its own past keeps its current state as a branch of ` +
-                `that name (Neon requires it).`);
-        }
-        if (children.length > 0 && !preserve) {
-            throw new Error(`'${escapeControl(branch.name)}' has child branches (${children.map((c) => `'${escapeControl(c.name)}'`).join(', ')}); ` +
-                `set 'preserve_under_name' to keep its current state under that name (Neon moves the children there)`);
-        }
-        if (preserve && index.find(preserve)) {
-            throw new Error(`preserve_under_name '${preserve}' is already the name of a branch; choose another`);
-        }
+        refuseUnresettable(inputs, index, branch, self);
         await checkHistoryWindow(run, source, inputs.parentPoint, parentText(inputs));
         const to = describePoint(self ? 'its own state' : `'${source.name}' (${source.id})`, inputs.parentPoint ?? {});
         const line = `reset '${branch.name}' (${branch.id}) to ${to}` +
@@ -17867,13 +17730,7 @@ async function resetMode(deps, inputs) {
                 timings: run.timings(),
             };
         }
-        const point = inputs.parentPoint;
-        const request = {
-            source_branch_id: source.id,
-            ...(point?.lsn !== undefined ? { source_lsn: point.lsn } : {}),
-            ...(point?.timestamp !== undefined ? { source_timestamp: point.timestamp } : {}),
-            ...(preserve ? { preserve_under_name: preserve } : {}),
-        };
+        const request = restoreRequest(source.id, inputs.parentPoint, preserve);
         const res = await neon.restoreBranch(run.project, branch.id, request);
         run.changed(line);
         log.info(`Resetting '${branch.name}' to ${to}; waiting for ${res.operations.length} operations`);
@@ -17894,6 +17751,42 @@ async function resetMode(deps, inputs) {
     catch (e) {
         throw run.fail(`reset of branch '${name}'`, e);
     }
+}
+/**
+ * What makes the branch impossible to reset as asked, refused before any change: no parent (and
+ * not its own past), its own past or children without `preserve_under_name`, a name to preserve
+ * under that is taken.
+ */
+function refuseUnresettable(inputs, index, branch, self) {
+    // A root branch has no parent to reset to, but it has a past of its own.
+    if (!branch.parent_id && !self) {
+        const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch';
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is ${kind} with no parent; it cannot be reset`);
+    }
+    const children = index.children(branch.id);
+    const preserve = inputs.preserveUnderName;
+    if (self && !preserve) {
+        // Reached when parent_branch names the branch itself (^self is refused earlier, by getInputs).
+        throw new InputError(INPUTS.preserveUnderName, `Input '${INPUTS.preserveUnderName}' is required: parent_branch '${parentText(inputs)}' is the ` +
+            `branch itself, and a branch restored to its own past keeps its current state as a branch of ` +
+            `that name (Neon requires it).`);
+    }
+    if (children.length > 0 && !preserve) {
+        throw new Error(`'${escapeControl(branch.name)}' has child branches (${children.map((c) => `'${escapeControl(c.name)}'`).join(', ')}); ` +
+            `set 'preserve_under_name' to keep its current state under that name (Neon moves the children there)`);
+    }
+    if (preserve && index.find(preserve)) {
+        throw new Error(`preserve_under_name '${preserve}' is already the name of a branch; choose another`);
+    }
+}
+/** Neon's restore request: from `sourceId` at the point given, keeping the old state when asked. */
+function restoreRequest(sourceId, point, preserve) {
+    return {
+        source_branch_id: sourceId,
+        ...(point?.lsn !== undefined ? { source_lsn: point.lsn } : {}),
+        ...(point?.timestamp !== undefined ? { source_timestamp: point.timestamp } : {}),
+        ...(preserve ? { preserve_under_name: preserve } : {}),
+    };
 }
 /**
  * `parent_branch` when given (it must exist; `^self` is the branch, `^parent` its parent), else the
@@ -18906,7 +18799,6 @@ class NeonClient {
                 url.searchParams.set(k, String(v));
         }
         const routeKey = `${method} ${route}`;
-        const { clock } = this.opts;
         const maxAttempts = Math.min(this.policy.maxAttempts, o.attempts ?? Infinity);
         const what = `${method} ${path}`;
         // A mutating request refused with 423 waits for the project lock (lock-wait.ts); those tries do
@@ -18917,141 +18809,145 @@ class NeonClient {
         try {
             for (let sent = 1;; sent++) {
                 const attempt = sent - lockTries;
-                const cancelled = this.opts.cancelled?.();
-                if (cancelled !== undefined)
-                    throw new CancelledError(cancelled);
-                const started = clock.now();
-                if (started >= this.deadline) {
-                    throw new NeonApiError({
-                        method,
-                        path,
-                        status: 0,
-                        neonMessage: "not sent: the step's deadline (the 'timeout' input) has passed",
-                        attempts: sent - 1,
-                    });
-                }
+                const started = this.beforeSend(method, path, sent);
                 const timeoutMs = this.tryTimeout(o, started);
                 this.stats.requests++;
                 this.stats.byRoute[routeKey] = (this.stats.byRoute[routeKey] ?? 0) + 1;
-                let failure;
-                let retryAfter;
-                try {
-                    const res = await fetch(url, {
-                        method,
-                        headers: {
-                            Authorization: `Bearer ${this.opts.apiKey}`,
-                            Accept: 'application/json',
-                            'User-Agent': this.opts.userAgent,
-                            ...(o.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-                        },
-                        body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
-                        // The key goes to api_host and nowhere else: a redirect is refused, not followed.
-                        redirect: 'error',
-                        signal: AbortSignal.timeout(timeoutMs),
-                    });
-                    const requestId = res.headers.get('x-neon-ret-request-id') ?? res.headers.get('x-request-id') ?? undefined;
-                    const text = await readBody(res, this.opts.maxResponseBytes ?? MAX_RESPONSE_BYTES);
-                    this.opts.debug?.(`${method} ${path} -> ${res.status} (${clock.now() - started} ms${requestId ? `, request id ${requestId}` : ''})`);
-                    let body;
-                    let parseError;
-                    if (text === undefined) {
-                        parseError = `the response was larger than ${this.opts.maxResponseBytes ?? MAX_RESPONSE_BYTES} bytes; not read`;
-                    }
-                    else if (text !== '') {
-                        try {
-                            body = JSON.parse(text);
-                        }
-                        catch {
-                            parseError = `the response was not valid JSON (${text.length} bytes)`;
-                        }
-                    }
-                    if (body !== undefined)
-                        this.maskSecrets(body);
-                    if (res.ok && parseError === undefined) {
-                        return { status: res.status, data: res.status === 204 ? undefined : body };
-                    }
-                    const err = (body ?? {});
-                    failure = new NeonApiError({
-                        method,
-                        path,
-                        status: res.status,
-                        code: typeof err.code === 'string' && err.code !== '' ? err.code : undefined,
-                        neonMessage: parseError ??
-                            (typeof err.message === 'string' && err.message !== '' ? err.message : res.statusText),
-                        requestId: typeof err.request_id === 'string' ? err.request_id : requestId,
-                        attempts: sent,
-                    });
-                    if (res.status === 423 && mutating && text !== undefined) {
-                        lock ??= new LockWait({
-                            clock,
-                            random: this.random,
-                            deadline: this.deadline,
-                            durations: this.durationsOf(params['project_id'] ?? ''),
-                            readOperations: () => this.listRecentOperations(params['project_id'] ?? '', HISTORY_LIMIT),
-                        });
+                const tried = await this.tryOnce({ method, path, url, o }, sent, started, timeoutMs);
+                if ('reply' in tried)
+                    return tried.reply;
+                const { failure } = tried;
+                if (tried.kind === 'answer') {
+                    if (tried.status === 423 && mutating && tried.bodyRead) {
+                        lock ??= this.lockWait(params['project_id'] ?? '');
                         lockTries++;
                         this.stats.retries++;
-                        try {
-                            await lock.beforeRetry(started);
-                        }
-                        catch (e) {
-                            if (e instanceof LockDeadline)
-                                throw failure.withDetail(e.message);
-                            throw e;
-                        }
+                        await waitForLock(lock, started, failure);
                         continue;
                     }
                     // Rate limited while waiting for the lock: fewer tries at each release from now on.
-                    if (res.status === 429)
+                    if (tried.status === 429)
                         lock?.rateLimited();
-                    retryAfter = parseRetryAfter(res.headers.get('retry-after'), clock.now());
-                    // A 2xx whose body we cannot read is retried only when reading again is harmless; a body
-                    // over the size cap never is.
-                    const retryable = text === undefined
-                        ? false
-                        : res.ok
-                            ? method === 'GET'
-                            : isRetryable(this.policy, method, res.status);
-                    if (!retryable || attempt >= maxAttempts)
+                    if (!tried.retryable || attempt >= maxAttempts)
                         throw failure;
                 }
-                catch (e) {
-                    if (e instanceof NeonApiError || e instanceof CancelledError)
-                        throw e;
-                    const redirected = isRedirectRefusal(e);
-                    failure = new NeonApiError({
-                        method,
-                        path,
-                        status: 0,
-                        neonMessage: redirected
-                            ? 'the answer was a redirect, which is refused: the API key goes to api_host and nowhere else ' +
-                                '(is api_host the API itself, https://…/api/v2?)'
-                            : describeNetworkError(e, timeoutMs, timeoutMs < this.ownTimeout(o)),
-                        attempts: sent,
-                    });
-                    this.opts.debug?.(`${method} ${path} -> ${failure.neonMessage}`);
-                    if (redirected || attempt >= maxAttempts)
-                        throw failure;
+                else if (tried.redirected || attempt >= maxAttempts) {
+                    throw failure;
                 }
-                const delay = retryDelayMs(this.policy, attempt - 1, this.random, retryAfter);
-                const wake = clock.now() + delay;
-                if (wake >= this.deadline) {
-                    throw failure.withDetail(retryAfter !== undefined
-                        ? `Neon asked to wait ${(retryAfter / 1000).toFixed(1)} s before trying again (Retry-After), ` +
-                            `which would pass the step's deadline (the 'timeout' input); not tried again`
-                        : `The next try, in ${delay} ms, would come after the step's deadline (the 'timeout' input); ` +
-                            `not tried again`);
-                }
-                this.stats.retries++;
-                this.opts.debug?.(`retrying ${what} in ${delay} ms (attempt ${attempt + 1} of ${maxAttempts}): ` +
-                    `${failure.status || 'no response'} ${failure.neonMessage}`);
-                await clock.sleep(delay);
+                await this.pauseBeforeRetry(failure, attempt, maxAttempts, tried.retryAfter, what);
             }
         }
         finally {
             if (lock)
                 this.recordLockWait(what, lock);
         }
+    }
+    /** Refuses to send when the run is cancelled or the step's deadline has passed; else the time. */
+    beforeSend(method, path, sent) {
+        const cancelled = this.opts.cancelled?.();
+        if (cancelled !== undefined)
+            throw new CancelledError(cancelled);
+        const started = this.opts.clock.now();
+        if (started >= this.deadline) {
+            throw new NeonApiError({
+                method,
+                path,
+                status: 0,
+                neonMessage: "not sent: the step's deadline (the 'timeout' input) has passed",
+                attempts: sent - 1,
+            });
+        }
+        return started;
+    }
+    /**
+     * One try: the reply when it succeeded, else the failure, with what the caller needs to decide
+     * whether to wait for the lock, try again or give up. A cancellation propagates.
+     */
+    async tryOnce(call, sent, started, timeoutMs) {
+        const { method, path, url, o } = call;
+        const { clock } = this.opts;
+        try {
+            const res = await fetch(url, {
+                method,
+                headers: {
+                    Authorization: `Bearer ${this.opts.apiKey}`,
+                    Accept: 'application/json',
+                    'User-Agent': this.opts.userAgent,
+                    ...(o.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+                },
+                body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
+                // The key goes to api_host and nowhere else: a redirect is refused, not followed.
+                redirect: 'error',
+                signal: AbortSignal.timeout(timeoutMs),
+            });
+            const requestId = res.headers.get('x-neon-ret-request-id') ?? res.headers.get('x-request-id') ?? undefined;
+            const maxBytes = this.opts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+            const text = await readBody(res, maxBytes);
+            this.opts.debug?.(`${method} ${path} -> ${res.status} (${clock.now() - started} ms${requestId ? `, request id ${requestId}` : ''})`);
+            const { body, parseError } = parseReply(text, maxBytes);
+            if (body !== undefined)
+                this.maskSecrets(body);
+            if (res.ok && parseError === undefined) {
+                return { reply: { status: res.status, data: res.status === 204 ? undefined : body } };
+            }
+            const failure = answerFailure({ method, path, res, body, parseError, requestId, attempts: sent });
+            const retryAfter = parseRetryAfter(res.headers.get('retry-after'), clock.now());
+            // A 2xx whose body we cannot read is retried only when reading again is harmless; a body
+            // over the size cap never is.
+            const retryable = text === undefined ? false : res.ok ? method === 'GET' : isRetryable(this.policy, method, res.status);
+            return {
+                kind: 'answer',
+                failure,
+                status: res.status,
+                bodyRead: text !== undefined,
+                retryable,
+                retryAfter,
+            };
+        }
+        catch (e) {
+            if (e instanceof CancelledError)
+                throw e;
+            const redirected = isRedirectRefusal(e);
+            const failure = new NeonApiError({
+                method,
+                path,
+                status: 0,
+                neonMessage: redirected
+                    ? 'the answer was a redirect, which is refused: the API key goes to api_host and nowhere else ' +
+                        '(is api_host the API itself, https://…/api/v2?)'
+                    : describeNetworkError(e, timeoutMs, timeoutMs < this.ownTimeout(o)),
+                attempts: sent,
+            });
+            this.opts.debug?.(`${method} ${path} -> ${failure.neonMessage}`);
+            return { kind: 'network', failure, redirected, retryAfter: undefined };
+        }
+    }
+    /** The wait for the project lock of one request (lock-wait.ts). */
+    lockWait(projectId) {
+        return new LockWait({
+            clock: this.opts.clock,
+            random: this.random,
+            deadline: this.deadline,
+            durations: this.durationsOf(projectId),
+            readOperations: () => this.listRecentOperations(projectId, HISTORY_LIMIT),
+        });
+    }
+    /** Sleeps before the next try, or throws `failure` when that try would come after the deadline. */
+    async pauseBeforeRetry(failure, attempt, maxAttempts, retryAfter, what) {
+        const { clock } = this.opts;
+        const delay = retryDelayMs(this.policy, attempt - 1, this.random, retryAfter);
+        const wake = clock.now() + delay;
+        if (wake >= this.deadline) {
+            throw failure.withDetail(retryAfter !== undefined
+                ? `Neon asked to wait ${(retryAfter / 1000).toFixed(1)} s before trying again (Retry-After), ` +
+                    `which would pass the step's deadline (the 'timeout' input); not tried again`
+                : `The next try, in ${delay} ms, would come after the step's deadline (the 'timeout' input); ` +
+                    `not tried again`);
+        }
+        this.stats.retries++;
+        this.opts.debug?.(`retrying ${what} in ${delay} ms (attempt ${attempt + 1} of ${maxAttempts}): ` +
+            `${failure.status || 'no response'} ${failure.neonMessage}`);
+        await clock.sleep(delay);
     }
     /** A try's timeout: the client's, the request's, and no later than the step's deadline (but at least MIN_TRY_TIMEOUT_MS). */
     tryTimeout(o, now) {
@@ -19124,6 +19020,65 @@ async function readBody(res, limit) {
         chunks.push(value);
     }
     return Buffer.concat(chunks).toString('utf8');
+}
+/** The body of a response read as text (undefined: over `maxBytes`), parsed, or why not. */
+function parseReply(text, maxBytes) {
+    if (text === undefined)
+        return { parseError: `the response was larger than ${maxBytes} bytes; not read` };
+    if (text === '')
+        return {};
+    try {
+        return { body: JSON.parse(text) };
+    }
+    catch {
+        return { parseError: `the response was not valid JSON (${text.length} bytes)` };
+    }
+}
+/** The error of an answer that is not a success: Neon's code, message and request id when it gave them. */
+function answerFailure(a) {
+    const err = (a.body ?? {});
+    return new NeonApiError({
+        method: a.method,
+        path: a.path,
+        status: a.res.status,
+        code: typeof err.code === 'string' && err.code !== '' ? err.code : undefined,
+        neonMessage: a.parseError ??
+            (typeof err.message === 'string' && err.message !== '' ? err.message : a.res.statusText),
+        requestId: typeof err.request_id === 'string' ? err.request_id : a.requestId,
+        attempts: a.attempts,
+    });
+}
+/** Waits for the project lock before the next try; past the deadline, `failure` says why it gave up. */
+async function waitForLock(lock, started, failure) {
+    try {
+        await lock.beforeRetry(started);
+    }
+    catch (e) {
+        if (e instanceof LockDeadline)
+            throw failure.withDetail(e.message);
+        throw e;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/log.ts
+/**
+ * The run's log, through @actions/core, with every message made safe for the runner first (see
+ * util/log-text.ts): names and messages from Neon and GitHub reach these lines, and none of them
+ * may start a workflow command. Everything the action logs goes through here or core.setFailed
+ * (main.ts, with logLines).
+ */
+
+
+const coreLogger = {
+    info: (m) => info(logLine(m)),
+    // @actions/core escapes these commands' data itself; the message is made one line all the same.
+    notice: (m) => notice(logLine(m)),
+    warning: (m) => warning(logLine(m)),
+    debug: (m) => core_debug(logLine(m)),
+};
+/** core.group with its title escaped (a branch name may be in it). */
+function log_group(name, fn) {
+    return group(escapeControl(name), fn);
 }
 
 ;// CONCATENATED MODULE: ./src/modes/ephemeral-post.ts
@@ -19355,6 +19310,301 @@ function shown(value) {
     return JSON.stringify(chars.length > 100 ? `${chars.slice(0, 100).join('')}…` : value);
 }
 
+;// CONCATENATED MODULE: ./src/summary.ts
+/**
+ * The job summary every run writes: what ran, on which branch, what changed, how long it took and
+ * how many API requests it cost; for cleanup the table of verdicts; on failure the error.
+ *
+ * Rendering is pure (renderSummary, tested directly); writeSummary is the one call to core.summary.
+ * Every value is HTML-escaped: branch names come from head refs and Neon, and are not ours to trust.
+ *
+ * GitHub renders the summary as Markdown with HTML (CommonMark), and there an HTML block such as
+ * `<table>` or `<details>` ends at the first blank line: whatever follows is Markdown again, where
+ * `![x](…)` is an image and `[x](…)` a link. So no value ever brings a line break into one
+ * (escapeInline turns them into `<br>`), and the text that keeps its lines (a schema diff, an
+ * error) goes in a `<pre>` that starts a block of its own after a blank line: such a block ends
+ * only at a line holding `</pre>` (CommonMark 0.31, HTML blocks, start condition 1), which the
+ * escaped text cannot hold.
+ */
+
+
+
+
+
+
+/**
+ * Text that keeps its lines, in a `<pre>` block of its own: the blank line before it ends the
+ * HTML block above, so `<pre` opens one that only `</pre>` ends. Two entries of the `html` list.
+ */
+function preBlock(text) {
+    return ['', `<pre>${escapeHtml(text.replace(/\r\n?/g, '\n'))}</pre>`];
+}
+/** Bytes of the escaped schema diff a summary shows; GitHub caps a step's summary at 1 MiB. */
+const MAX_SUMMARY_DIFF_BYTES = 900_000;
+/** Rows of the cleanup table; a row is a few hundred bytes, the summary's limit 1 MiB. */
+const MAX_VERDICT_ROWS = 1500;
+const summary_seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+/** The summary as HTML (GitHub renders job summaries as Markdown with HTML). */
+function renderSummary(v) {
+    const r = v.result;
+    const rows = [];
+    rows.push(['Mode', `${v.mode ?? '-'}${v.autoBecause ? ` (chosen by auto for ${v.autoBecause})` : ''}`]);
+    rows.push(['Outcome', outcomeOf(v)]);
+    if (v.skipped)
+        rows.push(['Why', v.skipped]);
+    rows.push(...branchRows(v), ...costRows(v));
+    const html = [
+        `<h3>Neon preview branch: ${escapeHtml(v.mode ?? 'not started')}</h3>`,
+        table(['What', 'Value'], rows),
+    ];
+    if (r?.verdicts?.length) {
+        html.push(...verdictsHtml(r.verdicts));
+    }
+    else if (r?.mode === 'cleanup') {
+        html.push(`<p>No branch under the prefix was a candidate.</p>`);
+    }
+    if (r?.recoverable?.length)
+        html.push(...undoHtml(r.recoverable, v));
+    if (r?.schema)
+        html.push(...schemaHtml(r.schema));
+    if (r?.failures?.length) {
+        html.push(`<h4>Failures</h4>`, `<ul>${r.failures.map((f) => `<li>${escapeInline(f)}</li>`).join('')}</ul>`);
+    }
+    if (v.error)
+        html.push(`<h4>Error</h4>`, ...preBlock(v.error));
+    return html.join('\n');
+}
+function outcomeOf(v) {
+    const r = v.result;
+    return v.error
+        ? '❌ failed'
+        : v.skipped
+            ? '⏭️ skipped'
+            : v.dryRun
+                ? '🔎 dry run: nothing was changed'
+                : r?.failures?.length
+                    ? '⚠️ finished with failures'
+                    : '✅ succeeded';
+}
+/** The rows about the branch: which, from where, what data, created or deleted, its URLs. */
+function branchRows(v) {
+    const r = v.result;
+    const rows = [];
+    const b = r?.branch;
+    const branchName = b?.name || v.target;
+    if (branchName)
+        rows.push(['Branch', b?.id ? `${branchName} (${b.id})` : branchName]);
+    const parent = b?.parentName ?? b?.parentId;
+    if (parent)
+        rows.push(['Parent', parent]);
+    if (b?.pointInTime)
+        rows.push(['Point in time', b.pointInTime]);
+    if (r?.computeUnits)
+        rows.push(['Compute', describeComputeUnits(r.computeUnits)]);
+    if (r?.anonymization)
+        rows.push(['Data', describeData(r.anonymization)]);
+    if (r?.recreated)
+        rows.push(['Re-created', describeRecreated(r.recreated.previousId)]);
+    if (r?.created !== undefined && !v.dryRun && r.mode !== 'delete') {
+        rows.push([
+            'Created',
+            r.created
+                ? 'yes, by this run'
+                : r.recovery
+                    ? `no: recovered the branch deleted at ${r.recovery.deletedAt}; its data and URL are as they were`
+                    : 'no, adopted the existing branch',
+        ]);
+    }
+    if (v.ephemeral && !v.dryRun)
+        rows.push(['Ephemeral', 'yes: the post step deletes it when the job ends']);
+    if (r?.deleted !== undefined) {
+        rows.push([
+            'Deleted',
+            r.deleted
+                ? 'yes'
+                : v.dryRun
+                    ? 'no (dry run)'
+                    : r.notDeleted
+                        ? `no: ${r.notDeleted}`
+                        : 'no, it was already gone',
+        ]);
+    }
+    if (b && !v.dryRun && r?.mode !== 'delete' && b.id)
+        rows.push(['Expires', b.expiresAt ?? 'never']);
+    if (r?.connection)
+        rows.push(['Host', r.connection.urls.host]);
+    if (b?.schemaOnly)
+        rows.push(['Data', SCHEMA_ONLY]);
+    if (r?.authUrl !== undefined)
+        rows.push(['Neon Auth', r.authUrl ?? 'not enabled on this branch']);
+    if (r?.dataApiUrl !== undefined)
+        rows.push(['Data API', r.dataApiUrl ?? "not enabled for the branch's database"]);
+    return rows;
+}
+/** The rows about the run: the branch limit, the sweep, changes, times, requests, the comment. */
+function costRows(v) {
+    const r = v.result;
+    const rows = [];
+    const room = r?.branchLimit;
+    if (room) {
+        rows.push([
+            'Branch limit',
+            `at the limit (${room.count} of ${room.limit ?? '?'}): ${room.madeRoom.length ? '' : 'nothing deleted'}` +
+                room.madeRoom.map((v) => `${v.verdict} ${v.branch} (${v.reason})`).join('; '),
+        ]);
+    }
+    if (r?.staleBranches)
+        rows.push(['Stale branches', String(r.staleBranches.length)]);
+    if (r?.deletedBranches)
+        rows.push(['Deleted branches', String(r.deletedBranches.length)]);
+    if (r)
+        rows.push(['Changes', r.changes.length ? r.changes.join('; ') : 'none']);
+    if (r?.timings.readyMs !== undefined)
+        rows.push(['Time to ready', summary_seconds(r.timings.readyMs)]);
+    if (r) {
+        rows.push(['Total time', summary_seconds(r.timings.totalMs)]);
+        rows.push(['Waiting on Neon', `${summary_seconds(r.timings.wait.waitedMs)}, ${r.timings.wait.polls} polls`]);
+    }
+    const lock = v.neon?.lock;
+    if (lock && lock.waits > 0) {
+        rows.push([
+            'Waited for the project lock',
+            `${summary_seconds(lock.waitedMs)} (${lock.tries} ${lock.tries === 1 ? 'try' : 'tries'} refused with 423` +
+                (lock.waits > 1 ? `, over ${lock.waits} requests; the longest wait ${summary_seconds(lock.longestMs)}` : '') +
+                ')',
+        ]);
+    }
+    if (v.neon)
+        rows.push(['Neon API requests', `${v.neon.requests} (${v.neon.retries} retries)`]);
+    if (v.github && v.github.requests > 0)
+        rows.push(['GitHub API requests', String(v.github.requests)]);
+    if (v.comment !== undefined)
+        rows.push(['Pull request comment', commentText(v.comment)]);
+    return rows;
+}
+/** The cleanup verdicts as a table. */
+function verdictsHtml(verdicts) {
+    const html = [];
+    // GitHub caps a step's summary at 1 MiB: every deleted, failed or would-be-deleted branch is
+    // listed, and kept ones only up to a bound, so a project of many thousands still fits.
+    const acted = verdicts.filter((x) => x.verdict !== 'kept');
+    const kept = verdicts.filter((x) => x.verdict === 'kept');
+    const shownKept = kept.slice(0, Math.max(0, MAX_VERDICT_ROWS - acted.length));
+    html.push(`<h4>Cleanup verdicts (${verdicts.length} candidate branches)</h4>`);
+    html.push(table(['Branch', 'Pull request', 'Age (days)', 'Verdict', 'Reason'], [...acted, ...shownKept].map((x) => [
+        `${x.branch} (${x.branchId})`,
+        x.pr === undefined ? '-' : `#${x.pr}${x.prState ? ` (${x.prState})` : ''}`,
+        String(x.ageDays),
+        x.verdict,
+        x.reason,
+    ])));
+    if (shownKept.length < kept.length) {
+        html.push(`<p>… and ${kept.length - shownKept.length} more kept branches, not listed.</p>`);
+    }
+    return html;
+}
+/**
+ * The schema diff, as the comment shows it but whole, up to {@link MAX_SUMMARY_DIFF_BYTES}; the
+ * `schema_diff` output always has all of it. Escaped, in a `<pre>` block of its own (preBlock):
+ * neither its blank lines nor anything in it can end the block.
+ */
+function schemaHtml(c) {
+    const code = (s) => `<code>${escapeInline(s)}</code>`;
+    const where = `${code(c.database)} on ${code(c.branch.name)}, compared with ${code(c.base.name)}`;
+    if (c.diff === '')
+        return ['<h4>Schema changes</h4>', `<p>No schema changes: ${where}.</p>`];
+    const lines = escapeHtml(c.diff.replace(/\r\n?/g, '\n').replace(/\n$/, '')).split('\n');
+    let bytes = 0;
+    let shown = 0;
+    for (const line of lines) {
+        bytes += Buffer.byteLength(line, 'utf8') + 1;
+        if (bytes > MAX_SUMMARY_DIFF_BYTES)
+            break;
+        shown++;
+    }
+    const counts = `${c.added.toLocaleString('en-US')} ${c.added === 1 ? 'line' : 'lines'} added, ${c.removed.toLocaleString('en-US')} removed`;
+    const out = [
+        '<h4>Schema changes</h4>',
+        `<p>Schema of ${where}:</p>`,
+        `<details open><summary><b>+${c.added.toLocaleString('en-US')} −${c.removed.toLocaleString('en-US')}</b>: ${counts} in ${code(c.database)}</summary>`,
+        // Already escaped, line by line, to be measured: preBlock would escape it twice.
+        '',
+        `<pre lang="diff">${lines.slice(0, shown).join('\n')}</pre>`,
+    ];
+    if (shown < lines.length) {
+        out.push(`<p>✂️ ${(lines.length - shown).toLocaleString('en-US')} of ${lines.length.toLocaleString('en-US')} diff lines are not shown (a job summary holds at most 1 MiB); the full diff is in the <code>schema_diff</code> output.</p>`);
+    }
+    out.push('</details>');
+    return out;
+}
+/** Rows of the undo table at most; every branch is in the `recoverable_until` output. */
+const MAX_UNDO_ROWS = 1000;
+/**
+ * The one-line workflow_dispatch that brings a deleted branch back: the branch by its id (unique,
+ * and `[a-z0-9-]` only), every word shell-quoted.
+ */
+function recoverCommand(id, o) {
+    return [
+        'gh workflow run',
+        o.workflowFile ? shellQuote(o.workflowFile) : '<workflow file>',
+        ...(o.repository ? ['--repo', shellQuote(o.repository)] : []),
+        '-f mode=recover',
+        `-f ${shellQuote(`branch_name=${id}`)}`,
+    ].join(' ');
+}
+/** "Undo a delete": per deleted branch, until when it can be recovered and the command that does it. */
+function undoHtml(reports, o) {
+    const e = escapeMarkdownHtml;
+    const rows = reports
+        .slice(0, MAX_UNDO_ROWS)
+        .map((r) => `<tr><td>${e(r.name)} (${e(r.id)})</td><td>${e(recoverableText(r))}</td>` +
+        `<td><code>${e(recoverCommand(r.id, o))}</code></td></tr>`);
+    const out = [
+        `<h4>Undo a delete</h4>`,
+        `<p>Neon keeps a deleted branch, with its data, host and password, where it offers branch recovery ` +
+            `(a preview). Reopening a pull request brings its branch back (create recovers it); any branch ` +
+            `comes back with <code>mode: recover</code>:</p>`,
+        `<table><tr><th>Branch</th><th>Can be recovered</th><th>Bring it back</th></tr>${rows.join('')}</table>`,
+    ];
+    if (reports.length > MAX_UNDO_ROWS) {
+        out.push(`<p>… and ${reports.length - MAX_UNDO_ROWS} more: see the <code>recoverable_until</code> output.</p>`);
+    }
+    out.push(`<p>The command runs ${o.workflowFile ? `<code>${e(o.workflowFile)}</code>` : 'your workflow'}, which needs ` +
+        `a <code>workflow_dispatch</code> trigger whose inputs <code>mode</code> and <code>branch_name</code> ` +
+        `are passed to this action (<code>docs/recover.md</code> in the action's repository shows one).</p>`);
+    return out;
+}
+function commentText(c) {
+    if (typeof c === 'string')
+        return c;
+    switch (c.status) {
+        case 'failed':
+            return `not written (warning): ${c.error}`;
+        case 'unchanged':
+            return 'up to date';
+        default:
+            return c.removedDuplicates ? `${c.status}; ${c.removedDuplicates} duplicate(s) removed` : c.status;
+    }
+}
+function table(head, rows) {
+    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${escapeInline(c)}</${tag}>`).join('')}</tr>`;
+    return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>`;
+}
+/**
+ * Appends the summary to GITHUB_STEP_SUMMARY. A summary that cannot be written (no file outside a
+ * runner, a full disk) is a warning: the work is done and the outputs are set.
+ */
+async function writeSummary(html) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    try {
+        await summary.addRaw(html, true).write();
+    }
+    catch (e) {
+        coreLogger.warning(`Could not write the job summary: ${e.message}`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/post.ts
 /**
  * The post run (action.yml `runs.post`, the same bundle): the runner starts it when the job ends,
@@ -19370,6 +19620,7 @@ function shown(value) {
  * nothing is requested or deleted, and a warning says why. It reads no other input: one that
  * depends on the time (`expires_at`) might no longer validate now.
  */
+
 
 
 
@@ -19514,46 +19765,12 @@ const main_MIN_REDACT_LENGTH = 4;
  */
 async function run(opts = {}) {
     const clock = opts.clock ?? systemClock;
-    const secrets = new Set();
-    /** Every secret is masked in its raw and its percent-encoded form (the form a URL carries). */
-    const maskSecret = (value) => {
-        if (!value)
-            return;
-        for (const form of new Set([value, encodeURIComponent(value)])) {
-            core_setSecret(form);
-            secrets.add(form);
-        }
-    };
-    // Masking only hides values in the log; the comment and the summary are written as they are, so
-    // whatever text reaches them is scrubbed of every secret seen, longest first.
-    const redact = (text) => [...secrets]
-        .filter((x) => x.length >= main_MIN_REDACT_LENGTH)
-        .sort((a, b) => b.length - a.length)
-        .reduce((acc, x) => acc.split(x).join('***'), text);
+    const { maskSecret, redact } = secretMasker();
     // Mask the credentials before anything can print them, even a failed validation.
     for (const name of SECRET_INPUTS)
         maskSecret(getInput(name));
-    if (isPostRun()) {
-        let neon;
-        try {
-            await runPost({
-                clock,
-                userAgent: USER_AGENT,
-                log: coreLogger,
-                maskSecret,
-                onClient: (n) => (neon = n),
-            });
-        }
-        catch (e) {
-            if (e instanceof Error && e.stack)
-                core_debug(logLines(e.stack));
-            const requests = neon
-                ? `\n(${neon.stats.requests} Neon API requests, ${neon.stats.retries} retried)`
-                : '';
-            setFailed(logLines(`${e instanceof Error ? e.message : String(e)}${requests}`));
-        }
-        return;
-    }
+    if (isPostRun())
+        return postStep(clock, maskSecret);
     const state = {};
     let stopSignals = () => { };
     try {
@@ -19585,71 +19802,125 @@ async function run(opts = {}) {
         const cancellation = ephemeral ? cancellable(clock) : undefined;
         if (cancellation)
             stopSignals = onSignals(cancellation);
-        // One deadline for everything the step does: every wait, every retry and Retry-After, the
-        // project lock, every delete of a sweep.
-        const deadline = clock.now() + inputs.timeoutMs;
-        state.deadline = deadline;
-        const neon = new NeonClient({
-            apiKey: inputs.apiKey,
-            apiHost: inputs.apiHost,
-            userAgent: USER_AGENT,
-            clock: cancellation?.clock ?? clock,
-            onSecret: maskSecret,
-            debug: coreLogger.debug,
-            info: coreLogger.info,
-            deadline,
-            ...(cancellation ? { cancelled: () => cancellation.reason } : {}),
-        });
-        state.neon = neon;
-        const deps = {
-            neon,
-            clock: cancellation?.clock ?? clock,
-            context,
-            log: coreLogger,
-            setSecret: maskSecret,
-            deadline,
-        };
+        const deps = modeDeps(state, inputs, context, clock, cancellation, maskSecret);
         if (ephemeral)
             deps.ephemeral = stateRecorder(inputs);
-        // For cleanup: pull request and workflow run states. Built here, they make no request (and do
-        // not load Octokit) until a mode asks.
-        if (inputs.githubToken && context.repository) {
-            const octokit = () => github(state, inputs, context);
-            const pullsApi = {
-                rest: { pulls: { get: async (p) => (await octokit()).rest.pulls.get(p) } },
-            };
-            const runsApi = {
-                rest: { actions: { getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p) } },
-            };
-            deps.pulls = restPullLookup(pullsApi, context.repository);
-            deps.runs = restRunLookup(runsApi, context.repository);
-        }
         const result = await runMode(mode, deps, inputs);
-        publishOutputs(result, maskSecret);
-        for (const change of result.changes)
-            coreLogger.info(`${inputs.dryRun ? 'Dry run' : 'Changed'}: ${change}`);
-        const comment = await updateComment(state, clock, redact, statusOf(result), { result });
-        await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), result })));
-        if (result.failures?.length) {
-            setFailed(logLines(`${mode} finished, but ${result.failures.length} of its steps failed:\n- ${result.failures.join('\n- ')}`));
-        }
+        await publish(state, clock, redact, maskSecret, result);
     }
     catch (e) {
-        const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true);
-        setFailed(logLines(message));
-        // The comment and the summary get the public form of the message: without what Neon marks
-        // x-sensitive (the status message of a failed masking can name masked columns).
-        const shown = publicForm(e, message);
-        try {
-            const comment = await updateComment(state, clock, redact, 'failed', { error: redact(shown) });
-            await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: shown })));
-        }
-        catch (e2) {
-            coreLogger.warning(`Could not report the failure in the comment or summary: ${e2.message}`);
-        }
+        await reportFailure(state, clock, redact, e);
     }
     finally {
         stopSignals();
+    }
+}
+/**
+ * `maskSecret` masks a value in the log, in its raw and its percent-encoded form (the form a URL
+ * carries), and remembers it; `redact` scrubs every value remembered from a text, longest first.
+ */
+function secretMasker() {
+    const secrets = new Set();
+    const maskSecret = (value) => {
+        if (!value)
+            return;
+        for (const form of new Set([value, encodeURIComponent(value)])) {
+            core_setSecret(form);
+            secrets.add(form);
+        }
+    };
+    // Masking only hides values in the log; the comment and the summary are written as they are, so
+    // whatever text reaches them is scrubbed of every secret seen, longest first.
+    const redact = (text) => [...secrets]
+        .filter((x) => x.length >= main_MIN_REDACT_LENGTH)
+        .sort((a, b) => b.length - a.length)
+        .reduce((acc, x) => acc.split(x).join('***'), text);
+    return { maskSecret, redact };
+}
+/** The post step (post.ts): deletes an ephemeral branch; a failure fails the step. */
+async function postStep(clock, maskSecret) {
+    let neon;
+    try {
+        await runPost({
+            clock,
+            userAgent: USER_AGENT,
+            log: coreLogger,
+            maskSecret,
+            onClient: (n) => (neon = n),
+        });
+    }
+    catch (e) {
+        if (e instanceof Error && e.stack)
+            core_debug(logLines(e.stack));
+        const requests = neon ? `\n(${neon.stats.requests} Neon API requests, ${neon.stats.retries} retried)` : '';
+        setFailed(logLines(`${e instanceof Error ? e.message : String(e)}${requests}`));
+    }
+}
+/** What the mode gets: the Neon client, the clock, and the GitHub look-ups when there is a token. */
+function modeDeps(state, inputs, context, clock, cancellation, maskSecret) {
+    // One deadline for everything the step does: every wait, every retry and Retry-After, the
+    // project lock, every delete of a sweep.
+    const deadline = clock.now() + inputs.timeoutMs;
+    state.deadline = deadline;
+    const neon = new NeonClient({
+        apiKey: inputs.apiKey,
+        apiHost: inputs.apiHost,
+        userAgent: USER_AGENT,
+        clock: cancellation?.clock ?? clock,
+        onSecret: maskSecret,
+        debug: coreLogger.debug,
+        info: coreLogger.info,
+        deadline,
+        ...(cancellation ? { cancelled: () => cancellation.reason } : {}),
+    });
+    state.neon = neon;
+    const deps = {
+        neon,
+        clock: cancellation?.clock ?? clock,
+        context,
+        log: coreLogger,
+        setSecret: maskSecret,
+        deadline,
+    };
+    // For cleanup: pull request and workflow run states. Built here, they make no request (and do
+    // not load Octokit) until a mode asks.
+    if (inputs.githubToken && context.repository) {
+        const octokit = () => github(state, inputs, context);
+        const pullsApi = {
+            rest: { pulls: { get: async (p) => (await octokit()).rest.pulls.get(p) } },
+        };
+        const runsApi = {
+            rest: { actions: { getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p) } },
+        };
+        deps.pulls = restPullLookup(pullsApi, context.repository);
+        deps.runs = restRunLookup(runsApi, context.repository);
+    }
+    return deps;
+}
+/** Outputs, the changes in the log, the comment and the summary; failed steps fail the run. */
+async function publish(state, clock, redact, maskSecret, result) {
+    publishOutputs(result, maskSecret);
+    for (const change of result.changes)
+        coreLogger.info(`${state.inputs?.dryRun ? 'Dry run' : 'Changed'}: ${change}`);
+    const comment = await updateComment(state, clock, redact, statusOf(result), { result });
+    await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), result })));
+    if (result.failures?.length) {
+        setFailed(logLines(`${state.mode} finished, but ${result.failures.length} of its steps failed:\n- ${result.failures.join('\n- ')}`));
+    }
+}
+/** Fails the step with the whole message, and tells the comment and the summary its public form. */
+async function reportFailure(state, clock, redact, e) {
+    const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true);
+    setFailed(logLines(message));
+    // The comment and the summary get the public form of the message: without what Neon marks
+    // x-sensitive (the status message of a failed masking can name masked columns).
+    const shown = publicForm(e, message);
+    try {
+        const comment = await updateComment(state, clock, redact, 'failed', { error: redact(shown) });
+        await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: shown })));
+    }
+    catch (e2) {
+        coreLogger.warning(`Could not report the failure in the comment or summary: ${e2.message}`);
     }
 }
 /**

@@ -9,7 +9,7 @@ import type { GitHubClient, GitHubStats } from './github/octokit.js'
 import { restPullLookup, type PullsApi } from './github/pulls.js'
 import { restRunLookup, type RunsApi } from './github/runs.js'
 import { getInputs, InputError, type Inputs, type Mode } from './inputs.js'
-import { cleanupMode } from './modes/cleanup.js'
+import { cleanupMode } from './modes/cleanup/index.js'
 import { createMode } from './modes/create.js'
 import { deleteMode } from './modes/delete.js'
 import { recoverMode } from './modes/recover.js'
@@ -65,44 +65,10 @@ const MIN_REDACT_LENGTH = 4
  */
 export async function run(opts: RunOptions = {}): Promise<void> {
   const clock = opts.clock ?? systemClock
-  const secrets = new Set<string>()
-  /** Every secret is masked in its raw and its percent-encoded form (the form a URL carries). */
-  const maskSecret = (value: string): void => {
-    if (!value) return
-    for (const form of new Set([value, encodeURIComponent(value)])) {
-      core.setSecret(form)
-      secrets.add(form)
-    }
-  }
-  // Masking only hides values in the log; the comment and the summary are written as they are, so
-  // whatever text reaches them is scrubbed of every secret seen, longest first.
-  const redact = (text: string): string =>
-    [...secrets]
-      .filter((x) => x.length >= MIN_REDACT_LENGTH)
-      .sort((a, b) => b.length - a.length)
-      .reduce((acc, x) => acc.split(x).join('***'), text)
-
+  const { maskSecret, redact } = secretMasker()
   // Mask the credentials before anything can print them, even a failed validation.
   for (const name of SECRET_INPUTS) maskSecret(core.getInput(name))
-  if (isPostRun()) {
-    let neon: NeonClient | undefined
-    try {
-      await runPost({
-        clock,
-        userAgent: USER_AGENT,
-        log: coreLogger,
-        maskSecret,
-        onClient: (n) => (neon = n),
-      })
-    } catch (e) {
-      if (e instanceof Error && e.stack) core.debug(logLines(e.stack))
-      const requests = neon
-        ? `\n(${neon.stats.requests} Neon API requests, ${neon.stats.retries} retried)`
-        : ''
-      core.setFailed(logLines(`${e instanceof Error ? e.message : String(e)}${requests}`))
-    }
-    return
-  }
+  if (isPostRun()) return postStep(clock, maskSecret)
   const state: RunState = {}
   let stopSignals = (): void => {}
   try {
@@ -136,71 +102,146 @@ export async function run(opts: RunOptions = {}): Promise<void> {
     const ephemeral = inputs.ephemeral && mode === 'create' && !inputs.dryRun
     const cancellation = ephemeral ? cancellable(clock) : undefined
     if (cancellation) stopSignals = onSignals(cancellation)
-    // One deadline for everything the step does: every wait, every retry and Retry-After, the
-    // project lock, every delete of a sweep.
-    const deadline = clock.now() + inputs.timeoutMs
-    state.deadline = deadline
-    const neon = new NeonClient({
-      apiKey: inputs.apiKey,
-      apiHost: inputs.apiHost,
-      userAgent: USER_AGENT,
-      clock: cancellation?.clock ?? clock,
-      onSecret: maskSecret,
-      debug: coreLogger.debug,
-      info: coreLogger.info,
-      deadline,
-      ...(cancellation ? { cancelled: () => cancellation.reason } : {}),
-    })
-    state.neon = neon
-    const deps: ModeDeps = {
-      neon,
-      clock: cancellation?.clock ?? clock,
-      context,
-      log: coreLogger,
-      setSecret: maskSecret,
-      deadline,
-    }
+    const deps = modeDeps(state, inputs, context, clock, cancellation, maskSecret)
     if (ephemeral) deps.ephemeral = stateRecorder(inputs)
-    // For cleanup: pull request and workflow run states. Built here, they make no request (and do
-    // not load Octokit) until a mode asks.
-    if (inputs.githubToken && context.repository) {
-      const octokit = () => github(state, inputs, context)
-      const pullsApi: PullsApi = {
-        rest: { pulls: { get: async (p) => (await octokit()).rest.pulls.get(p) } },
-      }
-      const runsApi: RunsApi = {
-        rest: { actions: { getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p) } },
-      }
-      deps.pulls = restPullLookup(pullsApi, context.repository)
-      deps.runs = restRunLookup(runsApi, context.repository)
-    }
     const result = await runMode(mode, deps, inputs)
-    publishOutputs(result, maskSecret)
-    for (const change of result.changes)
-      coreLogger.info(`${inputs.dryRun ? 'Dry run' : 'Changed'}: ${change}`)
-    const comment = await updateComment(state, clock, redact, statusOf(result), { result })
-    await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), result })))
-    if (result.failures?.length) {
-      core.setFailed(
-        logLines(
-          `${mode} finished, but ${result.failures.length} of its steps failed:\n- ${result.failures.join('\n- ')}`,
-        ),
-      )
-    }
+    await publish(state, clock, redact, maskSecret, result)
   } catch (e) {
-    const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true)
-    core.setFailed(logLines(message))
-    // The comment and the summary get the public form of the message: without what Neon marks
-    // x-sensitive (the status message of a failed masking can name masked columns).
-    const shown = publicForm(e, message)
-    try {
-      const comment = await updateComment(state, clock, redact, 'failed', { error: redact(shown) })
-      await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: shown })))
-    } catch (e2) {
-      coreLogger.warning(`Could not report the failure in the comment or summary: ${(e2 as Error).message}`)
-    }
+    await reportFailure(state, clock, redact, e)
   } finally {
     stopSignals()
+  }
+}
+
+/**
+ * `maskSecret` masks a value in the log, in its raw and its percent-encoded form (the form a URL
+ * carries), and remembers it; `redact` scrubs every value remembered from a text, longest first.
+ */
+function secretMasker(): { maskSecret: (value: string) => void; redact: (text: string) => string } {
+  const secrets = new Set<string>()
+  const maskSecret = (value: string): void => {
+    if (!value) return
+    for (const form of new Set([value, encodeURIComponent(value)])) {
+      core.setSecret(form)
+      secrets.add(form)
+    }
+  }
+  // Masking only hides values in the log; the comment and the summary are written as they are, so
+  // whatever text reaches them is scrubbed of every secret seen, longest first.
+  const redact = (text: string): string =>
+    [...secrets]
+      .filter((x) => x.length >= MIN_REDACT_LENGTH)
+      .sort((a, b) => b.length - a.length)
+      .reduce((acc, x) => acc.split(x).join('***'), text)
+  return { maskSecret, redact }
+}
+
+/** The post step (post.ts): deletes an ephemeral branch; a failure fails the step. */
+async function postStep(clock: Clock, maskSecret: (value: string) => void): Promise<void> {
+  let neon: NeonClient | undefined
+  try {
+    await runPost({
+      clock,
+      userAgent: USER_AGENT,
+      log: coreLogger,
+      maskSecret,
+      onClient: (n) => (neon = n),
+    })
+  } catch (e) {
+    if (e instanceof Error && e.stack) core.debug(logLines(e.stack))
+    const requests = neon ? `\n(${neon.stats.requests} Neon API requests, ${neon.stats.retries} retried)` : ''
+    core.setFailed(logLines(`${e instanceof Error ? e.message : String(e)}${requests}`))
+  }
+}
+
+/** What the mode gets: the Neon client, the clock, and the GitHub look-ups when there is a token. */
+function modeDeps(
+  state: RunState,
+  inputs: Inputs,
+  context: RunContext,
+  clock: Clock,
+  cancellation: ReturnType<typeof cancellable> | undefined,
+  maskSecret: (value: string) => void,
+): ModeDeps {
+  // One deadline for everything the step does: every wait, every retry and Retry-After, the
+  // project lock, every delete of a sweep.
+  const deadline = clock.now() + inputs.timeoutMs
+  state.deadline = deadline
+  const neon = new NeonClient({
+    apiKey: inputs.apiKey,
+    apiHost: inputs.apiHost,
+    userAgent: USER_AGENT,
+    clock: cancellation?.clock ?? clock,
+    onSecret: maskSecret,
+    debug: coreLogger.debug,
+    info: coreLogger.info,
+    deadline,
+    ...(cancellation ? { cancelled: () => cancellation.reason } : {}),
+  })
+  state.neon = neon
+  const deps: ModeDeps = {
+    neon,
+    clock: cancellation?.clock ?? clock,
+    context,
+    log: coreLogger,
+    setSecret: maskSecret,
+    deadline,
+  }
+  // For cleanup: pull request and workflow run states. Built here, they make no request (and do
+  // not load Octokit) until a mode asks.
+  if (inputs.githubToken && context.repository) {
+    const octokit = () => github(state, inputs, context)
+    const pullsApi: PullsApi = {
+      rest: { pulls: { get: async (p) => (await octokit()).rest.pulls.get(p) } },
+    }
+    const runsApi: RunsApi = {
+      rest: { actions: { getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p) } },
+    }
+    deps.pulls = restPullLookup(pullsApi, context.repository)
+    deps.runs = restRunLookup(runsApi, context.repository)
+  }
+  return deps
+}
+
+/** Outputs, the changes in the log, the comment and the summary; failed steps fail the run. */
+async function publish(
+  state: RunState,
+  clock: Clock,
+  redact: (text: string) => string,
+  maskSecret: (value: string) => void,
+  result: ModeResult,
+): Promise<void> {
+  publishOutputs(result, maskSecret)
+  for (const change of result.changes)
+    coreLogger.info(`${state.inputs?.dryRun ? 'Dry run' : 'Changed'}: ${change}`)
+  const comment = await updateComment(state, clock, redact, statusOf(result), { result })
+  await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), result })))
+  if (result.failures?.length) {
+    core.setFailed(
+      logLines(
+        `${state.mode} finished, but ${result.failures.length} of its steps failed:\n- ${result.failures.join('\n- ')}`,
+      ),
+    )
+  }
+}
+
+/** Fails the step with the whole message, and tells the comment and the summary its public form. */
+async function reportFailure(
+  state: RunState,
+  clock: Clock,
+  redact: (text: string) => string,
+  e: unknown,
+): Promise<void> {
+  const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true)
+  core.setFailed(logLines(message))
+  // The comment and the summary get the public form of the message: without what Neon marks
+  // x-sensitive (the status message of a failed masking can name masked columns).
+  const shown = publicForm(e, message)
+  try {
+    const comment = await updateComment(state, clock, redact, 'failed', { error: redact(shown) })
+    await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: shown })))
+  } catch (e2) {
+    coreLogger.warning(`Could not report the failure in the comment or summary: ${(e2 as Error).message}`)
   }
 }
 

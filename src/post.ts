@@ -23,7 +23,8 @@ import { NeonClient } from './neon/client.js'
 import { readEphemeralRecord, recordProblem, type EphemeralRecord } from './state.js'
 import { readRunContext } from './github/context.js'
 import { recoverableText } from './modes/undo.js'
-import { escapeInline, undoHtml, writeSummary } from './summary.js'
+import { undoHtml, writeSummary } from './summary.js'
+import { escapeInline } from './util/escape.js'
 import type { Clock } from './util/clock.js'
 
 export interface PostOptions {

@@ -17,10 +17,10 @@ import * as core from '@actions/core'
 
 import type { CommentOutcome } from './github/comment.js'
 import { coreLogger } from './log.js'
-import { SCHEMA_ONLY, shellQuote } from './github/comment-body.js'
 import type { DeletedBranchReport, ModeResult, SchemaComparison } from './modes/types.js'
 import { recoverableText } from './modes/undo.js'
-import { describeData, describeRecreated } from './masking/describe.js'
+import { describeData, describeRecreated, SCHEMA_ONLY } from './masking/describe.js'
+import { escapeHtml, escapeInline, escapeMarkdownHtml, shellQuote } from './util/escape.js'
 import { describeComputeUnits } from './neon/compute-units.js'
 
 export interface SummaryView {
@@ -51,38 +51,12 @@ export interface SummaryView {
   workflowFile?: string
 }
 
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  )
-}
-
-/** HTML-escaped, and every line break a `<br>`: the text cannot end the HTML block it is in. */
-export function escapeInline(text: string): string {
-  return escapeHtml(text).replace(/\r\n|\r|\n|\u2028|\u2029/g, '<br>')
-}
-
 /**
  * Text that keeps its lines, in a `<pre>` block of its own: the blank line before it ends the
  * HTML block above, so `<pre` opens one that only `</pre>` ends. Two entries of the `html` list.
  */
 function preBlock(text: string): string[] {
   return ['', `<pre>${escapeHtml(text.replace(/\r\n?/g, '\n'))}</pre>`]
-}
-
-// C0, DEL and C1 controls: a blank line would end the HTML block and let Markdown in.
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g
-
-/**
- * Escapes text for HTML and, on top, the characters Markdown gives a meaning to (emphasis, code,
- * links, tables, mentions), as numeric character references: GitHub reads a job summary as
- * Markdown with HTML in it, and whatever a name holds must show as it is, inert.
- */
-export function escapeMarkdownHtml(text: string): string {
-  return text.replace(CONTROL_RE, ' ').replace(/[&<>"'\\`*_[\]~|@#!()]/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
 /** Bytes of the escaped schema diff a summary shows; GitHub caps a step's summary at 1 MiB. */
@@ -96,7 +70,36 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 /** The summary as HTML (GitHub renders job summaries as Markdown with HTML). */
 export function renderSummary(v: SummaryView): string {
   const r = v.result
-  const outcome = v.error
+  const rows: [string, string][] = []
+  rows.push(['Mode', `${v.mode ?? '-'}${v.autoBecause ? ` (chosen by auto for ${v.autoBecause})` : ''}`])
+  rows.push(['Outcome', outcomeOf(v)])
+  if (v.skipped) rows.push(['Why', v.skipped])
+  rows.push(...branchRows(v), ...costRows(v))
+
+  const html: string[] = [
+    `<h3>Neon preview branch: ${escapeHtml(v.mode ?? 'not started')}</h3>`,
+    table(['What', 'Value'], rows),
+  ]
+  if (r?.verdicts?.length) {
+    html.push(...verdictsHtml(r.verdicts))
+  } else if (r?.mode === 'cleanup') {
+    html.push(`<p>No branch under the prefix was a candidate.</p>`)
+  }
+  if (r?.recoverable?.length) html.push(...undoHtml(r.recoverable, v))
+  if (r?.schema) html.push(...schemaHtml(r.schema))
+  if (r?.failures?.length) {
+    html.push(
+      `<h4>Failures</h4>`,
+      `<ul>${r.failures.map((f) => `<li>${escapeInline(f)}</li>`).join('')}</ul>`,
+    )
+  }
+  if (v.error) html.push(`<h4>Error</h4>`, ...preBlock(v.error))
+  return html.join('\n')
+}
+
+function outcomeOf(v: SummaryView): string {
+  const r = v.result
+  return v.error
     ? '❌ failed'
     : v.skipped
       ? '⏭️ skipped'
@@ -105,10 +108,12 @@ export function renderSummary(v: SummaryView): string {
         : r?.failures?.length
           ? '⚠️ finished with failures'
           : '✅ succeeded'
+}
+
+/** The rows about the branch: which, from where, what data, created or deleted, its URLs. */
+function branchRows(v: SummaryView): [string, string][] {
+  const r = v.result
   const rows: [string, string][] = []
-  rows.push(['Mode', `${v.mode ?? '-'}${v.autoBecause ? ` (chosen by auto for ${v.autoBecause})` : ''}`])
-  rows.push(['Outcome', outcome])
-  if (v.skipped) rows.push(['Why', v.skipped])
   const b = r?.branch
   const branchName = b?.name || v.target
   if (branchName) rows.push(['Branch', b?.id ? `${branchName} (${b.id})` : branchName])
@@ -147,6 +152,13 @@ export function renderSummary(v: SummaryView): string {
   if (r?.authUrl !== undefined) rows.push(['Neon Auth', r.authUrl ?? 'not enabled on this branch'])
   if (r?.dataApiUrl !== undefined)
     rows.push(['Data API', r.dataApiUrl ?? "not enabled for the branch's database"])
+  return rows
+}
+
+/** The rows about the run: the branch limit, the sweep, changes, times, requests, the comment. */
+function costRows(v: SummaryView): [string, string][] {
+  const r = v.result
+  const rows: [string, string][] = []
   const room = r?.branchLimit
   if (room) {
     rows.push([
@@ -175,46 +187,34 @@ export function renderSummary(v: SummaryView): string {
   if (v.neon) rows.push(['Neon API requests', `${v.neon.requests} (${v.neon.retries} retries)`])
   if (v.github && v.github.requests > 0) rows.push(['GitHub API requests', String(v.github.requests)])
   if (v.comment !== undefined) rows.push(['Pull request comment', commentText(v.comment)])
+  return rows
+}
 
-  const html: string[] = [
-    `<h3>Neon preview branch: ${escapeHtml(v.mode ?? 'not started')}</h3>`,
-    table(['What', 'Value'], rows),
-  ]
-  if (r?.verdicts?.length) {
-    // GitHub caps a step's summary at 1 MiB: every deleted, failed or would-be-deleted branch is
-    // listed, and kept ones only up to a bound, so a project of many thousands still fits.
-    const acted = r.verdicts.filter((x) => x.verdict !== 'kept')
-    const kept = r.verdicts.filter((x) => x.verdict === 'kept')
-    const shownKept = kept.slice(0, Math.max(0, MAX_VERDICT_ROWS - acted.length))
-    html.push(`<h4>Cleanup verdicts (${r.verdicts.length} candidate branches)</h4>`)
-    html.push(
-      table(
-        ['Branch', 'Pull request', 'Age (days)', 'Verdict', 'Reason'],
-        [...acted, ...shownKept].map((x) => [
-          `${x.branch} (${x.branchId})`,
-          x.pr === undefined ? '-' : `#${x.pr}${x.prState ? ` (${x.prState})` : ''}`,
-          String(x.ageDays),
-          x.verdict,
-          x.reason,
-        ]),
-      ),
-    )
-    if (shownKept.length < kept.length) {
-      html.push(`<p>… and ${kept.length - shownKept.length} more kept branches, not listed.</p>`)
-    }
-  } else if (r?.mode === 'cleanup') {
-    html.push(`<p>No branch under the prefix was a candidate.</p>`)
+/** The cleanup verdicts as a table. */
+function verdictsHtml(verdicts: NonNullable<ModeResult['verdicts']>): string[] {
+  const html: string[] = []
+  // GitHub caps a step's summary at 1 MiB: every deleted, failed or would-be-deleted branch is
+  // listed, and kept ones only up to a bound, so a project of many thousands still fits.
+  const acted = verdicts.filter((x) => x.verdict !== 'kept')
+  const kept = verdicts.filter((x) => x.verdict === 'kept')
+  const shownKept = kept.slice(0, Math.max(0, MAX_VERDICT_ROWS - acted.length))
+  html.push(`<h4>Cleanup verdicts (${verdicts.length} candidate branches)</h4>`)
+  html.push(
+    table(
+      ['Branch', 'Pull request', 'Age (days)', 'Verdict', 'Reason'],
+      [...acted, ...shownKept].map((x) => [
+        `${x.branch} (${x.branchId})`,
+        x.pr === undefined ? '-' : `#${x.pr}${x.prState ? ` (${x.prState})` : ''}`,
+        String(x.ageDays),
+        x.verdict,
+        x.reason,
+      ]),
+    ),
+  )
+  if (shownKept.length < kept.length) {
+    html.push(`<p>… and ${kept.length - shownKept.length} more kept branches, not listed.</p>`)
   }
-  if (r?.recoverable?.length) html.push(...undoHtml(r.recoverable, v))
-  if (r?.schema) html.push(...schemaHtml(r.schema))
-  if (r?.failures?.length) {
-    html.push(
-      `<h4>Failures</h4>`,
-      `<ul>${r.failures.map((f) => `<li>${escapeInline(f)}</li>`).join('')}</ul>`,
-    )
-  }
-  if (v.error) html.push(`<h4>Error</h4>`, ...preBlock(v.error))
-  return html.join('\n')
+  return html
 }
 
 /**
@@ -297,7 +297,7 @@ export function undoHtml(
   out.push(
     `<p>The command runs ${o.workflowFile ? `<code>${e(o.workflowFile)}</code>` : 'your workflow'}, which needs ` +
       `a <code>workflow_dispatch</code> trigger whose inputs <code>mode</code> and <code>branch_name</code> ` +
-      `are passed to this action (README, "Undo a delete").</p>`,
+      `are passed to this action (<code>docs/recover.md</code> in the action's repository shows one).</p>`,
   )
   return out
 }

@@ -6,15 +6,13 @@
  */
 import type { RunContext } from './context.js'
 import type { ModeResult } from '../modes/types.js'
-import { describeData } from '../masking/describe.js'
+import { describeData, SCHEMA_ONLY } from '../masking/describe.js'
 import { describeComputeUnits } from '../neon/compute-units.js'
 import { isProjectId } from '../inputs.js'
-import { codeBlock, codeSpan } from './markdown.js'
+import { codeBlock, codeSpan, shellQuote, tableCell } from '../util/escape.js'
 import { isBranchId } from './naming.js'
 import { renderSchemaSection, type SchemaSectionView } from './schema-section.js'
 import { UNKNOWN_WINDOW } from '../modes/undo.js'
-
-export { codeBlock, codeSpan } from './markdown.js'
 
 /** Where the branch stands, as the comment shows it. */
 export type CommentStatus = 'created' | 'ready' | 'recovered' | 'reset' | 'deleted' | 'failed'
@@ -42,9 +40,6 @@ export interface CommentView {
 export const MAX_COMMENT_CHARS = 65_536
 const MAX_ERROR_CHARS = 8_000
 const CONSOLE = 'https://console.neon.tech/app/projects'
-
-/** How a branch made with Neon's `init_source: schema-only` is described (comment and summary). */
-export const SCHEMA_ONLY = "schema only: the parent's schema, none of its rows"
 
 /**
  * The hidden marker that finds the comment again: one per Neon project and branch, so two
@@ -228,6 +223,17 @@ function renderBranchSection(v: CommentView): string {
   if (branch && v.status !== 'deleted' && v.status !== 'failed') {
     rows.push(['Expires', expiryText(branch.expiresAt, v.now)])
   }
+  rows.push(...runRows(v, id, schemaRun))
+  lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '')
+
+  if (!schemaRun) lines.push(...connectOrFailure(v, name))
+  return lines.join('\n')
+}
+
+/** The rows about this run: the commit, room made, how to undo a delete, times. */
+function runRows(v: CommentView, id: string, schemaRun: boolean): [string, string][] {
+  const r = v.result
+  const rows: [string, string][] = []
   const sha = v.context.pullRequest?.headSha || v.context.sha
   if (sha && /^[0-9a-f]{7,64}$/i.test(sha)) {
     const short = sha.slice(0, 7)
@@ -261,11 +267,16 @@ function renderBranchSection(v: CommentView): string {
   }
   if (r?.timings.readyMs !== undefined) rows.push(['Time to ready', seconds(r.timings.readyMs)])
   if (r && !schemaRun) rows.push(['Run took', seconds(r.timings.totalMs)])
-  lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '')
+  return rows
+}
 
-  if (schemaRun) {
-    // The failure, if any, is shown in the schema section.
-  } else if (v.status === 'failed') {
+/**
+ * After the table: the failure, or how to connect (nothing for a deleted branch). Not for
+ * schema-diff, whose failure, if any, is shown in the schema section.
+ */
+function connectOrFailure(v: CommentView, name: string): string[] {
+  const lines: string[] = []
+  if (v.status === 'failed') {
     lines.push(`**The ${v.mode} step failed:**`, '', codeBlock(shorten(v.error ?? 'unknown error')), '')
     if (v.context.runUrl) lines.push(`See [the run log](${v.context.runUrl}) for details.`, '')
   } else if (v.status !== 'deleted') {
@@ -279,7 +290,7 @@ function renderBranchSection(v: CommentView): string {
       '',
     )
   }
-  return lines.join('\n')
+  return lines
 }
 
 /**
@@ -342,16 +353,6 @@ function expiryText(expiresAt: string | null, now: number): string {
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`
-}
-
-// In a GFM table `|` splits cells even inside a code span unless escaped; `\|` is kept as `|` there.
-function tableCell(text: string): string {
-  return text.replace(/\|/g, '\\|')
-}
-
-/** POSIX single-quoting when the word has anything but safe characters. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9._/:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
 }
 
 function shorten(text: string): string {

@@ -7,9 +7,8 @@
  * and @-mentions are inert. The section never exceeds the characters it is given.
  */
 import type { SchemaComparison } from '../modes/types.js'
-import { escapeHtml } from '../summary.js'
 import { cutLines } from '../util/schema-patch.js'
-import { codeBlock, codeSpan } from './markdown.js'
+import { codeBlock, codeSpan, escapeHtml } from '../util/escape.js'
 
 /** What the section shows: a comparison, or why there is none. */
 export type SchemaSectionView = { comparison: SchemaComparison } | { error: string }

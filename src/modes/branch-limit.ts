@@ -1,6 +1,7 @@
 import { isBranchLimit, NeonApiError, withContext } from '../neon/errors.js'
 import { BranchIndex } from '../neon/lookup.js'
-import { deleteChildrenFirst, judgeBranches, verdictOf, type Candidate } from './cleanup.js'
+import { deleteChildrenFirst, judgeBranches, verdictOf } from './cleanup/index.js'
+import type { Candidate } from './cleanup/candidate.js'
 import type { ModeRun } from './run.js'
 import type { BranchLimitReport, CleanupVerdict, ModeResult } from './types.js'
 import { escapeControl as shown } from '../util/log-text.js'
@@ -105,19 +106,7 @@ export class BranchLimit {
     }
     const at = atLimit(survey, refusal)
     this.logStale(survey)
-    const byHand = `Delete a branch by hand, or raise the limit (Neon's plans set it).`
-    if (this.run.inputs.onBranchLimit === 'fail') {
-      const hint =
-        survey.stale.length > 0
-          ? `Set on_branch_limit: make-room to delete the oldest of them (only as many as the create ` +
-            `needs) and create, or run mode: cleanup.`
-          : byHand
-      throw new Error([at, describeSurvey(survey, this.run), hint].join('\n'))
-    }
-    if (survey.stale.length === 0) {
-      const none = 'on_branch_limit: make-room found nothing the cleanup rules allow it to delete.'
-      throw new Error([at, none, describeSurvey(survey, this.run), byHand].join('\n'))
-    }
+    this.refuseWithoutRoom(at, survey)
 
     const needed = roomNeeded(survey)
     const made: CleanupVerdict[] = []
@@ -169,6 +158,23 @@ export class BranchLimit {
           `create again (${(e as Error).message}): another run took the place first. Re-run the job to ` +
           `make room again.`,
       )
+    }
+  }
+
+  /** With `on_branch_limit: fail`, or nothing stale to delete: the refusal, with what could be done. */
+  private refuseWithoutRoom(at: string, survey: LimitSurvey): void {
+    const byHand = `Delete a branch by hand, or raise the limit (Neon's plans set it).`
+    if (this.run.inputs.onBranchLimit === 'fail') {
+      const hint =
+        survey.stale.length > 0
+          ? `Set on_branch_limit: make-room to delete the oldest of them (only as many as the create ` +
+            `needs) and create, or run mode: cleanup.`
+          : byHand
+      throw new Error([at, describeSurvey(survey, this.run), hint].join('\n'))
+    }
+    if (survey.stale.length === 0) {
+      const none = 'on_branch_limit: make-room found nothing the cleanup rules allow it to delete.'
+      throw new Error([at, none, describeSurvey(survey, this.run), byHand].join('\n'))
     }
   }
 

@@ -78,16 +78,7 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
     const { parent } = outcome
     const made = 'made' in outcome ? outcome.made : undefined
     const recovered = 'recovered' in outcome ? outcome.recovered : undefined
-    // A recovered branch is from here on an existing one, as adopted.
-    const existing =
-      'existing' in outcome
-        ? outcome.existing
-        : recovered
-          ? {
-              branch: recovered.branch,
-              ...(recovered.annotation ? { annotation: recovered.annotation } : {}),
-            }
-          : undefined
+    const existing = existingOf(outcome)
     const branch = made
       ? made.branch
       : recovered
@@ -138,6 +129,15 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
   } catch (e) {
     throw run.fail(`create of branch '${name}'`, e)
   }
+}
+
+/** The branch to adopt: the one found, or a recovered one, which is from here on an existing one. */
+function existingOf(outcome: Outcome): FoundBranch | undefined {
+  if ('existing' in outcome) return outcome.existing
+  const recovered = 'recovered' in outcome ? outcome.recovered : undefined
+  return recovered
+    ? { branch: recovered.branch, ...(recovered.annotation ? { annotation: recovered.annotation } : {}) }
+    : undefined
 }
 
 /**
@@ -326,16 +326,7 @@ async function createOrFind(
   } catch (e) {
     if (created) throw e
     const refusal = e instanceof NameTakenAtLimit ? e.refusal : e
-    // A 409: another run (or our own first attempt, whose answer was lost) created it.
-    const existing =
-      e instanceof NameTakenAtLimit
-        ? e.found
-        : isConflict(e)
-          ? await findBranch(neon, run.project, name)
-          : first && refusedBeforeNeon(e)
-            ? // Only to learn whether to adopt: when the look-up fails too, the refusal is the answer.
-              await findBranch(neon, run.project, name).catch(() => undefined)
-            : undefined
+    const existing = await findAfterRefusal(run, name, e, first)
     // A 409 on a retried create can mean that our first attempt made it (BEHAVIOUR.md, 5xx): an
     // ephemeral branch carrying this run's key is this job's own, not a collision.
     const ours = key !== undefined && existing?.annotation?.value['github-ephemeral-key'] === key
@@ -362,6 +353,22 @@ async function createOrFind(
     )
     return { parent, existing }
   }
+}
+
+/** The branch of that name after the create was refused, when the refusal says to look (or found it). */
+async function findAfterRefusal(
+  run: ModeRun,
+  name: string,
+  e: unknown,
+  first: boolean,
+): Promise<FoundBranch | undefined> {
+  const { neon } = run.deps
+  if (e instanceof NameTakenAtLimit) return e.found
+  // A 409: another run (or our own first attempt, whose answer was lost) created it.
+  if (isConflict(e)) return findBranch(neon, run.project, name)
+  // Only to learn whether to adopt: when the look-up fails too, the refusal is the answer.
+  if (first && refusedBeforeNeon(e)) return findBranch(neon, run.project, name).catch(() => undefined)
+  return undefined
 }
 
 /**

@@ -1,5 +1,5 @@
 import { INPUTS } from '../constants.js'
-import { InputError, PARENT, SELF, type Inputs } from '../inputs.js'
+import { InputError, PARENT, SELF, type Inputs, type ParentPoint } from '../inputs.js'
 import { resolveBranchName } from '../github/branch-target.js'
 import { BranchIndex } from '../neon/lookup.js'
 import { describePoint } from '../neon/point-in-time.js'
@@ -61,31 +61,8 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     refuseRestricted(branch, 'reset')
     const source = resolveSource(run, index, branch)
     const self = source.id === branch.id
-    // A root branch has no parent to reset to, but it has a past of its own.
-    if (!branch.parent_id && !self) {
-      const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch'
-      throw new Error(`'${shown(branch.name)}' (${branch.id}) is ${kind} with no parent; it cannot be reset`)
-    }
-    const children = index.children(branch.id)
     const preserve = inputs.preserveUnderName
-    if (self && !preserve) {
-      // Reached when parent_branch names the branch itself (^self is refused earlier, by getInputs).
-      throw new InputError(
-        INPUTS.preserveUnderName,
-        `Input '${INPUTS.preserveUnderName}' is required: parent_branch '${parentText(inputs)}' is the ` +
-          `branch itself, and a branch restored to its own past keeps its current state as a branch of ` +
-          `that name (Neon requires it).`,
-      )
-    }
-    if (children.length > 0 && !preserve) {
-      throw new Error(
-        `'${shown(branch.name)}' has child branches (${children.map((c) => `'${shown(c.name)}'`).join(', ')}); ` +
-          `set 'preserve_under_name' to keep its current state under that name (Neon moves the children there)`,
-      )
-    }
-    if (preserve && index.find(preserve)) {
-      throw new Error(`preserve_under_name '${preserve}' is already the name of a branch; choose another`)
-    }
+    refuseUnresettable(inputs, index, branch, self)
 
     await checkHistoryWindow(run, source, inputs.parentPoint, parentText(inputs))
 
@@ -107,13 +84,7 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
       }
     }
 
-    const point = inputs.parentPoint
-    const request: RestoreBranchRequest = {
-      source_branch_id: source.id,
-      ...(point?.lsn !== undefined ? { source_lsn: point.lsn } : {}),
-      ...(point?.timestamp !== undefined ? { source_timestamp: point.timestamp } : {}),
-      ...(preserve ? { preserve_under_name: preserve } : {}),
-    }
+    const request = restoreRequest(source.id, inputs.parentPoint, preserve)
     const res = await neon.restoreBranch(run.project, branch.id, request)
     run.changed(line)
     log.info(`Resetting '${branch.name}' to ${to}; waiting for ${res.operations.length} operations`)
@@ -133,6 +104,52 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     }
   } catch (e) {
     throw run.fail(`reset of branch '${name}'`, e)
+  }
+}
+
+/**
+ * What makes the branch impossible to reset as asked, refused before any change: no parent (and
+ * not its own past), its own past or children without `preserve_under_name`, a name to preserve
+ * under that is taken.
+ */
+function refuseUnresettable(inputs: Inputs, index: BranchIndex, branch: Branch, self: boolean): void {
+  // A root branch has no parent to reset to, but it has a past of its own.
+  if (!branch.parent_id && !self) {
+    const kind = branch.init_source === 'schema-only' ? 'a schema-only branch' : 'a root branch'
+    throw new Error(`'${shown(branch.name)}' (${branch.id}) is ${kind} with no parent; it cannot be reset`)
+  }
+  const children = index.children(branch.id)
+  const preserve = inputs.preserveUnderName
+  if (self && !preserve) {
+    // Reached when parent_branch names the branch itself (^self is refused earlier, by getInputs).
+    throw new InputError(
+      INPUTS.preserveUnderName,
+      `Input '${INPUTS.preserveUnderName}' is required: parent_branch '${parentText(inputs)}' is the ` +
+        `branch itself, and a branch restored to its own past keeps its current state as a branch of ` +
+        `that name (Neon requires it).`,
+    )
+  }
+  if (children.length > 0 && !preserve) {
+    throw new Error(
+      `'${shown(branch.name)}' has child branches (${children.map((c) => `'${shown(c.name)}'`).join(', ')}); ` +
+        `set 'preserve_under_name' to keep its current state under that name (Neon moves the children there)`,
+    )
+  }
+  if (preserve && index.find(preserve)) {
+    throw new Error(`preserve_under_name '${preserve}' is already the name of a branch; choose another`)
+  }
+}
+/** Neon's restore request: from `sourceId` at the point given, keeping the old state when asked. */
+function restoreRequest(
+  sourceId: string,
+  point: ParentPoint | undefined,
+  preserve: string | undefined,
+): RestoreBranchRequest {
+  return {
+    source_branch_id: sourceId,
+    ...(point?.lsn !== undefined ? { source_lsn: point.lsn } : {}),
+    ...(point?.timestamp !== undefined ? { source_timestamp: point.timestamp } : {}),
+    ...(preserve ? { preserve_under_name: preserve } : {}),
   }
 }
 

@@ -652,7 +652,6 @@ export class NeonClient {
       if (v !== undefined) url.searchParams.set(k, String(v))
     }
     const routeKey = `${method} ${route}`
-    const { clock } = this.opts
     const maxAttempts = Math.min(this.policy.maxAttempts, o.attempts ?? Infinity)
     const what = `${method} ${path}`
     // A mutating request refused with 423 waits for the project lock (lock-wait.ts); those tries do
@@ -663,138 +662,158 @@ export class NeonClient {
     try {
       for (let sent = 1; ; sent++) {
         const attempt = sent - lockTries
-        const cancelled = this.opts.cancelled?.()
-        if (cancelled !== undefined) throw new CancelledError(cancelled)
-        const started = clock.now()
-        if (started >= this.deadline) {
-          throw new NeonApiError({
-            method,
-            path,
-            status: 0,
-            neonMessage: "not sent: the step's deadline (the 'timeout' input) has passed",
-            attempts: sent - 1,
-          })
-        }
+        const started = this.beforeSend(method, path, sent)
         const timeoutMs = this.tryTimeout(o, started)
         this.stats.requests++
         this.stats.byRoute[routeKey] = (this.stats.byRoute[routeKey] ?? 0) + 1
-        let failure: NeonApiError
-        let retryAfter: number | undefined
-        try {
-          const res = await fetch(url, {
-            method,
-            headers: {
-              Authorization: `Bearer ${this.opts.apiKey}`,
-              Accept: 'application/json',
-              'User-Agent': this.opts.userAgent,
-              ...(o.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-            },
-            body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
-            // The key goes to api_host and nowhere else: a redirect is refused, not followed.
-            redirect: 'error',
-            signal: AbortSignal.timeout(timeoutMs),
-          })
-          const requestId =
-            res.headers.get('x-neon-ret-request-id') ?? res.headers.get('x-request-id') ?? undefined
-          const text = await readBody(res, this.opts.maxResponseBytes ?? MAX_RESPONSE_BYTES)
-          this.opts.debug?.(
-            `${method} ${path} -> ${res.status} (${clock.now() - started} ms${requestId ? `, request id ${requestId}` : ''})`,
-          )
-          let body: unknown
-          let parseError: string | undefined
-          if (text === undefined) {
-            parseError = `the response was larger than ${this.opts.maxResponseBytes ?? MAX_RESPONSE_BYTES} bytes; not read`
-          } else if (text !== '') {
-            try {
-              body = JSON.parse(text)
-            } catch {
-              parseError = `the response was not valid JSON (${text.length} bytes)`
-            }
-          }
-          if (body !== undefined) this.maskSecrets(body)
-
-          if (res.ok && parseError === undefined) {
-            return { status: res.status, data: res.status === 204 ? undefined : (body as T) }
-          }
-          const err = (body ?? {}) as ErrorBody
-          failure = new NeonApiError({
-            method,
-            path,
-            status: res.status,
-            code: typeof err.code === 'string' && err.code !== '' ? err.code : undefined,
-            neonMessage:
-              parseError ??
-              (typeof err.message === 'string' && err.message !== '' ? err.message : res.statusText),
-            requestId: typeof err.request_id === 'string' ? err.request_id : requestId,
-            attempts: sent,
-          })
-          if (res.status === 423 && mutating && text !== undefined) {
-            lock ??= new LockWait({
-              clock,
-              random: this.random,
-              deadline: this.deadline,
-              durations: this.durationsOf(params['project_id'] ?? ''),
-              readOperations: () => this.listRecentOperations(params['project_id'] ?? '', HISTORY_LIMIT),
-            })
+        const tried = await this.tryOnce<T>({ method, path, url, o }, sent, started, timeoutMs)
+        if ('reply' in tried) return tried.reply
+        const { failure } = tried
+        if (tried.kind === 'answer') {
+          if (tried.status === 423 && mutating && tried.bodyRead) {
+            lock ??= this.lockWait(params['project_id'] ?? '')
             lockTries++
             this.stats.retries++
-            try {
-              await lock.beforeRetry(started)
-            } catch (e) {
-              if (e instanceof LockDeadline) throw failure.withDetail(e.message)
-              throw e
-            }
+            await waitForLock(lock, started, failure)
             continue
           }
           // Rate limited while waiting for the lock: fewer tries at each release from now on.
-          if (res.status === 429) lock?.rateLimited()
-          retryAfter = parseRetryAfter(res.headers.get('retry-after'), clock.now())
-          // A 2xx whose body we cannot read is retried only when reading again is harmless; a body
-          // over the size cap never is.
-          const retryable =
-            text === undefined
-              ? false
-              : res.ok
-                ? method === 'GET'
-                : isRetryable(this.policy, method, res.status)
-          if (!retryable || attempt >= maxAttempts) throw failure
-        } catch (e) {
-          if (e instanceof NeonApiError || e instanceof CancelledError) throw e
-          const redirected = isRedirectRefusal(e)
-          failure = new NeonApiError({
-            method,
-            path,
-            status: 0,
-            neonMessage: redirected
-              ? 'the answer was a redirect, which is refused: the API key goes to api_host and nowhere else ' +
-                '(is api_host the API itself, https://…/api/v2?)'
-              : describeNetworkError(e, timeoutMs, timeoutMs < this.ownTimeout(o)),
-            attempts: sent,
-          })
-          this.opts.debug?.(`${method} ${path} -> ${failure.neonMessage}`)
-          if (redirected || attempt >= maxAttempts) throw failure
+          if (tried.status === 429) lock?.rateLimited()
+          if (!tried.retryable || attempt >= maxAttempts) throw failure
+        } else if (tried.redirected || attempt >= maxAttempts) {
+          throw failure
         }
-        const delay = retryDelayMs(this.policy, attempt - 1, this.random, retryAfter)
-        const wake = clock.now() + delay
-        if (wake >= this.deadline) {
-          throw failure.withDetail(
-            retryAfter !== undefined
-              ? `Neon asked to wait ${(retryAfter / 1000).toFixed(1)} s before trying again (Retry-After), ` +
-                  `which would pass the step's deadline (the 'timeout' input); not tried again`
-              : `The next try, in ${delay} ms, would come after the step's deadline (the 'timeout' input); ` +
-                  `not tried again`,
-          )
-        }
-        this.stats.retries++
-        this.opts.debug?.(
-          `retrying ${what} in ${delay} ms (attempt ${attempt + 1} of ${maxAttempts}): ` +
-            `${failure.status || 'no response'} ${failure.neonMessage}`,
-        )
-        await clock.sleep(delay)
+        await this.pauseBeforeRetry(failure, attempt, maxAttempts, tried.retryAfter, what)
       }
     } finally {
       if (lock) this.recordLockWait(what, lock)
     }
+  }
+
+  /** Refuses to send when the run is cancelled or the step's deadline has passed; else the time. */
+  private beforeSend(method: string, path: string, sent: number): number {
+    const cancelled = this.opts.cancelled?.()
+    if (cancelled !== undefined) throw new CancelledError(cancelled)
+    const started = this.opts.clock.now()
+    if (started >= this.deadline) {
+      throw new NeonApiError({
+        method,
+        path,
+        status: 0,
+        neonMessage: "not sent: the step's deadline (the 'timeout' input) has passed",
+        attempts: sent - 1,
+      })
+    }
+    return started
+  }
+
+  /**
+   * One try: the reply when it succeeded, else the failure, with what the caller needs to decide
+   * whether to wait for the lock, try again or give up. A cancellation propagates.
+   */
+  private async tryOnce<T>(
+    call: { method: string; path: string; url: URL; o: RequestOptions },
+    sent: number,
+    started: number,
+    timeoutMs: number,
+  ): Promise<Tried<T>> {
+    const { method, path, url, o } = call
+    const { clock } = this.opts
+    try {
+      const res = await fetch(url, {
+        method,
+        headers: {
+          Authorization: `Bearer ${this.opts.apiKey}`,
+          Accept: 'application/json',
+          'User-Agent': this.opts.userAgent,
+          ...(o.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        },
+        body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
+        // The key goes to api_host and nowhere else: a redirect is refused, not followed.
+        redirect: 'error',
+        signal: AbortSignal.timeout(timeoutMs),
+      })
+      const requestId =
+        res.headers.get('x-neon-ret-request-id') ?? res.headers.get('x-request-id') ?? undefined
+      const maxBytes = this.opts.maxResponseBytes ?? MAX_RESPONSE_BYTES
+      const text = await readBody(res, maxBytes)
+      this.opts.debug?.(
+        `${method} ${path} -> ${res.status} (${clock.now() - started} ms${requestId ? `, request id ${requestId}` : ''})`,
+      )
+      const { body, parseError } = parseReply(text, maxBytes)
+      if (body !== undefined) this.maskSecrets(body)
+      if (res.ok && parseError === undefined) {
+        return { reply: { status: res.status, data: res.status === 204 ? undefined : (body as T) } }
+      }
+      const failure = answerFailure({ method, path, res, body, parseError, requestId, attempts: sent })
+      const retryAfter = parseRetryAfter(res.headers.get('retry-after'), clock.now())
+      // A 2xx whose body we cannot read is retried only when reading again is harmless; a body
+      // over the size cap never is.
+      const retryable =
+        text === undefined ? false : res.ok ? method === 'GET' : isRetryable(this.policy, method, res.status)
+      return {
+        kind: 'answer',
+        failure,
+        status: res.status,
+        bodyRead: text !== undefined,
+        retryable,
+        retryAfter,
+      }
+    } catch (e) {
+      if (e instanceof CancelledError) throw e
+      const redirected = isRedirectRefusal(e)
+      const failure = new NeonApiError({
+        method,
+        path,
+        status: 0,
+        neonMessage: redirected
+          ? 'the answer was a redirect, which is refused: the API key goes to api_host and nowhere else ' +
+            '(is api_host the API itself, https://…/api/v2?)'
+          : describeNetworkError(e, timeoutMs, timeoutMs < this.ownTimeout(o)),
+        attempts: sent,
+      })
+      this.opts.debug?.(`${method} ${path} -> ${failure.neonMessage}`)
+      return { kind: 'network', failure, redirected, retryAfter: undefined }
+    }
+  }
+
+  /** The wait for the project lock of one request (lock-wait.ts). */
+  private lockWait(projectId: string): LockWait {
+    return new LockWait({
+      clock: this.opts.clock,
+      random: this.random,
+      deadline: this.deadline,
+      durations: this.durationsOf(projectId),
+      readOperations: () => this.listRecentOperations(projectId, HISTORY_LIMIT),
+    })
+  }
+
+  /** Sleeps before the next try, or throws `failure` when that try would come after the deadline. */
+  private async pauseBeforeRetry(
+    failure: NeonApiError,
+    attempt: number,
+    maxAttempts: number,
+    retryAfter: number | undefined,
+    what: string,
+  ): Promise<void> {
+    const { clock } = this.opts
+    const delay = retryDelayMs(this.policy, attempt - 1, this.random, retryAfter)
+    const wake = clock.now() + delay
+    if (wake >= this.deadline) {
+      throw failure.withDetail(
+        retryAfter !== undefined
+          ? `Neon asked to wait ${(retryAfter / 1000).toFixed(1)} s before trying again (Retry-After), ` +
+              `which would pass the step's deadline (the 'timeout' input); not tried again`
+          : `The next try, in ${delay} ms, would come after the step's deadline (the 'timeout' input); ` +
+              `not tried again`,
+      )
+    }
+    this.stats.retries++
+    this.opts.debug?.(
+      `retrying ${what} in ${delay} ms (attempt ${attempt + 1} of ${maxAttempts}): ` +
+        `${failure.status || 'no response'} ${failure.neonMessage}`,
+    )
+    await clock.sleep(delay)
   }
 
   /** A try's timeout: the client's, the request's, and no later than the step's deadline (but at least MIN_TRY_TIMEOUT_MS). */
@@ -871,4 +890,63 @@ async function readBody(res: Response, limit: number): Promise<string | undefine
     chunks.push(value)
   }
   return Buffer.concat(chunks).toString('utf8')
+}
+
+/** What one try of a request came to (NeonClient.tryOnce). */
+type Tried<T> =
+  | { reply: Reply<T> }
+  | {
+      kind: 'answer'
+      failure: NeonApiError
+      status: number
+      /** False when the body was over the size cap and not read. */
+      bodyRead: boolean
+      retryable: boolean
+      retryAfter: number | undefined
+    }
+  | { kind: 'network'; failure: NeonApiError; redirected: boolean; retryAfter: undefined }
+
+/** The body of a response read as text (undefined: over `maxBytes`), parsed, or why not. */
+function parseReply(text: string | undefined, maxBytes: number): { body?: unknown; parseError?: string } {
+  if (text === undefined) return { parseError: `the response was larger than ${maxBytes} bytes; not read` }
+  if (text === '') return {}
+  try {
+    return { body: JSON.parse(text) }
+  } catch {
+    return { parseError: `the response was not valid JSON (${text.length} bytes)` }
+  }
+}
+
+/** The error of an answer that is not a success: Neon's code, message and request id when it gave them. */
+function answerFailure(a: {
+  method: string
+  path: string
+  res: Response
+  body: unknown
+  parseError: string | undefined
+  requestId: string | undefined
+  attempts: number
+}): NeonApiError {
+  const err = (a.body ?? {}) as ErrorBody
+  return new NeonApiError({
+    method: a.method,
+    path: a.path,
+    status: a.res.status,
+    code: typeof err.code === 'string' && err.code !== '' ? err.code : undefined,
+    neonMessage:
+      a.parseError ??
+      (typeof err.message === 'string' && err.message !== '' ? err.message : a.res.statusText),
+    requestId: typeof err.request_id === 'string' ? err.request_id : a.requestId,
+    attempts: a.attempts,
+  })
+}
+
+/** Waits for the project lock before the next try; past the deadline, `failure` says why it gave up. */
+async function waitForLock(lock: LockWait, started: number, failure: NeonApiError): Promise<void> {
+  try {
+    await lock.beforeRetry(started)
+  } catch (e) {
+    if (e instanceof LockDeadline) throw failure.withDetail(e.message)
+    throw e
+  }
 }

@@ -1,4 +1,3 @@
-import type { NeonClient } from './client.js'
 import type { Operation } from './types.js'
 
 /** Where an operation of one action is expected to end: ms after it started running. */
@@ -112,8 +111,10 @@ export class OperationDurations {
  * One per client and project (NeonClient.durationsOf), shared by the poller and the wait for the
  * project lock, so that the history is read once whichever needs it first.
  */
+// `neon` is typed by the one method used (NeonClient has it), not as Pick<NeonClient, ...>: this
+// file must not import client.ts, which imports this one.
 export function projectDurations(
-  neon: Pick<NeonClient, 'durationsOf'>,
+  neon: { durationsOf(projectId: string): OperationDurations },
   projectId: string,
 ): OperationDurations {
   return neon.durationsOf(projectId)

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { restPullLookup } from '../../src/github/pulls.js'
 import { restRunLookup } from '../../src/github/runs.js'
-import { cleanupMode, deleteChildrenFirst, type CleanupOptions } from '../../src/modes/cleanup.js'
+import { cleanupMode, deleteChildrenFirst, type CleanupOptions } from '../../src/modes/cleanup/index.js'
 import { ModeRun } from '../../src/modes/run.js'
 import { BranchIndex } from '../../src/neon/lookup.js'
 import { FakeClock } from '../helpers/fake-clock.js'

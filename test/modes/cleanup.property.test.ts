@@ -1,7 +1,7 @@
 import { Octokit } from '@octokit/rest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { restPullLookup } from '../../src/github/pulls.js'
-import { cleanupMode } from '../../src/modes/cleanup.js'
+import { cleanupMode } from '../../src/modes/cleanup/index.js'
 import { startFakeGitHub } from '../fake-github/server.js'
 import { startNeonSimulator } from '../sim/index.js'
 import { FakeClock } from '../helpers/fake-clock.js'

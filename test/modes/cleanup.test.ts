@@ -1,7 +1,7 @@
 import { Octokit } from '@octokit/rest'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { restPullLookup } from '../../src/github/pulls.js'
-import { cleanupMode } from '../../src/modes/cleanup.js'
+import { cleanupMode } from '../../src/modes/cleanup/index.js'
 import type { ModeResult } from '../../src/modes/types.js'
 import { startFakeGitHub } from '../fake-github/server.js'
 import { FakeClock } from '../helpers/fake-clock.js'

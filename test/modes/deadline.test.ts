@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanupMode } from '../../src/modes/cleanup.js'
+import { cleanupMode } from '../../src/modes/cleanup/index.js'
 import { NeonClient } from '../../src/neon/client.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { harness, inputsFor } from '../helpers/mode-harness.js'

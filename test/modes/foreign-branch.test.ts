@@ -3,7 +3,7 @@
 // modes reach an existing branch: the look-up, a create first and its 409, a br-… id, the branch
 // limit, a dry run, make-room, reset, delete and schema-diff.
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanupMode } from '../../src/modes/cleanup.js'
+import { cleanupMode } from '../../src/modes/cleanup/index.js'
 import { createMode } from '../../src/modes/create.js'
 import { deleteMode } from '../../src/modes/delete.js'
 import { ownership } from '../../src/modes/ownership.js'

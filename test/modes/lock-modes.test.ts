@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { cleanupMode } from '../../src/modes/cleanup.js'
+import { cleanupMode } from '../../src/modes/cleanup/index.js'
 import { createMode } from '../../src/modes/create.js'
 import { deleteMode } from '../../src/modes/delete.js'
 import { ephemeralPost } from '../../src/modes/ephemeral-post.js'

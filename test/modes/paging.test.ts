@@ -3,7 +3,7 @@
 import { Octokit } from '@octokit/rest'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { restPullLookup } from '../../src/github/pulls.js'
-import { cleanupMode } from '../../src/modes/cleanup.js'
+import { cleanupMode } from '../../src/modes/cleanup/index.js'
 import { createMode } from '../../src/modes/create.js'
 import { deleteMode } from '../../src/modes/delete.js'
 import { resetMode } from '../../src/modes/reset.js'

@@ -4,7 +4,7 @@
 import { Octokit } from '@octokit/rest'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { restPullLookup } from '../../src/github/pulls.js'
-import { cleanupMode } from '../../src/modes/cleanup.js'
+import { cleanupMode } from '../../src/modes/cleanup/index.js'
 import { deleteMode } from '../../src/modes/delete.js'
 import { ephemeralPost } from '../../src/modes/ephemeral-post.js'
 import { recoverableUntilOutput, undoLine } from '../../src/modes/undo.js'

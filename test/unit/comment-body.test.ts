@@ -1,17 +1,15 @@
 import MarkdownIt from 'markdown-it'
 import { describe, expect, it } from 'vitest'
 import {
-  codeBlock,
   consoleLink,
-  codeSpan,
   commentMarker,
   MAX_COMMENT_CHARS,
   renderComment,
-  shellQuote,
   statusOf,
   truncateComment,
   type CommentView,
 } from '../../src/github/comment-body.js'
+import { codeBlock, codeSpan, shellQuote } from '../../src/util/escape.js'
 import {
   createdResult,
   DB_URL,

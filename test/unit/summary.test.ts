@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { escapeHtml, renderSummary } from '../../src/summary.js'
+import { renderSummary } from '../../src/summary.js'
+import { escapeHtml } from '../../src/util/escape.js'
 import type { ModeResult } from '../../src/modes/types.js'
 import { createdResult, DB_URL, deletedResult, PASSWORD } from '../helpers/results.js'
 

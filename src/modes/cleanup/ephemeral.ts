@@ -6,12 +6,12 @@
  * The prefix does not apply: these are found by their annotation, wherever they are named. Only
  * this repository's are considered.
  */
-import type { BranchIndex } from '../neon/lookup.js'
-import type { Annotation } from '../neon/types.js'
-import type { Candidate } from './cleanup.js'
-import type { ModeRun } from './run.js'
-import type { RunState } from '../github/runs.js'
-import { ownership } from './ownership.js'
+import type { BranchIndex } from '../../neon/lookup.js'
+import type { Annotation } from '../../neon/types.js'
+import type { Candidate } from './candidate.js'
+import type { ModeRun } from '../run.js'
+import type { RunState } from '../../github/runs.js'
+import { ownership } from '../ownership.js'
 
 const DAY_MS = 86_400_000
 

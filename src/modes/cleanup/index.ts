@@ -1,46 +1,19 @@
-import type { Inputs } from '../inputs.js'
-import type { PullState } from '../github/pulls.js'
-import { BranchIndex } from '../neon/lookup.js'
-import type { Annotation, Branch } from '../neon/types.js'
-import { ChildrenFirstDeleter, type DeleteOutcome } from './cleanup-deleter.js'
-import { ephemeralCandidates, isEphemeral, judgeByRun } from './cleanup-ephemeral.js'
-import { Finality } from './cleanup-finality.js'
-import { restrictionOf } from './guards.js'
-import { ownership } from './ownership.js'
-import { ModeRun } from './run.js'
-import { escapeControl as shown } from '../util/log-text.js'
-import type { CleanupVerdict, DeletedBranchReport, ModeDeps, ModeResult } from './types.js'
-import { reportRecoverable } from './undo.js'
+import type { Inputs } from '../../inputs.js'
+import type { PullState } from '../../github/pulls.js'
+import { BranchIndex } from '../../neon/lookup.js'
+import type { Annotation, Branch } from '../../neon/types.js'
+import type { Candidate, Tie } from './candidate.js'
+import { ChildrenFirstDeleter, type DeleteOutcome } from './deleter.js'
+import { ephemeralCandidates, isEphemeral, judgeByRun } from './ephemeral.js'
+import { Finality } from './finality.js'
+import { restrictionOf } from '../guards.js'
+import { ownership } from '../ownership.js'
+import { ModeRun } from '../run.js'
+import { escapeControl as shown } from '../../util/log-text.js'
+import type { CleanupVerdict, DeletedBranchReport, ModeDeps, ModeResult } from '../types.js'
+import { reportRecoverable } from '../undo.js'
 
 const DAY_MS = 86_400_000
-
-/**
- * What ties a branch to a pull request of this repository. `name`: only a `pr-<n>` in its name
- * does, which may be a coincidence (another tool's branch, or another repository's made by hand):
- * such a tie can keep a branch (its pull request is open) but never dooms it before
- * `cleanup_max_age`.
- */
-export interface Tie {
-  pr: number
-  by: 'annotation' | 'name'
-}
-
-/** A branch under `cleanup_prefix` (neither default nor protected), as the cleanup rules judged it. */
-export interface Candidate {
-  branch: Branch
-  tie?: Tie
-  ageDays: number
-  /** Whether the rules delete it now, and why (or why not). */
-  remove: boolean
-  reason: string
-  prState?: string
-  /** Stale, but kept because a child of it stays (Neon cannot delete a branch with children). */
-  heldByChild?: boolean
-  /** Annotated for this other repository (ownership.ts): never deleted. */
-  foreign?: string
-  /** Tied by its name only, and within `cleanup_max_age`: kept without a look-up. */
-  youngNameTie?: boolean
-}
 
 export interface CleanupOptions {
   /**
@@ -63,7 +36,7 @@ export interface CleanupOptions {
  * branches and branches of open pull requests are always kept. A branch tied to a pull request of
  * this repository goes when that PR is closed, merged or gone; one tied to none goes when it has not
  * been updated for `cleanup_max_age`. Children go before parents, and a parent whose child stays
- * stays too. Ephemeral CI branches are judged apart, by their workflow run (cleanup-ephemeral.ts).
+ * stays too. Ephemeral CI branches are judged apart, by their workflow run (ephemeral.ts).
  */
 export async function cleanupMode(
   deps: ModeDeps,
@@ -114,25 +87,7 @@ export async function cleanupMode(
       for (const b of doomed) run.changed(`would delete '${b.name}' (${b.id})`)
     }
 
-    const failures: string[] = []
-    const verdicts = candidates.map((c) => {
-      const v = verdictOf(c, c.remove ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept')
-      if (!c.remove || inputs.dryRun) return v
-      const error = outcomes.get(c.branch.id)
-      if (error === 'gone') {
-        v.reason += '; it was already gone (204)'
-      } else if (error !== undefined) {
-        v.verdict = 'failed'
-        v.reason += `; delete failed: ${error}`
-      }
-      return v
-    })
-    // Failures in the order the deletes ended, as before.
-    for (const [id, error] of outcomes) {
-      if (error === undefined || error === 'gone') continue
-      const b = index.get(id)!
-      failures.push(`'${shown(b.name)}' (${b.id}): ${shown(error)}`)
-    }
+    const { verdicts, failures } = verdictsOfSweep(candidates, outcomes, index, inputs.dryRun)
     return {
       mode: 'cleanup',
       // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
@@ -147,6 +102,35 @@ export async function cleanupMode(
   } catch (e) {
     throw run.fail(`cleanup of project ${run.project}`, e)
   }
+}
+
+/** The verdict on each candidate, with what its delete came to, and the deletes that failed. */
+function verdictsOfSweep(
+  candidates: Candidate[],
+  outcomes: Map<string, DeleteOutcome>,
+  index: BranchIndex,
+  dryRun: boolean,
+): { verdicts: CleanupVerdict[]; failures: string[] } {
+  const failures: string[] = []
+  const verdicts = candidates.map((c) => {
+    const v = verdictOf(c, c.remove ? (dryRun ? 'would delete' : 'deleted') : 'kept')
+    if (!c.remove || dryRun) return v
+    const error = outcomes.get(c.branch.id)
+    if (error === 'gone') {
+      v.reason += '; it was already gone (204)'
+    } else if (error !== undefined) {
+      v.verdict = 'failed'
+      v.reason += `; delete failed: ${error}`
+    }
+    return v
+  })
+  // Failures in the order the deletes ended, as before.
+  for (const [id, error] of outcomes) {
+    if (error === undefined || error === 'gone') continue
+    const b = index.get(id)!
+    failures.push(`'${shown(b.name)}' (${b.id}): ${shown(error)}`)
+  }
+  return { verdicts, failures }
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { Branch } from '../neon/types.js'
-import type { ModeRun } from './run.js'
+import type { Branch } from '../../neon/types.js'
+import type { ModeRun } from '../run.js'
 
 /** undefined when deleted, 'gone' when Neon says it no longer exists, else the error message. */
 export type DeleteOutcome = string | undefined

@@ -1,5 +1,5 @@
-import type { BranchIndex } from '../neon/lookup.js'
-import type { Candidate } from './cleanup.js'
+import type { BranchIndex } from '../../neon/lookup.js'
+import type { Candidate } from './candidate.js'
 
 /**
  * When a cleanup candidate's delete is certain, while other candidates are still being judged (their
