@@ -28,22 +28,13 @@ import { NEON_RATE_LIMITS, startNeonSimulator, type NeonSimulator } from '../tes
 import { runBursts } from './burst.js'
 import { runCleanupBench } from './cleanup.js'
 import { writeReport, type ExitLagRow, type ScenarioRow, type TargetRow } from './report.js'
+import { JITTER, LATENCY_MS, OPERATION_MS } from './settings.js'
 
 const quick = process.argv.includes('--quick')
 const runsArg = process.argv.indexOf('--runs')
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : quick ? 3 : 15
 const WRITE = !quick || process.argv.includes('--write')
 const DOC = new URL('../docs/benchmarks.md', import.meta.url)
-const LATENCY_MS = 30
-const OPERATION_MS = {
-  create_branch: 800,
-  start_compute: 1500,
-  create_timeline: 800,
-  delete_timeline: 400,
-  suspend_compute: 0,
-}
-/** Spread of every operation's duration (the simulator's operationJitter; no source says how much Neon's vary). */
-const JITTER = 0.1
 const REPO = 'octo-org/bench'
 
 const median = (xs: number[]) => {
