@@ -7128,7 +7128,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(669);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(104);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7137,7 +7137,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 669:
+/***/ 104:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -13714,23 +13714,60 @@ async function listRecoverable(client, projectId) {
         .map((branch) => ({ branch, annotation: annotations[branch.id] }));
 }
 
+;// CONCATENATED MODULE: ./src/util/log-text.ts
+/**
+ * Text from outside (Neon's names and messages, GitHub's answers, a recorded state) made safe for
+ * the run's log. Pure.
+ *
+ * The runner reads a step's stdout line by line, and a line is a workflow command when, after its
+ * leading whitespace, it starts with `::` (`::add-mask::`, `::stop-commands::`, `::error::` …), or
+ * when it holds `##[` anywhere (the legacy form); it splits lines at `\n`, at `\r` and at `\r\n`
+ * (actions/runner, src/Runner.Common/ActionCommand.cs: TryParseV2 and TryParse). @actions/core
+ * escapes the data of its own commands (warning, error, notice, debug, group), but `core.info`
+ * writes its text as it is: a branch name holding `\n::stop-commands::x` would end the masking of
+ * every secret printed after it.
+ */
+// C0 controls (\n and \r among them), DEL, C1 controls, and the Unicode line and paragraph separators.
+// eslint-disable-next-line no-control-regex
+const log_text_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+/** Every control character as a visible `\uXXXX`: the text stays on one line, and says what it held. */
+function escapeControl(text) {
+    return text.replace(log_text_CONTROL_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+/**
+ * One log line that the runner cannot take for a command: control characters escaped (so nothing
+ * in it starts a line of its own), a leading `::` and every `##[` broken with an escape.
+ */
+function logLine(text) {
+    return escapeControl(text)
+        .replace(/^(\s*):/, '$1\\u003a')
+        .replace(/##\[/g, '##\\u005b');
+}
+/**
+ * A multi-line message (an error that lists what failed, one per line) with each line escaped:
+ * only the `\n` between lines is kept, so a `\r` or another control character inside a line
+ * cannot start one, and `##[` broken as in logLine. Used where @actions/core escapes the whole
+ * message again (core.setFailed).
+ */
+function logLines(text) {
+    return text
+        .split(/\r\n|\n/)
+        .map((line) => escapeControl(line).replace(/##\[/g, '##\\u005b'))
+        .join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/modes/undo.ts
+
 
 /** What is said when Neon did not list the branch as recoverable (or was not asked). */
 const UNKNOWN_WINDOW = 'up to 7 days, where Neon offers recovery';
-// eslint-disable-next-line no-control-regex
-const undo_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g;
-/** A name for a log line: control characters (a newline could start a workflow command) shown as `?`. */
-function printable(name) {
-    return name.replace(undo_CONTROL_RE, '?');
-}
 /** "until 2026-12-01T10:00:00Z", or "for up to 7 days, where Neon offers recovery". */
 function recoverableText(r) {
     return r.recoverableUntil ? `until ${r.recoverableUntil}` : `for ${UNKNOWN_WINDOW}`;
 }
 /** One log line: which branch, until when, and how to bring it back. */
 function undoLine(r) {
-    return (`Branch '${printable(r.name)}' (${r.id}) can be recovered ${recoverableText(r)}: run the action with ` +
+    return (`Branch '${escapeControl(r.name)}' (${r.id}) can be recovered ${recoverableText(r)}: run the action with ` +
         `mode: recover and branch_name: ${r.id} (a pull request's branch also comes back when the pull ` +
         `request is reopened).`);
 }
@@ -14118,46 +14155,22 @@ function truncateComment(body, max = MAX_COMMENT_CHARS - 1) {
     return cutAt(body, max - note.length) + note;
 }
 
-;// CONCATENATED MODULE: ./src/util/log-text.ts
+;// CONCATENATED MODULE: ./src/github/rate-limit.ts
+// Kept out of octokit.ts, which main.ts loads only when GitHub is first asked (start-up time).
 /**
- * Text from outside (Neon's names and messages, GitHub's answers, a recorded state) made safe for
- * the run's log. Pure.
- *
- * The runner reads a step's stdout line by line, and a line is a workflow command when, after its
- * leading whitespace, it starts with `::` (`::add-mask::`, `::stop-commands::`, `::error::` …), or
- * when it holds `##[` anywhere (the legacy form); it splits lines at `\n`, at `\r` and at `\r\n`
- * (actions/runner, src/Runner.Common/ActionCommand.cs: TryParseV2 and TryParse). @actions/core
- * escapes the data of its own commands (warning, error, notice, debug, group), but `core.info`
- * writes its text as it is: a branch name holding `\n::stop-commands::x` would end the masking of
- * every secret printed after it.
+ * Whether GitHub refused a request for a rate limit rather than for what the token may do: a 429,
+ * or a 403 whose message says "secondary rate" (the test Octokit's throttling plugin makes,
+ * plugin-throttling 11.0.5) or whose `x-ratelimit-remaining` is 0 (a primary limit, "Rate limits for
+ * the REST API").
  */
-// C0 controls (\n and \r among them), DEL, C1 controls, and the Unicode line and paragraph separators.
-// eslint-disable-next-line no-control-regex
-const log_text_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-/** Every control character as a visible `\uXXXX`: the text stays on one line, and says what it held. */
-function escapeControl(text) {
-    return text.replace(log_text_CONTROL_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-/**
- * One log line that the runner cannot take for a command: control characters escaped (so nothing
- * in it starts a line of its own), a leading `::` and every `##[` broken with an escape.
- */
-function logLine(text) {
-    return escapeControl(text)
-        .replace(/^(\s*):/, '$1\\u003a')
-        .replace(/##\[/g, '##\\u005b');
-}
-/**
- * A multi-line message (an error that lists what failed, one per line) with each line escaped:
- * only the `\n` between lines is kept, so a `\r` or another control character inside a line
- * cannot start one, and `##[` broken as in logLine. Used where @actions/core escapes the whole
- * message again (core.setFailed).
- */
-function logLines(text) {
-    return text
-        .split(/\r\n|\n/)
-        .map((line) => escapeControl(line).replace(/##\[/g, '##\\u005b'))
-        .join('\n');
+function isRateLimited(e) {
+    const r = e;
+    if (r.status === 429)
+        return true;
+    if (r.status !== 403)
+        return false;
+    return (/\bsecondary rate\b/i.test(String(r.message)) ||
+        String(r.response?.headers?.['x-ratelimit-remaining']) === '0');
 }
 
 ;// CONCATENATED MODULE: ./src/github/comment.ts
@@ -14167,6 +14180,7 @@ function logLines(text) {
  * failure is a warning, never a failed step (a fork's read-only token answers 403, and the branch
  * is what the job needs).
  */
+
 
 
 const PER_PAGE = 100;
@@ -14322,8 +14336,8 @@ function comment_describe(e) {
 }
 function hint(e) {
     const status = comment_statusOf(e);
-    // A 403 for a secondary rate limit is not a permission problem: no hint that would mislead.
-    if ((status === 403 && !/\bsecondary rate\b/i.test(String(e?.message))) || status === 404) {
+    // A rate limit that outlasted the retries is not a permission problem: no hint that would mislead.
+    if ((status === 403 && !isRateLimited(e)) || status === 404) {
         return (` The token needs 'pull-requests: write' (add it under 'permissions:'); pull requests from forks ` +
             `get a read-only token, so set 'comment: false' there or accept this warning.`);
     }
@@ -16796,7 +16810,7 @@ async function recoverDeleted(run, found) {
     const deletedAt = branch.recovery.deleted_at;
     const res = await run.deps.neon.recoverBranch(run.project, branch.id);
     run.changed(`recovered branch '${branch.name}' (${branch.id}), deleted at ${deletedAt}`);
-    run.deps.log.info(`Recovered branch '${printable(branch.name)}' (${branch.id}), deleted at ${deletedAt}; its data and URL are as they were`);
+    run.deps.log.info(`Recovered branch '${escapeControl(branch.name)}' (${branch.id}), deleted at ${deletedAt}; its data and URL are as they were`);
     const endpoint = res.endpoints.find((e) => e.type === 'read_write');
     return {
         branch: res.branch,
@@ -16854,12 +16868,12 @@ function tiedToThisRun(annotation, context) {
 }
 /** Why a deleted branch is not this pull request's, for the log (one line: annotations are anyone's text). */
 function whyNotOurs(found, context) {
-    return printable(whyNot(found, context));
+    return escapeControl(whyNot(found, context));
 }
 function whyNot(found, context) {
     const a = found.annotation?.value ?? {};
     const other = annotatedForOtherRepository(found.annotation, context);
-    const which = `'${printable(found.branch.name)}' (${found.branch.id}, deleted at ${found.branch.recovery.deleted_at})`;
+    const which = `'${escapeControl(found.branch.name)}' (${found.branch.id}, deleted at ${found.branch.recovery.deleted_at})`;
     if (other)
         return `${which} is annotated for repository ${other}`;
     if (annotatedRepos(found.annotation).length === 0)
@@ -16906,7 +16920,7 @@ async function recoverMode(deps, inputs) {
             throw await nothingRecoverable(run, ref);
         }
         if (mine.length > 1) {
-            log.notice(`${mine.length} deleted branches are named '${printable(ref)}'; recovering the most recently deleted, ` +
+            log.notice(`${mine.length} deleted branches are named '${escapeControl(ref)}'; recovering the most recently deleted, ` +
                 `${target.branch.id} (deleted at ${target.branch.recovery.deleted_at}). The others: ` +
                 `${mine
                     .slice(1)
@@ -16958,10 +16972,10 @@ async function handOutLive(run, found) {
     const { branch } = found;
     const other = annotatedForOtherRepository(found.annotation, run.deps.context);
     if (other)
-        throw new Error(`'${printable(branch.name)}' (${branch.id}) is annotated for repository ${printable(other)}: not this ` +
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is annotated for repository ${escapeControl(other)}: not this ` +
             `repository's to hand out. Nothing was changed.`);
     refuseUnsafeTarget(branch, 'hand it out');
-    run.deps.log.notice(`Branch '${printable(branch.name)}' (${branch.id}) is not deleted: nothing to recover. Handing it out as it is` +
+    run.deps.log.notice(`Branch '${escapeControl(branch.name)}' (${branch.id}) is not deleted: nothing to recover. Handing it out as it is` +
         `${run.inputs.dryRun ? ' (dry run: nothing was changed)' : ''}.`);
     if (run.inputs.dryRun) {
         return {
@@ -17012,7 +17026,7 @@ async function nothingRecoverable(run, ref) {
         .map((c) => ({ c, d: Math.min(distance(ref, c.branch.name), distance(ref, c.branch.id)) }))
         .sort((x, y) => x.d - y.d)
         .slice(0, CLOSEST_LISTED)
-        .map(({ c }) => `'${printable(c.branch.name)}' (${c.branch.id}, deleted at ${c.branch.recovery.deleted_at}, ` +
+        .map(({ c }) => `'${escapeControl(c.branch.name)}' (${c.branch.id}, deleted at ${c.branch.recovery.deleted_at}, ` +
         `recoverable until ${c.branch.recovery.recoverable_until})`);
     return new Error(`no deleted branch ${what} can be recovered in project ${run.project}. The recoverable branches with ` +
         `the closest names (${Math.min(all.length, CLOSEST_LISTED)} of ${all.length}): ${closest.join(', ')}. ` +
@@ -17202,11 +17216,11 @@ function recoverableOf(run, name, looked) {
     // branch is made.
     const ours = run.inputs.masking ? tied.filter((d) => looksAnonymized(d)) : tied;
     for (const d of tied.filter((x) => !ours.includes(x)))
-        log.info(`Not recovering deleted branch '${printable(d.branch.name)}' (${d.branch.id}): it is not anonymized, ` +
+        log.info(`Not recovering deleted branch '${escapeControl(d.branch.name)}' (${d.branch.id}): it is not anonymized, ` +
             `and ${run.inputs.masking?.source ?? 'the masking rules'} ask for masked data`);
     const others = looked.deleted.filter((d) => !tied.includes(d));
     if (others.length > 0) {
-        log.info(`Not recovering ${others.length} deleted branch(es) named '${printable(name)}' that are not this ` +
+        log.info(`Not recovering ${others.length} deleted branch(es) named '${escapeControl(name)}' that are not this ` +
             `${context.pullRequest ? 'pull request' : 'repository'}'s: ${others.map((d) => whyNotOurs(d, context)).join('; ')}`);
     }
     const target = ours[0];
@@ -17217,7 +17231,7 @@ function recoverableOf(run, name, looked) {
     // On a pull request past `opened` the branch was expected: say why a new one is made. Elsewhere
     // (a workflow_dispatch naming a new branch) a missing branch is the normal case.
     if (isPullRequestEvent(context.eventName) && context.action !== 'opened') {
-        log.notice(`Branch '${printable(name)}' is not there, and Neon lists no deleted branch of this pull request to recover` +
+        log.notice(`Branch '${escapeControl(name)}' is not there, and Neon lists no deleted branch of this pull request to recover` +
             `${others.length > 0 ? ` (${others.length} deleted branch(es) of that name belong to others)` : ''}: ` +
             `it was never made, was deleted more than 7 days ago, or the account is not offered branch recovery ` +
             `(a Neon preview). Creating a new branch.`);
@@ -17237,7 +17251,7 @@ async function tryRecovery(run, target) {
     catch (e) {
         if (!refusedRecovery(e))
             throw e;
-        run.deps.log.notice(`Neon refused to recover branch '${printable(target.branch.name)}' (${target.branch.id}), deleted at ` +
+        run.deps.log.notice(`Neon refused to recover branch '${escapeControl(target.branch.name)}' (${target.branch.id}), deleted at ` +
             `${target.branch.recovery.deleted_at}: ${e.message}. Creating a new branch instead (or adopting one ` +
             `of that name that another run has just made).`);
         return undefined;
@@ -18252,7 +18266,7 @@ function describeHolders(pending) {
     })
         .join(', ');
 }
-const isRateLimited = (e) => e instanceof NeonApiError && e.status === 429;
+const lock_wait_isRateLimited = (e) => e instanceof NeonApiError && e.status === 429;
 /** The wait would pass the step's deadline: the request fails now, saying so. */
 class LockDeadline extends Error {
     waitedMs;
@@ -18344,7 +18358,7 @@ class LockWait {
         catch (e) {
             // Unreadable now (a timeout, a 5xx): the try itself will tell. A 429 says that the account's
             // requests are used up, by every run sharing the key: this one steps back the furthest.
-            if (isRateLimited(e)) {
+            if (lock_wait_isRateLimited(e)) {
                 this.window = MAX_WINDOW;
                 this.aimed = false;
                 return this.sleepUntil(clock.now() + RATE_LIMITED_MS * (1 + this.deps.random()));

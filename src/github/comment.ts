@@ -7,6 +7,7 @@
 import { truncateComment } from './comment-body.js'
 import type { Logger } from '../modes/types.js'
 import type { GitHubClient } from './octokit.js'
+import { isRateLimited } from './rate-limit.js'
 import { escapeControl } from '../util/log-text.js'
 
 /** Where the comment code reports: the modes' logger is enough. */
@@ -210,8 +211,8 @@ function describe(e: unknown): string {
 
 function hint(e: unknown): string {
   const status = statusOf(e)
-  // A 403 for a secondary rate limit is not a permission problem: no hint that would mislead.
-  if ((status === 403 && !/\bsecondary rate\b/i.test(String((e as Error)?.message))) || status === 404) {
+  // A rate limit that outlasted the retries is not a permission problem: no hint that would mislead.
+  if ((status === 403 && !isRateLimited(e)) || status === 404) {
     return (
       ` The token needs 'pull-requests: write' (add it under 'permissions:'); pull requests from forks ` +
       `get a read-only token, so set 'comment: false' there or accept this warning.`

@@ -40,7 +40,7 @@ import { parentText, pointInfo, schemaOnly } from './point.js'
 import { recoverDeleted, refusedRecovery, tiedToThisRun, whyNotOurs, type Recovered } from './recover.js'
 import { ModeRun } from './run.js'
 import type { AnonymizationReport, ModeDeps, ModeResult } from './types.js'
-import { printable } from './undo.js'
+import { escapeControl } from '../util/log-text.js'
 
 /**
  * create: make the pull request's branch, or adopt it when it exists (a re-run, the next push, a
@@ -193,13 +193,13 @@ function recoverableOf(run: ModeRun, name: string, looked: LookupWithDeleted): F
   const ours = run.inputs.masking ? tied.filter((d) => looksAnonymized(d)) : tied
   for (const d of tied.filter((x) => !ours.includes(x)))
     log.info(
-      `Not recovering deleted branch '${printable(d.branch.name)}' (${d.branch.id}): it is not anonymized, ` +
+      `Not recovering deleted branch '${escapeControl(d.branch.name)}' (${d.branch.id}): it is not anonymized, ` +
         `and ${run.inputs.masking?.source ?? 'the masking rules'} ask for masked data`,
     )
   const others = looked.deleted.filter((d) => !tied.includes(d))
   if (others.length > 0) {
     log.info(
-      `Not recovering ${others.length} deleted branch(es) named '${printable(name)}' that are not this ` +
+      `Not recovering ${others.length} deleted branch(es) named '${escapeControl(name)}' that are not this ` +
         `${context.pullRequest ? 'pull request' : 'repository'}'s: ${others.map((d) => whyNotOurs(d, context)).join('; ')}`,
     )
   }
@@ -211,7 +211,7 @@ function recoverableOf(run: ModeRun, name: string, looked: LookupWithDeleted): F
   // (a workflow_dispatch naming a new branch) a missing branch is the normal case.
   if (isPullRequestEvent(context.eventName) && context.action !== 'opened') {
     log.notice(
-      `Branch '${printable(name)}' is not there, and Neon lists no deleted branch of this pull request to recover` +
+      `Branch '${escapeControl(name)}' is not there, and Neon lists no deleted branch of this pull request to recover` +
         `${others.length > 0 ? ` (${others.length} deleted branch(es) of that name belong to others)` : ''}: ` +
         `it was never made, was deleted more than 7 days ago, or the account is not offered branch recovery ` +
         `(a Neon preview). Creating a new branch.`,
@@ -232,7 +232,7 @@ async function tryRecovery(run: ModeRun, target: FoundDeleted): Promise<Outcome 
   } catch (e) {
     if (!refusedRecovery(e)) throw e
     run.deps.log.notice(
-      `Neon refused to recover branch '${printable(target.branch.name)}' (${target.branch.id}), deleted at ` +
+      `Neon refused to recover branch '${escapeControl(target.branch.name)}' (${target.branch.id}), deleted at ` +
         `${target.branch.recovery.deleted_at}: ${e.message}. Creating a new branch instead (or adopting one ` +
         `of that name that another run has just made).`,
     )

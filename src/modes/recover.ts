@@ -11,7 +11,7 @@ import { refuseUnsafeTarget } from './guards.js'
 import { schemaOnly } from './point.js'
 import { ModeRun } from './run.js'
 import type { ModeDeps, ModeResult, RecoveryReport } from './types.js'
-import { printable } from './undo.js'
+import { escapeControl } from '../util/log-text.js'
 
 /** A branch brought back by POST …/recover, and what the answer told. */
 export interface Recovered {
@@ -36,7 +36,7 @@ export async function recoverDeleted(run: ModeRun, found: FoundDeleted): Promise
   const res = await run.deps.neon.recoverBranch(run.project, branch.id)
   run.changed(`recovered branch '${branch.name}' (${branch.id}), deleted at ${deletedAt}`)
   run.deps.log.info(
-    `Recovered branch '${printable(branch.name)}' (${branch.id}), deleted at ${deletedAt}; its data and URL are as they were`,
+    `Recovered branch '${escapeControl(branch.name)}' (${branch.id}), deleted at ${deletedAt}; its data and URL are as they were`,
   )
   const endpoint = res.endpoints.find((e) => e.type === 'read_write')
   return {
@@ -103,13 +103,13 @@ export function tiedToThisRun(annotation: Annotation | undefined, context: RunCo
 
 /** Why a deleted branch is not this pull request's, for the log (one line: annotations are anyone's text). */
 export function whyNotOurs(found: FoundDeleted, context: RunContext): string {
-  return printable(whyNot(found, context))
+  return escapeControl(whyNot(found, context))
 }
 
 function whyNot(found: FoundDeleted, context: RunContext): string {
   const a = found.annotation?.value ?? {}
   const other = annotatedForOtherRepository(found.annotation, context)
-  const which = `'${printable(found.branch.name)}' (${found.branch.id}, deleted at ${found.branch.recovery.deleted_at})`
+  const which = `'${escapeControl(found.branch.name)}' (${found.branch.id}, deleted at ${found.branch.recovery.deleted_at})`
   if (other) return `${which} is annotated for repository ${other}`
   if (annotatedRepos(found.annotation).length === 0) return `${which} carries no github-repo annotation`
   if (a['github-ephemeral'] === 'true') return `${which} is a CI job's ephemeral branch`
@@ -158,7 +158,7 @@ export async function recoverMode(deps: ModeDeps, inputs: Inputs): Promise<ModeR
     }
     if (mine.length > 1) {
       log.notice(
-        `${mine.length} deleted branches are named '${printable(ref)}'; recovering the most recently deleted, ` +
+        `${mine.length} deleted branches are named '${escapeControl(ref)}'; recovering the most recently deleted, ` +
           `${target.branch.id} (deleted at ${target.branch.recovery.deleted_at}). The others: ` +
           `${mine
             .slice(1)
@@ -213,12 +213,12 @@ async function handOutLive(run: ModeRun, found: FoundBranch): Promise<ModeResult
   const other = annotatedForOtherRepository(found.annotation, run.deps.context)
   if (other)
     throw new Error(
-      `'${printable(branch.name)}' (${branch.id}) is annotated for repository ${printable(other)}: not this ` +
+      `'${escapeControl(branch.name)}' (${branch.id}) is annotated for repository ${escapeControl(other)}: not this ` +
         `repository's to hand out. Nothing was changed.`,
     )
   refuseUnsafeTarget(branch, 'hand it out')
   run.deps.log.notice(
-    `Branch '${printable(branch.name)}' (${branch.id}) is not deleted: nothing to recover. Handing it out as it is` +
+    `Branch '${escapeControl(branch.name)}' (${branch.id}) is not deleted: nothing to recover. Handing it out as it is` +
       `${run.inputs.dryRun ? ' (dry run: nothing was changed)' : ''}.`,
   )
   if (run.inputs.dryRun) {
@@ -276,7 +276,7 @@ async function nothingRecoverable(run: ModeRun, ref: string): Promise<Error> {
     .slice(0, CLOSEST_LISTED)
     .map(
       ({ c }) =>
-        `'${printable(c.branch.name)}' (${c.branch.id}, deleted at ${c.branch.recovery.deleted_at}, ` +
+        `'${escapeControl(c.branch.name)}' (${c.branch.id}, deleted at ${c.branch.recovery.deleted_at}, ` +
         `recoverable until ${c.branch.recovery.recoverable_until})`,
     )
   return new Error(

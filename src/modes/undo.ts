@@ -7,17 +7,10 @@
 import type { NeonClient } from '../neon/client.js'
 import { recoveryWindows } from '../neon/recovery.js'
 import type { DeletedBranchReport, Logger } from './types.js'
+import { escapeControl } from '../util/log-text.js'
 
 /** What is said when Neon did not list the branch as recoverable (or was not asked). */
 export const UNKNOWN_WINDOW = 'up to 7 days, where Neon offers recovery'
-
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g
-
-/** A name for a log line: control characters (a newline could start a workflow command) shown as `?`. */
-export function printable(name: string): string {
-  return name.replace(CONTROL_RE, '?')
-}
 
 /** "until 2026-12-01T10:00:00Z", or "for up to 7 days, where Neon offers recovery". */
 export function recoverableText(r: Pick<DeletedBranchReport, 'recoverableUntil'>): string {
@@ -27,7 +20,7 @@ export function recoverableText(r: Pick<DeletedBranchReport, 'recoverableUntil'>
 /** One log line: which branch, until when, and how to bring it back. */
 export function undoLine(r: DeletedBranchReport): string {
   return (
-    `Branch '${printable(r.name)}' (${r.id}) can be recovered ${recoverableText(r)}: run the action with ` +
+    `Branch '${escapeControl(r.name)}' (${r.id}) can be recovered ${recoverableText(r)}: run the action with ` +
     `mode: recover and branch_name: ${r.id} (a pull request's branch also comes back when the pull ` +
     `request is reopened).`
   )

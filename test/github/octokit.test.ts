@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createGitHubClient } from '../../src/github/octokit.js'
+import { isRateLimited } from '../../src/github/rate-limit.js'
 import { SECONDARY_LIMIT_MESSAGE, startFakeGitHub, type FakeGitHub } from '../fake-github/server.js'
 
 // GitHub's side of a burst: twenty jobs writing their comments at once is what trips GitHub's
@@ -43,6 +44,19 @@ function client(o: { deadline?: number } = {}) {
 const comment = (octokit: ReturnType<typeof client>) =>
   octokit.rest.issues.createComment({ owner: 'octo-org', repo: 'octo-repo', issue_number: pr, body: 'hi' })
 const posts = () => gh.requests.filter((r) => r.method === 'POST')
+
+describe('isRateLimited', () => {
+  it('tells a rate limit from a permission refusal', () => {
+    const err = (status: number, message: string, headers: Record<string, string> = {}) =>
+      Object.assign(new Error(message), { status, response: { headers } })
+    expect(isRateLimited(err(403, SECONDARY_LIMIT_MESSAGE))).toBe(true)
+    expect(isRateLimited(err(429, 'Too many requests'))).toBe(true)
+    expect(isRateLimited(err(403, 'API rate limit exceeded', { 'x-ratelimit-remaining': '0' }))).toBe(true)
+    expect(isRateLimited(err(403, 'Resource not accessible by integration'))).toBe(false)
+    expect(isRateLimited(err(404, 'secondary rate'))).toBe(false)
+    expect(isRateLimited(new Error('no status'))).toBe(false)
+  })
+})
 
 describe('secondary rate limits', () => {
   it('waits out more than two refusals in a row (a burst keeps refusing for a while)', async () => {

@@ -98,10 +98,11 @@ describe('delete says until when the branch can be recovered', () => {
     expect(h.logs.join('\n')).toContain('can be recovered for up to 7 days, where Neon offers recovery')
   })
 
-  it('a hostile name is one log line: control characters shown as ?', () => {
+  it('a hostile name is one log line: control characters escaped as in every log line', () => {
     expect(undoLine({ name: 'x\n::warning::pwned', id: 'br-a-1' })).toMatch(
-      /^Branch 'x\?::warning::pwned' \(br-a-1\)/,
+      /^Branch 'x\\u000a::warning::pwned' \(br-a-1\)/,
     )
+    expect(undoLine({ name: 'x\u2028y', id: 'br-a-1' })).toContain("'x\\u2028y'")
     expect(undoLine({ name: 'x\n', id: 'br-a-1' }).includes('\n')).toBe(false)
   })
 })
