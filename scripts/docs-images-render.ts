@@ -147,6 +147,8 @@ export async function startBrowser(): Promise<Browser> {
       args: [...chromium.args, '--hide-scrollbars', '--force-color-profile=srgb'],
       headless: 'shell',
       timeout: 30_000,
+      // Bounds every later call (a page, a screenshot), which would otherwise wait 180 s.
+      protocolTimeout: 60_000,
       env: { ...process.env, LD_LIBRARY_PATH: libs, FONTCONFIG_FILE: fontsConf, HOME: dir },
     })
   } catch (e) {
