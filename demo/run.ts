@@ -4,9 +4,10 @@
  * against the embedded Neon simulator and a fake GitHub API on 127.0.0.1. Exits non-zero when any
  * step does not behave as documented, so CI runs it too.
  */
-import { startFakeGitHub } from '../test/fake-github/server.js'
+import { startFakeGitHub, type FakeGitHub } from '../test/fake-github/server.js'
 import { runAction, runPost, secretLeaks, type ActionRun } from '../test/helpers/run-action.js'
-import { startNeonSimulator } from '../test/sim/index.js'
+import { startNeonSimulator, type NeonSimulator } from '../test/sim/index.js'
+import { writePictureSources } from './pictures.js'
 import { migrateThroughOutputs, queryThroughOutputs, seedParent } from './real-postgres.js'
 
 const REPO = 'octo-org/shop'
@@ -44,6 +45,9 @@ function show(title: string, run: ActionRun, ms: number): void {
 
 async function main(): Promise<void> {
   const realPostgres = process.argv.includes('--real-postgres')
+  // `--pictures DIR` (scripts/docs-images.ts): stop once the comment and summary docs/images/ shows exist.
+  const pictures = process.argv.indexOf('--pictures')
+  const picturesDir = pictures > 0 ? process.argv[pictures + 1] : undefined
   const sim = await startNeonSimulator({
     latencyMs: 5,
     operationMs: { create_branch: 300, start_compute: 500 },
@@ -171,6 +175,19 @@ async function main(): Promise<void> {
       /🟢 ready/.test(sticky[0]?.body ?? ''),
     'one comment: the branch section and the Schema changes section',
   )
+  if (picturesDir) {
+    const secrets = [
+      sim.apiKey,
+      'ghs_demo_token_0123',
+      opened.outputs.password ?? '',
+      opened.outputs.db_url ?? '',
+    ]
+    check(
+      writePictureSources(picturesDir, { comment: sticky[0]?.body ?? '', summary: opened.summary }, secrets),
+      `the comment and the summary written to ${picturesDir}, without a secret`,
+    )
+    return finish(sim, gh)
+  }
 
   const reset = await step('pull_request labeled reset-db → reset', 'pull_request', 'labeled', {
     mode: 'reset',
@@ -394,6 +411,10 @@ Project ${full.id} is on the free plan: ${fullCount().length} of 10 branches.`)
   })
   check(bad.code === 1, 'the step fails, naming the input')
 
+  await finish(sim, gh)
+}
+
+async function finish(sim: NeonSimulator, gh: FakeGitHub): Promise<void> {
   const calls = sim.log.length
   console.log(`\nNeon API requests in all: ${calls}; GitHub API requests: ${gh.requests.length}`)
   await sim.close()
