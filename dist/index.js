@@ -7128,7 +7128,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(104);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(245);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7137,7 +7137,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 104:
+/***/ 245:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -11147,6 +11147,90 @@ function readMode(r, allowEmptyApiKey) {
     return { mode, ephemeral };
 }
 
+;// CONCATENATED MODULE: ./src/inputs/types.ts
+/** A bad input value. The message names the input and what is allowed, and never holds a secret. */
+class InputError extends Error {
+    /** The input's name as written in action.yml, e.g. `expires_in`. */
+    input;
+    constructor(input, message) {
+        super(message);
+        this.name = 'InputError';
+        this.input = input;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/inputs/neon-names.ts
+// Neon's own actions' names for inputs this action has under another name (issue 32). GitHub only
+// warns "Unexpected input" for an input an action does not declare, and the step then runs on the
+// default: `username: app_user` (create-branch-action v5) would connect as neondb_owner. The runner
+// sets INPUT_<NAME> for every `with:` key, declared or not, so the reader sees them; every one of
+// these that is given fails the step before any request, naming ours. docs/migrating.md holds the
+// same tables (its inputs and outputs, and what behaves differently), and a test holds the two together.
+
+
+/**
+ * Every input of Neon's actions (their action.yml at the tag named) that this action does not
+ * declare. Their other inputs (`project_id`, `api_key`, `api_host`, `branch_name`, `database`,
+ * `prisma`, `ssl`, `suspend_timeout`, and all of create-branch-action v6's) are ours too, with the
+ * same meaning: never refused.
+ */
+const NEON_INPUT_NAMES = [
+    { neon: 'username', action: 'create-branch-action v5', ours: INPUTS.role },
+    { neon: 'parent', action: 'create-branch-action v5', ours: INPUTS.parentBranch },
+    {
+        neon: 'parent',
+        action: 'reset-branch-action v1',
+        note: '`mode: reset` resets from the parent without it; `parent_branch` names another source',
+    },
+    { neon: 'branch', action: 'delete-branch-action v3', ours: INPUTS.branchName },
+    { neon: 'branch_id', action: 'delete-branch-action v3', ours: INPUTS.branchName },
+    { neon: 'branch', action: 'reset-branch-action v1', ours: INPUTS.branchName },
+    { neon: 'cs_role_name', action: 'reset-branch-action v1', ours: INPUTS.role },
+    { neon: 'cs_database', action: 'reset-branch-action v1', ours: INPUTS.database },
+    { neon: 'cs_prisma', action: 'reset-branch-action v1', ours: INPUTS.prisma },
+    { neon: 'cs_ssl', action: 'reset-branch-action v1', ours: INPUTS.ssl },
+    { neon: 'github-token', action: 'schema-diff-action v1', ours: INPUTS.githubToken },
+    { neon: 'compare_branch', action: 'schema-diff-action v1', ours: INPUTS.branchName },
+    { neon: 'base_branch', action: 'schema-diff-action v1', ours: INPUTS.parentBranch },
+    {
+        neon: 'timestamp',
+        action: 'schema-diff-action v1',
+        note: 'the branch is compared as it is now; a point in time goes on the other side: ' +
+            '`parent_branch: <name>@<timestamp>`',
+    },
+    {
+        neon: 'lsn',
+        action: 'schema-diff-action v1',
+        note: 'the branch is compared as it is now; a point in time goes on the other side: ' +
+            '`parent_branch: <name>@<LSN>`',
+    },
+];
+/** The message for a Neon name given to this action: each of Neon's meanings, and ours. */
+function neonNameMessage(neon, rows = NEON_INPUT_NAMES) {
+    const parts = rows
+        .filter((r) => r.neon === neon)
+        .map((r) => {
+        const what = r.ours
+            ? `this action calls it '${r.ours}'${r.note ? ` (${r.note})` : ''}`
+            : `this action has no such input: ${r.note ?? 'remove it'}`;
+        return `${r.action.replace(/ v\d+$/, '')}'s name; ${what}`;
+    });
+    return `input '${neon}' is ${parts.join('. It is also ')}.`;
+}
+/**
+ * Fails (InputError, naming ours) on the first of Neon's names given a value. `read` is the
+ * reader's core.getInput-like read: '' for an input the workflow does not set.
+ */
+function refuseNeonNames(read) {
+    const declared = new Set(Object.values(INPUTS));
+    for (const neon of new Set(NEON_INPUT_NAMES.map((r) => r.neon))) {
+        if (declared.has(neon))
+            continue;
+        if (read(neon).trim() !== '')
+            throw new InputError(neon, neonNameMessage(neon));
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/project.ts
 // `project_id` and `api_host`: which Neon project, and the one base URL the API key is sent to.
 
@@ -11208,18 +11292,6 @@ function isLoopbackHost(hostname) {
 /** Whether `id` has the form of a Neon project id (what `project_id` accepts). */
 function isProjectId(id) {
     return PROJECT_ID_RE.test(id);
-}
-
-;// CONCATENATED MODULE: ./src/inputs/types.ts
-/** A bad input value. The message names the input and what is allowed, and never holds a secret. */
-class InputError extends Error {
-    /** The input's name as written in action.yml, e.g. `expires_in`. */
-    input;
-    constructor(input, message) {
-        super(message);
-        this.name = 'InputError';
-        this.input = input;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/inputs/reader.ts
@@ -11513,6 +11585,8 @@ function parseParent(text, mode, now, invalid) {
 
 
 
+
+
 const MAX_TIMEOUT_SECONDS = 3600;
 const defaultRead = (name) => getInput(name);
 /**
@@ -11521,6 +11595,8 @@ const defaultRead = (name) => getInput(name);
  */
 function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
     const r = inputReader(read);
+    // Neon's actions' names for our inputs (`username`, `branch`, …) fail first, naming ours.
+    refuseNeonNames(read);
     // Validation order follows action.yml, so "the first bad input" is predictable.
     const { mode, ephemeral } = readMode(r, options.allowEmptyApiKey === true);
     const { projectId, apiHost } = readProject(r);
@@ -19737,7 +19813,7 @@ function postLine(r, requests) {
 ;// CONCATENATED MODULE: ./src/version.ts
 /** The action's own version, sent in the User-Agent so Neon support can tell our requests apart. */
 const ACTION_NAME = 'neon-preview-branch';
-const ACTION_VERSION = '0.1.0';
+const ACTION_VERSION = '1.0.0';
 
 ;// CONCATENATED MODULE: ./src/main.ts
 
