@@ -196,6 +196,30 @@ describe('README, the landing page (issue 26)', () => {
   })
 })
 
+/** The whole workflows (a YAML block with a top-level `on:` or `jobs:`) of a page that are not one of examples/. */
+function workflowsNotExamples(page: string, examples: readonly string[]): string[] {
+  const known = new Set(examples.map((e) => e.replace(/\n$/, '')))
+  return [...page.matchAll(/^```ya?ml\n([\s\S]*?)^```$/gm)]
+    .map((m) => m[1]!.replace(/\n$/, ''))
+    .filter((b) => /^(on|jobs):/m.test(b) && !known.has(b))
+    .map((b) => b.split('\n')[0]!)
+}
+
+describe('every workflow in README and docs/ is one of examples/ (issue 32)', () => {
+  const examples = readdirSync(new URL('examples/', root))
+    .filter((f) => f.endsWith('.yml'))
+    .map((f) => read(`examples/${f}`))
+
+  it.each(markdown)('%s', (file) => {
+    expect(workflowsNotExamples(read(file), examples)).toEqual([])
+  })
+
+  it('the check can fail: a workflow that is no example', () => {
+    const page = '```yaml\n# mine\non: push\njobs: {}\n```\n\n```yaml\n- uses: x/y@v1\n```\n'
+    expect(workflowsNotExamples(page, examples)).toEqual(['# mine'])
+  })
+})
+
 describe('links (issue 26)', () => {
   it.each(markdown)('%s: every relative link points to a file, and every anchor to a heading', (file) => {
     expect(brokenLinks(file)).toEqual([])
