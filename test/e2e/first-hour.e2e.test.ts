@@ -100,6 +100,15 @@ describe("a team's first hour (issue 32)", () => {
     expect(bodies[0]).toContain('failed')
   })
 
+  it('a role the branch lacks is created, with a notice naming the roles it has', async () => {
+    const run = await act('opened', 36, { role: 'neondb_ownr' })
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(
+      /^::notice::Role 'neondb_ownr' does not exist on branch 'preview\/pr-36-[^']+'; creating it\. The branch's roles are 'neondb_owner': if 'role' is a typo/m,
+    )
+    expect(run.outputs.role).toBe('neondb_ownr')
+  })
+
   it('mode: create on a closed pull request fails before any request, naming delete and auto', async () => {
     const before = sim.log.length
     const run = await act('closed', 34, {})
