@@ -11,7 +11,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url))
 
 function tryEvents(...args: string[]) {
-  return spawnSync(TSX, ['scripts/try.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
+  return spawnSync(TSX, ['scripts/try.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 170_000 })
 }
 
 describe('npm run try (issue 32)', () => {
@@ -36,12 +36,12 @@ describe('npm run try (issue 32)', () => {
     expect(out).toContain('=== pull_request closed (mode: auto): exit 0')
     expect(out).toMatch(/^deleted=true$/m)
     expect(out.match(/^=== post step: exit 0$/gm)).toHaveLength(2)
-  })
+  }, 180_000)
 
   it('a failing step prints its error and exits with its code', () => {
     const r = tryEvents('closed', '--mode', 'create')
     expect(r.status).toBe(1)
     expect(r.stdout).toContain('=== pull_request closed (mode: create): exit 1')
     expect(r.stdout).toContain("::error::Input 'mode' is 'create', but this is a 'pull_request closed' event")
-  })
+  }, 180_000)
 })
