@@ -7128,7 +7128,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(104);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(766);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7137,7 +7137,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 104:
+/***/ 766:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -11147,6 +11147,90 @@ function readMode(r, allowEmptyApiKey) {
     return { mode, ephemeral };
 }
 
+;// CONCATENATED MODULE: ./src/inputs/types.ts
+/** A bad input value. The message names the input and what is allowed, and never holds a secret. */
+class InputError extends Error {
+    /** The input's name as written in action.yml, e.g. `expires_in`. */
+    input;
+    constructor(input, message) {
+        super(message);
+        this.name = 'InputError';
+        this.input = input;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/inputs/neon-names.ts
+// Neon's own actions' names for inputs this action has under another name (issue 32). GitHub only
+// warns "Unexpected input" for an input an action does not declare, and the step then runs on the
+// default: `username: app_user` (create-branch-action v5) would connect as neondb_owner. The runner
+// sets INPUT_<NAME> for every `with:` key, declared or not, so the reader sees them; every one of
+// these that is given fails the step before any request, naming ours. docs/migrating.md holds the
+// same tables (its inputs and outputs, and what behaves differently), and a test holds the two together.
+
+
+/**
+ * Every input of Neon's actions (their action.yml at the tag named) that this action does not
+ * declare. Their other inputs (`project_id`, `api_key`, `api_host`, `branch_name`, `database`,
+ * `prisma`, `ssl`, `suspend_timeout`, and all of create-branch-action v6's) are ours too, with the
+ * same meaning: never refused.
+ */
+const NEON_INPUT_NAMES = [
+    { neon: 'username', action: 'create-branch-action v5', ours: INPUTS.role },
+    { neon: 'parent', action: 'create-branch-action v5', ours: INPUTS.parentBranch },
+    {
+        neon: 'parent',
+        action: 'reset-branch-action v1',
+        note: '`mode: reset` resets from the parent without it; `parent_branch` names another source',
+    },
+    { neon: 'branch', action: 'delete-branch-action v3', ours: INPUTS.branchName },
+    { neon: 'branch_id', action: 'delete-branch-action v3', ours: INPUTS.branchName },
+    { neon: 'branch', action: 'reset-branch-action v1', ours: INPUTS.branchName },
+    { neon: 'cs_role_name', action: 'reset-branch-action v1', ours: INPUTS.role },
+    { neon: 'cs_database', action: 'reset-branch-action v1', ours: INPUTS.database },
+    { neon: 'cs_prisma', action: 'reset-branch-action v1', ours: INPUTS.prisma },
+    { neon: 'cs_ssl', action: 'reset-branch-action v1', ours: INPUTS.ssl },
+    { neon: 'github-token', action: 'schema-diff-action v1', ours: INPUTS.githubToken },
+    { neon: 'compare_branch', action: 'schema-diff-action v1', ours: INPUTS.branchName },
+    { neon: 'base_branch', action: 'schema-diff-action v1', ours: INPUTS.parentBranch },
+    {
+        neon: 'timestamp',
+        action: 'schema-diff-action v1',
+        note: 'the branch is compared as it is now; a point in time goes on the other side: ' +
+            '`parent_branch: <name>@<timestamp>`',
+    },
+    {
+        neon: 'lsn',
+        action: 'schema-diff-action v1',
+        note: 'the branch is compared as it is now; a point in time goes on the other side: ' +
+            '`parent_branch: <name>@<LSN>`',
+    },
+];
+/** The message for a Neon name given to this action: each of Neon's meanings, and ours. */
+function neonNameMessage(neon, rows = NEON_INPUT_NAMES) {
+    const parts = rows
+        .filter((r) => r.neon === neon)
+        .map((r) => {
+        const what = r.ours
+            ? `this action calls it '${r.ours}'${r.note ? ` (${r.note})` : ''}`
+            : `this action has no such input: ${r.note ?? 'remove it'}`;
+        return `${r.action.replace(/ v\d+$/, '')}'s name; ${what}`;
+    });
+    return `input '${neon}' is ${parts.join('. It is also ')}.`;
+}
+/**
+ * Fails (InputError, naming ours) on the first of Neon's names given a value. `read` is the
+ * reader's core.getInput-like read: '' for an input the workflow does not set.
+ */
+function refuseNeonNames(read) {
+    const declared = new Set(Object.values(INPUTS));
+    for (const neon of new Set(NEON_INPUT_NAMES.map((r) => r.neon))) {
+        if (declared.has(neon))
+            continue;
+        if (read(neon).trim() !== '')
+            throw new InputError(neon, neonNameMessage(neon));
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/project.ts
 // `project_id` and `api_host`: which Neon project, and the one base URL the API key is sent to.
 
@@ -11208,18 +11292,6 @@ function isLoopbackHost(hostname) {
 /** Whether `id` has the form of a Neon project id (what `project_id` accepts). */
 function isProjectId(id) {
     return PROJECT_ID_RE.test(id);
-}
-
-;// CONCATENATED MODULE: ./src/inputs/types.ts
-/** A bad input value. The message names the input and what is allowed, and never holds a secret. */
-class InputError extends Error {
-    /** The input's name as written in action.yml, e.g. `expires_in`. */
-    input;
-    constructor(input, message) {
-        super(message);
-        this.name = 'InputError';
-        this.input = input;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/inputs/reader.ts
@@ -11513,6 +11585,8 @@ function parseParent(text, mode, now, invalid) {
 
 
 
+
+
 const MAX_TIMEOUT_SECONDS = 3600;
 const defaultRead = (name) => getInput(name);
 /**
@@ -11521,6 +11595,8 @@ const defaultRead = (name) => getInput(name);
  */
 function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
     const r = inputReader(read);
+    // Neon's actions' names for our inputs (`username`, `branch`, …) fail first, naming ours.
+    refuseNeonNames(read);
     // Validation order follows action.yml, so "the first bad input" is predictable.
     const { mode, ephemeral } = readMode(r, options.allowEmptyApiKey === true);
     const { projectId, apiHost } = readProject(r);
@@ -11682,6 +11758,20 @@ function chooseAutoMode(ctx) {
     throw new InputError(INPUTS.mode, `Input 'mode' is 'auto', but auto only understands pull_request, pull_request_target and schedule ` +
         `events, not '${event || '(unknown)'}'. Set 'mode' explicitly (create, reset, delete, cleanup or schema-diff); ` +
         `outside a pull request also set 'branch_name'.`);
+}
+/**
+ * `mode: create` on a pull request `closed` event (issue 32): the pull request is done, and a create
+ * there would make (or keep, with its expiry pushed out) a branch nobody will use. Fails before any
+ * request, saying what the workflow meant. `ephemeral: true` is a branch for the job, deleted when
+ * it ends: it is let through.
+ */
+function refuseCreateOnClosed(mode, ephemeral, ctx) {
+    if (mode !== 'create' || ephemeral || !isPullRequestEvent(ctx.eventName) || ctx.action !== 'closed')
+        return;
+    throw new InputError(INPUTS.mode, `Input 'mode' is 'create', but this is a '${ctx.eventName} closed' event: creating would make (or keep) ` +
+        `a branch for a pull request that is over. Use 'mode: delete' for closed events (a job of its own, as in ` +
+        `examples/pull-request.yml), or 'mode: auto', which creates on ` +
+        `${CREATE_ACTIONS.join(', ')} and deletes on closed. Nothing was sent to Neon.`);
 }
 
 ;// CONCATENATED MODULE: external "node:crypto"
@@ -16518,7 +16608,7 @@ async function prepareConnection(run, branch, known = {}) {
     const usable = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready, endpoints)));
     const endpoint = await ensureComputeSize(run, usable);
     const readyMs = run.elapsed();
-    const password = known.password ?? (await ensureRole(run, ready, revealed ?? null));
+    const password = known.password ?? (await ensureRole(run, ready, revealed ?? null, known.roles));
     await ensureDatabase(run, ready, databases);
     const urls = buildConnectionUrls({
         host: endpoint.host,
@@ -16651,13 +16741,18 @@ async function ensureEndpointUsable(run, endpoint) {
  * Returns the role's password, creating the role first when the branch lacks it. `revealed` is the
  * answer to asking for its password (one request answers both "does the role exist?" and "what is
  * its password?"): null when there is no such role (Neon's 404, or known from the create's answer).
+ * A role that is not there may be a typo of one that is: the notice names the roles the branch has
+ * (`roles`, from the create's answer, or read when unknown).
  */
-async function ensureRole(run, branch, revealed) {
+async function ensureRole(run, branch, revealed, roles) {
     const { neon, log } = run.deps;
     const { role } = run.inputs;
     if (revealed !== null)
         return revealed;
-    log.info(`Creating role '${role}' on branch '${branch.name}'`);
+    const there = roles ?? (await neon.listRoles(run.project, branch.id));
+    log.notice(`Role '${escapeControl(role)}' does not exist on branch '${escapeControl(branch.name)}'; creating it. The branch's ` +
+        `roles are ${there.length ? there.map((r) => `'${escapeControl(r)}'`).join(', ') : 'none'}: if 'role' is a ` +
+        `typo of one of them, correct it (the new role owns nothing the others made).`);
     try {
         const res = await neon.createRole(run.project, branch.id, role);
         run.changed(`created role '${role}'`);
@@ -18125,6 +18220,56 @@ async function readSchema(run, branch, side) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/neon/advice.ts
+// What to do about a failure Neon answered (issue 32): Neon's own text for a wrong key or project
+// ("authentication failed", "project not found") says what is wrong but not which input, nor where
+// the right value is. The advice names the input and where to check it; it is added to the message
+// the step fails with, the comment and the summary. No value of any input is in it.
+
+
+/** The NeonApiError a failure is, or was caused by; undefined when there is none. */
+function neonErrorIn(e) {
+    const seen = new Set();
+    for (let x = e; x instanceof Error && !seen.has(x); x = x.cause) {
+        seen.add(x);
+        if (x instanceof NeonApiError)
+            return x;
+    }
+    return undefined;
+}
+/** Neon refused the key itself (401, BEHAVIOUR.md: "401 bad or revoked key"). */
+function isAuthFailure(e) {
+    return neonErrorIn(e)?.status === 401;
+}
+// A 404 on the project itself: on a route that names nothing inside the project (the project, its
+// branch listing or creation, its operations), or whose message says the project is what is missing
+// (Neon answers "project not found"; BEHAVIOUR.md: "404 unknown project/branch, and also for an
+// organization key used on a user-scoped endpoint").
+const PROJECT_ROUTE = /^\/projects\/[^/?]+(\/(branches|branch_anonymized|operations))?(\?|$)/;
+/** Neon knows no such project for this key: a wrong `project_id`, or a key that cannot see it. */
+function isProjectNotFound(e) {
+    const err = neonErrorIn(e);
+    if (err?.status !== 404)
+        return false;
+    return PROJECT_ROUTE.test(err.path) || /\bproject\b[^.]*\bnot found\b/i.test(err.neonMessage);
+}
+/** What to do, naming the input, for the failures whose cause is an input; else undefined. */
+function adviceFor(e) {
+    if (isAuthFailure(e)) {
+        return (`Check input '${INPUTS.apiKey}': Neon refused the API key. Check that the secret the workflow ` +
+            `passes as ${INPUTS.apiKey} (e.g. secrets.NEON_API_KEY: its name in the workflow, and that it is ` +
+            `set for this repository or its organization) holds a key that is not revoked (Neon console → ` +
+            `Account settings → API keys), and that a project-scoped key is one of this project's.`);
+    }
+    if (isProjectNotFound(e)) {
+        return (`Check input '${INPUTS.projectId}': Neon knows no such project for this API key. The project id ` +
+            `is in the Neon console → your project → Settings (Project ID, e.g. wispy-cell-12345678), or ` +
+            `printed by \`neonctl projects list\`. A key of another account or organization, or a ` +
+            `project-scoped key of another project, gets the same 404.`);
+    }
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/util/clock.ts
 const systemClock = {
     now: () => Date.now(),
@@ -18689,6 +18834,14 @@ class NeonClient {
         const r = await this.request('GET', '/projects/{project_id}/branches/{branch_id}/roles/{role_name}/reveal_password', { project_id: projectId, branch_id: branchId, role_name: role });
         return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/roles/${role}/reveal_password`)
             .password;
+    }
+    /** The names of the branch's roles. */
+    async listRoles(projectId, branchId) {
+        const r = await this.request('GET', '/projects/{project_id}/branches/{branch_id}/roles', {
+            project_id: projectId,
+            branch_id: branchId,
+        });
+        return (r.data?.roles ?? []).map((role) => role.name);
     }
     async createRole(projectId, branchId, name) {
         const body = { role: { name } };
@@ -19737,9 +19890,10 @@ function postLine(r, requests) {
 ;// CONCATENATED MODULE: ./src/version.ts
 /** The action's own version, sent in the User-Agent so Neon support can tell our requests apart. */
 const ACTION_NAME = 'neon-preview-branch';
-const ACTION_VERSION = '0.1.0';
+const ACTION_VERSION = '1.0.0';
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -19803,6 +19957,7 @@ async function run(opts = {}) {
         const mode = choice?.mode ?? inputs.mode;
         state.mode = mode;
         state.autoBecause = choice?.because;
+        refuseCreateOnClosed(mode, inputs.ephemeral, context);
         coreLogger.info(`Mode: ${mode}${choice ? ` (chosen by mode: auto for the '${choice.because}' event)` : ''}`);
         if (inputs.apiKey === '') {
             await skipFork(state, context);
@@ -19930,12 +20085,20 @@ async function reportFailure(state, clock, redact, e) {
     // x-sensitive (the status message of a failed masking can name masked columns).
     const shown = publicForm(e, message);
     try {
-        const comment = await updateComment(state, clock, redact, 'failed', { error: redact(shown) });
+        // Before Neon has taken the key and the project, the run knows no branch: a comment would be
+        // one no later run finds (its marker holds the wrong project) and stays on the pull request.
+        const comment = failedBeforeBranch(e)
+            ? 'not written: the run failed before it knew the branch (the log and this summary carry the error)'
+            : await updateComment(state, clock, redact, 'failed', { error: redact(shown) });
         await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: shown })));
     }
     catch (e2) {
         coreLogger.warning(`Could not report the failure in the comment or summary: ${e2.message}`);
     }
+}
+/** A bad input, a key Neon refuses (401), a project it does not know (404): no branch is known yet. */
+function failedBeforeBranch(e) {
+    return e instanceof InputError || isAuthFailure(e) || isProjectNotFound(e);
 }
 /**
  * The first SIGINT or SIGTERM stops every wait (the runner sends SIGINT, then SIGTERM about 7.5 s
@@ -20163,6 +20326,10 @@ function describeFailure(e, neon, ephemeral = false) {
     if (e instanceof InputError)
         return e.message;
     let message = e instanceof Error ? e.message : String(e);
+    // A wrong key or project: which input, and where to check it.
+    const advice = adviceFor(e);
+    if (advice)
+        message += `\n${advice}`;
     if (e instanceof Error && e.stack)
         core_debug(logLines(e.stack));
     if (e instanceof ModeError && e.changes.length > 0) {

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { OUTPUTS, SECRET_INPUTS } from './constants.js'
-import { chooseAutoMode } from './github/auto-mode.js'
+import { chooseAutoMode, refuseCreateOnClosed } from './github/auto-mode.js'
 import { resolveBranchName } from './github/branch-target.js'
 import { upsertStickyComment, type CommentOutcome } from './github/comment.js'
 import { commentMarker, renderComment, statusOf, type CommentStatus } from './github/comment-body.js'
@@ -17,6 +17,7 @@ import { resetMode } from './modes/reset.js'
 import { ModeError, type EphemeralRecorder, type ModeDeps, type ModeResult } from './modes/types.js'
 import { schemaDiffMode } from './modes/schema-diff.js'
 import { recoverableUntilOutput } from './modes/undo.js'
+import { adviceFor, isAuthFailure, isProjectNotFound } from './neon/advice.js'
 import { NeonClient } from './neon/client.js'
 import { formatComputeUnits } from './neon/compute-units.js'
 import { runPost } from './post.js'
@@ -87,6 +88,7 @@ export async function run(opts: RunOptions = {}): Promise<void> {
     const mode = choice?.mode ?? (inputs.mode as ConcreteMode)
     state.mode = mode
     state.autoBecause = choice?.because
+    refuseCreateOnClosed(mode, inputs.ephemeral, context)
     coreLogger.info(
       `Mode: ${mode}${choice ? ` (chosen by mode: auto for the '${choice.because}' event)` : ''}`,
     )
@@ -238,11 +240,20 @@ async function reportFailure(
   // x-sensitive (the status message of a failed masking can name masked columns).
   const shown = publicForm(e, message)
   try {
-    const comment = await updateComment(state, clock, redact, 'failed', { error: redact(shown) })
+    // Before Neon has taken the key and the project, the run knows no branch: a comment would be
+    // one no later run finds (its marker holds the wrong project) and stays on the pull request.
+    const comment = failedBeforeBranch(e)
+      ? 'not written: the run failed before it knew the branch (the log and this summary carry the error)'
+      : await updateComment(state, clock, redact, 'failed', { error: redact(shown) })
     await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: shown })))
   } catch (e2) {
     coreLogger.warning(`Could not report the failure in the comment or summary: ${(e2 as Error).message}`)
   }
+}
+
+/** A bad input, a key Neon refuses (401), a project it does not know (404): no branch is known yet. */
+function failedBeforeBranch(e: unknown): boolean {
+  return e instanceof InputError || isAuthFailure(e) || isProjectNotFound(e)
 }
 
 /**
@@ -485,6 +496,9 @@ function publicForm(e: unknown, message: string): string {
 function describeFailure(e: unknown, neon: NeonClient | undefined, ephemeral = false): string {
   if (e instanceof InputError) return e.message
   let message = e instanceof Error ? e.message : String(e)
+  // A wrong key or project: which input, and where to check it.
+  const advice = adviceFor(e)
+  if (advice) message += `\n${advice}`
   if (e instanceof Error && e.stack) core.debug(logLines(e.stack))
   if (e instanceof ModeError && e.changes.length > 0) {
     message +=

@@ -46,3 +46,24 @@ export function chooseAutoMode(ctx: Pick<RunContext, 'eventName' | 'action'>): A
       `outside a pull request also set 'branch_name'.`,
   )
 }
+
+/**
+ * `mode: create` on a pull request `closed` event (issue 32): the pull request is done, and a create
+ * there would make (or keep, with its expiry pushed out) a branch nobody will use. Fails before any
+ * request, saying what the workflow meant. `ephemeral: true` is a branch for the job, deleted when
+ * it ends: it is let through.
+ */
+export function refuseCreateOnClosed(
+  mode: Mode,
+  ephemeral: boolean,
+  ctx: Pick<RunContext, 'eventName' | 'action'>,
+): void {
+  if (mode !== 'create' || ephemeral || !isPullRequestEvent(ctx.eventName) || ctx.action !== 'closed') return
+  throw new InputError(
+    INPUTS.mode,
+    `Input 'mode' is 'create', but this is a '${ctx.eventName} closed' event: creating would make (or keep) ` +
+      `a branch for a pull request that is over. Use 'mode: delete' for closed events (a job of its own, as in ` +
+      `examples/pull-request.yml), or 'mode: auto', which creates on ` +
+      `${CREATE_ACTIONS.join(', ')} and deletes on closed. Nothing was sent to Neon.`,
+  )
+}

@@ -14,6 +14,7 @@ import { BRANCH_TYPES, DEFAULTS } from './defaults.js'
 import { readExpiry } from './expiry.js'
 import { readMasking } from './masking.js'
 import { readMode } from './mode.js'
+import { refuseNeonNames } from './neon-names.js'
 import { readProject } from './project.js'
 import { inputReader } from './reader.js'
 import { readBranchTarget, readPreserveUnderName } from './target.js'
@@ -22,6 +23,7 @@ import type { GetInputsOptions, Inputs } from './types.js'
 export * from './types.js'
 export { expiryTimestamp } from './expiry.js'
 export { isProjectId, parseApiHost } from './project.js'
+export { NEON_INPUT_NAMES, type NeonInputName } from './neon-names.js'
 export { PARENT, SELF } from './target.js'
 
 const MAX_TIMEOUT_SECONDS = 3600
@@ -38,6 +40,8 @@ export function getInputs(
   options: GetInputsOptions = {},
 ): Inputs {
   const r = inputReader(read)
+  // Neon's actions' names for our inputs (`username`, `branch`, …) fail first, naming ours.
+  refuseNeonNames(read)
   // Validation order follows action.yml, so "the first bad input" is predictable.
   const { mode, ephemeral } = readMode(r, options.allowEmptyApiKey === true)
   const { projectId, apiHost } = readProject(r)

@@ -91,7 +91,7 @@ export async function prepareConnection(run: ModeRun, branch: Branch, known: Kno
   const endpoint = await ensureComputeSize(run, usable)
   const readyMs = run.elapsed()
 
-  const password = known.password ?? (await ensureRole(run, ready, revealed ?? null))
+  const password = known.password ?? (await ensureRole(run, ready, revealed ?? null, known.roles))
   await ensureDatabase(run, ready, databases)
 
   const urls = buildConnectionUrls({
@@ -259,12 +259,24 @@ async function ensureEndpointUsable(run: ModeRun, endpoint: Endpoint): Promise<E
  * Returns the role's password, creating the role first when the branch lacks it. `revealed` is the
  * answer to asking for its password (one request answers both "does the role exist?" and "what is
  * its password?"): null when there is no such role (Neon's 404, or known from the create's answer).
+ * A role that is not there may be a typo of one that is: the notice names the roles the branch has
+ * (`roles`, from the create's answer, or read when unknown).
  */
-async function ensureRole(run: ModeRun, branch: Branch, revealed: string | null): Promise<string> {
+async function ensureRole(
+  run: ModeRun,
+  branch: Branch,
+  revealed: string | null,
+  roles: readonly string[] | undefined,
+): Promise<string> {
   const { neon, log } = run.deps
   const { role } = run.inputs
   if (revealed !== null) return revealed
-  log.info(`Creating role '${role}' on branch '${branch.name}'`)
+  const there = roles ?? (await neon.listRoles(run.project, branch.id))
+  log.notice(
+    `Role '${shown(role)}' does not exist on branch '${shown(branch.name)}'; creating it. The branch's ` +
+      `roles are ${there.length ? there.map((r) => `'${shown(r)}'`).join(', ') : 'none'}: if 'role' is a ` +
+      `typo of one of them, correct it (the new role owns nothing the others made).`,
+  )
   try {
     const res = await neon.createRole(run.project, branch.id, role)
     run.changed(`created role '${role}'`)

@@ -42,6 +42,7 @@ import type {
   RestoreBranchRequest,
   RoleOperations,
   RolePasswordResponse,
+  RolesResponse,
   UpdateBranchRequest,
   UpdateEndpointRequest,
 } from './types.js'
@@ -430,6 +431,15 @@ export class NeonClient {
     )
     return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/roles/${role}/reveal_password`)
       .password
+  }
+
+  /** The names of the branch's roles. */
+  async listRoles(projectId: string, branchId: string): Promise<string[]> {
+    const r = await this.request<RolesResponse>('GET', '/projects/{project_id}/branches/{branch_id}/roles', {
+      project_id: projectId,
+      branch_id: branchId,
+    })
+    return (r.data?.roles ?? []).map((role) => role.name)
   }
 
   async createRole(projectId: string, branchId: string, name: string): Promise<RoleOperations> {

@@ -56,6 +56,7 @@ export type DatabaseOperations = Plain<Sdk.DatabaseOperations>
 
 export type EndpointsResponse = Plain<Sdk.EndpointsResponse>
 export type RolePasswordResponse = Plain<Sdk.RolePasswordResponse>
+export type RolesResponse = Plain<Sdk.RolesResponse>
 export type DatabasesResponse = Plain<Sdk.DatabasesResponse>
 export type BranchSchemaResponse = Plain<Sdk.BranchSchemaResponse>
 export type OperationResponse = Plain<Sdk.OperationResponse>

@@ -7,14 +7,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, normalize } from 'node:path'
 import MarkdownIt from 'markdown-it'
 import { describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
 
 const root = new URL('../../', import.meta.url)
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8')
 const pages = readdirSync(new URL('docs/', root))
   .filter((f) => f.endsWith('.md'))
   .map((f) => `docs/${f}`)
-// Pages that are not a capability: the generated reference and the benchmark's figures.
-const NOT_CAPABILITIES = new Set(['docs/reference.md', 'docs/benchmarks.md'])
+// Pages that are not a capability: the generated reference, the benchmark's figures, the way over
+// from Neon's actions.
+const NOT_CAPABILITIES = new Set(['docs/reference.md', 'docs/benchmarks.md', 'docs/migrating.md'])
 const capabilityPages = pages.filter((p) => !NOT_CAPABILITIES.has(p))
 const markdown = ['README.md', ...pages]
 const md = new MarkdownIt({ html: true })
@@ -114,8 +116,66 @@ describe('docs/ pages (issue 26)', () => {
   })
 })
 
+/**
+ * README's Quick start (issue 32): one of examples/, the whole life of a branch. Its YAML block is
+ * the example it names byte for byte, and that example creates on every push and deletes on `closed`.
+ */
+function quickStartProblems(readme: string, readFile: (path: string) => string): string[] {
+  const section = readme.split('\n## Quick start\n')[1]?.split('\n## ')[0]
+  if (section === undefined) return ['README has no Quick start']
+  const m = /^\n<!-- example: (examples\/[a-z0-9-]+\.yml) -->\n\n```yaml\n([\s\S]*?)^```$/m.exec(section)
+  if (!m || section.indexOf(m[0]) !== 0)
+    return [
+      'the Quick start does not open with an `<!-- example: examples/x.yml -->` line and a ```yaml block',
+    ]
+  const [, file, block] = m as unknown as [string, string, string]
+  if (block !== readFile(file)) return [`its YAML block is not ${file} byte for byte`]
+  const wf = parseYaml(block) as {
+    on: { pull_request?: { types?: string[] } }
+    jobs: Record<string, { if?: string; steps: { uses?: string; with?: Record<string, unknown> }[] }>
+  }
+  const problems: string[] = []
+  const types = wf.on.pull_request?.types ?? []
+  for (const t of ['opened', 'reopened', 'synchronize', 'closed'])
+    if (!types.includes(t)) problems.push(`it does not run on pull_request ${t}`)
+  const own = Object.values(wf.jobs).flatMap((j) =>
+    j.steps.filter((s) => s.uses?.startsWith('neon-preview-branch/')).map((s) => ({ job: j, step: s })),
+  )
+  const modes = own.map((o) => String(o.step.with?.mode))
+  if (!modes.includes('auto') && !(modes.includes('create') && modes.includes('delete')))
+    problems.push('it neither deletes on closed (mode: delete) nor uses mode: auto')
+  if (block.includes('db_url_pooled') && !own.some((o) => o.step.with?.prisma === true))
+    problems.push('Prisma reads the pooled URL without prisma: true')
+  if (!/examples\/nightly-cleanup\.yml/.test(section)) problems.push('no line links the nightly sweep')
+  return problems
+}
+
 describe('README, the landing page (issue 26)', () => {
   const readme = read('README.md')
+
+  it('its Quick start is examples/pull-request.yml byte for byte: create on every push, delete on closed (issue 32)', () => {
+    expect(quickStartProblems(readme, read)).toEqual([])
+  })
+
+  it('the Quick start check can fail: a changed block, no closed, no prisma, no sweep', () => {
+    const ex = read('examples/pull-request.yml')
+    expect(quickStartProblems(readme.replace(/^ *prisma: true\n/m, ''), read)).toEqual([
+      'its YAML block is not examples/pull-request.yml byte for byte',
+    ])
+    const noClosed = (path: string) =>
+      path === 'examples/pull-request.yml' ? ex.replace(', closed]', ']') : read(path)
+    expect(quickStartProblems(readme.replace(', closed]', ']'), noClosed)).toEqual([
+      'it does not run on pull_request closed',
+    ])
+    const noPrisma = (path: string) =>
+      path === 'examples/pull-request.yml' ? ex.replace(/^ *prisma: true\n/m, '') : read(path)
+    expect(quickStartProblems(readme.replace(/^ *prisma: true\n/m, ''), noPrisma)).toEqual([
+      'Prisma reads the pooled URL without prisma: true',
+    ])
+    expect(
+      quickStartProblems(readme.replaceAll('examples/nightly-cleanup.yml', 'examples/x.yml'), read),
+    ).toEqual(['no line links the nightly sweep'])
+  })
 
   it('is short', () => {
     expect(readme.split('\n').length).toBeLessThan(250)
@@ -133,6 +193,30 @@ describe('README, the landing page (issue 26)', () => {
     const targets = new Set(links(readme).map((h) => h.split('#')[0]))
     for (const page of pages) expect(targets, page).toContain(page)
     for (const f of ['CONTRIBUTING.md', 'SECURITY.md', 'CHANGELOG.md']) expect(targets, f).toContain(f)
+  })
+})
+
+/** The whole workflows (a YAML block with a top-level `on:` or `jobs:`) of a page that are not one of examples/. */
+function workflowsNotExamples(page: string, examples: readonly string[]): string[] {
+  const known = new Set(examples.map((e) => e.replace(/\n$/, '')))
+  return [...page.matchAll(/^```ya?ml\n([\s\S]*?)^```$/gm)]
+    .map((m) => m[1]!.replace(/\n$/, ''))
+    .filter((b) => /^(on|jobs):/m.test(b) && !known.has(b))
+    .map((b) => b.split('\n')[0]!)
+}
+
+describe('every workflow in README and docs/ is one of examples/ (issue 32)', () => {
+  const examples = readdirSync(new URL('examples/', root))
+    .filter((f) => f.endsWith('.yml'))
+    .map((f) => read(`examples/${f}`))
+
+  it.each(markdown)('%s', (file) => {
+    expect(workflowsNotExamples(read(file), examples)).toEqual([])
+  })
+
+  it('the check can fail: a workflow that is no example', () => {
+    const page = '```yaml\n# mine\non: push\njobs: {}\n```\n\n```yaml\n- uses: x/y@v1\n```\n'
+    expect(workflowsNotExamples(page, examples)).toEqual(['# mine'])
   })
 })
 

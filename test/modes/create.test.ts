@@ -137,6 +137,36 @@ describe('create: a new branch', () => {
     ])
   })
 
+  it('a role the new branch lacks is created, with a notice naming the roles it has (issue 32)', async () => {
+    const h = harness(sim)
+    await createMode(h.deps, inputsFor(projectId, sim.apiKey, { role: 'neondb_ownr' }))
+    expect(h.logs.filter((l) => l.startsWith('notice: Role'))).toEqual([
+      "notice: Role 'neondb_ownr' does not exist on branch 'preview/pr-12-feature/login'; creating it. " +
+        "The branch's roles are 'neondb_owner': if 'role' is a typo of one of them, correct it (the new " +
+        'role owns nothing the others made).',
+    ])
+    // The create's answer listed the roles: nothing more was asked.
+    expect(h.neon.stats.byRoute['GET /projects/{project_id}/branches/{branch_id}/roles']).toBeUndefined()
+  })
+
+  it('a role an adopted branch lacks is created, with a notice naming the roles it has (issue 32)', async () => {
+    await createMode(harness(sim).deps, inputsFor(projectId, sim.apiKey, { role: 'app_user' }))
+    const h = harness(sim, PUSH)
+    const r = await createMode(h.deps, inputsFor(projectId, sim.apiKey, { role: 'app_usr' }))
+    expect(r.changes).toContain("created role 'app_usr'")
+    const notice = h.logs.find((l) => l.startsWith('notice: Role'))
+    expect(notice).toContain(
+      "Role 'app_usr' does not exist on branch 'preview/pr-12-feature/login'; creating it.",
+    )
+    expect(notice).toContain("The branch's roles are 'neondb_owner', 'app_user':")
+    expect(h.neon.stats.byRoute['GET /projects/{project_id}/branches/{branch_id}/roles']).toBe(1)
+    // A role that exists: no notice, no listing.
+    const again = harness(sim, PUSH)
+    await createMode(again.deps, inputsFor(projectId, sim.apiKey, { role: 'app_usr' }))
+    expect(again.logs.filter((l) => l.startsWith('notice: Role'))).toEqual([])
+    expect(again.neon.stats.byRoute['GET /projects/{project_id}/branches/{branch_id}/roles']).toBeUndefined()
+  })
+
   it('encodes a password full of URL syntax so that a parser gets it back', async () => {
     const h = harness(sim)
     const first = await createMode(h.deps, inputsFor(projectId, sim.apiKey))

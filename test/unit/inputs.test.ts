@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
 import { DEFAULT_API_HOST, INPUTS, MAX_EXPIRY_MS, OUTPUTS } from '../../src/constants.js'
-import { expiryTimestamp, getInputs, InputError, type Inputs } from '../../src/inputs.js'
+import { expiryTimestamp, getInputs, InputError, NEON_INPUT_NAMES, type Inputs } from '../../src/inputs.js'
 
 const API_KEY = 'napi_k3y_v4lu3_th4t_must_n3v3r_l34k_0123456789abcdef'
 const GITHUB_TOKEN = 'ghs_t0k3n_v4lu3_th4t_must_n3v3r_l34k_zyxw'
@@ -78,10 +78,11 @@ describe('getInputs: defaults', () => {
     expect('preserveUnderName' in inputs).toBe(false)
   })
 
-  it('reads only the inputs declared in constants, each once', () => {
+  it("reads the inputs declared in constants, each once, and Neon's names for them (issue 32)", () => {
     const seen: string[] = []
     getInputs(reader(REQUIRED, seen), () => NOW)
-    expect([...seen].sort()).toEqual(Object.values(INPUTS).sort())
+    const neonNames = [...new Set(NEON_INPUT_NAMES.map((r) => r.neon))]
+    expect([...seen].sort()).toEqual([...Object.values(INPUTS), ...neonNames].sort())
   })
 
   it('trims values', () => {
