@@ -1825,6 +1825,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/bottleneck/light.js
 var light = __nccwpck_require__(251);
+var light_default = /*#__PURE__*/__nccwpck_require__.n(light);
 ;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
 class RequestError extends Error {
   name;
@@ -6751,6 +6752,7 @@ const dist_src_Octokit = Octokit.plugin(requestLog, legacyRestEndpointMethods, p
 
 
 
+
 /** The Octokit class this action uses. */
 const ActionOctokit = dist_src_Octokit.plugin(retry, throttling);
 const DEFAULT_RETRIES = 2;
@@ -6767,6 +6769,20 @@ const MIN_TIMEOUT_MS = 5000;
  * `retry-after`, which GitHub warns may get an integration banned.
  */
 const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
+/**
+ * The throttling plugin's pacing groups as plugin-throttling 11.0.5 makes them (one write a second,
+ * 3 s between writes that notify, 2 s between searches), with its seconds in `unitMs` units: a client
+ * made with retryAfterBaseValue paces on that scale, in groups of its own (the plugin's defaults are
+ * shared by every client in the process).
+ */
+function pacing(unitMs) {
+    const group = (id, seconds) => new (light_default()).Group({ id, maxConcurrent: 1, minTime: seconds * unitMs });
+    return {
+        write: group('octokit-write', 1),
+        notifications: group('octokit-notifications', 3),
+        search: group('octokit-search', 2),
+    };
+}
 /**
  * Builds the client. The throttling handlers retry a bounded number of times (never forever: a
  * comment is not worth a job stuck on a rate limit) and only when the wait is short.
@@ -6814,7 +6830,7 @@ function createGitHubClient(o) {
             enabled: o.throttle ?? true,
             onRateLimit: onLimit('rate limit', retries),
             onSecondaryRateLimit: onLimit('secondary rate limit', secondaryRetries),
-            ...(base !== undefined ? { retryAfterBaseValue: base } : {}),
+            ...(base !== undefined ? { retryAfterBaseValue: base, ...pacing(base) } : {}),
         },
         log: {
             debug: (m) => o.log.debug(m),
@@ -20224,6 +20240,18 @@ function qstring(str) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 
