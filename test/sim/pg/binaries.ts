@@ -33,7 +33,14 @@ function hydrateLinks(packageDir: string): void {
     try {
       lstatSync(at)
     } catch {
-      symlinkSync(relative(dirname(at), join(packageDir, source)), at)
+      try {
+        symlinkSync(relative(dirname(at), join(packageDir, source)), at)
+      } catch (err) {
+        throw new Error(
+          `PostgreSQL backend: ${target} of ${packageDir} is missing (its postinstall script did not run) ` +
+            `and could not be made: ${err instanceof Error ? err.message : String(err)}; run npm rebuild`,
+        )
+      }
     }
   }
 }
