@@ -58,7 +58,7 @@ count_tests() {
 
 # How long the suite took (wall clock, measured around npm test), against `node -e 0` on the same
 # machine, and the five slowest files from vitest's JSON report. A figure to read, never a failure:
-# README's target is at most 4 minutes on a 2-core machine.
+# the target (CONTRIBUTING.md) is at most 4 minutes on a 2-core machine.
 suite_time() {
   local results=$1 seconds=$2 node_ms start
   start=$(date +%s%N)
