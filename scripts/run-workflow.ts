@@ -3,8 +3,8 @@
 // is no second copy of the steps to drift).
 //
 // Usage: tsx scripts/run-workflow.ts <workflow.yml> [--env NAME=VALUE]...
-//   --env overrides a variable of the workflow's `env` (the tests use SIM_PORT=0: a free port, as
-//   several checkouts may run at once on one machine).
+//   --env overrides a variable of the workflow's `env` (e.g. SIM_PORT=4010 for the simulator on a
+//   fixed port; self-test.yml's own SIM_PORT is 0, a free one).
 //
 // What it does, and what it leaves to GitHub:
 // - `run:` steps run with `bash --noprofile --norc -eo pipefail` (GitHub's `shell: bash`), with the

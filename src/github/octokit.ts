@@ -5,6 +5,7 @@
 import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
 import { Octokit } from '@octokit/rest'
+import Bottleneck from 'bottleneck/light.js'
 
 /** The Octokit class this action uses. */
 export const ActionOctokit = Octokit.plugin(retry, throttling)
@@ -43,7 +44,8 @@ export interface GitHubClientOptions {
   now?: () => number
   /**
    * Milliseconds per unit of the plugins' delays (seconds by default). Tests lower it to 1 so a
-   * retry waits 1 ms instead of 1 s, the seam octokit's own tests use.
+   * retry waits 1 ms instead of 1 s, the seam octokit's own tests use; the throttling plugin's pacing
+   * of writes then runs in the same unit (pacing() below).
    */
   retryAfterBaseValue?: number
   /** Give up on one request after this long (default 30 s), so a hung connection cannot hang the job. */
@@ -73,6 +75,22 @@ const MIN_TIMEOUT_MS = 5000
  * `retry-after`, which GitHub warns may get an integration banned.
  */
 const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451]
+
+/**
+ * The throttling plugin's pacing groups as plugin-throttling 11.0.5 makes them (one write a second,
+ * 3 s between writes that notify, 2 s between searches), with its seconds in `unitMs` units: a client
+ * made with retryAfterBaseValue paces on that scale, in groups of its own (the plugin's defaults are
+ * shared by every client in the process).
+ */
+function pacing(unitMs: number): Record<'write' | 'notifications' | 'search', Bottleneck.Group> {
+  const group = (id: string, seconds: number): Bottleneck.Group =>
+    new Bottleneck.Group({ id, maxConcurrent: 1, minTime: seconds * unitMs })
+  return {
+    write: group('octokit-write', 1),
+    notifications: group('octokit-notifications', 3),
+    search: group('octokit-search', 2),
+  }
+}
 
 /**
  * Builds the client. The throttling handlers retry a bounded number of times (never forever: a
@@ -132,7 +150,7 @@ export function createGitHubClient(o: GitHubClientOptions): { octokit: GitHubCli
       enabled: o.throttle ?? true,
       onRateLimit: onLimit('rate limit', retries),
       onSecondaryRateLimit: onLimit('secondary rate limit', secondaryRetries),
-      ...(base !== undefined ? { retryAfterBaseValue: base } : {}),
+      ...(base !== undefined ? { retryAfterBaseValue: base, ...pacing(base) } : {}),
     },
     log: {
       debug: (m: string) => o.log.debug(m),

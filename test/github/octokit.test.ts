@@ -27,10 +27,10 @@ beforeEach(() => {
 })
 
 /**
- * Delays are `retry-after` × 1 ms here instead of × 1 s (the plugins' own test seam). The
- * throttling plugin still paces writes one a second, so each write here takes up to a second.
+ * Delays are `retry-after` × 1 ms here instead of × 1 s (the plugins' own test seam), and the
+ * throttling plugin's pacing of writes (1 s, 3 s for a comment, which notifies) runs in the same unit.
  */
-function client(o: { deadline?: number } = {}) {
+function client(o: { deadline?: number; now?: () => number } = {}) {
   return createGitHubClient({
     token: 'ghs_test',
     baseUrl: gh.url,
@@ -94,8 +94,9 @@ describe('secondary rate limits', () => {
       headers: { 'retry-after': '50' },
       times: 1,
     })
-    // 50 × 1 ms would end after a deadline 10 ms away.
-    await expect(comment(client({ deadline: Date.now() + 10 }))).rejects.toThrow(/secondary rate limit/)
+    // 50 × 1 ms would end after a deadline 10 ms away, on a clock that does not move.
+    const now = () => 1_700_000_000_000
+    await expect(comment(client({ deadline: now() + 10, now }))).rejects.toThrow(/secondary rate limit/)
     expect(posts()).toHaveLength(1)
     expect(logs).toContainEqual(
       expect.stringMatching(/not retrying: waiting 50 s would pass the step's deadline/),

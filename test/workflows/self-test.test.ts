@@ -1,7 +1,7 @@
 // .github/workflows/self-test.yml run on this machine by scripts/run-workflow.ts (`npm run self-test`):
 // the simulator in the background with real PostgreSQL, the committed dist/index.js as `uses: ./`,
-// psql through db_url. The one change from the workflow as written: SIM_PORT=0 (a free port; several
-// checkouts may run at once on one machine). .ci/run runs it on the fixed port.
+// psql through db_url, run exactly as written: the simulator takes a free port (SIM_PORT: '0'), so
+// several checkouts may run at once on one machine, beside a simulator started on 4010 by hand.
 // The runner itself is tested on small workflows: a failing step fails the job, `if: always()` still
 // runs, an expression it does not know fails the run instead of being read as empty.
 
@@ -65,7 +65,7 @@ describe('the self-test workflow, run here', () => {
   ).jobs['self-test']!.steps
 
   it('creates, connects with psql, resets, deletes, sweeps (dry run) and stops the simulator', async () => {
-    const run = await runWorkflow(workflowFile, ['--env', 'SIM_PORT=0'])
+    const run = await runWorkflow(workflowFile)
     expect(run.code, run.out).toBe(0)
     expect(run.out).toContain('== job succeeded')
     // Every step of the workflow ran, but for the ones only GitHub runs.

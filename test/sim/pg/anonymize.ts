@@ -4,7 +4,7 @@
 // expression, run as `UPDATE … SET column = <expression>` (Anonymizer's static masking applies
 // `MASKED WITH FUNCTION` so: its docs/static_masking.md); `masking_value` is set as a literal.
 //
-// The extension itself is not installed (Debian's server has no `anon`): a small set of its
+// The extension itself is not installed (the npm package's server has no `anon`): a small set of its
 // functions is written in SQL below, into an `anon` schema made for the masking and dropped after
 // it, from the definitions in PostgreSQL Anonymizer's sources (sql/anon.sql, sql/hash.sql,
 // sql/random.sql of postgresql_anonymizer 2.2.1) and docs/masking_functions.md. The fake data

