@@ -10125,6 +10125,7 @@ const INPUTS = {
     maskingRulesFile: 'masking_rules_file',
     getAuthUrl: 'get_auth_url',
     getDataApiUrl: 'get_data_api_url',
+    resetPassword: 'reset_password',
 };
 /** Every output declared in action.yml, keyed by a camelCase alias. */
 const OUTPUTS = {
@@ -10202,6 +10203,7 @@ const DEFAULTS = {
     onBranchLimit: 'fail',
     getAuthUrl: 'false',
     getDataApiUrl: 'false',
+    resetPassword: 'false',
 };
 
 ;// CONCATENATED MODULE: ./src/inputs/cleanup.ts
@@ -11539,6 +11541,7 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
     const masking = readMasking(r, mode, { database: connection.database, branchType }, options);
     const getAuthUrl = r.bool(INPUTS.getAuthUrl, DEFAULTS.getAuthUrl);
     const getDataApiUrl = r.bool(INPUTS.getDataApiUrl, DEFAULTS.getDataApiUrl);
+    const resetPassword = r.bool(INPUTS.resetPassword, DEFAULTS.resetPassword);
     const inputs = {
         mode,
         ephemeral,
@@ -11556,6 +11559,7 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
         ...cleanup,
         getAuthUrl,
         getDataApiUrl,
+        resetPassword,
     };
     // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
     if (target.branchName !== undefined)
@@ -14109,7 +14113,9 @@ function stateText(v) {
                 : 'ready: data reset from the parent; same host and password';
         case 'deleted':
             return r?.notDeleted
-                ? `not deleted: ${r.notDeleted}`
+                ? // Neon's text (another repository's annotation, which anyone writing to the project sets),
+                    // in a code span: no link, image, heading or mention, bare URLs included.
+                    `not deleted: ${codeSpan(r.notDeleted)}`
                 : r?.deleted === false
                     ? 'deleted (it was already gone: nothing to do)'
                     : 'deleted because the pull request closed';
@@ -14347,25 +14353,75 @@ function hint(e) {
 ;// CONCATENATED MODULE: ./src/github/pulls.ts
 
 /**
+ * A 404 that cannot be believed: GitHub answers 404 for what the token may not see as for what does
+ * not exist, and this token was not shown to read this repository's pull requests (or workflow
+ * runs) in this run. Whatever depends on that answer is kept. `permission` is what the workflow's
+ * `permissions:` (or a fine-grained token) must grant.
+ */
+class UnverifiedNotFound extends Error {
+    what;
+    permission;
+    constructor(what, permission, why) {
+        super(`GitHub answered 404 for ${what}, but this token was not shown to read them (${why}), so the 404 ` +
+            `may only mean it may not see it; it needs '${permission}'`);
+        this.what = what;
+        this.permission = permission;
+        this.name = 'UnverifiedNotFound';
+    }
+}
+/**
+ * Whether the token reads a kind of thing in this repository, shown once per run: any 200 for one of
+ * them shows it (`saw`); else, at the first 404, one listing (`probe`) must answer 200. Returns why
+ * not, or undefined when a 404 can be believed. The probe is made at most once (its promise is kept).
+ */
+function readProof(route, probe) {
+    let seen = false;
+    let proof;
+    return {
+        saw() {
+            seen = true;
+        },
+        async unproven() {
+            if (seen)
+                return undefined;
+            proof ??= probe().then(() => undefined, (e) => {
+                const status = e.status;
+                return `${route} answered ${status ? `HTTP ${status}` : escapeControl(e.message)}`;
+            });
+            return proof;
+        },
+    };
+}
+/**
  * Looks pull requests up through the REST API, each number once per run (cached), with a bounded
  * number in flight so a sweep of hundreds of branches neither crawls nor trips GitHub's secondary
- * rate limits. A 404 means the pull request does not exist (deleted, or a number from elsewhere).
+ * rate limits. A 404 means the pull request does not exist (deleted, or a number from elsewhere)
+ * only once the token was shown to read this repository's pull requests (readProof); otherwise it
+ * is an UnverifiedNotFound, and the caller keeps what depends on it.
  */
 function restPullLookup(api, repository, concurrency = 8) {
     const [owner = '', repo = ''] = repository.split('/');
     const cache = new Map();
     let requests = 0;
+    const route = `GET /repos/${repository}/pulls?state=all&per_page=1`;
+    const proof = readProof(route, () => {
+        requests++;
+        return api.rest.pulls.list({ owner, repo, state: 'all', per_page: 1 });
+    });
     const one = async (n) => {
         requests++;
         try {
             const { data } = await api.rest.pulls.get({ owner, repo, pull_number: n });
+            proof.saw();
             if (data.state === 'open')
                 return 'open';
             return data.merged || data.merged_at ? 'merged' : 'closed';
         }
         catch (e) {
-            if (e.status === 404)
-                return 'missing';
+            if (e.status === 404) {
+                const why = await proof.unproven();
+                return why ? new UnverifiedNotFound(`pull request #${n}`, 'pull-requests: read', why) : 'missing';
+            }
             const status = e.status;
             return new Error(`GET /repos/${repository}/pulls/${n}: ${status ? `HTTP ${status}: ` : ''}${escapeControl(e.message)}`);
         }
@@ -14413,21 +14469,32 @@ async function lookUpAll(keys, cache, one, concurrency, onAnswer) {
  */
 
 
-/** Looks runs up through the REST API, cached and a few at a time, like the pull request look-up. */
+/**
+ * Looks runs up through the REST API, cached and a few at a time, like the pull request look-up; a
+ * 404 is believed only once the token was shown to read this repository's runs (readProof).
+ */
 function restRunLookup(api, repository, concurrency = 8) {
     const [owner = '', repo = ''] = repository.split('/');
     const cache = new Map();
     let requests = 0;
+    const route = `GET /repos/${repository}/actions/runs?per_page=1`;
+    const proof = readProof(route, () => {
+        requests++;
+        return api.rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: 1 });
+    });
     const one = async (id) => {
         requests++;
         try {
             const { data } = await api.rest.actions.getWorkflowRun({ owner, repo, run_id: Number(id) });
+            proof.saw();
             return data.status === 'completed' ? 'completed' : 'in progress';
         }
         catch (e) {
             const status = e.status;
-            if (status === 404)
-                return 'missing';
+            if (status === 404) {
+                const why = await proof.unproven();
+                return why ? new UnverifiedNotFound(`workflow run ${id}`, 'actions: read', why) : 'missing';
+            }
             return new Error(`GET /repos/${repository}/actions/runs/${id}: ${status ? `HTTP ${status}: ` : ''}${escapeControl(e.message)}`);
         }
     };
@@ -14814,6 +14881,7 @@ function foreignBranchError(branch, o, ctx, projectId) {
 
 ;// CONCATENATED MODULE: ./src/modes/cleanup/ephemeral.ts
 
+
 const DAY_MS = 86_400_000;
 /** True for a branch made with `ephemeral: true` (by any repository). */
 function isEphemeral(annotation) {
@@ -14886,7 +14954,11 @@ async function judgeByRun(run, candidates, judged = () => { }) {
         if (done.has(c))
             return;
         done.add(c);
-        if (s instanceof Error || s === undefined) {
+        if (s instanceof UnverifiedNotFound) {
+            c.unverified = s.permission;
+            c.reason += `: ${s.message}; kept`;
+        }
+        else if (s instanceof Error || s === undefined) {
             c.reason += `: its run could not be looked up (${s instanceof Error ? s.message : 'no answer'}), kept`;
             run.deps.log.warning(`Keeping '${c.branch.name}': ${c.reason}`);
         }
@@ -15448,6 +15520,7 @@ class ModeRun {
 
 
 
+
 const cleanup_DAY_MS = 86_400_000;
 /**
  * cleanup: the scheduled sweeper. Deletes stale branches under `cleanup_prefix` and never anything
@@ -15579,7 +15652,7 @@ async function judgeBranches(run, index, now, doomed) {
             c.reason = `annotated for another repository (${o.repo}, ${o.key}): not ours`;
         }
         else {
-            c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix);
+            c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix, o.kind === 'ours');
         }
     }
     // Ephemeral CI branches, whatever their prefix, judged by their workflow run.
@@ -15610,7 +15683,7 @@ async function judgeBranches(run, index, now, doomed) {
             // Whatever its pull request's state, the name alone never dooms it before cleanup_max_age.
             c.youngNameTie = true;
             c.reason =
-                `PR #${c.tie.pr} only by its name; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
+                `PR #${c.tie.pr} only ${weakly(c.tie)}; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
                     `so kept whatever that pull request's state`;
             judged(c);
         }
@@ -15618,6 +15691,7 @@ async function judgeBranches(run, index, now, doomed) {
     const toLookUp = candidates.filter((c) => c.tie && (c.tie.by === 'annotation' || old(c)));
     await judgeByPullRequest(run, toLookUp, maxDays, judged);
     await judgeByRun(run, ephemeral, judged);
+    warnUnverified(run, all);
     keepParentsOfKeptChildren(run, index, all);
     return all;
 }
@@ -15646,13 +15720,17 @@ function verdictOf(c, verdict) {
 }
 /**
  * Annotation first (it survives renames); else a `pr-<n>` in the name under the prefix. For a
- * branch that is not another repository's (judgeBranches asks ownership.ts first).
+ * branch that is not another repository's (judgeBranches asks ownership.ts first). A
+ * `github-pr-number` annotation ties the branch to this repository's pull request only when its
+ * repository annotations make it this repository's (`ours`, ownership.ts): without them the number
+ * may be another repository's or another tool's, and it ties no more than a name does (kept while
+ * that pull request is open, otherwise judged by `cleanup_max_age`).
  */
-function tieOf(branch, annotation, prefix) {
+function tieOf(branch, annotation, prefix, ours) {
     const a = annotation?.value ?? {};
     const n = Number(a['github-pr-number']);
     if (Number.isInteger(n) && n > 0)
-        return { pr: n, by: 'annotation' };
+        return ours ? { pr: n, by: 'annotation' } : { pr: n, by: 'name', unowned: true };
     const m = branch.name.slice(prefix.length).match(/(?:^|[^a-z0-9])pr-(\d+)(?![0-9])/i);
     if (m?.[1])
         return { pr: Number(m[1]), by: 'name' };
@@ -15684,8 +15762,13 @@ async function judgeByPullRequest(run, ours, maxDays, judged) {
         if (done.has(c))
             return;
         done.add(c);
-        const pr = `PR #${c.tie.pr}${c.tie.by === 'name' ? ' (from the name)' : ''}`;
-        if (s instanceof Error || s === undefined) {
+        const pr = `PR #${c.tie.pr}${c.tie.by === 'name' ? ` (${c.tie.unowned ? 'from an annotation without this repository' : 'from the name'})` : ''}`;
+        if (s instanceof UnverifiedNotFound) {
+            c.prState = 'unknown';
+            c.unverified = s.permission;
+            c.reason = `${pr}: ${s.message}; kept`;
+        }
+        else if (s instanceof Error || s === undefined) {
             c.prState = 'unknown';
             c.reason = `${pr} could not be looked up (${s instanceof Error ? s.message : 'no answer'}): kept`;
             run.deps.log.warning(`Keeping '${c.branch.name}': ${c.reason}`);
@@ -15696,7 +15779,7 @@ async function judgeByPullRequest(run, ours, maxDays, judged) {
             c.reason = s === 'open' ? `${pr} is open` : s === 'missing' ? `${pr} does not exist` : `${pr} is ${s}`;
             if (c.remove && c.tie.by === 'name') {
                 // Only old ones were looked up (judgeBranches): the age rule, as for a branch tied to none.
-                c.reason += `; tied only by its name, so judged by age: not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`;
+                c.reason += `; tied only ${weakly(c.tie)}, so judged by age: not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`;
             }
         }
         judged(c);
@@ -15763,6 +15846,33 @@ function warnAboutPrefix(run, index) {
             : `In this project it also matches ${also.length} branch(es) outside '${prefix}/': ` +
                 `${listed.join(', ')}${also.length > listed.length ? ', …' : ''}.`) +
         ` End it with '/' unless that is meant.`);
+}
+/**
+ * One warning per permission the token was not shown to have: a 404 from it cannot be believed
+ * (github/pulls.ts, readProof), so every branch depending on one was kept; the warning names the
+ * permission and those branches. A warning, not a failure: nothing was deleted on that answer, the
+ * rest of the sweep stands, and the next sweep with the permission judges them.
+ */
+function warnUnverified(run, all) {
+    const byPermission = new Map();
+    for (const c of all) {
+        if (c.unverified)
+            byPermission.set(c.unverified, [...(byPermission.get(c.unverified) ?? []), c]);
+    }
+    for (const [permission, kept] of byPermission) {
+        const names = kept.slice(0, 20).map((c) => `'${escapeControl(c.branch.name)}' (${c.branch.id})`);
+        const what = permission === 'actions: read' ? 'workflow runs' : 'pull requests';
+        run.deps.log.warning(`The GitHub token was not shown to read this repository's ${what}, so GitHub's 404 for one cannot be ` +
+            `told from "this token may not see it": kept ${kept.length} branch(es) that depend on such an answer: ` +
+            `${names.join(', ')}${kept.length > names.length ? ', …' : ''}. Give the workflow ` +
+            `'permissions: ${permission}' (a fine-grained token: the same permission) so that cleanup can judge them.`);
+    }
+}
+/** How a tie of name strength came about, for a verdict's reason. */
+function weakly(tie) {
+    return tie.unowned
+        ? 'by a github-pr-number annotation, without any repository annotation of this repository'
+        : 'by its name';
 }
 function fmtDays(days) {
     return days >= 1 ? `${Math.round(days * 10) / 10} d` : `${Math.round(days * 24 * 10) / 10} h`;
@@ -15941,9 +16051,10 @@ async function deleteUnmasked(run, branch, e) {
     log.info(`Deleting branch '${branch.name}' (${branch.id}): its data is not masked as the rules ask`);
     try {
         refuseRestricted(branch, 'delete');
-        const res = await neon.deleteBranch(run.project, branch.id);
+        // For good (hard_delete): a soft-deleted branch could be recovered, unmasked data and all, for 7 days.
+        const res = await neon.deleteBranch(run.project, branch.id, { hard: true });
         if (res) {
-            run.changed(`deleted branch '${branch.name}' (${branch.id}), whose data was not masked`);
+            run.changed(`deleted branch '${branch.name}' (${branch.id}) for good, whose data was not masked`);
             // Neon took the delete: should the step's deadline pass while its operations run, the branch
             // goes all the same, and the note says so rather than asking for a delete already made.
             await run.waitOps(res.operations).catch((w) => {
@@ -15952,13 +16063,29 @@ async function deleteUnmasked(run, branch, e) {
             });
         }
         run.deps.ephemeral?.nothing();
-        e.addNote('The branch was deleted, as it held data that was not masked as the rules ask; fix the rules ' +
-            '(or wait for Neon) and run again to create it anew.');
+        e.addNote('The branch was deleted for good (hard_delete: it cannot be recovered), as it held data that was ' +
+            'not masked as the rules ask; fix the rules (or wait for Neon) and run again to create it anew.');
     }
     catch (d) {
         e.addNote(`Deleting the branch, which holds data that is not masked as the rules ask, failed too ` +
             `(${d instanceof Error ? d.message : String(d)}): delete it now (mode: delete, or the Neon console).`);
     }
+}
+/**
+ * adoptMasking for a branch just recovered (create on a reopen, `mode: recover`): the same checks,
+ * and on top, without masking rules, a branch that looks anonymized and was never masked
+ * (`initialized`: no masking run started) fails as a failed masking does, so that settleMasking
+ * deletes it for good rather than hand out its unmasked data.
+ */
+async function recoveredMasking(run, found, masking) {
+    if (!masking && looksAnonymized(found)) {
+        const status = await readAnonymizedStatus(run, found.branch);
+        if (status?.state === 'initialized') {
+            const failed = new AnonymizationFailedError(found.branch, status.state, status.status_message || 'the branch was never masked');
+            return () => Promise.reject(failed);
+        }
+    }
+    return adoptMasking(run, found, masking);
 }
 /** What adoptMasking would do, from the same reads; changes nothing. */
 async function dryRunMasking(run, branch, masking) {
@@ -16518,8 +16645,9 @@ async function prepareConnection(run, branch, known = {}) {
     const usable = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready, endpoints)));
     const endpoint = await ensureComputeSize(run, usable);
     const readyMs = run.elapsed();
-    const password = known.password ?? (await ensureRole(run, ready, revealed ?? null));
+    const current = known.password ?? (await ensureRole(run, ready, revealed ?? null));
     await ensureDatabase(run, ready, databases);
+    const password = inputs.resetPassword ? await resetPassword(run, ready) : current;
     const urls = buildConnectionUrls({
         host: endpoint.host,
         role: inputs.role,
@@ -16671,6 +16799,32 @@ async function ensureRole(run, branch, revealed) {
         return neon.revealPassword(run.project, branch.id, role);
     }
 }
+/**
+ * `reset_password: true`: Neon gives the role a new password (the old one stops authenticating),
+ * masked the moment the answer arrives (the client's onSecret), and its operations are waited for
+ * so the URLs handed out work. A failure after the request is said as such: the old password may
+ * no longer work and the new one was not confirmed, so no URL is handed out (the mode fails).
+ */
+async function resetPassword(run, branch) {
+    const { neon, log } = run.deps;
+    const { role } = run.inputs;
+    const res = await neon.resetRolePassword(run.project, branch.id, role);
+    run.changed(`reset the password of role '${role}'`);
+    log.info(`Reset the password of role '${role}' on branch '${branch.name}' (reset_password); the old one no ` +
+        `longer authenticates. Waiting for ${res.operations.length} operations`);
+    try {
+        await run.waitOps(res.operations);
+    }
+    catch (e) {
+        throw new Error(`the password of role '${role}' on branch '${escapeControl(branch.name)}' (${branch.id}) was reset, but ` +
+            `waiting for Neon to apply it failed (${e instanceof Error ? e.message : String(e)}): the old ` +
+            `password may no longer work and the new one is not confirmed, so no connection URL was handed ` +
+            `out. Run the step again (without reset_password, or with it for yet another password).`, { cause: e });
+    }
+    const password = res.role.password ?? (await neon.revealPassword(run.project, branch.id, role));
+    run.deps.setSecret(password);
+    return password;
+}
 async function ensureDatabase(run, branch, names) {
     const { neon, log } = run.deps;
     const { database, role } = run.inputs;
@@ -16799,6 +16953,10 @@ function pointInfo(branch, asked) {
 
 
 
+
+
+
+
 /** The recoverable branches a failed `mode: recover` lists, closest names first. */
 const CLOSEST_LISTED = 5;
 /**
@@ -16836,35 +16994,38 @@ function refusedRecovery(e) {
         e.status !== 423 &&
         e.status !== 429);
 }
-/** The repositories a branch's annotations name (ours, `github-repo`, and Neon's action's, `github-commit-repo`). */
-function annotatedRepos(annotation) {
-    const a = annotation?.value ?? {};
-    return [a['github-repo'], a['github-commit-repo']].filter((r) => typeof r === 'string');
-}
-function sameRepo(a, b) {
-    return a.toLowerCase() === b.toLowerCase();
-}
-/** Annotated for a repository, and not this one: never ours to recover. */
+/**
+ * Annotated for another repository, by the one ownership rule (ownership.ts) every other path uses:
+ * the repository the annotation names, or undefined. A `github-repo-id` decides alone when the run
+ * has one too, so a renamed repository keeps its deleted branches.
+ */
 function annotatedForOtherRepository(annotation, context) {
-    return annotatedRepos(annotation).find((r) => !context.repository || !sameRepo(r, context.repository));
+    const o = ownership(annotation, context);
+    return o.kind === 'foreign' ? o.repo : undefined;
 }
 /**
- * Whether create may recover this deleted branch by itself: its annotations name this repository
- * (every repository they name), the same pull request (or none, outside a pull request), and it
- * is not a CI job's ephemeral branch. A branch tied by its name only is never taken: another
- * repository sharing the Neon project, or a hand-made branch, could carry the same name.
+ * Whether create may recover this deleted branch by itself: ownership.ts says it is this
+ * repository's (not merely "unknown"), it is tied to the same pull request (or none, outside a
+ * pull request), and it is not a CI job's ephemeral branch. A branch tied by its name only is never
+ * taken: another repository sharing the Neon project, or a hand-made branch, could carry the name.
  */
 function tiedToThisRun(annotation, context) {
     const a = annotation?.value;
-    if (!a || !context.repository)
-        return false;
-    const repos = annotatedRepos(annotation);
-    if (repos.length === 0 || annotatedForOtherRepository(annotation, context))
+    if (!a || ownership(annotation, context).kind !== 'ours')
         return false;
     if (a['github-ephemeral'] === 'true')
         return false;
     const pr = context.pullRequest ? String(context.pullRequest.number) : undefined;
     return a['github-pr-number'] === pr;
+}
+/**
+ * Whether create recovers a deleted branch by itself on this event: only on a pull request
+ * `reopened` (closing deleted the branch; reopening means it back). On every other event a branch
+ * that was deleted (by hand, to revoke a password or for a fresh copy, or by the action) stays
+ * deleted, and a new one is made: a push must never revive it. `mode: recover` is the explicit way.
+ */
+function recoversOnThisEvent(context) {
+    return isPullRequestEvent(context.eventName) && context.action === 'reopened';
 }
 /** Why a deleted branch is not this pull request's, for the log (one line: annotations are anyone's text). */
 function whyNotOurs(found, context) {
@@ -16872,12 +17033,12 @@ function whyNotOurs(found, context) {
 }
 function whyNot(found, context) {
     const a = found.annotation?.value ?? {};
-    const other = annotatedForOtherRepository(found.annotation, context);
+    const o = ownership(found.annotation, context);
     const which = `'${escapeControl(found.branch.name)}' (${found.branch.id}, deleted at ${found.branch.recovery.deleted_at})`;
-    if (other)
-        return `${which} is annotated for repository ${other}`;
-    if (annotatedRepos(found.annotation).length === 0)
-        return `${which} carries no github-repo annotation`;
+    if (o.kind === 'foreign')
+        return `${which} is annotated for repository ${o.repo} (${o.key})`;
+    if (o.kind === 'unknown')
+        return `${which} carries no repository annotation this run can check`;
     if (a['github-ephemeral'] === 'true')
         return `${which} is a CI job's ephemeral branch`;
     return a['github-pr-number']
@@ -16897,7 +17058,8 @@ function whyNot(found, context) {
  */
 async function recoverMode(deps, inputs) {
     const ref = resolveBranchName(inputs, deps.context);
-    const run = new ModeRun(deps, inputs);
+    // reset_password is for create and reset: a recovered branch keeps its password as it was.
+    const run = new ModeRun(deps, { ...inputs, resetPassword: false });
     const { neon, log } = deps;
     try {
         const found = await findBranchWithDeleted(neon, run.project, ref);
@@ -16943,7 +17105,7 @@ async function recoverMode(deps, inputs) {
             };
         }
         const recovered = await recoverDeleted(run, target);
-        const [prepared, expiresAt] = await prepareWithExpiry(run, recovered.branch, recovered.known);
+        const [anonymization, [prepared, expiresAt]] = await handOutRecovered(run, recovered);
         return {
             mode: 'recover',
             branch: {
@@ -16957,6 +17119,7 @@ async function recoverMode(deps, inputs) {
             recovered: true,
             recovery: recovered.recovery,
             connection: prepared.connection,
+            ...(anonymization ? { anonymization } : {}),
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...servicesOf(prepared),
             changes: run.changes,
@@ -16967,13 +17130,33 @@ async function recoverMode(deps, inputs) {
         throw run.fail(`recover of branch '${ref}'`, e);
     }
 }
+/**
+ * A recovered branch, checked as a found one is before anything is handed out: never the default
+ * or a protected branch, never another repository's (ownership.ts, from the annotations the
+ * listing showed), and, when it looks anonymized, masked (adoptMasking; one never masked, or whose
+ * masking failed, is deleted again for good by settleMasking, and nothing is handed out).
+ */
+function checkRecovered(run, recovered) {
+    const { branch, annotation } = recovered;
+    refuseUnsafeTarget(branch, 'hand it out');
+    const o = ownership(annotation, run.deps.context);
+    if (o.kind === 'foreign')
+        throw foreignBranchError(branch, o, run.deps.context, run.project);
+    return { branch, ...(annotation ? { annotation } : {}) };
+}
+/** recover's hand-out of a recovered branch: checked (checkRecovered), masked, made ready. */
+async function handOutRecovered(run, recovered) {
+    const found = checkRecovered(run, recovered);
+    const finish = await recoveredMasking(run, found, run.inputs.masking);
+    return settleMasking(run, recovered.branch, () => allFinished([finish(), prepareWithExpiry(run, recovered.branch, recovered.known)]));
+}
 /** A live branch named by recover: handed out as create would adopt it, never another repository's. */
 async function handOutLive(run, found) {
     const { branch } = found;
-    const other = annotatedForOtherRepository(found.annotation, run.deps.context);
-    if (other)
-        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is annotated for repository ${escapeControl(other)}: not this ` +
-            `repository's to hand out. Nothing was changed.`);
+    const o = ownership(found.annotation, run.deps.context);
+    if (o.kind === 'foreign')
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is annotated for repository ${escapeControl(o.repo)} ` +
+            `(${o.key}): not this repository's to hand out. Nothing was changed.`);
     refuseUnsafeTarget(branch, 'hand it out');
     run.deps.log.notice(`Branch '${escapeControl(branch.name)}' (${branch.id}) is not deleted: nothing to recover. Handing it out as it is` +
         `${run.inputs.dryRun ? ' (dry run: nothing was changed)' : ''}.`);
@@ -16992,9 +17175,11 @@ async function handOutLive(run, found) {
             timings: run.timings(),
         };
     }
-    const [prepared, expiresAt] = await prepareWithExpiry(run, branch);
+    const finish = await adoptMasking(run, found, run.inputs.masking);
+    const [anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () => allFinished([finish(), prepareWithExpiry(run, branch)]));
     return {
         mode: 'recover',
+        ...(anonymization ? { anonymization } : {}),
         branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, ...pointOf(branch), expiresAt },
         created: false,
         recovered: false,
@@ -17079,10 +17264,12 @@ function distance(a, b) {
  * It looks the name up first, unless the branch is almost surely new (createsFirst): then it
  * creates at once and lets Neon's 409 say that the branch exists, and adopts it as it would have.
  *
- * The look-up asks for the deleted branches of the name too (the same request): when no live branch
- * has the name, the most recently deleted one tied to this repository and pull request is recovered
- * (its data, host and password as they were) and then made ready as an adopted branch is. Where Neon
- * lists nothing to recover, or refuses the recovery with a 4xx, a new branch is created as before.
+ * The look-up asks for the deleted branches of the name too (the same request): on a pull request
+ * `reopened` only (recoversOnThisEvent), when no live branch has the name, the most recently deleted
+ * one tied to this repository and pull request is recovered (its data, host and password as they
+ * were), checked as a found branch is, and made ready as an adopted branch is. On any other event a
+ * new branch is made, and a notice names the recoverable one and `mode: recover`. Where Neon lists
+ * nothing to recover, or refuses the recovery with a 4xx, a new branch is created as before.
  */
 async function createMode(deps, inputs) {
     const name = resolveBranchName(inputs, deps.context);
@@ -17109,7 +17296,7 @@ async function createMode(deps, inputs) {
         const branch = made
             ? made.branch
             : recovered
-                ? await afterRecovery(run, recovered.branch)
+                ? await afterRecovery(run, recovered)
                 : await adopt(run, existing, parent);
         const created = made !== undefined;
         // An anonymized branch is handed out only once Neon has masked it: the result (and so every
@@ -17125,7 +17312,8 @@ async function createMode(deps, inputs) {
                 anonymization = await awaitNewBranchMasking(run, branch, inputs.masking.rules.length);
         }
         else {
-            const finish = await adoptMasking(run, existing, inputs.masking);
+            // A recovered branch is checked as a found one is (afterRecovery), and never handed out unmasked.
+            const finish = await (recovered ? recoveredMasking : adoptMasking)(run, existing, inputs.masking);
             [anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () => allFinished([finish(), prepareWithExpiry(run, branch, recovered?.known)]));
         }
         return {
@@ -17224,8 +17412,19 @@ function recoverableOf(run, name, looked) {
             `${context.pullRequest ? 'pull request' : 'repository'}'s: ${others.map((d) => whyNotOurs(d, context)).join('; ')}`);
     }
     const target = ours[0];
-    if (target)
+    if (target && recoversOnThisEvent(context))
         return target;
+    if (target) {
+        // A push (or any event but a reopen) never revives a deleted branch: it may have been deleted to
+        // revoke a leaked password, or for a fresh copy. Said once, with the explicit way back.
+        log.notice(`Branch '${escapeControl(name)}' was deleted (${target.branch.id}, at ${target.branch.recovery.deleted_at}; ` +
+            `recoverable until ${target.branch.recovery.recoverable_until}) and is not brought back on ` +
+            `${escapeControl(context.eventName)}${context.action ? ` ${escapeControl(context.action)}` : ''}: ` +
+            `creating a new branch. To get the deleted one back instead, delete the new one and run the ` +
+            `action with mode: recover and branch_name: ${target.branch.id} (reopening the pull request also ` +
+            `recovers it).`);
+        return undefined;
+    }
     if (looked.deletedRefused !== undefined)
         log.debug(`Neon refused to list deleted branches, so none can be recovered: ${looked.deletedRefused}`);
     // On a pull request past `opened` the branch was expected: say why a new one is made. Elsewhere
@@ -17257,8 +17456,13 @@ async function tryRecovery(run, target) {
         return undefined;
     }
 }
-/** A recovered branch, as an adopted one: the warnings about parent_branch's point still apply. */
-async function afterRecovery(run, branch) {
+/**
+ * A recovered branch, as an adopted one: checked as a found one is (never the default, a protected
+ * or another repository's branch: checkRecovered), and the warnings about parent_branch's point
+ * still apply.
+ */
+async function afterRecovery(run, recovered) {
+    const { branch } = checkRecovered(run, recovered);
     await warnIfOtherPoint(run, branch);
     return branch;
 }
@@ -18641,14 +18845,15 @@ class NeonClient {
     /**
      * Deletes a branch. Returns null when the branch was already gone (deleted by another run, or
      * expired): Neon answers 204 for that, and a 404 means the same, so every caller reads one answer.
+     *
+     * `hard`: `hard_delete=true` (Neon's API description, deleteProjectBranch: "the branch is
+     * permanently deleted immediately without a recovery window"), for a branch whose data must never
+     * come back (unmasked data). Without it the branch stays recoverable for 7 days.
      */
-    async deleteBranch(projectId, branchId) {
+    async deleteBranch(projectId, branchId, opts = {}) {
         let r;
         try {
-            r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', {
-                project_id: projectId,
-                branch_id: branchId,
-            });
+            r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', { project_id: projectId, branch_id: branchId }, opts.hard ? { query: { hard_delete: true } } : {});
         }
         catch (e) {
             if (isNotFound(e))
@@ -18694,6 +18899,16 @@ class NeonClient {
         const body = { role: { name } };
         const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles', { project_id: projectId, branch_id: branchId }, { body });
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles`);
+        return { role: data.role, operations: data.operations ?? [] };
+    }
+    /**
+     * POST …/roles/{role_name}/reset_password (Neon's API description, resetProjectBranchRolePassword):
+     * a new password for the role, in the answer's `role.password` (masked at receipt, as every
+     * password is), and the operations that apply it to the branch's computes.
+     */
+    async resetRolePassword(projectId, branchId, role) {
+        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles/{role_name}/reset_password', { project_id: projectId, branch_id: branchId, role_name: role });
+        const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles/${role}/reset_password`);
         return { role: data.role, operations: data.operations ?? [] };
     }
     async listDatabases(projectId, branchId) {
@@ -19110,6 +19325,7 @@ function log_group(name, fn) {
 
 
 
+
 async function ephemeralPost(deps, record) {
     const { neon, clock, log } = deps;
     const project = record.projectId;
@@ -19161,13 +19377,16 @@ async function ephemeralPost(deps, record) {
         else {
             waitedFor += await settleOperations(deps, project, record.operationIds ?? [], poll);
         }
-        const res = await neon.deleteBranch(project, branchId);
+        const hard = await mayBeUnmasked(deps, project, found);
+        const res = await neon.deleteBranch(project, branchId, { hard });
         if (res === null)
             return result(false, branchId, waitedFor, 'it was already gone');
-        changes.push(`deleted branch '${record.name}' (${branchId})`);
+        changes.push(`deleted branch '${record.name}' (${branchId})${hard ? ' for good (not known to be masked)' : ''}`);
         log.info(`Deleting ephemeral branch '${record.name}' (${branchId}); waiting for ${res.operations.length} operations`);
         await waitForOperations(neon, project, res.operations, poll);
-        const [recoverable] = await reportRecoverable(deps, project, [{ id: branchId, name: record.name }]);
+        const [recoverable] = hard
+            ? []
+            : await reportRecoverable(deps, project, [{ id: branchId, name: record.name }]);
         return {
             ...result(true, branchId, waitedFor + res.operations.length),
             ...(recoverable ? { recoverable } : {}),
@@ -19220,6 +19439,17 @@ async function waitForBranchReady(deps, project, id, poll) {
         const b = await deps.neon.getBranch(project, id);
         return { done: b.current_state !== 'init', state: b.current_state };
     }, poll);
+}
+/**
+ * An anonymized branch whose masking is not known to be done (the main step's wait ran out, or it
+ * failed): its data may be an unmasked copy of its parent, so it is deleted for good (hard_delete),
+ * never left recoverable. Any branch that looks anonymized and does not answer `anonymized` counts.
+ */
+async function mayBeUnmasked(deps, project, found) {
+    if (!looksAnonymized(found))
+        return false;
+    const status = await deps.neon.getAnonymizedStatus(project, found.branch.id).catch(() => undefined);
+    return status?.state !== 'anonymized';
 }
 
 ;// CONCATENATED MODULE: ./src/state.ts
@@ -19901,10 +20131,20 @@ function modeDeps(state, inputs, context, clock, cancellation, maskSecret) {
     if (inputs.githubToken && context.repository) {
         const octokit = () => github(state, inputs, context);
         const pullsApi = {
-            rest: { pulls: { get: async (p) => (await octokit()).rest.pulls.get(p) } },
+            rest: {
+                pulls: {
+                    get: async (p) => (await octokit()).rest.pulls.get(p),
+                    list: async (p) => (await octokit()).rest.pulls.list(p),
+                },
+            },
         };
         const runsApi = {
-            rest: { actions: { getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p) } },
+            rest: {
+                actions: {
+                    getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p),
+                    listWorkflowRunsForRepo: async (p) => (await octokit()).rest.actions.listWorkflowRunsForRepo(p),
+                },
+            },
         };
         deps.pulls = restPullLookup(pullsApi, context.repository);
         deps.runs = restRunLookup(runsApi, context.repository);
