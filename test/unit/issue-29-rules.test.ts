@@ -10,6 +10,7 @@ import { restPullLookup, UnverifiedNotFound, type PullsApi } from '../../src/git
 import { restRunLookup, type RunsApi } from '../../src/github/runs.js'
 import { tieOf } from '../../src/modes/cleanup/index.js'
 import { createMode } from '../../src/modes/create.js'
+import { ephemeralPost } from '../../src/modes/ephemeral-post.js'
 import {
   annotatedForOtherRepository,
   recoverMode,
@@ -217,5 +218,45 @@ describe('unmasked data is never recoverable, nor handed out after a recovery', 
     // Gone for good: nothing to recover any more.
     const listed = await api(sim, 'GET', `/projects/${projectId}/branches?include_deleted=true`)
     expect((listed.body.branches as { id: string }[]).some((x) => x.id === id)).toBe(false)
+  })
+
+  it('the ephemeral post step deletes an anonymized branch not known to be masked for good, a masked one softly', async () => {
+    sim = await startNeonSimulator({ clock: new FakeClock() })
+    const projectId = sim.createProject({ id: 'masked-lake-11223344' }).id
+    const key = '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b'
+    const made = await api(sim, 'POST', `/projects/${projectId}/branch_anonymized`, {
+      branch_create: { branch: { name: 'ci/run-1-1-test' }, endpoints: [{ type: 'read_write' }] },
+      masking_rules: [
+        {
+          database_name: 'neondb',
+          schema_name: 'public',
+          table_name: 'a',
+          column_name: 'b',
+          masking_function: 'anon.dummy_free_email()',
+        },
+      ],
+      start_anonymization: false,
+      annotation_value: { 'github-ephemeral': 'true', 'github-ephemeral-key': key, anonymized: 'true' },
+    })
+    const id = (made.body.branch as { id: string }).id
+    await sim.clock.sleep(60_000)
+    const h = harness(sim, {
+      ...prContext(),
+      eventName: 'workflow_dispatch',
+      action: undefined,
+      pullRequest: undefined,
+    })
+    const r = await ephemeralPost(h.deps, {
+      projectId,
+      apiHost: sim.apiUrl,
+      name: 'ci/run-1-1-test',
+      key,
+      timeoutMs: 60_000,
+      branchId: id,
+      operationIds: [],
+    })
+    expect(r.deleted).toBe(true)
+    expect(r.recoverable).toBeUndefined()
+    expect(sim.log.filter((l) => l.method === 'DELETE').map((l) => l.query['hard_delete'])).toEqual(['true'])
   })
 })
