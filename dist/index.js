@@ -16231,9 +16231,11 @@ async function recreateAnonymized(run, r, rules) {
         await run.waitOps(renamed.operations);
     }
     else {
-        const gone = await neon.deleteBranch(run.project, branch.id);
+        // One whose data is not known to be masked (its masking failed, or never ran) goes for good.
+        const hard = (await readAnonymizedStatus(run, branch))?.state !== 'anonymized';
+        const gone = await neon.deleteBranch(run.project, branch.id, { hard });
         if (gone) {
-            run.changed(`deleted branch '${branch.name}' (${branch.id}) to re-create it`);
+            run.changed(`deleted branch '${branch.name}' (${branch.id})${hard ? ' for good' : ''} to re-create it`);
             await run.waitOps(gone.operations);
         }
     }
@@ -16798,6 +16800,10 @@ async function ensureRole(run, branch, revealed) {
             throw e;
         return neon.revealPassword(run.project, branch.id, role);
     }
+}
+/** What a dry run adds to its line with `reset_password: true`. */
+function passwordResetText(inputs) {
+    return inputs.resetPassword ? `, and give role '${inputs.role}' a new password (reset_password)` : '';
 }
 /**
  * `reset_password: true`: Neon gives the role a new password (the old one stops authenticating),
@@ -17684,6 +17690,7 @@ async function dryRun(run, name, found, limits, recoverable) {
                 (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring');
         room = await limits.plan();
     }
+    line += passwordResetText(run.inputs);
     run.deps.log.notice(`Dry run: ${[...room, line].join('; ')}. Nothing was changed.`);
     for (const l of room)
         run.changed(l);
@@ -17937,7 +17944,8 @@ async function resetMode(deps, inputs) {
         await checkHistoryWindow(run, source, inputs.parentPoint, parentText(inputs));
         const to = describePoint(self ? 'its own state' : `'${source.name}' (${source.id})`, inputs.parentPoint ?? {});
         const line = `reset '${branch.name}' (${branch.id}) to ${to}` +
-            (preserve ? `, keeping its previous state as '${preserve}'` : '');
+            (preserve ? `, keeping its previous state as '${preserve}'` : '') +
+            passwordResetText(inputs);
         if (inputs.dryRun) {
             log.notice(`Dry run: would ${line}. Nothing was changed.`);
             run.changed(`would ${line}`);
@@ -18064,7 +18072,7 @@ async function resetAnonymized(run, index, branch, reason) {
     const to = describePoint(`'${source.name}' (${source.id})`, inputs.parentPoint ?? {});
     const line = `re-create anonymized branch '${branch.name}' (${branch.id}) from ${to} with ${countRules(rules.length)} ` +
         `(${rulesFrom})${preserve ? `, keeping the old one as '${preserve}'` : ''}: Neon cannot reset an anonymized ` +
-        `branch, so its id, host and password change`;
+        `branch, so its id, host and password change${passwordResetText(inputs)}`;
     if (inputs.dryRun) {
         deps.log.notice(`Dry run: would ${line}. Nothing was changed.`);
         run.changed(`would ${line}`);

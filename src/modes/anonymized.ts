@@ -363,9 +363,11 @@ export async function recreateAnonymized(
     run.changed(`renamed branch '${branch.name}' (${branch.id}) to '${r.preserveAs}' to re-create it`)
     await run.waitOps(renamed.operations)
   } else {
-    const gone = await neon.deleteBranch(run.project, branch.id)
+    // One whose data is not known to be masked (its masking failed, or never ran) goes for good.
+    const hard = (await readAnonymizedStatus(run, branch))?.state !== 'anonymized'
+    const gone = await neon.deleteBranch(run.project, branch.id, { hard })
     if (gone) {
-      run.changed(`deleted branch '${branch.name}' (${branch.id}) to re-create it`)
+      run.changed(`deleted branch '${branch.name}' (${branch.id})${hard ? ' for good' : ''} to re-create it`)
       await run.waitOps(gone.operations)
     }
   }

@@ -278,6 +278,11 @@ async function ensureRole(run: ModeRun, branch: Branch, revealed: string | null)
   }
 }
 
+/** What a dry run adds to its line with `reset_password: true`. */
+export function passwordResetText(inputs: { resetPassword: boolean; role: string }): string {
+  return inputs.resetPassword ? `, and give role '${inputs.role}' a new password (reset_password)` : ''
+}
+
 /**
  * `reset_password: true`: Neon gives the role a new password (the old one stops authenticating),
  * masked the moment the answer arrives (the client's onSecret), and its operations are waited for

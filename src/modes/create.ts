@@ -29,6 +29,7 @@ import { BranchLimit } from './branch-limit.js'
 import {
   computeRequest,
   madeFromCreate,
+  passwordResetText,
   prepareConnection,
   prepareWithExpiry,
   servicesOf,
@@ -537,6 +538,7 @@ async function dryRun(
       (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring')
     room = await limits.plan()
   }
+  line += passwordResetText(run.inputs)
   run.deps.log.notice(`Dry run: ${[...room, line].join('; ')}. Nothing was changed.`)
   for (const l of room) run.changed(l)
   run.changed(line)

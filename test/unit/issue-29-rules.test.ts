@@ -259,4 +259,13 @@ describe('unmasked data is never recoverable, nor handed out after a recovery', 
     expect(r.recoverable).toBeUndefined()
     expect(sim.log.filter((l) => l.method === 'DELETE').map((l) => l.query['hard_delete'])).toEqual(['true'])
   })
+
+  it('a dry run with reset_password says it would give the role a new password, and resets nothing', async () => {
+    sim = await startNeonSimulator({ clock: new FakeClock() })
+    const projectId = sim.createProject({ id: 'dry-lake-12345678' }).id
+    const h = harness(sim, prContext(7, 'feature', { action: 'synchronize' }))
+    await createMode(h.deps, inputsFor(projectId, sim.apiKey, { reset_password: 'true', dry_run: 'true' }))
+    expect(h.logs.join('\n')).toContain("give role 'neondb_owner' a new password (reset_password)")
+    expect(sim.log.some((l) => l.route?.endsWith('/reset_password'))).toBe(false)
+  })
 })
