@@ -14362,8 +14362,9 @@ class UnverifiedNotFound extends Error {
     what;
     permission;
     constructor(what, permission, why) {
-        super(`GitHub answered 404 for ${what}, but this token was not shown to read them (${why}), so the 404 ` +
-            `may only mean it may not see it; it needs '${permission}'`);
+        const kind = permission === 'actions: read' ? 'workflow runs' : 'pull requests';
+        super(`GitHub answered 404 for ${what}, but this token was not shown to read this repository's ${kind} ` +
+            `(${why}), so the 404 may only mean that it may not see it; it needs '${permission}'`);
         this.what = what;
         this.permission = permission;
         this.name = 'UnverifiedNotFound';

@@ -45,9 +45,10 @@ export class UnverifiedNotFound extends Error {
     readonly permission: string,
     why: string,
   ) {
+    const kind = permission === 'actions: read' ? 'workflow runs' : 'pull requests'
     super(
-      `GitHub answered 404 for ${what}, but this token was not shown to read them (${why}), so the 404 ` +
-        `may only mean it may not see it; it needs '${permission}'`,
+      `GitHub answered 404 for ${what}, but this token was not shown to read this repository's ${kind} ` +
+        `(${why}), so the 404 may only mean that it may not see it; it needs '${permission}'`,
     )
     this.name = 'UnverifiedNotFound'
   }

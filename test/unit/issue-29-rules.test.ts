@@ -268,4 +268,26 @@ describe('unmasked data is never recoverable, nor handed out after a recovery', 
     expect(h.logs.join('\n')).toContain("give role 'neondb_owner' a new password (reset_password)")
     expect(sim.log.some((l) => l.route?.endsWith('/reset_password'))).toBe(false)
   })
+
+  it('reset_password (connect.ts): a new password, masked at once; a failure after the request hands out nothing', async () => {
+    sim = await startNeonSimulator({ clock: new FakeClock() })
+    const projectId = sim.createProject({ id: 'rotate-lake-12345678' }).id
+    const ctx = prContext(7, 'feature', { action: 'opened' })
+    const first = await createMode(harness(sim, ctx).deps, inputsFor(projectId, sim.apiKey))
+    const h = harness(sim, { ...ctx, action: 'synchronize' })
+    const masked: string[] = []
+    h.deps.setSecret = (v: string) => masked.push(v)
+    const r = await createMode(h.deps, inputsFor(projectId, sim.apiKey, { reset_password: 'true' }))
+    const fresh = r.connection!.password
+    expect(fresh).not.toBe(first.connection!.password)
+    expect(sim.rolePassword(projectId, r.branch!.id, 'neondb_owner')).toBe(fresh)
+    expect(masked).toContain(fresh)
+    sim.failNextOperation({ action: 'apply_config', projectId }, 'boom')
+    await expect(
+      createMode(
+        harness(sim, { ...ctx, action: 'synchronize' }).deps,
+        inputsFor(projectId, sim.apiKey, { reset_password: 'true' }),
+      ),
+    ).rejects.toThrow(/was reset, but waiting for Neon to apply it failed .*no connection URL was handed out/)
+  })
 })
