@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { restPullLookup } from '../../src/github/pulls.js'
 import { cleanupMode } from '../../src/modes/cleanup/index.js'
 import { startFakeGitHub } from '../fake-github/server.js'
-import { startNeonSimulator } from '../sim/index.js'
+import { startNeonSimulator, type NeonSimulator } from '../sim/index.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { heldPulls } from '../helpers/held-pulls.js'
 import { harness, inputsFor, REPO } from '../helpers/mode-harness.js'
@@ -131,6 +131,36 @@ function expectedDeleted(specs: Spec[], prs: Map<number, PrState>, canReadPulls 
   return new Set(specs.filter((_, i) => deletable(i)).map((s) => s.name))
 }
 
+/** The fake GitHub's pull requests, as `prs` says (a `missing` one is not there: 404). */
+function addPulls(prs: Map<number, PrState>): void {
+  for (const [n, state] of prs) {
+    if (state !== 'missing')
+      gh.addPull(REPO, { number: n, state: state === 'open' ? 'open' : 'closed', merged: state === 'merged' })
+  }
+}
+
+/** Seeds the branches `specs` describe, and a scheduled run's harness in this repository (REPO_ID). */
+function seedBranches(sim: NeonSimulator, projectId: string, specs: Spec[]) {
+  const ids: string[] = []
+  for (const s of specs) {
+    const b = sim.addBranch(projectId, {
+      name: s.name,
+      ...(s.parent !== undefined ? { parentId: ids[s.parent]! } : {}),
+      protected: s.protected,
+      updatedAt: new Date(sim.clock.now() - s.ageDays * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      withEndpoint: false,
+      annotations: annotationsOf(s),
+    })
+    ids.push(b.id)
+  }
+  return harness(sim, {
+    ...harness(sim).deps.context,
+    eventName: 'schedule',
+    pullRequest: undefined,
+    repositoryId: REPO_ID,
+  })
+}
+
 let gh: Awaited<ReturnType<typeof startFakeGitHub>>
 beforeAll(async () => {
   gh = await startFakeGitHub()
@@ -152,32 +182,8 @@ describe('cleanup never deletes anything outside the rules (property, seeded)', 
     try {
       const project = sim.createProject({ id: `prop-${seed}` })
       gh.pulls.clear()
-      for (const [n, state] of prs) {
-        if (state !== 'missing')
-          gh.addPull(REPO, {
-            number: n,
-            state: state === 'open' ? 'open' : 'closed',
-            merged: state === 'merged',
-          })
-      }
-      const ids: string[] = []
-      for (const s of specs) {
-        const b = sim.addBranch(project.id, {
-          name: s.name,
-          ...(s.parent !== undefined ? { parentId: ids[s.parent]! } : {}),
-          protected: s.protected,
-          updatedAt: new Date(sim.clock.now() - s.ageDays * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          withEndpoint: false,
-          annotations: annotationsOf(s),
-        })
-        ids.push(b.id)
-      }
-      const h = harness(sim, {
-        ...harness(sim).deps.context,
-        eventName: 'schedule',
-        pullRequest: undefined,
-        repositoryId: REPO_ID,
-      })
+      addPulls(prs)
+      const h = seedBranches(sim, project.id, specs)
       const quiet = { debug() {}, info() {}, warn() {}, error() {} }
       h.deps.pulls = restPullLookup(new Octokit({ baseUrl: gh.url, auth: 'ghs_test', log: quiet }), REPO)
       const r = await cleanupMode(h.deps, inputsFor(project.id, sim.apiKey, { mode: 'cleanup' }))
@@ -213,25 +219,8 @@ describe('cleanup with the look-ups answering in a random order while deletes ru
     })
     try {
       const project = sim.createProject({ id: `prop-order-${seed}` })
-      const ids: string[] = []
-      for (const s of specs) {
-        const b = sim.addBranch(project.id, {
-          name: s.name,
-          ...(s.parent !== undefined ? { parentId: ids[s.parent]! } : {}),
-          protected: s.protected,
-          updatedAt: new Date(sim.clock.now() - s.ageDays * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          withEndpoint: false,
-          annotations: annotationsOf(s),
-        })
-        ids.push(b.id)
-      }
       const held = heldPulls(prs)
-      const h = harness(sim, {
-        ...harness(sim).deps.context,
-        eventName: 'schedule',
-        pullRequest: undefined,
-        repositoryId: REPO_ID,
-      })
+      const h = seedBranches(sim, project.id, specs)
       h.deps.pulls = restPullLookup(held.api, REPO)
       const result = cleanupMode(h.deps, inputsFor(project.id, sim.apiKey, { mode: 'cleanup' }))
       // Release the asked-for answers one at a time in a seeded order, letting deletes run between.
@@ -274,32 +263,8 @@ describe('cleanup with a token that cannot read pull requests keeps everything t
       gh.pulls.clear()
       gh.blind.set(BLIND, new Set(['pulls']))
       // The pull requests exist (open ones too): only the token cannot see them.
-      for (const [n, state] of prs) {
-        if (state !== 'missing')
-          gh.addPull(REPO, {
-            number: n,
-            state: state === 'open' ? 'open' : 'closed',
-            merged: state === 'merged',
-          })
-      }
-      const ids: string[] = []
-      for (const s of specs) {
-        const b = sim.addBranch(project.id, {
-          name: s.name,
-          ...(s.parent !== undefined ? { parentId: ids[s.parent]! } : {}),
-          protected: s.protected,
-          updatedAt: new Date(sim.clock.now() - s.ageDays * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          withEndpoint: false,
-          annotations: annotationsOf(s),
-        })
-        ids.push(b.id)
-      }
-      const h = harness(sim, {
-        ...harness(sim).deps.context,
-        eventName: 'schedule',
-        pullRequest: undefined,
-        repositoryId: REPO_ID,
-      })
+      addPulls(prs)
+      const h = seedBranches(sim, project.id, specs)
       const quiet = { debug() {}, info() {}, warn() {}, error() {} }
       h.deps.pulls = restPullLookup(new Octokit({ baseUrl: gh.url, auth: BLIND, log: quiet }), REPO)
       const r = await cleanupMode(h.deps, inputsFor(project.id, sim.apiKey, { mode: 'cleanup' }))

@@ -154,6 +154,33 @@ describe('a github-pr-number annotation ties fully only on a branch that is ours
   })
 })
 
+/**
+ * An anonymized branch whose masking never ran (`start_anonymization: false`: Neon leaves it
+ * `initialized`, its data an unmasked copy of its parent), with `annotations`; its id.
+ */
+async function neverMasked(
+  sim: NeonSimulator,
+  projectId: string,
+  name: string,
+  annotations: Record<string, string>,
+): Promise<string> {
+  const made = await api(sim, 'POST', `/projects/${projectId}/branch_anonymized`, {
+    branch_create: { branch: { name }, endpoints: [{ type: 'read_write' }] },
+    masking_rules: [
+      {
+        database_name: 'neondb',
+        schema_name: 'public',
+        table_name: 'a',
+        column_name: 'b',
+        masking_function: 'anon.dummy_free_email()',
+      },
+    ],
+    start_anonymization: false,
+    annotation_value: annotations,
+  })
+  return (made.body.branch as { id: string }).id
+}
+
 describe('unmasked data is never recoverable, nor handed out after a recovery', () => {
   let sim: NeonSimulator | undefined
   afterEach(async () => {
@@ -182,21 +209,10 @@ describe('unmasked data is never recoverable, nor handed out after a recovery', 
   it('mode: recover of an anonymized branch never masked hands out nothing, and deletes it for good', async () => {
     sim = await startNeonSimulator({ clock: new FakeClock() })
     const projectId = sim.createProject({ id: 'masked-lake-87654321' }).id
-    const made = await api(sim, 'POST', `/projects/${projectId}/branch_anonymized`, {
-      branch_create: { branch: { name: 'preview/unmasked' }, endpoints: [{ type: 'read_write' }] },
-      masking_rules: [
-        {
-          database_name: 'neondb',
-          schema_name: 'public',
-          table_name: 'a',
-          column_name: 'b',
-          masking_function: 'anon.dummy_free_email()',
-        },
-      ],
-      start_anonymization: false,
-      annotation_value: { 'github-repo': REPO, anonymized: 'true' },
+    const id = await neverMasked(sim, projectId, 'preview/unmasked', {
+      'github-repo': REPO,
+      anonymized: 'true',
     })
-    const id = (made.body.branch as { id: string }).id
     await sim.clock.sleep(60_000)
     expect((await api(sim, 'DELETE', `/projects/${projectId}/branches/${id}`)).status).toBe(200)
     await sim.clock.sleep(60_000)
@@ -224,21 +240,11 @@ describe('unmasked data is never recoverable, nor handed out after a recovery', 
     sim = await startNeonSimulator({ clock: new FakeClock() })
     const projectId = sim.createProject({ id: 'masked-lake-11223344' }).id
     const key = '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b'
-    const made = await api(sim, 'POST', `/projects/${projectId}/branch_anonymized`, {
-      branch_create: { branch: { name: 'ci/run-1-1-test' }, endpoints: [{ type: 'read_write' }] },
-      masking_rules: [
-        {
-          database_name: 'neondb',
-          schema_name: 'public',
-          table_name: 'a',
-          column_name: 'b',
-          masking_function: 'anon.dummy_free_email()',
-        },
-      ],
-      start_anonymization: false,
-      annotation_value: { 'github-ephemeral': 'true', 'github-ephemeral-key': key, anonymized: 'true' },
+    const id = await neverMasked(sim, projectId, 'ci/run-1-1-test', {
+      'github-ephemeral': 'true',
+      'github-ephemeral-key': key,
+      anonymized: 'true',
     })
-    const id = (made.body.branch as { id: string }).id
     await sim.clock.sleep(60_000)
     const h = harness(sim, {
       ...prContext(),
