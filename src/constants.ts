@@ -34,6 +34,7 @@ export const INPUTS = {
   maskingRulesFile: 'masking_rules_file',
   getAuthUrl: 'get_auth_url',
   getDataApiUrl: 'get_data_api_url',
+  resetPassword: 'reset_password',
 } as const
 
 /** An input name as written in action.yml. */

@@ -194,10 +194,20 @@ function modeDeps(
   if (inputs.githubToken && context.repository) {
     const octokit = () => github(state, inputs, context)
     const pullsApi: PullsApi = {
-      rest: { pulls: { get: async (p) => (await octokit()).rest.pulls.get(p) } },
+      rest: {
+        pulls: {
+          get: async (p) => (await octokit()).rest.pulls.get(p),
+          list: async (p) => (await octokit()).rest.pulls.list(p),
+        },
+      },
     }
     const runsApi: RunsApi = {
-      rest: { actions: { getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p) } },
+      rest: {
+        actions: {
+          getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p),
+          listWorkflowRunsForRepo: async (p) => (await octokit()).rest.actions.listWorkflowRunsForRepo(p),
+        },
+      },
     }
     deps.pulls = restPullLookup(pullsApi, context.repository)
     deps.runs = restRunLookup(runsApi, context.repository)

@@ -328,7 +328,9 @@ function stateText(v: CommentView): string {
         : 'ready: data reset from the parent; same host and password'
     case 'deleted':
       return r?.notDeleted
-        ? `not deleted: ${r.notDeleted}`
+        ? // Neon's text (another repository's annotation, which anyone writing to the project sets),
+          // in a code span: no link, image, heading or mention, bare URLs included.
+          `not deleted: ${codeSpan(r.notDeleted)}`
         : r?.deleted === false
           ? 'deleted (it was already gone: nothing to do)'
           : 'deleted because the pull request closed'

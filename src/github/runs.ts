@@ -4,7 +4,7 @@
  * be in use right now.
  */
 import { escapeControl } from '../util/log-text.js'
-import { lookUpAll } from './pulls.js'
+import { lookUpAll, readProof, UnverifiedNotFound } from './pulls.js'
 
 /**
  * `completed`, or `missing` when GitHub does not know the run (deleted, or from elsewhere), which
@@ -30,24 +30,38 @@ export interface RunsApi {
       getWorkflowRun(p: { owner: string; repo: string; run_id: number }): Promise<{
         data: { status?: string | null }
       }>
+      /** `GET /repos/{owner}/{repo}/actions/runs?per_page=1`: the proof that the token reads workflow runs. */
+      listWorkflowRunsForRepo(p: { owner: string; repo: string; per_page: number }): Promise<unknown>
     }
   }
 }
 
-/** Looks runs up through the REST API, cached and a few at a time, like the pull request look-up. */
+/**
+ * Looks runs up through the REST API, cached and a few at a time, like the pull request look-up; a
+ * 404 is believed only once the token was shown to read this repository's runs (readProof).
+ */
 export function restRunLookup(api: RunsApi, repository: string, concurrency = 8): WorkflowRunLookup {
   const [owner = '', repo = ''] = repository.split('/')
   const cache = new Map<string, Promise<RunState | Error>>()
   let requests = 0
+  const route = `GET /repos/${repository}/actions/runs?per_page=1`
+  const proof = readProof(route, () => {
+    requests++
+    return api.rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: 1 })
+  })
 
   const one = async (id: string): Promise<RunState | Error> => {
     requests++
     try {
       const { data } = await api.rest.actions.getWorkflowRun({ owner, repo, run_id: Number(id) })
+      proof.saw()
       return data.status === 'completed' ? 'completed' : 'in progress'
     } catch (e) {
       const status = (e as { status?: number }).status
-      if (status === 404) return 'missing'
+      if (status === 404) {
+        const why = await proof.unproven()
+        return why ? new UnverifiedNotFound(`workflow run ${id}`, 'actions: read', why) : 'missing'
+      }
       return new Error(
         `GET /repos/${repository}/actions/runs/${id}: ${status ? `HTTP ${status}: ` : ''}${escapeControl((e as Error).message)}`,
       )

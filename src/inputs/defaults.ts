@@ -35,4 +35,5 @@ export const DEFAULTS = {
   onBranchLimit: 'fail',
   getAuthUrl: 'false',
   getDataApiUrl: 'false',
+  resetPassword: 'false',
 } as const

@@ -60,6 +60,7 @@ export function getInputs(
   const masking = readMasking(r, mode, { database: connection.database, branchType }, options)
   const getAuthUrl = r.bool(INPUTS.getAuthUrl, DEFAULTS.getAuthUrl)
   const getDataApiUrl = r.bool(INPUTS.getDataApiUrl, DEFAULTS.getDataApiUrl)
+  const resetPassword = r.bool(INPUTS.resetPassword, DEFAULTS.resetPassword)
 
   const inputs: Inputs = {
     mode,
@@ -78,6 +79,7 @@ export function getInputs(
     ...cleanup,
     getAuthUrl,
     getDataApiUrl,
+    resetPassword,
   }
   // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
   if (target.branchName !== undefined) inputs.branchName = target.branchName

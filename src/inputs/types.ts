@@ -73,6 +73,11 @@ export interface Inputs {
   getAuthUrl: boolean
   /** create and reset: read the Data API URL of `database` for the `data_api_url` output. */
   getDataApiUrl: boolean
+  /**
+   * create and reset: give the role a new password (Neon's reset_password) before handing out the
+   * URLs, so that a leaked one stops working.
+   */
+  resetPassword: boolean
 }
 
 /** A point in a branch's history, as `parent_branch` gave it (exactly one is set). */

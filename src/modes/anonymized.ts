@@ -126,9 +126,10 @@ async function deleteUnmasked(run: ModeRun, branch: Branch, e: AnonymizationFail
   log.info(`Deleting branch '${branch.name}' (${branch.id}): its data is not masked as the rules ask`)
   try {
     refuseRestricted(branch, 'delete')
-    const res = await neon.deleteBranch(run.project, branch.id)
+    // For good (hard_delete): a soft-deleted branch could be recovered, unmasked data and all, for 7 days.
+    const res = await neon.deleteBranch(run.project, branch.id, { hard: true })
     if (res) {
-      run.changed(`deleted branch '${branch.name}' (${branch.id}), whose data was not masked`)
+      run.changed(`deleted branch '${branch.name}' (${branch.id}) for good, whose data was not masked`)
       // Neon took the delete: should the step's deadline pass while its operations run, the branch
       // goes all the same, and the note says so rather than asking for a delete already made.
       await run.waitOps(res.operations).catch((w: unknown) => {
@@ -140,8 +141,8 @@ async function deleteUnmasked(run: ModeRun, branch: Branch, e: AnonymizationFail
     }
     run.deps.ephemeral?.nothing()
     e.addNote(
-      'The branch was deleted, as it held data that was not masked as the rules ask; fix the rules ' +
-        '(or wait for Neon) and run again to create it anew.',
+      'The branch was deleted for good (hard_delete: it cannot be recovered), as it held data that was ' +
+        'not masked as the rules ask; fix the rules (or wait for Neon) and run again to create it anew.',
     )
   } catch (d) {
     e.addNote(
@@ -149,6 +150,31 @@ async function deleteUnmasked(run: ModeRun, branch: Branch, e: AnonymizationFail
         `(${d instanceof Error ? d.message : String(d)}): delete it now (mode: delete, or the Neon console).`,
     )
   }
+}
+
+/**
+ * adoptMasking for a branch just recovered (create on a reopen, `mode: recover`): the same checks,
+ * and on top, without masking rules, a branch that looks anonymized and was never masked
+ * (`initialized`: no masking run started) fails as a failed masking does, so that settleMasking
+ * deletes it for good rather than hand out its unmasked data.
+ */
+export async function recoveredMasking(
+  run: ModeRun,
+  found: FoundBranch,
+  masking: MaskingRulesInput | undefined,
+): Promise<() => Promise<AnonymizationReport | undefined>> {
+  if (!masking && looksAnonymized(found)) {
+    const status = await readAnonymizedStatus(run, found.branch)
+    if (status?.state === 'initialized') {
+      const failed = new AnonymizationFailedError(
+        found.branch,
+        status.state,
+        status.status_message || 'the branch was never masked',
+      )
+      return () => Promise.reject(failed)
+    }
+  }
+  return adoptMasking(run, found, masking)
 }
 
 /** What adoptMasking would do, from the same reads; changes nothing. */
@@ -337,9 +363,11 @@ export async function recreateAnonymized(
     run.changed(`renamed branch '${branch.name}' (${branch.id}) to '${r.preserveAs}' to re-create it`)
     await run.waitOps(renamed.operations)
   } else {
-    const gone = await neon.deleteBranch(run.project, branch.id)
+    // One whose data is not known to be masked (its masking failed, or never ran) goes for good.
+    const hard = (await readAnonymizedStatus(run, branch))?.state !== 'anonymized'
+    const gone = await neon.deleteBranch(run.project, branch.id, { hard })
     if (gone) {
-      run.changed(`deleted branch '${branch.name}' (${branch.id}) to re-create it`)
+      run.changed(`deleted branch '${branch.name}' (${branch.id})${hard ? ' for good' : ''} to re-create it`)
       await run.waitOps(gone.operations)
     }
   }

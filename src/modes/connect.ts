@@ -91,8 +91,9 @@ export async function prepareConnection(run: ModeRun, branch: Branch, known: Kno
   const endpoint = await ensureComputeSize(run, usable)
   const readyMs = run.elapsed()
 
-  const password = known.password ?? (await ensureRole(run, ready, revealed ?? null, known.roles))
+  const current = known.password ?? (await ensureRole(run, ready, revealed ?? null, known.roles))
   await ensureDatabase(run, ready, databases)
+  const password = inputs.resetPassword ? await resetPassword(run, ready) : current
 
   const urls = buildConnectionUrls({
     host: endpoint.host,
@@ -287,6 +288,42 @@ async function ensureRole(
     if (!isConflict(e)) throw e
     return neon.revealPassword(run.project, branch.id, role)
   }
+}
+
+/** What a dry run adds to its line with `reset_password: true`. */
+export function passwordResetText(inputs: { resetPassword: boolean; role: string }): string {
+  return inputs.resetPassword ? `, and give role '${inputs.role}' a new password (reset_password)` : ''
+}
+
+/**
+ * `reset_password: true`: Neon gives the role a new password (the old one stops authenticating),
+ * masked the moment the answer arrives (the client's onSecret), and its operations are waited for
+ * so the URLs handed out work. A failure after the request is said as such: the old password may
+ * no longer work and the new one was not confirmed, so no URL is handed out (the mode fails).
+ */
+async function resetPassword(run: ModeRun, branch: Branch): Promise<string> {
+  const { neon, log } = run.deps
+  const { role } = run.inputs
+  const res = await neon.resetRolePassword(run.project, branch.id, role)
+  run.changed(`reset the password of role '${role}'`)
+  log.info(
+    `Reset the password of role '${role}' on branch '${branch.name}' (reset_password); the old one no ` +
+      `longer authenticates. Waiting for ${res.operations.length} operations`,
+  )
+  try {
+    await run.waitOps(res.operations)
+  } catch (e) {
+    throw new Error(
+      `the password of role '${role}' on branch '${shown(branch.name)}' (${branch.id}) was reset, but ` +
+        `waiting for Neon to apply it failed (${e instanceof Error ? e.message : String(e)}): the old ` +
+        `password may no longer work and the new one is not confirmed, so no connection URL was handed ` +
+        `out. Run the step again (without reset_password, or with it for yet another password).`,
+      { cause: e },
+    )
+  }
+  const password = res.role.password ?? (await neon.revealPassword(run.project, branch.id, role))
+  run.deps.setSecret(password)
+  return password
 }
 
 async function ensureDatabase(run: ModeRun, branch: Branch, names: readonly string[]): Promise<void> {

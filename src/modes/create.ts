@@ -20,6 +20,7 @@ import {
   anonymizedCreateRequest,
   looksAnonymized,
   awaitNewBranchMasking,
+  recoveredMasking,
   dryRunMasking,
   settleMasking,
 } from './anonymized.js'
@@ -28,6 +29,7 @@ import { BranchLimit } from './branch-limit.js'
 import {
   computeRequest,
   madeFromCreate,
+  passwordResetText,
   prepareConnection,
   prepareWithExpiry,
   servicesOf,
@@ -37,7 +39,15 @@ import { refuseUnsafeTarget } from './guards.js'
 import { foreignBranchError, ownership } from './ownership.js'
 import { checkHistoryWindow } from './history-window.js'
 import { parentText, pointInfo, schemaOnly } from './point.js'
-import { recoverDeleted, refusedRecovery, tiedToThisRun, whyNotOurs, type Recovered } from './recover.js'
+import {
+  checkRecovered,
+  recoverDeleted,
+  recoversOnThisEvent,
+  refusedRecovery,
+  tiedToThisRun,
+  whyNotOurs,
+  type Recovered,
+} from './recover.js'
 import { ModeRun } from './run.js'
 import type { AnonymizationReport, ModeDeps, ModeResult } from './types.js'
 import { escapeControl } from '../util/log-text.js'
@@ -53,10 +63,12 @@ import { escapeControl } from '../util/log-text.js'
  * It looks the name up first, unless the branch is almost surely new (createsFirst): then it
  * creates at once and lets Neon's 409 say that the branch exists, and adopts it as it would have.
  *
- * The look-up asks for the deleted branches of the name too (the same request): when no live branch
- * has the name, the most recently deleted one tied to this repository and pull request is recovered
- * (its data, host and password as they were) and then made ready as an adopted branch is. Where Neon
- * lists nothing to recover, or refuses the recovery with a 4xx, a new branch is created as before.
+ * The look-up asks for the deleted branches of the name too (the same request): on a pull request
+ * `reopened` only (recoversOnThisEvent), when no live branch has the name, the most recently deleted
+ * one tied to this repository and pull request is recovered (its data, host and password as they
+ * were), checked as a found branch is, and made ready as an adopted branch is. On any other event a
+ * new branch is made, and a notice names the recoverable one and `mode: recover`. Where Neon lists
+ * nothing to recover, or refuses the recovery with a 4xx, a new branch is created as before.
  */
 export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
   const name = resolveBranchName(inputs, deps.context)
@@ -82,7 +94,7 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
     const branch = made
       ? made.branch
       : recovered
-        ? await afterRecovery(run, recovered.branch)
+        ? await afterRecovery(run, recovered)
         : await adopt(run, existing!, parent)
     const created = made !== undefined
 
@@ -98,7 +110,8 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
       if (inputs.masking)
         anonymization = await awaitNewBranchMasking(run, branch, inputs.masking.rules.length)
     } else {
-      const finish = await adoptMasking(run, existing!, inputs.masking)
+      // A recovered branch is checked as a found one is (afterRecovery), and never handed out unmasked.
+      const finish = await (recovered ? recoveredMasking : adoptMasking)(run, existing!, inputs.masking)
       // Side by side; a failed masking deletes the branch once both are done (settleMasking).
       ;[anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () =>
         allFinished([finish(), prepareWithExpiry(run, branch, recovered?.known)]),
@@ -204,7 +217,20 @@ function recoverableOf(run: ModeRun, name: string, looked: LookupWithDeleted): F
     )
   }
   const target = ours[0]
-  if (target) return target
+  if (target && recoversOnThisEvent(context)) return target
+  if (target) {
+    // A push (or any event but a reopen) never revives a deleted branch: it may have been deleted to
+    // revoke a leaked password, or for a fresh copy. Said once, with the explicit way back.
+    log.notice(
+      `Branch '${escapeControl(name)}' was deleted (${target.branch.id}, at ${target.branch.recovery.deleted_at}; ` +
+        `recoverable until ${target.branch.recovery.recoverable_until}) and is not brought back on ` +
+        `${escapeControl(context.eventName)}${context.action ? ` ${escapeControl(context.action)}` : ''}: ` +
+        `creating a new branch. To get the deleted one back instead, delete the new one and run the ` +
+        `action with mode: recover and branch_name: ${target.branch.id} (reopening the pull request also ` +
+        `recovers it).`,
+    )
+    return undefined
+  }
   if (looked.deletedRefused !== undefined)
     log.debug(`Neon refused to list deleted branches, so none can be recovered: ${looked.deletedRefused}`)
   // On a pull request past `opened` the branch was expected: say why a new one is made. Elsewhere
@@ -240,8 +266,13 @@ async function tryRecovery(run: ModeRun, target: FoundDeleted): Promise<Outcome 
   }
 }
 
-/** A recovered branch, as an adopted one: the warnings about parent_branch's point still apply. */
-async function afterRecovery(run: ModeRun, branch: Branch): Promise<Branch> {
+/**
+ * A recovered branch, as an adopted one: checked as a found one is (never the default, a protected
+ * or another repository's branch: checkRecovered), and the warnings about parent_branch's point
+ * still apply.
+ */
+async function afterRecovery(run: ModeRun, recovered: Recovered): Promise<Branch> {
+  const { branch } = checkRecovered(run, recovered)
   await warnIfOtherPoint(run, branch)
   return branch
 }
@@ -507,6 +538,7 @@ async function dryRun(
       (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring')
     room = await limits.plan()
   }
+  line += passwordResetText(run.inputs)
   run.deps.log.notice(`Dry run: ${[...room, line].join('; ')}. Nothing was changed.`)
   for (const l of room) run.changed(l)
   run.changed(line)

@@ -11,6 +11,7 @@ import { findBranch, type FoundBranch } from '../neon/lookup.js'
 import { projectDurations } from '../neon/durations.js'
 import { operationSettled, waitForOperations, waitUntil, type PollOptions } from '../neon/operations.js'
 import type { EphemeralRecord } from '../state.js'
+import { looksAnonymized } from './anonymized.js'
 import { ModeError, type DeletedBranchReport, type ModeDeps } from './types.js'
 import { reportRecoverable } from './undo.js'
 
@@ -80,14 +81,19 @@ export async function ephemeralPost(deps: PostDeps, record: EphemeralRecord): Pr
     } else {
       waitedFor += await settleOperations(deps, project, record.operationIds ?? [], poll)
     }
-    const res = await neon.deleteBranch(project, branchId)
+    const hard = await mayBeUnmasked(deps, project, found)
+    const res = await neon.deleteBranch(project, branchId, { hard })
     if (res === null) return result(false, branchId, waitedFor, 'it was already gone')
-    changes.push(`deleted branch '${record.name}' (${branchId})`)
+    changes.push(
+      `deleted branch '${record.name}' (${branchId})${hard ? ' for good (not known to be masked)' : ''}`,
+    )
     log.info(
       `Deleting ephemeral branch '${record.name}' (${branchId}); waiting for ${res.operations.length} operations`,
     )
     await waitForOperations(neon, project, res.operations, poll)
-    const [recoverable] = await reportRecoverable(deps, project, [{ id: branchId, name: record.name }])
+    const [recoverable] = hard
+      ? []
+      : await reportRecoverable(deps, project, [{ id: branchId, name: record.name }])
     return {
       ...result(true, branchId, waitedFor + res.operations.length),
       ...(recoverable ? { recoverable } : {}),
@@ -160,4 +166,15 @@ async function waitForBranchReady(
     },
     poll,
   )
+}
+
+/**
+ * An anonymized branch whose masking is not known to be done (the main step's wait ran out, or it
+ * failed): its data may be an unmasked copy of its parent, so it is deleted for good (hard_delete),
+ * never left recoverable. Any branch that looks anonymized and does not answer `anonymized` counts.
+ */
+async function mayBeUnmasked(deps: PostDeps, project: string, found: FoundBranch): Promise<boolean> {
+  if (!looksAnonymized(found)) return false
+  const status = await deps.neon.getAnonymizedStatus(project, found.branch.id).catch(() => undefined)
+  return status?.state !== 'anonymized'
 }

@@ -1,6 +1,6 @@
 import type { Inputs } from '../inputs.js'
 import { resolveBranchName } from '../github/branch-target.js'
-import type { RunContext } from '../github/context.js'
+import { isPullRequestEvent, type RunContext } from '../github/context.js'
 import { isBranchId } from '../github/naming.js'
 import { NeonApiError } from '../neon/errors.js'
 import { findBranchWithDeleted, type FoundBranch } from '../neon/lookup.js'
@@ -8,9 +8,12 @@ import { byDeletion, listRecoverable, type FoundDeleted } from '../neon/recovery
 import type { Annotation, Branch } from '../neon/types.js'
 import { prepareWithExpiry, servicesOf, type Known } from './connect.js'
 import { refuseUnsafeTarget } from './guards.js'
+import { foreignBranchError, ownership } from './ownership.js'
 import { schemaOnly } from './point.js'
 import { ModeRun } from './run.js'
-import type { ModeDeps, ModeResult, RecoveryReport } from './types.js'
+import type { AnonymizationReport, ModeDeps, ModeResult, RecoveryReport } from './types.js'
+import { adoptMasking, recoveredMasking, settleMasking } from './anonymized.js'
+import { allFinished } from '../util/settle.js'
 import { escapeControl } from '../util/log-text.js'
 
 /** A branch brought back by POST …/recover, and what the answer told. */
@@ -67,38 +70,41 @@ export function refusedRecovery(e: unknown): e is NeonApiError {
   )
 }
 
-/** The repositories a branch's annotations name (ours, `github-repo`, and Neon's action's, `github-commit-repo`). */
-function annotatedRepos(annotation: Annotation | undefined): string[] {
-  const a = annotation?.value ?? {}
-  return [a['github-repo'], a['github-commit-repo']].filter((r): r is string => typeof r === 'string')
-}
-
-function sameRepo(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase()
-}
-
-/** Annotated for a repository, and not this one: never ours to recover. */
+/**
+ * Annotated for another repository, by the one ownership rule (ownership.ts) every other path uses:
+ * the repository the annotation names, or undefined. A `github-repo-id` decides alone when the run
+ * has one too, so a renamed repository keeps its deleted branches.
+ */
 export function annotatedForOtherRepository(
   annotation: Annotation | undefined,
   context: RunContext,
 ): string | undefined {
-  return annotatedRepos(annotation).find((r) => !context.repository || !sameRepo(r, context.repository))
+  const o = ownership(annotation, context)
+  return o.kind === 'foreign' ? o.repo : undefined
 }
 
 /**
- * Whether create may recover this deleted branch by itself: its annotations name this repository
- * (every repository they name), the same pull request (or none, outside a pull request), and it
- * is not a CI job's ephemeral branch. A branch tied by its name only is never taken: another
- * repository sharing the Neon project, or a hand-made branch, could carry the same name.
+ * Whether create may recover this deleted branch by itself: ownership.ts says it is this
+ * repository's (not merely "unknown"), it is tied to the same pull request (or none, outside a
+ * pull request), and it is not a CI job's ephemeral branch. A branch tied by its name only is never
+ * taken: another repository sharing the Neon project, or a hand-made branch, could carry the name.
  */
 export function tiedToThisRun(annotation: Annotation | undefined, context: RunContext): boolean {
   const a = annotation?.value
-  if (!a || !context.repository) return false
-  const repos = annotatedRepos(annotation)
-  if (repos.length === 0 || annotatedForOtherRepository(annotation, context)) return false
+  if (!a || ownership(annotation, context).kind !== 'ours') return false
   if (a['github-ephemeral'] === 'true') return false
   const pr = context.pullRequest ? String(context.pullRequest.number) : undefined
   return a['github-pr-number'] === pr
+}
+
+/**
+ * Whether create recovers a deleted branch by itself on this event: only on a pull request
+ * `reopened` (closing deleted the branch; reopening means it back). On every other event a branch
+ * that was deleted (by hand, to revoke a password or for a fresh copy, or by the action) stays
+ * deleted, and a new one is made: a push must never revive it. `mode: recover` is the explicit way.
+ */
+export function recoversOnThisEvent(context: RunContext): boolean {
+  return isPullRequestEvent(context.eventName) && context.action === 'reopened'
 }
 
 /** Why a deleted branch is not this pull request's, for the log (one line: annotations are anyone's text). */
@@ -108,10 +114,10 @@ export function whyNotOurs(found: FoundDeleted, context: RunContext): string {
 
 function whyNot(found: FoundDeleted, context: RunContext): string {
   const a = found.annotation?.value ?? {}
-  const other = annotatedForOtherRepository(found.annotation, context)
+  const o = ownership(found.annotation, context)
   const which = `'${escapeControl(found.branch.name)}' (${found.branch.id}, deleted at ${found.branch.recovery.deleted_at})`
-  if (other) return `${which} is annotated for repository ${other}`
-  if (annotatedRepos(found.annotation).length === 0) return `${which} carries no github-repo annotation`
+  if (o.kind === 'foreign') return `${which} is annotated for repository ${o.repo} (${o.key})`
+  if (o.kind === 'unknown') return `${which} carries no repository annotation this run can check`
   if (a['github-ephemeral'] === 'true') return `${which} is a CI job's ephemeral branch`
   return a['github-pr-number']
     ? `${which} belongs to pull request #${a['github-pr-number']}`
@@ -131,7 +137,8 @@ function whyNot(found: FoundDeleted, context: RunContext): string {
  */
 export async function recoverMode(deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
   const ref = resolveBranchName(inputs, deps.context)
-  const run = new ModeRun(deps, inputs)
+  // reset_password is for create and reset: a recovered branch keeps its password as it was.
+  const run = new ModeRun(deps, { ...inputs, resetPassword: false })
   const { neon, log } = deps
   try {
     const found = await findBranchWithDeleted(neon, run.project, ref)
@@ -183,7 +190,7 @@ export async function recoverMode(deps: ModeDeps, inputs: Inputs): Promise<ModeR
       }
     }
     const recovered = await recoverDeleted(run, target)
-    const [prepared, expiresAt] = await prepareWithExpiry(run, recovered.branch, recovered.known)
+    const [anonymization, [prepared, expiresAt]] = await handOutRecovered(run, recovered)
     return {
       mode: 'recover',
       branch: {
@@ -197,6 +204,7 @@ export async function recoverMode(deps: ModeDeps, inputs: Inputs): Promise<ModeR
       recovered: true,
       recovery: recovered.recovery,
       connection: prepared.connection,
+      ...(anonymization ? { anonymization } : {}),
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
       ...servicesOf(prepared),
       changes: run.changes,
@@ -207,14 +215,40 @@ export async function recoverMode(deps: ModeDeps, inputs: Inputs): Promise<ModeR
   }
 }
 
+/**
+ * A recovered branch, checked as a found one is before anything is handed out: never the default
+ * or a protected branch, never another repository's (ownership.ts, from the annotations the
+ * listing showed), and, when it looks anonymized, masked (adoptMasking; one never masked, or whose
+ * masking failed, is deleted again for good by settleMasking, and nothing is handed out).
+ */
+export function checkRecovered(run: ModeRun, recovered: Recovered): FoundBranch {
+  const { branch, annotation } = recovered
+  refuseUnsafeTarget(branch, 'hand it out')
+  const o = ownership(annotation, run.deps.context)
+  if (o.kind === 'foreign') throw foreignBranchError(branch, o, run.deps.context, run.project)
+  return { branch, ...(annotation ? { annotation } : {}) }
+}
+
+/** recover's hand-out of a recovered branch: checked (checkRecovered), masked, made ready. */
+async function handOutRecovered(
+  run: ModeRun,
+  recovered: Recovered,
+): Promise<[AnonymizationReport | undefined, Awaited<ReturnType<typeof prepareWithExpiry>>]> {
+  const found = checkRecovered(run, recovered)
+  const finish = await recoveredMasking(run, found, run.inputs.masking)
+  return settleMasking(run, recovered.branch, () =>
+    allFinished([finish(), prepareWithExpiry(run, recovered.branch, recovered.known)]),
+  )
+}
+
 /** A live branch named by recover: handed out as create would adopt it, never another repository's. */
 async function handOutLive(run: ModeRun, found: FoundBranch): Promise<ModeResult> {
   const { branch } = found
-  const other = annotatedForOtherRepository(found.annotation, run.deps.context)
-  if (other)
+  const o = ownership(found.annotation, run.deps.context)
+  if (o.kind === 'foreign')
     throw new Error(
-      `'${escapeControl(branch.name)}' (${branch.id}) is annotated for repository ${escapeControl(other)}: not this ` +
-        `repository's to hand out. Nothing was changed.`,
+      `'${escapeControl(branch.name)}' (${branch.id}) is annotated for repository ${escapeControl(o.repo)} ` +
+        `(${o.key}): not this repository's to hand out. Nothing was changed.`,
     )
   refuseUnsafeTarget(branch, 'hand it out')
   run.deps.log.notice(
@@ -236,9 +270,13 @@ async function handOutLive(run: ModeRun, found: FoundBranch): Promise<ModeResult
       timings: run.timings(),
     }
   }
-  const [prepared, expiresAt] = await prepareWithExpiry(run, branch)
+  const finish = await adoptMasking(run, found, run.inputs.masking)
+  const [anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () =>
+    allFinished([finish(), prepareWithExpiry(run, branch)]),
+  )
   return {
     mode: 'recover',
+    ...(anonymization ? { anonymization } : {}),
     branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, ...pointOf(branch), expiresAt },
     created: false,
     recovered: false,

@@ -12,7 +12,13 @@ import {
   recreateAnonymized,
   rulesForRecreation,
 } from './anonymized.js'
-import { madeFromCreate, prepareConnection, prepareWithExpiry, servicesOf } from './connect.js'
+import {
+  madeFromCreate,
+  passwordResetText,
+  prepareConnection,
+  prepareWithExpiry,
+  servicesOf,
+} from './connect.js'
 import { createRequest } from './create.js'
 import { refuseRestricted, refuseUnsafeTarget, restrictionOf } from './guards.js'
 import { foreignBranchError, ownership } from './ownership.js'
@@ -72,7 +78,8 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     )
     const line =
       `reset '${branch.name}' (${branch.id}) to ${to}` +
-      (preserve ? `, keeping its previous state as '${preserve}'` : '')
+      (preserve ? `, keeping its previous state as '${preserve}'` : '') +
+      passwordResetText(inputs)
     if (inputs.dryRun) {
       log.notice(`Dry run: would ${line}. Nothing was changed.`)
       run.changed(`would ${line}`)
@@ -220,7 +227,7 @@ async function resetAnonymized(
   const line =
     `re-create anonymized branch '${branch.name}' (${branch.id}) from ${to} with ${countRules(rules.length)} ` +
     `(${rulesFrom})${preserve ? `, keeping the old one as '${preserve}'` : ''}: Neon cannot reset an anonymized ` +
-    `branch, so its id, host and password change`
+    `branch, so its id, host and password change${passwordResetText(inputs)}`
   if (inputs.dryRun) {
     deps.log.notice(`Dry run: would ${line}. Nothing was changed.`)
     run.changed(`would ${line}`)

@@ -344,14 +344,24 @@ export class NeonClient {
   /**
    * Deletes a branch. Returns null when the branch was already gone (deleted by another run, or
    * expired): Neon answers 204 for that, and a 404 means the same, so every caller reads one answer.
+   *
+   * `hard`: `hard_delete=true` (Neon's API description, deleteProjectBranch: "the branch is
+   * permanently deleted immediately without a recovery window"), for a branch whose data must never
+   * come back (unmasked data). Without it the branch stays recoverable for 7 days.
    */
-  async deleteBranch(projectId: string, branchId: string): Promise<BranchOperations | null> {
+  async deleteBranch(
+    projectId: string,
+    branchId: string,
+    opts: { hard?: boolean } = {},
+  ): Promise<BranchOperations | null> {
     let r: Reply<BranchOperations>
     try {
-      r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', {
-        project_id: projectId,
-        branch_id: branchId,
-      })
+      r = await this.request(
+        'DELETE',
+        '/projects/{project_id}/branches/{branch_id}',
+        { project_id: projectId, branch_id: branchId },
+        opts.hard ? { query: { hard_delete: true } } : {},
+      )
     } catch (e) {
       if (isNotFound(e)) return null
       throw e
@@ -451,6 +461,25 @@ export class NeonClient {
       { body },
     )
     const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles`)
+    return { role: data.role, operations: data.operations ?? [] }
+  }
+
+  /**
+   * POST …/roles/{role_name}/reset_password (Neon's API description, resetProjectBranchRolePassword):
+   * a new password for the role, in the answer's `role.password` (masked at receipt, as every
+   * password is), and the operations that apply it to the branch's computes.
+   */
+  async resetRolePassword(projectId: string, branchId: string, role: string): Promise<RoleOperations> {
+    const r = await this.request<RoleOperations>(
+      'POST',
+      '/projects/{project_id}/branches/{branch_id}/roles/{role_name}/reset_password',
+      { project_id: projectId, branch_id: branchId, role_name: role },
+    )
+    const data = this.need(
+      r,
+      'POST',
+      `/projects/${projectId}/branches/${branchId}/roles/${role}/reset_password`,
+    )
     return { role: data.role, operations: data.operations ?? [] }
   }
 

@@ -117,6 +117,14 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<{
   faults: GitHubFault[]
   /** Who each token is; a token not in here is GITHUB_ACTIONS_BOT. */
   identities: Map<string, FakeIdentity>
+  /**
+   * What each token may not read (by token): `pulls` (no `pull-requests: read`) or `actions` (no
+   * `actions: read`). Such a token sees the repository and its comments, but every pull request
+   * (`/pulls…`) or workflow run (`/actions/runs…`) path answers 404, as GitHub does for a private
+   * resource the token may not see ("Troubleshooting the REST API": a 404 "can also be returned
+   * when … the user or token does not have access", so as not to confirm that it exists).
+   */
+  blind: Map<string, Set<'pulls' | 'actions'>>
   addPull(repo: string, pr: Partial<FakePullRequest> & { number: number }): void
   addRun(repo: string, run: Partial<FakeWorkflowRun> & { id: number }): void
   /**
@@ -140,10 +148,11 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<{
   const requests: GitHubRequest[] = []
   const faults: GitHubFault[] = []
   const identities = new Map<string, FakeIdentity>()
-  const identityOf = (authorization: string | undefined): FakeIdentity => {
-    const token = authorization?.replace(/^(token|bearer)\s+/i, '') ?? ''
-    return identities.get(token) ?? GITHUB_ACTIONS_BOT
-  }
+  const blind = new Map<string, Set<'pulls' | 'actions'>>()
+  const tokenOf = (authorization: string | undefined): string =>
+    authorization?.replace(/^(token|bearer)\s+/i, '') ?? ''
+  const identityOf = (authorization: string | undefined): FakeIdentity =>
+    identities.get(tokenOf(authorization)) ?? GITHUB_ACTIONS_BOT
   const secondaryLimited: GitHubRequest[] = []
   /** When each content-creating request that was let through arrived, for the secondary limit. */
   const writes: number[] = []
@@ -306,6 +315,32 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<{
       }
       return send(res, log, 200, { errors: [{ message: 'the fake GitHub answers only viewer { login }' }] })
     }
+    const hidden = blind.get(tokenOf(req.headers.authorization))
+    if (
+      (hidden?.has('pulls') && /^\/repos\/[^/]+\/[^/]+\/pulls(\/|$)/.test(url.pathname)) ||
+      (hidden?.has('actions') && /^\/repos\/[^/]+\/[^/]+\/actions\/runs(\/|$)/.test(url.pathname))
+    ) {
+      return send(res, log, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' })
+    }
+    // GET /repos/{owner}/{repo}/pulls ("List pull requests": `state` open|closed|all, `per_page`);
+    // only the first page is served (the action asks for one, as proof that it can read them).
+    m = url.pathname.match(/^\/repos\/([^/]+\/[^/]+)\/pulls$/)
+    if (m && method === 'GET') {
+      const want = url.searchParams.get('state') ?? 'open'
+      const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30))
+      const list = [...pulls.entries()]
+        .filter(([k, pr]) => k.startsWith(`${m![1]}#`) && (want === 'all' || pr.state === want))
+        .map(([, pr]) => pr)
+        .slice(0, perPage)
+      return send(res, log, 200, list)
+    }
+    // GET /repos/{owner}/{repo}/actions/runs ("List workflow runs for a repository"): first page only.
+    m = url.pathname.match(/^\/repos\/([^/]+\/[^/]+)\/actions\/runs$/)
+    if (m && method === 'GET') {
+      const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30))
+      const list = [...runs.entries()].filter(([k]) => k.startsWith(`${m![1]}#`)).map(([, r]) => r)
+      return send(res, log, 200, { total_count: list.length, workflow_runs: list.slice(0, perPage) })
+    }
     m = url.pathname.match(/^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/)
     if (m && method === 'GET') {
       const pr = pulls.get(`${m[1]}#${m[2]}`)
@@ -330,6 +365,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<{
     runs,
     faults,
     identities,
+    blind,
     addRun(repo, run) {
       runs.set(`${repo}#${run.id}`, {
         status: 'in_progress',

@@ -31,6 +31,8 @@ export function heldPulls(answers: ReadonlyMap<number, FakePullAnswer>) {
           answered.push(n)
           return answer(n, answers)
         },
+        // The token reads this repository's pull requests: a 404 is believed (pulls.ts, readProof).
+        list: async () => ({ data: [] }),
       },
     },
   }
@@ -56,6 +58,8 @@ export function slowPulls(answers: ReadonlyMap<number, FakePullAnswer>, clock: C
           await clock.sleep(delayMs)
           return answer(n, answers)
         },
+        // The token reads this repository's pull requests: a 404 is believed (pulls.ts, readProof).
+        list: async () => ({ data: [] }),
       },
     },
   }

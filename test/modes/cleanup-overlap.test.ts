@@ -217,6 +217,7 @@ describe('ephemeral branches and the delete order', () => {
       {
         rest: {
           actions: {
+            listWorkflowRunsForRepo: async () => ({ data: { workflow_runs: [] } }),
             getWorkflowRun: async ({ run_id }) => {
               await new Promise<void>((r) => runGates.set(run_id, r))
               return { data: { status: run_id === 41 ? 'completed' : 'in_progress' } }

@@ -120,14 +120,20 @@ describe('create recovers the pull request deleted branch', () => {
     )
   })
 
-  it('a push after the expiry ran out during a long review recovers the branch (deletion_method ttl)', async () => {
+  it('a push after the expiry ran out makes a new branch, and one notice names the recoverable one (issue 29)', async () => {
     const { s, projectId } = await start()
     const { r: made } = await create(s, projectId, OPENED, { expires_in: '1d' })
     await s.clock.sleep(2 * 86_400_000)
-    const { r } = await create(s, projectId, PUSH)
-    expect(r.recovered).toBe(true)
-    expect(r.recovery?.deletionMethod).toBe('ttl')
-    expect(connection(r)).toEqual(connection(made))
+    const from = s.log.length
+    const { r, logs } = await create(s, projectId, PUSH)
+    // A push never revives a deleted branch: it may have been deleted to revoke a leaked password.
+    expect(r.recovered).toBe(false)
+    expect(r.created).toBe(true)
+    expect(r.branch!.id).not.toBe(made.branch!.id)
+    expect(s.log.slice(from).some((l) => l.route === RECOVER)).toBe(false)
+    expect(notices(logs)).toEqual([
+      expect.stringContaining(`mode: recover and branch_name: ${made.branch!.id}`),
+    ])
   })
 
   it('takes the most recently deleted of several of its own, never one past its 7 days', async () => {
@@ -174,7 +180,7 @@ describe('create recovers the pull request deleted branch', () => {
       'belongs to pull request #13',
       'belongs to no pull request',
       "is a CI job's ephemeral branch",
-      'carries no github-repo annotation',
+      'carries no repository annotation this run can check',
     ])
       expect(info).toContain(why)
     expect(notices(logs)).toEqual([
@@ -192,7 +198,10 @@ describe('create recovers the pull request deleted branch', () => {
     })
     s.world.softDelete(pr, s.clock.now(), 'user')
     const { r, logs } = await create(s, projectId, DISPATCH, { branch_name: 'dev/x' })
-    expect(r.branch!.id).toBe(mine.id)
+    // Not a reopen: a new branch, and the notice names this repository's deleted one (not the PR's).
+    expect(r.created).toBe(true)
+    expect(r.branch!.id).not.toBe(mine.id)
+    expect(notices(logs)).toEqual([expect.stringContaining(`branch_name: ${mine.id}`)])
     expect(logs.join('\n')).toContain('belongs to pull request #3')
   })
 

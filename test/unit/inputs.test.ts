@@ -71,6 +71,7 @@ describe('getInputs: defaults', () => {
       onBranchLimit: 'fail',
       getAuthUrl: false,
       getDataApiUrl: false,
+      resetPassword: false,
     } satisfies Inputs)
     // Optional inputs are absent, not present-but-undefined.
     expect('branchName' in inputs).toBe(false)
@@ -151,6 +152,7 @@ describe('getInputs: defaults', () => {
       preserveUnderName: 'preview/pr-1-main-old',
       getAuthUrl: true,
       getDataApiUrl: true,
+      resetPassword: false,
     } satisfies Inputs)
   })
 
@@ -351,6 +353,7 @@ describe.each([
   ['dry_run', 'dryRun', false],
   ['get_auth_url', 'getAuthUrl', false],
   ['get_data_api_url', 'getDataApiUrl', false],
+  ['reset_password', 'resetPassword', false],
 ] as const)('getInputs: boolean %s', (input, key, fallback) => {
   it(`defaults to ${fallback}`, () => {
     expect(parse()[key]).toBe(fallback)

@@ -50,6 +50,7 @@ describe('look-ups report each answer as it lands', () => {
       {
         rest: {
           actions: {
+            listWorkflowRunsForRepo: async () => ({ data: { workflow_runs: [] } }),
             getWorkflowRun: async ({ run_id }) => {
               if (run_id === 9) throw Object.assign(new Error('boom'), { status: 500 })
               return { data: { status: run_id === 1 ? 'completed' : 'in_progress' } }

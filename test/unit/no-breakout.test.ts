@@ -147,3 +147,38 @@ describe('the pull request comment (issue 22, finding 1)', () => {
     }
   })
 })
+
+// Issue 29, finding 5: Neon's text (annotations, which anyone who can write to the Neon project
+// sets) rendered in the comment of a delete that left another repository's branch alone.
+const HOSTILE_ANNOTATION =
+  'other/repo ![x](https://evil.example/x.png) @octocat\n\n# heading [l](https://evil.example/l)'
+
+function refusedDelete(): ModeResult {
+  return {
+    mode: 'delete',
+    branch: { id: '', name: TARGET, expiresAt: null },
+    deleted: false,
+    notDeleted: `it is annotated for repository ${HOSTILE_ANNOTATION}, not this one`,
+    changes: [],
+    timings: { totalMs: 100, wait: { polls: 0, waitedMs: 0 } },
+  }
+}
+
+describe('a github-repo annotation from Neon (issue 29, finding 5)', () => {
+  it('in the comment: no image, no link, no heading, no live mention', () => {
+    const body = renderComment(commentView({ status: 'deleted', mode: 'delete', result: refusedDelete() }))
+    const html = md.render(body)
+    expect(escapes(html)).toEqual([])
+    expect(html).not.toMatch(/<h[1-6]>\s*heading/)
+    // In a code span: GitHub makes no mention, link or image of what is inside one.
+    expect(html).toContain(
+      'not deleted: <code>it is annotated for repository other/repo ![x](https://evil.example/x.png) @octocat',
+    )
+  })
+
+  it('in the summary: inert text in its table cell', () => {
+    const html = md.render(renderSummary({ mode: 'delete', result: refusedDelete() }))
+    expect(escapes(html)).toEqual([])
+    expect(html).not.toMatch(/<h[1-6]>\s*heading/)
+  })
+})

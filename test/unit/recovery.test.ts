@@ -70,7 +70,7 @@ describe('tiedToThisRun: only this repository and pull request', () => {
     }
     const why = whyNotOurs(found, ctx)
     expect(why).toBe(
-      "'x\\u000a::warning::name' (br-a-1, deleted at 2030-01-01T00:00:00Z) is annotated for repository evil/repo\\u000a::error::pwned",
+      "'x\\u000a::warning::name' (br-a-1, deleted at 2030-01-01T00:00:00Z) is annotated for repository evil/repo\\u000a::error::pwned (github-repo)",
     )
   })
 

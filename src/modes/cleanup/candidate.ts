@@ -12,6 +12,11 @@ import type { Branch } from '../../neon/types.js'
 export interface Tie {
   pr: number
   by: 'annotation' | 'name'
+  /**
+   * A tie of `by: 'name'` strength that came from a `github-pr-number` annotation on a branch no
+   * repository annotation makes this repository's (cleanup/index.ts, tieOf).
+   */
+  unowned?: boolean
 }
 
 /** A branch under `cleanup_prefix` (neither default nor protected), as the cleanup rules judged it. */
@@ -27,6 +32,11 @@ export interface Candidate {
   heldByChild?: boolean
   /** Annotated for this other repository (ownership.ts): never deleted. */
   foreign?: string
+  /**
+   * Kept because GitHub answered its look-up with a 404 this token was not shown to be able to
+   * tell from "may not see" (github/pulls.ts, UnverifiedNotFound): the permission it lacks.
+   */
+  unverified?: string
   /** Tied by its name only, and within `cleanup_max_age`: kept without a look-up. */
   youngNameTie?: boolean
 }

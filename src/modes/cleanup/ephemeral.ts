@@ -12,6 +12,7 @@ import type { Candidate } from './candidate.js'
 import type { ModeRun } from '../run.js'
 import type { RunState } from '../../github/runs.js'
 import { ownership } from '../ownership.js'
+import { UnverifiedNotFound } from '../../github/pulls.js'
 
 const DAY_MS = 86_400_000
 
@@ -90,7 +91,10 @@ export async function judgeByRun(
   const settle = (c: EphemeralCandidate, s: RunState | Error | undefined): void => {
     if (done.has(c)) return
     done.add(c)
-    if (s instanceof Error || s === undefined) {
+    if (s instanceof UnverifiedNotFound) {
+      c.unverified = s.permission
+      c.reason += `: ${s.message}; kept`
+    } else if (s instanceof Error || s === undefined) {
       c.reason += `: its run could not be looked up (${s instanceof Error ? s.message : 'no answer'}), kept`
       run.deps.log.warning(`Keeping '${c.branch.name}': ${c.reason}`)
     } else {

@@ -1,5 +1,5 @@
 import type { Inputs } from '../../inputs.js'
-import type { PullState } from '../../github/pulls.js'
+import { UnverifiedNotFound, type PullState } from '../../github/pulls.js'
 import { BranchIndex } from '../../neon/lookup.js'
 import type { Annotation, Branch } from '../../neon/types.js'
 import type { Candidate, Tie } from './candidate.js'
@@ -173,7 +173,7 @@ export async function judgeBranches(
       c.foreign = o.repo
       c.reason = `annotated for another repository (${o.repo}, ${o.key}): not ours`
     } else {
-      c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix)
+      c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix, o.kind === 'ours')
     }
   }
   // Ephemeral CI branches, whatever their prefix, judged by their workflow run.
@@ -203,7 +203,7 @@ export async function judgeBranches(
       // Whatever its pull request's state, the name alone never dooms it before cleanup_max_age.
       c.youngNameTie = true
       c.reason =
-        `PR #${c.tie.pr} only by its name; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
+        `PR #${c.tie.pr} only ${weakly(c.tie)}; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
         `so kept whatever that pull request's state`
       judged(c)
     }
@@ -211,6 +211,7 @@ export async function judgeBranches(
   const toLookUp = candidates.filter((c) => c.tie && (c.tie.by === 'annotation' || old(c)))
   await judgeByPullRequest(run, toLookUp, maxDays, judged)
   await judgeByRun(run, ephemeral, judged)
+  warnUnverified(run, all)
   keepParentsOfKeptChildren(run, index, all)
   return all
 }
@@ -241,12 +242,22 @@ export function verdictOf(c: Candidate, verdict: CleanupVerdict['verdict']): Cle
 
 /**
  * Annotation first (it survives renames); else a `pr-<n>` in the name under the prefix. For a
- * branch that is not another repository's (judgeBranches asks ownership.ts first).
+ * branch that is not another repository's (judgeBranches asks ownership.ts first). A
+ * `github-pr-number` annotation ties the branch to this repository's pull request only when its
+ * repository annotations make it this repository's (`ours`, ownership.ts): without them the number
+ * may be another repository's or another tool's, and it ties no more than a name does (kept while
+ * that pull request is open, otherwise judged by `cleanup_max_age`).
  */
-export function tieOf(branch: Branch, annotation: Annotation | undefined, prefix: string): Tie | undefined {
+export function tieOf(
+  branch: Branch,
+  annotation: Annotation | undefined,
+  prefix: string,
+  ours: boolean,
+): Tie | undefined {
   const a = annotation?.value ?? {}
   const n = Number(a['github-pr-number'])
-  if (Number.isInteger(n) && n > 0) return { pr: n, by: 'annotation' }
+  if (Number.isInteger(n) && n > 0)
+    return ours ? { pr: n, by: 'annotation' } : { pr: n, by: 'name', unowned: true }
   const m = branch.name.slice(prefix.length).match(/(?:^|[^a-z0-9])pr-(\d+)(?![0-9])/i)
   if (m?.[1]) return { pr: Number(m[1]), by: 'name' }
   return undefined
@@ -280,8 +291,12 @@ async function judgeByPullRequest(
   const settle = (c: Candidate, s: PullState | Error | undefined): void => {
     if (done.has(c)) return
     done.add(c)
-    const pr = `PR #${c.tie!.pr}${c.tie!.by === 'name' ? ' (from the name)' : ''}`
-    if (s instanceof Error || s === undefined) {
+    const pr = `PR #${c.tie!.pr}${c.tie!.by === 'name' ? ` (${c.tie!.unowned ? 'from an annotation without this repository' : 'from the name'})` : ''}`
+    if (s instanceof UnverifiedNotFound) {
+      c.prState = 'unknown'
+      c.unverified = s.permission
+      c.reason = `${pr}: ${s.message}; kept`
+    } else if (s instanceof Error || s === undefined) {
       c.prState = 'unknown'
       c.reason = `${pr} could not be looked up (${s instanceof Error ? s.message : 'no answer'}): kept`
       run.deps.log.warning(`Keeping '${c.branch.name}': ${c.reason}`)
@@ -291,7 +306,7 @@ async function judgeByPullRequest(
       c.reason = s === 'open' ? `${pr} is open` : s === 'missing' ? `${pr} does not exist` : `${pr} is ${s}`
       if (c.remove && c.tie!.by === 'name') {
         // Only old ones were looked up (judgeBranches): the age rule, as for a branch tied to none.
-        c.reason += `; tied only by its name, so judged by age: not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
+        c.reason += `; tied only ${weakly(c.tie!)}, so judged by age: not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`
       }
     }
     judged(c)
@@ -365,6 +380,36 @@ function warnAboutPrefix(run: ModeRun, index: BranchIndex): void {
           `${listed.join(', ')}${also.length > listed.length ? ', …' : ''}.`) +
       ` End it with '/' unless that is meant.`,
   )
+}
+
+/**
+ * One warning per permission the token was not shown to have: a 404 from it cannot be believed
+ * (github/pulls.ts, readProof), so every branch depending on one was kept; the warning names the
+ * permission and those branches. A warning, not a failure: nothing was deleted on that answer, the
+ * rest of the sweep stands, and the next sweep with the permission judges them.
+ */
+function warnUnverified(run: ModeRun, all: Candidate[]): void {
+  const byPermission = new Map<string, Candidate[]>()
+  for (const c of all) {
+    if (c.unverified) byPermission.set(c.unverified, [...(byPermission.get(c.unverified) ?? []), c])
+  }
+  for (const [permission, kept] of byPermission) {
+    const names = kept.slice(0, 20).map((c) => `'${shown(c.branch.name)}' (${c.branch.id})`)
+    const what = permission === 'actions: read' ? 'workflow runs' : 'pull requests'
+    run.deps.log.warning(
+      `The GitHub token was not shown to read this repository's ${what}, so GitHub's 404 for one cannot be ` +
+        `told from "this token may not see it": kept ${kept.length} branch(es) that depend on such an answer: ` +
+        `${names.join(', ')}${kept.length > names.length ? ', …' : ''}. Give the workflow ` +
+        `'permissions: ${permission}' (a fine-grained token: the same permission) so that cleanup can judge them.`,
+    )
+  }
+}
+
+/** How a tie of name strength came about, for a verdict's reason. */
+function weakly(tie: Tie): string {
+  return tie.unowned
+    ? 'by a github-pr-number annotation, without any repository annotation of this repository'
+    : 'by its name'
 }
 
 function fmtDays(days: number): string {
