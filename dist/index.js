@@ -7128,7 +7128,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(104);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(362);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7137,7 +7137,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 104:
+/***/ 362:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10155,6 +10155,8 @@ const OUTPUTS = {
     maskedColumns: 'masked_columns',
     authUrl: 'auth_url',
     dataApiUrl: 'data_api_url',
+    usage: 'usage',
+    freed: 'freed',
 };
 /** Inputs whose values are secrets: never echo them in errors or logs. */
 const SECRET_INPUTS = [INPUTS.apiKey, INPUTS.githubToken];
@@ -11779,6 +11781,70 @@ const SCHEMA_ONLY = "schema only: the parent's schema, none of its rows";
 /** What a re-created branch's comment and summary say. */
 function describeRecreated(previousId) {
     return `yes: Neon cannot reset an anonymized branch, so it was made anew with freshly masked data; its branch id (it was ${previousId}), host and password changed`;
+}
+
+;// CONCATENATED MODULE: ./src/neon/usage-text.ts
+const UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+/** `0 B`, `512 B`, `12.0 KiB`, `1.5 GiB`, `2.0 TiB`: binary units, one decimal from KiB up. */
+function formatBytes(bytes) {
+    if (!(bytes >= 1024))
+        return `${Math.max(0, Math.round(bytes))} B`;
+    let value = bytes / 1024;
+    let unit = 0;
+    // Up while the value, rounded to one decimal, would read 1024.0 or more.
+    while (unit < UNITS.length - 1 && Math.round(value * 10) / 10 >= 1024) {
+        value /= 1024;
+        unit++;
+    }
+    return `${oneDecimal(value)} ${UNITS[unit]}`;
+}
+/** One decimal; a figure above 0 that would read `0.0` reads `< 0.1` (it is not nothing). */
+function oneDecimal(n) {
+    return n > 0 && n < 0.05 ? '< 0.1' : n.toFixed(1);
+}
+/** Compute time as CU-hours: `compute_time_seconds / 3600`, e.g. `2.0 CU-hours`. */
+function formatCuHours(computeSeconds) {
+    return `${oneDecimal(computeSeconds / 3600)} CU-hours`;
+}
+/** Seconds as hours, e.g. `3.1 h`. */
+function formatHours(seconds) {
+    return `${oneDecimal(seconds / 3600)} h`;
+}
+/**
+ * The figures in one line, e.g. `1.5 GiB logical size, 2.0 CU-hours of compute, 3.1 h active,
+ * 120.0 MiB written, 5.0 MiB transferred`; only the figures Neon gave; undefined when none.
+ */
+function describeUsage(u) {
+    if (!u)
+        return undefined;
+    const parts = [];
+    if (u.logical_size_bytes !== undefined)
+        parts.push(`${formatBytes(u.logical_size_bytes)} logical size`);
+    if (u.compute_time_seconds !== undefined)
+        parts.push(`${formatCuHours(u.compute_time_seconds)} of compute`);
+    if (u.active_time_seconds !== undefined)
+        parts.push(`${formatHours(u.active_time_seconds)} active`);
+    if (u.written_data_bytes !== undefined)
+        parts.push(`${formatBytes(u.written_data_bytes)} written`);
+    if (u.data_transfer_bytes !== undefined)
+        parts.push(`${formatBytes(u.data_transfer_bytes)} transferred`);
+    return parts.length > 0 ? parts.join(', ') : undefined;
+}
+/**
+ * The usage row of the comment and the summary, or undefined when Neon gave no figure. A deleted
+ * branch's row says what the preview used (the figures read just before the delete).
+ */
+function usageRow(u, deleted) {
+    const text = describeUsage(u);
+    if (text === undefined)
+        return undefined;
+    return ['Usage', deleted ? `This preview used ${text}` : `${text} so far (as Neon last measured it)`];
+}
+/** A sweep's totals, e.g. `3 branches: 1.5 GiB logical size, …`. */
+function describeFreed(f) {
+    const what = `${f.branches} ${f.branches === 1 ? 'branch' : 'branches'}`;
+    const figures = describeUsage(f);
+    return figures === undefined ? what : `${what}: ${figures}`;
 }
 
 ;// CONCATENATED MODULE: ./src/util/escape.ts
@@ -13831,6 +13897,7 @@ function commonPrefix(names) {
 
 
 
+
 /** GitHub refuses comment bodies of 65,536 characters or more. */
 const MAX_COMMENT_CHARS = 65_536;
 const comment_body_MAX_ERROR_CHARS = 8_000;
@@ -14015,6 +14082,9 @@ function renderBranchSection(v) {
     if (branch && v.status !== 'deleted' && v.status !== 'failed') {
         rows.push(['Expires', expiryText(branch.expiresAt, v.now)]);
     }
+    const usage = schemaRun ? undefined : usageRow(r?.usage, v.status === 'deleted');
+    if (usage)
+        rows.push(usage);
     rows.push(...runRows(v, id, schemaRun));
     lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '');
     if (!schemaRun)
@@ -14648,6 +14718,70 @@ class BranchIndex {
     children(id) {
         return this.branches.filter((b) => b.parent_id === id);
     }
+}
+
+;// CONCATENATED MODULE: ./src/neon/usage.ts
+/** The keys of the `usage` and `freed` outputs, in the order they are shown. */
+const USAGE_KEYS = [
+    'logical_size_bytes',
+    'written_data_bytes',
+    'data_transfer_bytes',
+    'compute_time_seconds',
+    'active_time_seconds',
+];
+/** Which field of Neon's Branch each key comes from. */
+const FIELD = {
+    logical_size_bytes: 'logical_size',
+    written_data_bytes: 'written_data_bytes',
+    data_transfer_bytes: 'data_transfer_bytes',
+    compute_time_seconds: 'compute_time_seconds',
+    active_time_seconds: 'active_time_seconds',
+};
+/** The branch's figures; `{}` when it carries none. */
+function usageOf(branch) {
+    const out = {};
+    for (const key of USAGE_KEYS) {
+        const value = branch[FIELD[key]];
+        if (typeof value === 'number' && Number.isFinite(value) && value >= 0)
+            out[key] = value;
+    }
+    return out;
+}
+/** Whether there is at least one figure to show. */
+function hasUsage(u) {
+    return u !== undefined && USAGE_KEYS.some((k) => u[k] !== undefined);
+}
+/** How many of the largest deleted branches the summary lists. */
+const LARGEST_SHOWN = 5;
+/**
+ * Sums over `branches`: a figure is summed over the branches that report it, and absent when none
+ * does (so a sweep of branches without `logical_size` does not claim to have freed 0 bytes).
+ */
+function sumUsage(branches) {
+    const total = { branches: branches.length };
+    for (const b of branches) {
+        const u = usageOf(b);
+        for (const key of USAGE_KEYS) {
+            const v = u[key];
+            if (v !== undefined)
+                total[key] = (total[key] ?? 0) + v;
+        }
+    }
+    return total;
+}
+/** The totals and the `n` largest by logical size (those without one are not ranked). */
+function freedReport(branches, n = LARGEST_SHOWN) {
+    const ranked = branches
+        .map((b) => ({ name: b.name, id: b.id, usage: usageOf(b) }))
+        .filter((x) => x.usage.logical_size_bytes !== undefined)
+        .sort((a, b) => (b.usage.logical_size_bytes ?? 0) - (a.usage.logical_size_bytes ?? 0) ||
+        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { total: sumUsage(branches), largest: ranked.slice(0, n) };
+}
+/** `{ usage }` for a result, when the branch carries at least one figure; `{}` otherwise. */
+function usageField(branch) {
+    const usage = usageOf(branch);
+    return hasUsage(usage) ? { usage } : {};
 }
 
 ;// CONCATENATED MODULE: ./src/modes/cleanup/deleter.ts
@@ -15448,6 +15582,7 @@ class ModeRun {
 
 
 
+
 const cleanup_DAY_MS = 86_400_000;
 /**
  * cleanup: the scheduled sweeper. Deletes stale branches under `cleanup_prefix` and never anything
@@ -15467,6 +15602,8 @@ async function cleanupMode(deps, inputs, opts = {}) {
         // What each delete came to, by branch id; the verdicts are written once everything is judged.
         const outcomes = new Map();
         const deleted = [];
+        // Deleted by this run (not found already gone): what the sweep freed.
+        const freed = [];
         const deleter = inputs.dryRun
             ? undefined
             : new ChildrenFirstDeleter(run, Math.max(1, opts.deleteConcurrency ?? 1), (b, error) => {
@@ -15475,6 +15612,8 @@ async function cleanupMode(deps, inputs, opts = {}) {
                     run.changed(`deleted '${b.name}' (${b.id})`);
                 if (error === undefined || error === 'gone')
                     deleted.push(b);
+                if (error === undefined)
+                    freed.push(b);
             });
         let candidates;
         try {
@@ -15509,6 +15648,8 @@ async function cleanupMode(deps, inputs, opts = {}) {
             // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
             deletedBranches: inputs.dryRun ? [] : deleted.map((b) => b.name),
             staleBranches: doomed.map((b) => b.name),
+            // The figures of the listing that judged them; in a dry run, what the sweep would free.
+            freed: freedReport(inputs.dryRun ? doomed : freed),
             ...(recoverable ? { recoverable } : {}),
             verdicts,
             ...(failures.length ? { failures } : {}),
@@ -16799,6 +16940,7 @@ function pointInfo(branch, asked) {
 
 
 
+
 /** The recoverable branches a failed `mode: recover` lists, closest names first. */
 const CLOSEST_LISTED = 5;
 /**
@@ -16959,6 +17101,7 @@ async function recoverMode(deps, inputs) {
             connection: prepared.connection,
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...servicesOf(prepared),
+            ...usageField(prepared.branch),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -17001,6 +17144,7 @@ async function handOutLive(run, found) {
         connection: prepared.connection,
         ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
         ...servicesOf(prepared),
+        ...usageField(prepared.branch),
         changes: run.changes,
         timings: run.timings(prepared.readyMs),
     };
@@ -17048,6 +17192,7 @@ function distance(a, b) {
 }
 
 ;// CONCATENATED MODULE: ./src/modes/create.ts
+
 
 
 
@@ -17146,6 +17291,7 @@ async function createMode(deps, inputs) {
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...(anonymization ? { anonymization } : {}),
             ...servicesOf(prepared),
+            ...usageField(prepared.branch),
             ...limits.result(),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
@@ -17493,6 +17639,7 @@ async function dryRun(run, name, found, limits, recoverable) {
             expiresAt: existing?.expires_at ?? null,
             ...(existing ? schemaOnly(existing) : {}),
         },
+        ...(existing ? usageField(existing) : {}),
         created: false,
         recovered: false,
         ...limits.result(),
@@ -17598,6 +17745,7 @@ function annotationsFor(deps, ephemeralKey) {
 
 
 
+
 /**
  * delete: remove the pull request's branch when the PR closes. A branch that is already gone (a
  * re-run, Neon's own expiry, another run) is success with `deleted=false`; the default branch, a
@@ -17652,6 +17800,8 @@ async function deleteMode(deps, inputs) {
             mode: 'delete',
             branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
             deleted,
+            // What the preview used: the figures of the listing read just before the delete.
+            ...usageField(branch),
             ...(recoverable ? { recoverable } : {}),
             changes: run.changes,
             timings: run.timings(),
@@ -17676,6 +17826,7 @@ async function deleteMode(deps, inputs) {
 }
 
 ;// CONCATENATED MODULE: ./src/modes/reset.ts
+
 
 
 
@@ -17740,6 +17891,7 @@ async function resetMode(deps, inputs) {
             return {
                 mode: 'reset',
                 branch: reset_info(run, branch, source, branch.expires_at ?? null),
+                ...usageField(branch),
                 changes: run.changes,
                 timings: run.timings(),
             };
@@ -17758,6 +17910,7 @@ async function resetMode(deps, inputs) {
             connection: prepared.connection,
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...servicesOf(prepared),
+            ...usageField(prepared.branch),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -17892,6 +18045,7 @@ async function resetAnonymized(run, index, branch, reason) {
         connection: prepared.connection,
         ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
         ...servicesOf(prepared),
+        ...usageField(prepared.branch),
         anonymization,
         changes: run.changes,
         timings: run.timings(prepared.readyMs),
@@ -19324,6 +19478,34 @@ function shown(value) {
     return JSON.stringify(chars.length > 100 ? `${chars.slice(0, 100).join('')}…` : value);
 }
 
+;// CONCATENATED MODULE: ./src/usage-summary.ts
+
+
+/** The section, as lines of HTML for summary.ts. */
+function freedHtml(f, dryRun) {
+    const e = escapeMarkdownHtml;
+    const title = dryRun ? 'What the sweep would free' : 'What the sweep freed';
+    if (f.total.branches === 0) {
+        return [`<h4>${title}</h4>`, `<p>No branch ${dryRun ? 'would be' : 'was'} deleted.</p>`];
+    }
+    const out = [
+        `<h4>${title}</h4>`,
+        `<p>${e(describeFreed(f.total))}. Neon's figures as the sweep listed the branches: measured by ` +
+            `Neon, with some lag; no price is computed.</p>`,
+    ];
+    if (f.largest.length === 0)
+        return out;
+    const figure = (n, fmt) => n === undefined ? '-' : fmt(n);
+    const rows = f.largest.map(({ name, id, usage: u }) => `<tr><td>${e(name)} (${e(id)})</td><td>${e(figure(u.logical_size_bytes, formatBytes))}</td>` +
+        `<td>${e(figure(u.compute_time_seconds, formatCuHours))}</td>` +
+        `<td>${e(figure(u.active_time_seconds, formatHours))}</td>` +
+        `<td>${e(figure(u.written_data_bytes, formatBytes))}</td>` +
+        `<td>${e(figure(u.data_transfer_bytes, formatBytes))}</td></tr>`);
+    out.push(`<table><tr><th>Largest ${dryRun ? 'to delete' : 'deleted'} (by logical size)</th><th>Logical size</th>` +
+        `<th>Compute</th><th>Active</th><th>Written</th><th>Transferred</th></tr>${rows.join('')}</table>`);
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/summary.ts
 /**
  * The job summary every run writes: what ran, on which branch, what changed, how long it took and
@@ -19340,6 +19522,8 @@ function shown(value) {
  * only at a line holding `</pre>` (CommonMark 0.31, HTML blocks, start condition 1), which the
  * escaped text cannot hold.
  */
+
+
 
 
 
@@ -19377,6 +19561,8 @@ function renderSummary(v) {
     else if (r?.mode === 'cleanup') {
         html.push(`<p>No branch under the prefix was a candidate.</p>`);
     }
+    if (r?.freed)
+        html.push(...freedHtml(r.freed, v.dryRun === true));
     if (r?.recoverable?.length)
         html.push(...undoHtml(r.recoverable, v));
     if (r?.schema)
@@ -19453,6 +19639,9 @@ function branchRows(v) {
         rows.push(['Neon Auth', r.authUrl ?? 'not enabled on this branch']);
     if (r?.dataApiUrl !== undefined)
         rows.push(['Data API', r.dataApiUrl ?? "not enabled for the branch's database"]);
+    const usage = usageRow(r?.usage, r?.mode === 'delete' && r.deleted === true);
+    if (usage)
+        rows.push(usage);
     return rows;
 }
 /** The rows about the run: the branch limit, the sweep, changes, times, requests, the comment. */
@@ -20125,6 +20314,10 @@ function publishOutputs(r, maskSecret) {
         set(OUTPUTS.recoverableUntil, recoverableUntilOutput(r.recoverable));
     if (r.staleBranches)
         set(OUTPUTS.staleBranches, JSON.stringify(r.staleBranches));
+    if (r.usage)
+        set(OUTPUTS.usage, JSON.stringify(r.usage));
+    if (r.freed)
+        set(OUTPUTS.freed, JSON.stringify(r.freed.total));
     set(OUTPUTS.skipped, r.skipped ?? false);
     if (r.schema) {
         set(OUTPUTS.schemaDiff, r.schema.diff);

@@ -14,6 +14,7 @@ import {
 import type { FoundDeleted } from '../neon/recovery.js'
 import { describePoint, sameLsn } from '../neon/point-in-time.js'
 import type { Branch, CreateBranchRequest } from '../neon/types.js'
+import { usageField } from '../neon/usage.js'
 import { allFinished } from '../util/settle.js'
 import {
   adoptMasking,
@@ -122,6 +123,7 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
       ...(anonymization ? { anonymization } : {}),
       ...servicesOf(prepared),
+      ...usageField(prepared.branch),
       ...limits.result(),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
@@ -519,6 +521,7 @@ async function dryRun(
       expiresAt: existing?.expires_at ?? null,
       ...(existing ? schemaOnly(existing) : {}),
     },
+    ...(existing ? usageField(existing) : {}),
     created: false,
     recovered: false,
     ...limits.result(),

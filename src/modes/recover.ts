@@ -4,6 +4,7 @@ import type { RunContext } from '../github/context.js'
 import { isBranchId } from '../github/naming.js'
 import { NeonApiError } from '../neon/errors.js'
 import { findBranchWithDeleted, type FoundBranch } from '../neon/lookup.js'
+import { usageField } from '../neon/usage.js'
 import { byDeletion, listRecoverable, type FoundDeleted } from '../neon/recovery.js'
 import type { Annotation, Branch } from '../neon/types.js'
 import { prepareWithExpiry, servicesOf, type Known } from './connect.js'
@@ -199,6 +200,7 @@ export async function recoverMode(deps: ModeDeps, inputs: Inputs): Promise<ModeR
       connection: prepared.connection,
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
       ...servicesOf(prepared),
+      ...usageField(prepared.branch),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
     }
@@ -245,6 +247,7 @@ async function handOutLive(run: ModeRun, found: FoundBranch): Promise<ModeResult
     connection: prepared.connection,
     ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
     ...servicesOf(prepared),
+    ...usageField(prepared.branch),
     changes: run.changes,
     timings: run.timings(prepared.readyMs),
   }
