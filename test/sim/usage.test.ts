@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNeonSimulator, type NeonSimulator } from './index.js'
-import { api, manualClock } from './helpers.js'
+import { api, manualClock, type ApiResult } from './helpers.js'
 import { ajvErrors, responseValidator } from './openapi.js'
 
 const HOUR = 3_600_000
@@ -23,14 +23,13 @@ afterAll(async () => {
   await sim.close()
 })
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function valid(
   method: string,
   path: string,
   template: string,
   status: number,
   body?: unknown,
-): Promise<any> {
+): Promise<ApiResult['body']> {
   const res = await api(sim, method, `/projects/${projectId}${path}`, body)
   expect(res.status).toBe(status)
   const v = responseValidator(method, `/projects/{project_id}${template}`, status)
