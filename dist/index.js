@@ -17078,6 +17078,7 @@ async function recoverMode(deps, inputs) {
             return {
                 mode: 'recover',
                 branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
+                ...usageField(branch),
                 created: false,
                 recovered: false,
                 changes: run.changes,

@@ -177,6 +177,7 @@ export async function recoverMode(deps: ModeDeps, inputs: Inputs): Promise<ModeR
       return {
         mode: 'recover',
         branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
+        ...usageField(branch),
         created: false,
         recovered: false,
         changes: run.changes,
