@@ -80,7 +80,8 @@ export function activeMs(w: World, e: SimEndpoint, now = w.now()): number {
 function effectiveAt(w: World, m: ActivityMark, until: number): number | undefined {
   if (m.opId === undefined) return m.at
   const op = w.operations.get(m.opId)
-  if (!op || op.outcome !== 'finished' || op.endAt > until) return undefined
+  // Finished by `until`; a real backend still applying it holds it (World.opStatus).
+  if (!op || op.outcome !== 'finished' || op.endAt > until || w.opStatus(op) !== 'finished') return undefined
   return op.endAt
 }
 
