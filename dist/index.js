@@ -7128,7 +7128,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(104);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(362);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7137,7 +7137,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 104:
+/***/ 362:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10125,7 +10125,6 @@ const INPUTS = {
     maskingRulesFile: 'masking_rules_file',
     getAuthUrl: 'get_auth_url',
     getDataApiUrl: 'get_data_api_url',
-    resetPassword: 'reset_password',
 };
 /** Every output declared in action.yml, keyed by a camelCase alias. */
 const OUTPUTS = {
@@ -10156,6 +10155,8 @@ const OUTPUTS = {
     maskedColumns: 'masked_columns',
     authUrl: 'auth_url',
     dataApiUrl: 'data_api_url',
+    usage: 'usage',
+    freed: 'freed',
 };
 /** Inputs whose values are secrets: never echo them in errors or logs. */
 const SECRET_INPUTS = [INPUTS.apiKey, INPUTS.githubToken];
@@ -10203,7 +10204,6 @@ const DEFAULTS = {
     onBranchLimit: 'fail',
     getAuthUrl: 'false',
     getDataApiUrl: 'false',
-    resetPassword: 'false',
 };
 
 ;// CONCATENATED MODULE: ./src/inputs/cleanup.ts
@@ -11541,7 +11541,6 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
     const masking = readMasking(r, mode, { database: connection.database, branchType }, options);
     const getAuthUrl = r.bool(INPUTS.getAuthUrl, DEFAULTS.getAuthUrl);
     const getDataApiUrl = r.bool(INPUTS.getDataApiUrl, DEFAULTS.getDataApiUrl);
-    const resetPassword = r.bool(INPUTS.resetPassword, DEFAULTS.resetPassword);
     const inputs = {
         mode,
         ephemeral,
@@ -11559,7 +11558,6 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
         ...cleanup,
         getAuthUrl,
         getDataApiUrl,
-        resetPassword,
     };
     // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
     if (target.branchName !== undefined)
@@ -11783,6 +11781,70 @@ const SCHEMA_ONLY = "schema only: the parent's schema, none of its rows";
 /** What a re-created branch's comment and summary say. */
 function describeRecreated(previousId) {
     return `yes: Neon cannot reset an anonymized branch, so it was made anew with freshly masked data; its branch id (it was ${previousId}), host and password changed`;
+}
+
+;// CONCATENATED MODULE: ./src/neon/usage-text.ts
+const UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+/** `0 B`, `512 B`, `12.0 KiB`, `1.5 GiB`, `2.0 TiB`: binary units, one decimal from KiB up. */
+function formatBytes(bytes) {
+    if (!(bytes >= 1024))
+        return `${Math.max(0, Math.round(bytes))} B`;
+    let value = bytes / 1024;
+    let unit = 0;
+    // Up while the value, rounded to one decimal, would read 1024.0 or more.
+    while (unit < UNITS.length - 1 && Math.round(value * 10) / 10 >= 1024) {
+        value /= 1024;
+        unit++;
+    }
+    return `${oneDecimal(value)} ${UNITS[unit]}`;
+}
+/** One decimal; a figure above 0 that would read `0.0` reads `< 0.1` (it is not nothing). */
+function oneDecimal(n) {
+    return n > 0 && n < 0.05 ? '< 0.1' : n.toFixed(1);
+}
+/** Compute time as CU-hours: `compute_time_seconds / 3600`, e.g. `2.0 CU-hours`. */
+function formatCuHours(computeSeconds) {
+    return `${oneDecimal(computeSeconds / 3600)} CU-hours`;
+}
+/** Seconds as hours, e.g. `3.1 h`. */
+function formatHours(seconds) {
+    return `${oneDecimal(seconds / 3600)} h`;
+}
+/**
+ * The figures in one line, e.g. `1.5 GiB logical size, 2.0 CU-hours of compute, 3.1 h active,
+ * 120.0 MiB written, 5.0 MiB transferred`; only the figures Neon gave; undefined when none.
+ */
+function describeUsage(u) {
+    if (!u)
+        return undefined;
+    const parts = [];
+    if (u.logical_size_bytes !== undefined)
+        parts.push(`${formatBytes(u.logical_size_bytes)} logical size`);
+    if (u.compute_time_seconds !== undefined)
+        parts.push(`${formatCuHours(u.compute_time_seconds)} of compute`);
+    if (u.active_time_seconds !== undefined)
+        parts.push(`${formatHours(u.active_time_seconds)} active`);
+    if (u.written_data_bytes !== undefined)
+        parts.push(`${formatBytes(u.written_data_bytes)} written`);
+    if (u.data_transfer_bytes !== undefined)
+        parts.push(`${formatBytes(u.data_transfer_bytes)} transferred`);
+    return parts.length > 0 ? parts.join(', ') : undefined;
+}
+/**
+ * The usage row of the comment and the summary, or undefined when Neon gave no figure. A deleted
+ * branch's row says what the preview used (the figures read just before the delete).
+ */
+function usageRow(u, deleted) {
+    const text = describeUsage(u);
+    if (text === undefined)
+        return undefined;
+    return ['Usage', deleted ? `This preview used ${text}` : `${text} so far (as Neon last measured it)`];
+}
+/** A sweep's totals, e.g. `3 branches: 1.5 GiB logical size, …`. */
+function describeFreed(f) {
+    const what = `${f.branches} ${f.branches === 1 ? 'branch' : 'branches'}`;
+    const figures = describeUsage(f);
+    return figures === undefined ? what : `${what}: ${figures}`;
 }
 
 ;// CONCATENATED MODULE: ./src/util/escape.ts
@@ -13835,6 +13897,7 @@ function commonPrefix(names) {
 
 
 
+
 /** GitHub refuses comment bodies of 65,536 characters or more. */
 const MAX_COMMENT_CHARS = 65_536;
 const comment_body_MAX_ERROR_CHARS = 8_000;
@@ -14019,6 +14082,9 @@ function renderBranchSection(v) {
     if (branch && v.status !== 'deleted' && v.status !== 'failed') {
         rows.push(['Expires', expiryText(branch.expiresAt, v.now)]);
     }
+    const usage = schemaRun ? undefined : usageRow(r?.usage, v.status === 'deleted');
+    if (usage)
+        rows.push(usage);
     rows.push(...runRows(v, id, schemaRun));
     lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '');
     if (!schemaRun)
@@ -14113,9 +14179,7 @@ function stateText(v) {
                 : 'ready: data reset from the parent; same host and password';
         case 'deleted':
             return r?.notDeleted
-                ? // Neon's text (another repository's annotation, which anyone writing to the project sets),
-                    // in a code span: no link, image, heading or mention, bare URLs included.
-                    `not deleted: ${codeSpan(r.notDeleted)}`
+                ? `not deleted: ${r.notDeleted}`
                 : r?.deleted === false
                     ? 'deleted (it was already gone: nothing to do)'
                     : 'deleted because the pull request closed';
@@ -14353,76 +14417,25 @@ function hint(e) {
 ;// CONCATENATED MODULE: ./src/github/pulls.ts
 
 /**
- * A 404 that cannot be believed: GitHub answers 404 for what the token may not see as for what does
- * not exist, and this token was not shown to read this repository's pull requests (or workflow
- * runs) in this run. Whatever depends on that answer is kept. `permission` is what the workflow's
- * `permissions:` (or a fine-grained token) must grant.
- */
-class UnverifiedNotFound extends Error {
-    what;
-    permission;
-    constructor(what, permission, why) {
-        const kind = permission === 'actions: read' ? 'workflow runs' : 'pull requests';
-        super(`GitHub answered 404 for ${what}, but this token was not shown to read this repository's ${kind} ` +
-            `(${why}), so the 404 may only mean that it may not see it; it needs '${permission}'`);
-        this.what = what;
-        this.permission = permission;
-        this.name = 'UnverifiedNotFound';
-    }
-}
-/**
- * Whether the token reads a kind of thing in this repository, shown once per run: any 200 for one of
- * them shows it (`saw`); else, at the first 404, one listing (`probe`) must answer 200. Returns why
- * not, or undefined when a 404 can be believed. The probe is made at most once (its promise is kept).
- */
-function readProof(route, probe) {
-    let seen = false;
-    let proof;
-    return {
-        saw() {
-            seen = true;
-        },
-        async unproven() {
-            if (seen)
-                return undefined;
-            proof ??= probe().then(() => undefined, (e) => {
-                const status = e.status;
-                return `${route} answered ${status ? `HTTP ${status}` : escapeControl(e.message)}`;
-            });
-            return proof;
-        },
-    };
-}
-/**
  * Looks pull requests up through the REST API, each number once per run (cached), with a bounded
  * number in flight so a sweep of hundreds of branches neither crawls nor trips GitHub's secondary
- * rate limits. A 404 means the pull request does not exist (deleted, or a number from elsewhere)
- * only once the token was shown to read this repository's pull requests (readProof); otherwise it
- * is an UnverifiedNotFound, and the caller keeps what depends on it.
+ * rate limits. A 404 means the pull request does not exist (deleted, or a number from elsewhere).
  */
 function restPullLookup(api, repository, concurrency = 8) {
     const [owner = '', repo = ''] = repository.split('/');
     const cache = new Map();
     let requests = 0;
-    const route = `GET /repos/${repository}/pulls?state=all&per_page=1`;
-    const proof = readProof(route, () => {
-        requests++;
-        return api.rest.pulls.list({ owner, repo, state: 'all', per_page: 1 });
-    });
     const one = async (n) => {
         requests++;
         try {
             const { data } = await api.rest.pulls.get({ owner, repo, pull_number: n });
-            proof.saw();
             if (data.state === 'open')
                 return 'open';
             return data.merged || data.merged_at ? 'merged' : 'closed';
         }
         catch (e) {
-            if (e.status === 404) {
-                const why = await proof.unproven();
-                return why ? new UnverifiedNotFound(`pull request #${n}`, 'pull-requests: read', why) : 'missing';
-            }
+            if (e.status === 404)
+                return 'missing';
             const status = e.status;
             return new Error(`GET /repos/${repository}/pulls/${n}: ${status ? `HTTP ${status}: ` : ''}${escapeControl(e.message)}`);
         }
@@ -14470,32 +14483,21 @@ async function lookUpAll(keys, cache, one, concurrency, onAnswer) {
  */
 
 
-/**
- * Looks runs up through the REST API, cached and a few at a time, like the pull request look-up; a
- * 404 is believed only once the token was shown to read this repository's runs (readProof).
- */
+/** Looks runs up through the REST API, cached and a few at a time, like the pull request look-up. */
 function restRunLookup(api, repository, concurrency = 8) {
     const [owner = '', repo = ''] = repository.split('/');
     const cache = new Map();
     let requests = 0;
-    const route = `GET /repos/${repository}/actions/runs?per_page=1`;
-    const proof = readProof(route, () => {
-        requests++;
-        return api.rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: 1 });
-    });
     const one = async (id) => {
         requests++;
         try {
             const { data } = await api.rest.actions.getWorkflowRun({ owner, repo, run_id: Number(id) });
-            proof.saw();
             return data.status === 'completed' ? 'completed' : 'in progress';
         }
         catch (e) {
             const status = e.status;
-            if (status === 404) {
-                const why = await proof.unproven();
-                return why ? new UnverifiedNotFound(`workflow run ${id}`, 'actions: read', why) : 'missing';
-            }
+            if (status === 404)
+                return 'missing';
             return new Error(`GET /repos/${repository}/actions/runs/${id}: ${status ? `HTTP ${status}: ` : ''}${escapeControl(e.message)}`);
         }
     };
@@ -14718,6 +14720,70 @@ class BranchIndex {
     }
 }
 
+;// CONCATENATED MODULE: ./src/neon/usage.ts
+/** The keys of the `usage` and `freed` outputs, in the order they are shown. */
+const USAGE_KEYS = [
+    'logical_size_bytes',
+    'written_data_bytes',
+    'data_transfer_bytes',
+    'compute_time_seconds',
+    'active_time_seconds',
+];
+/** Which field of Neon's Branch each key comes from. */
+const FIELD = {
+    logical_size_bytes: 'logical_size',
+    written_data_bytes: 'written_data_bytes',
+    data_transfer_bytes: 'data_transfer_bytes',
+    compute_time_seconds: 'compute_time_seconds',
+    active_time_seconds: 'active_time_seconds',
+};
+/** The branch's figures; `{}` when it carries none. */
+function usageOf(branch) {
+    const out = {};
+    for (const key of USAGE_KEYS) {
+        const value = branch[FIELD[key]];
+        if (typeof value === 'number' && Number.isFinite(value) && value >= 0)
+            out[key] = value;
+    }
+    return out;
+}
+/** Whether there is at least one figure to show. */
+function hasUsage(u) {
+    return u !== undefined && USAGE_KEYS.some((k) => u[k] !== undefined);
+}
+/** How many of the largest deleted branches the summary lists. */
+const LARGEST_SHOWN = 5;
+/**
+ * Sums over `branches`: a figure is summed over the branches that report it, and absent when none
+ * does (so a sweep of branches without `logical_size` does not claim to have freed 0 bytes).
+ */
+function sumUsage(branches) {
+    const total = { branches: branches.length };
+    for (const b of branches) {
+        const u = usageOf(b);
+        for (const key of USAGE_KEYS) {
+            const v = u[key];
+            if (v !== undefined)
+                total[key] = (total[key] ?? 0) + v;
+        }
+    }
+    return total;
+}
+/** The totals and the `n` largest by logical size (those without one are not ranked). */
+function freedReport(branches, n = LARGEST_SHOWN) {
+    const ranked = branches
+        .map((b) => ({ name: b.name, id: b.id, usage: usageOf(b) }))
+        .filter((x) => x.usage.logical_size_bytes !== undefined)
+        .sort((a, b) => (b.usage.logical_size_bytes ?? 0) - (a.usage.logical_size_bytes ?? 0) ||
+        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { total: sumUsage(branches), largest: ranked.slice(0, n) };
+}
+/** `{ usage }` for a result, when the branch carries at least one figure; `{}` otherwise. */
+function usageField(branch) {
+    const usage = usageOf(branch);
+    return hasUsage(usage) ? { usage } : {};
+}
+
 ;// CONCATENATED MODULE: ./src/modes/cleanup/deleter.ts
 /**
  * Deletes branches children first, as they are handed in, at most `concurrency` at once, each
@@ -14882,7 +14948,6 @@ function foreignBranchError(branch, o, ctx, projectId) {
 
 ;// CONCATENATED MODULE: ./src/modes/cleanup/ephemeral.ts
 
-
 const DAY_MS = 86_400_000;
 /** True for a branch made with `ephemeral: true` (by any repository). */
 function isEphemeral(annotation) {
@@ -14955,11 +15020,7 @@ async function judgeByRun(run, candidates, judged = () => { }) {
         if (done.has(c))
             return;
         done.add(c);
-        if (s instanceof UnverifiedNotFound) {
-            c.unverified = s.permission;
-            c.reason += `: ${s.message}; kept`;
-        }
-        else if (s instanceof Error || s === undefined) {
+        if (s instanceof Error || s === undefined) {
             c.reason += `: its run could not be looked up (${s instanceof Error ? s.message : 'no answer'}), kept`;
             run.deps.log.warning(`Keeping '${c.branch.name}': ${c.reason}`);
         }
@@ -15541,6 +15602,8 @@ async function cleanupMode(deps, inputs, opts = {}) {
         // What each delete came to, by branch id; the verdicts are written once everything is judged.
         const outcomes = new Map();
         const deleted = [];
+        // Deleted by this run (not found already gone): what the sweep freed.
+        const freed = [];
         const deleter = inputs.dryRun
             ? undefined
             : new ChildrenFirstDeleter(run, Math.max(1, opts.deleteConcurrency ?? 1), (b, error) => {
@@ -15549,6 +15612,8 @@ async function cleanupMode(deps, inputs, opts = {}) {
                     run.changed(`deleted '${b.name}' (${b.id})`);
                 if (error === undefined || error === 'gone')
                     deleted.push(b);
+                if (error === undefined)
+                    freed.push(b);
             });
         let candidates;
         try {
@@ -15583,6 +15648,8 @@ async function cleanupMode(deps, inputs, opts = {}) {
             // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
             deletedBranches: inputs.dryRun ? [] : deleted.map((b) => b.name),
             staleBranches: doomed.map((b) => b.name),
+            // The figures of the listing that judged them; in a dry run, what the sweep would free.
+            freed: freedReport(inputs.dryRun ? doomed : freed),
             ...(recoverable ? { recoverable } : {}),
             verdicts,
             ...(failures.length ? { failures } : {}),
@@ -15653,7 +15720,7 @@ async function judgeBranches(run, index, now, doomed) {
             c.reason = `annotated for another repository (${o.repo}, ${o.key}): not ours`;
         }
         else {
-            c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix, o.kind === 'ours');
+            c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix);
         }
     }
     // Ephemeral CI branches, whatever their prefix, judged by their workflow run.
@@ -15684,7 +15751,7 @@ async function judgeBranches(run, index, now, doomed) {
             // Whatever its pull request's state, the name alone never dooms it before cleanup_max_age.
             c.youngNameTie = true;
             c.reason =
-                `PR #${c.tie.pr} only ${weakly(c.tie)}; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
+                `PR #${c.tie.pr} only by its name; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
                     `so kept whatever that pull request's state`;
             judged(c);
         }
@@ -15692,7 +15759,6 @@ async function judgeBranches(run, index, now, doomed) {
     const toLookUp = candidates.filter((c) => c.tie && (c.tie.by === 'annotation' || old(c)));
     await judgeByPullRequest(run, toLookUp, maxDays, judged);
     await judgeByRun(run, ephemeral, judged);
-    warnUnverified(run, all);
     keepParentsOfKeptChildren(run, index, all);
     return all;
 }
@@ -15721,17 +15787,13 @@ function verdictOf(c, verdict) {
 }
 /**
  * Annotation first (it survives renames); else a `pr-<n>` in the name under the prefix. For a
- * branch that is not another repository's (judgeBranches asks ownership.ts first). A
- * `github-pr-number` annotation ties the branch to this repository's pull request only when its
- * repository annotations make it this repository's (`ours`, ownership.ts): without them the number
- * may be another repository's or another tool's, and it ties no more than a name does (kept while
- * that pull request is open, otherwise judged by `cleanup_max_age`).
+ * branch that is not another repository's (judgeBranches asks ownership.ts first).
  */
-function tieOf(branch, annotation, prefix, ours) {
+function tieOf(branch, annotation, prefix) {
     const a = annotation?.value ?? {};
     const n = Number(a['github-pr-number']);
     if (Number.isInteger(n) && n > 0)
-        return ours ? { pr: n, by: 'annotation' } : { pr: n, by: 'name', unowned: true };
+        return { pr: n, by: 'annotation' };
     const m = branch.name.slice(prefix.length).match(/(?:^|[^a-z0-9])pr-(\d+)(?![0-9])/i);
     if (m?.[1])
         return { pr: Number(m[1]), by: 'name' };
@@ -15763,13 +15825,8 @@ async function judgeByPullRequest(run, ours, maxDays, judged) {
         if (done.has(c))
             return;
         done.add(c);
-        const pr = `PR #${c.tie.pr}${c.tie.by === 'name' ? ` (${c.tie.unowned ? 'from an annotation without this repository' : 'from the name'})` : ''}`;
-        if (s instanceof UnverifiedNotFound) {
-            c.prState = 'unknown';
-            c.unverified = s.permission;
-            c.reason = `${pr}: ${s.message}; kept`;
-        }
-        else if (s instanceof Error || s === undefined) {
+        const pr = `PR #${c.tie.pr}${c.tie.by === 'name' ? ' (from the name)' : ''}`;
+        if (s instanceof Error || s === undefined) {
             c.prState = 'unknown';
             c.reason = `${pr} could not be looked up (${s instanceof Error ? s.message : 'no answer'}): kept`;
             run.deps.log.warning(`Keeping '${c.branch.name}': ${c.reason}`);
@@ -15780,7 +15837,7 @@ async function judgeByPullRequest(run, ours, maxDays, judged) {
             c.reason = s === 'open' ? `${pr} is open` : s === 'missing' ? `${pr} does not exist` : `${pr} is ${s}`;
             if (c.remove && c.tie.by === 'name') {
                 // Only old ones were looked up (judgeBranches): the age rule, as for a branch tied to none.
-                c.reason += `; tied only ${weakly(c.tie)}, so judged by age: not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`;
+                c.reason += `; tied only by its name, so judged by age: not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`;
             }
         }
         judged(c);
@@ -15847,33 +15904,6 @@ function warnAboutPrefix(run, index) {
             : `In this project it also matches ${also.length} branch(es) outside '${prefix}/': ` +
                 `${listed.join(', ')}${also.length > listed.length ? ', …' : ''}.`) +
         ` End it with '/' unless that is meant.`);
-}
-/**
- * One warning per permission the token was not shown to have: a 404 from it cannot be believed
- * (github/pulls.ts, readProof), so every branch depending on one was kept; the warning names the
- * permission and those branches. A warning, not a failure: nothing was deleted on that answer, the
- * rest of the sweep stands, and the next sweep with the permission judges them.
- */
-function warnUnverified(run, all) {
-    const byPermission = new Map();
-    for (const c of all) {
-        if (c.unverified)
-            byPermission.set(c.unverified, [...(byPermission.get(c.unverified) ?? []), c]);
-    }
-    for (const [permission, kept] of byPermission) {
-        const names = kept.slice(0, 20).map((c) => `'${escapeControl(c.branch.name)}' (${c.branch.id})`);
-        const what = permission === 'actions: read' ? 'workflow runs' : 'pull requests';
-        run.deps.log.warning(`The GitHub token was not shown to read this repository's ${what}, so GitHub's 404 for one cannot be ` +
-            `told from "this token may not see it": kept ${kept.length} branch(es) that depend on such an answer: ` +
-            `${names.join(', ')}${kept.length > names.length ? ', …' : ''}. Give the workflow ` +
-            `'permissions: ${permission}' (a fine-grained token: the same permission) so that cleanup can judge them.`);
-    }
-}
-/** How a tie of name strength came about, for a verdict's reason. */
-function weakly(tie) {
-    return tie.unowned
-        ? 'by a github-pr-number annotation, without any repository annotation of this repository'
-        : 'by its name';
 }
 function fmtDays(days) {
     return days >= 1 ? `${Math.round(days * 10) / 10} d` : `${Math.round(days * 24 * 10) / 10} h`;
@@ -16052,10 +16082,9 @@ async function deleteUnmasked(run, branch, e) {
     log.info(`Deleting branch '${branch.name}' (${branch.id}): its data is not masked as the rules ask`);
     try {
         refuseRestricted(branch, 'delete');
-        // For good (hard_delete): a soft-deleted branch could be recovered, unmasked data and all, for 7 days.
-        const res = await neon.deleteBranch(run.project, branch.id, { hard: true });
+        const res = await neon.deleteBranch(run.project, branch.id);
         if (res) {
-            run.changed(`deleted branch '${branch.name}' (${branch.id}) for good, whose data was not masked`);
+            run.changed(`deleted branch '${branch.name}' (${branch.id}), whose data was not masked`);
             // Neon took the delete: should the step's deadline pass while its operations run, the branch
             // goes all the same, and the note says so rather than asking for a delete already made.
             await run.waitOps(res.operations).catch((w) => {
@@ -16064,29 +16093,13 @@ async function deleteUnmasked(run, branch, e) {
             });
         }
         run.deps.ephemeral?.nothing();
-        e.addNote('The branch was deleted for good (hard_delete: it cannot be recovered), as it held data that was ' +
-            'not masked as the rules ask; fix the rules (or wait for Neon) and run again to create it anew.');
+        e.addNote('The branch was deleted, as it held data that was not masked as the rules ask; fix the rules ' +
+            '(or wait for Neon) and run again to create it anew.');
     }
     catch (d) {
         e.addNote(`Deleting the branch, which holds data that is not masked as the rules ask, failed too ` +
             `(${d instanceof Error ? d.message : String(d)}): delete it now (mode: delete, or the Neon console).`);
     }
-}
-/**
- * adoptMasking for a branch just recovered (create on a reopen, `mode: recover`): the same checks,
- * and on top, without masking rules, a branch that looks anonymized and was never masked
- * (`initialized`: no masking run started) fails as a failed masking does, so that settleMasking
- * deletes it for good rather than hand out its unmasked data.
- */
-async function recoveredMasking(run, found, masking) {
-    if (!masking && looksAnonymized(found)) {
-        const status = await readAnonymizedStatus(run, found.branch);
-        if (status?.state === 'initialized') {
-            const failed = new AnonymizationFailedError(found.branch, status.state, status.status_message || 'the branch was never masked');
-            return () => Promise.reject(failed);
-        }
-    }
-    return adoptMasking(run, found, masking);
 }
 /** What adoptMasking would do, from the same reads; changes nothing. */
 async function dryRunMasking(run, branch, masking) {
@@ -16232,11 +16245,9 @@ async function recreateAnonymized(run, r, rules) {
         await run.waitOps(renamed.operations);
     }
     else {
-        // One whose data is not known to be masked (its masking failed, or never ran) goes for good.
-        const hard = (await readAnonymizedStatus(run, branch))?.state !== 'anonymized';
-        const gone = await neon.deleteBranch(run.project, branch.id, { hard });
+        const gone = await neon.deleteBranch(run.project, branch.id);
         if (gone) {
-            run.changed(`deleted branch '${branch.name}' (${branch.id})${hard ? ' for good' : ''} to re-create it`);
+            run.changed(`deleted branch '${branch.name}' (${branch.id}) to re-create it`);
             await run.waitOps(gone.operations);
         }
     }
@@ -16648,9 +16659,8 @@ async function prepareConnection(run, branch, known = {}) {
     const usable = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready, endpoints)));
     const endpoint = await ensureComputeSize(run, usable);
     const readyMs = run.elapsed();
-    const current = known.password ?? (await ensureRole(run, ready, revealed ?? null));
+    const password = known.password ?? (await ensureRole(run, ready, revealed ?? null));
     await ensureDatabase(run, ready, databases);
-    const password = inputs.resetPassword ? await resetPassword(run, ready) : current;
     const urls = buildConnectionUrls({
         host: endpoint.host,
         role: inputs.role,
@@ -16802,36 +16812,6 @@ async function ensureRole(run, branch, revealed) {
         return neon.revealPassword(run.project, branch.id, role);
     }
 }
-/** What a dry run adds to its line with `reset_password: true`. */
-function passwordResetText(inputs) {
-    return inputs.resetPassword ? `, and give role '${inputs.role}' a new password (reset_password)` : '';
-}
-/**
- * `reset_password: true`: Neon gives the role a new password (the old one stops authenticating),
- * masked the moment the answer arrives (the client's onSecret), and its operations are waited for
- * so the URLs handed out work. A failure after the request is said as such: the old password may
- * no longer work and the new one was not confirmed, so no URL is handed out (the mode fails).
- */
-async function resetPassword(run, branch) {
-    const { neon, log } = run.deps;
-    const { role } = run.inputs;
-    const res = await neon.resetRolePassword(run.project, branch.id, role);
-    run.changed(`reset the password of role '${role}'`);
-    log.info(`Reset the password of role '${role}' on branch '${branch.name}' (reset_password); the old one no ` +
-        `longer authenticates. Waiting for ${res.operations.length} operations`);
-    try {
-        await run.waitOps(res.operations);
-    }
-    catch (e) {
-        throw new Error(`the password of role '${role}' on branch '${escapeControl(branch.name)}' (${branch.id}) was reset, but ` +
-            `waiting for Neon to apply it failed (${e instanceof Error ? e.message : String(e)}): the old ` +
-            `password may no longer work and the new one is not confirmed, so no connection URL was handed ` +
-            `out. Run the step again (without reset_password, or with it for yet another password).`, { cause: e });
-    }
-    const password = res.role.password ?? (await neon.revealPassword(run.project, branch.id, role));
-    run.deps.setSecret(password);
-    return password;
-}
 async function ensureDatabase(run, branch, names) {
     const { neon, log } = run.deps;
     const { database, role } = run.inputs;
@@ -16961,9 +16941,6 @@ function pointInfo(branch, asked) {
 
 
 
-
-
-
 /** The recoverable branches a failed `mode: recover` lists, closest names first. */
 const CLOSEST_LISTED = 5;
 /**
@@ -17001,38 +16978,35 @@ function refusedRecovery(e) {
         e.status !== 423 &&
         e.status !== 429);
 }
-/**
- * Annotated for another repository, by the one ownership rule (ownership.ts) every other path uses:
- * the repository the annotation names, or undefined. A `github-repo-id` decides alone when the run
- * has one too, so a renamed repository keeps its deleted branches.
- */
+/** The repositories a branch's annotations name (ours, `github-repo`, and Neon's action's, `github-commit-repo`). */
+function annotatedRepos(annotation) {
+    const a = annotation?.value ?? {};
+    return [a['github-repo'], a['github-commit-repo']].filter((r) => typeof r === 'string');
+}
+function sameRepo(a, b) {
+    return a.toLowerCase() === b.toLowerCase();
+}
+/** Annotated for a repository, and not this one: never ours to recover. */
 function annotatedForOtherRepository(annotation, context) {
-    const o = ownership(annotation, context);
-    return o.kind === 'foreign' ? o.repo : undefined;
+    return annotatedRepos(annotation).find((r) => !context.repository || !sameRepo(r, context.repository));
 }
 /**
- * Whether create may recover this deleted branch by itself: ownership.ts says it is this
- * repository's (not merely "unknown"), it is tied to the same pull request (or none, outside a
- * pull request), and it is not a CI job's ephemeral branch. A branch tied by its name only is never
- * taken: another repository sharing the Neon project, or a hand-made branch, could carry the name.
+ * Whether create may recover this deleted branch by itself: its annotations name this repository
+ * (every repository they name), the same pull request (or none, outside a pull request), and it
+ * is not a CI job's ephemeral branch. A branch tied by its name only is never taken: another
+ * repository sharing the Neon project, or a hand-made branch, could carry the same name.
  */
 function tiedToThisRun(annotation, context) {
     const a = annotation?.value;
-    if (!a || ownership(annotation, context).kind !== 'ours')
+    if (!a || !context.repository)
+        return false;
+    const repos = annotatedRepos(annotation);
+    if (repos.length === 0 || annotatedForOtherRepository(annotation, context))
         return false;
     if (a['github-ephemeral'] === 'true')
         return false;
     const pr = context.pullRequest ? String(context.pullRequest.number) : undefined;
     return a['github-pr-number'] === pr;
-}
-/**
- * Whether create recovers a deleted branch by itself on this event: only on a pull request
- * `reopened` (closing deleted the branch; reopening means it back). On every other event a branch
- * that was deleted (by hand, to revoke a password or for a fresh copy, or by the action) stays
- * deleted, and a new one is made: a push must never revive it. `mode: recover` is the explicit way.
- */
-function recoversOnThisEvent(context) {
-    return isPullRequestEvent(context.eventName) && context.action === 'reopened';
 }
 /** Why a deleted branch is not this pull request's, for the log (one line: annotations are anyone's text). */
 function whyNotOurs(found, context) {
@@ -17040,12 +17014,12 @@ function whyNotOurs(found, context) {
 }
 function whyNot(found, context) {
     const a = found.annotation?.value ?? {};
-    const o = ownership(found.annotation, context);
+    const other = annotatedForOtherRepository(found.annotation, context);
     const which = `'${escapeControl(found.branch.name)}' (${found.branch.id}, deleted at ${found.branch.recovery.deleted_at})`;
-    if (o.kind === 'foreign')
-        return `${which} is annotated for repository ${o.repo} (${o.key})`;
-    if (o.kind === 'unknown')
-        return `${which} carries no repository annotation this run can check`;
+    if (other)
+        return `${which} is annotated for repository ${other}`;
+    if (annotatedRepos(found.annotation).length === 0)
+        return `${which} carries no github-repo annotation`;
     if (a['github-ephemeral'] === 'true')
         return `${which} is a CI job's ephemeral branch`;
     return a['github-pr-number']
@@ -17065,8 +17039,7 @@ function whyNot(found, context) {
  */
 async function recoverMode(deps, inputs) {
     const ref = resolveBranchName(inputs, deps.context);
-    // reset_password is for create and reset: a recovered branch keeps its password as it was.
-    const run = new ModeRun(deps, { ...inputs, resetPassword: false });
+    const run = new ModeRun(deps, inputs);
     const { neon, log } = deps;
     try {
         const found = await findBranchWithDeleted(neon, run.project, ref);
@@ -17105,6 +17078,7 @@ async function recoverMode(deps, inputs) {
             return {
                 mode: 'recover',
                 branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
+                ...usageField(branch),
                 created: false,
                 recovered: false,
                 changes: run.changes,
@@ -17112,7 +17086,7 @@ async function recoverMode(deps, inputs) {
             };
         }
         const recovered = await recoverDeleted(run, target);
-        const [anonymization, [prepared, expiresAt]] = await handOutRecovered(run, recovered);
+        const [prepared, expiresAt] = await prepareWithExpiry(run, recovered.branch, recovered.known);
         return {
             mode: 'recover',
             branch: {
@@ -17126,9 +17100,9 @@ async function recoverMode(deps, inputs) {
             recovered: true,
             recovery: recovered.recovery,
             connection: prepared.connection,
-            ...(anonymization ? { anonymization } : {}),
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...servicesOf(prepared),
+            ...usageField(prepared.branch),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -17137,33 +17111,13 @@ async function recoverMode(deps, inputs) {
         throw run.fail(`recover of branch '${ref}'`, e);
     }
 }
-/**
- * A recovered branch, checked as a found one is before anything is handed out: never the default
- * or a protected branch, never another repository's (ownership.ts, from the annotations the
- * listing showed), and, when it looks anonymized, masked (adoptMasking; one never masked, or whose
- * masking failed, is deleted again for good by settleMasking, and nothing is handed out).
- */
-function checkRecovered(run, recovered) {
-    const { branch, annotation } = recovered;
-    refuseUnsafeTarget(branch, 'hand it out');
-    const o = ownership(annotation, run.deps.context);
-    if (o.kind === 'foreign')
-        throw foreignBranchError(branch, o, run.deps.context, run.project);
-    return { branch, ...(annotation ? { annotation } : {}) };
-}
-/** recover's hand-out of a recovered branch: checked (checkRecovered), masked, made ready. */
-async function handOutRecovered(run, recovered) {
-    const found = checkRecovered(run, recovered);
-    const finish = await recoveredMasking(run, found, run.inputs.masking);
-    return settleMasking(run, recovered.branch, () => allFinished([finish(), prepareWithExpiry(run, recovered.branch, recovered.known)]));
-}
 /** A live branch named by recover: handed out as create would adopt it, never another repository's. */
 async function handOutLive(run, found) {
     const { branch } = found;
-    const o = ownership(found.annotation, run.deps.context);
-    if (o.kind === 'foreign')
-        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is annotated for repository ${escapeControl(o.repo)} ` +
-            `(${o.key}): not this repository's to hand out. Nothing was changed.`);
+    const other = annotatedForOtherRepository(found.annotation, run.deps.context);
+    if (other)
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is annotated for repository ${escapeControl(other)}: not this ` +
+            `repository's to hand out. Nothing was changed.`);
     refuseUnsafeTarget(branch, 'hand it out');
     run.deps.log.notice(`Branch '${escapeControl(branch.name)}' (${branch.id}) is not deleted: nothing to recover. Handing it out as it is` +
         `${run.inputs.dryRun ? ' (dry run: nothing was changed)' : ''}.`);
@@ -17182,17 +17136,16 @@ async function handOutLive(run, found) {
             timings: run.timings(),
         };
     }
-    const finish = await adoptMasking(run, found, run.inputs.masking);
-    const [anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () => allFinished([finish(), prepareWithExpiry(run, branch)]));
+    const [prepared, expiresAt] = await prepareWithExpiry(run, branch);
     return {
         mode: 'recover',
-        ...(anonymization ? { anonymization } : {}),
         branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, ...pointOf(branch), expiresAt },
         created: false,
         recovered: false,
         connection: prepared.connection,
         ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
         ...servicesOf(prepared),
+        ...usageField(prepared.branch),
         changes: run.changes,
         timings: run.timings(prepared.readyMs),
     };
@@ -17260,6 +17213,7 @@ function distance(a, b) {
 
 
 
+
 /**
  * create: make the pull request's branch, or adopt it when it exists (a re-run, the next push, a
  * concurrent run), then make sure it is ready to connect to: a usable read_write endpoint, the
@@ -17271,12 +17225,10 @@ function distance(a, b) {
  * It looks the name up first, unless the branch is almost surely new (createsFirst): then it
  * creates at once and lets Neon's 409 say that the branch exists, and adopts it as it would have.
  *
- * The look-up asks for the deleted branches of the name too (the same request): on a pull request
- * `reopened` only (recoversOnThisEvent), when no live branch has the name, the most recently deleted
- * one tied to this repository and pull request is recovered (its data, host and password as they
- * were), checked as a found branch is, and made ready as an adopted branch is. On any other event a
- * new branch is made, and a notice names the recoverable one and `mode: recover`. Where Neon lists
- * nothing to recover, or refuses the recovery with a 4xx, a new branch is created as before.
+ * The look-up asks for the deleted branches of the name too (the same request): when no live branch
+ * has the name, the most recently deleted one tied to this repository and pull request is recovered
+ * (its data, host and password as they were) and then made ready as an adopted branch is. Where Neon
+ * lists nothing to recover, or refuses the recovery with a 4xx, a new branch is created as before.
  */
 async function createMode(deps, inputs) {
     const name = resolveBranchName(inputs, deps.context);
@@ -17303,7 +17255,7 @@ async function createMode(deps, inputs) {
         const branch = made
             ? made.branch
             : recovered
-                ? await afterRecovery(run, recovered)
+                ? await afterRecovery(run, recovered.branch)
                 : await adopt(run, existing, parent);
         const created = made !== undefined;
         // An anonymized branch is handed out only once Neon has masked it: the result (and so every
@@ -17319,8 +17271,7 @@ async function createMode(deps, inputs) {
                 anonymization = await awaitNewBranchMasking(run, branch, inputs.masking.rules.length);
         }
         else {
-            // A recovered branch is checked as a found one is (afterRecovery), and never handed out unmasked.
-            const finish = await (recovered ? recoveredMasking : adoptMasking)(run, existing, inputs.masking);
+            const finish = await adoptMasking(run, existing, inputs.masking);
             [anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () => allFinished([finish(), prepareWithExpiry(run, branch, recovered?.known)]));
         }
         return {
@@ -17341,6 +17292,7 @@ async function createMode(deps, inputs) {
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...(anonymization ? { anonymization } : {}),
             ...servicesOf(prepared),
+            ...usageField(prepared.branch),
             ...limits.result(),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
@@ -17419,19 +17371,8 @@ function recoverableOf(run, name, looked) {
             `${context.pullRequest ? 'pull request' : 'repository'}'s: ${others.map((d) => whyNotOurs(d, context)).join('; ')}`);
     }
     const target = ours[0];
-    if (target && recoversOnThisEvent(context))
+    if (target)
         return target;
-    if (target) {
-        // A push (or any event but a reopen) never revives a deleted branch: it may have been deleted to
-        // revoke a leaked password, or for a fresh copy. Said once, with the explicit way back.
-        log.notice(`Branch '${escapeControl(name)}' was deleted (${target.branch.id}, at ${target.branch.recovery.deleted_at}; ` +
-            `recoverable until ${target.branch.recovery.recoverable_until}) and is not brought back on ` +
-            `${escapeControl(context.eventName)}${context.action ? ` ${escapeControl(context.action)}` : ''}: ` +
-            `creating a new branch. To get the deleted one back instead, delete the new one and run the ` +
-            `action with mode: recover and branch_name: ${target.branch.id} (reopening the pull request also ` +
-            `recovers it).`);
-        return undefined;
-    }
     if (looked.deletedRefused !== undefined)
         log.debug(`Neon refused to list deleted branches, so none can be recovered: ${looked.deletedRefused}`);
     // On a pull request past `opened` the branch was expected: say why a new one is made. Elsewhere
@@ -17463,13 +17404,8 @@ async function tryRecovery(run, target) {
         return undefined;
     }
 }
-/**
- * A recovered branch, as an adopted one: checked as a found one is (never the default, a protected
- * or another repository's branch: checkRecovered), and the warnings about parent_branch's point
- * still apply.
- */
-async function afterRecovery(run, recovered) {
-    const { branch } = checkRecovered(run, recovered);
+/** A recovered branch, as an adopted one: the warnings about parent_branch's point still apply. */
+async function afterRecovery(run, branch) {
     await warnIfOtherPoint(run, branch);
     return branch;
 }
@@ -17691,7 +17627,6 @@ async function dryRun(run, name, found, limits, recoverable) {
                 (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring');
         room = await limits.plan();
     }
-    line += passwordResetText(run.inputs);
     run.deps.log.notice(`Dry run: ${[...room, line].join('; ')}. Nothing was changed.`);
     for (const l of room)
         run.changed(l);
@@ -17705,6 +17640,7 @@ async function dryRun(run, name, found, limits, recoverable) {
             expiresAt: existing?.expires_at ?? null,
             ...(existing ? schemaOnly(existing) : {}),
         },
+        ...(existing ? usageField(existing) : {}),
         created: false,
         recovered: false,
         ...limits.result(),
@@ -17810,6 +17746,7 @@ function annotationsFor(deps, ephemeralKey) {
 
 
 
+
 /**
  * delete: remove the pull request's branch when the PR closes. A branch that is already gone (a
  * re-run, Neon's own expiry, another run) is success with `deleted=false`; the default branch, a
@@ -17864,6 +17801,8 @@ async function deleteMode(deps, inputs) {
             mode: 'delete',
             branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
             deleted,
+            // What the preview used: the figures of the listing read just before the delete.
+            ...usageField(branch),
             ...(recoverable ? { recoverable } : {}),
             changes: run.changes,
             timings: run.timings(),
@@ -17888,6 +17827,7 @@ async function deleteMode(deps, inputs) {
 }
 
 ;// CONCATENATED MODULE: ./src/modes/reset.ts
+
 
 
 
@@ -17945,14 +17885,14 @@ async function resetMode(deps, inputs) {
         await checkHistoryWindow(run, source, inputs.parentPoint, parentText(inputs));
         const to = describePoint(self ? 'its own state' : `'${source.name}' (${source.id})`, inputs.parentPoint ?? {});
         const line = `reset '${branch.name}' (${branch.id}) to ${to}` +
-            (preserve ? `, keeping its previous state as '${preserve}'` : '') +
-            passwordResetText(inputs);
+            (preserve ? `, keeping its previous state as '${preserve}'` : '');
         if (inputs.dryRun) {
             log.notice(`Dry run: would ${line}. Nothing was changed.`);
             run.changed(`would ${line}`);
             return {
                 mode: 'reset',
                 branch: reset_info(run, branch, source, branch.expires_at ?? null),
+                ...usageField(branch),
                 changes: run.changes,
                 timings: run.timings(),
             };
@@ -17971,6 +17911,7 @@ async function resetMode(deps, inputs) {
             connection: prepared.connection,
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...servicesOf(prepared),
+            ...usageField(prepared.branch),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -18073,7 +18014,7 @@ async function resetAnonymized(run, index, branch, reason) {
     const to = describePoint(`'${source.name}' (${source.id})`, inputs.parentPoint ?? {});
     const line = `re-create anonymized branch '${branch.name}' (${branch.id}) from ${to} with ${countRules(rules.length)} ` +
         `(${rulesFrom})${preserve ? `, keeping the old one as '${preserve}'` : ''}: Neon cannot reset an anonymized ` +
-        `branch, so its id, host and password change${passwordResetText(inputs)}`;
+        `branch, so its id, host and password change`;
     if (inputs.dryRun) {
         deps.log.notice(`Dry run: would ${line}. Nothing was changed.`);
         run.changed(`would ${line}`);
@@ -18105,6 +18046,7 @@ async function resetAnonymized(run, index, branch, reason) {
         connection: prepared.connection,
         ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
         ...servicesOf(prepared),
+        ...usageField(prepared.branch),
         anonymization,
         changes: run.changes,
         timings: run.timings(prepared.readyMs),
@@ -18854,15 +18796,14 @@ class NeonClient {
     /**
      * Deletes a branch. Returns null when the branch was already gone (deleted by another run, or
      * expired): Neon answers 204 for that, and a 404 means the same, so every caller reads one answer.
-     *
-     * `hard`: `hard_delete=true` (Neon's API description, deleteProjectBranch: "the branch is
-     * permanently deleted immediately without a recovery window"), for a branch whose data must never
-     * come back (unmasked data). Without it the branch stays recoverable for 7 days.
      */
-    async deleteBranch(projectId, branchId, opts = {}) {
+    async deleteBranch(projectId, branchId) {
         let r;
         try {
-            r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', { project_id: projectId, branch_id: branchId }, opts.hard ? { query: { hard_delete: true } } : {});
+            r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', {
+                project_id: projectId,
+                branch_id: branchId,
+            });
         }
         catch (e) {
             if (isNotFound(e))
@@ -18908,16 +18849,6 @@ class NeonClient {
         const body = { role: { name } };
         const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles', { project_id: projectId, branch_id: branchId }, { body });
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles`);
-        return { role: data.role, operations: data.operations ?? [] };
-    }
-    /**
-     * POST …/roles/{role_name}/reset_password (Neon's API description, resetProjectBranchRolePassword):
-     * a new password for the role, in the answer's `role.password` (masked at receipt, as every
-     * password is), and the operations that apply it to the branch's computes.
-     */
-    async resetRolePassword(projectId, branchId, role) {
-        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles/{role_name}/reset_password', { project_id: projectId, branch_id: branchId, role_name: role });
-        const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles/${role}/reset_password`);
         return { role: data.role, operations: data.operations ?? [] };
     }
     async listDatabases(projectId, branchId) {
@@ -19334,7 +19265,6 @@ function log_group(name, fn) {
 
 
 
-
 async function ephemeralPost(deps, record) {
     const { neon, clock, log } = deps;
     const project = record.projectId;
@@ -19386,16 +19316,13 @@ async function ephemeralPost(deps, record) {
         else {
             waitedFor += await settleOperations(deps, project, record.operationIds ?? [], poll);
         }
-        const hard = await mayBeUnmasked(deps, project, found);
-        const res = await neon.deleteBranch(project, branchId, { hard });
+        const res = await neon.deleteBranch(project, branchId);
         if (res === null)
             return result(false, branchId, waitedFor, 'it was already gone');
-        changes.push(`deleted branch '${record.name}' (${branchId})${hard ? ' for good (not known to be masked)' : ''}`);
+        changes.push(`deleted branch '${record.name}' (${branchId})`);
         log.info(`Deleting ephemeral branch '${record.name}' (${branchId}); waiting for ${res.operations.length} operations`);
         await waitForOperations(neon, project, res.operations, poll);
-        const [recoverable] = hard
-            ? []
-            : await reportRecoverable(deps, project, [{ id: branchId, name: record.name }]);
+        const [recoverable] = await reportRecoverable(deps, project, [{ id: branchId, name: record.name }]);
         return {
             ...result(true, branchId, waitedFor + res.operations.length),
             ...(recoverable ? { recoverable } : {}),
@@ -19448,17 +19375,6 @@ async function waitForBranchReady(deps, project, id, poll) {
         const b = await deps.neon.getBranch(project, id);
         return { done: b.current_state !== 'init', state: b.current_state };
     }, poll);
-}
-/**
- * An anonymized branch whose masking is not known to be done (the main step's wait ran out, or it
- * failed): its data may be an unmasked copy of its parent, so it is deleted for good (hard_delete),
- * never left recoverable. Any branch that looks anonymized and does not answer `anonymized` counts.
- */
-async function mayBeUnmasked(deps, project, found) {
-    if (!looksAnonymized(found))
-        return false;
-    const status = await deps.neon.getAnonymizedStatus(project, found.branch.id).catch(() => undefined);
-    return status?.state !== 'anonymized';
 }
 
 ;// CONCATENATED MODULE: ./src/state.ts
@@ -19563,6 +19479,34 @@ function shown(value) {
     return JSON.stringify(chars.length > 100 ? `${chars.slice(0, 100).join('')}…` : value);
 }
 
+;// CONCATENATED MODULE: ./src/usage-summary.ts
+
+
+/** The section, as lines of HTML for summary.ts. */
+function freedHtml(f, dryRun) {
+    const e = escapeMarkdownHtml;
+    const title = dryRun ? 'What the sweep would free' : 'What the sweep freed';
+    if (f.total.branches === 0) {
+        return [`<h4>${title}</h4>`, `<p>No branch ${dryRun ? 'would be' : 'was'} deleted.</p>`];
+    }
+    const out = [
+        `<h4>${title}</h4>`,
+        `<p>${e(describeFreed(f.total))}. Neon's figures as the sweep listed the branches: measured by ` +
+            `Neon, with some lag; no price is computed.</p>`,
+    ];
+    if (f.largest.length === 0)
+        return out;
+    const figure = (n, fmt) => n === undefined ? '-' : fmt(n);
+    const rows = f.largest.map(({ name, id, usage: u }) => `<tr><td>${e(name)} (${e(id)})</td><td>${e(figure(u.logical_size_bytes, formatBytes))}</td>` +
+        `<td>${e(figure(u.compute_time_seconds, formatCuHours))}</td>` +
+        `<td>${e(figure(u.active_time_seconds, formatHours))}</td>` +
+        `<td>${e(figure(u.written_data_bytes, formatBytes))}</td>` +
+        `<td>${e(figure(u.data_transfer_bytes, formatBytes))}</td></tr>`);
+    out.push(`<table><tr><th>Largest ${dryRun ? 'to delete' : 'deleted'} (by logical size)</th><th>Logical size</th>` +
+        `<th>Compute</th><th>Active</th><th>Written</th><th>Transferred</th></tr>${rows.join('')}</table>`);
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/summary.ts
 /**
  * The job summary every run writes: what ran, on which branch, what changed, how long it took and
@@ -19579,6 +19523,8 @@ function shown(value) {
  * only at a line holding `</pre>` (CommonMark 0.31, HTML blocks, start condition 1), which the
  * escaped text cannot hold.
  */
+
+
 
 
 
@@ -19616,6 +19562,8 @@ function renderSummary(v) {
     else if (r?.mode === 'cleanup') {
         html.push(`<p>No branch under the prefix was a candidate.</p>`);
     }
+    if (r?.freed)
+        html.push(...freedHtml(r.freed, v.dryRun === true));
     if (r?.recoverable?.length)
         html.push(...undoHtml(r.recoverable, v));
     if (r?.schema)
@@ -19692,6 +19640,9 @@ function branchRows(v) {
         rows.push(['Neon Auth', r.authUrl ?? 'not enabled on this branch']);
     if (r?.dataApiUrl !== undefined)
         rows.push(['Data API', r.dataApiUrl ?? "not enabled for the branch's database"]);
+    const usage = usageRow(r?.usage, r?.mode === 'delete' && r.deleted === true);
+    if (usage)
+        rows.push(usage);
     return rows;
 }
 /** The rows about the run: the branch limit, the sweep, changes, times, requests, the comment. */
@@ -20140,20 +20091,10 @@ function modeDeps(state, inputs, context, clock, cancellation, maskSecret) {
     if (inputs.githubToken && context.repository) {
         const octokit = () => github(state, inputs, context);
         const pullsApi = {
-            rest: {
-                pulls: {
-                    get: async (p) => (await octokit()).rest.pulls.get(p),
-                    list: async (p) => (await octokit()).rest.pulls.list(p),
-                },
-            },
+            rest: { pulls: { get: async (p) => (await octokit()).rest.pulls.get(p) } },
         };
         const runsApi = {
-            rest: {
-                actions: {
-                    getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p),
-                    listWorkflowRunsForRepo: async (p) => (await octokit()).rest.actions.listWorkflowRunsForRepo(p),
-                },
-            },
+            rest: { actions: { getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p) } },
         };
         deps.pulls = restPullLookup(pullsApi, context.repository);
         deps.runs = restRunLookup(runsApi, context.repository);
@@ -20374,6 +20315,10 @@ function publishOutputs(r, maskSecret) {
         set(OUTPUTS.recoverableUntil, recoverableUntilOutput(r.recoverable));
     if (r.staleBranches)
         set(OUTPUTS.staleBranches, JSON.stringify(r.staleBranches));
+    if (r.usage)
+        set(OUTPUTS.usage, JSON.stringify(r.usage));
+    if (r.freed)
+        set(OUTPUTS.freed, JSON.stringify(r.freed.total));
     set(OUTPUTS.skipped, r.skipped ?? false);
     if (r.schema) {
         set(OUTPUTS.schemaDiff, r.schema.diff);

@@ -69,6 +69,8 @@ export const OUTPUTS = {
   maskedColumns: 'masked_columns',
   authUrl: 'auth_url',
   dataApiUrl: 'data_api_url',
+  usage: 'usage',
+  freed: 'freed',
 } as const
 
 /** An output name as written in action.yml. */

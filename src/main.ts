@@ -468,6 +468,8 @@ function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): voi
   if (r.deletedBranches) set(OUTPUTS.deletedBranches, JSON.stringify(r.deletedBranches))
   if (r.recoverable) set(OUTPUTS.recoverableUntil, recoverableUntilOutput(r.recoverable))
   if (r.staleBranches) set(OUTPUTS.staleBranches, JSON.stringify(r.staleBranches))
+  if (r.usage) set(OUTPUTS.usage, JSON.stringify(r.usage))
+  if (r.freed) set(OUTPUTS.freed, JSON.stringify(r.freed.total))
   set(OUTPUTS.skipped, r.skipped ?? false)
   if (r.schema) {
     set(OUTPUTS.schemaDiff, r.schema.diff)

@@ -22,6 +22,8 @@ import { recoverableText } from './modes/undo.js'
 import { describeData, describeRecreated, SCHEMA_ONLY } from './masking/describe.js'
 import { escapeHtml, escapeInline, escapeMarkdownHtml, shellQuote } from './util/escape.js'
 import { describeComputeUnits } from './neon/compute-units.js'
+import { usageRow } from './neon/usage-text.js'
+import { freedHtml } from './usage-summary.js'
 
 export interface SummaryView {
   /** The mode that ran or was about to, or undefined when inputs were invalid. */
@@ -85,6 +87,7 @@ export function renderSummary(v: SummaryView): string {
   } else if (r?.mode === 'cleanup') {
     html.push(`<p>No branch under the prefix was a candidate.</p>`)
   }
+  if (r?.freed) html.push(...freedHtml(r.freed, v.dryRun === true))
   if (r?.recoverable?.length) html.push(...undoHtml(r.recoverable, v))
   if (r?.schema) html.push(...schemaHtml(r.schema))
   if (r?.failures?.length) {
@@ -152,6 +155,8 @@ function branchRows(v: SummaryView): [string, string][] {
   if (r?.authUrl !== undefined) rows.push(['Neon Auth', r.authUrl ?? 'not enabled on this branch'])
   if (r?.dataApiUrl !== undefined)
     rows.push(['Data API', r.dataApiUrl ?? "not enabled for the branch's database"])
+  const usage = usageRow(r?.usage, r?.mode === 'delete' && r.deleted === true)
+  if (usage) rows.push(usage)
   return rows
 }
 

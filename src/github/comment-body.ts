@@ -8,6 +8,7 @@ import type { RunContext } from './context.js'
 import type { ModeResult } from '../modes/types.js'
 import { describeData, SCHEMA_ONLY } from '../masking/describe.js'
 import { describeComputeUnits } from '../neon/compute-units.js'
+import { usageRow } from '../neon/usage-text.js'
 import { isProjectId } from '../inputs.js'
 import { codeBlock, codeSpan, shellQuote, tableCell } from '../util/escape.js'
 import { isBranchId } from './naming.js'
@@ -223,6 +224,8 @@ function renderBranchSection(v: CommentView): string {
   if (branch && v.status !== 'deleted' && v.status !== 'failed') {
     rows.push(['Expires', expiryText(branch.expiresAt, v.now)])
   }
+  const usage = schemaRun ? undefined : usageRow(r?.usage, v.status === 'deleted')
+  if (usage) rows.push(usage)
   rows.push(...runRows(v, id, schemaRun))
   lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '')
 

@@ -14,6 +14,7 @@ import {
 import type { FoundDeleted } from '../neon/recovery.js'
 import { describePoint, sameLsn } from '../neon/point-in-time.js'
 import type { Branch, CreateBranchRequest } from '../neon/types.js'
+import { usageField } from '../neon/usage.js'
 import { allFinished } from '../util/settle.js'
 import {
   adoptMasking,
@@ -135,6 +136,7 @@ export async function createMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
       ...(anonymization ? { anonymization } : {}),
       ...servicesOf(prepared),
+      ...usageField(prepared.branch),
       ...limits.result(),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
@@ -551,6 +553,7 @@ async function dryRun(
       expiresAt: existing?.expires_at ?? null,
       ...(existing ? schemaOnly(existing) : {}),
     },
+    ...(existing ? usageField(existing) : {}),
     created: false,
     recovered: false,
     ...limits.result(),

@@ -1,6 +1,7 @@
 import type { Inputs } from '../inputs.js'
 import { resolveBranchName } from '../github/branch-target.js'
 import { BranchIndex } from '../neon/lookup.js'
+import { usageField } from '../neon/usage.js'
 import { refuseRestricted, refuseUnsafeTarget } from './guards.js'
 import { ownership } from './ownership.js'
 import { ModeRun } from './run.js'
@@ -66,6 +67,8 @@ export async function deleteMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRe
       mode: 'delete',
       branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
       deleted,
+      // What the preview used: the figures of the listing read just before the delete.
+      ...usageField(branch),
       ...(recoverable ? { recoverable } : {}),
       changes: run.changes,
       timings: run.timings(),

@@ -4,6 +4,7 @@ import { isPullRequestEvent, type RunContext } from '../github/context.js'
 import { isBranchId } from '../github/naming.js'
 import { NeonApiError } from '../neon/errors.js'
 import { findBranchWithDeleted, type FoundBranch } from '../neon/lookup.js'
+import { usageField } from '../neon/usage.js'
 import { byDeletion, listRecoverable, type FoundDeleted } from '../neon/recovery.js'
 import type { Annotation, Branch } from '../neon/types.js'
 import { prepareWithExpiry, servicesOf, type Known } from './connect.js'
@@ -183,6 +184,7 @@ export async function recoverMode(deps: ModeDeps, inputs: Inputs): Promise<ModeR
       return {
         mode: 'recover',
         branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
+        ...usageField(branch),
         created: false,
         recovered: false,
         changes: run.changes,
@@ -207,6 +209,7 @@ export async function recoverMode(deps: ModeDeps, inputs: Inputs): Promise<ModeR
       ...(anonymization ? { anonymization } : {}),
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
       ...servicesOf(prepared),
+      ...usageField(prepared.branch),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
     }
@@ -283,6 +286,7 @@ async function handOutLive(run: ModeRun, found: FoundBranch): Promise<ModeResult
     connection: prepared.connection,
     ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
     ...servicesOf(prepared),
+    ...usageField(prepared.branch),
     changes: run.changes,
     timings: run.timings(prepared.readyMs),
   }

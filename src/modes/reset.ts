@@ -2,6 +2,7 @@ import { INPUTS } from '../constants.js'
 import { InputError, PARENT, SELF, type Inputs, type ParentPoint } from '../inputs.js'
 import { resolveBranchName } from '../github/branch-target.js'
 import { BranchIndex } from '../neon/lookup.js'
+import { usageField } from '../neon/usage.js'
 import { describePoint } from '../neon/point-in-time.js'
 import type { Branch, RestoreBranchRequest } from '../neon/types.js'
 import { countRules } from '../masking/rules.js'
@@ -86,6 +87,7 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
       return {
         mode: 'reset',
         branch: info(run, branch, source, branch.expires_at ?? null),
+        ...usageField(branch),
         changes: run.changes,
         timings: run.timings(),
       }
@@ -106,6 +108,7 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
       connection: prepared.connection,
       ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
       ...servicesOf(prepared),
+      ...usageField(prepared.branch),
       changes: run.changes,
       timings: run.timings(prepared.readyMs),
     }
@@ -265,6 +268,7 @@ async function resetAnonymized(
     connection: prepared.connection,
     ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
     ...servicesOf(prepared),
+    ...usageField(prepared.branch),
     anonymization,
     changes: run.changes,
     timings: run.timings(prepared.readyMs),

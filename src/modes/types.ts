@@ -6,6 +6,7 @@ import type { NeonClient } from '../neon/client.js'
 import type { ComputeUnits } from '../neon/compute-units.js'
 import type { ConnectionUrls } from '../neon/connection-string.js'
 import type { PollOptions, WaitStats } from '../neon/operations.js'
+import type { FreedReport, Usage } from '../neon/usage.js'
 import type { Clock } from '../util/clock.js'
 
 /** Where a mode reports progress; main.ts wires it to @actions/core, tests to an array. */
@@ -191,6 +192,13 @@ export interface ModeResult {
   branchLimit?: BranchLimitReport
   /** cleanup: one line per candidate. */
   verdicts?: CleanupVerdict[]
+  /**
+   * create, reset, delete, recover: the branch's usage figures from the branch object the run read
+   * (delete: read just before the delete); only the figures Neon gave (neon/usage.ts).
+   */
+  usage?: Usage
+  /** cleanup: what the branches deleted (in a dry run, those that would be) had used. */
+  freed?: FreedReport
   /**
    * Failures that did not stop the mode (one delete of a sweep). main.ts publishes the result first,
    * then fails the step listing them.

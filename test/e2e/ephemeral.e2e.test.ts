@@ -130,6 +130,7 @@ describe('a passing job', () => {
         'recovered',
         'role',
         'skipped',
+        'usage',
       ].sort(),
     )
     // The safety net: a 2-hour expiry, and the run's annotations.

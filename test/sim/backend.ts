@@ -42,6 +42,11 @@ export interface Backend {
   roleChanged(branch: SimBranch, name: string): void
   /** A database of a branch was created, updated (renamed from `renamedFrom`, new owner) or deleted. */
   databaseChanged(branch: SimBranch, name: string, renamedFrom?: string): void
+  /**
+   * The branch's logical size in bytes as last measured in the backend's real databases (the
+   * pg backend: pg_database_size), or undefined before a measurement; absent: the model's (usage.ts).
+   */
+  logicalSize?(branch: SimBranch): number | undefined
   /** The World was emptied (`sim.reset()`). */
   reset(): void
   /**

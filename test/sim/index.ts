@@ -44,3 +44,4 @@ export {
 export type { Backend } from './backend.js'
 export type { SimPostgres, PostgresOptions } from './pg/index.js'
 export { NEON_RATE_LIMITS, type RateLimitOptions } from './rate-limit.js'
+export type { UsageSeed } from './usage.js'

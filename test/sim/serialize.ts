@@ -11,6 +11,7 @@ import type {
   SimOperation,
 } from './state.js'
 import { FREE_PLAN_BRANCH_LIMIT, poolerHost, regionSuffix } from './state.js'
+import { usageJson } from './usage.js'
 
 /** Neon's timestamps: UTC, second precision. */
 export function iso(ms: number): string {
@@ -113,16 +114,12 @@ export function branchJson(w: World, b: SimBranch): Record<string, unknown> {
     current_state: st.current,
     ...(st.pending ? { pending_state: st.pending } : {}),
     state_changed_at: iso(st.changedAt),
-    logical_size: b.logicalSize,
     creation_source: 'console',
     primary: b.default,
     default: b.default,
     protected: b.protected,
-    cpu_used_sec: 0,
-    compute_time_seconds: 0,
-    active_time_seconds: 0,
-    written_data_bytes: 0,
-    data_transfer_bytes: 0,
+    // Usage figures from the simulator's model (usage.ts).
+    ...usageJson(w, b),
     created_at: iso(b.createdAt),
     updated_at: iso(b.updatedAt),
     ...(b.lastResetAt !== undefined ? { last_reset_at: iso(b.lastResetAt) } : {}),

@@ -10,6 +10,7 @@ import type { PgBackendHandle, PostgresOptions, SimPostgres } from './pg/index.j
 import { Rng } from './ids.js'
 import { compileRequestValidators, requestProblems } from './openapi.js'
 import { systemClock, type Clock } from '../../src/util/clock.js'
+import type { UsageSeed } from './usage.js'
 import { ApiError, type Route } from './router.js'
 import { anonymizationRoutes } from './routes/anonymization.js'
 import {
@@ -181,6 +182,12 @@ export interface NeonSimulator {
   setRolePassword(projectId: string, branchId: string, role: string, password: string): void
   /** Sets what Neon refuses on a branch (`restricted_actions`); `[]` lifts every restriction. */
   setRestrictedActions(projectId: string, branchId: string, actions: RestrictedAction[]): void
+  /**
+   * Sets usage figures of a branch (usage.ts): `logicalSize` replaces the model's (`null`: Neon
+   * omits it), the time figures are added to what its computes use on the simulator's clock, and
+   * the byte figures (which the simulator does not model) are reported as given. Replaces earlier ones.
+   */
+  setUsage(projectId: string, branchId: string, figures: UsageSeed): void
   /**
    * Enables Neon Auth on a branch, as `POST …/auth` would: GET …/auth then answers it (and not 404),
    * and branches made from it later have it too (Neon's docs, "Branching authentication").
@@ -580,6 +587,13 @@ export async function startNeonSimulator(opts: SimulatorOptions = {}): Promise<N
         })
       }
       world.backend.roleChanged(b, role)
+    },
+    setUsage(projectId, branchId, figures) {
+      requireProjectSeed(projectId)
+      const b = world.branches.get(branchId)
+      if (!b || b.projectId !== projectId || b.purged)
+        throw new Error(`simulator: unknown branch ${branchId}`)
+      b.usage = { ...figures }
     },
     setRestrictedActions(projectId, branchId, actions) {
       requireProjectSeed(projectId)

@@ -3,6 +3,7 @@
 
 import { NO_BACKEND, type Backend } from './backend.js'
 import { IdGen, Rng } from './ids.js'
+import type { ActivityMark, UsageSeed } from './usage.js'
 
 export type OperationStatus =
   'scheduling' | 'running' | 'finished' | 'skipped' | 'failed' | 'error' | 'cancelling' | 'cancelled'
@@ -153,7 +154,10 @@ export interface SimBranch {
   deletionMethod?: 'user' | 'ttl'
   /** Deleted for good: past its recovery window, `hard_delete`, or in a project without recovery. */
   purged?: boolean
+  /** The model's logical size in bytes (usage.ts: a child starts at its parent's). */
   logicalSize: number
+  /** Usage figures a test set (sim.setUsage); usage.ts adds the model's. */
+  usage?: UsageSeed
 }
 
 export interface SimEndpoint {
@@ -176,6 +180,8 @@ export interface SimEndpoint {
   deletedAt?: number
   /** Deleted because its branch was: a recovery of the branch brings it back. */
   deletedWithBranch?: boolean
+  /** Its state changes since creation, for the branch's usage figures (usage.ts). */
+  activity: ActivityMark[]
 }
 
 export interface SimRole {
@@ -498,6 +504,8 @@ export class World {
     for (const e of this.branchEndpoints(b.id)) {
       e.deletedAt = at
       e.deletedWithBranch = true
+      // A deleted compute is not active (usage.ts), until a recovery and a start.
+      e.activity.push({ at, state: 'idle' })
     }
     this.backend.branchDeleted(b)
     if (this.project(b.projectId)?.noRecovery) this.purge(b)
@@ -552,6 +560,7 @@ export class World {
       e.deletedWithBranch = false
       e.baseState = 'idle'
       e.updatedAt = now
+      e.activity.push({ at: now, state: 'idle' })
       back.push(e)
     }
     this.backend.branchRecovered(b)
@@ -617,6 +626,7 @@ export class World {
     e.baseState = this.endpointState(e).current
     e.transition = { opId, to }
     e.updatedAt = this.now()
+    e.activity.push({ at: e.updatedAt, state: to, opId })
   }
 
   // ---------- queries ----------
@@ -768,6 +778,8 @@ export class World {
       maxCu?: number
       settings?: Record<string, unknown>
       disabled?: boolean
+      /** Its state when made: `init` where an operation starts it (default `active`: a seeded compute). */
+      state?: EndpointState
     },
   ): SimEndpoint {
     const now = this.now()
@@ -787,7 +799,8 @@ export class World {
       settings: o.settings ?? {},
       createdAt: now,
       updatedAt: now,
-      baseState: 'active',
+      baseState: o.state ?? 'active',
+      activity: [{ at: now, state: o.state ?? 'active' }],
     }
     this.endpoints.set(id, ep)
     return ep

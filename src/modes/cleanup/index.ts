@@ -1,6 +1,7 @@
 import type { Inputs } from '../../inputs.js'
 import { UnverifiedNotFound, type PullState } from '../../github/pulls.js'
 import { BranchIndex } from '../../neon/lookup.js'
+import { freedReport } from '../../neon/usage.js'
 import type { Annotation, Branch } from '../../neon/types.js'
 import type { Candidate, Tie } from './candidate.js'
 import { ChildrenFirstDeleter, type DeleteOutcome } from './deleter.js'
@@ -53,12 +54,15 @@ export async function cleanupMode(
     // What each delete came to, by branch id; the verdicts are written once everything is judged.
     const outcomes = new Map<string, DeleteOutcome>()
     const deleted: Branch[] = []
+    // Deleted by this run (not found already gone): what the sweep freed.
+    const freed: Branch[] = []
     const deleter = inputs.dryRun
       ? undefined
       : new ChildrenFirstDeleter(run, Math.max(1, opts.deleteConcurrency ?? 1), (b, error) => {
           outcomes.set(b.id, error)
           if (error === undefined) run.changed(`deleted '${b.name}' (${b.id})`)
           if (error === undefined || error === 'gone') deleted.push(b)
+          if (error === undefined) freed.push(b)
         })
     let candidates: Candidate[]
     try {
@@ -93,6 +97,8 @@ export async function cleanupMode(
       // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
       deletedBranches: inputs.dryRun ? [] : deleted.map((b) => b.name),
       staleBranches: doomed.map((b) => b.name),
+      // The figures of the listing that judged them; in a dry run, what the sweep would free.
+      freed: freedReport(inputs.dryRun ? doomed : freed),
       ...(recoverable ? { recoverable } : {}),
       verdicts,
       ...(failures.length ? { failures } : {}),

@@ -72,6 +72,8 @@ export class PgBackend implements Backend {
   /** When each branch's real data may last have changed (World clock), and its open client sessions. */
   private readonly changedAt = new Map<string, number>()
   private readonly sessions = new Map<string, number>()
+  /** Each branch's real size (pg_database_size over its databases), as last measured. */
+  private readonly sizes = new Map<string, number>()
 
   constructor(
     private readonly cluster: Cluster,
@@ -96,6 +98,7 @@ export class PgBackend implements Backend {
     this.chain = this.chain
       .then(task)
       .then(() => this.touch(branchIds))
+      .then(() => this.measure(branchIds))
       .catch((err: unknown) => {
         const e = new Error(
           `simulator's PostgreSQL backend: ${what} failed: ${err instanceof Error ? err.message : String(err)}`,
@@ -150,6 +153,38 @@ export class PgBackend implements Backend {
   sessionClosed(branchId: string): void {
     this.sessions.set(branchId, Math.max(0, (this.sessions.get(branchId) ?? 0) - 1))
     this.touch([branchId])
+    // What the session wrote is in the branch's size from here on (no ticket: nothing waits for it).
+    this.enqueue([], `measuring branch ${branchId}`, () => this.measure([branchId]))
+  }
+
+  // ---------- usage (test/sim/usage.ts) ----------
+
+  /** The branch's logical size as last measured: the sum of pg_database_size over its databases. */
+  logicalSize(branch: SimBranch): number | undefined {
+    return this.sizes.get(branch.id)
+  }
+
+  /**
+   * Measures the branches' real sizes. Neon's `logical_size` is "The logical size of the branch, in
+   * bytes" (the API description's Branch); here it is what PostgreSQL reports for the branch's
+   * databases (pg_database_size: their files on disk, catalogs included), measured after each
+   * change the backend applies and each client session, never on a request. A failed measurement
+   * keeps the last one: usage never fails a change.
+   */
+  private async measure(branchIds: readonly string[]): Promise<void> {
+    for (const id of branchIds) {
+      const dbs = [...(this.real.get(id)?.dbs.values() ?? [])]
+      if (dbs.length === 0) continue
+      try {
+        const r = await this.admin.query<{ n: string }>(
+          'SELECT coalesce(sum(pg_database_size(datname)), 0)::text AS n FROM pg_database WHERE datname = ANY($1)',
+          [dbs],
+        )
+        this.sizes.set(id, Number(r.rows[0]?.n ?? 0))
+      } catch {
+        // Kept as last measured.
+      }
+    }
   }
 
   refusePoint(source: SimBranch, at: number): string | undefined {
@@ -385,10 +420,12 @@ export class PgBackend implements Backend {
 
   /** Runs `text` as the superuser in another database of the cluster. */
   async sqlIn(database: string, text: string, params?: unknown[]): Promise<pg.QueryResult> {
-    // A query in a branch's database may change its data.
+    // A query in a branch's database may change its data (and its size: measured after it).
+    const touched: string[] = []
     for (const [branchId, rb] of this.real) {
-      if ([...rb.dbs.values()].includes(database)) this.touch([branchId])
+      if ([...rb.dbs.values()].includes(database)) touched.push(branchId)
     }
+    this.touch(touched)
     const c = new pg.Client({
       host: this.cluster.socketDir,
       port: this.cluster.port,
@@ -400,6 +437,7 @@ export class PgBackend implements Backend {
       return await c.query(text, params)
     } finally {
       await c.end()
+      await this.measure(touched)
     }
   }
 

@@ -307,18 +307,14 @@ export function createBranchFrom(
     ...(point ? { parentLsn: point.lsn, parentTimestamp: point.at } : {}),
   })
   onCreated?.(branch)
-  const eps: SimEndpoint[] = endpoints.map((e) => {
-    const ep = w.newEndpoint(project, branch.id, e)
-    ep.baseState = 'init'
-    return ep
-  })
+  const eps: SimEndpoint[] = endpoints.map((e) => w.newEndpoint(project, branch.id, { ...e, state: 'init' }))
   const specs: OpSpec[] = [{ action: 'create_branch', branchId: branch.id }]
   for (const ep of eps) specs.push({ action: 'start_compute', branchId: branch.id, endpointId: ep.id })
   const ops = w.schedule(project.id, specs)
   branch.createOpId = ops[0]?.id
   eps.forEach((ep, i) => {
     const op = ops[i + 1]
-    if (op) ep.transition = { opId: op.id, to: 'active' }
+    if (op) w.transitionEndpoint(ep, op.id, 'active')
   })
   const roles = w.branchRoles(branch.id)
   const dbs = w.branchDatabases(branch.id)

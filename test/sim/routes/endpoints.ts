@@ -63,11 +63,11 @@ function createEndpoint(ctx: Ctx) {
     ...opts,
     ...(settings ? { settings: structuredClone(settings) } : {}),
     ...(disabled !== undefined ? { disabled } : {}),
+    state: 'init',
   })
-  e.baseState = 'init'
   const ops = w.schedule(project.id, [{ action: 'start_compute', branchId: branch.id, endpointId: e.id }])
   const [op] = ops
-  if (op) e.transition = { opId: op.id, to: 'active' }
+  if (op) w.transitionEndpoint(e, op.id, 'active')
   return {
     status: 201,
     body: { endpoint: endpointJson(w, e), operations: ops.map((o) => operationJson(w, o)) },

@@ -80,7 +80,9 @@ function createProject(ctx: Ctx) {
   ])
   created.branch.createOpId = ops[0]?.id
   created.endpoint.baseState = 'init'
-  if (ops[1]) created.endpoint.transition = { opId: ops[1].id, to: 'active' }
+  // Made active by its start_compute, not from the start (usage.ts).
+  created.endpoint.activity = [{ at: created.endpoint.createdAt, state: 'init' }]
+  if (ops[1]) w.transitionEndpoint(created.endpoint, ops[1].id, 'active')
   return {
     status: 201,
     body: {
