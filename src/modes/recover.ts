@@ -136,6 +136,24 @@ function whyNot(found: FoundDeleted, context: RunContext): string {
  * recoverable branches whose names are closest. A branch annotated for another repository is
  * never recovered.
  */
+/** What `recover` would do, said and returned without changing anything (`dry_run`). */
+function dryRunRecovery(run: ModeRun, branch: FoundDeleted['branch']): ModeResult {
+  const line =
+    `would recover branch '${branch.name}' (${branch.id}), deleted at ${branch.recovery.deleted_at}, ` +
+    `and make sure its compute, role and database exist`
+  run.deps.log.notice(`Dry run: ${line}. Nothing was changed.`)
+  run.changed(line)
+  return {
+    mode: 'recover',
+    branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
+    ...usageField(branch),
+    created: false,
+    recovered: false,
+    changes: run.changes,
+    timings: run.timings(),
+  }
+}
+
 export async function recoverMode(deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
   const ref = resolveBranchName(inputs, deps.context)
   // reset_password is for create and reset: a recovered branch keeps its password as it was.
@@ -174,23 +192,7 @@ export async function recoverMode(deps: ModeDeps, inputs: Inputs): Promise<ModeR
             .join(', ')}; give branch_name the id of the one you want.`,
       )
     }
-    const { branch } = target
-    if (inputs.dryRun) {
-      const line =
-        `would recover branch '${branch.name}' (${branch.id}), deleted at ${branch.recovery.deleted_at}, ` +
-        `and make sure its compute, role and database exist`
-      log.notice(`Dry run: ${line}. Nothing was changed.`)
-      run.changed(line)
-      return {
-        mode: 'recover',
-        branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
-        ...usageField(branch),
-        created: false,
-        recovered: false,
-        changes: run.changes,
-        timings: run.timings(),
-      }
-    }
+    if (inputs.dryRun) return dryRunRecovery(run, target.branch)
     const recovered = await recoverDeleted(run, target)
     const [anonymization, [prepared, expiresAt]] = await handOutRecovered(run, recovered)
     return {

@@ -57,13 +57,7 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     // only when something suggests it (or rules are given): a plain reset costs no extra request.
     const status = inputs.masking || looksAnonymized(found) ? await readAnonymizedStatus(run, branch) : null
     if (status) return await resetAnonymized(run, index, branch, restrictionOf(branch, 'reset')?.reason)
-    if (inputs.masking) {
-      throw new Error(
-        `branch '${branch.name}' (${branch.id}) is not an anonymized branch, and ${inputs.masking.source} asks ` +
-          `for masked data: a reset would give it its parent's data, unmasked. Nothing was changed. Delete it ` +
-          `(mode: delete) and run create for an anonymized branch, or drop the rules.`,
-      )
-    }
+    if (inputs.masking) throw maskingOnPlainBranch(branch, inputs.masking.source)
     // Anything else Neon restricts is refused with its reason, before any request.
     refuseRestricted(branch, 'reset')
     const source = resolveSource(run, index, branch)
@@ -115,6 +109,15 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
   } catch (e) {
     throw run.fail(`reset of branch '${name}'`, e)
   }
+}
+
+/** Rules given for a branch that is not anonymized: a reset would hand out its parent's data unmasked. */
+function maskingOnPlainBranch(branch: Branch, source: string): Error {
+  return new Error(
+    `branch '${branch.name}' (${branch.id}) is not an anonymized branch, and ${source} asks ` +
+      `for masked data: a reset would give it its parent's data, unmasked. Nothing was changed. Delete it ` +
+      `(mode: delete) and run create for an anonymized branch, or drop the rules.`,
+  )
 }
 
 /**
