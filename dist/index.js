@@ -7128,7 +7128,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(104);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(128);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7137,7 +7137,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 104:
+/***/ 128:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10487,6 +10487,175 @@ function parseRfc3339(text) {
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/masking/json-strict.ts
+/**
+ * JSON read strictly, for the masking rules. Pure, and linear in the text.
+ *
+ * `JSON.parse` alone will not do: it keeps the last of two equal keys (`"column": "email", …,
+ * "column": "nickname"` masks only the nickname, silently), and its message quotes a snippet of
+ * the text (masking rules are `x-sensitive` in Neon's API description, and the message would reach
+ * the log and the summary). So the text is first scanned here, one pass, by the grammar of RFC 8259:
+ * the first error is reported by its line and column, computed here, with what was expected; a
+ * key given twice in one object is reported by its line and name. Only then does `JSON.parse`
+ * build the value, from text known to be valid.
+ */
+/** Invalid JSON, or a key given twice; the message quotes nothing of the text but a duplicate key. */
+class StrictJsonError extends Error {
+    line;
+    column;
+    constructor(line, column, what) {
+        super(`line ${line}, column ${column}: ${what}`);
+        this.line = line;
+        this.column = column;
+        this.name = 'StrictJsonError';
+    }
+}
+/** The longest key quoted in a message (keys are field names; a longer one is cut). */
+const MAX_KEY_SHOWN = 40;
+/** Parses `text` as JSON, refusing duplicate keys; throws StrictJsonError. */
+function parseStrictJson(text) {
+    new Scanner(text).document();
+    return JSON.parse(text);
+}
+class Scanner {
+    s;
+    i = 0;
+    constructor(s) {
+        this.s = s;
+    }
+    document() {
+        this.blank();
+        this.value(0);
+        this.blank();
+        if (this.i < this.s.length)
+            this.fail('expected the end of the text after the value');
+    }
+    /** Nesting is bounded: the rules are a list of flat objects, and recursion must not overflow. */
+    value(depth) {
+        if (depth > 64)
+            this.fail('the value is nested more than 64 levels deep');
+        const c = this.s[this.i];
+        if (c === '{')
+            this.object(depth);
+        else if (c === '[')
+            this.array(depth);
+        else if (c === '"')
+            this.string();
+        else if (c === '-' || (c !== undefined && c >= '0' && c <= '9'))
+            this.number();
+        else if (!this.word('true') && !this.word('false') && !this.word('null'))
+            this.fail(c === undefined ? 'the text ends where a value was expected' : 'expected a value');
+    }
+    object(depth) {
+        this.i++;
+        const keys = new Set();
+        this.blank();
+        if (this.s[this.i] === '}')
+            return void this.i++;
+        for (;;) {
+            if (this.s[this.i] !== '"')
+                this.fail('expected a key in double quotes');
+            const start = this.i;
+            this.string();
+            const key = JSON.parse(this.s.slice(start, this.i));
+            if (keys.has(key)) {
+                const shown = key.length > MAX_KEY_SHOWN ? `${key.slice(0, MAX_KEY_SHOWN)}…` : key;
+                const at = this.position(start);
+                throw new StrictJsonError(at.line, at.column, 
+                // eslint-disable-next-line no-control-regex
+                `the key '${shown.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}' is given twice in one object`);
+            }
+            keys.add(key);
+            this.blank();
+            this.expect(':', "expected ':' after the key");
+            this.blank();
+            this.value(depth + 1);
+            this.blank();
+            if (this.s[this.i] === '}')
+                return void this.i++;
+            this.expect(',', "expected ',' or '}'");
+            this.blank();
+        }
+    }
+    array(depth) {
+        this.i++;
+        this.blank();
+        if (this.s[this.i] === ']')
+            return void this.i++;
+        for (;;) {
+            this.value(depth + 1);
+            this.blank();
+            if (this.s[this.i] === ']')
+                return void this.i++;
+            this.expect(',', "expected ',' or ']'");
+            this.blank();
+        }
+    }
+    string() {
+        const s = this.s;
+        this.i++;
+        for (;;) {
+            const c = s[this.i];
+            if (c === undefined || c === '\n' || c === '\r')
+                this.fail('a string is not closed on its line');
+            if (c === '"')
+                return void this.i++;
+            if (c < ' ')
+                this.fail('a control character inside a string (escape it)');
+            if (c === '\\') {
+                const e = s[this.i + 1] ?? '';
+                if ('"\\/bfnrt'.includes(e) && e !== '')
+                    this.i += 2;
+                else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(s.slice(this.i + 2, this.i + 6)))
+                    this.i += 6;
+                else
+                    this.fail('a bad escape in a string');
+            }
+            else
+                this.i++;
+        }
+    }
+    number() {
+        const m = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?/y;
+        m.lastIndex = this.i;
+        if (!m.exec(this.s))
+            this.fail('a malformed number');
+        this.i = m.lastIndex;
+    }
+    word(w) {
+        if (!this.s.startsWith(w, this.i))
+            return false;
+        this.i += w.length;
+        return true;
+    }
+    expect(c, what) {
+        if (this.s[this.i] !== c)
+            this.fail(what);
+        this.i++;
+    }
+    blank() {
+        const s = this.s;
+        while (s[this.i] === ' ' || s[this.i] === '\t' || s[this.i] === '\n' || s[this.i] === '\r')
+            this.i++;
+    }
+    /** Line and column (1-based, in characters) of the scan's position; counted at failure only. */
+    position(at = this.i) {
+        let line = 1;
+        let from = 0;
+        for (let k = 0; k < at; k++) {
+            if (this.s[k] === '\n' || (this.s[k] === '\r' && this.s[k + 1] !== '\n')) {
+                line++;
+                from = k + 1;
+            }
+        }
+        return { line, column: at - from + 1 };
+    }
+    fail(what) {
+        const { line, column } = this.position();
+        throw new StrictJsonError(line, column, what);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/masking/yaml-subset.ts
 /**
  * The YAML that masking rules are written in, and nothing more: a block sequence of block mappings
@@ -10563,20 +10732,35 @@ function parseYamlList(text) {
 function isItemStart(text) {
     return text === '-' || text.startsWith('- ');
 }
-/** The lines that hold something: indentation measured, comments and blank lines dropped. */
+/**
+ * The longest line read. The rules are the pull request's text: a cap keeps every message about a
+ * line short and every line's work small (a rule is a few words; an expression is at most 10,000
+ * characters, rules.ts).
+ */
+const MAX_LINE_CHARS = 16_384;
+/**
+ * The lines that hold something: indentation measured, comments and blank lines dropped. Linear in
+ * the text: every line is scanned once, left to right (no regular expression that could backtrack
+ * over a run of spaces or quotes).
+ */
 function significantLines(text) {
     const out = [];
     const raw = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
     raw.forEach((full, idx) => {
         const no = idx + 1;
-        const m = /^( *)(.*)$/.exec(full);
-        const lead = m[1];
-        let body = m[2];
+        if (full.length > MAX_LINE_CHARS) {
+            throw new YamlSubsetError(no, `the line is longer than ${MAX_LINE_CHARS.toLocaleString('en-US')} characters (a rule's fields go on lines of their own)`);
+        }
+        let start = 0;
+        while (full[start] === ' ')
+            start++;
+        const lead = full.slice(0, start);
+        let body = full.slice(start);
         if (body.startsWith('\t'))
             throw new YamlSubsetError(no, 'tabs cannot indent YAML; use spaces');
         const uncommented = stripComment(body, no);
         const commented = uncommented.length < body.length;
-        body = uncommented.replace(/[ \t]+$/, '');
+        body = trimBlanksEnd(uncommented);
         if (body === '')
             return;
         if (out.length === 0 && lead === '' && (body === '---' || body.startsWith('--- '))) {
@@ -10591,9 +10775,22 @@ function significantLines(text) {
     });
     return out;
 }
-/** Drops a comment (`#` at the start or after whitespace, outside quotes). */
+/** `s` without trailing spaces and tabs (a loop: `/[ \t]+$/` is quadratic on a long run of spaces). */
+function trimBlanksEnd(s) {
+    let end = s.length;
+    while (end > 0 && (s[end - 1] === ' ' || s[end - 1] === '\t'))
+        end--;
+    return s.slice(0, end);
+}
+const isSpace = (c) => c !== undefined && /\s/.test(c);
+/**
+ * Drops a comment (`#` at the start or after whitespace, outside quotes). One pass: where the last
+ * character that is not whitespace is, is carried forward, so whether a quote may open a scalar
+ * (after `key: `, `- `, or at the start) is known without looking back over the line.
+ */
 function stripComment(body, no) {
     let quote;
+    let last = -1;
     for (let i = 0; i < body.length; i++) {
         const c = body[i];
         if (quote === '"') {
@@ -10613,18 +10810,28 @@ function stripComment(body, no) {
         else if (c === '#' && (i === 0 || body[i - 1] === ' ' || body[i - 1] === '\t')) {
             return body.slice(0, i);
         }
-        else if ((c === '"' || c === "'") && startsScalar(body, i)) {
+        else if ((c === '"' || c === "'") && startsScalar(body, i, last)) {
             quote = c;
         }
+        if (!isSpace(body[i]))
+            last = i;
     }
     if (quote)
         throw new YamlSubsetError(no, `a quoted value is not closed on its line (multi-line values are not supported)`);
     return body;
 }
-/** A quote opens a quoted scalar only where a scalar begins: after `key: `, `- `, or at the start. */
-function startsScalar(body, i) {
-    const before = body.slice(0, i);
-    return before === '' || /(?:^|\s)-\s+$/.test(before) || /:\s+$/.test(before) || /^-\s+$/.test(before);
+/**
+ * A quote opens a quoted scalar only where a scalar begins: at the start, or after whitespace that
+ * follows `:` or a `-` standing alone. `last` is the index of the last character before `i` that
+ * is not whitespace (-1 when there is none).
+ */
+function startsScalar(body, i, last) {
+    if (i === 0)
+        return true;
+    if (last < 0 || last === i - 1)
+        return false;
+    const c = body[last];
+    return c === ':' || (c === '-' && (last === 0 || isSpace(body[last - 1])));
 }
 function addField(map, text, line) {
     const no = line.no;
@@ -10800,6 +11007,7 @@ function quoted(text, no) {
 
 ;// CONCATENATED MODULE: ./src/masking/rules.ts
 
+
 /** A bad list of rules; the caller (inputs.ts) turns it into an InputError naming its input. */
 class MaskingRulesError extends Error {
     constructor(message) {
@@ -10853,10 +11061,14 @@ function readList(text, format) {
     if (json) {
         let value;
         try {
-            value = JSON.parse(trimmed);
+            value = parseStrictJson(text.replace(/^\uFEFF/, ''));
         }
         catch (e) {
-            throw new MaskingRulesError(`the rules are not valid JSON (${e.message.replace(/ in JSON at position \d+.*$/, '')}).` +
+            if (!(e instanceof StrictJsonError))
+                throw e;
+            // The action's own message (line, column, what was expected), never the parser's: that one
+            // quotes the text, and the rules are x-sensitive.
+            throw new MaskingRulesError(`the rules are not valid JSON: ${e.message}.` +
                 (format === 'json' ? '' : ' (Text starting with [ or { is read as JSON.)'));
         }
         if (!Array.isArray(value))
@@ -11017,6 +11229,9 @@ function countRules(n) {
 
 /** A rules file larger than this is not a list of rules. */
 const MAX_RULES_FILE_BYTES = 1 << 20;
+const MAX_RULES_BYTES_SHOWN = `${MAX_RULES_FILE_BYTES.toLocaleString('en-US')} bytes (1 MiB)`;
+const TOO_LARGE_HINT = 'a list of masking rules is a few lines per masked column: check that the input names the rules, ' +
+    'not a dump or a generated file.';
 const FORMATS = { '.json': 'json', '.yaml': 'yaml', '.yml': 'yaml' };
 function readMaskingRules(o) {
     const { fail } = o;
@@ -11031,6 +11246,9 @@ function readMaskingRules(o) {
             `mask. Use branch_type: default for masked data, or drop the rules for an empty copy of the schema.`);
     }
     if (input === INPUTS.maskingRules) {
+        if (Buffer.byteLength(o.inline, 'utf8') > MAX_RULES_FILE_BYTES) {
+            fail(input, `Invalid input '${input}': it is larger than ${MAX_RULES_BYTES_SHOWN}; ${TOO_LARGE_HINT}`);
+        }
         return { rules: parse(o, input, o.inline, 'auto', `Invalid input '${input}'`), source: input };
     }
     if (!o.readFile)
@@ -11048,7 +11266,7 @@ function readMaskingRules(o) {
         return fail(input, `Input '${input}': could not read ${shown}: ${e.code ?? e.message}.`);
     }
     if (Buffer.byteLength(text, 'utf8') > MAX_RULES_FILE_BYTES) {
-        fail(input, `Invalid input '${input}': ${shown} is larger than ${MAX_RULES_FILE_BYTES} bytes.`);
+        fail(input, `Invalid input '${input}': ${shown} is larger than ${MAX_RULES_BYTES_SHOWN}; ${TOO_LARGE_HINT}`);
     }
     return {
         rules: parse(o, input, text, format, `Invalid input '${input}' (${shown})`),
@@ -11169,28 +11387,40 @@ function readProject(r) {
  * `api_host` as the one base URL the API key is ever sent to: https, or plain http only to this
  * machine (a simulator, a local proxy), where the key never crosses a network. Exported for the
  * post step, which checks its recorded host against it.
+ *
+ * A refusal names what is wrong (not a URL, the scheme, credentials, a query string, a fragment)
+ * and never prints the value: a user name, a password, `?access_token=…` or a fragment would be a
+ * secret in the log and the summary. What it shows at most is the scheme and the host.
  */
-function parseApiHost(value, invalid, fail) {
+function parseApiHost(value, _invalid, fail) {
+    const refuse = (what) => fail(INPUTS.apiHost, `Invalid input '${INPUTS.apiHost}': ${what}`);
     let url;
     try {
         url = new URL(value);
     }
     catch {
-        return invalid(INPUTS.apiHost, value, URL_EXPECTED);
+        return refuse(`the value is not a URL (not shown: it may hold a secret). ${URL_EXPECTED}`);
+    }
+    const problems = [];
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        problems.push(`its scheme is '${url.protocol.replace(/[^a-z0-9+.:-]/g, '?')}', not https:`);
     }
     if (url.username !== '' || url.password !== '') {
-        // Do not echo the value: it holds credentials.
-        return fail(INPUTS.apiHost, `Invalid input '${INPUTS.apiHost}': the URL must not contain a user name or password; authenticate with api_key.`);
+        problems.push('it holds a user name or password; authenticate with api_key');
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        return invalid(INPUTS.apiHost, value, URL_EXPECTED);
+    if (url.search !== '')
+        problems.push('it has a query string (?…)');
+    if (url.hash !== '')
+        problems.push('it has a fragment (#…)');
+    if (problems.length > 0) {
+        const expected = problems[0].startsWith('its scheme')
+            ? URL_EXPECTED
+            : 'The API base URL must not have a user name or password, a query string or fragment.';
+        return refuse(`the URL is refused (not shown: it may hold a secret): ${problems.join('; ')}. ${expected}`);
     }
     if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-        return invalid(INPUTS.apiHost, value, `Plain http:// would send the API key in clear text: use https://, e.g. ${DEFAULT_API_HOST}. ` +
-            'http:// is accepted only for this machine: localhost, 127.0.0.0/8 or [::1].');
-    }
-    if (url.search !== '' || url.hash !== '') {
-        return invalid(INPUTS.apiHost, value, 'The API base URL must not have a query string or fragment.');
+        return refuse(`http://${url.host}: Plain http:// would send the API key in clear text: use https://, e.g. ` +
+            `${DEFAULT_API_HOST}. http:// is accepted only for this machine: localhost, 127.0.0.0/8 or [::1].`);
     }
     return url.href.replace(/\/+$/, '');
 }
