@@ -7128,7 +7128,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(128);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(591);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7137,7 +7137,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 128:
+/***/ 591:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -12074,6 +12074,19 @@ function shellQuote(word) {
     return /^[A-Za-z0-9._/:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+;// CONCATENATED MODULE: ./src/modes/schema-too-large.ts
+/**
+ * The sentence the log, the comment and the summary give a diff too large to compute (plain
+ * text: each place escapes it for where it goes). Pure.
+ */
+function tooLargeText(t) {
+    const n = (k) => k.toLocaleString('en-US');
+    const size = (s) => `${n(s.lines)} ${s.lines === 1 ? 'line' : 'lines'} (${n(s.chars)} characters)`;
+    return (`the base's schema has ${size(t.base)}, the branch's ${size(t.branch)}; the diff has more than ` +
+        `${n(t.maxChangedLines)} changed lines or would not finish within what was left of the step's ` +
+        "'timeout'. Compare them with `neonctl branches schema-diff` where time allows.");
+}
+
 ;// CONCATENATED MODULE: ./node_modules/diff/lib/index.mjs
 function Diff() {}
 Diff.prototype = {
@@ -13788,10 +13801,45 @@ function escapeHTML(s) {
  * printing. Empty when the schemas are equal (neonctl would still print the `---`/`+++` pair).
  */
 function schemaPatch(database, base, compare, baseSql, compareSql) {
+    return boundedSchemaPatch(database, base, compare, baseSql, compareSql, {}) ?? '';
+}
+/**
+ * The most work a schema diff may take. The schemas are the pull request's: Myers' algorithm
+ * (jsdiff's) costs time in the product of the text's length and the number of changed lines, and
+ * memory with it (a 20,000-line change took 84 s). Past this many changed lines (added plus
+ * removed) the diff is not computed; a change that large does not fit the comment anyway.
+ */
+const MAX_DIFF_EDIT_LINES = 4_000;
+/**
+ * schemaPatch within `limits`: undefined when jsdiff gave up (too many changed lines, or out of
+ * time). jsdiff 5.2's structuredPatch answers undefined then (its createPatch would throw).
+ */
+function boundedSchemaPatch(database, base, compare, baseSql, compareSql, limits) {
     if (baseSql === compareSql)
         return '';
-    const patch = createPatch(`Database: ${database}`, baseSql, compareSql, header(base), header(compare));
-    return patch.replace(/^([^\n]+)\n([^\n]+)\n/m, '');
+    if (limits.timeoutMs !== undefined && limits.timeoutMs <= 0)
+        return undefined;
+    const name = `Database: ${database}`;
+    const options = {
+        context: 4,
+        ...(limits.maxEditLength !== undefined ? { maxEditLength: limits.maxEditLength } : {}),
+        // Whole milliseconds, at least one: jsdiff reads 0 as "no timeout".
+        ...(limits.timeoutMs !== undefined ? { timeout: Math.max(1, Math.floor(limits.timeoutMs)) } : {}),
+    };
+    const patch = structuredPatch(name, name, baseSql, compareSql, header(base), header(compare), options);
+    if (patch === undefined)
+        return undefined;
+    // formatPatch writes `Index:` and the `===` rule first, as createPatch does; neonctl cuts them.
+    return formatPatch(patch).replace(/^([^\n]+)\n([^\n]+)\n/m, '');
+}
+/** Lines and characters of a text, for a message about a diff too large to compute. */
+function textSize(text) {
+    let lines = 0;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+        lines++;
+    if (text !== '' && !text.endsWith('\n'))
+        lines++;
+    return { lines, chars: text.length };
 }
 function header(side) {
     const point = side.lsn ?? side.timestamp;
@@ -13835,6 +13883,7 @@ function cutLines(text, max) {
 ;// CONCATENATED MODULE: ./src/github/schema-section.ts
 
 
+
 const SCHEMA_HEADING = '#### Schema changes';
 const MAX_ERROR_CHARS = 4_000;
 /** `+3 −1`: lines added and removed, for the summary line and the log. */
@@ -13858,6 +13907,11 @@ function renderSchemaSection(v, budget) {
     }
     const c = v.comparison;
     const where = `${codeSpan(c.database)} on ${codeSpan(c.branch.name)}, compared with ${codeSpan(c.base.name)}`;
+    if (c.tooLarge) {
+        // The action's own sentence (numbers only): nothing in it needs escaping for Markdown.
+        const text = `${SCHEMA_HEADING}\n\nSchema of ${where}: **the schemas differ, but the diff was too large to compute**: ${tooLargeText(c.tooLarge)}`;
+        return fit(text, budget);
+    }
     if (c.diff === '')
         return fit(`${SCHEMA_HEADING}\n\nNo schema changes: ${where}.`, budget);
     const head = `${SCHEMA_HEADING}\n\nSchema of ${where}:\n\n<details><summary>${summaryLine(c)}</summary>\n\n`;
@@ -18161,19 +18215,31 @@ function reset_info(run, branch, source, expiresAt) {
  *
  * The patterns err on the side of hiding: a value that only looks like a credential is hidden too.
  */
-// Option and keyword names whose value is a credential (`password_required` is a flag, not one).
-const SECRET_NAME = '(?!password_required\\b)(?:[a-z0-9]+_)*(?:ssl)?(?:password|passwd|pwd|passphrase|secret|token|api_?key|access_?key|private_?key|credentials?)(?:_[a-z0-9]+)*';
+// What a credential's name ends in. A name is a word (letters, digits, `_`, `.`, `-`) ending in one
+// of these, in any case, with any prefix: `password`, `PGPASSWORD`, `DB_PASSWORD`, ODBC's `PWD`,
+// `sasl.password`, `dbPassword`, `accessToken`, `api_key`.
+const SECRET_WORD = '(?:password|passwd|pwd|passphrase|secret|token|api_?key|access_?key|private_?key|credentials?)';
+// The name starts a word (the look-behind), so each word is tried from its start only, and its
+// prefix is bounded: no long run of letters can cost time quadratic in its length.
+const NAME_START = '(?<![a-z0-9_.-])';
+const PREFIX = '[a-z0-9_.-]{0,64}?';
+// An option or a JSON key may go on (`ssl_password_file`); an assignment's name must end in the
+// word, so that `token_count = 0` is no credential. `password_required` is a flag, not one.
+const SECRET_NAME = `${NAME_START}(?!password_required\\b)${PREFIX}${SECRET_WORD}(?:_[a-z0-9]+){0,8}`;
 // `name 'value'` (an OPTIONS entry, or PASSWORD '…' of a role): the name, quoted or not, then a
 // literal, E'…' included (quote_literal writes E'…' for a value holding a backslash).
 const OPTION_RE = new RegExp(`(^|[\\s(,])("?)(${SECRET_NAME})\\2(\\s+)(E?)'((?:[^']|'')*)'`, 'gim');
-// `password=value` of a connection string, the value quoted (within an SQL literal its quotes are
-// doubled) or not (up to a blank or the literal's closing quote).
-const CONNINFO_RE = new RegExp(`\\b((?:ssl)?password)(\\s*=\\s*)(''(?:\\\\''|\\\\.|[^'\\\\])*''|'(?:\\\\.|[^'\\\\])*'|(?:\\\\.|''|'(?![\\s,;)]|$)|[^\\s'\\\\])+)`, 'gim');
-// `scheme://user:password@` of a URI. Bounded (a scheme of at most 32 characters, a user name of at
-// most 256, a password of at most 1024): the text is the pull request's, and an unbounded run here
-// would let a long `a.a.a…` or `a://b:a://b:…` line cost time quadratic in its length.
-const URI_RE = /\b([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/'"]{0,256}:)([^\s@'"]{1,1024})@/gi;
-// `"password": "value"` of JSON.
+// `name=value`: a connection string's `password=…` (libpq), an environment variable's
+// `PGPASSWORD=…`, ODBC's `PWD=…;`, a setting's `api_key = '…'`. The value quoted (within an SQL
+// literal its quotes are doubled), in double quotes, in ODBC's braces, or not quoted (up to a blank
+// or the literal's closing quote).
+const ASSIGN_RE = new RegExp(`${NAME_START}(${PREFIX}${SECRET_WORD})(\\s*:?=\\s*)(''(?:\\\\''|\\\\.|[^'\\\\])*''|'(?:\\\\.|[^'\\\\])*'|"(?:\\\\.|[^"\\\\])*"|\\{[^}]{0,1024}\\}|(?:\\\\.|''|'(?![\\s,;)]|$)|[^\\s'\\\\])+)`, 'gim');
+// `scheme://user:password@` of a URI; the password may hold a quote (doubled in an SQL literal).
+// Bounded (a scheme of at most 32 characters, a user name of at most 256, a password of at most
+// 1024): the text is the pull request's, and an unbounded run here would let a long `a.a.a…` or
+// `a://b:a://b:…` line cost time quadratic in its length.
+const URI_RE = /\b([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/'"]{0,256}:)([^\s@]{1,1024})@/gi;
+// `"password": "value"` of JSON, camelCase keys included (`"dbPassword"`, `"accessToken"`).
 const JSON_RE = new RegExp(`("${SECRET_NAME}"\\s*:\\s*)"((?:[^"\\\\]|\\\\.)*)"`, 'gi');
 /** `text` with every credential replaced by `***`, and the values replaced. */
 function redactSchemaSecrets(text) {
@@ -18187,15 +18253,19 @@ function redactSchemaSecrets(text) {
         keep(v, v.replace(/''/g, "'"), e ? v.replace(/''/g, "'").replace(/\\\\/g, '\\') : '');
         return `${lead}${q}${name}${q}${ws}${e}'***'`;
     });
-    out = out.replace(CONNINFO_RE, (_, name, eq, v) => {
-        const inner = v.replace(/^''(.*)''$/s, '$1').replace(/^'(.*)'$/s, '$1');
+    out = out.replace(ASSIGN_RE, (_, name, eq, v) => {
+        const inner = v
+            .replace(/^''(.*)''$/s, '$1')
+            .replace(/^'(.*)'$/s, '$1')
+            .replace(/^"(.*)"$/s, '$1')
+            .replace(/^\{(.*)\}$/s, '$1');
         // In a URI's query (`?password=x&sslmode=…`) the value ends at `&`, and is percent-encoded.
         const query = inner.split('&')[0] ?? '';
         keep(v, inner, inner.replace(/''/g, "'").replace(/\\(.)/g, '$1'), query, safeDecode(query));
         return `${name}${eq}***`;
     });
     out = out.replace(URI_RE, (_, head, v) => {
-        keep(v, safeDecode(v));
+        keep(v, safeDecode(v), v.replace(/''/g, "'"));
         return `${head}***@`;
     });
     out = out.replace(JSON_RE, (_, head, v) => {
@@ -18214,6 +18284,7 @@ function safeDecode(v) {
 }
 
 ;// CONCATENATED MODULE: ./src/modes/schema-diff.ts
+
 
 
 
@@ -18258,18 +18329,22 @@ async function schemaDiffMode(deps, inputs) {
         ]);
         // A user mapping's password or a subscription's connection string would go into a public
         // comment: replaced by *** in the diff (so in the comment, the summary and the output alike),
-        // and masked in the log besides. A password that changed still shows as a changed line.
-        const redacted = redactSchemaSecrets(schemaPatch(db, baseSide, branchSide, baseSql, branchSql));
-        // Not a value of 1 to 3 characters: masking it would garble every line of the log.
-        for (const secret of redacted.secrets)
-            if (secret.length >= 4)
-                deps.setSecret(secret);
+        // on the plain text, before any escaping. A password that changed still shows as a changed line.
+        // What was found is never registered with add-mask: the schema is the pull request's text, and
+        // masking at its word would let it hide any word from every later step's log (issue 30).
+        const patch = diffWithinDeadline(run, baseSide, branchSide, baseSql, branchSql);
+        const redacted = redactSchemaSecrets(patch.diff);
         if (redacted.secrets.length > 0) {
             log.info('The schema diff holds credentials (user mapping options, connection strings): shown as ***');
         }
         const diff = redacted.text;
         const { added, removed } = countChanges(diff);
-        log.info(diff === '' ? 'No schema changes' : `Schema changes: ${added} lines added, ${removed} removed`);
+        if (patch.tooLarge) {
+            log.warning(`The schemas differ, but the diff was too large to compute: ${tooLargeText(patch.tooLarge)}`);
+        }
+        else {
+            log.info(diff === '' ? 'No schema changes' : `Schema changes: ${added} lines added, ${removed} removed`);
+        }
         return {
             mode: 'schema-diff',
             branch: {
@@ -18286,6 +18361,7 @@ async function schemaDiffMode(deps, inputs) {
                 diff,
                 added,
                 removed,
+                ...(patch.tooLarge ? { tooLarge: patch.tooLarge } : {}),
             },
             changes: run.changes,
             timings: run.timings(),
@@ -18353,6 +18429,23 @@ async function readSchema(run, branch, side) {
             `${names.length ? names.map((n) => `'${escapeControl(n)}'`).join(', ') : 'no databases'}. Set 'database' to one of them ` +
             `(Neon answered: ${e.message})`, { cause: e });
     }
+}
+/**
+ * The diff, given what is left of the step's deadline and at most MAX_DIFF_EDIT_LINES changed
+ * lines (schema-patch.ts says why): the schemas are the pull request's, and a diff must not hold
+ * the step past its `timeout`. When cut, the sizes of the two schemas instead.
+ */
+function diffWithinDeadline(run, base, branch, baseSql, branchSql) {
+    const timeoutMs = run.poll.deadline - run.deps.clock.now();
+    const db = run.inputs.database;
+    const limits = { timeoutMs, maxEditLength: MAX_DIFF_EDIT_LINES };
+    const diff = boundedSchemaPatch(db, base, branch, baseSql, branchSql, limits);
+    if (diff !== undefined)
+        return { diff };
+    return {
+        diff: '',
+        tooLarge: { base: textSize(baseSql), branch: textSize(branchSql), maxChangedLines: MAX_DIFF_EDIT_LINES },
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/util/clock.ts
@@ -19576,6 +19669,7 @@ function shown(value) {
 
 
 
+
 /**
  * Text that keeps its lines, in a `<pre>` block of its own: the blank line before it ends the
  * HTML block above, so `<pre` opens one that only `</pre>` ends. Two entries of the `html` list.
@@ -19755,6 +19849,12 @@ function verdictsHtml(verdicts) {
 function schemaHtml(c) {
     const code = (s) => `<code>${escapeInline(s)}</code>`;
     const where = `${code(c.database)} on ${code(c.branch.name)}, compared with ${code(c.base.name)}`;
+    if (c.tooLarge) {
+        return [
+            '<h4>Schema changes</h4>',
+            `<p>Schema of ${where}: <b>the schemas differ, but the diff was too large to compute</b>: ${escapeHtml(tooLargeText(c.tooLarge))}</p>`,
+        ];
+    }
     if (c.diff === '')
         return ['<h4>Schema changes</h4>', `<p>No schema changes: ${where}.</p>`];
     const lines = escapeHtml(c.diff.replace(/\r\n?/g, '\n').replace(/\n$/, '')).split('\n');
@@ -19964,12 +20064,36 @@ function postLine(r, requests) {
         : `Ephemeral Neon branch ${which} not deleted by the post step: ${r.why ?? 'nothing to delete'} (${cost}).`;
 }
 
+;// CONCATENATED MODULE: ./src/util/redact-deep.ts
+/**
+ * Redaction on the plain text, before any escaping: every string of a view (a mode's result, an
+ * error message) passed through `redact` before it is rendered as Markdown or HTML. Redacting the
+ * rendered text instead misses a secret the escaping changed (`a&b` is `a&amp;b` in HTML). Pure.
+ */
+function redactStrings(value, redact) {
+    return walk(value, redact, 0);
+}
+function walk(value, redact, depth) {
+    if (typeof value === 'string')
+        return redact(value);
+    // A view is a few levels deep; anything deeper is left as it is rather than walked for ever.
+    if (depth > 32 || value === null || typeof value !== 'object')
+        return value;
+    if (Array.isArray(value))
+        return value.map((v) => walk(v, redact, depth + 1));
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null)
+        return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, redact, depth + 1)]));
+}
+
 ;// CONCATENATED MODULE: ./src/version.ts
 /** The action's own version, sent in the User-Agent so Neon support can tell our requests apart. */
 const ACTION_NAME = 'neon-preview-branch';
 const ACTION_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -20147,7 +20271,8 @@ async function publish(state, clock, redact, maskSecret, result) {
     for (const change of result.changes)
         coreLogger.info(`${state.inputs?.dryRun ? 'Dry run' : 'Changed'}: ${change}`);
     const comment = await updateComment(state, clock, redact, statusOf(result), { result });
-    await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), result })));
+    // Redacted on the plain text (before escaping), and the rendered text again besides.
+    await writeSummary(redact(renderSummary(redactStrings({ ...summaryBase(state, comment), result }, redact))));
     if (result.failures?.length) {
         setFailed(logLines(`${state.mode} finished, but ${result.failures.length} of its steps failed:\n- ${result.failures.join('\n- ')}`));
     }
@@ -20161,7 +20286,7 @@ async function reportFailure(state, clock, redact, e) {
     const shown = publicForm(e, message);
     try {
         const comment = await updateComment(state, clock, redact, 'failed', { error: redact(shown) });
-        await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: shown })));
+        await writeSummary(redact(renderSummary(redactStrings({ ...summaryBase(state, comment), error: shown }, redact))));
     }
     catch (e2) {
         coreLogger.warning(`Could not report the failure in the comment or summary: ${e2.message}`);
@@ -20281,7 +20406,7 @@ async function updateComment(state, clock, redact, status, content) {
         projectId: inputs.projectId,
         target,
         mode,
-        ...content,
+        ...redactStrings(content, redact),
         context,
         now: clock.now(),
         producer: `${ACTION_NAME} ${ACTION_VERSION}`,
@@ -20358,7 +20483,7 @@ function publishOutputs(r, maskSecret) {
     set(OUTPUTS.skipped, r.skipped ?? false);
     if (r.schema) {
         set(OUTPUTS.schemaDiff, r.schema.diff);
-        set(OUTPUTS.schemaChanged, r.schema.diff !== '');
+        set(OUTPUTS.schemaChanged, r.schema.diff !== '' || r.schema.tooLarge !== undefined);
     }
 }
 /**

@@ -25,6 +25,7 @@ import { renderSummary, writeSummary, type SummaryView } from './summary.js'
 import { cancellable, type Cancellation } from './util/cancel.js'
 import { systemClock, type Clock } from './util/clock.js'
 import { logLines } from './util/log-text.js'
+import { redactStrings } from './util/redact-deep.js'
 import { ACTION_NAME, ACTION_VERSION } from './version.js'
 import { coreLogger, group } from './log.js'
 
@@ -215,7 +216,8 @@ async function publish(
   for (const change of result.changes)
     coreLogger.info(`${state.inputs?.dryRun ? 'Dry run' : 'Changed'}: ${change}`)
   const comment = await updateComment(state, clock, redact, statusOf(result), { result })
-  await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), result })))
+  // Redacted on the plain text (before escaping), and the rendered text again besides.
+  await writeSummary(redact(renderSummary(redactStrings({ ...summaryBase(state, comment), result }, redact))))
   if (result.failures?.length) {
     core.setFailed(
       logLines(
@@ -239,7 +241,9 @@ async function reportFailure(
   const shown = publicForm(e, message)
   try {
     const comment = await updateComment(state, clock, redact, 'failed', { error: redact(shown) })
-    await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: shown })))
+    await writeSummary(
+      redact(renderSummary(redactStrings({ ...summaryBase(state, comment), error: shown }, redact))),
+    )
   } catch (e2) {
     coreLogger.warning(`Could not report the failure in the comment or summary: ${(e2 as Error).message}`)
   }
@@ -375,7 +379,7 @@ async function updateComment(
         projectId: inputs.projectId,
         target,
         mode,
-        ...content,
+        ...redactStrings(content, redact),
         context,
         now: clock.now(),
         producer: `${ACTION_NAME} ${ACTION_VERSION}`,
@@ -450,7 +454,7 @@ function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): voi
   set(OUTPUTS.skipped, r.skipped ?? false)
   if (r.schema) {
     set(OUTPUTS.schemaDiff, r.schema.diff)
-    set(OUTPUTS.schemaChanged, r.schema.diff !== '')
+    set(OUTPUTS.schemaChanged, r.schema.diff !== '' || r.schema.tooLarge !== undefined)
   }
 }
 
