@@ -1811,6 +1811,72 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
+/***/ 523:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ic: () => (/* binding */ deadlinePlugin),
+/* harmony export */   nN: () => (/* binding */ REPORT_GRACE_MS)
+/* harmony export */ });
+/* unused harmony export GitHubDeadlineError */
+/**
+ * The one grace past the deadline: the final pull request comment (and the job summary written
+ * after it) of a run that used its whole `timeout` on the work, so that the run still reports on
+ * the pull request, a failure above all. Five seconds covers the comment's two or three requests
+ * on a GitHub that answers (each well under a second); against a GitHub that never answers it is
+ * all the comment can add to the step.
+ */
+const REPORT_GRACE_MS = 5_000;
+/** A GitHub request not sent, or cut short, because the step's deadline passed. */
+class GitHubDeadlineError extends Error {
+    /** Octokit's plugins read `request` (options) and `status` off an error; no status: never retried. */
+    request;
+    constructor(what, sent, options, cause) {
+        super(sent
+            ? `${what}: no answer before the step's deadline (the 'timeout' input) passed`
+            : `${what}: not sent: the step's deadline (the 'timeout' input) has passed`, cause !== undefined ? { cause } : undefined);
+        this.name = 'GitHubDeadlineError';
+        this.request = options;
+    }
+}
+/** The plugin; the deadline comes in the constructor's `githubDeadline` option (none: no bound). */
+function deadlinePlugin(octokit, options) {
+    const deadline = options.githubDeadline;
+    if (!deadline)
+        return;
+    const retryBase = options.retry?.retryAfterBaseValue ?? 1000;
+    octokit.hook.wrap('request', async (request, o) => {
+        const opts = o;
+        const what = `${opts.method ?? 'GET'} ${opts.url ?? ''}`;
+        const stop = (sent, cause) => {
+            if (opts.request)
+                opts.request.retries = 0;
+            return new GitHubDeadlineError(what, sent, o, cause);
+        };
+        if (deadline.now() >= deadline.at())
+            throw stop(false);
+        try {
+            return await request(o);
+        }
+        catch (e) {
+            // No answer (octokit reports a failed fetch, a timeout included, as a 500 with no response).
+            const unanswered = e.status === 500 &&
+                !e.response;
+            if (unanswered && deadline.now() >= deadline.at())
+                throw stop(true, e);
+            // The retry plugin waits (retryCount + 1)² of its base before the next try (plugin-retry
+            // 8.1.1, error-request.js): no retry whose wait ends past the deadline.
+            const wait = retryBase * ((opts.request?.retryCount ?? 0) + 1) ** 2;
+            if (opts.request && deadline.now() + wait >= deadline.at())
+                opts.request.retries = 0;
+            throw e;
+        }
+    });
+}
+
+
+/***/ }),
+
 /***/ 985:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -7033,6 +7099,8 @@ const dist_src_Octokit = Octokit.plugin(requestLog, legacyRestEndpointMethods, p
 );
 
 
+// EXTERNAL MODULE: ./src/github/deadline.ts
+var deadline = __nccwpck_require__(523);
 ;// CONCATENATED MODULE: ./src/github/octokit.ts
 /**
  * The GitHub REST client: @octokit/rest with the retry and throttling plugins, against the run's
@@ -7041,14 +7109,13 @@ const dist_src_Octokit = Octokit.plugin(requestLog, legacyRestEndpointMethods, p
 
 
 
-/** The Octokit class this action uses. */
-const ActionOctokit = dist_src_Octokit.plugin(retry, throttling);
+
+/** The Octokit class this action uses. The deadline's plugin comes first: its hook runs around each try. */
+const ActionOctokit = dist_src_Octokit.plugin(deadline/* deadlinePlugin */.Ic, retry, throttling);
 const DEFAULT_RETRIES = 2;
 const DEFAULT_SECONDARY_RETRIES = 5;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_WAIT_S = 60;
-/** A request's timeout, when the deadline would cut it shorter, is at least this. */
-const MIN_TIMEOUT_MS = 5000;
 /**
  * Statuses the retry plugin does not retry: its own list (plugin-retry 8.1.1: 400, 401, 403, 404,
  * 410, 422, 451) and 429. GitHub answers a rate limit with a 403 or a 429 ("Rate limits for the
@@ -7068,12 +7135,13 @@ function createGitHubClient(o) {
     const timeoutMs = o.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const base = o.retryAfterBaseValue;
     const now = o.now ?? Date.now;
-    const deadline = o.deadline ?? Infinity;
+    const at = typeof o.deadline === 'function' ? o.deadline : () => o.deadline ?? Infinity;
+    const githubDeadline = { now, at };
     const onLimit = (kind, tries) => (retryAfter, options, _octokit, retryCount) => {
         const what = `${options.method ?? 'GET'} ${options.url ?? ''}`;
         // The plugins wait retryAfter units of retryAfterBaseValue ms (seconds, but for tests).
         const endsAt = now() + retryAfter * (base ?? 1000);
-        if (retryCount < tries && retryAfter <= maxWait && endsAt < deadline) {
+        if (retryCount < tries && retryAfter <= maxWait && endsAt < at()) {
             o.log.debug(`GitHub ${kind} on ${what}; retrying in ${retryAfter} s (retry ${retryCount + 1})`);
             return true;
         }
@@ -7085,16 +7153,18 @@ function createGitHubClient(o) {
         o.log.warning(`GitHub ${kind} on ${what}; not retrying: ${why}`);
         return false;
     };
+    // A try's timeout: the client's, cut to what is left of the deadline (deadlinePlugin refuses a
+    // try once nothing is left).
     const timedFetch = (input, init) => fetch(input, {
         ...init,
-        signal: init?.signal ??
-            AbortSignal.timeout(Math.ceil(Math.min(timeoutMs, Math.max(MIN_TIMEOUT_MS, deadline - now())))),
+        signal: init?.signal ?? AbortSignal.timeout(Math.max(1, Math.ceil(Math.min(timeoutMs, at() - now())))),
     });
     const octokit = new ActionOctokit({
         auth: o.token,
         baseUrl: o.baseUrl.replace(/\/+$/, ''),
         userAgent: o.userAgent,
         request: { fetch: timedFetch },
+        githubDeadline,
         retry: {
             retries,
             doNotRetry: DO_NOT_RETRY,
@@ -14628,6 +14698,8 @@ function hint(e) {
     return '';
 }
 
+// EXTERNAL MODULE: ./src/github/deadline.ts
+var deadline = __nccwpck_require__(523);
 ;// CONCATENATED MODULE: ./src/github/pulls.ts
 
 /**
@@ -20122,6 +20194,7 @@ const ACTION_VERSION = '0.1.0';
 
 
 
+
 const USER_AGENT = `${ACTION_NAME}/${ACTION_VERSION} (+https://github.com/features/actions)`;
 // Values shorter than this are not redacted from summaries and comments (it would garble them); no real
 // key, token or generated password is that short.
@@ -20267,6 +20340,7 @@ function modeDeps(state, inputs, context, clock, cancellation, maskSecret) {
 }
 /** Outputs, the changes in the log, the comment and the summary; failed steps fail the run. */
 async function publish(state, clock, redact, maskSecret, result) {
+    state.reporting = true;
     publishOutputs(result, maskSecret);
     for (const change of result.changes)
         coreLogger.info(`${state.inputs?.dryRun ? 'Dry run' : 'Changed'}: ${change}`);
@@ -20279,6 +20353,7 @@ async function publish(state, clock, redact, maskSecret, result) {
 }
 /** Fails the step with the whole message, and tells the comment and the summary its public form. */
 async function reportFailure(state, clock, redact, e) {
+    state.reporting = true;
     const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true);
     setFailed(logLines(message));
     // The comment and the summary get the public form of the message: without what Neon marks
@@ -20373,11 +20448,15 @@ function github(state, inputs, context) {
             baseUrl: context.apiUrl,
             userAgent: USER_AGENT,
             log: { debug: coreLogger.debug, warning: coreLogger.warning },
-            ...(state.deadline !== undefined ? { deadline: state.deadline } : {}),
+            ...(state.deadline !== undefined ? { deadline: () => githubDeadline(state) } : {}),
         });
         return state.github.octokit;
     });
     return state.githubLoading;
+}
+/** When GitHub requests stop: the step's deadline, plus the report's one grace (deadline.ts). */
+function githubDeadline(state) {
+    return (state.deadline ?? Infinity) + (state.reporting ? deadline/* REPORT_GRACE_MS */.nN : 0);
 }
 /**
  * Keeps the pull request comment up to date, when there is one to keep: on a pull request event,

@@ -5,6 +5,7 @@ import { resolveBranchName } from './github/branch-target.js'
 import { upsertStickyComment, type CommentOutcome } from './github/comment.js'
 import { commentMarker, renderComment, statusOf, type CommentStatus } from './github/comment-body.js'
 import { readRunContext, type RunContext } from './github/context.js'
+import { REPORT_GRACE_MS } from './github/deadline.js'
 import type { GitHubClient, GitHubStats } from './github/octokit.js'
 import { restPullLookup, type PullsApi } from './github/pulls.js'
 import { restRunLookup, type RunsApi } from './github/runs.js'
@@ -52,6 +53,8 @@ interface RunState {
   githubLoading?: Promise<GitHubClient>
   /** The step's deadline (epoch ms), once the inputs are read. */
   deadline?: number
+  /** Set once the work is over and the run reports: GitHub requests then get REPORT_GRACE_MS more. */
+  reporting?: boolean
 }
 
 const USER_AGENT = `${ACTION_NAME}/${ACTION_VERSION} (+https://github.com/features/actions)`
@@ -212,6 +215,7 @@ async function publish(
   maskSecret: (value: string) => void,
   result: ModeResult,
 ): Promise<void> {
+  state.reporting = true
   publishOutputs(result, maskSecret)
   for (const change of result.changes)
     coreLogger.info(`${state.inputs?.dryRun ? 'Dry run' : 'Changed'}: ${change}`)
@@ -234,6 +238,7 @@ async function reportFailure(
   redact: (text: string) => string,
   e: unknown,
 ): Promise<void> {
+  state.reporting = true
   const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true)
   core.setFailed(logLines(message))
   // The comment and the summary get the public form of the message: without what Neon marks
@@ -340,12 +345,17 @@ function github(state: RunState, inputs: Inputs, context: RunContext): Promise<G
         baseUrl: context.apiUrl,
         userAgent: USER_AGENT,
         log: { debug: coreLogger.debug, warning: coreLogger.warning },
-        ...(state.deadline !== undefined ? { deadline: state.deadline } : {}),
+        ...(state.deadline !== undefined ? { deadline: () => githubDeadline(state) } : {}),
       })
       return state.github.octokit
     },
   )
   return state.githubLoading
+}
+
+/** When GitHub requests stop: the step's deadline, plus the report's one grace (deadline.ts). */
+function githubDeadline(state: RunState): number {
+  return (state.deadline ?? Infinity) + (state.reporting ? REPORT_GRACE_MS : 0)
 }
 
 /**

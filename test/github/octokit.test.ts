@@ -30,7 +30,7 @@ beforeEach(() => {
  * Delays are `retry-after` × 1 ms here instead of × 1 s (the plugins' own test seam). The
  * throttling plugin still paces writes one a second, so each write here takes up to a second.
  */
-function client(o: { deadline?: number } = {}) {
+function client(o: { deadline?: number; maxRateLimitWaitSeconds?: number } = {}) {
   return createGitHubClient({
     token: 'ghs_test',
     baseUrl: gh.url,
@@ -91,14 +91,16 @@ describe('secondary rate limits', () => {
       method: 'POST',
       status: 403,
       message: SECONDARY_LIMIT_MESSAGE,
-      headers: { 'retry-after': '50' },
+      headers: { 'retry-after': '20000' },
       times: 1,
     })
-    // 50 × 1 ms would end after a deadline 10 ms away.
-    await expect(comment(client({ deadline: Date.now() + 10 }))).rejects.toThrow(/secondary rate limit/)
+    // 20,000 × 1 ms would end after a deadline 5 s away (which leaves time for the write to be sent:
+    // no request starts after the deadline, and the plugin paces writes one a second).
+    const c = client({ deadline: Date.now() + 5_000, maxRateLimitWaitSeconds: 100_000 })
+    await expect(comment(c)).rejects.toThrow(/secondary rate limit/)
     expect(posts()).toHaveLength(1)
     expect(logs).toContainEqual(
-      expect.stringMatching(/not retrying: waiting 50 s would pass the step's deadline/),
+      expect.stringMatching(/not retrying: waiting 20000 s would pass the step's deadline/),
     )
   })
 
