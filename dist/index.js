@@ -11382,8 +11382,13 @@ function locate(o) {
     // A symbolic link in the workspace may lead out of it.
     if (outside(root, real))
         o.fail(input, outsideMessage(shown));
-    if (!(0,external_node_fs_namespaceObject.statSync)(real).isFile())
+    const stat = (0,external_node_fs_namespaceObject.statSync)(real);
+    if (!stat.isFile())
         o.fail(input, `Invalid input '${input}': ${shown} is not a file.`);
+    // Before reading it: a file of gigabytes must not be read into memory to be refused.
+    if (stat.size > MAX_RULES_FILE_BYTES) {
+        o.fail(input, `Invalid input '${input}': ${shown} is larger than ${MAX_RULES_BYTES_SHOWN}; ${TOO_LARGE_HINT}`);
+    }
     return { path: real, shown };
 }
 function outside(root, path) {
@@ -14310,7 +14315,8 @@ function renderComment(v) {
 }
 /** Without trailing blank lines: sections are stored so, and separated by one when assembled. */
 function trimEnd(text) {
-    return text.replace(/\s+$/, '');
+    // trimEnd, not /\s+$/: that one is quadratic on a long run of blanks, and the text holds the schema diff.
+    return text.trimEnd();
 }
 /**
  * Whether a branch-mode run leaves the last schema diff in place: an adopted branch still holds

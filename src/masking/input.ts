@@ -133,7 +133,15 @@ function locate(o: ReadMaskingRulesOptions): { path: string; shown: string } {
   }
   // A symbolic link in the workspace may lead out of it.
   if (outside(root, real)) o.fail(input, outsideMessage(shown))
-  if (!statSync(real).isFile()) o.fail(input, `Invalid input '${input}': ${shown} is not a file.`)
+  const stat = statSync(real)
+  if (!stat.isFile()) o.fail(input, `Invalid input '${input}': ${shown} is not a file.`)
+  // Before reading it: a file of gigabytes must not be read into memory to be refused.
+  if (stat.size > MAX_RULES_FILE_BYTES) {
+    o.fail(
+      input,
+      `Invalid input '${input}': ${shown} is larger than ${MAX_RULES_BYTES_SHOWN}; ${TOO_LARGE_HINT}`,
+    )
+  }
   return { path: real, shown }
 }
 

@@ -2,6 +2,9 @@
 // (no quadratic scan of quotes or trailing spaces), capped in size and line length, and read
 // strictly: a JSON key given twice is an error, and a JSON error is the action's own line and
 // column, never the parser's message (which quotes the rules, and the rules are x-sensitive).
+import { closeSync, ftruncateSync, mkdtempSync, openSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { getInputs, InputError } from '../../src/inputs.js'
 import { parseStrictJson, StrictJsonError } from '../../src/masking/json-strict.js'
@@ -124,6 +127,21 @@ describe('the YAML reader is linear in its input, and capped', () => {
     const e = inputError({ masking_rules: `- table: ${"x'".repeat(600_000)}` })
     expect(e.input).toBe('masking_rules')
     expect(e.message).toMatch(/^Invalid input 'masking_rules': it is larger than 1,048,576 bytes \(1 MiB\)/)
+  })
+})
+
+describe('a rules file larger than 1 MiB', () => {
+  it('is refused by its size before it is read, naming the input', () => {
+    const ws = mkdtempSync(join(tmpdir(), 'npb-ws30-'))
+    // Sparse: 2 GiB on paper, nothing on disk. Read, it would exhaust memory before being refused.
+    const fd = openSync(join(ws, 'rules.yml'), 'w')
+    ftruncateSync(fd, 2 * 1024 ** 3)
+    closeSync(fd)
+    const e = inputError({ masking_rules_file: 'rules.yml' }, { workspace: ws })
+    expect(e.input).toBe('masking_rules_file')
+    expect(e.message).toMatch(
+      /^Invalid input 'masking_rules_file': 'rules\.yml' is larger than 1,048,576 bytes \(1 MiB\)/,
+    )
   })
 })
 
