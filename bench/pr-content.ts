@@ -107,6 +107,16 @@ function schemaBench(lineCounts: number[]): void {
     }),
   )
   table(
+    'Schema diff, 50 lines changed (boundedSchemaPatch)',
+    '1,000 lines',
+    rows((n) => {
+      const a = schema(n, () => 'a')
+      const step = Math.floor(n / 50)
+      const b = schema(n, (i) => (i % step === 0 ? 'b' : 'a'))
+      return () => boundedSchemaPatch('neondb', side('br-a'), side('br-b'), a, b, limits)
+    }),
+  )
+  table(
     'Schema diff, 1 line in 100 changed (boundedSchemaPatch)',
     '1,000 lines',
     rows((n) => {
