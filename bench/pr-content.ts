@@ -126,7 +126,16 @@ function schemaBench(lineCounts: number[]): void {
     }),
   )
   table(
-    `Schema diff, every line changed (given up past ${MAX_DIFF_EDIT_LINES.toLocaleString('en-US')} changed lines)`,
+    `Schema diff, every line moved (jsdiff works until past ${MAX_DIFF_EDIT_LINES.toLocaleString('en-US')} changed lines)`,
+    '1,000 lines',
+    rows((n) => {
+      const a = schema(n, () => 'a')
+      const b = a.trimEnd().split('\n').reverse().join('\n') + '\n'
+      return () => boundedSchemaPatch('neondb', side('br-a'), side('br-b'), a, b, limits)
+    }),
+  )
+  table(
+    `Schema diff, every line changed (given up at once: more than ${MAX_DIFF_EDIT_LINES.toLocaleString('en-US')} lines unmatched)`,
     '1,000 lines',
     rows((n) => {
       const a = schema(n, () => 'a')

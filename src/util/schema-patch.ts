@@ -29,11 +29,12 @@ export function schemaPatch(
 
 /**
  * The most work a schema diff may take. The schemas are the pull request's: Myers' algorithm
- * (jsdiff's) costs time in the product of the text's length and the number of changed lines, and
- * memory with it (a 20,000-line change took 84 s). Past this many changed lines (added plus
- * removed) the diff is not computed; a change that large does not fit the comment anyway.
+ * (jsdiff's) costs time in the number of changed lines, squared at worst, and memory with it (a
+ * 20,000-line change took 84 s). Past this many changed lines (added plus removed) the diff is
+ * not computed (about 4 s of work at worst on a CI runner; `npm run bench:pr-content`); a change
+ * that large does not fit the comment anyway.
  */
-export const MAX_DIFF_EDIT_LINES = 4_000
+export const MAX_DIFF_EDIT_LINES = 10_000
 
 export interface PatchLimits {
   /** Give up after this long (what is left of the step's deadline); jsdiff's `timeout`. */
@@ -56,6 +57,9 @@ export function boundedSchemaPatch(
 ): string | undefined {
   if (baseSql === compareSql) return ''
   if (limits.timeoutMs !== undefined && limits.timeoutMs <= 0) return undefined
+  if (limits.maxEditLength !== undefined && unmatchedLines(baseSql, compareSql) > limits.maxEditLength) {
+    return undefined
+  }
   const name = `Database: ${database}`
   const options = {
     context: 4,
@@ -68,6 +72,20 @@ export function boundedSchemaPatch(
   if (patch === undefined) return undefined
   // formatPatch writes `Index:` and the `===` rule first, as createPatch does; neonctl cuts them.
   return formatPatch(patch).replace(/^([^\n]+)\n([^\n]+)\n/m, '')
+}
+
+/**
+ * A lower bound of the changed lines of any diff of `a` and `b`, in one pass: each line's count in
+ * one less its count in the other, summed (a line that one side has more often than the other
+ * must be added or removed that many times). Past the limit, jsdiff need not even start.
+ */
+function unmatchedLines(a: string, b: string): number {
+  const counts = new Map<string, number>()
+  for (const line of a.split('\n')) counts.set(line, (counts.get(line) ?? 0) + 1)
+  for (const line of b.split('\n')) counts.set(line, (counts.get(line) ?? 0) - 1)
+  let n = 0
+  for (const c of counts.values()) n += Math.abs(c)
+  return n
 }
 
 /** Lines and characters of a text, for a message about a diff too large to compute. */

@@ -36,6 +36,16 @@ describe('boundedSchemaPatch', () => {
     expect(boundedSchemaPatch('db', side('br-a'), side('br-b'), a, schema(200, 'b'), limits)).toBeUndefined()
   })
 
+  it('gives up in jsdiff too, where no line is new but the order is (the quick bound cannot tell)', () => {
+    const a = schema(200, 'a')
+    const reversed = a.trimEnd().split('\n').reverse().join('\n') + '\n'
+    const limits = { timeoutMs: 600_000, maxEditLength: 100 }
+    expect(boundedSchemaPatch('db', side('br-a'), side('br-b'), a, reversed, limits)).toBeUndefined()
+    expect(boundedSchemaPatch('db', side('br-a'), side('br-b'), a, reversed, { timeoutMs: 600_000 })).toBe(
+      schemaPatch('db', side('br-a'), side('br-b'), a, reversed),
+    )
+  })
+
   it('does not start when nothing is left of the deadline', () => {
     const a = schema(3, 'a')
     const limits = { timeoutMs: 0, maxEditLength: MAX_DIFF_EDIT_LINES }
