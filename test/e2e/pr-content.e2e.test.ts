@@ -174,6 +174,21 @@ describe('the schema: bounded diff, nothing masked at its word (items 1 and 4)',
     expect(body).toMatch(/the branch's 20,000 lines \([\d,]+ characters\)/)
   }, 120_000)
 
+  it('a change that moves every line ends within timeout: 10, saying it was too large', async () => {
+    // No line is new, so only jsdiff itself can tell: it stops at the deadline or at the limit of
+    // changed lines, whichever comes first (which one depends on the machine; the outcome does not).
+    const base = Array.from({ length: 30_000 }, (_, i) => `CREATE INDEX i${i} ON public.t (c${i});`)
+    const project = schemaProject(
+      'schema-moved-30',
+      base.join('\n') + '\n',
+      [...base].reverse().join('\n') + '\n',
+    )
+    const r = await run(project, { mode: 'schema-diff', branch_name: 'preview/pr-7', timeout: '10' })
+    expect(r.code, r.stdout).toBe(0)
+    expect(r.outputs.schema_changed).toBe('true')
+    expect(r.summary).toContain('the schemas differ, but the diff was too large to compute')
+  }, 120_000)
+
   it("`password 'changes'` in a migration is redacted, and never becomes ::add-mask::", async () => {
     const base = 'CREATE TABLE public.users (id integer);\n'
     const branch =
