@@ -31,8 +31,10 @@ export function schemaPatch(
  * The most work a schema diff may take. The schemas are the pull request's: Myers' algorithm
  * (jsdiff's) costs time in the number of changed lines, squared at worst, and memory with it (a
  * 20,000-line change took 84 s). Past this many changed lines (added plus removed) the diff is
- * not computed (about 4 s of work at worst on a CI runner; `npm run bench:pr-content`); a change
- * that large does not fit the comment anyway.
+ * not computed; a change that large does not fit the comment anyway. A change whose lines are all
+ * new is refused at once (unmatchedLines); one that only moves lines still costs jsdiff seconds
+ * before it gives up (7 to 13 s on a busy 2-core machine: `npm run bench:pr-content`), which the
+ * step's deadline bounds as well.
  */
 export const MAX_DIFF_EDIT_LINES = 10_000
 
