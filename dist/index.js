@@ -1811,7 +1811,73 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 100:
+/***/ 523:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ic: () => (/* binding */ deadlinePlugin),
+/* harmony export */   nN: () => (/* binding */ REPORT_GRACE_MS)
+/* harmony export */ });
+/* unused harmony export GitHubDeadlineError */
+/**
+ * The one grace past the deadline: the final pull request comment (and the job summary written
+ * after it) of a run that used its whole `timeout` on the work, so that the run still reports on
+ * the pull request, a failure above all. Five seconds covers the comment's two or three requests
+ * on a GitHub that answers (each well under a second); against a GitHub that never answers it is
+ * all the comment can add to the step.
+ */
+const REPORT_GRACE_MS = 5_000;
+/** A GitHub request not sent, or cut short, because the step's deadline passed. */
+class GitHubDeadlineError extends Error {
+    /** Octokit's plugins read `request` (options) and `status` off an error; no status: never retried. */
+    request;
+    constructor(what, sent, options, cause) {
+        super(sent
+            ? `${what}: no answer before the step's deadline (the 'timeout' input) passed`
+            : `${what}: not sent: the step's deadline (the 'timeout' input) has passed`, cause !== undefined ? { cause } : undefined);
+        this.name = 'GitHubDeadlineError';
+        this.request = options;
+    }
+}
+/** The plugin; the deadline comes in the constructor's `githubDeadline` option (none: no bound). */
+function deadlinePlugin(octokit, options) {
+    const deadline = options.githubDeadline;
+    if (!deadline)
+        return;
+    const retryBase = options.retry?.retryAfterBaseValue ?? 1000;
+    octokit.hook.wrap('request', async (request, o) => {
+        const opts = o;
+        const what = `${opts.method ?? 'GET'} ${opts.url ?? ''}`;
+        const stop = (sent, cause) => {
+            if (opts.request)
+                opts.request.retries = 0;
+            return new GitHubDeadlineError(what, sent, o, cause);
+        };
+        if (deadline.now() >= deadline.at())
+            throw stop(false);
+        try {
+            return await request(o);
+        }
+        catch (e) {
+            // No answer (octokit reports a failed fetch, a timeout included, as a 500 with no response).
+            const unanswered = e.status === 500 &&
+                !e.response;
+            if (unanswered && deadline.now() >= deadline.at())
+                throw stop(true, e);
+            // The retry plugin waits (retryCount + 1)² of its base before the next try (plugin-retry
+            // 8.1.1, error-request.js): no retry whose wait ends past the deadline.
+            const wait = retryBase * ((opts.request?.retryCount ?? 0) + 1) ** 2;
+            if (opts.request && deadline.now() + wait >= deadline.at())
+                opts.request.retries = 0;
+            throw e;
+        }
+    });
+}
+
+
+/***/ }),
+
+/***/ 985:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 // ESM COMPAT FLAG
@@ -1825,7 +1891,6 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/bottleneck/light.js
 var light = __nccwpck_require__(251);
-var light_default = /*#__PURE__*/__nccwpck_require__.n(light);
 ;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
 class RequestError extends Error {
   name;
@@ -2698,8 +2763,298 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, DEFAULTS);
 
 
-// EXTERNAL MODULE: ./node_modules/@octokit/request/node_modules/content-type/dist/index.js
-var dist = __nccwpck_require__(919);
+;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+const LOWER_CASE = 1;
+const OWS = 2;
+const SEMI_FLAG = 4;
+const COMMA_FLAG = 8;
+const TOKEN_FLAG = 16;
+const NON_ASCII = 0xff00;
+const CASE_FLAGS = LOWER_CASE | NON_ASCII;
+/**
+ * Character flags used to normalize HTTP field values while scanning.
+ * Out-of-range reads intentionally coerce to zero in bitwise expressions.
+ */
+const CHAR_MAP = new Uint8Array(0x100);
+CHAR_MAP[HTAB] |= OWS;
+CHAR_MAP[SP] |= OWS;
+CHAR_MAP[SEMI] |= SEMI_FLAG;
+CHAR_MAP[COMMA] |= COMMA_FLAG;
+for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
+    CHAR_MAP[code] |= LOWER_CASE;
+}
+for (const char of "!#$%&'*+-.^_`|~") {
+    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
+}
+for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
+    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
+}
+for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Validate a type string against RFC 9110.
+ */
+function isTypeValid(type, start = 0, end = type.length) {
+    let hasSlash = false;
+    for (let index = start; index < end; index++) {
+        const code = type.charCodeAt(index);
+        if (code === 47 /* / */) {
+            if (hasSlash || index === start || index >= end - 1)
+                return false;
+            hasSlash = true;
+        }
+        else if (!isTokenCode(code)) {
+            return false;
+        }
+    }
+    return hasSlash;
+}
+/**
+ * Validate a token against RFC 9110.
+ */
+function isTokenValid(token, start = 0, end = token.length) {
+    if (start >= end)
+        return false;
+    for (let index = start; index < end; index++) {
+        if (!isTokenCode(token.charCodeAt(index)))
+            return false;
+    }
+    return true;
+}
+/**
+ * Check whether a character code belongs to the token production in RFC 9110.
+ */
+function isTokenCode(code) {
+    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
+}
+/**
+ * Serialize a parameter value.
+ */
+function parameterValue(str) {
+    const len = str.length;
+    if (len === 0)
+        return '""';
+    let index = 0;
+    while (index < len && isTokenCode(str.charCodeAt(index)))
+        index++;
+    if (index === len)
+        return str;
+    let result = '"';
+    let start = 0;
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
+            throw new TypeError(`Invalid parameter value: ${str}`);
+        }
+        if (code === 34 /* " */ || code === 92 /* \\ */) {
+            result += `${str.slice(start, index)}\\`;
+            start = index;
+        }
+        index++;
+    }
+    return `${result}${str.slice(start)}"`;
+}
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !isTypeValid(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!isTokenValid(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${parameterValue(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function dist_parse(header, options) {
+    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
+    const len = header.length;
+    let valueStart = options?.start ?? 0;
+    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
+        valueStart++;
+    }
+    let index = valueStart;
+    let typeFlags = 0;
+    let whitespace = -1;
+    let stop = options?.parameters === false ? COMMA_FLAG : 0;
+    while (index < len) {
+        const code = header.charCodeAt(index);
+        const flags = CHAR_MAP[code];
+        if ((flags & stopFlags) !== 0) {
+            stop |= flags & COMMA_FLAG;
+            break;
+        }
+        if ((flags & OWS) !== 0) {
+            if (whitespace === -1)
+                whitespace = index;
+        }
+        else {
+            whitespace = -1;
+        }
+        typeFlags |= (code & NON_ASCII) | flags;
+        index++;
+    }
+    const valueEnd = whitespace === -1 ? index : whitespace;
+    const value = header.slice(valueStart, valueEnd);
+    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+    if (index === len || stop !== 0) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopFlags);
+}
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopFlags) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        index++; // Skip over ;
+        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+            index++;
+        }
+        const keyStart = index;
+        let keyFlags = 0;
+        let keyWhitespace = -1;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            const flags = CHAR_MAP[code];
+            if ((flags & stopFlags) !== 0) {
+                if ((flags & COMMA_FLAG) !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if (code === EQ) {
+                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
+                const value = header.slice(keyStart, keyEnd);
+                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+                index++;
+                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+                    index++;
+                }
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    const quotedStart = ++index;
+                    let escaped = false;
+                    while (index < len) {
+                        const code = header.charCodeAt(index);
+                        if (code === DQUOTE) {
+                            if (parameters[key] === undefined) {
+                                parameters[key] = escaped
+                                    ? unescapeQuotedPairs(header, quotedStart, index)
+                                    : header.slice(quotedStart, index);
+                            }
+                            index++;
+                            let stop = 0;
+                            // Discard characters between quote and delimiter.
+                            while (index < len) {
+                                const code = header.charCodeAt(index);
+                                const flags = CHAR_MAP[code];
+                                if ((flags & stopFlags) !== 0) {
+                                    stop = flags & COMMA_FLAG;
+                                    break;
+                                }
+                                index++;
+                            }
+                            if (stop !== 0)
+                                break parameter;
+                            continue parameter;
+                        }
+                        if (code === BSLASH && index + 1 < len) {
+                            escaped = true;
+                            index += 2;
+                            continue;
+                        }
+                        index++;
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                let stop = 0;
+                let valueWhitespace = -1;
+                while (index < len) {
+                    const code = header.charCodeAt(index);
+                    const flags = CHAR_MAP[code];
+                    if ((flags & stopFlags) !== 0) {
+                        stop = flags & COMMA_FLAG;
+                        break;
+                    }
+                    if ((flags & OWS) !== 0) {
+                        if (valueWhitespace === -1)
+                            valueWhitespace = index;
+                    }
+                    else {
+                        valueWhitespace = -1;
+                    }
+                    index++;
+                }
+                if (parameters[key] === undefined) {
+                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                if (stop !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if ((flags & OWS) !== 0) {
+                if (keyWhitespace === -1)
+                    keyWhitespace = index;
+            }
+            else {
+                keyWhitespace = -1;
+            }
+            keyFlags |= (code & NON_ASCII) | flags;
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Remove backslashes from quoted pairs in a known-terminated quoted string body.
+ */
+function unescapeQuotedPairs(str, start, end) {
+    let result = "";
+    for (let index = start; index < end; index++) {
+        if (str.charCodeAt(index) === BSLASH) {
+            result += str.slice(start, index);
+            start = ++index;
+        }
+    }
+    return result + str.slice(start, end);
+}
+//# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
@@ -3438,7 +3793,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(dist_bundle_noop);
   }
-  const mimetype = (0,dist/* parse */.qg)(contentType);
+  const mimetype = dist_parse(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -6744,6 +7099,8 @@ const dist_src_Octokit = Octokit.plugin(requestLog, legacyRestEndpointMethods, p
 );
 
 
+// EXTERNAL MODULE: ./src/github/deadline.ts
+var deadline = __nccwpck_require__(523);
 ;// CONCATENATED MODULE: ./src/github/octokit.ts
 /**
  * The GitHub REST client: @octokit/rest with the retry and throttling plugins, against the run's
@@ -6753,14 +7110,12 @@ const dist_src_Octokit = Octokit.plugin(requestLog, legacyRestEndpointMethods, p
 
 
 
-/** The Octokit class this action uses. */
-const ActionOctokit = dist_src_Octokit.plugin(retry, throttling);
+/** The Octokit class this action uses. The deadline's plugin comes first: its hook runs around each try. */
+const ActionOctokit = dist_src_Octokit.plugin(deadline/* deadlinePlugin */.Ic, retry, throttling);
 const DEFAULT_RETRIES = 2;
 const DEFAULT_SECONDARY_RETRIES = 5;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_WAIT_S = 60;
-/** A request's timeout, when the deadline would cut it shorter, is at least this. */
-const MIN_TIMEOUT_MS = 5000;
 /**
  * Statuses the retry plugin does not retry: its own list (plugin-retry 8.1.1: 400, 401, 403, 404,
  * 410, 422, 451) and 429. GitHub answers a rate limit with a 403 or a 429 ("Rate limits for the
@@ -6769,20 +7124,6 @@ const MIN_TIMEOUT_MS = 5000;
  * `retry-after`, which GitHub warns may get an integration banned.
  */
 const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
-/**
- * The throttling plugin's pacing groups as plugin-throttling 11.0.5 makes them (one write a second,
- * 3 s between writes that notify, 2 s between searches), with its seconds in `unitMs` units: a client
- * made with retryAfterBaseValue paces on that scale, in groups of its own (the plugin's defaults are
- * shared by every client in the process).
- */
-function pacing(unitMs) {
-    const group = (id, seconds) => new (light_default()).Group({ id, maxConcurrent: 1, minTime: seconds * unitMs });
-    return {
-        write: group('octokit-write', 1),
-        notifications: group('octokit-notifications', 3),
-        search: group('octokit-search', 2),
-    };
-}
 /**
  * Builds the client. The throttling handlers retry a bounded number of times (never forever: a
  * comment is not worth a job stuck on a rate limit) and only when the wait is short.
@@ -6794,12 +7135,13 @@ function createGitHubClient(o) {
     const timeoutMs = o.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const base = o.retryAfterBaseValue;
     const now = o.now ?? Date.now;
-    const deadline = o.deadline ?? Infinity;
+    const at = typeof o.deadline === 'function' ? o.deadline : () => o.deadline ?? Infinity;
+    const githubDeadline = { now, at };
     const onLimit = (kind, tries) => (retryAfter, options, _octokit, retryCount) => {
         const what = `${options.method ?? 'GET'} ${options.url ?? ''}`;
         // The plugins wait retryAfter units of retryAfterBaseValue ms (seconds, but for tests).
         const endsAt = now() + retryAfter * (base ?? 1000);
-        if (retryCount < tries && retryAfter <= maxWait && endsAt < deadline) {
+        if (retryCount < tries && retryAfter <= maxWait && endsAt < at()) {
             o.log.debug(`GitHub ${kind} on ${what}; retrying in ${retryAfter} s (retry ${retryCount + 1})`);
             return true;
         }
@@ -6811,16 +7153,18 @@ function createGitHubClient(o) {
         o.log.warning(`GitHub ${kind} on ${what}; not retrying: ${why}`);
         return false;
     };
+    // A try's timeout: the client's, cut to what is left of the deadline (deadlinePlugin refuses a
+    // try once nothing is left).
     const timedFetch = (input, init) => fetch(input, {
         ...init,
-        signal: init?.signal ??
-            AbortSignal.timeout(Math.ceil(Math.min(timeoutMs, Math.max(MIN_TIMEOUT_MS, deadline - now())))),
+        signal: init?.signal ?? AbortSignal.timeout(Math.max(1, Math.ceil(Math.min(timeoutMs, at() - now())))),
     });
     const octokit = new ActionOctokit({
         auth: o.token,
         baseUrl: o.baseUrl.replace(/\/+$/, ''),
         userAgent: o.userAgent,
         request: { fetch: timedFetch },
+        githubDeadline,
         retry: {
             retries,
             doNotRetry: DO_NOT_RETRY,
@@ -6830,7 +7174,7 @@ function createGitHubClient(o) {
             enabled: o.throttle ?? true,
             onRateLimit: onLimit('rate limit', retries),
             onSecondaryRateLimit: onLimit('secondary rate limit', secondaryRetries),
-            ...(base !== undefined ? { retryAfterBaseValue: base, ...pacing(base) } : {}),
+            ...(base !== undefined ? { retryAfterBaseValue: base } : {}),
         },
         log: {
             debug: (m) => o.log.debug(m),
@@ -6854,7 +7198,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(591);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -6863,7 +7207,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 37:
+/***/ 591:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -9851,7 +10195,6 @@ const INPUTS = {
     maskingRulesFile: 'masking_rules_file',
     getAuthUrl: 'get_auth_url',
     getDataApiUrl: 'get_data_api_url',
-    resetPassword: 'reset_password',
 };
 /** Every output declared in action.yml, keyed by a camelCase alias. */
 const OUTPUTS = {
@@ -9882,8 +10225,6 @@ const OUTPUTS = {
     maskedColumns: 'masked_columns',
     authUrl: 'auth_url',
     dataApiUrl: 'data_api_url',
-    usage: 'usage',
-    freed: 'freed',
 };
 /** Inputs whose values are secrets: never echo them in errors or logs. */
 const SECRET_INPUTS = [INPUTS.apiKey, INPUTS.githubToken];
@@ -9931,7 +10272,6 @@ const DEFAULTS = {
     onBranchLimit: 'fail',
     getAuthUrl: 'false',
     getDataApiUrl: 'false',
-    resetPassword: 'false',
 };
 
 ;// CONCATENATED MODULE: ./src/inputs/cleanup.ts
@@ -10217,6 +10557,175 @@ function parseRfc3339(text) {
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/masking/json-strict.ts
+/**
+ * JSON read strictly, for the masking rules. Pure, and linear in the text.
+ *
+ * `JSON.parse` alone will not do: it keeps the last of two equal keys (`"column": "email", …,
+ * "column": "nickname"` masks only the nickname, silently), and its message quotes a snippet of
+ * the text (masking rules are `x-sensitive` in Neon's API description, and the message would reach
+ * the log and the summary). So the text is first scanned here, one pass, by the grammar of RFC 8259:
+ * the first error is reported by its line and column, computed here, with what was expected; a
+ * key given twice in one object is reported by its line and name. Only then does `JSON.parse`
+ * build the value, from text known to be valid.
+ */
+/** Invalid JSON, or a key given twice; the message quotes nothing of the text but a duplicate key. */
+class StrictJsonError extends Error {
+    line;
+    column;
+    constructor(line, column, what) {
+        super(`line ${line}, column ${column}: ${what}`);
+        this.line = line;
+        this.column = column;
+        this.name = 'StrictJsonError';
+    }
+}
+/** The longest key quoted in a message (keys are field names; a longer one is cut). */
+const MAX_KEY_SHOWN = 40;
+/** Parses `text` as JSON, refusing duplicate keys; throws StrictJsonError. */
+function parseStrictJson(text) {
+    new Scanner(text).document();
+    return JSON.parse(text);
+}
+class Scanner {
+    s;
+    i = 0;
+    constructor(s) {
+        this.s = s;
+    }
+    document() {
+        this.blank();
+        this.value(0);
+        this.blank();
+        if (this.i < this.s.length)
+            this.fail('expected the end of the text after the value');
+    }
+    /** Nesting is bounded: the rules are a list of flat objects, and recursion must not overflow. */
+    value(depth) {
+        if (depth > 64)
+            this.fail('the value is nested more than 64 levels deep');
+        const c = this.s[this.i];
+        if (c === '{')
+            this.object(depth);
+        else if (c === '[')
+            this.array(depth);
+        else if (c === '"')
+            this.string();
+        else if (c === '-' || (c !== undefined && c >= '0' && c <= '9'))
+            this.number();
+        else if (!this.word('true') && !this.word('false') && !this.word('null'))
+            this.fail(c === undefined ? 'the text ends where a value was expected' : 'expected a value');
+    }
+    object(depth) {
+        this.i++;
+        const keys = new Set();
+        this.blank();
+        if (this.s[this.i] === '}')
+            return void this.i++;
+        for (;;) {
+            if (this.s[this.i] !== '"')
+                this.fail('expected a key in double quotes');
+            const start = this.i;
+            this.string();
+            const key = JSON.parse(this.s.slice(start, this.i));
+            if (keys.has(key)) {
+                const shown = key.length > MAX_KEY_SHOWN ? `${key.slice(0, MAX_KEY_SHOWN)}…` : key;
+                const at = this.position(start);
+                throw new StrictJsonError(at.line, at.column, 
+                // eslint-disable-next-line no-control-regex
+                `the key '${shown.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}' is given twice in one object`);
+            }
+            keys.add(key);
+            this.blank();
+            this.expect(':', "expected ':' after the key");
+            this.blank();
+            this.value(depth + 1);
+            this.blank();
+            if (this.s[this.i] === '}')
+                return void this.i++;
+            this.expect(',', "expected ',' or '}'");
+            this.blank();
+        }
+    }
+    array(depth) {
+        this.i++;
+        this.blank();
+        if (this.s[this.i] === ']')
+            return void this.i++;
+        for (;;) {
+            this.value(depth + 1);
+            this.blank();
+            if (this.s[this.i] === ']')
+                return void this.i++;
+            this.expect(',', "expected ',' or ']'");
+            this.blank();
+        }
+    }
+    string() {
+        const s = this.s;
+        this.i++;
+        for (;;) {
+            const c = s[this.i];
+            if (c === undefined || c === '\n' || c === '\r')
+                this.fail('a string is not closed on its line');
+            if (c === '"')
+                return void this.i++;
+            if (c < ' ')
+                this.fail('a control character inside a string (escape it)');
+            if (c === '\\') {
+                const e = s[this.i + 1] ?? '';
+                if ('"\\/bfnrt'.includes(e) && e !== '')
+                    this.i += 2;
+                else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(s.slice(this.i + 2, this.i + 6)))
+                    this.i += 6;
+                else
+                    this.fail('a bad escape in a string');
+            }
+            else
+                this.i++;
+        }
+    }
+    number() {
+        const m = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?/y;
+        m.lastIndex = this.i;
+        if (!m.exec(this.s))
+            this.fail('a malformed number');
+        this.i = m.lastIndex;
+    }
+    word(w) {
+        if (!this.s.startsWith(w, this.i))
+            return false;
+        this.i += w.length;
+        return true;
+    }
+    expect(c, what) {
+        if (this.s[this.i] !== c)
+            this.fail(what);
+        this.i++;
+    }
+    blank() {
+        const s = this.s;
+        while (s[this.i] === ' ' || s[this.i] === '\t' || s[this.i] === '\n' || s[this.i] === '\r')
+            this.i++;
+    }
+    /** Line and column (1-based, in characters) of the scan's position; counted at failure only. */
+    position(at = this.i) {
+        let line = 1;
+        let from = 0;
+        for (let k = 0; k < at; k++) {
+            if (this.s[k] === '\n' || (this.s[k] === '\r' && this.s[k + 1] !== '\n')) {
+                line++;
+                from = k + 1;
+            }
+        }
+        return { line, column: at - from + 1 };
+    }
+    fail(what) {
+        const { line, column } = this.position();
+        throw new StrictJsonError(line, column, what);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/masking/yaml-subset.ts
 /**
  * The YAML that masking rules are written in, and nothing more: a block sequence of block mappings
@@ -10293,20 +10802,35 @@ function parseYamlList(text) {
 function isItemStart(text) {
     return text === '-' || text.startsWith('- ');
 }
-/** The lines that hold something: indentation measured, comments and blank lines dropped. */
+/**
+ * The longest line read. The rules are the pull request's text: a cap keeps every message about a
+ * line short and every line's work small (a rule is a few words; an expression is at most 10,000
+ * characters, rules.ts).
+ */
+const MAX_LINE_CHARS = 16_384;
+/**
+ * The lines that hold something: indentation measured, comments and blank lines dropped. Linear in
+ * the text: every line is scanned once, left to right (no regular expression that could backtrack
+ * over a run of spaces or quotes).
+ */
 function significantLines(text) {
     const out = [];
     const raw = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
     raw.forEach((full, idx) => {
         const no = idx + 1;
-        const m = /^( *)(.*)$/.exec(full);
-        const lead = m[1];
-        let body = m[2];
+        if (full.length > MAX_LINE_CHARS) {
+            throw new YamlSubsetError(no, `the line is longer than ${MAX_LINE_CHARS.toLocaleString('en-US')} characters (a rule's fields go on lines of their own)`);
+        }
+        let start = 0;
+        while (full[start] === ' ')
+            start++;
+        const lead = full.slice(0, start);
+        let body = full.slice(start);
         if (body.startsWith('\t'))
             throw new YamlSubsetError(no, 'tabs cannot indent YAML; use spaces');
         const uncommented = stripComment(body, no);
         const commented = uncommented.length < body.length;
-        body = uncommented.replace(/[ \t]+$/, '');
+        body = trimBlanksEnd(uncommented);
         if (body === '')
             return;
         if (out.length === 0 && lead === '' && (body === '---' || body.startsWith('--- '))) {
@@ -10321,9 +10845,22 @@ function significantLines(text) {
     });
     return out;
 }
-/** Drops a comment (`#` at the start or after whitespace, outside quotes). */
+/** `s` without trailing spaces and tabs (a loop: `/[ \t]+$/` is quadratic on a long run of spaces). */
+function trimBlanksEnd(s) {
+    let end = s.length;
+    while (end > 0 && (s[end - 1] === ' ' || s[end - 1] === '\t'))
+        end--;
+    return s.slice(0, end);
+}
+const isSpace = (c) => c !== undefined && /\s/.test(c);
+/**
+ * Drops a comment (`#` at the start or after whitespace, outside quotes). One pass: where the last
+ * character that is not whitespace is, is carried forward, so whether a quote may open a scalar
+ * (after `key: `, `- `, or at the start) is known without looking back over the line.
+ */
 function stripComment(body, no) {
     let quote;
+    let last = -1;
     for (let i = 0; i < body.length; i++) {
         const c = body[i];
         if (quote === '"') {
@@ -10343,18 +10880,28 @@ function stripComment(body, no) {
         else if (c === '#' && (i === 0 || body[i - 1] === ' ' || body[i - 1] === '\t')) {
             return body.slice(0, i);
         }
-        else if ((c === '"' || c === "'") && startsScalar(body, i)) {
+        else if ((c === '"' || c === "'") && startsScalar(body, i, last)) {
             quote = c;
         }
+        if (!isSpace(body[i]))
+            last = i;
     }
     if (quote)
         throw new YamlSubsetError(no, `a quoted value is not closed on its line (multi-line values are not supported)`);
     return body;
 }
-/** A quote opens a quoted scalar only where a scalar begins: after `key: `, `- `, or at the start. */
-function startsScalar(body, i) {
-    const before = body.slice(0, i);
-    return before === '' || /(?:^|\s)-\s+$/.test(before) || /:\s+$/.test(before) || /^-\s+$/.test(before);
+/**
+ * A quote opens a quoted scalar only where a scalar begins: at the start, or after whitespace that
+ * follows `:` or a `-` standing alone. `last` is the index of the last character before `i` that
+ * is not whitespace (-1 when there is none).
+ */
+function startsScalar(body, i, last) {
+    if (i === 0)
+        return true;
+    if (last < 0 || last === i - 1)
+        return false;
+    const c = body[last];
+    return c === ':' || (c === '-' && (last === 0 || isSpace(body[last - 1])));
 }
 function addField(map, text, line) {
     const no = line.no;
@@ -10530,6 +11077,7 @@ function quoted(text, no) {
 
 ;// CONCATENATED MODULE: ./src/masking/rules.ts
 
+
 /** A bad list of rules; the caller (inputs.ts) turns it into an InputError naming its input. */
 class MaskingRulesError extends Error {
     constructor(message) {
@@ -10583,10 +11131,14 @@ function readList(text, format) {
     if (json) {
         let value;
         try {
-            value = JSON.parse(trimmed);
+            value = parseStrictJson(text.replace(/^\uFEFF/, ''));
         }
         catch (e) {
-            throw new MaskingRulesError(`the rules are not valid JSON (${e.message.replace(/ in JSON at position \d+.*$/, '')}).` +
+            if (!(e instanceof StrictJsonError))
+                throw e;
+            // The action's own message (line, column, what was expected), never the parser's: that one
+            // quotes the text, and the rules are x-sensitive.
+            throw new MaskingRulesError(`the rules are not valid JSON: ${e.message}.` +
                 (format === 'json' ? '' : ' (Text starting with [ or { is read as JSON.)'));
         }
         if (!Array.isArray(value))
@@ -10747,6 +11299,9 @@ function countRules(n) {
 
 /** A rules file larger than this is not a list of rules. */
 const MAX_RULES_FILE_BYTES = 1 << 20;
+const MAX_RULES_BYTES_SHOWN = `${MAX_RULES_FILE_BYTES.toLocaleString('en-US')} bytes (1 MiB)`;
+const TOO_LARGE_HINT = 'a list of masking rules is a few lines per masked column: check that the input names the rules, ' +
+    'not a dump or a generated file.';
 const FORMATS = { '.json': 'json', '.yaml': 'yaml', '.yml': 'yaml' };
 function readMaskingRules(o) {
     const { fail } = o;
@@ -10761,6 +11316,9 @@ function readMaskingRules(o) {
             `mask. Use branch_type: default for masked data, or drop the rules for an empty copy of the schema.`);
     }
     if (input === INPUTS.maskingRules) {
+        if (Buffer.byteLength(o.inline, 'utf8') > MAX_RULES_FILE_BYTES) {
+            fail(input, `Invalid input '${input}': it is larger than ${MAX_RULES_BYTES_SHOWN}; ${TOO_LARGE_HINT}`);
+        }
         return { rules: parse(o, input, o.inline, 'auto', `Invalid input '${input}'`), source: input };
     }
     if (!o.readFile)
@@ -10778,7 +11336,7 @@ function readMaskingRules(o) {
         return fail(input, `Input '${input}': could not read ${shown}: ${e.code ?? e.message}.`);
     }
     if (Buffer.byteLength(text, 'utf8') > MAX_RULES_FILE_BYTES) {
-        fail(input, `Invalid input '${input}': ${shown} is larger than ${MAX_RULES_FILE_BYTES} bytes.`);
+        fail(input, `Invalid input '${input}': ${shown} is larger than ${MAX_RULES_BYTES_SHOWN}; ${TOO_LARGE_HINT}`);
     }
     return {
         rules: parse(o, input, text, format, `Invalid input '${input}' (${shown})`),
@@ -10824,8 +11382,13 @@ function locate(o) {
     // A symbolic link in the workspace may lead out of it.
     if (outside(root, real))
         o.fail(input, outsideMessage(shown));
-    if (!(0,external_node_fs_namespaceObject.statSync)(real).isFile())
+    const stat = (0,external_node_fs_namespaceObject.statSync)(real);
+    if (!stat.isFile())
         o.fail(input, `Invalid input '${input}': ${shown} is not a file.`);
+    // Before reading it: a file of gigabytes must not be read into memory to be refused.
+    if (stat.size > MAX_RULES_FILE_BYTES) {
+        o.fail(input, `Invalid input '${input}': ${shown} is larger than ${MAX_RULES_BYTES_SHOWN}; ${TOO_LARGE_HINT}`);
+    }
     return { path: real, shown };
 }
 function outside(root, path) {
@@ -10877,90 +11440,6 @@ function readMode(r, allowEmptyApiKey) {
     return { mode, ephemeral };
 }
 
-;// CONCATENATED MODULE: ./src/inputs/types.ts
-/** A bad input value. The message names the input and what is allowed, and never holds a secret. */
-class InputError extends Error {
-    /** The input's name as written in action.yml, e.g. `expires_in`. */
-    input;
-    constructor(input, message) {
-        super(message);
-        this.name = 'InputError';
-        this.input = input;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/inputs/neon-names.ts
-// Neon's own actions' names for inputs this action has under another name (issue 32). GitHub only
-// warns "Unexpected input" for an input an action does not declare, and the step then runs on the
-// default: `username: app_user` (create-branch-action v5) would connect as neondb_owner. The runner
-// sets INPUT_<NAME> for every `with:` key, declared or not, so the reader sees them; every one of
-// these that is given fails the step before any request, naming ours. docs/migrating.md holds the
-// same tables (its inputs and outputs, and what behaves differently), and a test holds the two together.
-
-
-/**
- * Every input of Neon's actions (their action.yml at the tag named) that this action does not
- * declare. Their other inputs (`project_id`, `api_key`, `api_host`, `branch_name`, `database`,
- * `prisma`, `ssl`, `suspend_timeout`, and all of create-branch-action v6's) are ours too, with the
- * same meaning: never refused.
- */
-const NEON_INPUT_NAMES = [
-    { neon: 'username', action: 'create-branch-action v5', ours: INPUTS.role },
-    { neon: 'parent', action: 'create-branch-action v5', ours: INPUTS.parentBranch },
-    {
-        neon: 'parent',
-        action: 'reset-branch-action v1',
-        note: '`mode: reset` resets from the parent without it; `parent_branch` names another source',
-    },
-    { neon: 'branch', action: 'delete-branch-action v3', ours: INPUTS.branchName },
-    { neon: 'branch_id', action: 'delete-branch-action v3', ours: INPUTS.branchName },
-    { neon: 'branch', action: 'reset-branch-action v1', ours: INPUTS.branchName },
-    { neon: 'cs_role_name', action: 'reset-branch-action v1', ours: INPUTS.role },
-    { neon: 'cs_database', action: 'reset-branch-action v1', ours: INPUTS.database },
-    { neon: 'cs_prisma', action: 'reset-branch-action v1', ours: INPUTS.prisma },
-    { neon: 'cs_ssl', action: 'reset-branch-action v1', ours: INPUTS.ssl },
-    { neon: 'github-token', action: 'schema-diff-action v1', ours: INPUTS.githubToken },
-    { neon: 'compare_branch', action: 'schema-diff-action v1', ours: INPUTS.branchName },
-    { neon: 'base_branch', action: 'schema-diff-action v1', ours: INPUTS.parentBranch },
-    {
-        neon: 'timestamp',
-        action: 'schema-diff-action v1',
-        note: 'the branch is compared as it is now; a point in time goes on the other side: ' +
-            '`parent_branch: <name>@<timestamp>`',
-    },
-    {
-        neon: 'lsn',
-        action: 'schema-diff-action v1',
-        note: 'the branch is compared as it is now; a point in time goes on the other side: ' +
-            '`parent_branch: <name>@<LSN>`',
-    },
-];
-/** The message for a Neon name given to this action: each of Neon's meanings, and ours. */
-function neonNameMessage(neon, rows = NEON_INPUT_NAMES) {
-    const parts = rows
-        .filter((r) => r.neon === neon)
-        .map((r) => {
-        const what = r.ours
-            ? `this action calls it '${r.ours}'${r.note ? ` (${r.note})` : ''}`
-            : `this action has no such input: ${r.note ?? 'remove it'}`;
-        return `${r.action.replace(/ v\d+$/, '')}'s name; ${what}`;
-    });
-    return `input '${neon}' is ${parts.join('. It is also ')}.`;
-}
-/**
- * Fails (InputError, naming ours) on the first of Neon's names given a value. `read` is the
- * reader's core.getInput-like read: '' for an input the workflow does not set.
- */
-function refuseNeonNames(read) {
-    const declared = new Set(Object.values(INPUTS));
-    for (const neon of new Set(NEON_INPUT_NAMES.map((r) => r.neon))) {
-        if (declared.has(neon))
-            continue;
-        if (read(neon).trim() !== '')
-            throw new InputError(neon, neonNameMessage(neon));
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/inputs/project.ts
 // `project_id` and `api_host`: which Neon project, and the one base URL the API key is sent to.
 
@@ -10983,28 +11462,40 @@ function readProject(r) {
  * `api_host` as the one base URL the API key is ever sent to: https, or plain http only to this
  * machine (a simulator, a local proxy), where the key never crosses a network. Exported for the
  * post step, which checks its recorded host against it.
+ *
+ * A refusal names what is wrong (not a URL, the scheme, credentials, a query string, a fragment)
+ * and never prints the value: a user name, a password, `?access_token=…` or a fragment would be a
+ * secret in the log and the summary. What it shows at most is the scheme and the host.
  */
-function parseApiHost(value, invalid, fail) {
+function parseApiHost(value, _invalid, fail) {
+    const refuse = (what) => fail(INPUTS.apiHost, `Invalid input '${INPUTS.apiHost}': ${what}`);
     let url;
     try {
         url = new URL(value);
     }
     catch {
-        return invalid(INPUTS.apiHost, value, URL_EXPECTED);
+        return refuse(`the value is not a URL (not shown: it may hold a secret). ${URL_EXPECTED}`);
+    }
+    const problems = [];
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        problems.push(`its scheme is '${url.protocol.replace(/[^a-z0-9+.:-]/g, '?')}', not https:`);
     }
     if (url.username !== '' || url.password !== '') {
-        // Do not echo the value: it holds credentials.
-        return fail(INPUTS.apiHost, `Invalid input '${INPUTS.apiHost}': the URL must not contain a user name or password; authenticate with api_key.`);
+        problems.push('it holds a user name or password; authenticate with api_key');
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        return invalid(INPUTS.apiHost, value, URL_EXPECTED);
+    if (url.search !== '')
+        problems.push('it has a query string (?…)');
+    if (url.hash !== '')
+        problems.push('it has a fragment (#…)');
+    if (problems.length > 0) {
+        const expected = problems[0].startsWith('its scheme')
+            ? URL_EXPECTED
+            : 'The API base URL must not have a user name or password, a query string or fragment.';
+        return refuse(`the URL is refused (not shown: it may hold a secret): ${problems.join('; ')}. ${expected}`);
     }
     if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-        return invalid(INPUTS.apiHost, value, `Plain http:// would send the API key in clear text: use https://, e.g. ${DEFAULT_API_HOST}. ` +
-            'http:// is accepted only for this machine: localhost, 127.0.0.0/8 or [::1].');
-    }
-    if (url.search !== '' || url.hash !== '') {
-        return invalid(INPUTS.apiHost, value, 'The API base URL must not have a query string or fragment.');
+        return refuse(`http://${url.host}: Plain http:// would send the API key in clear text: use https://, e.g. ` +
+            `${DEFAULT_API_HOST}. http:// is accepted only for this machine: localhost, 127.0.0.0/8 or [::1].`);
     }
     return url.href.replace(/\/+$/, '');
 }
@@ -11022,6 +11513,18 @@ function isLoopbackHost(hostname) {
 /** Whether `id` has the form of a Neon project id (what `project_id` accepts). */
 function isProjectId(id) {
     return PROJECT_ID_RE.test(id);
+}
+
+;// CONCATENATED MODULE: ./src/inputs/types.ts
+/** A bad input value. The message names the input and what is allowed, and never holds a secret. */
+class InputError extends Error {
+    /** The input's name as written in action.yml, e.g. `expires_in`. */
+    input;
+    constructor(input, message) {
+        super(message);
+        this.name = 'InputError';
+        this.input = input;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/inputs/reader.ts
@@ -11315,8 +11818,6 @@ function parseParent(text, mode, now, invalid) {
 
 
 
-
-
 const MAX_TIMEOUT_SECONDS = 3600;
 const defaultRead = (name) => getInput(name);
 /**
@@ -11325,8 +11826,6 @@ const defaultRead = (name) => getInput(name);
  */
 function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
     const r = inputReader(read);
-    // Neon's actions' names for our inputs (`username`, `branch`, …) fail first, naming ours.
-    refuseNeonNames(read);
     // Validation order follows action.yml, so "the first bad input" is predictable.
     const { mode, ephemeral } = readMode(r, options.allowEmptyApiKey === true);
     const { projectId, apiHost } = readProject(r);
@@ -11345,7 +11844,6 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
     const masking = readMasking(r, mode, { database: connection.database, branchType }, options);
     const getAuthUrl = r.bool(INPUTS.getAuthUrl, DEFAULTS.getAuthUrl);
     const getDataApiUrl = r.bool(INPUTS.getDataApiUrl, DEFAULTS.getDataApiUrl);
-    const resetPassword = r.bool(INPUTS.resetPassword, DEFAULTS.resetPassword);
     const inputs = {
         mode,
         ephemeral,
@@ -11363,7 +11861,6 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
         ...cleanup,
         getAuthUrl,
         getDataApiUrl,
-        resetPassword,
     };
     // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
     if (target.branchName !== undefined)
@@ -11491,20 +11988,6 @@ function chooseAutoMode(ctx) {
         `events, not '${event || '(unknown)'}'. Set 'mode' explicitly (create, reset, delete, cleanup or schema-diff); ` +
         `outside a pull request also set 'branch_name'.`);
 }
-/**
- * `mode: create` on a pull request `closed` event (issue 32): the pull request is done, and a create
- * there would make (or keep, with its expiry pushed out) a branch nobody will use. Fails before any
- * request, saying what the workflow meant. `ephemeral: true` is a branch for the job, deleted when
- * it ends: it is let through.
- */
-function refuseCreateOnClosed(mode, ephemeral, ctx) {
-    if (mode !== 'create' || ephemeral || !isPullRequestEvent(ctx.eventName) || ctx.action !== 'closed')
-        return;
-    throw new InputError(INPUTS.mode, `Input 'mode' is 'create', but this is a '${ctx.eventName} closed' event: creating would make (or keep) ` +
-        `a branch for a pull request that is over. Use 'mode: delete' for closed events (a job of its own, as in ` +
-        `examples/pull-request.yml), or 'mode: auto', which creates on ` +
-        `${CREATE_ACTIONS.join(', ')} and deletes on closed. Nothing was sent to Neon.`);
-}
 
 ;// CONCATENATED MODULE: external "node:crypto"
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
@@ -11603,70 +12086,6 @@ function describeRecreated(previousId) {
     return `yes: Neon cannot reset an anonymized branch, so it was made anew with freshly masked data; its branch id (it was ${previousId}), host and password changed`;
 }
 
-;// CONCATENATED MODULE: ./src/neon/usage-text.ts
-const UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-/** `0 B`, `512 B`, `12.0 KiB`, `1.5 GiB`, `2.0 TiB`: binary units, one decimal from KiB up. */
-function formatBytes(bytes) {
-    if (!(bytes >= 1024))
-        return `${Math.max(0, Math.round(bytes))} B`;
-    let value = bytes / 1024;
-    let unit = 0;
-    // Up while the value, rounded to one decimal, would read 1024.0 or more.
-    while (unit < UNITS.length - 1 && Math.round(value * 10) / 10 >= 1024) {
-        value /= 1024;
-        unit++;
-    }
-    return `${oneDecimal(value)} ${UNITS[unit]}`;
-}
-/** One decimal; a figure above 0 that would read `0.0` reads `< 0.1` (it is not nothing). */
-function oneDecimal(n) {
-    return n > 0 && n < 0.05 ? '< 0.1' : n.toFixed(1);
-}
-/** Compute time as CU-hours: `compute_time_seconds / 3600`, e.g. `2.0 CU-hours`. */
-function formatCuHours(computeSeconds) {
-    return `${oneDecimal(computeSeconds / 3600)} CU-hours`;
-}
-/** Seconds as hours, e.g. `3.1 h`. */
-function formatHours(seconds) {
-    return `${oneDecimal(seconds / 3600)} h`;
-}
-/**
- * The figures in one line, e.g. `1.5 GiB logical size, 2.0 CU-hours of compute, 3.1 h active,
- * 120.0 MiB written, 5.0 MiB transferred`; only the figures Neon gave; undefined when none.
- */
-function describeUsage(u) {
-    if (!u)
-        return undefined;
-    const parts = [];
-    if (u.logical_size_bytes !== undefined)
-        parts.push(`${formatBytes(u.logical_size_bytes)} logical size`);
-    if (u.compute_time_seconds !== undefined)
-        parts.push(`${formatCuHours(u.compute_time_seconds)} of compute`);
-    if (u.active_time_seconds !== undefined)
-        parts.push(`${formatHours(u.active_time_seconds)} active`);
-    if (u.written_data_bytes !== undefined)
-        parts.push(`${formatBytes(u.written_data_bytes)} written`);
-    if (u.data_transfer_bytes !== undefined)
-        parts.push(`${formatBytes(u.data_transfer_bytes)} transferred`);
-    return parts.length > 0 ? parts.join(', ') : undefined;
-}
-/**
- * The usage row of the comment and the summary, or undefined when Neon gave no figure. A deleted
- * branch's row says what the preview used (the figures read just before the delete).
- */
-function usageRow(u, deleted) {
-    const text = describeUsage(u);
-    if (text === undefined)
-        return undefined;
-    return ['Usage', deleted ? `This preview used ${text}` : `${text} so far (as Neon last measured it)`];
-}
-/** A sweep's totals, e.g. `3 branches: 1.5 GiB logical size, …`. */
-function describeFreed(f) {
-    const what = `${f.branches} ${f.branches === 1 ? 'branch' : 'branches'}`;
-    const figures = describeUsage(f);
-    return figures === undefined ? what : `${what}: ${figures}`;
-}
-
 ;// CONCATENATED MODULE: ./src/util/escape.ts
 /**
  * Escaping, in one place, for every place untrusted text goes in what the public reads: the pull
@@ -11728,6 +12147,19 @@ function tableCell(text) {
 /** POSIX single-quoting when the word has anything but safe characters. */
 function shellQuote(word) {
     return /^[A-Za-z0-9._/:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+;// CONCATENATED MODULE: ./src/modes/schema-too-large.ts
+/**
+ * The sentence the log, the comment and the summary give a diff too large to compute (plain
+ * text: each place escapes it for where it goes). Pure.
+ */
+function tooLargeText(t) {
+    const n = (k) => k.toLocaleString('en-US');
+    const size = (s) => `${n(s.lines)} ${s.lines === 1 ? 'line' : 'lines'} (${n(s.chars)} characters)`;
+    return (`the base's schema has ${size(t.base)}, the branch's ${size(t.branch)}; the diff has more than ` +
+        `${n(t.maxChangedLines)} changed lines or would not finish within what was left of the step's ` +
+        "'timeout'. Compare them with `neonctl branches schema-diff` where time allows.");
 }
 
 ;// CONCATENATED MODULE: ./node_modules/diff/lib/index.mjs
@@ -13444,10 +13876,67 @@ function escapeHTML(s) {
  * printing. Empty when the schemas are equal (neonctl would still print the `---`/`+++` pair).
  */
 function schemaPatch(database, base, compare, baseSql, compareSql) {
+    return boundedSchemaPatch(database, base, compare, baseSql, compareSql, {}) ?? '';
+}
+/**
+ * The most work a schema diff may take. The schemas are the pull request's: Myers' algorithm
+ * (jsdiff's) costs time in the number of changed lines, squared at worst, and memory with it (a
+ * 20,000-line change took 84 s). Past this many changed lines (added plus removed) the diff is
+ * not computed; a change that large does not fit the comment anyway. A change whose lines are all
+ * new is refused at once (unmatchedLines); one that only moves lines still costs jsdiff seconds
+ * before it gives up (7 to 13 s on a busy 2-core machine: `npm run bench:pr-content`), which the
+ * step's deadline bounds as well.
+ */
+const MAX_DIFF_EDIT_LINES = 10_000;
+/**
+ * schemaPatch within `limits`: undefined when jsdiff gave up (too many changed lines, or out of
+ * time). jsdiff 5.2's structuredPatch answers undefined then (its createPatch would throw).
+ */
+function boundedSchemaPatch(database, base, compare, baseSql, compareSql, limits) {
     if (baseSql === compareSql)
         return '';
-    const patch = createPatch(`Database: ${database}`, baseSql, compareSql, header(base), header(compare));
-    return patch.replace(/^([^\n]+)\n([^\n]+)\n/m, '');
+    if (limits.timeoutMs !== undefined && limits.timeoutMs <= 0)
+        return undefined;
+    if (limits.maxEditLength !== undefined && unmatchedLines(baseSql, compareSql) > limits.maxEditLength) {
+        return undefined;
+    }
+    const name = `Database: ${database}`;
+    const options = {
+        context: 4,
+        ...(limits.maxEditLength !== undefined ? { maxEditLength: limits.maxEditLength } : {}),
+        // Whole milliseconds, at least one: jsdiff reads 0 as "no timeout".
+        ...(limits.timeoutMs !== undefined ? { timeout: Math.max(1, Math.floor(limits.timeoutMs)) } : {}),
+    };
+    const patch = structuredPatch(name, name, baseSql, compareSql, header(base), header(compare), options);
+    if (patch === undefined)
+        return undefined;
+    // formatPatch writes `Index:` and the `===` rule first, as createPatch does; neonctl cuts them.
+    return formatPatch(patch).replace(/^([^\n]+)\n([^\n]+)\n/m, '');
+}
+/**
+ * A lower bound of the changed lines of any diff of `a` and `b`, in one pass: each line's count in
+ * one less its count in the other, summed (a line that one side has more often than the other
+ * must be added or removed that many times). Past the limit, jsdiff need not even start.
+ */
+function unmatchedLines(a, b) {
+    const counts = new Map();
+    for (const line of a.split('\n'))
+        counts.set(line, (counts.get(line) ?? 0) + 1);
+    for (const line of b.split('\n'))
+        counts.set(line, (counts.get(line) ?? 0) - 1);
+    let n = 0;
+    for (const c of counts.values())
+        n += Math.abs(c);
+    return n;
+}
+/** Lines and characters of a text, for a message about a diff too large to compute. */
+function textSize(text) {
+    let lines = 0;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+        lines++;
+    if (text !== '' && !text.endsWith('\n'))
+        lines++;
+    return { lines, chars: text.length };
 }
 function header(side) {
     const point = side.lsn ?? side.timestamp;
@@ -13491,6 +13980,7 @@ function cutLines(text, max) {
 ;// CONCATENATED MODULE: ./src/github/schema-section.ts
 
 
+
 const SCHEMA_HEADING = '#### Schema changes';
 const MAX_ERROR_CHARS = 4_000;
 /** `+3 −1`: lines added and removed, for the summary line and the log. */
@@ -13514,6 +14004,11 @@ function renderSchemaSection(v, budget) {
     }
     const c = v.comparison;
     const where = `${codeSpan(c.database)} on ${codeSpan(c.branch.name)}, compared with ${codeSpan(c.base.name)}`;
+    if (c.tooLarge) {
+        // The action's own sentence (numbers only): nothing in it needs escaping for Markdown.
+        const text = `${SCHEMA_HEADING}\n\nSchema of ${where}: **the schemas differ, but the diff was too large to compute**: ${tooLargeText(c.tooLarge)}`;
+        return fit(text, budget);
+    }
     if (c.diff === '')
         return fit(`${SCHEMA_HEADING}\n\nNo schema changes: ${where}.`, budget);
     const head = `${SCHEMA_HEADING}\n\nSchema of ${where}:\n\n<details><summary>${summaryLine(c)}</summary>\n\n`;
@@ -13717,7 +14212,6 @@ function commonPrefix(names) {
 
 
 
-
 /** GitHub refuses comment bodies of 65,536 characters or more. */
 const MAX_COMMENT_CHARS = 65_536;
 const comment_body_MAX_ERROR_CHARS = 8_000;
@@ -13843,7 +14337,8 @@ function renderComment(v) {
 }
 /** Without trailing blank lines: sections are stored so, and separated by one when assembled. */
 function trimEnd(text) {
-    return text.replace(/\s+$/, '');
+    // trimEnd, not /\s+$/: that one is quadratic on a long run of blanks, and the text holds the schema diff.
+    return text.trimEnd();
 }
 /**
  * Whether a branch-mode run leaves the last schema diff in place: an adopted branch still holds
@@ -13902,9 +14397,6 @@ function renderBranchSection(v) {
     if (branch && v.status !== 'deleted' && v.status !== 'failed') {
         rows.push(['Expires', expiryText(branch.expiresAt, v.now)]);
     }
-    const usage = schemaRun ? undefined : usageRow(r?.usage, v.status === 'deleted');
-    if (usage)
-        rows.push(usage);
     rows.push(...runRows(v, id, schemaRun));
     lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '');
     if (!schemaRun)
@@ -13999,9 +14491,7 @@ function stateText(v) {
                 : 'ready: data reset from the parent; same host and password';
         case 'deleted':
             return r?.notDeleted
-                ? // Neon's text (another repository's annotation, which anyone writing to the project sets),
-                    // in a code span: no link, image, heading or mention, bare URLs included.
-                    `not deleted: ${codeSpan(r.notDeleted)}`
+                ? `not deleted: ${r.notDeleted}`
                 : r?.deleted === false
                     ? 'deleted (it was already gone: nothing to do)'
                     : 'deleted because the pull request closed';
@@ -14236,79 +14726,30 @@ function hint(e) {
     return '';
 }
 
+// EXTERNAL MODULE: ./src/github/deadline.ts
+var deadline = __nccwpck_require__(523);
 ;// CONCATENATED MODULE: ./src/github/pulls.ts
 
 /**
- * A 404 that cannot be believed: GitHub answers 404 for what the token may not see as for what does
- * not exist, and this token was not shown to read this repository's pull requests (or workflow
- * runs) in this run. Whatever depends on that answer is kept. `permission` is what the workflow's
- * `permissions:` (or a fine-grained token) must grant.
- */
-class UnverifiedNotFound extends Error {
-    what;
-    permission;
-    constructor(what, permission, why) {
-        const kind = permission === 'actions: read' ? 'workflow runs' : 'pull requests';
-        super(`GitHub answered 404 for ${what}, but this token was not shown to read this repository's ${kind} ` +
-            `(${why}), so the 404 may only mean that it may not see it; it needs '${permission}'`);
-        this.what = what;
-        this.permission = permission;
-        this.name = 'UnverifiedNotFound';
-    }
-}
-/**
- * Whether the token reads a kind of thing in this repository, shown once per run: any 200 for one of
- * them shows it (`saw`); else, at the first 404, one listing (`probe`) must answer 200. Returns why
- * not, or undefined when a 404 can be believed. The probe is made at most once (its promise is kept).
- */
-function readProof(route, probe) {
-    let seen = false;
-    let proof;
-    return {
-        saw() {
-            seen = true;
-        },
-        async unproven() {
-            if (seen)
-                return undefined;
-            proof ??= probe().then(() => undefined, (e) => {
-                const status = e.status;
-                return `${route} answered ${status ? `HTTP ${status}` : escapeControl(e.message)}`;
-            });
-            return proof;
-        },
-    };
-}
-/**
  * Looks pull requests up through the REST API, each number once per run (cached), with a bounded
  * number in flight so a sweep of hundreds of branches neither crawls nor trips GitHub's secondary
- * rate limits. A 404 means the pull request does not exist (deleted, or a number from elsewhere)
- * only once the token was shown to read this repository's pull requests (readProof); otherwise it
- * is an UnverifiedNotFound, and the caller keeps what depends on it.
+ * rate limits. A 404 means the pull request does not exist (deleted, or a number from elsewhere).
  */
 function restPullLookup(api, repository, concurrency = 8) {
     const [owner = '', repo = ''] = repository.split('/');
     const cache = new Map();
     let requests = 0;
-    const route = `GET /repos/${repository}/pulls?state=all&per_page=1`;
-    const proof = readProof(route, () => {
-        requests++;
-        return api.rest.pulls.list({ owner, repo, state: 'all', per_page: 1 });
-    });
     const one = async (n) => {
         requests++;
         try {
             const { data } = await api.rest.pulls.get({ owner, repo, pull_number: n });
-            proof.saw();
             if (data.state === 'open')
                 return 'open';
             return data.merged || data.merged_at ? 'merged' : 'closed';
         }
         catch (e) {
-            if (e.status === 404) {
-                const why = await proof.unproven();
-                return why ? new UnverifiedNotFound(`pull request #${n}`, 'pull-requests: read', why) : 'missing';
-            }
+            if (e.status === 404)
+                return 'missing';
             const status = e.status;
             return new Error(`GET /repos/${repository}/pulls/${n}: ${status ? `HTTP ${status}: ` : ''}${escapeControl(e.message)}`);
         }
@@ -14356,32 +14797,21 @@ async function lookUpAll(keys, cache, one, concurrency, onAnswer) {
  */
 
 
-/**
- * Looks runs up through the REST API, cached and a few at a time, like the pull request look-up; a
- * 404 is believed only once the token was shown to read this repository's runs (readProof).
- */
+/** Looks runs up through the REST API, cached and a few at a time, like the pull request look-up. */
 function restRunLookup(api, repository, concurrency = 8) {
     const [owner = '', repo = ''] = repository.split('/');
     const cache = new Map();
     let requests = 0;
-    const route = `GET /repos/${repository}/actions/runs?per_page=1`;
-    const proof = readProof(route, () => {
-        requests++;
-        return api.rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: 1 });
-    });
     const one = async (id) => {
         requests++;
         try {
             const { data } = await api.rest.actions.getWorkflowRun({ owner, repo, run_id: Number(id) });
-            proof.saw();
             return data.status === 'completed' ? 'completed' : 'in progress';
         }
         catch (e) {
             const status = e.status;
-            if (status === 404) {
-                const why = await proof.unproven();
-                return why ? new UnverifiedNotFound(`workflow run ${id}`, 'actions: read', why) : 'missing';
-            }
+            if (status === 404)
+                return 'missing';
             return new Error(`GET /repos/${repository}/actions/runs/${id}: ${status ? `HTTP ${status}: ` : ''}${escapeControl(e.message)}`);
         }
     };
@@ -14604,70 +15034,6 @@ class BranchIndex {
     }
 }
 
-;// CONCATENATED MODULE: ./src/neon/usage.ts
-/** The keys of the `usage` and `freed` outputs, in the order they are shown. */
-const USAGE_KEYS = [
-    'logical_size_bytes',
-    'written_data_bytes',
-    'data_transfer_bytes',
-    'compute_time_seconds',
-    'active_time_seconds',
-];
-/** Which field of Neon's Branch each key comes from. */
-const FIELD = {
-    logical_size_bytes: 'logical_size',
-    written_data_bytes: 'written_data_bytes',
-    data_transfer_bytes: 'data_transfer_bytes',
-    compute_time_seconds: 'compute_time_seconds',
-    active_time_seconds: 'active_time_seconds',
-};
-/** The branch's figures; `{}` when it carries none. */
-function usageOf(branch) {
-    const out = {};
-    for (const key of USAGE_KEYS) {
-        const value = branch[FIELD[key]];
-        if (typeof value === 'number' && Number.isFinite(value) && value >= 0)
-            out[key] = value;
-    }
-    return out;
-}
-/** Whether there is at least one figure to show. */
-function hasUsage(u) {
-    return u !== undefined && USAGE_KEYS.some((k) => u[k] !== undefined);
-}
-/** How many of the largest deleted branches the summary lists. */
-const LARGEST_SHOWN = 5;
-/**
- * Sums over `branches`: a figure is summed over the branches that report it, and absent when none
- * does (so a sweep of branches without `logical_size` does not claim to have freed 0 bytes).
- */
-function sumUsage(branches) {
-    const total = { branches: branches.length };
-    for (const b of branches) {
-        const u = usageOf(b);
-        for (const key of USAGE_KEYS) {
-            const v = u[key];
-            if (v !== undefined)
-                total[key] = (total[key] ?? 0) + v;
-        }
-    }
-    return total;
-}
-/** The totals and the `n` largest by logical size (those without one are not ranked). */
-function freedReport(branches, n = LARGEST_SHOWN) {
-    const ranked = branches
-        .map((b) => ({ name: b.name, id: b.id, usage: usageOf(b) }))
-        .filter((x) => x.usage.logical_size_bytes !== undefined)
-        .sort((a, b) => (b.usage.logical_size_bytes ?? 0) - (a.usage.logical_size_bytes ?? 0) ||
-        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { total: sumUsage(branches), largest: ranked.slice(0, n) };
-}
-/** `{ usage }` for a result, when the branch carries at least one figure; `{}` otherwise. */
-function usageField(branch) {
-    const usage = usageOf(branch);
-    return hasUsage(usage) ? { usage } : {};
-}
-
 ;// CONCATENATED MODULE: ./src/modes/cleanup/deleter.ts
 /**
  * Deletes branches children first, as they are handed in, at most `concurrency` at once, each
@@ -14832,7 +15198,6 @@ function foreignBranchError(branch, o, ctx, projectId) {
 
 ;// CONCATENATED MODULE: ./src/modes/cleanup/ephemeral.ts
 
-
 const DAY_MS = 86_400_000;
 /** True for a branch made with `ephemeral: true` (by any repository). */
 function isEphemeral(annotation) {
@@ -14905,11 +15270,7 @@ async function judgeByRun(run, candidates, judged = () => { }) {
         if (done.has(c))
             return;
         done.add(c);
-        if (s instanceof UnverifiedNotFound) {
-            c.unverified = s.permission;
-            c.reason += `: ${s.message}; kept`;
-        }
-        else if (s instanceof Error || s === undefined) {
+        if (s instanceof Error || s === undefined) {
             c.reason += `: its run could not be looked up (${s instanceof Error ? s.message : 'no answer'}), kept`;
             run.deps.log.warning(`Keeping '${c.branch.name}': ${c.reason}`);
         }
@@ -15471,8 +15832,6 @@ class ModeRun {
 
 
 
-
-
 const cleanup_DAY_MS = 86_400_000;
 /**
  * cleanup: the scheduled sweeper. Deletes stale branches under `cleanup_prefix` and never anything
@@ -15492,8 +15851,6 @@ async function cleanupMode(deps, inputs, opts = {}) {
         // What each delete came to, by branch id; the verdicts are written once everything is judged.
         const outcomes = new Map();
         const deleted = [];
-        // Deleted by this run (not found already gone): what the sweep freed.
-        const freed = [];
         const deleter = inputs.dryRun
             ? undefined
             : new ChildrenFirstDeleter(run, Math.max(1, opts.deleteConcurrency ?? 1), (b, error) => {
@@ -15502,8 +15859,6 @@ async function cleanupMode(deps, inputs, opts = {}) {
                     run.changed(`deleted '${b.name}' (${b.id})`);
                 if (error === undefined || error === 'gone')
                     deleted.push(b);
-                if (error === undefined)
-                    freed.push(b);
             });
         let candidates;
         try {
@@ -15538,8 +15893,6 @@ async function cleanupMode(deps, inputs, opts = {}) {
             // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
             deletedBranches: inputs.dryRun ? [] : deleted.map((b) => b.name),
             staleBranches: doomed.map((b) => b.name),
-            // The figures of the listing that judged them; in a dry run, what the sweep would free.
-            freed: freedReport(inputs.dryRun ? doomed : freed),
             ...(recoverable ? { recoverable } : {}),
             verdicts,
             ...(failures.length ? { failures } : {}),
@@ -15610,7 +15963,7 @@ async function judgeBranches(run, index, now, doomed) {
             c.reason = `annotated for another repository (${o.repo}, ${o.key}): not ours`;
         }
         else {
-            c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix, o.kind === 'ours');
+            c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix);
         }
     }
     // Ephemeral CI branches, whatever their prefix, judged by their workflow run.
@@ -15641,7 +15994,7 @@ async function judgeBranches(run, index, now, doomed) {
             // Whatever its pull request's state, the name alone never dooms it before cleanup_max_age.
             c.youngNameTie = true;
             c.reason =
-                `PR #${c.tie.pr} only ${weakly(c.tie)}; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
+                `PR #${c.tie.pr} only by its name; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
                     `so kept whatever that pull request's state`;
             judged(c);
         }
@@ -15649,7 +16002,6 @@ async function judgeBranches(run, index, now, doomed) {
     const toLookUp = candidates.filter((c) => c.tie && (c.tie.by === 'annotation' || old(c)));
     await judgeByPullRequest(run, toLookUp, maxDays, judged);
     await judgeByRun(run, ephemeral, judged);
-    warnUnverified(run, all);
     keepParentsOfKeptChildren(run, index, all);
     return all;
 }
@@ -15678,17 +16030,13 @@ function verdictOf(c, verdict) {
 }
 /**
  * Annotation first (it survives renames); else a `pr-<n>` in the name under the prefix. For a
- * branch that is not another repository's (judgeBranches asks ownership.ts first). A
- * `github-pr-number` annotation ties the branch to this repository's pull request only when its
- * repository annotations make it this repository's (`ours`, ownership.ts): without them the number
- * may be another repository's or another tool's, and it ties no more than a name does (kept while
- * that pull request is open, otherwise judged by `cleanup_max_age`).
+ * branch that is not another repository's (judgeBranches asks ownership.ts first).
  */
-function tieOf(branch, annotation, prefix, ours) {
+function tieOf(branch, annotation, prefix) {
     const a = annotation?.value ?? {};
     const n = Number(a['github-pr-number']);
     if (Number.isInteger(n) && n > 0)
-        return ours ? { pr: n, by: 'annotation' } : { pr: n, by: 'name', unowned: true };
+        return { pr: n, by: 'annotation' };
     const m = branch.name.slice(prefix.length).match(/(?:^|[^a-z0-9])pr-(\d+)(?![0-9])/i);
     if (m?.[1])
         return { pr: Number(m[1]), by: 'name' };
@@ -15720,13 +16068,8 @@ async function judgeByPullRequest(run, ours, maxDays, judged) {
         if (done.has(c))
             return;
         done.add(c);
-        const pr = `PR #${c.tie.pr}${c.tie.by === 'name' ? ` (${c.tie.unowned ? 'from an annotation without this repository' : 'from the name'})` : ''}`;
-        if (s instanceof UnverifiedNotFound) {
-            c.prState = 'unknown';
-            c.unverified = s.permission;
-            c.reason = `${pr}: ${s.message}; kept`;
-        }
-        else if (s instanceof Error || s === undefined) {
+        const pr = `PR #${c.tie.pr}${c.tie.by === 'name' ? ' (from the name)' : ''}`;
+        if (s instanceof Error || s === undefined) {
             c.prState = 'unknown';
             c.reason = `${pr} could not be looked up (${s instanceof Error ? s.message : 'no answer'}): kept`;
             run.deps.log.warning(`Keeping '${c.branch.name}': ${c.reason}`);
@@ -15737,7 +16080,7 @@ async function judgeByPullRequest(run, ours, maxDays, judged) {
             c.reason = s === 'open' ? `${pr} is open` : s === 'missing' ? `${pr} does not exist` : `${pr} is ${s}`;
             if (c.remove && c.tie.by === 'name') {
                 // Only old ones were looked up (judgeBranches): the age rule, as for a branch tied to none.
-                c.reason += `; tied only ${weakly(c.tie)}, so judged by age: not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`;
+                c.reason += `; tied only by its name, so judged by age: not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`;
             }
         }
         judged(c);
@@ -15804,33 +16147,6 @@ function warnAboutPrefix(run, index) {
             : `In this project it also matches ${also.length} branch(es) outside '${prefix}/': ` +
                 `${listed.join(', ')}${also.length > listed.length ? ', …' : ''}.`) +
         ` End it with '/' unless that is meant.`);
-}
-/**
- * One warning per permission the token was not shown to have: a 404 from it cannot be believed
- * (github/pulls.ts, readProof), so every branch depending on one was kept; the warning names the
- * permission and those branches. A warning, not a failure: nothing was deleted on that answer, the
- * rest of the sweep stands, and the next sweep with the permission judges them.
- */
-function warnUnverified(run, all) {
-    const byPermission = new Map();
-    for (const c of all) {
-        if (c.unverified)
-            byPermission.set(c.unverified, [...(byPermission.get(c.unverified) ?? []), c]);
-    }
-    for (const [permission, kept] of byPermission) {
-        const names = kept.slice(0, 20).map((c) => `'${escapeControl(c.branch.name)}' (${c.branch.id})`);
-        const what = permission === 'actions: read' ? 'workflow runs' : 'pull requests';
-        run.deps.log.warning(`The GitHub token was not shown to read this repository's ${what}, so GitHub's 404 for one cannot be ` +
-            `told from "this token may not see it": kept ${kept.length} branch(es) that depend on such an answer: ` +
-            `${names.join(', ')}${kept.length > names.length ? ', …' : ''}. Give the workflow ` +
-            `'permissions: ${permission}' (a fine-grained token: the same permission) so that cleanup can judge them.`);
-    }
-}
-/** How a tie of name strength came about, for a verdict's reason. */
-function weakly(tie) {
-    return tie.unowned
-        ? 'by a github-pr-number annotation, without any repository annotation of this repository'
-        : 'by its name';
 }
 function fmtDays(days) {
     return days >= 1 ? `${Math.round(days * 10) / 10} d` : `${Math.round(days * 24 * 10) / 10} h`;
@@ -16009,10 +16325,9 @@ async function deleteUnmasked(run, branch, e) {
     log.info(`Deleting branch '${branch.name}' (${branch.id}): its data is not masked as the rules ask`);
     try {
         refuseRestricted(branch, 'delete');
-        // For good (hard_delete): a soft-deleted branch could be recovered, unmasked data and all, for 7 days.
-        const res = await neon.deleteBranch(run.project, branch.id, { hard: true });
+        const res = await neon.deleteBranch(run.project, branch.id);
         if (res) {
-            run.changed(`deleted branch '${branch.name}' (${branch.id}) for good, whose data was not masked`);
+            run.changed(`deleted branch '${branch.name}' (${branch.id}), whose data was not masked`);
             // Neon took the delete: should the step's deadline pass while its operations run, the branch
             // goes all the same, and the note says so rather than asking for a delete already made.
             await run.waitOps(res.operations).catch((w) => {
@@ -16021,29 +16336,13 @@ async function deleteUnmasked(run, branch, e) {
             });
         }
         run.deps.ephemeral?.nothing();
-        e.addNote('The branch was deleted for good (hard_delete: it cannot be recovered), as it held data that was ' +
-            'not masked as the rules ask; fix the rules (or wait for Neon) and run again to create it anew.');
+        e.addNote('The branch was deleted, as it held data that was not masked as the rules ask; fix the rules ' +
+            '(or wait for Neon) and run again to create it anew.');
     }
     catch (d) {
         e.addNote(`Deleting the branch, which holds data that is not masked as the rules ask, failed too ` +
             `(${d instanceof Error ? d.message : String(d)}): delete it now (mode: delete, or the Neon console).`);
     }
-}
-/**
- * adoptMasking for a branch just recovered (create on a reopen, `mode: recover`): the same checks,
- * and on top, without masking rules, a branch that looks anonymized and was never masked
- * (`initialized`: no masking run started) fails as a failed masking does, so that settleMasking
- * deletes it for good rather than hand out its unmasked data.
- */
-async function recoveredMasking(run, found, masking) {
-    if (!masking && looksAnonymized(found)) {
-        const status = await readAnonymizedStatus(run, found.branch);
-        if (status?.state === 'initialized') {
-            const failed = new AnonymizationFailedError(found.branch, status.state, status.status_message || 'the branch was never masked');
-            return () => Promise.reject(failed);
-        }
-    }
-    return adoptMasking(run, found, masking);
 }
 /** What adoptMasking would do, from the same reads; changes nothing. */
 async function dryRunMasking(run, branch, masking) {
@@ -16189,11 +16488,9 @@ async function recreateAnonymized(run, r, rules) {
         await run.waitOps(renamed.operations);
     }
     else {
-        // One whose data is not known to be masked (its masking failed, or never ran) goes for good.
-        const hard = (await readAnonymizedStatus(run, branch))?.state !== 'anonymized';
-        const gone = await neon.deleteBranch(run.project, branch.id, { hard });
+        const gone = await neon.deleteBranch(run.project, branch.id);
         if (gone) {
-            run.changed(`deleted branch '${branch.name}' (${branch.id})${hard ? ' for good' : ''} to re-create it`);
+            run.changed(`deleted branch '${branch.name}' (${branch.id}) to re-create it`);
             await run.waitOps(gone.operations);
         }
     }
@@ -16605,9 +16902,8 @@ async function prepareConnection(run, branch, known = {}) {
     const usable = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready, endpoints)));
     const endpoint = await ensureComputeSize(run, usable);
     const readyMs = run.elapsed();
-    const current = known.password ?? (await ensureRole(run, ready, revealed ?? null, known.roles));
+    const password = known.password ?? (await ensureRole(run, ready, revealed ?? null));
     await ensureDatabase(run, ready, databases);
-    const password = inputs.resetPassword ? await resetPassword(run, ready) : current;
     const urls = buildConnectionUrls({
         host: endpoint.host,
         role: inputs.role,
@@ -16739,18 +17035,13 @@ async function ensureEndpointUsable(run, endpoint) {
  * Returns the role's password, creating the role first when the branch lacks it. `revealed` is the
  * answer to asking for its password (one request answers both "does the role exist?" and "what is
  * its password?"): null when there is no such role (Neon's 404, or known from the create's answer).
- * A role that is not there may be a typo of one that is: the notice names the roles the branch has
- * (`roles`, from the create's answer, or read when unknown).
  */
-async function ensureRole(run, branch, revealed, roles) {
+async function ensureRole(run, branch, revealed) {
     const { neon, log } = run.deps;
     const { role } = run.inputs;
     if (revealed !== null)
         return revealed;
-    const there = roles ?? (await neon.listRoles(run.project, branch.id));
-    log.notice(`Role '${escapeControl(role)}' does not exist on branch '${escapeControl(branch.name)}'; creating it. The branch's ` +
-        `roles are ${there.length ? there.map((r) => `'${escapeControl(r)}'`).join(', ') : 'none'}: if 'role' is a ` +
-        `typo of one of them, correct it (the new role owns nothing the others made).`);
+    log.info(`Creating role '${role}' on branch '${branch.name}'`);
     try {
         const res = await neon.createRole(run.project, branch.id, role);
         run.changed(`created role '${role}'`);
@@ -16763,36 +17054,6 @@ async function ensureRole(run, branch, revealed, roles) {
             throw e;
         return neon.revealPassword(run.project, branch.id, role);
     }
-}
-/** What a dry run adds to its line with `reset_password: true`. */
-function passwordResetText(inputs) {
-    return inputs.resetPassword ? `, and give role '${inputs.role}' a new password (reset_password)` : '';
-}
-/**
- * `reset_password: true`: Neon gives the role a new password (the old one stops authenticating),
- * masked the moment the answer arrives (the client's onSecret), and its operations are waited for
- * so the URLs handed out work. A failure after the request is said as such: the old password may
- * no longer work and the new one was not confirmed, so no URL is handed out (the mode fails).
- */
-async function resetPassword(run, branch) {
-    const { neon, log } = run.deps;
-    const { role } = run.inputs;
-    const res = await neon.resetRolePassword(run.project, branch.id, role);
-    run.changed(`reset the password of role '${role}'`);
-    log.info(`Reset the password of role '${role}' on branch '${branch.name}' (reset_password); the old one no ` +
-        `longer authenticates. Waiting for ${res.operations.length} operations`);
-    try {
-        await run.waitOps(res.operations);
-    }
-    catch (e) {
-        throw new Error(`the password of role '${role}' on branch '${escapeControl(branch.name)}' (${branch.id}) was reset, but ` +
-            `waiting for Neon to apply it failed (${e instanceof Error ? e.message : String(e)}): the old ` +
-            `password may no longer work and the new one is not confirmed, so no connection URL was handed ` +
-            `out. Run the step again (without reset_password, or with it for yet another password).`, { cause: e });
-    }
-    const password = res.role.password ?? (await neon.revealPassword(run.project, branch.id, role));
-    run.deps.setSecret(password);
-    return password;
 }
 async function ensureDatabase(run, branch, names) {
     const { neon, log } = run.deps;
@@ -16922,11 +17183,6 @@ function pointInfo(branch, asked) {
 
 
 
-
-
-
-
-
 /** The recoverable branches a failed `mode: recover` lists, closest names first. */
 const CLOSEST_LISTED = 5;
 /**
@@ -16964,38 +17220,35 @@ function refusedRecovery(e) {
         e.status !== 423 &&
         e.status !== 429);
 }
-/**
- * Annotated for another repository, by the one ownership rule (ownership.ts) every other path uses:
- * the repository the annotation names, or undefined. A `github-repo-id` decides alone when the run
- * has one too, so a renamed repository keeps its deleted branches.
- */
+/** The repositories a branch's annotations name (ours, `github-repo`, and Neon's action's, `github-commit-repo`). */
+function annotatedRepos(annotation) {
+    const a = annotation?.value ?? {};
+    return [a['github-repo'], a['github-commit-repo']].filter((r) => typeof r === 'string');
+}
+function sameRepo(a, b) {
+    return a.toLowerCase() === b.toLowerCase();
+}
+/** Annotated for a repository, and not this one: never ours to recover. */
 function annotatedForOtherRepository(annotation, context) {
-    const o = ownership(annotation, context);
-    return o.kind === 'foreign' ? o.repo : undefined;
+    return annotatedRepos(annotation).find((r) => !context.repository || !sameRepo(r, context.repository));
 }
 /**
- * Whether create may recover this deleted branch by itself: ownership.ts says it is this
- * repository's (not merely "unknown"), it is tied to the same pull request (or none, outside a
- * pull request), and it is not a CI job's ephemeral branch. A branch tied by its name only is never
- * taken: another repository sharing the Neon project, or a hand-made branch, could carry the name.
+ * Whether create may recover this deleted branch by itself: its annotations name this repository
+ * (every repository they name), the same pull request (or none, outside a pull request), and it
+ * is not a CI job's ephemeral branch. A branch tied by its name only is never taken: another
+ * repository sharing the Neon project, or a hand-made branch, could carry the same name.
  */
 function tiedToThisRun(annotation, context) {
     const a = annotation?.value;
-    if (!a || ownership(annotation, context).kind !== 'ours')
+    if (!a || !context.repository)
+        return false;
+    const repos = annotatedRepos(annotation);
+    if (repos.length === 0 || annotatedForOtherRepository(annotation, context))
         return false;
     if (a['github-ephemeral'] === 'true')
         return false;
     const pr = context.pullRequest ? String(context.pullRequest.number) : undefined;
     return a['github-pr-number'] === pr;
-}
-/**
- * Whether create recovers a deleted branch by itself on this event: only on a pull request
- * `reopened` (closing deleted the branch; reopening means it back). On every other event a branch
- * that was deleted (by hand, to revoke a password or for a fresh copy, or by the action) stays
- * deleted, and a new one is made: a push must never revive it. `mode: recover` is the explicit way.
- */
-function recoversOnThisEvent(context) {
-    return isPullRequestEvent(context.eventName) && context.action === 'reopened';
 }
 /** Why a deleted branch is not this pull request's, for the log (one line: annotations are anyone's text). */
 function whyNotOurs(found, context) {
@@ -17003,12 +17256,12 @@ function whyNotOurs(found, context) {
 }
 function whyNot(found, context) {
     const a = found.annotation?.value ?? {};
-    const o = ownership(found.annotation, context);
+    const other = annotatedForOtherRepository(found.annotation, context);
     const which = `'${escapeControl(found.branch.name)}' (${found.branch.id}, deleted at ${found.branch.recovery.deleted_at})`;
-    if (o.kind === 'foreign')
-        return `${which} is annotated for repository ${o.repo} (${o.key})`;
-    if (o.kind === 'unknown')
-        return `${which} carries no repository annotation this run can check`;
+    if (other)
+        return `${which} is annotated for repository ${other}`;
+    if (annotatedRepos(found.annotation).length === 0)
+        return `${which} carries no github-repo annotation`;
     if (a['github-ephemeral'] === 'true')
         return `${which} is a CI job's ephemeral branch`;
     return a['github-pr-number']
@@ -17028,8 +17281,7 @@ function whyNot(found, context) {
  */
 async function recoverMode(deps, inputs) {
     const ref = resolveBranchName(inputs, deps.context);
-    // reset_password is for create and reset: a recovered branch keeps its password as it was.
-    const run = new ModeRun(deps, { ...inputs, resetPassword: false });
+    const run = new ModeRun(deps, inputs);
     const { neon, log } = deps;
     try {
         const found = await findBranchWithDeleted(neon, run.project, ref);
@@ -17068,7 +17320,6 @@ async function recoverMode(deps, inputs) {
             return {
                 mode: 'recover',
                 branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
-                ...usageField(branch),
                 created: false,
                 recovered: false,
                 changes: run.changes,
@@ -17076,7 +17327,7 @@ async function recoverMode(deps, inputs) {
             };
         }
         const recovered = await recoverDeleted(run, target);
-        const [anonymization, [prepared, expiresAt]] = await handOutRecovered(run, recovered);
+        const [prepared, expiresAt] = await prepareWithExpiry(run, recovered.branch, recovered.known);
         return {
             mode: 'recover',
             branch: {
@@ -17090,10 +17341,8 @@ async function recoverMode(deps, inputs) {
             recovered: true,
             recovery: recovered.recovery,
             connection: prepared.connection,
-            ...(anonymization ? { anonymization } : {}),
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...servicesOf(prepared),
-            ...usageField(prepared.branch),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -17102,33 +17351,13 @@ async function recoverMode(deps, inputs) {
         throw run.fail(`recover of branch '${ref}'`, e);
     }
 }
-/**
- * A recovered branch, checked as a found one is before anything is handed out: never the default
- * or a protected branch, never another repository's (ownership.ts, from the annotations the
- * listing showed), and, when it looks anonymized, masked (adoptMasking; one never masked, or whose
- * masking failed, is deleted again for good by settleMasking, and nothing is handed out).
- */
-function checkRecovered(run, recovered) {
-    const { branch, annotation } = recovered;
-    refuseUnsafeTarget(branch, 'hand it out');
-    const o = ownership(annotation, run.deps.context);
-    if (o.kind === 'foreign')
-        throw foreignBranchError(branch, o, run.deps.context, run.project);
-    return { branch, ...(annotation ? { annotation } : {}) };
-}
-/** recover's hand-out of a recovered branch: checked (checkRecovered), masked, made ready. */
-async function handOutRecovered(run, recovered) {
-    const found = checkRecovered(run, recovered);
-    const finish = await recoveredMasking(run, found, run.inputs.masking);
-    return settleMasking(run, recovered.branch, () => allFinished([finish(), prepareWithExpiry(run, recovered.branch, recovered.known)]));
-}
 /** A live branch named by recover: handed out as create would adopt it, never another repository's. */
 async function handOutLive(run, found) {
     const { branch } = found;
-    const o = ownership(found.annotation, run.deps.context);
-    if (o.kind === 'foreign')
-        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is annotated for repository ${escapeControl(o.repo)} ` +
-            `(${o.key}): not this repository's to hand out. Nothing was changed.`);
+    const other = annotatedForOtherRepository(found.annotation, run.deps.context);
+    if (other)
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is annotated for repository ${escapeControl(other)}: not this ` +
+            `repository's to hand out. Nothing was changed.`);
     refuseUnsafeTarget(branch, 'hand it out');
     run.deps.log.notice(`Branch '${escapeControl(branch.name)}' (${branch.id}) is not deleted: nothing to recover. Handing it out as it is` +
         `${run.inputs.dryRun ? ' (dry run: nothing was changed)' : ''}.`);
@@ -17147,18 +17376,15 @@ async function handOutLive(run, found) {
             timings: run.timings(),
         };
     }
-    const finish = await adoptMasking(run, found, run.inputs.masking);
-    const [anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () => allFinished([finish(), prepareWithExpiry(run, branch)]));
+    const [prepared, expiresAt] = await prepareWithExpiry(run, branch);
     return {
         mode: 'recover',
-        ...(anonymization ? { anonymization } : {}),
         branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, ...pointOf(branch), expiresAt },
         created: false,
         recovered: false,
         connection: prepared.connection,
         ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
         ...servicesOf(prepared),
-        ...usageField(prepared.branch),
         changes: run.changes,
         timings: run.timings(prepared.readyMs),
     };
@@ -17226,7 +17452,6 @@ function distance(a, b) {
 
 
 
-
 /**
  * create: make the pull request's branch, or adopt it when it exists (a re-run, the next push, a
  * concurrent run), then make sure it is ready to connect to: a usable read_write endpoint, the
@@ -17238,12 +17463,10 @@ function distance(a, b) {
  * It looks the name up first, unless the branch is almost surely new (createsFirst): then it
  * creates at once and lets Neon's 409 say that the branch exists, and adopts it as it would have.
  *
- * The look-up asks for the deleted branches of the name too (the same request): on a pull request
- * `reopened` only (recoversOnThisEvent), when no live branch has the name, the most recently deleted
- * one tied to this repository and pull request is recovered (its data, host and password as they
- * were), checked as a found branch is, and made ready as an adopted branch is. On any other event a
- * new branch is made, and a notice names the recoverable one and `mode: recover`. Where Neon lists
- * nothing to recover, or refuses the recovery with a 4xx, a new branch is created as before.
+ * The look-up asks for the deleted branches of the name too (the same request): when no live branch
+ * has the name, the most recently deleted one tied to this repository and pull request is recovered
+ * (its data, host and password as they were) and then made ready as an adopted branch is. Where Neon
+ * lists nothing to recover, or refuses the recovery with a 4xx, a new branch is created as before.
  */
 async function createMode(deps, inputs) {
     const name = resolveBranchName(inputs, deps.context);
@@ -17270,7 +17493,7 @@ async function createMode(deps, inputs) {
         const branch = made
             ? made.branch
             : recovered
-                ? await afterRecovery(run, recovered)
+                ? await afterRecovery(run, recovered.branch)
                 : await adopt(run, existing, parent);
         const created = made !== undefined;
         // An anonymized branch is handed out only once Neon has masked it: the result (and so every
@@ -17286,8 +17509,7 @@ async function createMode(deps, inputs) {
                 anonymization = await awaitNewBranchMasking(run, branch, inputs.masking.rules.length);
         }
         else {
-            // A recovered branch is checked as a found one is (afterRecovery), and never handed out unmasked.
-            const finish = await (recovered ? recoveredMasking : adoptMasking)(run, existing, inputs.masking);
+            const finish = await adoptMasking(run, existing, inputs.masking);
             [anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () => allFinished([finish(), prepareWithExpiry(run, branch, recovered?.known)]));
         }
         return {
@@ -17308,7 +17530,6 @@ async function createMode(deps, inputs) {
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...(anonymization ? { anonymization } : {}),
             ...servicesOf(prepared),
-            ...usageField(prepared.branch),
             ...limits.result(),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
@@ -17387,19 +17608,8 @@ function recoverableOf(run, name, looked) {
             `${context.pullRequest ? 'pull request' : 'repository'}'s: ${others.map((d) => whyNotOurs(d, context)).join('; ')}`);
     }
     const target = ours[0];
-    if (target && recoversOnThisEvent(context))
+    if (target)
         return target;
-    if (target) {
-        // A push (or any event but a reopen) never revives a deleted branch: it may have been deleted to
-        // revoke a leaked password, or for a fresh copy. Said once, with the explicit way back.
-        log.notice(`Branch '${escapeControl(name)}' was deleted (${target.branch.id}, at ${target.branch.recovery.deleted_at}; ` +
-            `recoverable until ${target.branch.recovery.recoverable_until}) and is not brought back on ` +
-            `${escapeControl(context.eventName)}${context.action ? ` ${escapeControl(context.action)}` : ''}: ` +
-            `creating a new branch. To get the deleted one back instead, delete the new one and run the ` +
-            `action with mode: recover and branch_name: ${target.branch.id} (reopening the pull request also ` +
-            `recovers it).`);
-        return undefined;
-    }
     if (looked.deletedRefused !== undefined)
         log.debug(`Neon refused to list deleted branches, so none can be recovered: ${looked.deletedRefused}`);
     // On a pull request past `opened` the branch was expected: say why a new one is made. Elsewhere
@@ -17431,13 +17641,8 @@ async function tryRecovery(run, target) {
         return undefined;
     }
 }
-/**
- * A recovered branch, as an adopted one: checked as a found one is (never the default, a protected
- * or another repository's branch: checkRecovered), and the warnings about parent_branch's point
- * still apply.
- */
-async function afterRecovery(run, recovered) {
-    const { branch } = checkRecovered(run, recovered);
+/** A recovered branch, as an adopted one: the warnings about parent_branch's point still apply. */
+async function afterRecovery(run, branch) {
     await warnIfOtherPoint(run, branch);
     return branch;
 }
@@ -17659,7 +17864,6 @@ async function dryRun(run, name, found, limits, recoverable) {
                 (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring');
         room = await limits.plan();
     }
-    line += passwordResetText(run.inputs);
     run.deps.log.notice(`Dry run: ${[...room, line].join('; ')}. Nothing was changed.`);
     for (const l of room)
         run.changed(l);
@@ -17673,7 +17877,6 @@ async function dryRun(run, name, found, limits, recoverable) {
             expiresAt: existing?.expires_at ?? null,
             ...(existing ? schemaOnly(existing) : {}),
         },
-        ...(existing ? usageField(existing) : {}),
         created: false,
         recovered: false,
         ...limits.result(),
@@ -17779,7 +17982,6 @@ function annotationsFor(deps, ephemeralKey) {
 
 
 
-
 /**
  * delete: remove the pull request's branch when the PR closes. A branch that is already gone (a
  * re-run, Neon's own expiry, another run) is success with `deleted=false`; the default branch, a
@@ -17834,8 +18036,6 @@ async function deleteMode(deps, inputs) {
             mode: 'delete',
             branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
             deleted,
-            // What the preview used: the figures of the listing read just before the delete.
-            ...usageField(branch),
             ...(recoverable ? { recoverable } : {}),
             changes: run.changes,
             timings: run.timings(),
@@ -17860,7 +18060,6 @@ async function deleteMode(deps, inputs) {
 }
 
 ;// CONCATENATED MODULE: ./src/modes/reset.ts
-
 
 
 
@@ -17918,15 +18117,13 @@ async function resetMode(deps, inputs) {
         await checkHistoryWindow(run, source, inputs.parentPoint, parentText(inputs));
         const to = describePoint(self ? 'its own state' : `'${source.name}' (${source.id})`, inputs.parentPoint ?? {});
         const line = `reset '${branch.name}' (${branch.id}) to ${to}` +
-            (preserve ? `, keeping its previous state as '${preserve}'` : '') +
-            passwordResetText(inputs);
+            (preserve ? `, keeping its previous state as '${preserve}'` : '');
         if (inputs.dryRun) {
             log.notice(`Dry run: would ${line}. Nothing was changed.`);
             run.changed(`would ${line}`);
             return {
                 mode: 'reset',
                 branch: reset_info(run, branch, source, branch.expires_at ?? null),
-                ...usageField(branch),
                 changes: run.changes,
                 timings: run.timings(),
             };
@@ -17945,7 +18142,6 @@ async function resetMode(deps, inputs) {
             connection: prepared.connection,
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...servicesOf(prepared),
-            ...usageField(prepared.branch),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -18048,7 +18244,7 @@ async function resetAnonymized(run, index, branch, reason) {
     const to = describePoint(`'${source.name}' (${source.id})`, inputs.parentPoint ?? {});
     const line = `re-create anonymized branch '${branch.name}' (${branch.id}) from ${to} with ${countRules(rules.length)} ` +
         `(${rulesFrom})${preserve ? `, keeping the old one as '${preserve}'` : ''}: Neon cannot reset an anonymized ` +
-        `branch, so its id, host and password change${passwordResetText(inputs)}`;
+        `branch, so its id, host and password change`;
     if (inputs.dryRun) {
         deps.log.notice(`Dry run: would ${line}. Nothing was changed.`);
         run.changed(`would ${line}`);
@@ -18080,7 +18276,6 @@ async function resetAnonymized(run, index, branch, reason) {
         connection: prepared.connection,
         ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
         ...servicesOf(prepared),
-        ...usageField(prepared.branch),
         anonymization,
         changes: run.changes,
         timings: run.timings(prepared.readyMs),
@@ -18120,19 +18315,31 @@ function reset_info(run, branch, source, expiresAt) {
  *
  * The patterns err on the side of hiding: a value that only looks like a credential is hidden too.
  */
-// Option and keyword names whose value is a credential (`password_required` is a flag, not one).
-const SECRET_NAME = '(?!password_required\\b)(?:[a-z0-9]+_)*(?:ssl)?(?:password|passwd|pwd|passphrase|secret|token|api_?key|access_?key|private_?key|credentials?)(?:_[a-z0-9]+)*';
+// What a credential's name ends in. A name is a word (letters, digits, `_`, `.`, `-`) ending in one
+// of these, in any case, with any prefix: `password`, `PGPASSWORD`, `DB_PASSWORD`, ODBC's `PWD`,
+// `sasl.password`, `dbPassword`, `accessToken`, `api_key`.
+const SECRET_WORD = '(?:password|passwd|pwd|passphrase|secret|token|api_?key|access_?key|private_?key|credentials?)';
+// The name starts a word (the look-behind), so each word is tried from its start only, and its
+// prefix is bounded: no long run of letters can cost time quadratic in its length.
+const NAME_START = '(?<![a-z0-9_.-])';
+const PREFIX = '[a-z0-9_.-]{0,64}?';
+// An option or a JSON key may go on (`ssl_password_file`); an assignment's name must end in the
+// word, so that `token_count = 0` is no credential. `password_required` is a flag, not one.
+const SECRET_NAME = `${NAME_START}(?!password_required\\b)${PREFIX}${SECRET_WORD}(?:_[a-z0-9]+){0,8}`;
 // `name 'value'` (an OPTIONS entry, or PASSWORD '…' of a role): the name, quoted or not, then a
 // literal, E'…' included (quote_literal writes E'…' for a value holding a backslash).
 const OPTION_RE = new RegExp(`(^|[\\s(,])("?)(${SECRET_NAME})\\2(\\s+)(E?)'((?:[^']|'')*)'`, 'gim');
-// `password=value` of a connection string, the value quoted (within an SQL literal its quotes are
-// doubled) or not (up to a blank or the literal's closing quote).
-const CONNINFO_RE = new RegExp(`\\b((?:ssl)?password)(\\s*=\\s*)(''(?:\\\\''|\\\\.|[^'\\\\])*''|'(?:\\\\.|[^'\\\\])*'|(?:\\\\.|''|'(?![\\s,;)]|$)|[^\\s'\\\\])+)`, 'gim');
-// `scheme://user:password@` of a URI. Bounded (a scheme of at most 32 characters, a user name of at
-// most 256, a password of at most 1024): the text is the pull request's, and an unbounded run here
-// would let a long `a.a.a…` or `a://b:a://b:…` line cost time quadratic in its length.
-const URI_RE = /\b([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/'"]{0,256}:)([^\s@'"]{1,1024})@/gi;
-// `"password": "value"` of JSON.
+// `name=value`: a connection string's `password=…` (libpq), an environment variable's
+// `PGPASSWORD=…`, ODBC's `PWD=…;`, a setting's `api_key = '…'`. The value quoted (within an SQL
+// literal its quotes are doubled), in double quotes, in ODBC's braces, or not quoted (up to a blank
+// or the literal's closing quote).
+const ASSIGN_RE = new RegExp(`${NAME_START}(${PREFIX}${SECRET_WORD})(\\s*:?=\\s*)(''(?:\\\\''|\\\\.|[^'\\\\])*''|'(?:\\\\.|[^'\\\\])*'|"(?:\\\\.|[^"\\\\])*"|\\{[^}]{0,1024}\\}|(?:\\\\.|''|'(?![\\s,;)]|$)|[^\\s'\\\\])+)`, 'gim');
+// `scheme://user:password@` of a URI; the password may hold a quote (doubled in an SQL literal).
+// Bounded (a scheme of at most 32 characters, a user name of at most 256, a password of at most
+// 1024): the text is the pull request's, and an unbounded run here would let a long `a.a.a…` or
+// `a://b:a://b:…` line cost time quadratic in its length.
+const URI_RE = /\b([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/'"]{0,256}:)([^\s@]{1,1024})@/gi;
+// `"password": "value"` of JSON, camelCase keys included (`"dbPassword"`, `"accessToken"`).
 const JSON_RE = new RegExp(`("${SECRET_NAME}"\\s*:\\s*)"((?:[^"\\\\]|\\\\.)*)"`, 'gi');
 /** `text` with every credential replaced by `***`, and the values replaced. */
 function redactSchemaSecrets(text) {
@@ -18146,15 +18353,19 @@ function redactSchemaSecrets(text) {
         keep(v, v.replace(/''/g, "'"), e ? v.replace(/''/g, "'").replace(/\\\\/g, '\\') : '');
         return `${lead}${q}${name}${q}${ws}${e}'***'`;
     });
-    out = out.replace(CONNINFO_RE, (_, name, eq, v) => {
-        const inner = v.replace(/^''(.*)''$/s, '$1').replace(/^'(.*)'$/s, '$1');
+    out = out.replace(ASSIGN_RE, (_, name, eq, v) => {
+        const inner = v
+            .replace(/^''(.*)''$/s, '$1')
+            .replace(/^'(.*)'$/s, '$1')
+            .replace(/^"(.*)"$/s, '$1')
+            .replace(/^\{(.*)\}$/s, '$1');
         // In a URI's query (`?password=x&sslmode=…`) the value ends at `&`, and is percent-encoded.
         const query = inner.split('&')[0] ?? '';
         keep(v, inner, inner.replace(/''/g, "'").replace(/\\(.)/g, '$1'), query, safeDecode(query));
         return `${name}${eq}***`;
     });
     out = out.replace(URI_RE, (_, head, v) => {
-        keep(v, safeDecode(v));
+        keep(v, safeDecode(v), v.replace(/''/g, "'"));
         return `${head}***@`;
     });
     out = out.replace(JSON_RE, (_, head, v) => {
@@ -18173,6 +18384,7 @@ function safeDecode(v) {
 }
 
 ;// CONCATENATED MODULE: ./src/modes/schema-diff.ts
+
 
 
 
@@ -18217,18 +18429,22 @@ async function schemaDiffMode(deps, inputs) {
         ]);
         // A user mapping's password or a subscription's connection string would go into a public
         // comment: replaced by *** in the diff (so in the comment, the summary and the output alike),
-        // and masked in the log besides. A password that changed still shows as a changed line.
-        const redacted = redactSchemaSecrets(schemaPatch(db, baseSide, branchSide, baseSql, branchSql));
-        // Not a value of 1 to 3 characters: masking it would garble every line of the log.
-        for (const secret of redacted.secrets)
-            if (secret.length >= 4)
-                deps.setSecret(secret);
+        // on the plain text, before any escaping. A password that changed still shows as a changed line.
+        // What was found is never registered with add-mask: the schema is the pull request's text, and
+        // masking at its word would let it hide any word from every later step's log (issue 30).
+        const patch = diffWithinDeadline(run, baseSide, branchSide, baseSql, branchSql);
+        const redacted = redactSchemaSecrets(patch.diff);
         if (redacted.secrets.length > 0) {
             log.info('The schema diff holds credentials (user mapping options, connection strings): shown as ***');
         }
         const diff = redacted.text;
         const { added, removed } = countChanges(diff);
-        log.info(diff === '' ? 'No schema changes' : `Schema changes: ${added} lines added, ${removed} removed`);
+        if (patch.tooLarge) {
+            log.warning(`The schemas differ, but the diff was too large to compute: ${tooLargeText(patch.tooLarge)}`);
+        }
+        else {
+            log.info(diff === '' ? 'No schema changes' : `Schema changes: ${added} lines added, ${removed} removed`);
+        }
         return {
             mode: 'schema-diff',
             branch: {
@@ -18245,6 +18461,7 @@ async function schemaDiffMode(deps, inputs) {
                 diff,
                 added,
                 removed,
+                ...(patch.tooLarge ? { tooLarge: patch.tooLarge } : {}),
             },
             changes: run.changes,
             timings: run.timings(),
@@ -18313,55 +18530,22 @@ async function readSchema(run, branch, side) {
             `(Neon answered: ${e.message})`, { cause: e });
     }
 }
-
-;// CONCATENATED MODULE: ./src/neon/advice.ts
-// What to do about a failure Neon answered (issue 32): Neon's own text for a wrong key or project
-// ("authentication failed", "project not found") says what is wrong but not which input, nor where
-// the right value is. The advice names the input and where to check it; it is added to the message
-// the step fails with, the comment and the summary. No value of any input is in it.
-
-
-/** The NeonApiError a failure is, or was caused by; undefined when there is none. */
-function neonErrorIn(e) {
-    const seen = new Set();
-    for (let x = e; x instanceof Error && !seen.has(x); x = x.cause) {
-        seen.add(x);
-        if (x instanceof NeonApiError)
-            return x;
-    }
-    return undefined;
-}
-/** Neon refused the key itself (401, BEHAVIOUR.md: "401 bad or revoked key"). */
-function isAuthFailure(e) {
-    return neonErrorIn(e)?.status === 401;
-}
-// A 404 on the project itself: on a route that names nothing inside the project (the project, its
-// branch listing or creation, its operations), or whose message says the project is what is missing
-// (Neon answers "project not found"; BEHAVIOUR.md: "404 unknown project/branch, and also for an
-// organization key used on a user-scoped endpoint").
-const PROJECT_ROUTE = /^\/projects\/[^/?]+(\/(branches|branch_anonymized|operations))?(\?|$)/;
-/** Neon knows no such project for this key: a wrong `project_id`, or a key that cannot see it. */
-function isProjectNotFound(e) {
-    const err = neonErrorIn(e);
-    if (err?.status !== 404)
-        return false;
-    return PROJECT_ROUTE.test(err.path) || /\bproject\b[^.]*\bnot found\b/i.test(err.neonMessage);
-}
-/** What to do, naming the input, for the failures whose cause is an input; else undefined. */
-function adviceFor(e) {
-    if (isAuthFailure(e)) {
-        return (`Check input '${INPUTS.apiKey}': Neon refused the API key. Check that the secret the workflow ` +
-            `passes as ${INPUTS.apiKey} (e.g. secrets.NEON_API_KEY: its name in the workflow, and that it is ` +
-            `set for this repository or its organization) holds a key that is not revoked (Neon console → ` +
-            `Account settings → API keys), and that a project-scoped key is one of this project's.`);
-    }
-    if (isProjectNotFound(e)) {
-        return (`Check input '${INPUTS.projectId}': Neon knows no such project for this API key. The project id ` +
-            `is in the Neon console → your project → Settings (Project ID, e.g. wispy-cell-12345678), or ` +
-            `printed by \`neonctl projects list\`. A key of another account or organization, or a ` +
-            `project-scoped key of another project, gets the same 404.`);
-    }
-    return undefined;
+/**
+ * The diff, given what is left of the step's deadline and at most MAX_DIFF_EDIT_LINES changed
+ * lines (schema-patch.ts says why): the schemas are the pull request's, and a diff must not hold
+ * the step past its `timeout`. When cut, the sizes of the two schemas instead.
+ */
+function diffWithinDeadline(run, base, branch, baseSql, branchSql) {
+    const timeoutMs = run.poll.deadline - run.deps.clock.now();
+    const db = run.inputs.database;
+    const limits = { timeoutMs, maxEditLength: MAX_DIFF_EDIT_LINES };
+    const diff = boundedSchemaPatch(db, base, branch, baseSql, branchSql, limits);
+    if (diff !== undefined)
+        return { diff };
+    return {
+        diff: '',
+        tooLarge: { base: textSize(baseSql), branch: textSize(branchSql), maxChangedLines: MAX_DIFF_EDIT_LINES },
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/util/clock.ts
@@ -18880,15 +19064,14 @@ class NeonClient {
     /**
      * Deletes a branch. Returns null when the branch was already gone (deleted by another run, or
      * expired): Neon answers 204 for that, and a 404 means the same, so every caller reads one answer.
-     *
-     * `hard`: `hard_delete=true` (Neon's API description, deleteProjectBranch: "the branch is
-     * permanently deleted immediately without a recovery window"), for a branch whose data must never
-     * come back (unmasked data). Without it the branch stays recoverable for 7 days.
      */
-    async deleteBranch(projectId, branchId, opts = {}) {
+    async deleteBranch(projectId, branchId) {
         let r;
         try {
-            r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', { project_id: projectId, branch_id: branchId }, opts.hard ? { query: { hard_delete: true } } : {});
+            r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', {
+                project_id: projectId,
+                branch_id: branchId,
+            });
         }
         catch (e) {
             if (isNotFound(e))
@@ -18930,28 +19113,10 @@ class NeonClient {
         return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/roles/${role}/reveal_password`)
             .password;
     }
-    /** The names of the branch's roles. */
-    async listRoles(projectId, branchId) {
-        const r = await this.request('GET', '/projects/{project_id}/branches/{branch_id}/roles', {
-            project_id: projectId,
-            branch_id: branchId,
-        });
-        return (r.data?.roles ?? []).map((role) => role.name);
-    }
     async createRole(projectId, branchId, name) {
         const body = { role: { name } };
         const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles', { project_id: projectId, branch_id: branchId }, { body });
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles`);
-        return { role: data.role, operations: data.operations ?? [] };
-    }
-    /**
-     * POST …/roles/{role_name}/reset_password (Neon's API description, resetProjectBranchRolePassword):
-     * a new password for the role, in the answer's `role.password` (masked at receipt, as every
-     * password is), and the operations that apply it to the branch's computes.
-     */
-    async resetRolePassword(projectId, branchId, role) {
-        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles/{role_name}/reset_password', { project_id: projectId, branch_id: branchId, role_name: role });
-        const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles/${role}/reset_password`);
         return { role: data.role, operations: data.operations ?? [] };
     }
     async listDatabases(projectId, branchId) {
@@ -19368,7 +19533,6 @@ function log_group(name, fn) {
 
 
 
-
 async function ephemeralPost(deps, record) {
     const { neon, clock, log } = deps;
     const project = record.projectId;
@@ -19420,16 +19584,13 @@ async function ephemeralPost(deps, record) {
         else {
             waitedFor += await settleOperations(deps, project, record.operationIds ?? [], poll);
         }
-        const hard = await mayBeUnmasked(deps, project, found);
-        const res = await neon.deleteBranch(project, branchId, { hard });
+        const res = await neon.deleteBranch(project, branchId);
         if (res === null)
             return result(false, branchId, waitedFor, 'it was already gone');
-        changes.push(`deleted branch '${record.name}' (${branchId})${hard ? ' for good (not known to be masked)' : ''}`);
+        changes.push(`deleted branch '${record.name}' (${branchId})`);
         log.info(`Deleting ephemeral branch '${record.name}' (${branchId}); waiting for ${res.operations.length} operations`);
         await waitForOperations(neon, project, res.operations, poll);
-        const [recoverable] = hard
-            ? []
-            : await reportRecoverable(deps, project, [{ id: branchId, name: record.name }]);
+        const [recoverable] = await reportRecoverable(deps, project, [{ id: branchId, name: record.name }]);
         return {
             ...result(true, branchId, waitedFor + res.operations.length),
             ...(recoverable ? { recoverable } : {}),
@@ -19482,17 +19643,6 @@ async function waitForBranchReady(deps, project, id, poll) {
         const b = await deps.neon.getBranch(project, id);
         return { done: b.current_state !== 'init', state: b.current_state };
     }, poll);
-}
-/**
- * An anonymized branch whose masking is not known to be done (the main step's wait ran out, or it
- * failed): its data may be an unmasked copy of its parent, so it is deleted for good (hard_delete),
- * never left recoverable. Any branch that looks anonymized and does not answer `anonymized` counts.
- */
-async function mayBeUnmasked(deps, project, found) {
-    if (!looksAnonymized(found))
-        return false;
-    const status = await deps.neon.getAnonymizedStatus(project, found.branch.id).catch(() => undefined);
-    return status?.state !== 'anonymized';
 }
 
 ;// CONCATENATED MODULE: ./src/state.ts
@@ -19597,34 +19747,6 @@ function shown(value) {
     return JSON.stringify(chars.length > 100 ? `${chars.slice(0, 100).join('')}…` : value);
 }
 
-;// CONCATENATED MODULE: ./src/usage-summary.ts
-
-
-/** The section, as lines of HTML for summary.ts. */
-function freedHtml(f, dryRun) {
-    const e = escapeMarkdownHtml;
-    const title = dryRun ? 'What the sweep would free' : 'What the sweep freed';
-    if (f.total.branches === 0) {
-        return [`<h4>${title}</h4>`, `<p>No branch ${dryRun ? 'would be' : 'was'} deleted.</p>`];
-    }
-    const out = [
-        `<h4>${title}</h4>`,
-        `<p>${e(describeFreed(f.total))}. Neon's figures as the sweep listed the branches: measured by ` +
-            `Neon, with some lag; no price is computed.</p>`,
-    ];
-    if (f.largest.length === 0)
-        return out;
-    const figure = (n, fmt) => n === undefined ? '-' : fmt(n);
-    const rows = f.largest.map(({ name, id, usage: u }) => `<tr><td>${e(name)} (${e(id)})</td><td>${e(figure(u.logical_size_bytes, formatBytes))}</td>` +
-        `<td>${e(figure(u.compute_time_seconds, formatCuHours))}</td>` +
-        `<td>${e(figure(u.active_time_seconds, formatHours))}</td>` +
-        `<td>${e(figure(u.written_data_bytes, formatBytes))}</td>` +
-        `<td>${e(figure(u.data_transfer_bytes, formatBytes))}</td></tr>`);
-    out.push(`<table><tr><th>Largest ${dryRun ? 'to delete' : 'deleted'} (by logical size)</th><th>Logical size</th>` +
-        `<th>Compute</th><th>Active</th><th>Written</th><th>Transferred</th></tr>${rows.join('')}</table>`);
-    return out;
-}
-
 ;// CONCATENATED MODULE: ./src/summary.ts
 /**
  * The job summary every run writes: what ran, on which branch, what changed, how long it took and
@@ -19641,7 +19763,6 @@ function freedHtml(f, dryRun) {
  * only at a line holding `</pre>` (CommonMark 0.31, HTML blocks, start condition 1), which the
  * escaped text cannot hold.
  */
-
 
 
 
@@ -19680,8 +19801,6 @@ function renderSummary(v) {
     else if (r?.mode === 'cleanup') {
         html.push(`<p>No branch under the prefix was a candidate.</p>`);
     }
-    if (r?.freed)
-        html.push(...freedHtml(r.freed, v.dryRun === true));
     if (r?.recoverable?.length)
         html.push(...undoHtml(r.recoverable, v));
     if (r?.schema)
@@ -19758,9 +19877,6 @@ function branchRows(v) {
         rows.push(['Neon Auth', r.authUrl ?? 'not enabled on this branch']);
     if (r?.dataApiUrl !== undefined)
         rows.push(['Data API', r.dataApiUrl ?? "not enabled for the branch's database"]);
-    const usage = usageRow(r?.usage, r?.mode === 'delete' && r.deleted === true);
-    if (usage)
-        rows.push(usage);
     return rows;
 }
 /** The rows about the run: the branch limit, the sweep, changes, times, requests, the comment. */
@@ -19833,6 +19949,12 @@ function verdictsHtml(verdicts) {
 function schemaHtml(c) {
     const code = (s) => `<code>${escapeInline(s)}</code>`;
     const where = `${code(c.database)} on ${code(c.branch.name)}, compared with ${code(c.base.name)}`;
+    if (c.tooLarge) {
+        return [
+            '<h4>Schema changes</h4>',
+            `<p>Schema of ${where}: <b>the schemas differ, but the diff was too large to compute</b>: ${escapeHtml(tooLargeText(c.tooLarge))}</p>`,
+        ];
+    }
     if (c.diff === '')
         return ['<h4>Schema changes</h4>', `<p>No schema changes: ${where}.</p>`];
     const lines = escapeHtml(c.diff.replace(/\r\n?/g, '\n').replace(/\n$/, '')).split('\n');
@@ -20042,12 +20164,36 @@ function postLine(r, requests) {
         : `Ephemeral Neon branch ${which} not deleted by the post step: ${r.why ?? 'nothing to delete'} (${cost}).`;
 }
 
+;// CONCATENATED MODULE: ./src/util/redact-deep.ts
+/**
+ * Redaction on the plain text, before any escaping: every string of a view (a mode's result, an
+ * error message) passed through `redact` before it is rendered as Markdown or HTML. Redacting the
+ * rendered text instead misses a secret the escaping changed (`a&b` is `a&amp;b` in HTML). Pure.
+ */
+function redactStrings(value, redact) {
+    return walk(value, redact, 0);
+}
+function walk(value, redact, depth) {
+    if (typeof value === 'string')
+        return redact(value);
+    // A view is a few levels deep; anything deeper is left as it is rather than walked for ever.
+    if (depth > 32 || value === null || typeof value !== 'object')
+        return value;
+    if (Array.isArray(value))
+        return value.map((v) => walk(v, redact, depth + 1));
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null)
+        return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, redact, depth + 1)]));
+}
+
 ;// CONCATENATED MODULE: ./src/version.ts
 /** The action's own version, sent in the User-Agent so Neon support can tell our requests apart. */
 const ACTION_NAME = 'neon-preview-branch';
-const ACTION_VERSION = '1.0.0';
+const ACTION_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -20112,7 +20258,6 @@ async function run(opts = {}) {
         const mode = choice?.mode ?? inputs.mode;
         state.mode = mode;
         state.autoBecause = choice?.because;
-        refuseCreateOnClosed(mode, inputs.ephemeral, context);
         coreLogger.info(`Mode: ${mode}${choice ? ` (chosen by mode: auto for the '${choice.because}' event)` : ''}`);
         if (inputs.apiKey === '') {
             await skipFork(state, context);
@@ -20211,20 +20356,10 @@ function modeDeps(state, inputs, context, clock, cancellation, maskSecret) {
     if (inputs.githubToken && context.repository) {
         const octokit = () => github(state, inputs, context);
         const pullsApi = {
-            rest: {
-                pulls: {
-                    get: async (p) => (await octokit()).rest.pulls.get(p),
-                    list: async (p) => (await octokit()).rest.pulls.list(p),
-                },
-            },
+            rest: { pulls: { get: async (p) => (await octokit()).rest.pulls.get(p) } },
         };
         const runsApi = {
-            rest: {
-                actions: {
-                    getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p),
-                    listWorkflowRunsForRepo: async (p) => (await octokit()).rest.actions.listWorkflowRunsForRepo(p),
-                },
-            },
+            rest: { actions: { getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p) } },
         };
         deps.pulls = restPullLookup(pullsApi, context.repository);
         deps.runs = restRunLookup(runsApi, context.repository);
@@ -20233,37 +20368,32 @@ function modeDeps(state, inputs, context, clock, cancellation, maskSecret) {
 }
 /** Outputs, the changes in the log, the comment and the summary; failed steps fail the run. */
 async function publish(state, clock, redact, maskSecret, result) {
+    state.reporting = true;
     publishOutputs(result, maskSecret);
     for (const change of result.changes)
         coreLogger.info(`${state.inputs?.dryRun ? 'Dry run' : 'Changed'}: ${change}`);
     const comment = await updateComment(state, clock, redact, statusOf(result), { result });
-    await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), result })));
+    // Redacted on the plain text (before escaping), and the rendered text again besides.
+    await writeSummary(redact(renderSummary(redactStrings({ ...summaryBase(state, comment), result }, redact))));
     if (result.failures?.length) {
         setFailed(logLines(`${state.mode} finished, but ${result.failures.length} of its steps failed:\n- ${result.failures.join('\n- ')}`));
     }
 }
 /** Fails the step with the whole message, and tells the comment and the summary its public form. */
 async function reportFailure(state, clock, redact, e) {
+    state.reporting = true;
     const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true);
     setFailed(logLines(message));
     // The comment and the summary get the public form of the message: without what Neon marks
     // x-sensitive (the status message of a failed masking can name masked columns).
     const shown = publicForm(e, message);
     try {
-        // Before Neon has taken the key and the project, the run knows no branch: a comment would be
-        // one no later run finds (its marker holds the wrong project) and stays on the pull request.
-        const comment = failedBeforeBranch(e)
-            ? 'not written: the run failed before it knew the branch (the log and this summary carry the error)'
-            : await updateComment(state, clock, redact, 'failed', { error: redact(shown) });
-        await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: shown })));
+        const comment = await updateComment(state, clock, redact, 'failed', { error: redact(shown) });
+        await writeSummary(redact(renderSummary(redactStrings({ ...summaryBase(state, comment), error: shown }, redact))));
     }
     catch (e2) {
         coreLogger.warning(`Could not report the failure in the comment or summary: ${e2.message}`);
     }
-}
-/** A bad input, a key Neon refuses (401), a project it does not know (404): no branch is known yet. */
-function failedBeforeBranch(e) {
-    return e instanceof InputError || isAuthFailure(e) || isProjectNotFound(e);
 }
 /**
  * The first SIGINT or SIGTERM stops every wait (the runner sends SIGINT, then SIGTERM about 7.5 s
@@ -20340,17 +20470,21 @@ async function runMode(mode, deps, inputs) {
  * (webpackMode "eager": no chunk file, the module is evaluated on first use only).
  */
 function github(state, inputs, context) {
-    state.githubLoading ??= Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 100)).then(({ createGitHubClient }) => {
+    state.githubLoading ??= Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 985)).then(({ createGitHubClient }) => {
         state.github = createGitHubClient({
             token: inputs.githubToken,
             baseUrl: context.apiUrl,
             userAgent: USER_AGENT,
             log: { debug: coreLogger.debug, warning: coreLogger.warning },
-            ...(state.deadline !== undefined ? { deadline: state.deadline } : {}),
+            ...(state.deadline !== undefined ? { deadline: () => githubDeadline(state) } : {}),
         });
         return state.github.octokit;
     });
     return state.githubLoading;
+}
+/** When GitHub requests stop: the step's deadline, plus the report's one grace (deadline.ts). */
+function githubDeadline(state) {
+    return (state.deadline ?? Infinity) + (state.reporting ? deadline/* REPORT_GRACE_MS */.nN : 0);
 }
 /**
  * Keeps the pull request comment up to date, when there is one to keep: on a pull request event,
@@ -20379,7 +20513,7 @@ async function updateComment(state, clock, redact, status, content) {
         projectId: inputs.projectId,
         target,
         mode,
-        ...content,
+        ...redactStrings(content, redact),
         context,
         now: clock.now(),
         producer: `${ACTION_NAME} ${ACTION_VERSION}`,
@@ -20453,14 +20587,10 @@ function publishOutputs(r, maskSecret) {
         set(OUTPUTS.recoverableUntil, recoverableUntilOutput(r.recoverable));
     if (r.staleBranches)
         set(OUTPUTS.staleBranches, JSON.stringify(r.staleBranches));
-    if (r.usage)
-        set(OUTPUTS.usage, JSON.stringify(r.usage));
-    if (r.freed)
-        set(OUTPUTS.freed, JSON.stringify(r.freed.total));
     set(OUTPUTS.skipped, r.skipped ?? false);
     if (r.schema) {
         set(OUTPUTS.schemaDiff, r.schema.diff);
-        set(OUTPUTS.schemaChanged, r.schema.diff !== '');
+        set(OUTPUTS.schemaChanged, r.schema.diff !== '' || r.schema.tooLarge !== undefined);
     }
 }
 /**
@@ -20495,10 +20625,6 @@ function describeFailure(e, neon, ephemeral = false) {
     if (e instanceof InputError)
         return e.message;
     let message = e instanceof Error ? e.message : String(e);
-    // A wrong key or project: which input, and where to check it.
-    const advice = adviceFor(e);
-    if (advice)
-        message += `\n${advice}`;
     if (e instanceof Error && e.stack)
         core_debug(logLines(e.stack));
     if (e instanceof ModeError && e.changes.length > 0) {
@@ -20562,189 +20688,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
-
-/***/ }),
-
-/***/ 919:
-/***/ ((__unused_webpack_module, exports) => {
-
-var __webpack_unused_export__;
-
-/*!
- * content-type
- * Copyright(c) 2015 Douglas Christopher Wilson
- * MIT Licensed
- */
-__webpack_unused_export__ = ({ value: true });
-__webpack_unused_export__ = format;
-exports.qg = parse;
-const TEXT_REGEXP = /^[\u0009\u0020-\u007e\u0080-\u00ff]*$/;
-const TOKEN_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/**
- * RegExp to match chars that must be quoted-pair in RFC 9110 sec 5.6.4
- */
-const QUOTE_REGEXP = /[\\"]/g;
-/**
- * RegExp to match type in RFC 9110 sec 8.3.1
- *
- * media-type = type "/" subtype
- * type       = token
- * subtype    = token
- */
-const TYPE_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/**
- * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
- */
-const NullObject = /* @__PURE__ */ (() => {
-    const C = function () { };
-    C.prototype = Object.create(null);
-    return C;
-})();
-/**
- * Format an object into a `Content-Type` header.
- */
-function format(obj) {
-    const { type, parameters } = obj;
-    if (!type || !TYPE_REGEXP.test(type)) {
-        throw new TypeError(`Invalid type: ${type}`);
-    }
-    let result = type;
-    if (parameters) {
-        for (const param of Object.keys(parameters)) {
-            if (!TOKEN_REGEXP.test(param)) {
-                throw new TypeError(`Invalid parameter name: ${param}`);
-            }
-            result += `; ${param}=${qstring(parameters[param])}`;
-        }
-    }
-    return result;
-}
-/**
- * Parse a `Content-Type` header.
- */
-function parse(header, options) {
-    const stopChar = options?.comma === true ? COMMA : 65536; // Sentinel for "no stop char".
-    const len = header.length;
-    let index = skipOWS(header, options?.start ?? 0, len);
-    const valueStart = index;
-    index = skipValue(header, index, len, stopChar);
-    const valueEnd = trailingOWS(header, valueStart, index);
-    const type = header.slice(valueStart, valueEnd).toLowerCase();
-    if (options?.parameters === false) {
-        return { type, index, parameters: new NullObject() };
-    }
-    return parseParameters(header, type, index, len, stopChar);
-}
-const SP = 32; // " "
-const HTAB = 9; // "\t"
-const SEMI = 59; // ";"
-const EQ = 61; // "="
-const DQUOTE = 34; // '"'
-const BSLASH = 92; // "\\"
-const COMMA = 44; // ","
-/**
- * Parses the parameters of a `Content-Type` header starting at the given index.
- */
-function parseParameters(header, type, index, len, stopChar) {
-    const parameters = new NullObject();
-    parameter: while (index < len) {
-        if (header.charCodeAt(index) === stopChar)
-            break;
-        index = skipOWS(header, index + 1 /* Skip over ; */, len);
-        const keyStart = index;
-        while (index < len) {
-            const code = header.charCodeAt(index);
-            if (code === stopChar)
-                break parameter;
-            if (code === SEMI)
-                continue parameter;
-            if (code === EQ) {
-                const keyEnd = trailingOWS(header, keyStart, index);
-                const key = header.slice(keyStart, keyEnd).toLowerCase();
-                index = skipOWS(header, index + 1, len);
-                if (index < len && header.charCodeAt(index) === DQUOTE) {
-                    index++;
-                    let value = "";
-                    while (index < len) {
-                        const code = header.charCodeAt(index++);
-                        if (code === DQUOTE) {
-                            index = skipValue(header, index, len, stopChar);
-                            if (parameters[key] === undefined)
-                                parameters[key] = value;
-                            break;
-                        }
-                        if (code === BSLASH && index < len) {
-                            value += header[index++];
-                            continue;
-                        }
-                        value += String.fromCharCode(code);
-                    }
-                    continue parameter;
-                }
-                const valueStart = index;
-                index = skipValue(header, index, len, stopChar);
-                if (parameters[key] === undefined) {
-                    const valueEnd = trailingOWS(header, valueStart, index);
-                    parameters[key] = header.slice(valueStart, valueEnd);
-                }
-                continue parameter;
-            }
-            index++;
-        }
-    }
-    return { type, index, parameters };
-}
-/**
- * Skip over characters until a semicolon or other exit character.
- */
-function skipValue(str, index, len, stopChar) {
-    while (index < len) {
-        const code = str.charCodeAt(index);
-        if (code === SEMI || code === stopChar)
-            break;
-        index++;
-    }
-    return index;
-}
-/**
- * Skip optional whitespace (OWS) in an HTTP header value.
- *
- * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
- */
-function skipOWS(header, index, len) {
-    while (index < len) {
-        const char = header.charCodeAt(index);
-        if (char !== SP && char !== HTAB)
-            break;
-        index++;
-    }
-    return index;
-}
-/**
- * Trim optional whitespace (OWS) from the end of a substring.
- *
- * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
- */
-function trailingOWS(header, start, end) {
-    while (end > start) {
-        const char = header.charCodeAt(end - 1);
-        if (char !== SP && char !== HTAB)
-            break;
-        end--;
-    }
-    return end;
-}
-/**
- * Serialize a parameter value.
- */
-function qstring(str) {
-    if (TOKEN_REGEXP.test(str))
-        return str;
-    if (TEXT_REGEXP.test(str))
-        return `"${str.replace(QUOTE_REGEXP, "\\$&")}"`;
-    throw new TypeError(`Invalid parameter value: ${str}`);
-}
-//# sourceMappingURL=index.js.map
 
 /***/ })
 
@@ -20850,18 +20793,6 @@ function qstring(str) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/compat get default export */
-/******/ (() => {
-/******/ 	// getDefaultExport function for compatibility with non-harmony modules
-/******/ 	__nccwpck_require__.n = (module) => {
-/******/ 		var getter = module && module.__esModule ?
-/******/ 			() => (module['default']) :
-/******/ 			() => (module);
-/******/ 		__nccwpck_require__.d(getter, { a: getter });
-/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

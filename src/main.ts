@@ -5,6 +5,7 @@ import { resolveBranchName } from './github/branch-target.js'
 import { upsertStickyComment, type CommentOutcome } from './github/comment.js'
 import { commentMarker, renderComment, statusOf, type CommentStatus } from './github/comment-body.js'
 import { readRunContext, type RunContext } from './github/context.js'
+import { REPORT_GRACE_MS } from './github/deadline.js'
 import type { GitHubClient, GitHubStats } from './github/octokit.js'
 import { restPullLookup, type PullsApi } from './github/pulls.js'
 import { restRunLookup, type RunsApi } from './github/runs.js'
@@ -26,6 +27,7 @@ import { renderSummary, writeSummary, type SummaryView } from './summary.js'
 import { cancellable, type Cancellation } from './util/cancel.js'
 import { systemClock, type Clock } from './util/clock.js'
 import { logLines } from './util/log-text.js'
+import { redactStrings } from './util/redact-deep.js'
 import { ACTION_NAME, ACTION_VERSION } from './version.js'
 import { coreLogger, group } from './log.js'
 
@@ -52,6 +54,8 @@ interface RunState {
   githubLoading?: Promise<GitHubClient>
   /** The step's deadline (epoch ms), once the inputs are read. */
   deadline?: number
+  /** Set once the work is over and the run reports: GitHub requests then get REPORT_GRACE_MS more. */
+  reporting?: boolean
 }
 
 const USER_AGENT = `${ACTION_NAME}/${ACTION_VERSION} (+https://github.com/features/actions)`
@@ -223,11 +227,13 @@ async function publish(
   maskSecret: (value: string) => void,
   result: ModeResult,
 ): Promise<void> {
+  state.reporting = true
   publishOutputs(result, maskSecret)
   for (const change of result.changes)
     coreLogger.info(`${state.inputs?.dryRun ? 'Dry run' : 'Changed'}: ${change}`)
   const comment = await updateComment(state, clock, redact, statusOf(result), { result })
-  await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), result })))
+  // Redacted on the plain text (before escaping), and the rendered text again besides.
+  await writeSummary(redact(renderSummary(redactStrings({ ...summaryBase(state, comment), result }, redact))))
   if (result.failures?.length) {
     core.setFailed(
       logLines(
@@ -244,6 +250,7 @@ async function reportFailure(
   redact: (text: string) => string,
   e: unknown,
 ): Promise<void> {
+  state.reporting = true
   const message = describeFailure(e, state.neon, state.inputs?.ephemeral === true)
   core.setFailed(logLines(message))
   // The comment and the summary get the public form of the message: without what Neon marks
@@ -255,7 +262,9 @@ async function reportFailure(
     const comment = failedBeforeBranch(e)
       ? 'not written: the run failed before it knew the branch (the log and this summary carry the error)'
       : await updateComment(state, clock, redact, 'failed', { error: redact(shown) })
-    await writeSummary(redact(renderSummary({ ...summaryBase(state, comment), error: shown })))
+    await writeSummary(
+      redact(renderSummary(redactStrings({ ...summaryBase(state, comment), error: shown }, redact))),
+    )
   } catch (e2) {
     coreLogger.warning(`Could not report the failure in the comment or summary: ${(e2 as Error).message}`)
   }
@@ -357,12 +366,17 @@ function github(state: RunState, inputs: Inputs, context: RunContext): Promise<G
         baseUrl: context.apiUrl,
         userAgent: USER_AGENT,
         log: { debug: coreLogger.debug, warning: coreLogger.warning },
-        ...(state.deadline !== undefined ? { deadline: state.deadline } : {}),
+        ...(state.deadline !== undefined ? { deadline: () => githubDeadline(state) } : {}),
       })
       return state.github.octokit
     },
   )
   return state.githubLoading
+}
+
+/** When GitHub requests stop: the step's deadline, plus the report's one grace (deadline.ts). */
+function githubDeadline(state: RunState): number {
+  return (state.deadline ?? Infinity) + (state.reporting ? REPORT_GRACE_MS : 0)
 }
 
 /**
@@ -396,7 +410,7 @@ async function updateComment(
         projectId: inputs.projectId,
         target,
         mode,
-        ...content,
+        ...redactStrings(content, redact),
         context,
         now: clock.now(),
         producer: `${ACTION_NAME} ${ACTION_VERSION}`,
@@ -473,7 +487,7 @@ function publishOutputs(r: ModeResult, maskSecret: (value: string) => void): voi
   set(OUTPUTS.skipped, r.skipped ?? false)
   if (r.schema) {
     set(OUTPUTS.schemaDiff, r.schema.diff)
-    set(OUTPUTS.schemaChanged, r.schema.diff !== '')
+    set(OUTPUTS.schemaChanged, r.schema.diff !== '' || r.schema.tooLarge !== undefined)
   }
 }
 

@@ -13,6 +13,7 @@
  * only at a line holding `</pre>` (CommonMark 0.31, HTML blocks, start condition 1), which the
  * escaped text cannot hold.
  */
+import { tooLargeText } from './modes/schema-too-large.js'
 import * as core from '@actions/core'
 
 import type { CommentOutcome } from './github/comment.js'
@@ -230,6 +231,12 @@ function verdictsHtml(verdicts: NonNullable<ModeResult['verdicts']>): string[] {
 function schemaHtml(c: SchemaComparison): string[] {
   const code = (s: string): string => `<code>${escapeInline(s)}</code>`
   const where = `${code(c.database)} on ${code(c.branch.name)}, compared with ${code(c.base.name)}`
+  if (c.tooLarge) {
+    return [
+      '<h4>Schema changes</h4>',
+      `<p>Schema of ${where}: <b>the schemas differ, but the diff was too large to compute</b>: ${escapeHtml(tooLargeText(c.tooLarge))}</p>`,
+    ]
+  }
   if (c.diff === '') return ['<h4>Schema changes</h4>', `<p>No schema changes: ${where}.</p>`]
   const lines = escapeHtml(c.diff.replace(/\r\n?/g, '\n').replace(/\n$/, '')).split('\n')
   let bytes = 0

@@ -166,7 +166,8 @@ export function renderComment(v: CommentView): string {
 
 /** Without trailing blank lines: sections are stored so, and separated by one when assembled. */
 function trimEnd(text: string): string {
-  return text.replace(/\s+$/, '')
+  // trimEnd, not /\s+$/: that one is quadratic on a long run of blanks, and the text holds the schema diff.
+  return text.trimEnd()
 }
 
 /**

@@ -6,9 +6,10 @@ import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
 import { Octokit } from '@octokit/rest'
 import Bottleneck from 'bottleneck/light.js'
+import { deadlinePlugin, type GitHubDeadline } from './deadline.js'
 
-/** The Octokit class this action uses. */
-export const ActionOctokit = Octokit.plugin(retry, throttling)
+/** The Octokit class this action uses. The deadline's plugin comes first: its hook runs around each try. */
+export const ActionOctokit = Octokit.plugin(deadlinePlugin, retry, throttling)
 export type GitHubClient = InstanceType<typeof ActionOctokit>
 
 /** Where the client reports; main.ts wires it to @actions/core. */
@@ -35,11 +36,11 @@ export interface GitHubClientOptions {
    */
   secondaryRetries?: number
   /**
-   * The step's deadline, epoch ms (from the `timeout` input): no rate-limit wait is begun that
-   * would end after it, and a request's own timeout ends at it (but gives it at least 5 s: the
-   * comment that reports a failure is written after the work, when little may be left).
+   * The step's deadline, epoch ms (from the `timeout` input), or a function reading it (main.ts
+   * adds the report's grace, deadline.ts): no request starts after it, no retry or rate-limit wait
+   * is begun that would end after it, and a request's own timeout ends at it.
    */
-  deadline?: number
+  deadline?: number | (() => number)
   /** The clock of `deadline`; default Date.now (the plugins' timers are real ones). */
   now?: () => number
   /**
@@ -65,8 +66,6 @@ const DEFAULT_RETRIES = 2
 const DEFAULT_SECONDARY_RETRIES = 5
 const DEFAULT_TIMEOUT_MS = 30_000
 const DEFAULT_MAX_WAIT_S = 60
-/** A request's timeout, when the deadline would cut it shorter, is at least this. */
-const MIN_TIMEOUT_MS = 5000
 /**
  * Statuses the retry plugin does not retry: its own list (plugin-retry 8.1.1: 400, 401, 403, 404,
  * 410, 422, 451) and 429. GitHub answers a rate limit with a 403 or a 429 ("Rate limits for the
@@ -103,7 +102,9 @@ export function createGitHubClient(o: GitHubClientOptions): { octokit: GitHubCli
   const timeoutMs = o.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS
   const base = o.retryAfterBaseValue
   const now = o.now ?? Date.now
-  const deadline = o.deadline ?? Infinity
+  const at =
+    typeof o.deadline === 'function' ? o.deadline : () => (o.deadline as number | undefined) ?? Infinity
+  const githubDeadline: GitHubDeadline = { now, at }
   const onLimit =
     (kind: string, tries: number) =>
     (
@@ -115,7 +116,7 @@ export function createGitHubClient(o: GitHubClientOptions): { octokit: GitHubCli
       const what = `${options.method ?? 'GET'} ${options.url ?? ''}`
       // The plugins wait retryAfter units of retryAfterBaseValue ms (seconds, but for tests).
       const endsAt = now() + retryAfter * (base ?? 1000)
-      if (retryCount < tries && retryAfter <= maxWait && endsAt < deadline) {
+      if (retryCount < tries && retryAfter <= maxWait && endsAt < at()) {
         o.log.debug(`GitHub ${kind} on ${what}; retrying in ${retryAfter} s (retry ${retryCount + 1})`)
         return true
       }
@@ -128,12 +129,12 @@ export function createGitHubClient(o: GitHubClientOptions): { octokit: GitHubCli
       o.log.warning(`GitHub ${kind} on ${what}; not retrying: ${why}`)
       return false
     }
+  // A try's timeout: the client's, cut to what is left of the deadline (deadlinePlugin refuses a
+  // try once nothing is left).
   const timedFetch: typeof fetch = (input, init) =>
     fetch(input, {
       ...init,
-      signal:
-        init?.signal ??
-        AbortSignal.timeout(Math.ceil(Math.min(timeoutMs, Math.max(MIN_TIMEOUT_MS, deadline - now())))),
+      signal: init?.signal ?? AbortSignal.timeout(Math.max(1, Math.ceil(Math.min(timeoutMs, at() - now())))),
     })
 
   const octokit = new ActionOctokit({
@@ -141,6 +142,7 @@ export function createGitHubClient(o: GitHubClientOptions): { octokit: GitHubCli
     baseUrl: o.baseUrl.replace(/\/+$/, ''),
     userAgent: o.userAgent,
     request: { fetch: timedFetch },
+    githubDeadline,
     retry: {
       retries,
       doNotRetry: DO_NOT_RETRY,

@@ -7,6 +7,7 @@
  * and @-mentions are inert. The section never exceeds the characters it is given.
  */
 import type { SchemaComparison } from '../modes/types.js'
+import { tooLargeText } from '../modes/schema-too-large.js'
 import { cutLines } from '../util/schema-patch.js'
 import { codeBlock, codeSpan, escapeHtml } from '../util/escape.js'
 
@@ -39,6 +40,11 @@ export function renderSchemaSection(v: SchemaSectionView, budget: number): strin
   }
   const c = v.comparison
   const where = `${codeSpan(c.database)} on ${codeSpan(c.branch.name)}, compared with ${codeSpan(c.base.name)}`
+  if (c.tooLarge) {
+    // The action's own sentence (numbers only): nothing in it needs escaping for Markdown.
+    const text = `${SCHEMA_HEADING}\n\nSchema of ${where}: **the schemas differ, but the diff was too large to compute**: ${tooLargeText(c.tooLarge)}`
+    return fit(text, budget)
+  }
   if (c.diff === '') return fit(`${SCHEMA_HEADING}\n\nNo schema changes: ${where}.`, budget)
 
   const head = `${SCHEMA_HEADING}\n\nSchema of ${where}:\n\n<details><summary>${summaryLine(c)}</summary>\n\n`

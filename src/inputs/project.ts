@@ -30,38 +30,43 @@ export function readProject(r: Reader): { projectId: string; apiHost: string } {
  * `api_host` as the one base URL the API key is ever sent to: https, or plain http only to this
  * machine (a simulator, a local proxy), where the key never crosses a network. Exported for the
  * post step, which checks its recorded host against it.
+ *
+ * A refusal names what is wrong (not a URL, the scheme, credentials, a query string, a fragment)
+ * and never prints the value: a user name, a password, `?access_token=…` or a fragment would be a
+ * secret in the log and the summary. What it shows at most is the scheme and the host.
  */
 export function parseApiHost(
   value: string,
-  invalid: (input: InputName, value: string, expected: string) => never,
+  _invalid: (input: InputName, value: string, expected: string) => never,
   fail: (input: InputName, message: string) => never,
 ): string {
+  const refuse = (what: string): never => fail(INPUTS.apiHost, `Invalid input '${INPUTS.apiHost}': ${what}`)
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    return invalid(INPUTS.apiHost, value, URL_EXPECTED)
+    return refuse(`the value is not a URL (not shown: it may hold a secret). ${URL_EXPECTED}`)
+  }
+  const problems: string[] = []
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    problems.push(`its scheme is '${url.protocol.replace(/[^a-z0-9+.:-]/g, '?')}', not https:`)
   }
   if (url.username !== '' || url.password !== '') {
-    // Do not echo the value: it holds credentials.
-    return fail(
-      INPUTS.apiHost,
-      `Invalid input '${INPUTS.apiHost}': the URL must not contain a user name or password; authenticate with api_key.`,
-    )
+    problems.push('it holds a user name or password; authenticate with api_key')
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return invalid(INPUTS.apiHost, value, URL_EXPECTED)
+  if (url.search !== '') problems.push('it has a query string (?…)')
+  if (url.hash !== '') problems.push('it has a fragment (#…)')
+  if (problems.length > 0) {
+    const expected = problems[0]!.startsWith('its scheme')
+      ? URL_EXPECTED
+      : 'The API base URL must not have a user name or password, a query string or fragment.'
+    return refuse(`the URL is refused (not shown: it may hold a secret): ${problems.join('; ')}. ${expected}`)
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    return invalid(
-      INPUTS.apiHost,
-      value,
-      `Plain http:// would send the API key in clear text: use https://, e.g. ${DEFAULT_API_HOST}. ` +
-        'http:// is accepted only for this machine: localhost, 127.0.0.0/8 or [::1].',
+    return refuse(
+      `http://${url.host}: Plain http:// would send the API key in clear text: use https://, e.g. ` +
+        `${DEFAULT_API_HOST}. http:// is accepted only for this machine: localhost, 127.0.0.0/8 or [::1].`,
     )
-  }
-  if (url.search !== '' || url.hash !== '') {
-    return invalid(INPUTS.apiHost, value, 'The API base URL must not have a query string or fragment.')
   }
   return url.href.replace(/\/+$/, '')
 }

@@ -31,6 +31,10 @@ export interface ReadMaskingRulesOptions {
 
 /** A rules file larger than this is not a list of rules. */
 export const MAX_RULES_FILE_BYTES = 1 << 20
+const MAX_RULES_BYTES_SHOWN = `${MAX_RULES_FILE_BYTES.toLocaleString('en-US')} bytes (1 MiB)`
+const TOO_LARGE_HINT =
+  'a list of masking rules is a few lines per masked column: check that the input names the rules, ' +
+  'not a dump or a generated file.'
 const FORMATS: Record<string, RulesFormat> = { '.json': 'json', '.yaml': 'yaml', '.yml': 'yaml' }
 
 export function readMaskingRules(o: ReadMaskingRulesOptions): MaskingRulesInput | undefined {
@@ -51,6 +55,9 @@ export function readMaskingRules(o: ReadMaskingRulesOptions): MaskingRulesInput 
     )
   }
   if (input === INPUTS.maskingRules) {
+    if (Buffer.byteLength(o.inline, 'utf8') > MAX_RULES_FILE_BYTES) {
+      fail(input, `Invalid input '${input}': it is larger than ${MAX_RULES_BYTES_SHOWN}; ${TOO_LARGE_HINT}`)
+    }
     return { rules: parse(o, input, o.inline, 'auto', `Invalid input '${input}'`), source: input }
   }
   if (!o.readFile) return undefined
@@ -72,7 +79,10 @@ export function readMaskingRules(o: ReadMaskingRulesOptions): MaskingRulesInput 
     )
   }
   if (Buffer.byteLength(text, 'utf8') > MAX_RULES_FILE_BYTES) {
-    fail(input, `Invalid input '${input}': ${shown} is larger than ${MAX_RULES_FILE_BYTES} bytes.`)
+    fail(
+      input,
+      `Invalid input '${input}': ${shown} is larger than ${MAX_RULES_BYTES_SHOWN}; ${TOO_LARGE_HINT}`,
+    )
   }
   return {
     rules: parse(o, input, text, format!, `Invalid input '${input}' (${shown})`),
@@ -123,7 +133,15 @@ function locate(o: ReadMaskingRulesOptions): { path: string; shown: string } {
   }
   // A symbolic link in the workspace may lead out of it.
   if (outside(root, real)) o.fail(input, outsideMessage(shown))
-  if (!statSync(real).isFile()) o.fail(input, `Invalid input '${input}': ${shown} is not a file.`)
+  const stat = statSync(real)
+  if (!stat.isFile()) o.fail(input, `Invalid input '${input}': ${shown} is not a file.`)
+  // Before reading it: a file of gigabytes must not be read into memory to be refused.
+  if (stat.size > MAX_RULES_FILE_BYTES) {
+    o.fail(
+      input,
+      `Invalid input '${input}': ${shown} is larger than ${MAX_RULES_BYTES_SHOWN}; ${TOO_LARGE_HINT}`,
+    )
+  }
   return { path: real, shown }
 }
 

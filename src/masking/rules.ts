@@ -11,6 +11,7 @@
  */
 import type { MaskingRule } from '@neondatabase/api-client'
 
+import { parseStrictJson, StrictJsonError } from './json-strict.js'
 import { parseYamlList, YamlSubsetError, type YamlItem } from './yaml-subset.js'
 
 export type { MaskingRule }
@@ -83,10 +84,13 @@ function readList(text: string, format: RulesFormat): YamlItem[] {
   if (json) {
     let value: unknown
     try {
-      value = JSON.parse(trimmed)
+      value = parseStrictJson(text.replace(/^\uFEFF/, ''))
     } catch (e) {
+      if (!(e instanceof StrictJsonError)) throw e
+      // The action's own message (line, column, what was expected), never the parser's: that one
+      // quotes the text, and the rules are x-sensitive.
       throw new MaskingRulesError(
-        `the rules are not valid JSON (${(e as Error).message.replace(/ in JSON at position \d+.*$/, '')}).` +
+        `the rules are not valid JSON: ${e.message}.` +
           (format === 'json' ? '' : ' (Text starting with [ or { is read as JSON.)'),
       )
     }

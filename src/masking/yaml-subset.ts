@@ -98,19 +98,37 @@ function isItemStart(text: string): boolean {
   return text === '-' || text.startsWith('- ')
 }
 
-/** The lines that hold something: indentation measured, comments and blank lines dropped. */
+/**
+ * The longest line read. The rules are the pull request's text: a cap keeps every message about a
+ * line short and every line's work small (a rule is a few words; an expression is at most 10,000
+ * characters, rules.ts).
+ */
+export const MAX_LINE_CHARS = 16_384
+
+/**
+ * The lines that hold something: indentation measured, comments and blank lines dropped. Linear in
+ * the text: every line is scanned once, left to right (no regular expression that could backtrack
+ * over a run of spaces or quotes).
+ */
 function significantLines(text: string): Line[] {
   const out: Line[] = []
   const raw = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/)
   raw.forEach((full, idx) => {
     const no = idx + 1
-    const m = /^( *)(.*)$/.exec(full)!
-    const lead = m[1]!
-    let body = m[2]!
+    if (full.length > MAX_LINE_CHARS) {
+      throw new YamlSubsetError(
+        no,
+        `the line is longer than ${MAX_LINE_CHARS.toLocaleString('en-US')} characters (a rule's fields go on lines of their own)`,
+      )
+    }
+    let start = 0
+    while (full[start] === ' ') start++
+    const lead = full.slice(0, start)
+    let body = full.slice(start)
     if (body.startsWith('\t')) throw new YamlSubsetError(no, 'tabs cannot indent YAML; use spaces')
     const uncommented = stripComment(body, no)
     const commented = uncommented.length < body.length
-    body = uncommented.replace(/[ \t]+$/, '')
+    body = trimBlanksEnd(uncommented)
     if (body === '') return
     if (out.length === 0 && lead === '' && (body === '---' || body.startsWith('--- '))) {
       if (body !== '---') throw new YamlSubsetError(no, `content after '---' is not supported: ${JSON_HINT}`)
@@ -124,11 +142,25 @@ function significantLines(text: string): Line[] {
   return out
 }
 
-/** Drops a comment (`#` at the start or after whitespace, outside quotes). */
+/** `s` without trailing spaces and tabs (a loop: `/[ \t]+$/` is quadratic on a long run of spaces). */
+function trimBlanksEnd(s: string): string {
+  let end = s.length
+  while (end > 0 && (s[end - 1] === ' ' || s[end - 1] === '\t')) end--
+  return s.slice(0, end)
+}
+
+const isSpace = (c: string | undefined): boolean => c !== undefined && /\s/.test(c)
+
+/**
+ * Drops a comment (`#` at the start or after whitespace, outside quotes). One pass: where the last
+ * character that is not whitespace is, is carried forward, so whether a quote may open a scalar
+ * (after `key: `, `- `, or at the start) is known without looking back over the line.
+ */
 function stripComment(body: string, no: number): string {
   let quote: '"' | "'" | undefined
+  let last = -1
   for (let i = 0; i < body.length; i++) {
-    const c = body[i]
+    const c = body[i]!
     if (quote === '"') {
       if (c === '\\') i++
       else if (c === '"') quote = undefined
@@ -139,9 +171,10 @@ function stripComment(body: string, no: number): string {
       }
     } else if (c === '#' && (i === 0 || body[i - 1] === ' ' || body[i - 1] === '\t')) {
       return body.slice(0, i)
-    } else if ((c === '"' || c === "'") && startsScalar(body, i)) {
+    } else if ((c === '"' || c === "'") && startsScalar(body, i, last)) {
       quote = c
     }
+    if (!isSpace(body[i])) last = i
   }
   if (quote)
     throw new YamlSubsetError(
@@ -151,10 +184,16 @@ function stripComment(body: string, no: number): string {
   return body
 }
 
-/** A quote opens a quoted scalar only where a scalar begins: after `key: `, `- `, or at the start. */
-function startsScalar(body: string, i: number): boolean {
-  const before = body.slice(0, i)
-  return before === '' || /(?:^|\s)-\s+$/.test(before) || /:\s+$/.test(before) || /^-\s+$/.test(before)
+/**
+ * A quote opens a quoted scalar only where a scalar begins: at the start, or after whitespace that
+ * follows `:` or a `-` standing alone. `last` is the index of the last character before `i` that
+ * is not whitespace (-1 when there is none).
+ */
+function startsScalar(body: string, i: number, last: number): boolean {
+  if (i === 0) return true
+  if (last < 0 || last === i - 1) return false
+  const c = body[last]
+  return c === ':' || (c === '-' && (last === 0 || isSpace(body[last - 1])))
 }
 
 function addField(map: Map<string, unknown>, text: string, line: Line): void {

@@ -3,11 +3,18 @@ import { resolveBranchName } from '../github/branch-target.js'
 import { NeonApiError } from '../neon/errors.js'
 import { findBranch } from '../neon/lookup.js'
 import type { Branch } from '../neon/types.js'
-import { countChanges, schemaPatch, type SchemaSide } from '../util/schema-patch.js'
+import {
+  boundedSchemaPatch,
+  countChanges,
+  MAX_DIFF_EDIT_LINES,
+  textSize,
+  type SchemaSide,
+} from '../util/schema-patch.js'
 import { redactSchemaSecrets } from '../util/schema-secrets.js'
 import { foreignBranchError, ownership } from './ownership.js'
 import { ModeRun } from './run.js'
-import type { ModeDeps, ModeResult } from './types.js'
+import type { ModeDeps, ModeResult, SchemaTooLarge } from './types.js'
+import { tooLargeText } from './schema-too-large.js'
 import { allFinished } from '../util/settle.js'
 import { escapeControl as shown } from '../util/log-text.js'
 
@@ -49,16 +56,23 @@ export async function schemaDiffMode(deps: ModeDeps, inputs: Inputs): Promise<Mo
     ])
     // A user mapping's password or a subscription's connection string would go into a public
     // comment: replaced by *** in the diff (so in the comment, the summary and the output alike),
-    // and masked in the log besides. A password that changed still shows as a changed line.
-    const redacted = redactSchemaSecrets(schemaPatch(db, baseSide, branchSide, baseSql, branchSql))
-    // Not a value of 1 to 3 characters: masking it would garble every line of the log.
-    for (const secret of redacted.secrets) if (secret.length >= 4) deps.setSecret(secret)
+    // on the plain text, before any escaping. A password that changed still shows as a changed line.
+    // What was found is never registered with add-mask: the schema is the pull request's text, and
+    // masking at its word would let it hide any word from every later step's log (issue 30).
+    const patch = diffWithinDeadline(run, baseSide, branchSide, baseSql, branchSql)
+    const redacted = redactSchemaSecrets(patch.diff)
     if (redacted.secrets.length > 0) {
       log.info('The schema diff holds credentials (user mapping options, connection strings): shown as ***')
     }
     const diff = redacted.text
     const { added, removed } = countChanges(diff)
-    log.info(diff === '' ? 'No schema changes' : `Schema changes: ${added} lines added, ${removed} removed`)
+    if (patch.tooLarge) {
+      log.warning(
+        `The schemas differ, but the diff was too large to compute: ${tooLargeText(patch.tooLarge)}`,
+      )
+    } else {
+      log.info(diff === '' ? 'No schema changes' : `Schema changes: ${added} lines added, ${removed} removed`)
+    }
     return {
       mode: 'schema-diff',
       branch: {
@@ -75,6 +89,7 @@ export async function schemaDiffMode(deps: ModeDeps, inputs: Inputs): Promise<Mo
         diff,
         added,
         removed,
+        ...(patch.tooLarge ? { tooLarge: patch.tooLarge } : {}),
       },
       changes: run.changes,
       timings: run.timings(),
@@ -152,5 +167,28 @@ async function readSchema(run: ModeRun, branch: Branch, side: SchemaSide): Promi
         `(Neon answered: ${e.message})`,
       { cause: e },
     )
+  }
+}
+
+/**
+ * The diff, given what is left of the step's deadline and at most MAX_DIFF_EDIT_LINES changed
+ * lines (schema-patch.ts says why): the schemas are the pull request's, and a diff must not hold
+ * the step past its `timeout`. When cut, the sizes of the two schemas instead.
+ */
+function diffWithinDeadline(
+  run: ModeRun,
+  base: SchemaSide,
+  branch: SchemaSide,
+  baseSql: string,
+  branchSql: string,
+): { diff: string; tooLarge?: SchemaTooLarge } {
+  const timeoutMs = run.poll.deadline - run.deps.clock.now()
+  const db = run.inputs.database
+  const limits = { timeoutMs, maxEditLength: MAX_DIFF_EDIT_LINES }
+  const diff = boundedSchemaPatch(db, base, branch, baseSql, branchSql, limits)
+  if (diff !== undefined) return { diff }
+  return {
+    diff: '',
+    tooLarge: { base: textSize(baseSql), branch: textSize(branchSql), maxChangedLines: MAX_DIFF_EDIT_LINES },
   }
 }

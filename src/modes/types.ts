@@ -103,6 +103,19 @@ export interface SchemaComparison {
   diff: string
   added: number
   removed: number
+  /**
+   * Set when the schemas differ but the diff was not computed (`diff` is then empty): more changed
+   * lines than the action diffs, or not within what was left of the step's deadline.
+   */
+  tooLarge?: SchemaTooLarge
+}
+
+/** The sizes of two schemas whose diff was too large to compute. */
+export interface SchemaTooLarge {
+  base: { lines: number; chars: number }
+  branch: { lines: number; chars: number }
+  /** The most changed lines the action diffs. */
+  maxChangedLines: number
 }
 
 /** create, when the project was at its branch limit: what was found, and what make-room deleted. */

@@ -100,7 +100,7 @@ describe('finding 2: api_host', () => {
         const run = await act({ mode: 'create', api_host: host })
         expect(run.code).toBe(1)
         expect(run.stdout).toMatch(
-          /^::error::Invalid input 'api_host': '.*'\. Plain http:\/\/ would send the API key in clear text/m,
+          /^::error::Invalid input 'api_host': http:\/\/\S+: Plain http:\/\/ would send the API key in clear text/m,
         )
         expect(elsewhere.seen).toEqual([])
         expect(sim.log).toEqual([])
@@ -284,7 +284,7 @@ describe('findings 1 and 11: a hostile schema in the summary, the comment and th
     '',
   ].join('\n')
 
-  it('stays inside its blocks, and shows *** for every password; the passwords are masked', async () => {
+  it('stays inside its blocks, and shows *** for every password; nothing is masked at its word', async () => {
     const branch = sim.addBranch(projectId, { name: 'preview/pr-22-feature/x' })
     const main = sim.world.liveBranches(projectId).find((b) => b.name === 'main')!
     sim.setSchema(projectId, main.id, 'neondb', BASE)
@@ -304,8 +304,13 @@ describe('findings 1 and 11: a hostile schema in the summary, the comment and th
       expect(text, where).toMatch(/password ('|&#39;)\*\*\*('|&#39;)/)
       expect(text, where).toContain('password=***')
     }
-    for (const secret of ['fdw-s3cret-pw', 'sub-s3cret-pw']) expect(run.masked).toContain(secret)
-    expect(secretLeaks(run, [sim.apiKey, TOKEN, 'fdw-s3cret-pw', 'sub-s3cret-pw'])).toEqual([])
+    // Issue 30: the schema is the pull request's text; what it holds is redacted by pattern, never
+    // registered with ::add-mask:: (a migration would choose words to hide), and never printed.
+    for (const secret of ['fdw-s3cret-pw', 'sub-s3cret-pw']) {
+      expect(run.masked).not.toContain(secret)
+      expect(`${run.stdout}\n${run.stderr}`).not.toContain(secret)
+    }
+    expect(secretLeaks(run, [sim.apiKey, TOKEN])).toEqual([])
 
     // GitHub's rendering (CommonMark with HTML, GFM autolinks): no image, link or list escapes.
     expect(escapes(md.render(run.summary))).toEqual([])

@@ -30,7 +30,7 @@ beforeEach(() => {
  * Delays are `retry-after` × 1 ms here instead of × 1 s (the plugins' own test seam), and the
  * throttling plugin's pacing of writes (1 s, 3 s for a comment, which notifies) runs in the same unit.
  */
-function client(o: { deadline?: number; now?: () => number } = {}) {
+function client(o: { deadline?: number; now?: () => number; maxRateLimitWaitSeconds?: number } = {}) {
   return createGitHubClient({
     token: 'ghs_test',
     baseUrl: gh.url,
@@ -91,15 +91,18 @@ describe('secondary rate limits', () => {
       method: 'POST',
       status: 403,
       message: SECONDARY_LIMIT_MESSAGE,
-      headers: { 'retry-after': '50' },
+      headers: { 'retry-after': '20000' },
       times: 1,
     })
-    // 50 × 1 ms would end after a deadline 10 ms away, on a clock that does not move.
+    // 20,000 × 1 ms would end after a deadline 5 s away, on a clock that does not move (5 s leaves
+    // time for the write to be sent: no request starts after the deadline, and a try's timeout is
+    // what is left of it).
     const now = () => 1_700_000_000_000
-    await expect(comment(client({ deadline: now() + 10, now }))).rejects.toThrow(/secondary rate limit/)
+    const c = client({ deadline: now() + 5_000, now, maxRateLimitWaitSeconds: 100_000 })
+    await expect(comment(c)).rejects.toThrow(/secondary rate limit/)
     expect(posts()).toHaveLength(1)
     expect(logs).toContainEqual(
-      expect.stringMatching(/not retrying: waiting 50 s would pass the step's deadline/),
+      expect.stringMatching(/not retrying: waiting 20000 s would pass the step's deadline/),
     )
   })
 
