@@ -1877,7 +1877,7 @@ function deadlinePlugin(octokit, options) {
 
 /***/ }),
 
-/***/ 985:
+/***/ 100:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 // ESM COMPAT FLAG
@@ -1891,6 +1891,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/bottleneck/light.js
 var light = __nccwpck_require__(251);
+var light_default = /*#__PURE__*/__nccwpck_require__.n(light);
 ;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
 class RequestError extends Error {
   name;
@@ -2763,298 +2764,8 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, DEFAULTS);
 
 
-;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
-/*!
- * content-type
- * Copyright(c) 2015 Douglas Christopher Wilson
- * MIT Licensed
- */
-const SP = 32; // " "
-const HTAB = 9; // "\t"
-const SEMI = 59; // ";"
-const EQ = 61; // "="
-const DQUOTE = 34; // '"'
-const BSLASH = 92; // "\\"
-const COMMA = 44; // ","
-const LOWER_CASE = 1;
-const OWS = 2;
-const SEMI_FLAG = 4;
-const COMMA_FLAG = 8;
-const TOKEN_FLAG = 16;
-const NON_ASCII = 0xff00;
-const CASE_FLAGS = LOWER_CASE | NON_ASCII;
-/**
- * Character flags used to normalize HTTP field values while scanning.
- * Out-of-range reads intentionally coerce to zero in bitwise expressions.
- */
-const CHAR_MAP = new Uint8Array(0x100);
-CHAR_MAP[HTAB] |= OWS;
-CHAR_MAP[SP] |= OWS;
-CHAR_MAP[SEMI] |= SEMI_FLAG;
-CHAR_MAP[COMMA] |= COMMA_FLAG;
-for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
-    CHAR_MAP[code] |= LOWER_CASE;
-}
-for (const char of "!#$%&'*+-.^_`|~") {
-    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
-}
-for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
-    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
-}
-for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-/**
- * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
- */
-const NullObject = /* @__PURE__ */ (() => {
-    const C = function () { };
-    C.prototype = Object.create(null);
-    return C;
-})();
-/**
- * Validate a type string against RFC 9110.
- */
-function isTypeValid(type, start = 0, end = type.length) {
-    let hasSlash = false;
-    for (let index = start; index < end; index++) {
-        const code = type.charCodeAt(index);
-        if (code === 47 /* / */) {
-            if (hasSlash || index === start || index >= end - 1)
-                return false;
-            hasSlash = true;
-        }
-        else if (!isTokenCode(code)) {
-            return false;
-        }
-    }
-    return hasSlash;
-}
-/**
- * Validate a token against RFC 9110.
- */
-function isTokenValid(token, start = 0, end = token.length) {
-    if (start >= end)
-        return false;
-    for (let index = start; index < end; index++) {
-        if (!isTokenCode(token.charCodeAt(index)))
-            return false;
-    }
-    return true;
-}
-/**
- * Check whether a character code belongs to the token production in RFC 9110.
- */
-function isTokenCode(code) {
-    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
-}
-/**
- * Serialize a parameter value.
- */
-function parameterValue(str) {
-    const len = str.length;
-    if (len === 0)
-        return '""';
-    let index = 0;
-    while (index < len && isTokenCode(str.charCodeAt(index)))
-        index++;
-    if (index === len)
-        return str;
-    let result = '"';
-    let start = 0;
-    while (index < len) {
-        const code = str.charCodeAt(index);
-        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
-            throw new TypeError(`Invalid parameter value: ${str}`);
-        }
-        if (code === 34 /* " */ || code === 92 /* \\ */) {
-            result += `${str.slice(start, index)}\\`;
-            start = index;
-        }
-        index++;
-    }
-    return `${result}${str.slice(start)}"`;
-}
-/**
- * Format an object into a `Content-Type` header.
- */
-function format(obj) {
-    const { type, parameters } = obj;
-    if (!type || !isTypeValid(type)) {
-        throw new TypeError(`Invalid type: ${type}`);
-    }
-    let result = type;
-    if (parameters) {
-        for (const param of Object.keys(parameters)) {
-            if (!isTokenValid(param)) {
-                throw new TypeError(`Invalid parameter name: ${param}`);
-            }
-            result += `; ${param}=${parameterValue(parameters[param])}`;
-        }
-    }
-    return result;
-}
-/**
- * Parse a `Content-Type` header.
- */
-function dist_parse(header, options) {
-    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
-    const len = header.length;
-    let valueStart = options?.start ?? 0;
-    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-        valueStart++;
-    }
-    let index = valueStart;
-    let typeFlags = 0;
-    let whitespace = -1;
-    let stop = options?.parameters === false ? COMMA_FLAG : 0;
-    while (index < len) {
-        const code = header.charCodeAt(index);
-        const flags = CHAR_MAP[code];
-        if ((flags & stopFlags) !== 0) {
-            stop |= flags & COMMA_FLAG;
-            break;
-        }
-        if ((flags & OWS) !== 0) {
-            if (whitespace === -1)
-                whitespace = index;
-        }
-        else {
-            whitespace = -1;
-        }
-        typeFlags |= (code & NON_ASCII) | flags;
-        index++;
-    }
-    const valueEnd = whitespace === -1 ? index : whitespace;
-    const value = header.slice(valueStart, valueEnd);
-    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-    if (index === len || stop !== 0) {
-        return { type, index, parameters: new NullObject() };
-    }
-    return parseParameters(header, type, index, len, stopFlags);
-}
-/**
- * Parses the parameters of a `Content-Type` header starting at the given index.
- */
-function parseParameters(header, type, index, len, stopFlags) {
-    const parameters = new NullObject();
-    parameter: while (index < len) {
-        index++; // Skip over ;
-        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-            index++;
-        }
-        const keyStart = index;
-        let keyFlags = 0;
-        let keyWhitespace = -1;
-        while (index < len) {
-            const code = header.charCodeAt(index);
-            const flags = CHAR_MAP[code];
-            if ((flags & stopFlags) !== 0) {
-                if ((flags & COMMA_FLAG) !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if (code === EQ) {
-                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
-                const value = header.slice(keyStart, keyEnd);
-                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-                index++;
-                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-                    index++;
-                }
-                if (index < len && header.charCodeAt(index) === DQUOTE) {
-                    const quotedStart = ++index;
-                    let escaped = false;
-                    while (index < len) {
-                        const code = header.charCodeAt(index);
-                        if (code === DQUOTE) {
-                            if (parameters[key] === undefined) {
-                                parameters[key] = escaped
-                                    ? unescapeQuotedPairs(header, quotedStart, index)
-                                    : header.slice(quotedStart, index);
-                            }
-                            index++;
-                            let stop = 0;
-                            // Discard characters between quote and delimiter.
-                            while (index < len) {
-                                const code = header.charCodeAt(index);
-                                const flags = CHAR_MAP[code];
-                                if ((flags & stopFlags) !== 0) {
-                                    stop = flags & COMMA_FLAG;
-                                    break;
-                                }
-                                index++;
-                            }
-                            if (stop !== 0)
-                                break parameter;
-                            continue parameter;
-                        }
-                        if (code === BSLASH && index + 1 < len) {
-                            escaped = true;
-                            index += 2;
-                            continue;
-                        }
-                        index++;
-                    }
-                    continue parameter;
-                }
-                const valueStart = index;
-                let stop = 0;
-                let valueWhitespace = -1;
-                while (index < len) {
-                    const code = header.charCodeAt(index);
-                    const flags = CHAR_MAP[code];
-                    if ((flags & stopFlags) !== 0) {
-                        stop = flags & COMMA_FLAG;
-                        break;
-                    }
-                    if ((flags & OWS) !== 0) {
-                        if (valueWhitespace === -1)
-                            valueWhitespace = index;
-                    }
-                    else {
-                        valueWhitespace = -1;
-                    }
-                    index++;
-                }
-                if (parameters[key] === undefined) {
-                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-                    parameters[key] = header.slice(valueStart, valueEnd);
-                }
-                if (stop !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if ((flags & OWS) !== 0) {
-                if (keyWhitespace === -1)
-                    keyWhitespace = index;
-            }
-            else {
-                keyWhitespace = -1;
-            }
-            keyFlags |= (code & NON_ASCII) | flags;
-            index++;
-        }
-    }
-    return { type, index, parameters };
-}
-/**
- * Remove backslashes from quoted pairs in a known-terminated quoted string body.
- */
-function unescapeQuotedPairs(str, start, end) {
-    let result = "";
-    for (let index = start; index < end; index++) {
-        if (str.charCodeAt(index) === BSLASH) {
-            result += str.slice(start, index);
-            start = ++index;
-        }
-    }
-    return result + str.slice(start, end);
-}
-//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./node_modules/@octokit/request/node_modules/content-type/dist/index.js
+var dist = __nccwpck_require__(919);
 ;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
@@ -3793,7 +3504,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(dist_bundle_noop);
   }
-  const mimetype = dist_parse(contentType);
+  const mimetype = (0,dist/* parse */.qg)(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -7110,6 +6821,7 @@ var deadline = __nccwpck_require__(523);
 
 
 
+
 /** The Octokit class this action uses. The deadline's plugin comes first: its hook runs around each try. */
 const ActionOctokit = dist_src_Octokit.plugin(deadline/* deadlinePlugin */.Ic, retry, throttling);
 const DEFAULT_RETRIES = 2;
@@ -7124,6 +6836,20 @@ const DEFAULT_MAX_WAIT_S = 60;
  * `retry-after`, which GitHub warns may get an integration banned.
  */
 const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
+/**
+ * The throttling plugin's pacing groups as plugin-throttling 11.0.5 makes them (one write a second,
+ * 3 s between writes that notify, 2 s between searches), with its seconds in `unitMs` units: a client
+ * made with retryAfterBaseValue paces on that scale, in groups of its own (the plugin's defaults are
+ * shared by every client in the process).
+ */
+function pacing(unitMs) {
+    const group = (id, seconds) => new (light_default()).Group({ id, maxConcurrent: 1, minTime: seconds * unitMs });
+    return {
+        write: group('octokit-write', 1),
+        notifications: group('octokit-notifications', 3),
+        search: group('octokit-search', 2),
+    };
+}
 /**
  * Builds the client. The throttling handlers retry a bounded number of times (never forever: a
  * comment is not worth a job stuck on a rate limit) and only when the wait is short.
@@ -7174,7 +6900,7 @@ function createGitHubClient(o) {
             enabled: o.throttle ?? true,
             onRateLimit: onLimit('rate limit', retries),
             onSecondaryRateLimit: onLimit('secondary rate limit', secondaryRetries),
-            ...(base !== undefined ? { retryAfterBaseValue: base } : {}),
+            ...(base !== undefined ? { retryAfterBaseValue: base, ...pacing(base) } : {}),
         },
         log: {
             debug: (m) => o.log.debug(m),
@@ -7198,7 +6924,7 @@ function createGitHubClient(o) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(591);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(543);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -7207,7 +6933,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 591:
+/***/ 543:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10195,6 +9921,7 @@ const INPUTS = {
     maskingRulesFile: 'masking_rules_file',
     getAuthUrl: 'get_auth_url',
     getDataApiUrl: 'get_data_api_url',
+    resetPassword: 'reset_password',
 };
 /** Every output declared in action.yml, keyed by a camelCase alias. */
 const OUTPUTS = {
@@ -10225,6 +9952,8 @@ const OUTPUTS = {
     maskedColumns: 'masked_columns',
     authUrl: 'auth_url',
     dataApiUrl: 'data_api_url',
+    usage: 'usage',
+    freed: 'freed',
 };
 /** Inputs whose values are secrets: never echo them in errors or logs. */
 const SECRET_INPUTS = [INPUTS.apiKey, INPUTS.githubToken];
@@ -10272,6 +10001,7 @@ const DEFAULTS = {
     onBranchLimit: 'fail',
     getAuthUrl: 'false',
     getDataApiUrl: 'false',
+    resetPassword: 'false',
 };
 
 ;// CONCATENATED MODULE: ./src/inputs/cleanup.ts
@@ -11440,6 +11170,90 @@ function readMode(r, allowEmptyApiKey) {
     return { mode, ephemeral };
 }
 
+;// CONCATENATED MODULE: ./src/inputs/types.ts
+/** A bad input value. The message names the input and what is allowed, and never holds a secret. */
+class InputError extends Error {
+    /** The input's name as written in action.yml, e.g. `expires_in`. */
+    input;
+    constructor(input, message) {
+        super(message);
+        this.name = 'InputError';
+        this.input = input;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/inputs/neon-names.ts
+// Neon's own actions' names for inputs this action has under another name (issue 32). GitHub only
+// warns "Unexpected input" for an input an action does not declare, and the step then runs on the
+// default: `username: app_user` (create-branch-action v5) would connect as neondb_owner. The runner
+// sets INPUT_<NAME> for every `with:` key, declared or not, so the reader sees them; every one of
+// these that is given fails the step before any request, naming ours. docs/migrating.md holds the
+// same tables (its inputs and outputs, and what behaves differently), and a test holds the two together.
+
+
+/**
+ * Every input of Neon's actions (their action.yml at the tag named) that this action does not
+ * declare. Their other inputs (`project_id`, `api_key`, `api_host`, `branch_name`, `database`,
+ * `prisma`, `ssl`, `suspend_timeout`, and all of create-branch-action v6's) are ours too, with the
+ * same meaning: never refused.
+ */
+const NEON_INPUT_NAMES = [
+    { neon: 'username', action: 'create-branch-action v5', ours: INPUTS.role },
+    { neon: 'parent', action: 'create-branch-action v5', ours: INPUTS.parentBranch },
+    {
+        neon: 'parent',
+        action: 'reset-branch-action v1',
+        note: '`mode: reset` resets from the parent without it; `parent_branch` names another source',
+    },
+    { neon: 'branch', action: 'delete-branch-action v3', ours: INPUTS.branchName },
+    { neon: 'branch_id', action: 'delete-branch-action v3', ours: INPUTS.branchName },
+    { neon: 'branch', action: 'reset-branch-action v1', ours: INPUTS.branchName },
+    { neon: 'cs_role_name', action: 'reset-branch-action v1', ours: INPUTS.role },
+    { neon: 'cs_database', action: 'reset-branch-action v1', ours: INPUTS.database },
+    { neon: 'cs_prisma', action: 'reset-branch-action v1', ours: INPUTS.prisma },
+    { neon: 'cs_ssl', action: 'reset-branch-action v1', ours: INPUTS.ssl },
+    { neon: 'github-token', action: 'schema-diff-action v1', ours: INPUTS.githubToken },
+    { neon: 'compare_branch', action: 'schema-diff-action v1', ours: INPUTS.branchName },
+    { neon: 'base_branch', action: 'schema-diff-action v1', ours: INPUTS.parentBranch },
+    {
+        neon: 'timestamp',
+        action: 'schema-diff-action v1',
+        note: 'the branch is compared as it is now; a point in time goes on the other side: ' +
+            '`parent_branch: <name>@<timestamp>`',
+    },
+    {
+        neon: 'lsn',
+        action: 'schema-diff-action v1',
+        note: 'the branch is compared as it is now; a point in time goes on the other side: ' +
+            '`parent_branch: <name>@<LSN>`',
+    },
+];
+/** The message for a Neon name given to this action: each of Neon's meanings, and ours. */
+function neonNameMessage(neon, rows = NEON_INPUT_NAMES) {
+    const parts = rows
+        .filter((r) => r.neon === neon)
+        .map((r) => {
+        const what = r.ours
+            ? `this action calls it '${r.ours}'${r.note ? ` (${r.note})` : ''}`
+            : `this action has no such input: ${r.note ?? 'remove it'}`;
+        return `${r.action.replace(/ v\d+$/, '')}'s name; ${what}`;
+    });
+    return `input '${neon}' is ${parts.join('. It is also ')}.`;
+}
+/**
+ * Fails (InputError, naming ours) on the first of Neon's names given a value. `read` is the
+ * reader's core.getInput-like read: '' for an input the workflow does not set.
+ */
+function refuseNeonNames(read) {
+    const declared = new Set(Object.values(INPUTS));
+    for (const neon of new Set(NEON_INPUT_NAMES.map((r) => r.neon))) {
+        if (declared.has(neon))
+            continue;
+        if (read(neon).trim() !== '')
+            throw new InputError(neon, neonNameMessage(neon));
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/project.ts
 // `project_id` and `api_host`: which Neon project, and the one base URL the API key is sent to.
 
@@ -11513,18 +11327,6 @@ function isLoopbackHost(hostname) {
 /** Whether `id` has the form of a Neon project id (what `project_id` accepts). */
 function isProjectId(id) {
     return PROJECT_ID_RE.test(id);
-}
-
-;// CONCATENATED MODULE: ./src/inputs/types.ts
-/** A bad input value. The message names the input and what is allowed, and never holds a secret. */
-class InputError extends Error {
-    /** The input's name as written in action.yml, e.g. `expires_in`. */
-    input;
-    constructor(input, message) {
-        super(message);
-        this.name = 'InputError';
-        this.input = input;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/inputs/reader.ts
@@ -11818,6 +11620,8 @@ function parseParent(text, mode, now, invalid) {
 
 
 
+
+
 const MAX_TIMEOUT_SECONDS = 3600;
 const defaultRead = (name) => getInput(name);
 /**
@@ -11826,6 +11630,8 @@ const defaultRead = (name) => getInput(name);
  */
 function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
     const r = inputReader(read);
+    // Neon's actions' names for our inputs (`username`, `branch`, …) fail first, naming ours.
+    refuseNeonNames(read);
     // Validation order follows action.yml, so "the first bad input" is predictable.
     const { mode, ephemeral } = readMode(r, options.allowEmptyApiKey === true);
     const { projectId, apiHost } = readProject(r);
@@ -11844,6 +11650,7 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
     const masking = readMasking(r, mode, { database: connection.database, branchType }, options);
     const getAuthUrl = r.bool(INPUTS.getAuthUrl, DEFAULTS.getAuthUrl);
     const getDataApiUrl = r.bool(INPUTS.getDataApiUrl, DEFAULTS.getDataApiUrl);
+    const resetPassword = r.bool(INPUTS.resetPassword, DEFAULTS.resetPassword);
     const inputs = {
         mode,
         ephemeral,
@@ -11861,6 +11668,7 @@ function getInputs(read = defaultRead, now = () => new Date(), options = {}) {
         ...cleanup,
         getAuthUrl,
         getDataApiUrl,
+        resetPassword,
     };
     // Optional keys are left out rather than set to undefined, so `'branchName' in inputs` means "given".
     if (target.branchName !== undefined)
@@ -11988,6 +11796,20 @@ function chooseAutoMode(ctx) {
         `events, not '${event || '(unknown)'}'. Set 'mode' explicitly (create, reset, delete, cleanup or schema-diff); ` +
         `outside a pull request also set 'branch_name'.`);
 }
+/**
+ * `mode: create` on a pull request `closed` event (issue 32): the pull request is done, and a create
+ * there would make (or keep, with its expiry pushed out) a branch nobody will use. Fails before any
+ * request, saying what the workflow meant. `ephemeral: true` is a branch for the job, deleted when
+ * it ends: it is let through.
+ */
+function refuseCreateOnClosed(mode, ephemeral, ctx) {
+    if (mode !== 'create' || ephemeral || !isPullRequestEvent(ctx.eventName) || ctx.action !== 'closed')
+        return;
+    throw new InputError(INPUTS.mode, `Input 'mode' is 'create', but this is a '${ctx.eventName} closed' event: creating would make (or keep) ` +
+        `a branch for a pull request that is over. Use 'mode: delete' for closed events (a job of its own, as in ` +
+        `examples/pull-request.yml), or 'mode: auto', which creates on ` +
+        `${CREATE_ACTIONS.join(', ')} and deletes on closed. Nothing was sent to Neon.`);
+}
 
 ;// CONCATENATED MODULE: external "node:crypto"
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
@@ -12084,6 +11906,70 @@ const SCHEMA_ONLY = "schema only: the parent's schema, none of its rows";
 /** What a re-created branch's comment and summary say. */
 function describeRecreated(previousId) {
     return `yes: Neon cannot reset an anonymized branch, so it was made anew with freshly masked data; its branch id (it was ${previousId}), host and password changed`;
+}
+
+;// CONCATENATED MODULE: ./src/neon/usage-text.ts
+const UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+/** `0 B`, `512 B`, `12.0 KiB`, `1.5 GiB`, `2.0 TiB`: binary units, one decimal from KiB up. */
+function formatBytes(bytes) {
+    if (!(bytes >= 1024))
+        return `${Math.max(0, Math.round(bytes))} B`;
+    let value = bytes / 1024;
+    let unit = 0;
+    // Up while the value, rounded to one decimal, would read 1024.0 or more.
+    while (unit < UNITS.length - 1 && Math.round(value * 10) / 10 >= 1024) {
+        value /= 1024;
+        unit++;
+    }
+    return `${oneDecimal(value)} ${UNITS[unit]}`;
+}
+/** One decimal; a figure above 0 that would read `0.0` reads `< 0.1` (it is not nothing). */
+function oneDecimal(n) {
+    return n > 0 && n < 0.05 ? '< 0.1' : n.toFixed(1);
+}
+/** Compute time as CU-hours: `compute_time_seconds / 3600`, e.g. `2.0 CU-hours`. */
+function formatCuHours(computeSeconds) {
+    return `${oneDecimal(computeSeconds / 3600)} CU-hours`;
+}
+/** Seconds as hours, e.g. `3.1 h`. */
+function formatHours(seconds) {
+    return `${oneDecimal(seconds / 3600)} h`;
+}
+/**
+ * The figures in one line, e.g. `1.5 GiB logical size, 2.0 CU-hours of compute, 3.1 h active,
+ * 120.0 MiB written, 5.0 MiB transferred`; only the figures Neon gave; undefined when none.
+ */
+function describeUsage(u) {
+    if (!u)
+        return undefined;
+    const parts = [];
+    if (u.logical_size_bytes !== undefined)
+        parts.push(`${formatBytes(u.logical_size_bytes)} logical size`);
+    if (u.compute_time_seconds !== undefined)
+        parts.push(`${formatCuHours(u.compute_time_seconds)} of compute`);
+    if (u.active_time_seconds !== undefined)
+        parts.push(`${formatHours(u.active_time_seconds)} active`);
+    if (u.written_data_bytes !== undefined)
+        parts.push(`${formatBytes(u.written_data_bytes)} written`);
+    if (u.data_transfer_bytes !== undefined)
+        parts.push(`${formatBytes(u.data_transfer_bytes)} transferred`);
+    return parts.length > 0 ? parts.join(', ') : undefined;
+}
+/**
+ * The usage row of the comment and the summary, or undefined when Neon gave no figure. A deleted
+ * branch's row says what the preview used (the figures read just before the delete).
+ */
+function usageRow(u, deleted) {
+    const text = describeUsage(u);
+    if (text === undefined)
+        return undefined;
+    return ['Usage', deleted ? `This preview used ${text}` : `${text} so far (as Neon last measured it)`];
+}
+/** A sweep's totals, e.g. `3 branches: 1.5 GiB logical size, …`. */
+function describeFreed(f) {
+    const what = `${f.branches} ${f.branches === 1 ? 'branch' : 'branches'}`;
+    const figures = describeUsage(f);
+    return figures === undefined ? what : `${what}: ${figures}`;
 }
 
 ;// CONCATENATED MODULE: ./src/util/escape.ts
@@ -14212,6 +14098,7 @@ function commonPrefix(names) {
 
 
 
+
 /** GitHub refuses comment bodies of 65,536 characters or more. */
 const MAX_COMMENT_CHARS = 65_536;
 const comment_body_MAX_ERROR_CHARS = 8_000;
@@ -14397,6 +14284,9 @@ function renderBranchSection(v) {
     if (branch && v.status !== 'deleted' && v.status !== 'failed') {
         rows.push(['Expires', expiryText(branch.expiresAt, v.now)]);
     }
+    const usage = schemaRun ? undefined : usageRow(r?.usage, v.status === 'deleted');
+    if (usage)
+        rows.push(usage);
     rows.push(...runRows(v, id, schemaRun));
     lines.push('| | |', '| --- | --- |', ...rows.map(([k, val]) => `| ${k} | ${tableCell(val)} |`), '');
     if (!schemaRun)
@@ -14491,7 +14381,9 @@ function stateText(v) {
                 : 'ready: data reset from the parent; same host and password';
         case 'deleted':
             return r?.notDeleted
-                ? `not deleted: ${r.notDeleted}`
+                ? // Neon's text (another repository's annotation, which anyone writing to the project sets),
+                    // in a code span: no link, image, heading or mention, bare URLs included.
+                    `not deleted: ${codeSpan(r.notDeleted)}`
                 : r?.deleted === false
                     ? 'deleted (it was already gone: nothing to do)'
                     : 'deleted because the pull request closed';
@@ -14731,25 +14623,76 @@ var deadline = __nccwpck_require__(523);
 ;// CONCATENATED MODULE: ./src/github/pulls.ts
 
 /**
+ * A 404 that cannot be believed: GitHub answers 404 for what the token may not see as for what does
+ * not exist, and this token was not shown to read this repository's pull requests (or workflow
+ * runs) in this run. Whatever depends on that answer is kept. `permission` is what the workflow's
+ * `permissions:` (or a fine-grained token) must grant.
+ */
+class UnverifiedNotFound extends Error {
+    what;
+    permission;
+    constructor(what, permission, why) {
+        const kind = permission === 'actions: read' ? 'workflow runs' : 'pull requests';
+        super(`GitHub answered 404 for ${what}, but this token was not shown to read this repository's ${kind} ` +
+            `(${why}), so the 404 may only mean that it may not see it; it needs '${permission}'`);
+        this.what = what;
+        this.permission = permission;
+        this.name = 'UnverifiedNotFound';
+    }
+}
+/**
+ * Whether the token reads a kind of thing in this repository, shown once per run: any 200 for one of
+ * them shows it (`saw`); else, at the first 404, one listing (`probe`) must answer 200. Returns why
+ * not, or undefined when a 404 can be believed. The probe is made at most once (its promise is kept).
+ */
+function readProof(route, probe) {
+    let seen = false;
+    let proof;
+    return {
+        saw() {
+            seen = true;
+        },
+        async unproven() {
+            if (seen)
+                return undefined;
+            proof ??= probe().then(() => undefined, (e) => {
+                const status = e.status;
+                return `${route} answered ${status ? `HTTP ${status}` : escapeControl(e.message)}`;
+            });
+            return proof;
+        },
+    };
+}
+/**
  * Looks pull requests up through the REST API, each number once per run (cached), with a bounded
  * number in flight so a sweep of hundreds of branches neither crawls nor trips GitHub's secondary
- * rate limits. A 404 means the pull request does not exist (deleted, or a number from elsewhere).
+ * rate limits. A 404 means the pull request does not exist (deleted, or a number from elsewhere)
+ * only once the token was shown to read this repository's pull requests (readProof); otherwise it
+ * is an UnverifiedNotFound, and the caller keeps what depends on it.
  */
 function restPullLookup(api, repository, concurrency = 8) {
     const [owner = '', repo = ''] = repository.split('/');
     const cache = new Map();
     let requests = 0;
+    const route = `GET /repos/${repository}/pulls?state=all&per_page=1`;
+    const proof = readProof(route, () => {
+        requests++;
+        return api.rest.pulls.list({ owner, repo, state: 'all', per_page: 1 });
+    });
     const one = async (n) => {
         requests++;
         try {
             const { data } = await api.rest.pulls.get({ owner, repo, pull_number: n });
+            proof.saw();
             if (data.state === 'open')
                 return 'open';
             return data.merged || data.merged_at ? 'merged' : 'closed';
         }
         catch (e) {
-            if (e.status === 404)
-                return 'missing';
+            if (e.status === 404) {
+                const why = await proof.unproven();
+                return why ? new UnverifiedNotFound(`pull request #${n}`, 'pull-requests: read', why) : 'missing';
+            }
             const status = e.status;
             return new Error(`GET /repos/${repository}/pulls/${n}: ${status ? `HTTP ${status}: ` : ''}${escapeControl(e.message)}`);
         }
@@ -14797,21 +14740,32 @@ async function lookUpAll(keys, cache, one, concurrency, onAnswer) {
  */
 
 
-/** Looks runs up through the REST API, cached and a few at a time, like the pull request look-up. */
+/**
+ * Looks runs up through the REST API, cached and a few at a time, like the pull request look-up; a
+ * 404 is believed only once the token was shown to read this repository's runs (readProof).
+ */
 function restRunLookup(api, repository, concurrency = 8) {
     const [owner = '', repo = ''] = repository.split('/');
     const cache = new Map();
     let requests = 0;
+    const route = `GET /repos/${repository}/actions/runs?per_page=1`;
+    const proof = readProof(route, () => {
+        requests++;
+        return api.rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: 1 });
+    });
     const one = async (id) => {
         requests++;
         try {
             const { data } = await api.rest.actions.getWorkflowRun({ owner, repo, run_id: Number(id) });
+            proof.saw();
             return data.status === 'completed' ? 'completed' : 'in progress';
         }
         catch (e) {
             const status = e.status;
-            if (status === 404)
-                return 'missing';
+            if (status === 404) {
+                const why = await proof.unproven();
+                return why ? new UnverifiedNotFound(`workflow run ${id}`, 'actions: read', why) : 'missing';
+            }
             return new Error(`GET /repos/${repository}/actions/runs/${id}: ${status ? `HTTP ${status}: ` : ''}${escapeControl(e.message)}`);
         }
     };
@@ -15034,6 +14988,70 @@ class BranchIndex {
     }
 }
 
+;// CONCATENATED MODULE: ./src/neon/usage.ts
+/** The keys of the `usage` and `freed` outputs, in the order they are shown. */
+const USAGE_KEYS = [
+    'logical_size_bytes',
+    'written_data_bytes',
+    'data_transfer_bytes',
+    'compute_time_seconds',
+    'active_time_seconds',
+];
+/** Which field of Neon's Branch each key comes from. */
+const FIELD = {
+    logical_size_bytes: 'logical_size',
+    written_data_bytes: 'written_data_bytes',
+    data_transfer_bytes: 'data_transfer_bytes',
+    compute_time_seconds: 'compute_time_seconds',
+    active_time_seconds: 'active_time_seconds',
+};
+/** The branch's figures; `{}` when it carries none. */
+function usageOf(branch) {
+    const out = {};
+    for (const key of USAGE_KEYS) {
+        const value = branch[FIELD[key]];
+        if (typeof value === 'number' && Number.isFinite(value) && value >= 0)
+            out[key] = value;
+    }
+    return out;
+}
+/** Whether there is at least one figure to show. */
+function hasUsage(u) {
+    return u !== undefined && USAGE_KEYS.some((k) => u[k] !== undefined);
+}
+/** How many of the largest deleted branches the summary lists. */
+const LARGEST_SHOWN = 5;
+/**
+ * Sums over `branches`: a figure is summed over the branches that report it, and absent when none
+ * does (so a sweep of branches without `logical_size` does not claim to have freed 0 bytes).
+ */
+function sumUsage(branches) {
+    const total = { branches: branches.length };
+    for (const b of branches) {
+        const u = usageOf(b);
+        for (const key of USAGE_KEYS) {
+            const v = u[key];
+            if (v !== undefined)
+                total[key] = (total[key] ?? 0) + v;
+        }
+    }
+    return total;
+}
+/** The totals and the `n` largest by logical size (those without one are not ranked). */
+function freedReport(branches, n = LARGEST_SHOWN) {
+    const ranked = branches
+        .map((b) => ({ name: b.name, id: b.id, usage: usageOf(b) }))
+        .filter((x) => x.usage.logical_size_bytes !== undefined)
+        .sort((a, b) => (b.usage.logical_size_bytes ?? 0) - (a.usage.logical_size_bytes ?? 0) ||
+        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { total: sumUsage(branches), largest: ranked.slice(0, n) };
+}
+/** `{ usage }` for a result, when the branch carries at least one figure; `{}` otherwise. */
+function usageField(branch) {
+    const usage = usageOf(branch);
+    return hasUsage(usage) ? { usage } : {};
+}
+
 ;// CONCATENATED MODULE: ./src/modes/cleanup/deleter.ts
 /**
  * Deletes branches children first, as they are handed in, at most `concurrency` at once, each
@@ -15198,6 +15216,7 @@ function foreignBranchError(branch, o, ctx, projectId) {
 
 ;// CONCATENATED MODULE: ./src/modes/cleanup/ephemeral.ts
 
+
 const DAY_MS = 86_400_000;
 /** True for a branch made with `ephemeral: true` (by any repository). */
 function isEphemeral(annotation) {
@@ -15270,7 +15289,11 @@ async function judgeByRun(run, candidates, judged = () => { }) {
         if (done.has(c))
             return;
         done.add(c);
-        if (s instanceof Error || s === undefined) {
+        if (s instanceof UnverifiedNotFound) {
+            c.unverified = s.permission;
+            c.reason += `: ${s.message}; kept`;
+        }
+        else if (s instanceof Error || s === undefined) {
             c.reason += `: its run could not be looked up (${s instanceof Error ? s.message : 'no answer'}), kept`;
             run.deps.log.warning(`Keeping '${c.branch.name}': ${c.reason}`);
         }
@@ -15832,6 +15855,8 @@ class ModeRun {
 
 
 
+
+
 const cleanup_DAY_MS = 86_400_000;
 /**
  * cleanup: the scheduled sweeper. Deletes stale branches under `cleanup_prefix` and never anything
@@ -15851,6 +15876,8 @@ async function cleanupMode(deps, inputs, opts = {}) {
         // What each delete came to, by branch id; the verdicts are written once everything is judged.
         const outcomes = new Map();
         const deleted = [];
+        // Deleted by this run (not found already gone): what the sweep freed.
+        const freed = [];
         const deleter = inputs.dryRun
             ? undefined
             : new ChildrenFirstDeleter(run, Math.max(1, opts.deleteConcurrency ?? 1), (b, error) => {
@@ -15859,6 +15886,8 @@ async function cleanupMode(deps, inputs, opts = {}) {
                     run.changed(`deleted '${b.name}' (${b.id})`);
                 if (error === undefined || error === 'gone')
                     deleted.push(b);
+                if (error === undefined)
+                    freed.push(b);
             });
         let candidates;
         try {
@@ -15893,6 +15922,8 @@ async function cleanupMode(deps, inputs, opts = {}) {
             // A later step reads deleted_branches as what is gone: a dry run deleted nothing.
             deletedBranches: inputs.dryRun ? [] : deleted.map((b) => b.name),
             staleBranches: doomed.map((b) => b.name),
+            // The figures of the listing that judged them; in a dry run, what the sweep would free.
+            freed: freedReport(inputs.dryRun ? doomed : freed),
             ...(recoverable ? { recoverable } : {}),
             verdicts,
             ...(failures.length ? { failures } : {}),
@@ -15963,7 +15994,7 @@ async function judgeBranches(run, index, now, doomed) {
             c.reason = `annotated for another repository (${o.repo}, ${o.key}): not ours`;
         }
         else {
-            c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix);
+            c.tie = tieOf(c.branch, index.annotations[c.branch.id], inputs.cleanupPrefix, o.kind === 'ours');
         }
     }
     // Ephemeral CI branches, whatever their prefix, judged by their workflow run.
@@ -15994,7 +16025,7 @@ async function judgeBranches(run, index, now, doomed) {
             // Whatever its pull request's state, the name alone never dooms it before cleanup_max_age.
             c.youngNameTie = true;
             c.reason =
-                `PR #${c.tie.pr} only by its name; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
+                `PR #${c.tie.pr} only ${weakly(c.tie)}; updated ${fmtDays(c.ageDays)} ago (≤ ${fmtDays(maxDays)}), ` +
                     `so kept whatever that pull request's state`;
             judged(c);
         }
@@ -16002,6 +16033,7 @@ async function judgeBranches(run, index, now, doomed) {
     const toLookUp = candidates.filter((c) => c.tie && (c.tie.by === 'annotation' || old(c)));
     await judgeByPullRequest(run, toLookUp, maxDays, judged);
     await judgeByRun(run, ephemeral, judged);
+    warnUnverified(run, all);
     keepParentsOfKeptChildren(run, index, all);
     return all;
 }
@@ -16030,13 +16062,17 @@ function verdictOf(c, verdict) {
 }
 /**
  * Annotation first (it survives renames); else a `pr-<n>` in the name under the prefix. For a
- * branch that is not another repository's (judgeBranches asks ownership.ts first).
+ * branch that is not another repository's (judgeBranches asks ownership.ts first). A
+ * `github-pr-number` annotation ties the branch to this repository's pull request only when its
+ * repository annotations make it this repository's (`ours`, ownership.ts): without them the number
+ * may be another repository's or another tool's, and it ties no more than a name does (kept while
+ * that pull request is open, otherwise judged by `cleanup_max_age`).
  */
-function tieOf(branch, annotation, prefix) {
+function tieOf(branch, annotation, prefix, ours) {
     const a = annotation?.value ?? {};
     const n = Number(a['github-pr-number']);
     if (Number.isInteger(n) && n > 0)
-        return { pr: n, by: 'annotation' };
+        return ours ? { pr: n, by: 'annotation' } : { pr: n, by: 'name', unowned: true };
     const m = branch.name.slice(prefix.length).match(/(?:^|[^a-z0-9])pr-(\d+)(?![0-9])/i);
     if (m?.[1])
         return { pr: Number(m[1]), by: 'name' };
@@ -16068,8 +16104,13 @@ async function judgeByPullRequest(run, ours, maxDays, judged) {
         if (done.has(c))
             return;
         done.add(c);
-        const pr = `PR #${c.tie.pr}${c.tie.by === 'name' ? ' (from the name)' : ''}`;
-        if (s instanceof Error || s === undefined) {
+        const pr = `PR #${c.tie.pr}${c.tie.by === 'name' ? ` (${c.tie.unowned ? 'from an annotation without this repository' : 'from the name'})` : ''}`;
+        if (s instanceof UnverifiedNotFound) {
+            c.prState = 'unknown';
+            c.unverified = s.permission;
+            c.reason = `${pr}: ${s.message}; kept`;
+        }
+        else if (s instanceof Error || s === undefined) {
             c.prState = 'unknown';
             c.reason = `${pr} could not be looked up (${s instanceof Error ? s.message : 'no answer'}): kept`;
             run.deps.log.warning(`Keeping '${c.branch.name}': ${c.reason}`);
@@ -16080,7 +16121,7 @@ async function judgeByPullRequest(run, ours, maxDays, judged) {
             c.reason = s === 'open' ? `${pr} is open` : s === 'missing' ? `${pr} does not exist` : `${pr} is ${s}`;
             if (c.remove && c.tie.by === 'name') {
                 // Only old ones were looked up (judgeBranches): the age rule, as for a branch tied to none.
-                c.reason += `; tied only by its name, so judged by age: not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`;
+                c.reason += `; tied only ${weakly(c.tie)}, so judged by age: not updated for ${fmtDays(c.ageDays)} (> ${fmtDays(maxDays)})`;
             }
         }
         judged(c);
@@ -16147,6 +16188,33 @@ function warnAboutPrefix(run, index) {
             : `In this project it also matches ${also.length} branch(es) outside '${prefix}/': ` +
                 `${listed.join(', ')}${also.length > listed.length ? ', …' : ''}.`) +
         ` End it with '/' unless that is meant.`);
+}
+/**
+ * One warning per permission the token was not shown to have: a 404 from it cannot be believed
+ * (github/pulls.ts, readProof), so every branch depending on one was kept; the warning names the
+ * permission and those branches. A warning, not a failure: nothing was deleted on that answer, the
+ * rest of the sweep stands, and the next sweep with the permission judges them.
+ */
+function warnUnverified(run, all) {
+    const byPermission = new Map();
+    for (const c of all) {
+        if (c.unverified)
+            byPermission.set(c.unverified, [...(byPermission.get(c.unverified) ?? []), c]);
+    }
+    for (const [permission, kept] of byPermission) {
+        const names = kept.slice(0, 20).map((c) => `'${escapeControl(c.branch.name)}' (${c.branch.id})`);
+        const what = permission === 'actions: read' ? 'workflow runs' : 'pull requests';
+        run.deps.log.warning(`The GitHub token was not shown to read this repository's ${what}, so GitHub's 404 for one cannot be ` +
+            `told from "this token may not see it": kept ${kept.length} branch(es) that depend on such an answer: ` +
+            `${names.join(', ')}${kept.length > names.length ? ', …' : ''}. Give the workflow ` +
+            `'permissions: ${permission}' (a fine-grained token: the same permission) so that cleanup can judge them.`);
+    }
+}
+/** How a tie of name strength came about, for a verdict's reason. */
+function weakly(tie) {
+    return tie.unowned
+        ? 'by a github-pr-number annotation, without any repository annotation of this repository'
+        : 'by its name';
 }
 function fmtDays(days) {
     return days >= 1 ? `${Math.round(days * 10) / 10} d` : `${Math.round(days * 24 * 10) / 10} h`;
@@ -16325,9 +16393,10 @@ async function deleteUnmasked(run, branch, e) {
     log.info(`Deleting branch '${branch.name}' (${branch.id}): its data is not masked as the rules ask`);
     try {
         refuseRestricted(branch, 'delete');
-        const res = await neon.deleteBranch(run.project, branch.id);
+        // For good (hard_delete): a soft-deleted branch could be recovered, unmasked data and all, for 7 days.
+        const res = await neon.deleteBranch(run.project, branch.id, { hard: true });
         if (res) {
-            run.changed(`deleted branch '${branch.name}' (${branch.id}), whose data was not masked`);
+            run.changed(`deleted branch '${branch.name}' (${branch.id}) for good, whose data was not masked`);
             // Neon took the delete: should the step's deadline pass while its operations run, the branch
             // goes all the same, and the note says so rather than asking for a delete already made.
             await run.waitOps(res.operations).catch((w) => {
@@ -16336,13 +16405,29 @@ async function deleteUnmasked(run, branch, e) {
             });
         }
         run.deps.ephemeral?.nothing();
-        e.addNote('The branch was deleted, as it held data that was not masked as the rules ask; fix the rules ' +
-            '(or wait for Neon) and run again to create it anew.');
+        e.addNote('The branch was deleted for good (hard_delete: it cannot be recovered), as it held data that was ' +
+            'not masked as the rules ask; fix the rules (or wait for Neon) and run again to create it anew.');
     }
     catch (d) {
         e.addNote(`Deleting the branch, which holds data that is not masked as the rules ask, failed too ` +
             `(${d instanceof Error ? d.message : String(d)}): delete it now (mode: delete, or the Neon console).`);
     }
+}
+/**
+ * adoptMasking for a branch just recovered (create on a reopen, `mode: recover`): the same checks,
+ * and on top, without masking rules, a branch that looks anonymized and was never masked
+ * (`initialized`: no masking run started) fails as a failed masking does, so that settleMasking
+ * deletes it for good rather than hand out its unmasked data.
+ */
+async function recoveredMasking(run, found, masking) {
+    if (!masking && looksAnonymized(found)) {
+        const status = await readAnonymizedStatus(run, found.branch);
+        if (status?.state === 'initialized') {
+            const failed = new AnonymizationFailedError(found.branch, status.state, status.status_message || 'the branch was never masked');
+            return () => Promise.reject(failed);
+        }
+    }
+    return adoptMasking(run, found, masking);
 }
 /** What adoptMasking would do, from the same reads; changes nothing. */
 async function dryRunMasking(run, branch, masking) {
@@ -16488,9 +16573,11 @@ async function recreateAnonymized(run, r, rules) {
         await run.waitOps(renamed.operations);
     }
     else {
-        const gone = await neon.deleteBranch(run.project, branch.id);
+        // One whose data is not known to be masked (its masking failed, or never ran) goes for good.
+        const hard = (await readAnonymizedStatus(run, branch))?.state !== 'anonymized';
+        const gone = await neon.deleteBranch(run.project, branch.id, { hard });
         if (gone) {
-            run.changed(`deleted branch '${branch.name}' (${branch.id}) to re-create it`);
+            run.changed(`deleted branch '${branch.name}' (${branch.id})${hard ? ' for good' : ''} to re-create it`);
             await run.waitOps(gone.operations);
         }
     }
@@ -16902,8 +16989,9 @@ async function prepareConnection(run, branch, known = {}) {
     const usable = await ensureEndpointUsable(run, known.endpoint ?? (await ensureEndpoint(run, ready, endpoints)));
     const endpoint = await ensureComputeSize(run, usable);
     const readyMs = run.elapsed();
-    const password = known.password ?? (await ensureRole(run, ready, revealed ?? null));
+    const current = known.password ?? (await ensureRole(run, ready, revealed ?? null, known.roles));
     await ensureDatabase(run, ready, databases);
+    const password = inputs.resetPassword ? await resetPassword(run, ready) : current;
     const urls = buildConnectionUrls({
         host: endpoint.host,
         role: inputs.role,
@@ -17035,13 +17123,18 @@ async function ensureEndpointUsable(run, endpoint) {
  * Returns the role's password, creating the role first when the branch lacks it. `revealed` is the
  * answer to asking for its password (one request answers both "does the role exist?" and "what is
  * its password?"): null when there is no such role (Neon's 404, or known from the create's answer).
+ * A role that is not there may be a typo of one that is: the notice names the roles the branch has
+ * (`roles`, from the create's answer, or read when unknown).
  */
-async function ensureRole(run, branch, revealed) {
+async function ensureRole(run, branch, revealed, roles) {
     const { neon, log } = run.deps;
     const { role } = run.inputs;
     if (revealed !== null)
         return revealed;
-    log.info(`Creating role '${role}' on branch '${branch.name}'`);
+    const there = roles ?? (await neon.listRoles(run.project, branch.id));
+    log.notice(`Role '${escapeControl(role)}' does not exist on branch '${escapeControl(branch.name)}'; creating it. The branch's ` +
+        `roles are ${there.length ? there.map((r) => `'${escapeControl(r)}'`).join(', ') : 'none'}: if 'role' is a ` +
+        `typo of one of them, correct it (the new role owns nothing the others made).`);
     try {
         const res = await neon.createRole(run.project, branch.id, role);
         run.changed(`created role '${role}'`);
@@ -17054,6 +17147,36 @@ async function ensureRole(run, branch, revealed) {
             throw e;
         return neon.revealPassword(run.project, branch.id, role);
     }
+}
+/** What a dry run adds to its line with `reset_password: true`. */
+function passwordResetText(inputs) {
+    return inputs.resetPassword ? `, and give role '${inputs.role}' a new password (reset_password)` : '';
+}
+/**
+ * `reset_password: true`: Neon gives the role a new password (the old one stops authenticating),
+ * masked the moment the answer arrives (the client's onSecret), and its operations are waited for
+ * so the URLs handed out work. A failure after the request is said as such: the old password may
+ * no longer work and the new one was not confirmed, so no URL is handed out (the mode fails).
+ */
+async function resetPassword(run, branch) {
+    const { neon, log } = run.deps;
+    const { role } = run.inputs;
+    const res = await neon.resetRolePassword(run.project, branch.id, role);
+    run.changed(`reset the password of role '${role}'`);
+    log.info(`Reset the password of role '${role}' on branch '${branch.name}' (reset_password); the old one no ` +
+        `longer authenticates. Waiting for ${res.operations.length} operations`);
+    try {
+        await run.waitOps(res.operations);
+    }
+    catch (e) {
+        throw new Error(`the password of role '${role}' on branch '${escapeControl(branch.name)}' (${branch.id}) was reset, but ` +
+            `waiting for Neon to apply it failed (${e instanceof Error ? e.message : String(e)}): the old ` +
+            `password may no longer work and the new one is not confirmed, so no connection URL was handed ` +
+            `out. Run the step again (without reset_password, or with it for yet another password).`, { cause: e });
+    }
+    const password = res.role.password ?? (await neon.revealPassword(run.project, branch.id, role));
+    run.deps.setSecret(password);
+    return password;
 }
 async function ensureDatabase(run, branch, names) {
     const { neon, log } = run.deps;
@@ -17183,6 +17306,11 @@ function pointInfo(branch, asked) {
 
 
 
+
+
+
+
+
 /** The recoverable branches a failed `mode: recover` lists, closest names first. */
 const CLOSEST_LISTED = 5;
 /**
@@ -17220,35 +17348,38 @@ function refusedRecovery(e) {
         e.status !== 423 &&
         e.status !== 429);
 }
-/** The repositories a branch's annotations name (ours, `github-repo`, and Neon's action's, `github-commit-repo`). */
-function annotatedRepos(annotation) {
-    const a = annotation?.value ?? {};
-    return [a['github-repo'], a['github-commit-repo']].filter((r) => typeof r === 'string');
-}
-function sameRepo(a, b) {
-    return a.toLowerCase() === b.toLowerCase();
-}
-/** Annotated for a repository, and not this one: never ours to recover. */
+/**
+ * Annotated for another repository, by the one ownership rule (ownership.ts) every other path uses:
+ * the repository the annotation names, or undefined. A `github-repo-id` decides alone when the run
+ * has one too, so a renamed repository keeps its deleted branches.
+ */
 function annotatedForOtherRepository(annotation, context) {
-    return annotatedRepos(annotation).find((r) => !context.repository || !sameRepo(r, context.repository));
+    const o = ownership(annotation, context);
+    return o.kind === 'foreign' ? o.repo : undefined;
 }
 /**
- * Whether create may recover this deleted branch by itself: its annotations name this repository
- * (every repository they name), the same pull request (or none, outside a pull request), and it
- * is not a CI job's ephemeral branch. A branch tied by its name only is never taken: another
- * repository sharing the Neon project, or a hand-made branch, could carry the same name.
+ * Whether create may recover this deleted branch by itself: ownership.ts says it is this
+ * repository's (not merely "unknown"), it is tied to the same pull request (or none, outside a
+ * pull request), and it is not a CI job's ephemeral branch. A branch tied by its name only is never
+ * taken: another repository sharing the Neon project, or a hand-made branch, could carry the name.
  */
 function tiedToThisRun(annotation, context) {
     const a = annotation?.value;
-    if (!a || !context.repository)
-        return false;
-    const repos = annotatedRepos(annotation);
-    if (repos.length === 0 || annotatedForOtherRepository(annotation, context))
+    if (!a || ownership(annotation, context).kind !== 'ours')
         return false;
     if (a['github-ephemeral'] === 'true')
         return false;
     const pr = context.pullRequest ? String(context.pullRequest.number) : undefined;
     return a['github-pr-number'] === pr;
+}
+/**
+ * Whether create recovers a deleted branch by itself on this event: only on a pull request
+ * `reopened` (closing deleted the branch; reopening means it back). On every other event a branch
+ * that was deleted (by hand, to revoke a password or for a fresh copy, or by the action) stays
+ * deleted, and a new one is made: a push must never revive it. `mode: recover` is the explicit way.
+ */
+function recoversOnThisEvent(context) {
+    return isPullRequestEvent(context.eventName) && context.action === 'reopened';
 }
 /** Why a deleted branch is not this pull request's, for the log (one line: annotations are anyone's text). */
 function whyNotOurs(found, context) {
@@ -17256,12 +17387,12 @@ function whyNotOurs(found, context) {
 }
 function whyNot(found, context) {
     const a = found.annotation?.value ?? {};
-    const other = annotatedForOtherRepository(found.annotation, context);
+    const o = ownership(found.annotation, context);
     const which = `'${escapeControl(found.branch.name)}' (${found.branch.id}, deleted at ${found.branch.recovery.deleted_at})`;
-    if (other)
-        return `${which} is annotated for repository ${other}`;
-    if (annotatedRepos(found.annotation).length === 0)
-        return `${which} carries no github-repo annotation`;
+    if (o.kind === 'foreign')
+        return `${which} is annotated for repository ${o.repo} (${o.key})`;
+    if (o.kind === 'unknown')
+        return `${which} carries no repository annotation this run can check`;
     if (a['github-ephemeral'] === 'true')
         return `${which} is a CI job's ephemeral branch`;
     return a['github-pr-number']
@@ -17279,9 +17410,26 @@ function whyNot(found, context) {
  * recoverable branches whose names are closest. A branch annotated for another repository is
  * never recovered.
  */
+/** What `recover` would do, said and returned without changing anything (`dry_run`). */
+function dryRunRecovery(run, branch) {
+    const line = `would recover branch '${branch.name}' (${branch.id}), deleted at ${branch.recovery.deleted_at}, ` +
+        `and make sure its compute, role and database exist`;
+    run.deps.log.notice(`Dry run: ${line}. Nothing was changed.`);
+    run.changed(line);
+    return {
+        mode: 'recover',
+        branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
+        ...usageField(branch),
+        created: false,
+        recovered: false,
+        changes: run.changes,
+        timings: run.timings(),
+    };
+}
 async function recoverMode(deps, inputs) {
     const ref = resolveBranchName(inputs, deps.context);
-    const run = new ModeRun(deps, inputs);
+    // reset_password is for create and reset: a recovered branch keeps its password as it was.
+    const run = new ModeRun(deps, { ...inputs, resetPassword: false });
     const { neon, log } = deps;
     try {
         const found = await findBranchWithDeleted(neon, run.project, ref);
@@ -17311,23 +17459,10 @@ async function recoverMode(deps, inputs) {
                     .map((c) => `${c.branch.id} (deleted at ${c.branch.recovery.deleted_at})`)
                     .join(', ')}; give branch_name the id of the one you want.`);
         }
-        const { branch } = target;
-        if (inputs.dryRun) {
-            const line = `would recover branch '${branch.name}' (${branch.id}), deleted at ${branch.recovery.deleted_at}, ` +
-                `and make sure its compute, role and database exist`;
-            log.notice(`Dry run: ${line}. Nothing was changed.`);
-            run.changed(line);
-            return {
-                mode: 'recover',
-                branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
-                created: false,
-                recovered: false,
-                changes: run.changes,
-                timings: run.timings(),
-            };
-        }
+        if (inputs.dryRun)
+            return dryRunRecovery(run, target.branch);
         const recovered = await recoverDeleted(run, target);
-        const [prepared, expiresAt] = await prepareWithExpiry(run, recovered.branch, recovered.known);
+        const [anonymization, [prepared, expiresAt]] = await handOutRecovered(run, recovered);
         return {
             mode: 'recover',
             branch: {
@@ -17341,8 +17476,10 @@ async function recoverMode(deps, inputs) {
             recovered: true,
             recovery: recovered.recovery,
             connection: prepared.connection,
+            ...(anonymization ? { anonymization } : {}),
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...servicesOf(prepared),
+            ...usageField(prepared.branch),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -17351,13 +17488,33 @@ async function recoverMode(deps, inputs) {
         throw run.fail(`recover of branch '${ref}'`, e);
     }
 }
+/**
+ * A recovered branch, checked as a found one is before anything is handed out: never the default
+ * or a protected branch, never another repository's (ownership.ts, from the annotations the
+ * listing showed), and, when it looks anonymized, masked (adoptMasking; one never masked, or whose
+ * masking failed, is deleted again for good by settleMasking, and nothing is handed out).
+ */
+function checkRecovered(run, recovered) {
+    const { branch, annotation } = recovered;
+    refuseUnsafeTarget(branch, 'hand it out');
+    const o = ownership(annotation, run.deps.context);
+    if (o.kind === 'foreign')
+        throw foreignBranchError(branch, o, run.deps.context, run.project);
+    return { branch, ...(annotation ? { annotation } : {}) };
+}
+/** recover's hand-out of a recovered branch: checked (checkRecovered), masked, made ready. */
+async function handOutRecovered(run, recovered) {
+    const found = checkRecovered(run, recovered);
+    const finish = await recoveredMasking(run, found, run.inputs.masking);
+    return settleMasking(run, recovered.branch, () => allFinished([finish(), prepareWithExpiry(run, recovered.branch, recovered.known)]));
+}
 /** A live branch named by recover: handed out as create would adopt it, never another repository's. */
 async function handOutLive(run, found) {
     const { branch } = found;
-    const other = annotatedForOtherRepository(found.annotation, run.deps.context);
-    if (other)
-        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is annotated for repository ${escapeControl(other)}: not this ` +
-            `repository's to hand out. Nothing was changed.`);
+    const o = ownership(found.annotation, run.deps.context);
+    if (o.kind === 'foreign')
+        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is annotated for repository ${escapeControl(o.repo)} ` +
+            `(${o.key}): not this repository's to hand out. Nothing was changed.`);
     refuseUnsafeTarget(branch, 'hand it out');
     run.deps.log.notice(`Branch '${escapeControl(branch.name)}' (${branch.id}) is not deleted: nothing to recover. Handing it out as it is` +
         `${run.inputs.dryRun ? ' (dry run: nothing was changed)' : ''}.`);
@@ -17376,15 +17533,18 @@ async function handOutLive(run, found) {
             timings: run.timings(),
         };
     }
-    const [prepared, expiresAt] = await prepareWithExpiry(run, branch);
+    const finish = await adoptMasking(run, found, run.inputs.masking);
+    const [anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () => allFinished([finish(), prepareWithExpiry(run, branch)]));
     return {
         mode: 'recover',
+        ...(anonymization ? { anonymization } : {}),
         branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, ...pointOf(branch), expiresAt },
         created: false,
         recovered: false,
         connection: prepared.connection,
         ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
         ...servicesOf(prepared),
+        ...usageField(prepared.branch),
         changes: run.changes,
         timings: run.timings(prepared.readyMs),
     };
@@ -17452,6 +17612,7 @@ function distance(a, b) {
 
 
 
+
 /**
  * create: make the pull request's branch, or adopt it when it exists (a re-run, the next push, a
  * concurrent run), then make sure it is ready to connect to: a usable read_write endpoint, the
@@ -17463,10 +17624,12 @@ function distance(a, b) {
  * It looks the name up first, unless the branch is almost surely new (createsFirst): then it
  * creates at once and lets Neon's 409 say that the branch exists, and adopts it as it would have.
  *
- * The look-up asks for the deleted branches of the name too (the same request): when no live branch
- * has the name, the most recently deleted one tied to this repository and pull request is recovered
- * (its data, host and password as they were) and then made ready as an adopted branch is. Where Neon
- * lists nothing to recover, or refuses the recovery with a 4xx, a new branch is created as before.
+ * The look-up asks for the deleted branches of the name too (the same request): on a pull request
+ * `reopened` only (recoversOnThisEvent), when no live branch has the name, the most recently deleted
+ * one tied to this repository and pull request is recovered (its data, host and password as they
+ * were), checked as a found branch is, and made ready as an adopted branch is. On any other event a
+ * new branch is made, and a notice names the recoverable one and `mode: recover`. Where Neon lists
+ * nothing to recover, or refuses the recovery with a 4xx, a new branch is created as before.
  */
 async function createMode(deps, inputs) {
     const name = resolveBranchName(inputs, deps.context);
@@ -17493,7 +17656,7 @@ async function createMode(deps, inputs) {
         const branch = made
             ? made.branch
             : recovered
-                ? await afterRecovery(run, recovered.branch)
+                ? await afterRecovery(run, recovered)
                 : await adopt(run, existing, parent);
         const created = made !== undefined;
         // An anonymized branch is handed out only once Neon has masked it: the result (and so every
@@ -17509,7 +17672,8 @@ async function createMode(deps, inputs) {
                 anonymization = await awaitNewBranchMasking(run, branch, inputs.masking.rules.length);
         }
         else {
-            const finish = await adoptMasking(run, existing, inputs.masking);
+            // A recovered branch is checked as a found one is (afterRecovery), and never handed out unmasked.
+            const finish = await (recovered ? recoveredMasking : adoptMasking)(run, existing, inputs.masking);
             [anonymization, [prepared, expiresAt]] = await settleMasking(run, branch, () => allFinished([finish(), prepareWithExpiry(run, branch, recovered?.known)]));
         }
         return {
@@ -17530,6 +17694,7 @@ async function createMode(deps, inputs) {
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...(anonymization ? { anonymization } : {}),
             ...servicesOf(prepared),
+            ...usageField(prepared.branch),
             ...limits.result(),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
@@ -17608,8 +17773,19 @@ function recoverableOf(run, name, looked) {
             `${context.pullRequest ? 'pull request' : 'repository'}'s: ${others.map((d) => whyNotOurs(d, context)).join('; ')}`);
     }
     const target = ours[0];
-    if (target)
+    if (target && recoversOnThisEvent(context))
         return target;
+    if (target) {
+        // A push (or any event but a reopen) never revives a deleted branch: it may have been deleted to
+        // revoke a leaked password, or for a fresh copy. Said once, with the explicit way back.
+        log.notice(`Branch '${escapeControl(name)}' was deleted (${target.branch.id}, at ${target.branch.recovery.deleted_at}; ` +
+            `recoverable until ${target.branch.recovery.recoverable_until}) and is not brought back on ` +
+            `${escapeControl(context.eventName)}${context.action ? ` ${escapeControl(context.action)}` : ''}: ` +
+            `creating a new branch. To get the deleted one back instead, delete the new one and run the ` +
+            `action with mode: recover and branch_name: ${target.branch.id} (reopening the pull request also ` +
+            `recovers it).`);
+        return undefined;
+    }
     if (looked.deletedRefused !== undefined)
         log.debug(`Neon refused to list deleted branches, so none can be recovered: ${looked.deletedRefused}`);
     // On a pull request past `opened` the branch was expected: say why a new one is made. Elsewhere
@@ -17641,8 +17817,13 @@ async function tryRecovery(run, target) {
         return undefined;
     }
 }
-/** A recovered branch, as an adopted one: the warnings about parent_branch's point still apply. */
-async function afterRecovery(run, branch) {
+/**
+ * A recovered branch, as an adopted one: checked as a found one is (never the default, a protected
+ * or another repository's branch: checkRecovered), and the warnings about parent_branch's point
+ * still apply.
+ */
+async function afterRecovery(run, recovered) {
+    const { branch } = checkRecovered(run, recovered);
     await warnIfOtherPoint(run, branch);
     return branch;
 }
@@ -17864,6 +18045,7 @@ async function dryRun(run, name, found, limits, recoverable) {
                 (expiresAt ? `, expiring at ${expiresAt}` : ', never expiring');
         room = await limits.plan();
     }
+    line += passwordResetText(run.inputs);
     run.deps.log.notice(`Dry run: ${[...room, line].join('; ')}. Nothing was changed.`);
     for (const l of room)
         run.changed(l);
@@ -17877,6 +18059,7 @@ async function dryRun(run, name, found, limits, recoverable) {
             expiresAt: existing?.expires_at ?? null,
             ...(existing ? schemaOnly(existing) : {}),
         },
+        ...(existing ? usageField(existing) : {}),
         created: false,
         recovered: false,
         ...limits.result(),
@@ -17982,6 +18165,7 @@ function annotationsFor(deps, ephemeralKey) {
 
 
 
+
 /**
  * delete: remove the pull request's branch when the PR closes. A branch that is already gone (a
  * re-run, Neon's own expiry, another run) is success with `deleted=false`; the default branch, a
@@ -18036,6 +18220,8 @@ async function deleteMode(deps, inputs) {
             mode: 'delete',
             branch: { id: branch.id, name: branch.name, parentId: branch.parent_id, expiresAt: null },
             deleted,
+            // What the preview used: the figures of the listing read just before the delete.
+            ...usageField(branch),
             ...(recoverable ? { recoverable } : {}),
             changes: run.changes,
             timings: run.timings(),
@@ -18060,6 +18246,7 @@ async function deleteMode(deps, inputs) {
 }
 
 ;// CONCATENATED MODULE: ./src/modes/reset.ts
+
 
 
 
@@ -18103,11 +18290,8 @@ async function resetMode(deps, inputs) {
         const status = inputs.masking || looksAnonymized(found) ? await readAnonymizedStatus(run, branch) : null;
         if (status)
             return await resetAnonymized(run, index, branch, restrictionOf(branch, 'reset')?.reason);
-        if (inputs.masking) {
-            throw new Error(`branch '${branch.name}' (${branch.id}) is not an anonymized branch, and ${inputs.masking.source} asks ` +
-                `for masked data: a reset would give it its parent's data, unmasked. Nothing was changed. Delete it ` +
-                `(mode: delete) and run create for an anonymized branch, or drop the rules.`);
-        }
+        if (inputs.masking)
+            throw maskingOnPlainBranch(branch, inputs.masking.source);
         // Anything else Neon restricts is refused with its reason, before any request.
         refuseRestricted(branch, 'reset');
         const source = resolveSource(run, index, branch);
@@ -18117,13 +18301,15 @@ async function resetMode(deps, inputs) {
         await checkHistoryWindow(run, source, inputs.parentPoint, parentText(inputs));
         const to = describePoint(self ? 'its own state' : `'${source.name}' (${source.id})`, inputs.parentPoint ?? {});
         const line = `reset '${branch.name}' (${branch.id}) to ${to}` +
-            (preserve ? `, keeping its previous state as '${preserve}'` : '');
+            (preserve ? `, keeping its previous state as '${preserve}'` : '') +
+            passwordResetText(inputs);
         if (inputs.dryRun) {
             log.notice(`Dry run: would ${line}. Nothing was changed.`);
             run.changed(`would ${line}`);
             return {
                 mode: 'reset',
                 branch: reset_info(run, branch, source, branch.expires_at ?? null),
+                ...usageField(branch),
                 changes: run.changes,
                 timings: run.timings(),
             };
@@ -18142,6 +18328,7 @@ async function resetMode(deps, inputs) {
             connection: prepared.connection,
             ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
             ...servicesOf(prepared),
+            ...usageField(prepared.branch),
             changes: run.changes,
             timings: run.timings(prepared.readyMs),
         };
@@ -18149,6 +18336,12 @@ async function resetMode(deps, inputs) {
     catch (e) {
         throw run.fail(`reset of branch '${name}'`, e);
     }
+}
+/** Rules given for a branch that is not anonymized: a reset would hand out its parent's data unmasked. */
+function maskingOnPlainBranch(branch, source) {
+    return new Error(`branch '${branch.name}' (${branch.id}) is not an anonymized branch, and ${source} asks ` +
+        `for masked data: a reset would give it its parent's data, unmasked. Nothing was changed. Delete it ` +
+        `(mode: delete) and run create for an anonymized branch, or drop the rules.`);
 }
 /**
  * What makes the branch impossible to reset as asked, refused before any change: no parent (and
@@ -18244,7 +18437,7 @@ async function resetAnonymized(run, index, branch, reason) {
     const to = describePoint(`'${source.name}' (${source.id})`, inputs.parentPoint ?? {});
     const line = `re-create anonymized branch '${branch.name}' (${branch.id}) from ${to} with ${countRules(rules.length)} ` +
         `(${rulesFrom})${preserve ? `, keeping the old one as '${preserve}'` : ''}: Neon cannot reset an anonymized ` +
-        `branch, so its id, host and password change`;
+        `branch, so its id, host and password change${passwordResetText(inputs)}`;
     if (inputs.dryRun) {
         deps.log.notice(`Dry run: would ${line}. Nothing was changed.`);
         run.changed(`would ${line}`);
@@ -18276,6 +18469,7 @@ async function resetAnonymized(run, index, branch, reason) {
         connection: prepared.connection,
         ...(prepared.computeUnits ? { computeUnits: prepared.computeUnits } : {}),
         ...servicesOf(prepared),
+        ...usageField(prepared.branch),
         anonymization,
         changes: run.changes,
         timings: run.timings(prepared.readyMs),
@@ -18546,6 +18740,56 @@ function diffWithinDeadline(run, base, branch, baseSql, branchSql) {
         diff: '',
         tooLarge: { base: textSize(baseSql), branch: textSize(branchSql), maxChangedLines: MAX_DIFF_EDIT_LINES },
     };
+}
+
+;// CONCATENATED MODULE: ./src/neon/advice.ts
+// What to do about a failure Neon answered (issue 32): Neon's own text for a wrong key or project
+// ("authentication failed", "project not found") says what is wrong but not which input, nor where
+// the right value is. The advice names the input and where to check it; it is added to the message
+// the step fails with, the comment and the summary. No value of any input is in it.
+
+
+/** The NeonApiError a failure is, or was caused by; undefined when there is none. */
+function neonErrorIn(e) {
+    const seen = new Set();
+    for (let x = e; x instanceof Error && !seen.has(x); x = x.cause) {
+        seen.add(x);
+        if (x instanceof NeonApiError)
+            return x;
+    }
+    return undefined;
+}
+/** Neon refused the key itself (401, BEHAVIOUR.md: "401 bad or revoked key"). */
+function isAuthFailure(e) {
+    return neonErrorIn(e)?.status === 401;
+}
+// A 404 on the project itself: on a route that names nothing inside the project (the project, its
+// branch listing or creation, its operations), or whose message says the project is what is missing
+// (Neon answers "project not found"; BEHAVIOUR.md: "404 unknown project/branch, and also for an
+// organization key used on a user-scoped endpoint").
+const PROJECT_ROUTE = /^\/projects\/[^/?]+(\/(branches|branch_anonymized|operations))?(\?|$)/;
+/** Neon knows no such project for this key: a wrong `project_id`, or a key that cannot see it. */
+function isProjectNotFound(e) {
+    const err = neonErrorIn(e);
+    if (err?.status !== 404)
+        return false;
+    return PROJECT_ROUTE.test(err.path) || /\bproject\b[^.]*\bnot found\b/i.test(err.neonMessage);
+}
+/** What to do, naming the input, for the failures whose cause is an input; else undefined. */
+function adviceFor(e) {
+    if (isAuthFailure(e)) {
+        return (`Check input '${INPUTS.apiKey}': Neon refused the API key. Check that the secret the workflow ` +
+            `passes as ${INPUTS.apiKey} (e.g. secrets.NEON_API_KEY: its name in the workflow, and that it is ` +
+            `set for this repository or its organization) holds a key that is not revoked (Neon console → ` +
+            `Account settings → API keys), and that a project-scoped key is one of this project's.`);
+    }
+    if (isProjectNotFound(e)) {
+        return (`Check input '${INPUTS.projectId}': Neon knows no such project for this API key. The project id ` +
+            `is in the Neon console → your project → Settings (Project ID, e.g. wispy-cell-12345678), or ` +
+            `printed by \`neonctl projects list\`. A key of another account or organization, or a ` +
+            `project-scoped key of another project, gets the same 404.`);
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/util/clock.ts
@@ -19064,14 +19308,15 @@ class NeonClient {
     /**
      * Deletes a branch. Returns null when the branch was already gone (deleted by another run, or
      * expired): Neon answers 204 for that, and a 404 means the same, so every caller reads one answer.
+     *
+     * `hard`: `hard_delete=true` (Neon's API description, deleteProjectBranch: "the branch is
+     * permanently deleted immediately without a recovery window"), for a branch whose data must never
+     * come back (unmasked data). Without it the branch stays recoverable for 7 days.
      */
-    async deleteBranch(projectId, branchId) {
+    async deleteBranch(projectId, branchId, opts = {}) {
         let r;
         try {
-            r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', {
-                project_id: projectId,
-                branch_id: branchId,
-            });
+            r = await this.request('DELETE', '/projects/{project_id}/branches/{branch_id}', { project_id: projectId, branch_id: branchId }, opts.hard ? { query: { hard_delete: true } } : {});
         }
         catch (e) {
             if (isNotFound(e))
@@ -19113,10 +19358,28 @@ class NeonClient {
         return this.need(r, 'GET', `/projects/${projectId}/branches/${branchId}/roles/${role}/reveal_password`)
             .password;
     }
+    /** The names of the branch's roles. */
+    async listRoles(projectId, branchId) {
+        const r = await this.request('GET', '/projects/{project_id}/branches/{branch_id}/roles', {
+            project_id: projectId,
+            branch_id: branchId,
+        });
+        return (r.data?.roles ?? []).map((role) => role.name);
+    }
     async createRole(projectId, branchId, name) {
         const body = { role: { name } };
         const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles', { project_id: projectId, branch_id: branchId }, { body });
         const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles`);
+        return { role: data.role, operations: data.operations ?? [] };
+    }
+    /**
+     * POST …/roles/{role_name}/reset_password (Neon's API description, resetProjectBranchRolePassword):
+     * a new password for the role, in the answer's `role.password` (masked at receipt, as every
+     * password is), and the operations that apply it to the branch's computes.
+     */
+    async resetRolePassword(projectId, branchId, role) {
+        const r = await this.request('POST', '/projects/{project_id}/branches/{branch_id}/roles/{role_name}/reset_password', { project_id: projectId, branch_id: branchId, role_name: role });
+        const data = this.need(r, 'POST', `/projects/${projectId}/branches/${branchId}/roles/${role}/reset_password`);
         return { role: data.role, operations: data.operations ?? [] };
     }
     async listDatabases(projectId, branchId) {
@@ -19533,6 +19796,7 @@ function log_group(name, fn) {
 
 
 
+
 async function ephemeralPost(deps, record) {
     const { neon, clock, log } = deps;
     const project = record.projectId;
@@ -19584,13 +19848,16 @@ async function ephemeralPost(deps, record) {
         else {
             waitedFor += await settleOperations(deps, project, record.operationIds ?? [], poll);
         }
-        const res = await neon.deleteBranch(project, branchId);
+        const hard = await mayBeUnmasked(deps, project, found);
+        const res = await neon.deleteBranch(project, branchId, { hard });
         if (res === null)
             return result(false, branchId, waitedFor, 'it was already gone');
-        changes.push(`deleted branch '${record.name}' (${branchId})`);
+        changes.push(`deleted branch '${record.name}' (${branchId})${hard ? ' for good (not known to be masked)' : ''}`);
         log.info(`Deleting ephemeral branch '${record.name}' (${branchId}); waiting for ${res.operations.length} operations`);
         await waitForOperations(neon, project, res.operations, poll);
-        const [recoverable] = await reportRecoverable(deps, project, [{ id: branchId, name: record.name }]);
+        const [recoverable] = hard
+            ? []
+            : await reportRecoverable(deps, project, [{ id: branchId, name: record.name }]);
         return {
             ...result(true, branchId, waitedFor + res.operations.length),
             ...(recoverable ? { recoverable } : {}),
@@ -19643,6 +19910,17 @@ async function waitForBranchReady(deps, project, id, poll) {
         const b = await deps.neon.getBranch(project, id);
         return { done: b.current_state !== 'init', state: b.current_state };
     }, poll);
+}
+/**
+ * An anonymized branch whose masking is not known to be done (the main step's wait ran out, or it
+ * failed): its data may be an unmasked copy of its parent, so it is deleted for good (hard_delete),
+ * never left recoverable. Any branch that looks anonymized and does not answer `anonymized` counts.
+ */
+async function mayBeUnmasked(deps, project, found) {
+    if (!looksAnonymized(found))
+        return false;
+    const status = await deps.neon.getAnonymizedStatus(project, found.branch.id).catch(() => undefined);
+    return status?.state !== 'anonymized';
 }
 
 ;// CONCATENATED MODULE: ./src/state.ts
@@ -19747,6 +20025,34 @@ function shown(value) {
     return JSON.stringify(chars.length > 100 ? `${chars.slice(0, 100).join('')}…` : value);
 }
 
+;// CONCATENATED MODULE: ./src/usage-summary.ts
+
+
+/** The section, as lines of HTML for summary.ts. */
+function freedHtml(f, dryRun) {
+    const e = escapeMarkdownHtml;
+    const title = dryRun ? 'What the sweep would free' : 'What the sweep freed';
+    if (f.total.branches === 0) {
+        return [`<h4>${title}</h4>`, `<p>No branch ${dryRun ? 'would be' : 'was'} deleted.</p>`];
+    }
+    const out = [
+        `<h4>${title}</h4>`,
+        `<p>${e(describeFreed(f.total))}. Neon's figures as the sweep listed the branches: measured by ` +
+            `Neon, with some lag; no price is computed.</p>`,
+    ];
+    if (f.largest.length === 0)
+        return out;
+    const figure = (n, fmt) => n === undefined ? '-' : fmt(n);
+    const rows = f.largest.map(({ name, id, usage: u }) => `<tr><td>${e(name)} (${e(id)})</td><td>${e(figure(u.logical_size_bytes, formatBytes))}</td>` +
+        `<td>${e(figure(u.compute_time_seconds, formatCuHours))}</td>` +
+        `<td>${e(figure(u.active_time_seconds, formatHours))}</td>` +
+        `<td>${e(figure(u.written_data_bytes, formatBytes))}</td>` +
+        `<td>${e(figure(u.data_transfer_bytes, formatBytes))}</td></tr>`);
+    out.push(`<table><tr><th>Largest ${dryRun ? 'to delete' : 'deleted'} (by logical size)</th><th>Logical size</th>` +
+        `<th>Compute</th><th>Active</th><th>Written</th><th>Transferred</th></tr>${rows.join('')}</table>`);
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/summary.ts
 /**
  * The job summary every run writes: what ran, on which branch, what changed, how long it took and
@@ -19763,6 +20069,8 @@ function shown(value) {
  * only at a line holding `</pre>` (CommonMark 0.31, HTML blocks, start condition 1), which the
  * escaped text cannot hold.
  */
+
+
 
 
 
@@ -19801,6 +20109,8 @@ function renderSummary(v) {
     else if (r?.mode === 'cleanup') {
         html.push(`<p>No branch under the prefix was a candidate.</p>`);
     }
+    if (r?.freed)
+        html.push(...freedHtml(r.freed, v.dryRun === true));
     if (r?.recoverable?.length)
         html.push(...undoHtml(r.recoverable, v));
     if (r?.schema)
@@ -19877,6 +20187,9 @@ function branchRows(v) {
         rows.push(['Neon Auth', r.authUrl ?? 'not enabled on this branch']);
     if (r?.dataApiUrl !== undefined)
         rows.push(['Data API', r.dataApiUrl ?? "not enabled for the branch's database"]);
+    const usage = usageRow(r?.usage, r?.mode === 'delete' && r.deleted === true);
+    if (usage)
+        rows.push(usage);
     return rows;
 }
 /** The rows about the run: the branch limit, the sweep, changes, times, requests, the comment. */
@@ -20190,9 +20503,10 @@ function walk(value, redact, depth) {
 ;// CONCATENATED MODULE: ./src/version.ts
 /** The action's own version, sent in the User-Agent so Neon support can tell our requests apart. */
 const ACTION_NAME = 'neon-preview-branch';
-const ACTION_VERSION = '0.1.0';
+const ACTION_VERSION = '1.0.0';
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -20258,6 +20572,7 @@ async function run(opts = {}) {
         const mode = choice?.mode ?? inputs.mode;
         state.mode = mode;
         state.autoBecause = choice?.because;
+        refuseCreateOnClosed(mode, inputs.ephemeral, context);
         coreLogger.info(`Mode: ${mode}${choice ? ` (chosen by mode: auto for the '${choice.because}' event)` : ''}`);
         if (inputs.apiKey === '') {
             await skipFork(state, context);
@@ -20356,10 +20671,20 @@ function modeDeps(state, inputs, context, clock, cancellation, maskSecret) {
     if (inputs.githubToken && context.repository) {
         const octokit = () => github(state, inputs, context);
         const pullsApi = {
-            rest: { pulls: { get: async (p) => (await octokit()).rest.pulls.get(p) } },
+            rest: {
+                pulls: {
+                    get: async (p) => (await octokit()).rest.pulls.get(p),
+                    list: async (p) => (await octokit()).rest.pulls.list(p),
+                },
+            },
         };
         const runsApi = {
-            rest: { actions: { getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p) } },
+            rest: {
+                actions: {
+                    getWorkflowRun: async (p) => (await octokit()).rest.actions.getWorkflowRun(p),
+                    listWorkflowRunsForRepo: async (p) => (await octokit()).rest.actions.listWorkflowRunsForRepo(p),
+                },
+            },
         };
         deps.pulls = restPullLookup(pullsApi, context.repository);
         deps.runs = restRunLookup(runsApi, context.repository);
@@ -20388,12 +20713,20 @@ async function reportFailure(state, clock, redact, e) {
     // x-sensitive (the status message of a failed masking can name masked columns).
     const shown = publicForm(e, message);
     try {
-        const comment = await updateComment(state, clock, redact, 'failed', { error: redact(shown) });
+        // Before Neon has taken the key and the project, the run knows no branch: a comment would be
+        // one no later run finds (its marker holds the wrong project) and stays on the pull request.
+        const comment = failedBeforeBranch(e)
+            ? 'not written: the run failed before it knew the branch (the log and this summary carry the error)'
+            : await updateComment(state, clock, redact, 'failed', { error: redact(shown) });
         await writeSummary(redact(renderSummary(redactStrings({ ...summaryBase(state, comment), error: shown }, redact))));
     }
     catch (e2) {
         coreLogger.warning(`Could not report the failure in the comment or summary: ${e2.message}`);
     }
+}
+/** A bad input, a key Neon refuses (401), a project it does not know (404): no branch is known yet. */
+function failedBeforeBranch(e) {
+    return e instanceof InputError || isAuthFailure(e) || isProjectNotFound(e);
 }
 /**
  * The first SIGINT or SIGTERM stops every wait (the runner sends SIGINT, then SIGTERM about 7.5 s
@@ -20470,7 +20803,7 @@ async function runMode(mode, deps, inputs) {
  * (webpackMode "eager": no chunk file, the module is evaluated on first use only).
  */
 function github(state, inputs, context) {
-    state.githubLoading ??= Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 985)).then(({ createGitHubClient }) => {
+    state.githubLoading ??= Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 100)).then(({ createGitHubClient }) => {
         state.github = createGitHubClient({
             token: inputs.githubToken,
             baseUrl: context.apiUrl,
@@ -20587,6 +20920,10 @@ function publishOutputs(r, maskSecret) {
         set(OUTPUTS.recoverableUntil, recoverableUntilOutput(r.recoverable));
     if (r.staleBranches)
         set(OUTPUTS.staleBranches, JSON.stringify(r.staleBranches));
+    if (r.usage)
+        set(OUTPUTS.usage, JSON.stringify(r.usage));
+    if (r.freed)
+        set(OUTPUTS.freed, JSON.stringify(r.freed.total));
     set(OUTPUTS.skipped, r.skipped ?? false);
     if (r.schema) {
         set(OUTPUTS.schemaDiff, r.schema.diff);
@@ -20625,6 +20962,10 @@ function describeFailure(e, neon, ephemeral = false) {
     if (e instanceof InputError)
         return e.message;
     let message = e instanceof Error ? e.message : String(e);
+    // A wrong key or project: which input, and where to check it.
+    const advice = adviceFor(e);
+    if (advice)
+        message += `\n${advice}`;
     if (e instanceof Error && e.stack)
         core_debug(logLines(e.stack));
     if (e instanceof ModeError && e.changes.length > 0) {
@@ -20688,6 +21029,189 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 919:
+/***/ ((__unused_webpack_module, exports) => {
+
+var __webpack_unused_export__;
+
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+__webpack_unused_export__ = ({ value: true });
+__webpack_unused_export__ = format;
+exports.qg = parse;
+const TEXT_REGEXP = /^[\u0009\u0020-\u007e\u0080-\u00ff]*$/;
+const TOKEN_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * RegExp to match chars that must be quoted-pair in RFC 9110 sec 5.6.4
+ */
+const QUOTE_REGEXP = /[\\"]/g;
+/**
+ * RegExp to match type in RFC 9110 sec 8.3.1
+ *
+ * media-type = type "/" subtype
+ * type       = token
+ * subtype    = token
+ */
+const TYPE_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !TYPE_REGEXP.test(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!TOKEN_REGEXP.test(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${qstring(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function parse(header, options) {
+    const stopChar = options?.comma === true ? COMMA : 65536; // Sentinel for "no stop char".
+    const len = header.length;
+    let index = skipOWS(header, options?.start ?? 0, len);
+    const valueStart = index;
+    index = skipValue(header, index, len, stopChar);
+    const valueEnd = trailingOWS(header, valueStart, index);
+    const type = header.slice(valueStart, valueEnd).toLowerCase();
+    if (options?.parameters === false) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopChar);
+}
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopChar) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        if (header.charCodeAt(index) === stopChar)
+            break;
+        index = skipOWS(header, index + 1 /* Skip over ; */, len);
+        const keyStart = index;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            if (code === stopChar)
+                break parameter;
+            if (code === SEMI)
+                continue parameter;
+            if (code === EQ) {
+                const keyEnd = trailingOWS(header, keyStart, index);
+                const key = header.slice(keyStart, keyEnd).toLowerCase();
+                index = skipOWS(header, index + 1, len);
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    index++;
+                    let value = "";
+                    while (index < len) {
+                        const code = header.charCodeAt(index++);
+                        if (code === DQUOTE) {
+                            index = skipValue(header, index, len, stopChar);
+                            if (parameters[key] === undefined)
+                                parameters[key] = value;
+                            break;
+                        }
+                        if (code === BSLASH && index < len) {
+                            value += header[index++];
+                            continue;
+                        }
+                        value += String.fromCharCode(code);
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                index = skipValue(header, index, len, stopChar);
+                if (parameters[key] === undefined) {
+                    const valueEnd = trailingOWS(header, valueStart, index);
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                continue parameter;
+            }
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Skip over characters until a semicolon or other exit character.
+ */
+function skipValue(str, index, len, stopChar) {
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code === SEMI || code === stopChar)
+            break;
+        index++;
+    }
+    return index;
+}
+/**
+ * Skip optional whitespace (OWS) in an HTTP header value.
+ *
+ * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
+ */
+function skipOWS(header, index, len) {
+    while (index < len) {
+        const char = header.charCodeAt(index);
+        if (char !== SP && char !== HTAB)
+            break;
+        index++;
+    }
+    return index;
+}
+/**
+ * Trim optional whitespace (OWS) from the end of a substring.
+ *
+ * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
+ */
+function trailingOWS(header, start, end) {
+    while (end > start) {
+        const char = header.charCodeAt(end - 1);
+        if (char !== SP && char !== HTAB)
+            break;
+        end--;
+    }
+    return end;
+}
+/**
+ * Serialize a parameter value.
+ */
+function qstring(str) {
+    if (TOKEN_REGEXP.test(str))
+        return str;
+    if (TEXT_REGEXP.test(str))
+        return `"${str.replace(QUOTE_REGEXP, "\\$&")}"`;
+    throw new TypeError(`Invalid parameter value: ${str}`);
+}
+//# sourceMappingURL=index.js.map
 
 /***/ })
 
@@ -20793,6 +21317,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 
