@@ -134,6 +134,16 @@ async function main(): Promise<void> {
   check(sim.state.branches[id]?.current_state === 'ready', 'the branch is ready when the step ends')
   if (realPostgres) await queryThroughOutputs(sim, project.id, opened, check)
 
+  // What Neon would have measured after a day of reviews (the simulator's model counts only the few
+  // seconds the demo's compute has been up, test/sim/usage.ts): the comment's Usage row, and the
+  // picture docs/images/comment.png, show figures a preview really has.
+  sim.setUsage(project.id, id, {
+    computeTimeSeconds: 9_000,
+    activeTimeSeconds: 41_400,
+    writtenDataBytes: 125_829_120,
+    dataTransferBytes: 5_242_880,
+  })
+
   const pushed = await step(
     'pull_request synchronize → auto: create (adopts)',
     'pull_request',
