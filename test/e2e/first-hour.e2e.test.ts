@@ -64,7 +64,7 @@ function errorOf(run: ActionRun): string {
 
 describe("a team's first hour (issue 32)", () => {
   it('a wrong key fails naming api_key and how to check it; no comment is left', async () => {
-    const run = await act('opened', 31, { api_key: 'napi_wrongkey0000000000000000' })
+    const run = await act('opened', 31, { api_key: 'napi_FAKE-wrong-key-0000000000000000' })
     expect(run.code).toBe(1)
     const error = errorOf(run)
     expect(error).toContain('HTTP 401 Unauthorized')
@@ -75,7 +75,9 @@ describe("a team's first hour (issue 32)", () => {
     expect(run.summary).toContain('Check input &#39;api_key&#39;: Neon refused the API key.')
     expect(run.summary).toContain('not written: the run failed before it knew the branch')
     expect(gh.commentBodies(REPO, 31)).toEqual([])
-    expect(run.stdout.replace('::add-mask::napi_wrongkey0000000000000000', '')).not.toContain('napi_wrongkey')
+    expect(run.stdout.replace('::add-mask::napi_FAKE-wrong-key-0000000000000000', '')).not.toContain(
+      'napi_wrongkey',
+    )
   })
 
   it('an unknown project fails naming project_id and where to find it; no comment is left', async () => {

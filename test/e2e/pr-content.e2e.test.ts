@@ -139,7 +139,7 @@ describe('masking rules: bounded work, strict reading, nothing echoed (items 1 a
   })
 
   it('api_host refused for its query string is not echoed', async () => {
-    const secret = 'ghp_querytokenABCDEFGHIJKLMNOPQRSTUVWXYZ01'
+    const secret = 'ghp_FAKE-query-token-ABCDEFGHIJKLMNOPQRSTUVWXYZ'
     const project = sim.createProject({ id: 'api-host-30' }).id
     const r = await run(project, { mode: 'create', api_host: `${sim.apiUrl}?access_token=${secret}` })
     expect(r.code).toBe(1)

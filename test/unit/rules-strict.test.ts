@@ -146,7 +146,7 @@ describe('a rules file larger than 1 MiB', () => {
 })
 
 describe('api_host: what is wrong, never the value', () => {
-  const SECRET = 'ghp_abcdefghijklmnopqrstuvwxyz0123456789'
+  const SECRET = 'ghp_FAKE-test-token-abcdefghijklmnopqrstuvwxyz'
   it.each([
     [`https://neon.example/api/v2?access_token=${SECRET}`, /it has a query string \(\?…\)/],
     [`https://neon.example/api/v2#${SECRET}`, /it has a fragment \(#…\)/],
