@@ -16574,7 +16574,7 @@ async function recreateAnonymized(run, r, rules) {
     }
     else {
         // One whose data is not known to be masked (its masking failed, or never ran) goes for good.
-        const hard = (await readAnonymizedStatus(run, branch))?.state !== 'anonymized';
+        const hard = !r.masked;
         const gone = await neon.deleteBranch(run.project, branch.id, { hard });
         if (gone) {
             run.changed(`deleted branch '${branch.name}' (${branch.id})${hard ? ' for good' : ''} to re-create it`);
@@ -17399,17 +17399,6 @@ function whyNot(found, context) {
         ? `${which} belongs to pull request #${a['github-pr-number']}`
         : `${which} belongs to no pull request`;
 }
-/**
- * recover (for workflow_dispatch): brings back the deleted branch `branch_name` names (a name: the
- * most recently deleted of that name; or a `br-…` id) and hands it out as create does: ready, the
- * role and the database there, the expiry set again (a recovered branch has none), the outputs.
- *
- * A branch of that name that is live is handed out as it is (a re-run of a recover that worked),
- * unless a deleted one of the name exists too: then the name is taken, and Neon could not bring
- * the deleted one back under it. Nothing recoverable by that name is an error listing the
- * recoverable branches whose names are closest. A branch annotated for another repository is
- * never recovered.
- */
 /** What `recover` would do, said and returned without changing anything (`dry_run`). */
 function dryRunRecovery(run, branch) {
     const line = `would recover branch '${branch.name}' (${branch.id}), deleted at ${branch.recovery.deleted_at}, ` +
@@ -17426,6 +17415,17 @@ function dryRunRecovery(run, branch) {
         timings: run.timings(),
     };
 }
+/**
+ * recover (for workflow_dispatch): brings back the deleted branch `branch_name` names (a name: the
+ * most recently deleted of that name; or a `br-…` id) and hands it out as create does: ready, the
+ * role and the database there, the expiry set again (a recovered branch has none), the outputs.
+ *
+ * A branch of that name that is live is handed out as it is (a re-run of a recover that worked),
+ * unless a deleted one of the name exists too: then the name is taken, and Neon could not bring
+ * the deleted one back under it. Nothing recoverable by that name is an error listing the
+ * recoverable branches whose names are closest. A branch annotated for another repository is
+ * never recovered.
+ */
 async function recoverMode(deps, inputs) {
     const ref = resolveBranchName(inputs, deps.context);
     // reset_password is for create and reset: a recovered branch keeps its password as it was.
@@ -17513,8 +17513,7 @@ async function handOutLive(run, found) {
     const { branch } = found;
     const o = ownership(found.annotation, run.deps.context);
     if (o.kind === 'foreign')
-        throw new Error(`'${escapeControl(branch.name)}' (${branch.id}) is annotated for repository ${escapeControl(o.repo)} ` +
-            `(${o.key}): not this repository's to hand out. Nothing was changed.`);
+        throw foreignBranchError(branch, o, run.deps.context, run.project);
     refuseUnsafeTarget(branch, 'hand it out');
     run.deps.log.notice(`Branch '${escapeControl(branch.name)}' (${branch.id}) is not deleted: nothing to recover. Handing it out as it is` +
         `${run.inputs.dryRun ? ' (dry run: nothing was changed)' : ''}.`);
@@ -18289,7 +18288,7 @@ async function resetMode(deps, inputs) {
         // only when something suggests it (or rules are given): a plain reset costs no extra request.
         const status = inputs.masking || looksAnonymized(found) ? await readAnonymizedStatus(run, branch) : null;
         if (status)
-            return await resetAnonymized(run, index, branch, restrictionOf(branch, 'reset')?.reason);
+            return await resetAnonymized(run, index, branch, status.state === 'anonymized');
         if (inputs.masking)
             throw maskingOnPlainBranch(branch, inputs.masking.source);
         // Anything else Neon restricts is refused with its reason, before any request.
@@ -18412,8 +18411,9 @@ function resolveSource(run, index, branch) {
  * `preserve_under_name` the old branch is renamed instead of deleted. Nothing is handed out before
  * Neon says `anonymized`, as for create.
  */
-async function resetAnonymized(run, index, branch, reason) {
+async function resetAnonymized(run, index, branch, masked) {
     const { inputs, deps } = run;
+    const reason = restrictionOf(branch, 'reset')?.reason;
     if (inputs.parentBranch === SELF) {
         throw new Error(`'${branch.name}' (${branch.id}) is an anonymized branch, which Neon cannot restore, to its own past or ` +
             `otherwise; reset re-creates it from a parent instead (parent_branch: ^parent, or a branch name)`);
@@ -18454,6 +18454,7 @@ async function resetAnonymized(run, index, branch, reason) {
         body: createRequest(run, branch.name, source.id),
         masking: inputs.masking,
         reason,
+        masked,
         ...(preserve ? { preserveAs: preserve } : {}),
     }, rules);
     const made = madeFromCreate(res, inputs.role);

@@ -321,6 +321,8 @@ export interface Recreation {
   reason: string | undefined
   /** `preserve_under_name`: the old branch is renamed to this, not deleted. */
   preserveAs?: string
+  /** Neon said `anonymized` when the run read its status; otherwise its data may be unmasked. */
+  masked: boolean
 }
 
 /** The rules a re-created branch gets: the workflow's, or else the branch's own. */
@@ -364,7 +366,7 @@ export async function recreateAnonymized(
     await run.waitOps(renamed.operations)
   } else {
     // One whose data is not known to be masked (its masking failed, or never ran) goes for good.
-    const hard = (await readAnonymizedStatus(run, branch))?.state !== 'anonymized'
+    const hard = !r.masked
     const gone = await neon.deleteBranch(run.project, branch.id, { hard })
     if (gone) {
       run.changed(`deleted branch '${branch.name}' (${branch.id})${hard ? ' for good' : ''} to re-create it`)

@@ -125,17 +125,6 @@ function whyNot(found: FoundDeleted, context: RunContext): string {
     : `${which} belongs to no pull request`
 }
 
-/**
- * recover (for workflow_dispatch): brings back the deleted branch `branch_name` names (a name: the
- * most recently deleted of that name; or a `br-…` id) and hands it out as create does: ready, the
- * role and the database there, the expiry set again (a recovered branch has none), the outputs.
- *
- * A branch of that name that is live is handed out as it is (a re-run of a recover that worked),
- * unless a deleted one of the name exists too: then the name is taken, and Neon could not bring
- * the deleted one back under it. Nothing recoverable by that name is an error listing the
- * recoverable branches whose names are closest. A branch annotated for another repository is
- * never recovered.
- */
 /** What `recover` would do, said and returned without changing anything (`dry_run`). */
 function dryRunRecovery(run: ModeRun, branch: FoundDeleted['branch']): ModeResult {
   const line =
@@ -154,6 +143,17 @@ function dryRunRecovery(run: ModeRun, branch: FoundDeleted['branch']): ModeResul
   }
 }
 
+/**
+ * recover (for workflow_dispatch): brings back the deleted branch `branch_name` names (a name: the
+ * most recently deleted of that name; or a `br-…` id) and hands it out as create does: ready, the
+ * role and the database there, the expiry set again (a recovered branch has none), the outputs.
+ *
+ * A branch of that name that is live is handed out as it is (a re-run of a recover that worked),
+ * unless a deleted one of the name exists too: then the name is taken, and Neon could not bring
+ * the deleted one back under it. Nothing recoverable by that name is an error listing the
+ * recoverable branches whose names are closest. A branch annotated for another repository is
+ * never recovered.
+ */
 export async function recoverMode(deps: ModeDeps, inputs: Inputs): Promise<ModeResult> {
   const ref = resolveBranchName(inputs, deps.context)
   // reset_password is for create and reset: a recovered branch keeps its password as it was.
@@ -250,11 +250,7 @@ async function handOutRecovered(
 async function handOutLive(run: ModeRun, found: FoundBranch): Promise<ModeResult> {
   const { branch } = found
   const o = ownership(found.annotation, run.deps.context)
-  if (o.kind === 'foreign')
-    throw new Error(
-      `'${escapeControl(branch.name)}' (${branch.id}) is annotated for repository ${escapeControl(o.repo)} ` +
-        `(${o.key}): not this repository's to hand out. Nothing was changed.`,
-    )
+  if (o.kind === 'foreign') throw foreignBranchError(branch, o, run.deps.context, run.project)
   refuseUnsafeTarget(branch, 'hand it out')
   run.deps.log.notice(
     `Branch '${escapeControl(branch.name)}' (${branch.id}) is not deleted: nothing to recover. Handing it out as it is` +

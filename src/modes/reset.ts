@@ -56,7 +56,7 @@ export async function resetMode(deps: ModeDeps, inputs: Inputs): Promise<ModeRes
     // Neon cannot reset an anonymized branch: it is re-created instead. Whether it is one is asked
     // only when something suggests it (or rules are given): a plain reset costs no extra request.
     const status = inputs.masking || looksAnonymized(found) ? await readAnonymizedStatus(run, branch) : null
-    if (status) return await resetAnonymized(run, index, branch, restrictionOf(branch, 'reset')?.reason)
+    if (status) return await resetAnonymized(run, index, branch, status.state === 'anonymized')
     if (inputs.masking) throw maskingOnPlainBranch(branch, inputs.masking.source)
     // Anything else Neon restricts is refused with its reason, before any request.
     refuseRestricted(branch, 'reset')
@@ -203,9 +203,10 @@ async function resetAnonymized(
   run: ModeRun,
   index: BranchIndex,
   branch: Branch,
-  reason: string | undefined,
+  masked: boolean,
 ): Promise<ModeResult> {
   const { inputs, deps } = run
+  const reason = restrictionOf(branch, 'reset')?.reason
   if (inputs.parentBranch === SELF) {
     throw new Error(
       `'${branch.name}' (${branch.id}) is an anonymized branch, which Neon cannot restore, to its own past or ` +
@@ -252,6 +253,7 @@ async function resetAnonymized(
       body: createRequest(run, branch.name, source.id),
       masking: inputs.masking,
       reason,
+      masked,
       ...(preserve ? { preserveAs: preserve } : {}),
     },
     rules,
